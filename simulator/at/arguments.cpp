@@ -1,0 +1,151 @@
+#include "at/arguments.hpp"
+
+#include "at/command_line.hpp"
+
+namespace nt35e::at {
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+std::string nth(std::size_t i) { return "parameter " + std::to_string(i + 1); }
+
+}  // namespace
+
+std::variant<arguments, failure> arguments::parse(std::string_view text, std::size_t offset,
+                                                  std::optional<std::size_t> raw_after) {
+  arguments out;
+  std::size_t p = 0;
+  while (true) {
+    param prm;
+    // Spaces after '=' or a separating comma are skipped (the seed's "0, \"host\"").
+    while (p < text.size() && text[p] == ' ') ++p;
+    prm.offset = offset + p;
+    if (raw_after && out.params_.size() == *raw_after) {
+      if (p < text.size()) {
+        prm.what = param::kind::raw;
+        prm.text = std::string(text.substr(p));
+      }
+      out.params_.push_back(std::move(prm));
+      break;
+    }
+    if (p < text.size() && text[p] == '"') {
+      auto close = text.find('"', p + 1);
+      if (close == std::string_view::npos)
+        return syntax_error("syntax.unterminated_string",
+                            nth(out.params_.size()) + " opens a quote at byte " + std::to_string(offset + p) +
+                                " that is never closed");
+      prm.what = param::kind::quoted;
+      prm.text = std::string(text.substr(p + 1, close - p - 1));
+      p = close + 1;
+      if (p < text.size() && text[p] != ',') {
+        if (static_cast<unsigned char>(text[p]) >= 0x80) {
+          std::string reason;
+          auto what = describe_non_ascii(text, p, &reason);
+          return syntax_error(reason, nth(out.params_.size()) + " is followed by " + what + " at byte " +
+                                          std::to_string(offset + p) +
+                                          "; only an ASCII comma may follow a closing quote");
+        }
+        return syntax_error("syntax.text_after_quote",
+                            nth(out.params_.size()) + ": only ',' may follow the closing quote, found '" +
+                                std::string(1, text[p]) + "' at byte " + std::to_string(offset + p));
+      }
+    } else {
+      std::size_t start = p;
+      while (p < text.size() && text[p] != ',') {
+        auto c = static_cast<unsigned char>(text[p]);
+        if (c >= 0x80) {
+          std::string reason;
+          auto what = describe_non_ascii(text, p, &reason);
+          std::string where = p == start ? " begins with " : " contains ";
+          std::string advice = reason == "syntax.typographic_quote"
+                                   ? "; only ASCII 0x22 delimits a string and non-ASCII is not allowed outside "
+                                     "quotes, so the module answers ERROR; use straight quotes \""
+                               : reason == "syntax.fullwidth_punct"
+                                   ? "; full-width punctuation is not a separator and non-ASCII is not allowed "
+                                     "outside quotes, so the module answers ERROR; use ASCII , and \""
+                                   : "; non-ASCII is not allowed outside quotes, so the module answers ERROR";
+          return syntax_error(reason, nth(out.params_.size()) + where + what + " at byte " +
+                                          std::to_string(offset + p) + advice);
+        }
+        if (c < 0x20 || c == 0x7f)
+          return syntax_error("syntax.non_ascii", nth(out.params_.size()) + " contains control byte " +
+                                                      std::to_string(c) + " at byte " + std::to_string(offset + p));
+        if (c == '"')
+          return syntax_error("syntax.bad_form", nth(out.params_.size()) + " has a quote inside an unquoted value at byte " +
+                                                     std::to_string(offset + p));
+        ++p;
+      }
+      if (p > start) {
+        prm.what = param::kind::unquoted;
+        prm.text = std::string(text.substr(start, p - start));
+      }
+    }
+    out.params_.push_back(std::move(prm));
+    if (p >= text.size()) break;
+    ++p;  // the comma
+  }
+  return out;
+}
+
+std::optional<failure> arguments::expect(std::initializer_list<type> types, std::size_t required) const {
+  // A trailing omitted parameter beyond the declared ones is still "too many".
+  if (params_.size() > types.size())
+    return syntax_error("syntax.too_many_params", "at most " + std::to_string(types.size()) +
+                                                      " parameters are accepted, " + std::to_string(params_.size()) +
+                                                      " were given");
+  std::size_t i = 0;
+  for (auto t : types) {
+    if (i >= params_.size() || params_[i].what == param::kind::omitted) {
+      if (i < required) return syntax_error("syntax.missing_param", nth(i) + " is mandatory and was not given");
+      ++i;
+      continue;
+    }
+    if (t == type::number)
+      if (auto f = expect_number(i)) return f;
+    ++i;
+  }
+  return std::nullopt;
+}
+
+std::optional<failure> arguments::expect_number(std::size_t i) const {
+  const auto& prm = params_.at(i);
+  if (prm.what == param::kind::quoted)
+    return syntax_error("syntax.quoted_number",
+                        nth(i) + " is a number and must not be quoted (byte " + std::to_string(prm.offset) + ")");
+  bool digits = !prm.text.empty();
+  for (char c : prm.text) digits = digits && is_digit(c);
+  if (!digits)
+    return syntax_error("syntax.not_a_number",
+                        nth(i) + " must be decimal digits, got \"" + prm.text + "\" at byte " + std::to_string(prm.offset));
+  return std::nullopt;
+}
+
+std::int64_t arguments::number(std::size_t i) const {
+  const auto& t = params_.at(i).text;
+  std::size_t first = t.find_first_not_of('0');
+  if (first == std::string::npos) return 0;
+  if (t.size() - first > 10) return INT64_MAX;  // more than 10 digits: always out of range
+  std::int64_t v = 0;
+  for (std::size_t k = first; k < t.size(); ++k) v = v * 10 + (t[k] - '0');
+  return v;
+}
+
+std::optional<failure> arguments::in_range(std::size_t i, std::int64_t min, std::int64_t max,
+                                           std::string_view name) const {
+  auto v = number(i);
+  if (v >= min && v <= max) return std::nullopt;
+  return not_allowed("param.range", nth(i) + " (" + std::string(name) + ") is " + params_.at(i).text +
+                                        ", outside " + std::to_string(min) + "-" + std::to_string(max));
+}
+
+std::optional<failure> arguments::length(std::size_t i, std::size_t max, std::string_view name) const {
+  const auto& t = params_.at(i).text;
+  if (t.empty())
+    return not_allowed("param.empty", nth(i) + " (" + std::string(name) + ") is present but empty");
+  if (t.size() > max)
+    return not_allowed("param.too_long", nth(i) + " (" + std::string(name) + ") has " + std::to_string(t.size()) +
+                                             " characters, at most " + std::to_string(max) + " are allowed");
+  return std::nullopt;
+}
+
+}  // namespace nt35e::at

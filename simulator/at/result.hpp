@@ -1,0 +1,85 @@
+#pragma once
+// What a command produces: information lines and one final result, plus the
+// reason record the explain channel needs for every result other than OK (§2.8).
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nt35e::at {
+
+/// CME error numbers of spec §2.7.
+enum class cme : int {
+  operation_not_allowed = 3,
+  operation_not_supported = 4,
+  sim_not_inserted = 10,
+  sim_pin_required = 11,
+  sim_puk_required = 12,
+  sim_failure = 13,
+  sim_busy = 14,
+  no_network_service = 30,
+  incorrect_parameters = 50,
+  unknown = 100,
+};
+
+/// Verbose text of a CME number (AT+CMEE=2).
+const char* cme_text(int code);
+
+/// Why a command failed: `ERROR` (syntax, never affected by CMEE) or `+CME ERROR`.
+struct failure {
+  bool is_cme = false;
+  int code = 0;            ///< CME number when is_cme
+  std::string reason;      ///< e.g. "param.range"
+  std::string sentence;    ///< for a person: names the parameter and the cause
+};
+
+/// A syntax failure: the module answers ERROR.
+failure syntax_error(std::string reason, std::string sentence);
+/// A handler failure: +CME ERROR: <code> (rendered per AT+CMEE).
+failure cme_error(int code, std::string reason, std::string sentence);
+/// The most common one: CME 3 for ranges, lengths, state.
+failure not_allowed(std::string reason, std::string sentence);
+
+/// One line of information text; fixed lines ignore the response style (§2.5).
+struct info_line {
+  std::string text;
+  bool fixed = false;
+};
+
+enum class final_kind {
+  ok,      ///< OK
+  failed,  ///< ERROR or +CME ERROR, see failure
+  none,    ///< nothing (ATQ1 itself, reboot silence)
+  prompt,  ///< the data-mode prompt "\r\n> " is written instead
+};
+
+/// A handler's answer.
+struct response {
+  std::vector<info_line> lines;
+  final_kind final = final_kind::ok;
+  failure error;
+  int delay_ms = -1;       ///< time to the final result; -1 = the profile's default for the family
+  std::string note;        ///< explain note for silent behaviours (§2.8), logged when non-empty
+  /// With final_kind::prompt: called with the data-mode bytes when ^Z (cancelled=false)
+  /// or ESC (cancelled=true) ends input; returns the final result.
+  std::function<response(std::string_view data, bool cancelled)> on_data;
+
+  static response ok() { return {}; }
+  static response fail(failure f) {
+    response r;
+    r.final = final_kind::failed;
+    r.error = std::move(f);
+    return r;
+  }
+  response& line(std::string text, bool fixed = false) {
+    lines.push_back({std::move(text), fixed});
+    return *this;
+  }
+  response& after(int ms) {
+    delay_ms = ms;
+    return *this;
+  }
+};
+
+}  // namespace nt35e::at

@@ -1,0 +1,162 @@
+// V.250 basics: E, V, Q, I, Z, &F, S-registers, +CMEE, +CLAC, +ECRST.
+
+#include "commands/registry.hpp"
+#include "modem/modem.hpp"
+#include "modem/power.hpp"
+
+namespace nt35e::commands::basic {
+namespace {
+
+// Basic commands take one optional digit: "E" = "E0".
+std::optional<at::failure> single_digit(const at::command& cmd, int max, int& value) {
+  value = 0;
+  if (cmd.what == at::form::execute) return std::nullopt;
+  if (cmd.args.size() != 1 || cmd.args[0] - '0' > max)
+    return at::syntax_error("param.range", cmd.name + " takes 0" + (max > 0 ? "-" + std::to_string(max) : "") +
+                                               ", got " + cmd.args);
+  value = cmd.args[0] - '0';
+  return std::nullopt;
+}
+
+void restore_defaults(modem::modem& m) {
+  const auto& p = m.prof();
+  m.set.echo = p.echo;
+  m.set.verbose = p.verbose;
+  m.set.quiet = p.quiet;
+  m.set.cmee = p.cmee;
+  m.set.cereg_n = p.cereg_n;
+  m.set.line = at::line_settings{};
+}
+
+}  // namespace
+
+at::response at(modem::modem&, const at::command&) { return at::response::ok(); }
+at::response ok_only(modem::modem&, const at::command&) { return at::response::ok(); }
+
+at::response echo_write(modem::modem& m, const at::command& cmd) {
+  int v = 0;
+  if (auto f = single_digit(cmd, 1, v)) return at::response::fail(*f);
+  m.set.echo = v == 1;
+  return at::response::ok();
+}
+at::response echo_exec(modem::modem& m, const at::command& cmd) { return echo_write(m, cmd); }
+at::response echo_read(modem::modem& m, const at::command&) {
+  return at::response::ok().line("+ECHO: " + std::to_string(m.set.echo ? 1 : 0));
+}
+
+at::response verbose_write(modem::modem& m, const at::command& cmd) {
+  int v = 0;
+  if (auto f = single_digit(cmd, 1, v)) return at::response::fail(*f);
+  m.set.verbose = v == 1;  // the OK itself is already in the new format (§4)
+  return at::response::ok();
+}
+at::response verbose_exec(modem::modem& m, const at::command& cmd) { return verbose_write(m, cmd); }
+
+at::response quiet_write(modem::modem& m, const at::command& cmd) {
+  int v = 0;
+  if (auto f = single_digit(cmd, 1, v)) return at::response::fail(*f);
+  m.set.quiet = v == 1;
+  return at::response::ok();  // rendered empty under ATQ1: "ATQ1 itself gets no OK"
+}
+at::response quiet_exec(modem::modem& m, const at::command& cmd) { return quiet_write(m, cmd); }
+
+at::response info(modem::modem& m, const at::command& cmd) {
+  if (cmd.what == at::form::write && cmd.args != "0")
+    return at::response::fail(at::syntax_error("param.range", "ATI takes only 0"));
+  const auto& p = m.prof();
+  at::response r;
+  if (p.ati_single_line) {
+    r.line(p.manufacturer + " " + p.revision, true);
+  } else {
+    r.line(p.manufacturer, true).line(p.model, true).line("Revision: " + p.revision, true);
+  }
+  return r;
+}
+
+at::response factory(modem::modem& m, const at::command& cmd) {
+  if (cmd.what == at::form::write && cmd.args != "0")
+    return at::response::fail(at::syntax_error("param.range", "AT&F takes only 0"));
+  if (m.prof().quirk.ampf_not_supported) {
+    m.log(engine::log_level::info, "AT&F changes nothing under quirk.ampf_not_supported", "note");
+    return at::response::ok().line("&F: EXEC not support now", true);
+  }
+  restore_defaults(m);
+  return at::response::ok();
+}
+
+at::response reset_z(modem::modem& m, const at::command& cmd) {
+  if (cmd.what == at::form::write && cmd.args != "0")
+    return at::response::fail(at::syntax_error("param.range", "ATZ takes only 0"));
+  restore_defaults(m);  // no stored user profile exists (chosen)
+  return at::response::ok();
+}
+
+namespace {
+unsigned char* sreg(modem::modem& m, const std::string& name) {
+  if (name == "S3") return &m.set.line.s3;
+  if (name == "S4") return &m.set.line.s4;
+  if (name == "S5") return &m.set.line.s5;
+  return nullptr;
+}
+at::failure unknown_sreg(const std::string& name) {
+  return at::syntax_error("syntax.unknown_command", "register " + name + " does not exist; only S3, S4 and S5 do");
+}
+}  // namespace
+
+at::response sreg_read(modem::modem& m, const at::command& cmd) {
+  auto* r = sreg(m, cmd.name);
+  if (!r) return at::response::fail(unknown_sreg(cmd.name));
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%03u", *r);
+  return at::response::ok().line(buf, true);
+}
+
+at::response sreg_write(modem::modem& m, const at::command& cmd) {
+  auto* r = sreg(m, cmd.name);
+  if (!r) return at::response::fail(unknown_sreg(cmd.name));
+  if (cmd.args.empty() || cmd.args.size() > 3)
+    return at::response::fail(at::syntax_error("syntax.not_a_number", cmd.name + "= needs a value 0-127"));
+  int v = std::stoi(cmd.args);
+  if (v > 127) return at::response::fail(at::not_allowed("param.range", cmd.name + " must be 0-127, got " + cmd.args));
+  *r = static_cast<unsigned char>(v);
+  return at::response::ok();
+}
+
+at::response cmee_write(modem::modem& m, const at::command& cmd) {
+  auto parsed = parse_args(cmd, {at::type::number}, 1);
+  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
+  auto& a = std::get<at::arguments>(parsed);
+  if (auto f = a.in_range(0, 0, 2, "n")) return at::response::fail(*f);
+  m.set.cmee = static_cast<int>(a.number(0));
+  return at::response::ok();
+}
+at::response cmee_read(modem::modem& m, const at::command&) {
+  return at::response::ok().line("+CMEE: " + std::to_string(m.set.cmee));
+}
+at::response cmee_test(modem::modem&, const at::command&) { return at::response::ok().line("+CMEE: (0-2)"); }
+
+at::response clac(modem::modem&, const at::command&) {
+  at::response r;
+  for (const auto& spec : command_table()) {
+    std::string name(spec.name);
+    r.line(name[0] == '+' || name[0] == '&' ? "AT" + name : "AT" + name, true);
+  }
+  return r;
+}
+
+at::response ecrst_exec(modem::modem& m, const at::command&) {
+  modem::schedule_reboot(m, m.prof().timing.reboot_after_ok);
+  return at::response::ok();
+}
+
+at::response ecrst_write(modem::modem& m, const at::command& cmd) {
+  auto parsed = parse_args(cmd, {at::type::string, at::type::number}, 2);
+  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
+  auto& a = std::get<at::arguments>(parsed);
+  if (a.text(0) != "delay") return at::response::fail(at::not_allowed("param.range", "only \"delay\" is known"));
+  if (auto f = a.in_range(1, 0, 3'600'000, "delay ms")) return at::response::fail(*f);
+  modem::schedule_reboot(m, static_cast<int>(a.number(1)));
+  return at::response::ok();
+}
+
+}  // namespace nt35e::commands::basic

@@ -1,0 +1,150 @@
+// Radio, registration and packet data: +CSQ, +CESQ, +CEREG, +CGATT, +CFUN, +CGPADDR, +CGDCONT.
+
+#include "commands/registry.hpp"
+#include "modem/modem.hpp"
+#include "modem/power.hpp"
+
+namespace nt35e::commands::network {
+namespace {
+}  // namespace
+
+at::response csq_exec(modem::modem& m, const at::command&) {
+  if (!m.registered()) return at::response::ok().line("+CSQ: 99,99");
+  return at::response::ok().line("+CSQ: " + std::to_string(m.prof().csq_rssi) + "," + std::to_string(m.prof().csq_ber));
+}
+at::response csq_test(modem::modem&, const at::command&) { return at::response::ok().line("+CSQ: (0-31,99),(0-7,99)"); }
+
+at::response cesq_exec(modem::modem& m, const at::command&) {
+  if (!m.registered()) return at::response::ok().line("+CESQ: 99,99,255,255,255,255");
+  return at::response::ok().line("+CESQ: 99,99,255,255," + std::to_string(m.prof().cesq_rsrq) + "," +
+                                  std::to_string(m.prof().cesq_rsrp));
+}
+at::response cesq_test(modem::modem&, const at::command&) {
+  return at::response::ok().line("+CESQ: (0-63,99),(0-7,99),(0-96,255),(0-49,255),(0-34,255),(0-97,255)");
+}
+
+at::response cereg_write(modem::modem& m, const at::command& cmd) {
+  auto parsed = parse_args(cmd, {at::type::number}, 1);
+  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
+  auto& a = std::get<at::arguments>(parsed);
+  if (auto f = a.in_range(0, 0, 2, "n")) return at::response::fail(*f);
+  m.set.cereg_n = static_cast<int>(a.number(0));
+  return at::response::ok();
+}
+at::response cereg_read(modem::modem& m, const at::command&) {
+  auto text = m.cereg_urc_text();  // "+CEREG: <stat>[,...]"
+  return at::response::ok().line("+CEREG: " + std::to_string(m.set.cereg_n) + "," + text.substr(8));
+}
+at::response cereg_test(modem::modem&, const at::command&) { return at::response::ok().line("+CEREG: (0-2)"); }
+
+at::response cgatt_write(modem::modem& m, const at::command& cmd) {
+  auto parsed = parse_args(cmd, {at::type::number}, 1);
+  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
+  auto& a = std::get<at::arguments>(parsed);
+  if (auto f = a.in_range(0, 0, 1, "state")) return at::response::fail(*f);
+  if (a.number(0) == 0) {
+    modem::detach(m);
+    return at::response::ok();
+  }
+  if (m.cfun != 1)
+    return at::response::fail(at::cme_error(30, "net.no_pdp", "the radio is off (AT+CFUN=" + std::to_string(m.cfun) +
+                                                                  "); AT+CFUN=1 first"));
+  if (!m.sim_present) return at::response::fail(at::cme_error(10, "sim.not_ready", "no SIM"));
+  if (m.registered() && m.pdp_active) return at::response::ok();
+  // OK comes when registration and PDP activation are done (§4.1).
+  modem::attach(m, m.prof().timing.cgatt_ok);
+  return at::response::ok().after(m.prof().timing.cgatt_ok);
+}
+at::response cgatt_read(modem::modem& m, const at::command&) {
+  return at::response::ok().line("+CGATT: " + std::to_string(m.pdp_active ? 1 : 0));
+}
+at::response cgatt_test(modem::modem&, const at::command&) { return at::response::ok().line("+CGATT: (0,1)"); }
+
+at::response cfun_write(modem::modem& m, const at::command& cmd) {
+  auto parsed = parse_args(cmd, {at::type::number, at::type::number}, 1);
+  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
+  auto& a = std::get<at::arguments>(parsed);
+  auto fun = a.number(0);
+  if (fun != 0 && fun != 1 && fun != 4)
+    return at::response::fail(at::not_allowed("param.range", "parameter 1 (fun) must be 0, 1 or 4, got " + a.text(0)));
+  if (a.present(1))
+    if (auto f = a.in_range(1, 0, 0, "rst")) return at::response::fail(*f);
+  if (fun == m.cfun) return at::response::ok();
+  if (fun == 1) {
+    modem::radio_on(m, m.prof().timing.cfun_on_ok);
+    return at::response::ok().after(m.prof().timing.cfun_on_ok);
+  }
+  modem::radio_off(m, static_cast<int>(fun));
+  return at::response::ok().after(m.prof().timing.cfun_off_ok);
+}
+at::response cfun_read(modem::modem& m, const at::command&) {
+  return at::response::ok().line("+CFUN: " + std::to_string(m.cfun));
+}
+at::response cfun_test(modem::modem&, const at::command&) { return at::response::ok().line("+CFUN: (0,1,4),(0)"); }
+
+namespace {
+std::string cgpaddr_line(modem::modem& m, int cid) {
+  std::string line = "+CGPADDR: " + std::to_string(cid);
+  if (cid == 1 && m.pdp_active) {
+    if (m.prof().style == at::response_style::compact)
+      line += "," + m.prof().ipv4;
+    else
+      line += ",\"" + m.prof().ipv4 + "\"";
+  }
+  return line;
+}
+}  // namespace
+
+at::response cgpaddr_exec(modem::modem& m, const at::command&) {
+  at::response r;
+  for (const auto& [cid, ctx] : m.pdp) r.line(cgpaddr_line(m, cid));
+  return r;
+}
+at::response cgpaddr_write(modem::modem& m, const at::command& cmd) {
+  auto parsed = parse_args(cmd, {at::type::number}, 1);
+  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
+  auto& a = std::get<at::arguments>(parsed);
+  auto cid = a.number(0);
+  if (!m.pdp.contains(static_cast<int>(cid)) || cid > 15)
+    return at::response::fail(at::not_allowed("param.range", "cid " + a.text(0) + " is not defined"));
+  return at::response::ok().line(cgpaddr_line(m, static_cast<int>(cid)));
+}
+at::response cgpaddr_test(modem::modem& m, const at::command&) {
+  std::string list;
+  for (const auto& [cid, ctx] : m.pdp) list += (list.empty() ? "" : ",") + std::to_string(cid);
+  return at::response::ok().line("+CGPADDR: (" + list + ")");
+}
+
+at::response cgdcont_write(modem::modem& m, const at::command& cmd) {
+  auto parsed = parse_args(cmd, {at::type::number, at::type::string, at::type::string}, 1);
+  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
+  auto& a = std::get<at::arguments>(parsed);
+  if (auto f = a.in_range(0, 1, 15, "cid")) return at::response::fail(*f);
+  int cid = static_cast<int>(a.number(0));
+  if (!a.present(1)) {
+    if (cid == 1 && m.pdp_active)
+      return at::response::fail(at::not_allowed("state.not_allowed", "cid 1 is active; detach first (AT+CGATT=0)"));
+    m.pdp.erase(cid);
+    return at::response::ok();
+  }
+  const auto& type = a.text(1);
+  if (type != "IP" && type != "IPV6" && type != "IPV4V6")
+    return at::response::fail(at::not_allowed("param.range", "PDP type must be IP, IPV6 or IPV4V6, got \"" + type + "\""));
+  if (a.present(2) && a.text(2).size() > 99)
+    return at::response::fail(at::not_allowed("param.too_long", "the APN has more than 99 characters"));
+  m.pdp[cid] = modem::pdp_context{type, a.present(2) ? a.text(2) : std::string{}};
+  return at::response::ok();
+}
+at::response cgdcont_read(modem::modem& m, const at::command&) {
+  at::response r;
+  for (const auto& [cid, ctx] : m.pdp) {
+    std::string addr = cid == 1 && m.pdp_active ? m.prof().ipv4 : "";
+    r.line("+CGDCONT: " + std::to_string(cid) + ",\"" + ctx.type + "\",\"" + ctx.apn + "\",\"" + addr + "\",0,0");
+  }
+  return r;
+}
+at::response cgdcont_test(modem::modem&, const at::command&) {
+  return at::response::ok().line("+CGDCONT: (1-15),(\"IP\",\"IPV6\",\"IPV4V6\")");
+}
+
+}  // namespace nt35e::commands::network

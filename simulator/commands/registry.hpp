@@ -1,0 +1,132 @@
+#pragma once
+// The one command table: every AT command is registered in command_table.cpp
+// with a small handler per form; a missing form answers per the family's rule.
+
+#include <initializer_list>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <variant>
+
+#include "at/arguments.hpp"
+#include "at/command_line.hpp"
+#include "at/result.hpp"
+
+namespace nt35e::modem { class modem; }
+
+namespace nt35e::commands {
+
+using handler = at::response (*)(modem::modem&, const at::command&);
+
+/// Which default delay and missing-form rule a command follows.
+enum class family {
+  basic,  ///< missing form → ERROR; final result after timing.basic_result
+  ecmt,   ///< missing form → CME 3 (§2.6 rule 8); delay per handler
+};
+
+struct command_spec {
+  std::string_view name;  ///< upper case, with its prefix: "E", "&F", "+CSQ"
+  handler test = nullptr;
+  handler read = nullptr;
+  handler write = nullptr;
+  handler execute = nullptr;
+  family kind = family::basic;
+  bool raw_tail = false;  ///< write arguments run to the end of the line (ECMTPUB payload)
+  std::string_view summary;
+};
+
+/// The table, sorted by name.
+std::span<const command_spec> command_table();
+/// Looks a command up by its upper-case name; S-registers ("S7") map to "S".
+const command_spec* find_command(std::string_view upper_name);
+
+/// Parses a write form's arguments and checks count and types; the error
+/// alternative is the response to send (ERROR).
+std::variant<at::arguments, at::response> parse_args(const at::command& cmd, std::initializer_list<at::type> types,
+                                                     std::size_t required,
+                                                     std::optional<std::size_t> raw_after = std::nullopt);
+
+// Family handlers (one file per family), referenced only by the table.
+namespace basic {
+at::response at(modem::modem&, const at::command&);
+at::response echo_write(modem::modem&, const at::command&);
+at::response echo_exec(modem::modem&, const at::command&);
+at::response echo_read(modem::modem&, const at::command&);
+at::response verbose_write(modem::modem&, const at::command&);
+at::response verbose_exec(modem::modem&, const at::command&);
+at::response quiet_write(modem::modem&, const at::command&);
+at::response quiet_exec(modem::modem&, const at::command&);
+at::response info(modem::modem&, const at::command&);
+at::response factory(modem::modem&, const at::command&);
+at::response reset_z(modem::modem&, const at::command&);
+at::response sreg_read(modem::modem&, const at::command&);
+at::response sreg_write(modem::modem&, const at::command&);
+at::response cmee_write(modem::modem&, const at::command&);
+at::response cmee_read(modem::modem&, const at::command&);
+at::response cmee_test(modem::modem&, const at::command&);
+at::response ok_only(modem::modem&, const at::command&);
+at::response ecrst_exec(modem::modem&, const at::command&);
+at::response ecrst_write(modem::modem&, const at::command&);
+at::response clac(modem::modem&, const at::command&);
+}  // namespace basic
+
+namespace identity {
+at::response cgmi(modem::modem&, const at::command&);
+at::response cgmm(modem::modem&, const at::command&);
+at::response cgmr(modem::modem&, const at::command&);
+at::response cgsn_exec(modem::modem&, const at::command&);
+at::response cgsn_write(modem::modem&, const at::command&);
+at::response cgsn_test(modem::modem&, const at::command&);
+at::response cimi(modem::modem&, const at::command&);
+at::response eciccid(modem::modem&, const at::command&);
+at::response cpin_read(modem::modem&, const at::command&);
+at::response cclk_read(modem::modem&, const at::command&);
+at::response cclk_write(modem::modem&, const at::command&);
+}  // namespace identity
+
+namespace network {
+at::response csq_exec(modem::modem&, const at::command&);
+at::response csq_test(modem::modem&, const at::command&);
+at::response cesq_exec(modem::modem&, const at::command&);
+at::response cesq_test(modem::modem&, const at::command&);
+at::response cereg_write(modem::modem&, const at::command&);
+at::response cereg_read(modem::modem&, const at::command&);
+at::response cereg_test(modem::modem&, const at::command&);
+at::response cgatt_write(modem::modem&, const at::command&);
+at::response cgatt_read(modem::modem&, const at::command&);
+at::response cgatt_test(modem::modem&, const at::command&);
+at::response cfun_write(modem::modem&, const at::command&);
+at::response cfun_read(modem::modem&, const at::command&);
+at::response cfun_test(modem::modem&, const at::command&);
+at::response cgpaddr_exec(modem::modem&, const at::command&);
+at::response cgpaddr_write(modem::modem&, const at::command&);
+at::response cgpaddr_test(modem::modem&, const at::command&);
+at::response cgdcont_write(modem::modem&, const at::command&);
+at::response cgdcont_read(modem::modem&, const at::command&);
+at::response cgdcont_test(modem::modem&, const at::command&);
+at::response ecping_write(modem::modem&, const at::command&);
+at::response ecping_test(modem::modem&, const at::command&);
+}  // namespace network
+
+namespace ecmt {
+at::response cfg_test(modem::modem&, const at::command&);
+at::response cfg_write(modem::modem&, const at::command&);
+at::response open_test(modem::modem&, const at::command&);
+at::response open_read(modem::modem&, const at::command&);
+at::response open_write(modem::modem&, const at::command&);
+at::response close_test(modem::modem&, const at::command&);
+at::response close_write(modem::modem&, const at::command&);
+at::response conn_test(modem::modem&, const at::command&);
+at::response conn_read(modem::modem&, const at::command&);
+at::response conn_write(modem::modem&, const at::command&);
+at::response disc_test(modem::modem&, const at::command&);
+at::response disc_write(modem::modem&, const at::command&);
+at::response sub_test(modem::modem&, const at::command&);
+at::response sub_write(modem::modem&, const at::command&);
+at::response uns_test(modem::modem&, const at::command&);
+at::response uns_write(modem::modem&, const at::command&);
+at::response pub_test(modem::modem&, const at::command&);
+at::response pub_write(modem::modem&, const at::command&);
+}  // namespace ecmt
+
+}  // namespace nt35e::commands

@@ -1,0 +1,333 @@
+#include "engine/interpreter.hpp"
+
+#include <string>
+
+#include "at/command_line.hpp"
+#include "at/line_discipline.hpp"
+#include "at/render.hpp"
+#include "commands/registry.hpp"
+#include "modem/ecmt_machine.hpp"
+#include "modem/modem.hpp"
+#include "modem/power.hpp"
+
+namespace nt35e::engine {
+
+// The line-level machinery lives here rather than in the header so that the
+// public surface stays "bytes, events and time in; actions out".
+struct interpreter_state {
+  at::line_discipline line;
+  bool busy = false;                  ///< a command line runs until its final result
+  std::string pending_input;          ///< bytes that arrived while busy (§2.1 rule 5)
+  bool pending_overflow = false;
+  std::string last_line;              ///< for A/
+  std::string current_line;           ///< for explanations
+  bool data_mode = false;
+  std::string data;
+  std::function<at::response(std::string_view, bool)> on_data;
+  modem::modem::timer_id data_guard = 0;
+  modem::modem::timer_id hold_check = 0;
+  time_point last_input{};
+  int reboots_seen = 0;
+};
+
+namespace {
+
+constexpr std::size_t max_pending_input = 4096;
+constexpr unsigned char ctrl_z = 0x1A;
+constexpr unsigned char esc = 0x1B;
+
+std::string printable(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '\r') out += "\\r";
+    else if (c == '\n') out += "\\n";
+    else if (c < 0x20 || c == 0x7f) {
+      static const char* hex = "0123456789ABCDEF";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else out += static_cast<char>(c);
+  }
+  return out;
+}
+
+class runner {
+ public:
+  runner(modem::modem& m, interpreter_state& s) : m_(m), s_(s) {}
+
+  void byte(unsigned char b) {
+    if (m_.booting) return;  // silent until ECRDY: input is discarded (§4.2)
+    if (s_.busy) {
+      if (s_.pending_input.size() < max_pending_input) s_.pending_input.push_back(static_cast<char>(b));
+      else s_.pending_overflow = true;
+      return;
+    }
+    if (s_.data_mode) return data_byte(b);
+    command_byte(b);
+  }
+
+  void command_byte(unsigned char b) {
+    if (m_.set.echo) m_.write(std::string_view(reinterpret_cast<const char*>(&b), 1));
+    s_.last_input = m_.now();
+    auto event = s_.line.push(b, m_.set.line);
+    if (!event) {
+      if (s_.line.has_partial()) arm_hold_check();
+      return;
+    }
+    switch (event->what) {
+      case at::line_event::kind::too_long:
+        s_.current_line = "(a line longer than 3072 bytes)";
+        finish({}, at::response::fail(at::syntax_error("line.too_long",
+                                                         "the line passed the 3072-byte limit and was discarded")),
+               m_.prof().timing.basic_result);
+        return;
+      case at::line_event::kind::repeat:
+        if (s_.last_line.empty()) return;
+        if (m_.set.echo) m_.write("\r");
+        run_line(s_.last_line);
+        return;
+      case at::line_event::kind::line: run_line(event->text); return;
+    }
+  }
+
+  void run_line(const std::string& text) {
+    auto at_pos = at::find_at_prefix(text);
+    if (!at_pos) {
+      if (!text.empty())
+        m_.log(log_level::debug, "discarded a line without \"AT\": \"" + printable(text) + "\"");
+      return;
+    }
+    std::string line = text.substr(*at_pos);
+    s_.last_line = line;
+    s_.current_line = line;
+    m_.log(log_level::debug, "command line \"" + printable(line) + "\"");
+    auto parsed = at::parse_command_line(line, 2, [](std::string_view name) {
+      auto* spec = commands::find_command(name);
+      return spec && spec->raw_tail;
+    });
+    if (auto* f = std::get_if<at::failure>(&parsed)) {
+      finish({}, at::response::fail(*f), m_.prof().timing.basic_result);
+      return;
+    }
+    std::string info;
+    int delay = 0;
+    at::response last = at::response::ok();
+    for (const auto& cmd : std::get<std::vector<at::command>>(parsed)) {
+      at::response r = execute(cmd, delay);
+      info += at::render_info(r.lines, m_.render());
+      if (!r.note.empty()) m_.log(log_level::info, "AT" + cmd.name + ": " + r.note, "note");
+      last = std::move(r);
+      if (last.final == at::final_kind::failed || last.final == at::final_kind::prompt) break;
+    }
+    if (last.final == at::final_kind::prompt) {
+      enter_data_mode(std::move(info), std::move(last.on_data));
+      return;
+    }
+    finish(std::move(info), std::move(last), delay);
+  }
+
+  at::response execute(const at::command& cmd, int& delay) {
+    const auto* spec = commands::find_command(cmd.name);
+    if (!spec) {
+      delay += m_.prof().timing.basic_result;
+      std::string hint;
+      if (cmd.name.rfind("+QMT", 0) == 0 || cmd.name.rfind("+LMQTT", 0) == 0)
+        hint = "; this module's MQTT commands are the AT+ECMT... family";
+      return at::response::fail(at::syntax_error("syntax.unknown_command",
+                                                 "AT" + cmd.name + " is not a command of this module" + hint));
+    }
+    commands::handler h = nullptr;
+    switch (cmd.what) {
+      case at::form::test: h = spec->test; break;
+      case at::form::read: h = spec->read; break;
+      case at::form::write: h = spec->write; break;
+      case at::form::execute: h = spec->execute; break;
+    }
+    if (!h) {
+      delay += m_.prof().timing.basic_result;
+      std::string sentence = "AT" + cmd.name + " has no " + at::to_string(cmd.what) + " form";
+      if (spec->kind == commands::family::ecmt)
+        return at::response::fail(at::not_allowed("syntax.bad_form", sentence));
+      return at::response::fail(at::syntax_error("syntax.bad_form", sentence));
+    }
+    at::response r = h(m_, cmd);
+    if (r.delay_ms >= 0) delay += r.delay_ms;
+    else delay += spec->kind == commands::family::ecmt ? m_.prof().timing.ecmt_ok : m_.prof().timing.basic_result;
+    return r;
+  }
+
+  // The final result after `delay`; URCs and buffered input wait until then.
+  void finish(std::string info, at::response r, int delay) {
+    s_.busy = true;
+    if (r.final == at::final_kind::failed) explain(r.error);
+    m_.after(delay, [info = std::move(info), r = std::move(r), &s = s_](modem::modem& m) {
+      if (!s.busy) return;  // a reboot came first
+      m.write(info);
+      m.write(at::render_final(r.final, r.error, m.render()));
+      s.busy = false;
+      runner(m, s).after_final();
+    });
+  }
+
+  void explain(const at::failure& f) {
+    auto result = at::final_text(at::final_kind::failed, f, m_.render());
+    m_.log(log_level::warn, "\"" + printable(s_.current_line) + "\" -> " + result + ": " + f.sentence, f.reason);
+  }
+
+  // After a final result: queued URCs, then the input that waited.
+  void after_final() {
+    flush_urcs();
+    if (s_.pending_overflow) {
+      s_.pending_overflow = false;
+      s_.pending_input.clear();
+      s_.current_line = "(input overflow)";
+      finish({}, at::response::fail(at::syntax_error("input.overflow",
+                                                       "more than 4096 bytes arrived while a command ran; the excess was discarded")),
+             0);
+      return;
+    }
+    std::string input;
+    input.swap(s_.pending_input);
+    for (std::size_t i = 0; i < input.size(); ++i) {
+      if (s_.busy) {
+        // Still busy (another line started): keep the rest waiting, in order.
+        s_.pending_input.insert(0, input.substr(i));
+        break;
+      }
+      byte(static_cast<unsigned char>(input[i]));
+    }
+    flush_urcs();
+  }
+
+  void enter_data_mode(std::string info, std::function<at::response(std::string_view, bool)> on_data) {
+    m_.write(info);
+    m_.write("\r\n> ");
+    s_.data_mode = true;
+    s_.data.clear();
+    s_.on_data = std::move(on_data);
+    s_.data_guard = m_.after(m_.prof().timing.guard_publish, [&s = s_](modem::modem& m) {
+      if (!s.data_mode) return;
+      s.data_mode = false;
+      s.data.clear();
+      runner r(m, s);
+      s.current_line = "(data mode)";
+      r.finish({}, at::response::fail(at::syntax_error("guard.expired",
+                                                         "no Ctrl-Z (0x1A) or ESC (0x1B) within the 20 s guard; "
+                                                         "data mode left and nothing published")),
+               0);
+    });
+  }
+
+  void data_byte(unsigned char b) {
+    if (b == ctrl_z || b == esc) {
+      s_.data_mode = false;
+      m_.cancel(s_.data_guard);
+      auto handler = std::move(s_.on_data);
+      std::string data;
+      data.swap(s_.data);
+      at::response r = handler ? handler(data, b == esc) : at::response::ok();
+      finish({}, std::move(r), m_.prof().timing.ecmt_ok);
+      return;
+    }
+    if (m_.set.echo) m_.write(std::string_view(reinterpret_cast<const char*>(&b), 1));
+    s_.data.push_back(static_cast<char>(b));
+    if (s_.data.size() > static_cast<std::size_t>(m_.prof().max_payload)) {
+      // The firmware leaves data mode silently; later bytes are commands and the
+      // publish ends with ERROR when its guard expires (§5.8.2 rule 5).
+      m_.log(log_level::warn, "data-mode payload passed " + std::to_string(m_.prof().max_payload) +
+                                  " bytes: data mode left silently; ERROR follows at the guard", "param.too_long");
+      s_.data_mode = false;
+      s_.data.clear();
+      s_.on_data = nullptr;
+      auto guard = s_.data_guard;
+      m_.cancel(guard);
+      s_.data_guard = m_.after(m_.prof().timing.guard_publish, [](modem::modem& m) {
+        m.write(at::render_final(at::final_kind::failed, at::failure{}, m.render()));
+      });
+    }
+  }
+
+  // A partial line holds URCs, but only for a while: a stray byte must not
+  // silence the module forever (chosen, §6.2 rule 3).
+  void arm_hold_check() {
+    m_.cancel(s_.hold_check);
+    s_.hold_check = m_.after(m_.prof().timing.partial_line_urc_hold, [&s = s_](modem::modem& m) {
+      s.hold_check = 0;
+      runner(m, s).flush_urcs();
+    });
+  }
+
+  bool urcs_may_flow() const {
+    if (s_.busy || s_.data_mode || m_.booting) return false;
+    if (!s_.line.has_partial()) return true;
+    return m_.now() - s_.last_input >= std::chrono::milliseconds(m_.prof().timing.partial_line_urc_hold);
+  }
+
+  void flush_urcs() {
+    auto& q = m_.pending_urcs();
+    if (q.empty() || !urcs_may_flow()) return;
+    auto rs = m_.render();
+    while (!q.empty()) {
+      auto u = std::move(q.front());
+      q.pop_front();
+      m_.write(at::render_urc(u.text, u.fixed, rs));
+    }
+  }
+
+ private:
+  modem::modem& m_;
+  interpreter_state& s_;
+};
+
+}  // namespace
+
+struct interpreter::impl {
+  interpreter_state state;
+};
+
+interpreter::interpreter(modem::profile profile, time_point now)
+    : modem_(std::make_unique<modem::modem>(std::move(profile), now)), impl_(std::make_unique<impl>()) {
+  modem::power_on(*modem_);
+  modem_->log(log_level::info, "power on, profile " + modem_->prof().name);
+}
+
+interpreter::~interpreter() = default;
+
+actions interpreter::feed(std::string_view bytes, time_point now) {
+  advance(now);
+  runner r(*modem_, impl_->state);
+  for (unsigned char b : bytes) r.byte(b);
+  r.flush_urcs();
+  return modem_->take_actions();
+}
+
+actions interpreter::on_mqtt_event(const mqtt::any_event& event, time_point now) {
+  advance(now);
+  modem_->log(log_level::debug, "MQTT event " + mqtt::describe(event));
+  modem::on_backend_event(*modem_, event);
+  runner(*modem_, impl_->state).flush_urcs();
+  return modem_->take_actions();
+}
+
+actions interpreter::on_timer(time_point now) {
+  advance(now);
+  runner(*modem_, impl_->state).flush_urcs();
+  return modem_->take_actions();
+}
+
+std::optional<time_point> interpreter::next_deadline() const { return modem_->next_deadline(); }
+
+const modem::modem& interpreter::state() const { return *modem_; }
+
+void interpreter::advance(time_point now) {
+  if (now > modem_->now()) modem_->set_now(now);
+  modem_->run_due();
+  auto& s = impl_->state;
+  if (modem_->reboots != s.reboots_seen) {
+    // A reboot dropped every timer of ours: start the line machinery afresh.
+    s = interpreter_state{};
+    s.reboots_seen = modem_->reboots;
+  }
+}
+
+}  // namespace nt35e::engine

@@ -1,0 +1,46 @@
+#pragma once
+// The virtual module without any I/O: bytes, backend events and time go in,
+// actions (bytes to write, MQTT requests, log records) come out.
+//
+// Thread safety: none; the session owning it calls it from one executor.
+
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "engine/action.hpp"
+#include "engine/clock.hpp"
+#include "modem/profile.hpp"
+
+namespace nt35e::modem { class modem; }
+
+namespace nt35e::engine {
+
+class interpreter {
+ public:
+  /// Powers the module on at `now`: the ECRDY banner follows after the boot delay.
+  interpreter(modem::profile profile, time_point now);
+  ~interpreter();
+  interpreter(const interpreter&) = delete;
+  interpreter& operator=(const interpreter&) = delete;
+
+  /// Bytes from the DTE.
+  actions feed(std::string_view bytes, time_point now);
+  /// An event from the MQTT backend.
+  actions on_mqtt_event(const mqtt::any_event& event, time_point now);
+  /// Runs everything due at or before `now`.
+  actions on_timer(time_point now);
+  /// When on_timer should be called next; empty when nothing is scheduled.
+  std::optional<time_point> next_deadline() const;
+
+  /// Read-only view of the module for tests, the control channel and logs.
+  const modem::modem& state() const;
+
+ private:
+  void advance(time_point now);
+  struct impl;
+  std::unique_ptr<modem::modem> modem_;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace nt35e::engine

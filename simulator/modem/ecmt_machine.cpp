@@ -1,0 +1,264 @@
+#include "modem/ecmt_machine.hpp"
+
+#include <type_traits>
+
+#include "modem/modem.hpp"
+
+namespace nt35e::modem {
+namespace {
+
+std::string sid(int id) { return std::to_string(id); }
+
+ecmt_context& ctx(modem& m, int id) { return m.ecmt.at(static_cast<std::size_t>(id)); }
+
+bool valid(const modem& m, int id) { return id >= 0 && static_cast<std::size_t>(id) < m.ecmt.size(); }
+
+void settle_ack(modem& m, int id, char kind, int msg_id) {
+  auto& c = ctx(m, id);
+  auto it = c.ack_timers.find({kind, msg_id});
+  if (it == c.ack_timers.end()) return;
+  m.cancel(it->second);
+  c.ack_timers.erase(it);
+}
+
+// A CONNECTED id lost its link: +ECMTSTAT, then automatic reconnection (§7.4).
+void lose_link(modem& m, int id, ecmt_event why) {
+  m.emit_urc("+ECMTSTAT: " + sid(id) + ",1");
+  m.transition(id, ecmt_state::reconnecting, why);
+  schedule_reconnect(m, id, m.prof().timing.reconnect_first);
+}
+
+void on(modem& m, const mqtt::event::opened& e) {
+  auto& c = ctx(m, e.id);
+  if (c.state != ecmt_state::opening) return;  // stale: the id moved on
+  if (!e.ok) {
+    m.log(engine::log_level::warn, "ECMTOPEN id " + sid(e.id) + " failed: " + e.detail, "net.open_failed");
+    m.emit_urc("+ECMTOPEN: " + sid(e.id) + ",-1");
+    delete_context(m, e.id);  // a failed open deletes the context (§5.0)
+    return;
+  }
+  m.emit_urc("+ECMTOPEN: " + sid(e.id) + ",0");
+  m.transition(e.id, ecmt_state::opened, ecmt_event::open_ok);
+  if (c.connect_queued) {
+    c.connect_queued = false;
+    m.transition(e.id, ecmt_state::connecting, ecmt_event::conn_cmd);
+    m.request(connect_request(m, e.id));
+    if (m.prof().quirk.connected_before_connack) m.transition(e.id, ecmt_state::connected, ecmt_event::connect_written);
+  }
+}
+
+void on(modem& m, const mqtt::event::connack& e) {
+  auto& c = ctx(m, e.id);
+  const auto& q = m.prof().quirk;
+  std::string urc = "+ECMTCONN: " + sid(e.id) + ",0," + std::to_string(e.return_code);
+  if (c.state == ecmt_state::connecting) {
+    m.cancel(c.connack_timer);
+    m.emit_urc(urc);
+    if (e.return_code == 0) {
+      m.transition(e.id, ecmt_state::connected, ecmt_event::connack_accepted);
+    } else {
+      // Refused: link closed, back to OPENED; the next ECMTCONN reopens silently.
+      m.log(engine::log_level::warn, "broker refused CONNECT on id " + sid(e.id) + " with code " +
+                                         std::to_string(e.return_code), "mqtt.connack_refused");
+      m.request(mqtt::request::abort{e.id});
+      m.transition(e.id, ecmt_state::opened, ecmt_event::connack_refused);
+    }
+    return;
+  }
+  if (c.state == ecmt_state::reconnecting) {
+    c.attempt_in_flight = false;
+    m.emit_urc(urc);
+    if (e.return_code == 0) {
+      c.refusals = 0;
+      m.transition(e.id, ecmt_state::connected, ecmt_event::reconnected);
+    } else if (q.connected_before_connack && ++c.refusals < 4) {
+      m.transition(e.id, ecmt_state::connected, ecmt_event::connack_refused);
+      lose_link(m, e.id, ecmt_event::connack_refused);
+    } else {
+      m.request(mqtt::request::abort{e.id});
+      m.transition(e.id, ecmt_state::opened, ecmt_event::connack_refused);
+    }
+    return;
+  }
+  if (c.state == ecmt_state::connected && q.connected_before_connack) {
+    m.emit_urc(urc);
+    if (e.return_code == 0) {
+      c.refusals = 0;
+      return;
+    }
+    // The firmware stays CONNECTED; the broker then closes the link and the
+    // module retries, giving up after the 4th refusal (§5.4 step 6).
+    if (++c.refusals >= 4) {
+      m.request(mqtt::request::disconnect{e.id});
+      m.transition(e.id, ecmt_state::opened, ecmt_event::connack_refused);
+      return;
+    }
+    lose_link(m, e.id, ecmt_event::connack_refused);
+  }
+}
+
+void on(modem& m, const mqtt::event::connect_failed& e) {
+  auto& c = ctx(m, e.id);
+  if (c.state == ecmt_state::reconnecting) {
+    c.attempt_in_flight = false;
+    m.log(engine::log_level::debug, "reconnect attempt on id " + sid(e.id) + " failed: " + e.detail);
+    schedule_reconnect(m, e.id, m.prof().timing.reconnect_every);
+    return;
+  }
+  if (c.state == ecmt_state::connecting ||
+      (c.state == ecmt_state::connected && m.prof().quirk.connected_before_connack)) {
+    m.cancel(c.connack_timer);
+    m.log(engine::log_level::warn, "CONNECT on id " + sid(e.id) + " failed: " + e.detail, "mqtt.connect_failed");
+    if (!c.connfail_reported) m.emit_urc("+ECMTCONN: " + sid(e.id) + ",2,2");
+    c.connfail_reported = false;
+    m.transition(e.id, ecmt_state::connect_fail, ecmt_event::connect_failed);
+  }
+}
+
+void on(modem& m, const mqtt::event::suback& e) {
+  if (ctx(m, e.id).state != ecmt_state::connected) return;
+  settle_ack(m, e.id, 'S', e.msg_id);
+  // The 4th field counts return codes (always 1), it is not the granted QoS (§5.6).
+  m.emit_urc("+ECMTSUB: " + sid(e.id) + "," + std::to_string(e.msg_id) + "," + std::to_string(e.result) + "," +
+             (e.result == 0 ? "1" : "0"));
+}
+
+void on(modem& m, const mqtt::event::unsuback& e) {
+  if (ctx(m, e.id).state != ecmt_state::connected) return;
+  settle_ack(m, e.id, 'U', e.msg_id);
+  m.emit_urc("+ECMTUNS: " + sid(e.id) + "," + std::to_string(e.msg_id) + "," + std::to_string(e.result));
+}
+
+void on(modem& m, const mqtt::event::published& e) {
+  if (ctx(m, e.id).state != ecmt_state::connected) return;
+  settle_ack(m, e.id, 'P', e.msg_id);
+  m.emit_urc("+ECMTPUB: " + sid(e.id) + "," + std::to_string(e.msg_id) + "," + std::to_string(e.result));
+}
+
+void on(modem& m, const mqtt::event::message& e) {
+  auto s = ctx(m, e.id).state;
+  if (s != ecmt_state::connected) return;
+  const auto& p = m.prof();
+  if (e.topic.size() > static_cast<std::size_t>(p.max_incoming_topic) ||
+      e.payload.size() > static_cast<std::size_t>(p.max_incoming_payload)) {
+    m.log(engine::log_level::warn,
+          "incoming PUBLISH on id " + sid(e.id) + " dropped: topic " + std::to_string(e.topic.size()) + " / payload " +
+              std::to_string(e.payload.size()) + " bytes exceed the receive buffer (" +
+              std::to_string(p.max_incoming_topic) + " / " + std::to_string(p.max_incoming_payload) + ")",
+          "note");
+    return;
+  }
+  // The payload is a C string inside the firmware: leading NULs skipped, it ends at the next NUL.
+  std::string_view payload = e.payload;
+  auto first = payload.find_first_not_of('\0');
+  payload = first == std::string_view::npos ? std::string_view{} : payload.substr(first);
+  payload = payload.substr(0, payload.find('\0'));
+  m.emit_urc("+ECMTRECV: " + sid(e.id) + "," + std::to_string(e.msg_id) + ",\"" + e.topic + "\"," + std::string(payload));
+}
+
+void on(modem& m, const mqtt::event::link_lost& e) {
+  auto& c = ctx(m, e.id);
+  m.log(engine::log_level::warn, "link lost on id " + sid(e.id) + ": " + e.detail, "net.link_lost");
+  if (c.state == ecmt_state::connected) {
+    lose_link(m, e.id, ecmt_event::link_lost);
+  } else if (c.state == ecmt_state::connecting) {
+    m.cancel(c.connack_timer);
+    m.emit_urc("+ECMTCONN: " + sid(e.id) + ",2,2");
+    m.transition(e.id, ecmt_state::connect_fail, ecmt_event::connect_failed);
+  } else if (c.state == ecmt_state::reconnecting) {
+    c.attempt_in_flight = false;
+    schedule_reconnect(m, e.id, m.prof().timing.reconnect_every);
+  }
+}
+
+}  // namespace
+
+mqtt::request::connect connect_request(const modem& m, int id) {
+  const auto& c = m.ecmt.at(static_cast<std::size_t>(id));
+  const auto& t = m.tls;
+  return mqtt::request::connect{id, c.host, c.port, mqtt::tls_options{t.mode, t.ca_file, t.cert_file, t.key_file},
+                                c.connect};
+}
+
+void on_backend_event(modem& m, const mqtt::any_event& event) {
+  std::visit(
+      [&](const auto& e) {
+        if (!valid(m, e.id)) return;
+        on(m, e);
+      },
+      event);
+}
+
+void schedule_reconnect(modem& m, int id, int ms) {
+  auto& c = ctx(m, id);
+  m.cancel(c.reconnect_timer);
+  c.reconnect_timer = m.after(ms, [id](modem& mm) {
+    auto& cc = ctx(mm, id);
+    cc.reconnect_timer = 0;
+    if (cc.state != ecmt_state::reconnecting || cc.attempt_in_flight) return;
+    if (!mm.pdp_active) {
+      // No PDP: the attempt fails silently; try again later (§4.1).
+      schedule_reconnect(mm, id, mm.prof().timing.reconnect_every);
+      return;
+    }
+    cc.attempt_in_flight = true;
+    mm.log(engine::log_level::info, "reconnect attempt on id " + sid(id));
+    mm.request(connect_request(mm, id));
+  });
+}
+
+void on_network_lost(modem& m) {
+  for (std::size_t i = 0; i < m.ecmt.size(); ++i) {
+    int id = static_cast<int>(i);
+    auto& c = m.ecmt[i];
+    switch (c.state) {
+      case ecmt_state::connected:
+        m.request(mqtt::request::abort{id});
+        lose_link(m, id, ecmt_event::radio_off);
+        break;
+      case ecmt_state::connecting:
+        m.cancel(c.connack_timer);
+        m.request(mqtt::request::abort{id});
+        m.emit_urc("+ECMTCONN: " + sid(id) + ",2,2");
+        m.transition(id, ecmt_state::connect_fail, ecmt_event::radio_off);
+        break;
+      case ecmt_state::opening:
+        m.request(mqtt::request::abort{id});
+        m.emit_urc("+ECMTOPEN: " + sid(id) + ",-1");
+        delete_context(m, id);
+        break;
+      case ecmt_state::opened:
+        // Lost silently; noticed at the next ECMTCONN, which reopens.
+        m.request(mqtt::request::abort{id});
+        break;
+      case ecmt_state::reconnecting:
+        if (c.attempt_in_flight) {
+          m.request(mqtt::request::abort{id});
+          c.attempt_in_flight = false;
+          schedule_reconnect(m, id, m.prof().timing.reconnect_every);
+        }
+        break;
+      default: break;
+    }
+  }
+}
+
+void drop_all_links(modem& m) {
+  for (std::size_t i = 0; i < m.ecmt.size(); ++i) {
+    auto s = m.ecmt[i].state;
+    if (s != ecmt_state::none && s != ecmt_state::configured) m.request(mqtt::request::abort{static_cast<int>(i)});
+    m.transition(static_cast<int>(i), ecmt_state::none, ecmt_event::reboot);
+    m.ecmt[i] = ecmt_context{};
+  }
+}
+
+void delete_context(modem& m, int id) {
+  auto& c = ctx(m, id);
+  m.cancel(c.reconnect_timer);
+  m.cancel(c.connack_timer);
+  for (auto& [key, timer] : c.ack_timers) m.cancel(timer);
+  m.transition(id, ecmt_state::none, ecmt_event::closed);
+  c = ecmt_context{};
+}
+
+}  // namespace nt35e::modem

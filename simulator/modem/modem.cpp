@@ -1,0 +1,161 @@
+#include "modem/modem.hpp"
+
+namespace nt35e::modem {
+
+const char* to_string(reg_stat s) {
+  switch (s) {
+    case reg_stat::not_registered: return "not registered";
+    case reg_stat::home: return "registered (home)";
+    case reg_stat::searching: return "searching";
+    case reg_stat::denied: return "denied";
+    case reg_stat::roaming: return "registered (roaming)";
+  }
+  return "?";
+}
+
+const char* to_string(ecmt_state s) {
+  switch (s) {
+    case ecmt_state::none: return "NONE";
+    case ecmt_state::configured: return "CONFIGURED";
+    case ecmt_state::opening: return "OPENING";
+    case ecmt_state::opened: return "OPENED";
+    case ecmt_state::connecting: return "CONNECTING";
+    case ecmt_state::connected: return "CONNECTED";
+    case ecmt_state::reconnecting: return "RECONNECTING";
+    case ecmt_state::connect_fail: return "CONNECT_FAIL";
+    case ecmt_state::disc_fail: return "DISC_FAIL";
+    case ecmt_state::close_fail: return "CLOSE_FAIL";
+    case ecmt_state::closing: return "CLOSING";
+    case ecmt_state::disconnecting: return "DISCONNECTING";
+  }
+  return "?";
+}
+
+const char* to_string(ecmt_event e) {
+  switch (e) {
+    case ecmt_event::cfg_write: return "cfg write";
+    case ecmt_event::open_cmd: return "ECMTOPEN";
+    case ecmt_event::open_ok: return "open ok";
+    case ecmt_event::open_failed: return "open failed";
+    case ecmt_event::conn_cmd: return "ECMTCONN";
+    case ecmt_event::connect_written: return "CONNECT written";
+    case ecmt_event::connack_accepted: return "CONNACK accepted";
+    case ecmt_event::connack_refused: return "CONNACK refused";
+    case ecmt_event::connect_failed: return "CONNECT failed";
+    case ecmt_event::link_lost: return "link lost";
+    case ecmt_event::reconnected: return "reconnected";
+    case ecmt_event::close_cmd: return "ECMTCLOSE";
+    case ecmt_event::closed: return "closed";
+    case ecmt_event::disc_cmd: return "ECMTDISC";
+    case ecmt_event::disconnected: return "disconnected";
+    case ecmt_event::disc_failed: return "DISC failed";
+    case ecmt_event::radio_off: return "radio off";
+    case ecmt_event::reboot: return "reboot";
+  }
+  return "?";
+}
+
+modem::modem(profile p, engine::time_point now) : profile_(std::move(p)), now_(now) {
+  set.echo = profile_.echo;
+  set.verbose = profile_.verbose;
+  set.quiet = profile_.quiet;
+  set.cmee = profile_.cmee;
+  set.cereg_n = profile_.cereg_n;
+  sim_present = profile_.sim_present;
+  timezone_quarters = profile_.timezone_quarters;
+  pdp[1] = pdp_context{profile_.pdp_type, profile_.apn};
+  ecmt.resize(static_cast<std::size_t>(profile_.max_ecmt_id) + 1);
+}
+
+modem::timer_id modem::after(int ms, task t) {
+  auto id = next_id_++;
+  timers_.emplace(now_ + std::chrono::milliseconds(ms < 0 ? 0 : ms), entry{id, std::move(t)});
+  return id;
+}
+
+void modem::cancel(timer_id id) {
+  if (id == 0) return;
+  for (auto it = timers_.begin(); it != timers_.end(); ++it)
+    if (it->second.id == id) {
+      timers_.erase(it);
+      return;
+    }
+}
+
+void modem::cancel_all() { timers_.clear(); }
+
+std::optional<engine::time_point> modem::next_deadline() const {
+  if (timers_.empty()) return std::nullopt;
+  return timers_.begin()->first;
+}
+
+void modem::run_due() {
+  // A task may schedule more tasks (even due now); loop until nothing is due.
+  while (!timers_.empty() && timers_.begin()->first <= now_) {
+    auto node = timers_.extract(timers_.begin());
+    node.mapped().fn(*this);
+  }
+}
+
+void modem::emit_urc(std::string text, bool fixed) {
+  if (booting) return;  // nothing is written before ECRDY (§6.2 rule 6)
+  urcs_.push_back({std::move(text), fixed});
+}
+
+void modem::write(std::string_view bytes) {
+  if (bytes.empty()) return;
+  if (!actions_.empty())
+    if (auto* w = std::get_if<engine::write_bytes>(&actions_.back())) {
+      w->bytes.append(bytes);
+      return;
+    }
+  actions_.emplace_back(engine::write_bytes{std::string(bytes)});
+}
+
+void modem::request(mqtt::any_request r) {
+  actions_.emplace_back(engine::log_record{engine::log_level::debug, {},
+                                           "MQTT request " + mqtt::describe(r, profile_.show_secrets)});
+  actions_.emplace_back(std::move(r));
+}
+
+void modem::log(engine::log_level level, std::string text, std::string reason) {
+  actions_.emplace_back(engine::log_record{level, std::move(reason), std::move(text)});
+}
+
+engine::actions modem::take_actions() {
+  engine::actions out;
+  out.swap(actions_);
+  return out;
+}
+
+at::render_settings modem::render() const {
+  return at::render_settings{set.verbose, set.quiet, set.cmee, profile_.style};
+}
+
+void modem::transition(int id, ecmt_state to, ecmt_event on) {
+  auto& ctx = ecmt.at(static_cast<std::size_t>(id));
+  if (ctx.state != to)
+    log(engine::log_level::info, "ECMT id " + std::to_string(id) + ": " + to_string(ctx.state) + " -> " +
+                                     to_string(to) + " on " + to_string(on));
+  ctx.state = to;
+}
+
+std::string modem::cereg_urc_text() const {
+  std::string text = "+CEREG: " + std::to_string(static_cast<int>(stat));
+  if (set.cereg_n == 2 && registered()) {
+    if (profile_.style == at::response_style::compact)
+      text += "," + profile_.tac + "," + profile_.cell_id + "," + std::to_string(profile_.act);
+    else
+      text += ",\"" + profile_.tac + "\",\"" + profile_.cell_id + "\"," + std::to_string(profile_.act);
+  }
+  return text;
+}
+
+void modem::set_stat(reg_stat s) {
+  if (s == stat) return;
+  log(engine::log_level::info, std::string("registration: ") + to_string(stat) + " -> " + to_string(s));
+  stat = s;
+  if (set.cereg_n >= 1) emit_urc(cereg_urc_text());
+}
+
+}  // namespace nt35e::modem

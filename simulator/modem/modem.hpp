@@ -1,0 +1,118 @@
+#pragma once
+// The module's state and the services handlers use: a scheduler, the URC outbox,
+// MQTT requests and log records. Plain data plus explicit state machines; no I/O.
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "at/line_discipline.hpp"
+#include "at/render.hpp"
+#include "engine/action.hpp"
+#include "engine/clock.hpp"
+#include "modem/ecmt_context.hpp"
+#include "modem/profile.hpp"
+
+namespace nt35e::modem {
+
+/// stat values of +CEREG (§4.1).
+enum class reg_stat : int { not_registered = 0, home = 1, searching = 2, denied = 3, roaming = 5 };
+const char* to_string(reg_stat s);
+
+struct pdp_context {
+  std::string type = "IP";
+  std::string apn;
+};
+
+/// Settings changed by commands; the persistent ones survive AT+ECRST (§3.1).
+struct settings {
+  bool echo = true;
+  bool verbose = true;
+  bool quiet = false;
+  int cmee = 1;
+  int cereg_n = 0;
+  at::line_settings line;
+};
+
+struct tls_config {
+  int mode = 0;
+  std::string ca_file, cert_file, key_file;
+};
+
+/// A pending URC: text and whether the style applies.
+struct urc {
+  std::string text;
+  bool fixed = false;
+};
+
+class modem {
+ public:
+  using timer_id = std::uint64_t;
+  using task = std::function<void(modem&)>;
+
+  modem(profile p, engine::time_point now);
+
+  const profile& prof() const { return profile_; }
+  profile& prof() { return profile_; }
+
+  // ---- state (public: handlers are the module's logic and read/write it directly)
+  settings set;
+  int cfun = 1;
+  bool sim_present = true;
+  reg_stat stat = reg_stat::not_registered;
+  bool pdp_active = false;
+  std::map<int, pdp_context> pdp;
+  std::int64_t clock_offset_s = 0;
+  int timezone_quarters = 32;
+  bool booting = true;  ///< between power-on/reboot and ECRDY: silent, input discarded
+  int reboots = 0;      ///< the interpreter resets its line state when this changes
+  std::vector<ecmt_context> ecmt;
+  tls_config tls;          ///< module-wide AT+ECMTCFG="ssl" (nt35e form)
+  int cloud_type = 0, cloud_data_type = 0;  ///< AT+ECMTCFG="cloud", stored only
+
+  // ---- time and scheduler
+  engine::time_point now() const { return now_; }
+  void set_now(engine::time_point t) { now_ = t; }
+  timer_id after(int ms, task t);
+  void cancel(timer_id id);
+  void cancel_all();
+  std::optional<engine::time_point> next_deadline() const;
+  /// Runs the tasks due at or before now, in order.
+  void run_due();
+
+  // ---- outputs collected for the interpreter
+  void emit_urc(std::string text, bool fixed = false);
+  /// Bytes for the DTE, in order with every other action.
+  void write(std::string_view bytes);
+  void request(mqtt::any_request r);
+  void log(engine::log_level level, std::string text, std::string reason = {});
+  std::deque<urc>& pending_urcs() { return urcs_; }
+  engine::actions take_actions();
+
+  /// Settings for rendering, from the current state.
+  at::render_settings render() const;
+  bool valid_id(std::int64_t id) const { return id >= 0 && id <= profile_.max_ecmt_id; }
+  /// Changes an id's state and logs "from X to Y on Z".
+  void transition(int id, ecmt_state to, ecmt_event on);
+
+  /// The registration machine: changes stat and emits +CEREG URCs by AT+CEREG n.
+  void set_stat(reg_stat s);
+  std::string cereg_urc_text() const;
+  bool registered() const { return stat == reg_stat::home || stat == reg_stat::roaming; }
+
+ private:
+  profile profile_;
+  engine::time_point now_;
+  timer_id next_id_ = 1;
+  struct entry { timer_id id; task fn; };
+  std::multimap<engine::time_point, entry> timers_;
+  std::deque<urc> urcs_;
+  engine::actions actions_;
+};
+
+}  // namespace nt35e::modem

@@ -1,0 +1,83 @@
+#include "modem/power.hpp"
+
+#include "modem/ecmt_machine.hpp"
+#include "modem/modem.hpp"
+
+namespace nt35e::modem {
+namespace {
+
+void register_after(modem& m, int ms) {
+  m.after(ms, [](modem& mm) {
+    if (mm.cfun != 1 || !mm.sim_present) return;
+    mm.set_stat(static_cast<reg_stat>(mm.prof().registration_result));
+    if (mm.registered()) {
+      mm.pdp_active = true;
+      mm.log(engine::log_level::info, "PDP context 1 active, address " + mm.prof().ipv4);
+    }
+  });
+}
+
+}  // namespace
+
+void power_on(modem& m) {
+  m.booting = true;
+  m.after(m.prof().timing.boot, [](modem& mm) {
+    mm.booting = false;
+    mm.log(engine::log_level::info, "boot complete");
+    mm.emit_urc(mm.prof().banner, true);
+    if (mm.cfun == 1 && mm.sim_present) {
+      mm.set_stat(reg_stat::searching);
+      register_after(mm, mm.prof().timing.registration);
+    }
+  });
+}
+
+void schedule_reboot(modem& m, int delay_ms) {
+  m.after(delay_ms, [](modem& mm) {
+    mm.log(engine::log_level::info, "reboot");
+    drop_all_links(mm);
+    mm.cancel_all();
+    mm.pending_urcs().clear();
+    // ATV and ATQ return to the profile; ATE, CMEE, CEREG n, CGDCONT and S3-S5 are NVM (§3.1).
+    mm.set.verbose = mm.prof().verbose;
+    mm.set.quiet = mm.prof().quiet;
+    mm.stat = reg_stat::not_registered;
+    mm.pdp_active = false;
+    mm.cfun = 1;
+    ++mm.reboots;
+    power_on(mm);
+  });
+}
+
+void radio_off(modem& m, int fun) {
+  m.cfun = fun;
+  m.set_stat(reg_stat::not_registered);
+  if (m.pdp_active) {
+    m.pdp_active = false;
+    on_network_lost(m);
+  }
+}
+
+void radio_on(modem& m, int ok_delay_ms) {
+  m.cfun = 1;
+  if (!m.sim_present) return;
+  m.set_stat(reg_stat::searching);
+  register_after(m, ok_delay_ms + m.prof().timing.registration);
+}
+
+void detach(modem& m) {
+  if (m.pdp_active) {
+    m.pdp_active = false;
+    on_network_lost(m);
+  }
+  m.set_stat(reg_stat::not_registered);
+}
+
+void attach(modem& m, int ms) {
+  m.after(ms, [](modem& mm) {
+    mm.set_stat(static_cast<reg_stat>(mm.prof().registration_result));
+    mm.pdp_active = mm.registered();
+  });
+}
+
+}  // namespace nt35e::modem

@@ -1,0 +1,106 @@
+#pragma once
+// Profile values are data (spec §3.1): identity, defaults, timings and quirks.
+// Behaviour lives in code; every field here may be overridden at start-up.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "at/render.hpp"
+
+namespace nt35e::modem {
+
+using at::response_style;
+
+/// Fidelity switches of spec §3.2.
+struct quirks {
+  bool clientid_needs_all_three = false;
+  bool connected_before_connack = false;
+  bool tls_open_always_ok = false;
+  bool no_ack_timeout = true;
+  bool first_open_delay = true;
+  bool stuck_while_reconnecting = true;
+  bool disc_in_opened_fails = true;
+  bool connfail_then_connack = true;
+  bool ampf_not_supported = false;
+};
+
+/// Delays of spec §8, in milliseconds.
+struct timings {
+  int basic_result = 5;
+  int cfg_ok = 3;
+  int open_ok = 10;
+  int first_open_ok = 1000;
+  int conn_ok = 1;
+  int ecmt_ok = 5;              ///< SUB/UNS/PUB/CLOSE/DISC
+  int qos0_publish_urc = 20;
+  int close_disc_urc = 50;
+  int recv_urc = 50;
+  int urc_after_backend = 10;   ///< added to live ack URCs
+  int boot = 1500;              ///< power-on / reboot to ECRDY
+  int registration = 2000;      ///< ECRDY or CFUN=1 to registered
+  int reboot_after_ok = 100;
+  int cfun_off_ok = 300;
+  int cfun_on_ok = 100;
+  int cgatt_ok = 1500;
+  int connack_limit = 10000;
+  int reconnect_first = 1000;
+  int reconnect_every = 5000;
+  int ping_rtt = 60;
+  int guard = 5000;
+  int guard_publish = 20000;
+  int partial_line_urc_hold = 1000;  ///< chosen: a stale partial line stops holding URCs
+};
+
+struct profile {
+  std::string name = "nt35e";
+  int max_ecmt_id = 4;                  ///< ids 0..max
+  response_style style = response_style::compact;
+  bool echo = true;                     ///< ATE at power-on
+  bool verbose = true;                  ///< ATV
+  bool quiet = false;                   ///< ATQ
+  int cmee = 1;
+  std::string banner = "ECRDY";
+  std::string manufacturer = "Lierda";
+  std::string model = "NT35E";
+  std::string revision = "NT35E-CN_V1.0.5";
+  bool ati_single_line = false;         ///< ec616s: "Eigencomm <revision>"
+  std::string imei = "866123045678904";
+  std::string svn = "01";
+  std::string imsi = "460001234567890";
+  std::string iccid = "89860020123456789012";
+  bool sim_present = true;
+  std::string pdp_type = "IP";
+  std::string apn;
+  std::string ipv4 = "10.128.45.67";
+  int csq_rssi = 23, csq_ber = 99;
+  int cesq_rsrq = 20, cesq_rsrp = 46;
+  std::string tac = "5A0B", cell_id = "0C1F2E3D";
+  int act = 7;
+  int registration_result = 1;          ///< 1 home, 5 roaming
+  int cereg_n = 0;
+  int timezone_quarters = 32;
+  // ECMT limits (characters)
+  int max_host = 127, max_client_id = 48, max_user = 48, max_password = 128, max_topic = 255,
+      max_payload = 1024;
+  int max_incoming_topic = 128, max_incoming_payload = 1024;
+  std::string cert_dir = ".";           ///< where AT+ECMTCFG="ssl" file names are looked up
+  bool show_secrets = false;            ///< log passwords unmasked
+  quirks quirk;
+  timings timing;
+};
+
+/// The built-in profile with that name, or nothing.
+std::optional<profile> builtin_profile(std::string_view name);
+
+/// Sets one field by name ("echo", "style", "imei", "quirk.no_ack_timeout",
+/// "timing.boot"...). Returns an error sentence, or an empty string on success.
+std::string set_profile_field(profile& p, std::string_view name, std::string_view value);
+
+/// The names set_profile_field accepts, for --help and error hints.
+std::string profile_field_names();
+
+/// True when the 15-digit IMEI has a valid Luhn check digit.
+bool luhn_valid(std::string_view digits);
+
+}  // namespace nt35e::modem

@@ -1,0 +1,125 @@
+#pragma once
+// Drives the sans-I/O interpreter with a manual clock and the loopback broker,
+// so a unit test reads like a terminal session and never sleeps.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/interpreter.hpp"
+#include "modem/modem.hpp"
+#include "mqtt/loopback_broker.hpp"
+
+namespace nt35e::test {
+
+class core_harness {
+ public:
+  using ms = std::chrono::milliseconds;
+
+  explicit core_harness(modem::profile p = *modem::builtin_profile("nt35e"), bool with_broker = true)
+      : now_(engine::time_point{} + std::chrono::hours(1)), interp_(std::move(p), now_), with_broker_(with_broker) {}
+
+  /// Runs past the boot banner and registration, then forgets the output.
+  void boot_and_register() {
+    run_for(ms(4000));
+    take_output();
+  }
+
+  /// Sends bytes at the current time.
+  void send(std::string_view bytes) { apply(interp_.feed(bytes, now_)); }
+
+  /// Moves time forward, firing every deadline and broker event on the way.
+  void run_for(ms d) {
+    auto target = now_ + d;
+    while (true) {
+      auto next = interp_.next_deadline();
+      auto broker_next = next_broker_event();
+      auto t = next;
+      if (broker_next && (!t || *broker_next < *t)) t = broker_next;
+      if (!t || *t > target) break;
+      now_ = std::max(now_, *t);
+      if (broker_next && *broker_next == *t) {
+        auto ev = std::move(broker_events_.front().second);
+        broker_events_.erase(broker_events_.begin());
+        apply(interp_.on_mqtt_event(ev, now_));
+      } else {
+        apply(interp_.on_timer(now_));
+      }
+    }
+    now_ = target;
+  }
+
+  /// Sends a line (CR added) and runs `d` of time; returns what the module wrote.
+  std::string exchange(std::string_view line, ms d = ms(100)) {
+    take_output();
+    send(std::string(line) + "\r");
+    run_for(d);
+    return take_output();
+  }
+
+  /// Injects a backend event now.
+  void event(mqtt::any_event ev) { apply(interp_.on_mqtt_event(ev, now_)); }
+
+  std::string take_output() {
+    std::string out;
+    out.swap(output_);
+    return out;
+  }
+  std::vector<mqtt::any_request> take_requests() {
+    std::vector<mqtt::any_request> out;
+    out.swap(requests_);
+    return out;
+  }
+  const std::vector<engine::log_record>& logs() const { return logs_; }
+  bool logged_reason(std::string_view reason) const {
+    for (const auto& l : logs_)
+      if (l.reason == reason) return true;
+    return false;
+  }
+  std::string log_text() const {
+    std::string out;
+    for (const auto& l : logs_) out += "[" + l.reason + "] " + l.text + "\n";
+    return out;
+  }
+  const modem::modem& modem() const { return interp_.state(); }
+  engine::time_point now() const { return now_; }
+  mqtt::loopback_broker& broker() { return broker_; }
+
+ private:
+  std::optional<engine::time_point> next_broker_event() const {
+    if (broker_events_.empty()) return std::nullopt;
+    return broker_events_.front().first;
+  }
+
+  void apply(engine::actions actions) {
+    for (auto& a : actions) {
+      if (auto* w = std::get_if<engine::write_bytes>(&a)) output_ += w->bytes;
+      else if (auto* r = std::get_if<mqtt::any_request>(&a)) {
+        requests_.push_back(*r);
+        if (with_broker_)
+          for (auto& [delay, ev] : broker_.handle(*r)) {
+            auto due = now_ + ms(delay);
+            auto pos = broker_events_.end();
+            for (auto it = broker_events_.begin(); it != broker_events_.end(); ++it)
+              if (it->first > due) {
+                pos = it;
+                break;
+              }
+            broker_events_.insert(pos, {due, std::move(ev)});
+          }
+      } else if (auto* l = std::get_if<engine::log_record>(&a)) logs_.push_back(*l);
+    }
+  }
+
+  engine::time_point now_;
+  engine::interpreter interp_;
+  bool with_broker_;
+  mqtt::loopback_broker broker_;
+  std::vector<std::pair<engine::time_point, mqtt::any_event>> broker_events_;
+  std::string output_;
+  std::vector<mqtt::any_request> requests_;
+  std::vector<engine::log_record> logs_;
+};
+
+}  // namespace nt35e::test

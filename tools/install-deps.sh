@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages nt35e-sim needs to build, run and test.
+# Only what is missing is installed; nothing is downloaded outside apt.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config
+  libboost1.81-dev             # Asio 1.26: as_tuple, any_completion_handler
+  nlohmann-json3-dev
+  libgtest-dev
+  libpaho-mqttpp-dev libpaho-mqtt-dev libssl-dev
+  mosquitto mosquitto-clients  # real broker for the integration tests
+  openssl                      # test certificates
+  clang-14 libclang-rt-14-dev  # libFuzzer and sanitizers
+  python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
