@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Quick start, part 2: install what is missing, build, and run every test:
+# unit tests of the core, end-to-end tests of the real binary over PTY and TCP
+# against real mosquitto brokers the tests start themselves, the fuzz corpus
+# replay, and the unit tests again under AddressSanitizer + UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+bash tools/install-deps.sh
+
+echo "== build (RelWithDebInfo)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNT35E_BUILD_TESTS=ON >/dev/null
+cmake --build build -j"$jobs"
+
+echo "== tests"
+(cd build && ctest --output-on-failure --timeout 600 -j1)
+
+echo "== unit tests and fuzz corpus under ASan + UBSan (clang-14)"
+CC=clang-14 CXX=clang++-14 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNT35E_SANITIZE=ON \
+  -DNT35E_BUILD_TESTS=ON >/dev/null
+cmake --build build-asan -j"$jobs" --target nt35e_unit_tests nt35e_fuzz_at_input
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --output-on-failure -L 'unit|fuzz' --timeout 600)
+
+echo "== all tests passed"
