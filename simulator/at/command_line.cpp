@@ -195,3 +195,48 @@ std::variant<std::vector<command>, failure> parse_command_line(std::string_view 
 }
 
 }  // namespace nt35e::at
+
+namespace nt35e::at {
+
+std::string mask_secrets(std::string_view line) {
+  std::string out(line);
+  std::string upper;
+  upper.reserve(out.size());
+  for (char c : out) upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  std::size_t from = 0;
+  while (true) {
+    auto p = upper.find("ECMTCONN=", from);
+    if (p == std::string::npos) break;
+    // Walk to the start of the 4th parameter, honouring quotes.
+    std::size_t i = p + 9;
+    int commas = 0;
+    bool quoted = false;
+    while (i < out.size() && commas < 3) {
+      char c = out[i];
+      if (c == '"') quoted = !quoted;
+      else if (!quoted && (c == ',' )) ++commas;
+      else if (!quoted && (c == ';' || c == '\r' || c == '\n')) break;
+      ++i;
+    }
+    if (commas == 3) {
+      std::size_t start = i;
+      while (start < out.size() && out[start] == ' ') ++start;
+      std::size_t end = start;
+      if (end < out.size() && out[end] == '"') {
+        auto close = out.find('"', end + 1);
+        std::size_t stop = close == std::string::npos ? out.size() : close;
+        for (std::size_t k = end + 1; k < stop; ++k)
+          if (out[k] != '\r' && out[k] != '\n') out[k] = '*';
+        end = stop;
+      } else {
+        while (end < out.size() && out[end] != ',' && out[end] != ';' && out[end] != '\r' && out[end] != '\n')
+          out[end++] = '*';
+      }
+      i = end;
+    }
+    from = std::max(i, p + 1);
+  }
+  return out;
+}
+
+}  // namespace nt35e::at

@@ -42,3 +42,9 @@ std::variant<std::vector<command>, failure> parse_command_line(std::string_view 
 std::string describe_non_ascii(std::string_view text, std::size_t p, std::string* reason = nullptr);
 
 }  // namespace nt35e::at
+
+namespace nt35e::at {
+/// The line with the password of any AT+ECMTCONN (4th parameter) replaced by
+/// "****", for logs and traces; other bytes unchanged.
+std::string mask_secrets(std::string_view line);
+}  // namespace nt35e::at

@@ -53,6 +53,10 @@ std::string printable(std::string_view s) {
 
 class runner {
  public:
+  std::string shown(const std::string& line) const {
+    return m_.prof().show_secrets ? line : at::mask_secrets(line);
+  }
+
   runner(modem::modem& m, interpreter_state& s) : m_(m), s_(s) {}
 
   void byte(unsigned char b) {
@@ -100,7 +104,7 @@ class runner {
     std::string line = text.substr(*at_pos);
     s_.last_line = line;
     s_.current_line = line;
-    m_.log(log_level::debug, "command line \"" + printable(line) + "\"");
+    m_.log(log_level::debug, "command line \"" + printable(shown(line)) + "\"");
     auto parsed = at::parse_command_line(line, 2, [](std::string_view name) {
       auto* spec = commands::find_command(name);
       return spec && spec->raw_tail;
@@ -171,7 +175,7 @@ class runner {
 
   void explain(const at::failure& f) {
     auto result = at::final_text(at::final_kind::failed, f, m_.render());
-    m_.log(log_level::warn, "\"" + printable(s_.current_line) + "\" -> " + result + ": " + f.sentence, f.reason);
+    m_.log(log_level::warn, "\"" + printable(shown(s_.current_line)) + "\" -> " + result + ": " + f.sentence, f.reason);
   }
 
   // After a final result: queued URCs, then the input that waited.

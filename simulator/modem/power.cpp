@@ -33,6 +33,8 @@ void power_on(modem& m) {
 }
 
 void schedule_reboot(modem& m, int delay_ms) {
+  // After the OK the module is silent and discards input (§4.2).
+  m.booting = true;
   m.after(delay_ms, [](modem& mm) {
     mm.log(engine::log_level::info, "reboot");
     drop_all_links(mm);

@@ -1,0 +1,147 @@
+// The at/ layer on its own: line discipline, command-line parser, arguments, masking, rendering.
+
+#include <gtest/gtest.h>
+
+#include "at/arguments.hpp"
+#include "at/command_line.hpp"
+#include "at/line_discipline.hpp"
+#include "at/render.hpp"
+#include "mqtt/loopback_broker.hpp"
+
+namespace nt35e::at {
+namespace {
+
+std::vector<command> parse_ok(std::string_view line) {
+  auto r = parse_command_line(line, 2, [](std::string_view n) { return n == "+ECMTPUB"; });
+  if (auto* f = std::get_if<failure>(&r)) {
+    ADD_FAILURE() << line << ": " << f->sentence;
+    return {};
+  }
+  return std::get<std::vector<command>>(r);
+}
+
+TEST(LineDiscipline, S3EndsS4IgnoredS5Deletes) {
+  line_discipline ld;
+  line_settings s;
+  std::vector<std::string> lines;
+  for (unsigned char c : std::string("\nAT\r\nAB\bX\r")) {
+    auto e = ld.push(c, s);
+    if (e) lines.push_back(e->text);
+  }
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], "AT");
+  EXPECT_EQ(lines[1], "AX");
+}
+
+TEST(LineDiscipline, RepeatAndOverflow) {
+  line_discipline ld;
+  line_settings s;
+  ld.push('a', s);
+  auto e = ld.push('/', s);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->what, line_event::kind::repeat);
+  for (int i = 0; i < 5000; ++i) ld.push('x', s);
+  EXPECT_TRUE(ld.has_partial());
+  e = ld.push('\r', s);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->what, line_event::kind::too_long);
+  EXPECT_FALSE(ld.has_partial());
+}
+
+TEST(CommandLine, BasicExtendedAndConcatenation) {
+  auto cmds = parse_ok("ATE0V1&FS3=13S4?I;+CMEE=2;+CSQ=?;+CEREG?");
+  ASSERT_EQ(cmds.size(), 9u);
+  EXPECT_EQ(cmds[0].name, "E");
+  EXPECT_EQ(cmds[0].args, "0");
+  EXPECT_EQ(cmds[2].name, "&F");
+  EXPECT_EQ(cmds[3].name, "S3");
+  EXPECT_EQ(cmds[3].what, form::write);
+  EXPECT_EQ(cmds[4].what, form::read);
+  EXPECT_EQ(cmds[5].what, form::execute);
+  EXPECT_EQ(cmds[6].name, "+CMEE");
+  EXPECT_EQ(cmds[6].args, "2");
+  EXPECT_EQ(cmds[7].what, form::test);
+  EXPECT_EQ(cmds[8].what, form::read);
+}
+
+TEST(CommandLine, SemicolonInQuotesAndRawTail) {
+  auto cmds = parse_ok("AT+ECMTSUB=0,1,\"a;b\",1;+CSQ");
+  ASSERT_EQ(cmds.size(), 2u);
+  EXPECT_EQ(cmds[0].args, "0,1,\"a;b\",1");
+  cmds = parse_ok("AT+ECMTPUB=0,0,0,0,\"t\",x;+CSQ");
+  ASSERT_EQ(cmds.size(), 1u);
+  EXPECT_EQ(cmds[0].args, "0,0,0,0,\"t\",x;+CSQ");
+}
+
+TEST(CommandLine, FindsAtAnywhere) {
+  EXPECT_EQ(find_at_prefix("xxaT+CSQ"), 2u);
+  EXPECT_FALSE(find_at_prefix("hello"));
+}
+
+TEST(Arguments, QuotedUnquotedOmittedAndSpaces) {
+  auto r = arguments::parse(" 0, \"a,b\",,x y ,", 0);
+  ASSERT_TRUE(std::holds_alternative<arguments>(r));
+  auto& a = std::get<arguments>(r);
+  ASSERT_EQ(a.size(), 5u);
+  EXPECT_EQ(a.text(0), "0");
+  EXPECT_TRUE(a.quoted(1));
+  EXPECT_EQ(a.text(1), "a,b");
+  EXPECT_FALSE(a.present(2));
+  EXPECT_EQ(a.text(3), "x y ") << "inner and trailing spaces are content";
+  EXPECT_FALSE(a.present(4));
+}
+
+TEST(Arguments, SyntaxErrorsNameTheCause) {
+  auto reason = [](std::string_view text) {
+    auto r = arguments::parse(text, 0);
+    return std::holds_alternative<failure>(r) ? std::get<failure>(r).reason : std::string("ok");
+  };
+  EXPECT_EQ(reason("\"abc"), "syntax.unterminated_string");
+  EXPECT_EQ(reason("\"abc\"d"), "syntax.text_after_quote");
+  EXPECT_EQ(reason("\xE2\x80\x9C" "abc"), "syntax.typographic_quote");
+  EXPECT_EQ(reason("1\xEF\xBC\x8C" "2"), "syntax.fullwidth_punct");
+  EXPECT_EQ(reason("caf\xC3\xA9"), "syntax.non_ascii");
+  EXPECT_EQ(reason("\"caf\xC3\xA9\""), "ok") << "UTF-8 inside quotes is content";
+}
+
+TEST(Arguments, NumbersAndRanges) {
+  auto a = std::get<arguments>(arguments::parse("007,99999999999,\"5\"", 0));
+  EXPECT_FALSE(a.expect_number(0));
+  EXPECT_EQ(a.number(0), 7);
+  EXPECT_TRUE(a.in_range(1, 0, 65535, "x")) << "more than 10 digits";
+  EXPECT_EQ(a.expect_number(2)->reason, "syntax.quoted_number");
+}
+
+TEST(Masking, PasswordsAreMasked) {
+  EXPECT_EQ(mask_secrets("AT+ECMTCONN=0,\"id\",\"user\",\"s3cr,et\"\r"), "AT+ECMTCONN=0,\"id\",\"user\",\"*******\"\r");
+  EXPECT_EQ(mask_secrets("at+ecmtconn=1,id,user,pw;+CSQ"), "at+ecmtconn=1,id,user,**;+CSQ");
+  EXPECT_EQ(mask_secrets("AT+ECMTCONN=0,\"id\""), "AT+ECMTCONN=0,\"id\"");
+  EXPECT_EQ(mask_secrets("AT+CSQ"), "AT+CSQ");
+}
+
+TEST(Render, StylesAndFraming) {
+  render_settings s;
+  EXPECT_EQ(styled("+CSQ: 23,99", response_style::compact), "+CSQ:23,99");
+  EXPECT_EQ(styled("+CSQ:23,99", response_style::spaced), "+CSQ: 23,99");
+  EXPECT_EQ(styled("Revision: X", response_style::compact), "Revision: X");
+  EXPECT_EQ(render_urc("\r\n+ECMTSTAT: 0,1\r\n", false, s), "\r\n+ECMTSTAT:0,1\r\n");
+  s.quiet = true;
+  EXPECT_EQ(render_urc("+X: 1", false, s), "");
+}
+
+TEST(TopicFilters, Wildcards) {
+  using mqtt::topic_matches;
+  EXPECT_TRUE(topic_matches("a/+/c", "a/b/c"));
+  EXPECT_FALSE(topic_matches("a/+/c", "a/b/d"));
+  EXPECT_TRUE(topic_matches("a/#", "a"));
+  EXPECT_TRUE(topic_matches("a/#", "a/b/c"));
+  EXPECT_TRUE(topic_matches("#", "x/y"));
+  EXPECT_FALSE(topic_matches("#", "$SYS/x"));
+  EXPECT_FALSE(topic_matches("a/b", "a/b/c"));
+  EXPECT_FALSE(topic_matches("a/b/c", "a/b"));
+  EXPECT_TRUE(topic_matches("+", "a"));
+  EXPECT_FALSE(topic_matches("+", "a/b"));
+}
+
+}  // namespace
+}  // namespace nt35e::at
