@@ -307,7 +307,6 @@ actions interpreter::feed(std::string_view bytes, time_point now) {
 
 actions interpreter::on_mqtt_event(const mqtt::any_event& event, time_point now) {
   advance(now);
-  modem_->log(log_level::debug, "MQTT event " + mqtt::describe(event));
   modem::on_backend_event(*modem_, event);
   runner(*modem_, impl_->state).flush_urcs();
   return modem_->take_actions();

@@ -113,8 +113,6 @@ void modem::write(std::string_view bytes) {
 }
 
 void modem::request(mqtt::any_request r) {
-  actions_.emplace_back(engine::log_record{engine::log_level::debug, {},
-                                           "MQTT request " + mqtt::describe(r, profile_.show_secrets)});
   actions_.emplace_back(std::move(r));
 }
 

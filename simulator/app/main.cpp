@@ -1,0 +1,221 @@
+// nt35e-sim: wiring only. Options → profile → backend → session → transport,
+// then one io_context thread runs everything until a signal or the DTE ends it.
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <stdexcept>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "app/options.hpp"
+#include "io/logger.hpp"
+#include "io/pty_transport.hpp"
+#include "io/session.hpp"
+#include "io/stdio_transport.hpp"
+#include "io/tcp_transport.hpp"
+#include "modem/profile.hpp"
+#include "mqtt/backend.hpp"
+
+// The backends are built by other targets; a build without them still runs.
+#if __has_include("paho/paho_backend.hpp") && __has_include("mqtt/host_map.hpp")
+#include "mqtt/host_map.hpp"
+#include "paho/paho_backend.hpp"
+#define NT35E_HAVE_PAHO 1
+#endif
+#if __has_include("scripted/loopback_backend.hpp")
+#include "scripted/loopback_backend.hpp"
+#define NT35E_HAVE_LOOPBACK 1
+#endif
+
+#ifndef NT35E_VERSION
+#define NT35E_VERSION "unknown"
+#endif
+
+namespace net = boost::asio;
+using namespace nt35e;
+
+namespace {
+
+/// After stdin ends: leave once output is written and nothing is due within this long...
+constexpr std::chrono::milliseconds quiet_horizon{2500};
+/// ...but never wait longer than this (the modem may always have something coming).
+constexpr std::chrono::seconds linger_limit{10};
+
+int usage_error(std::string sentence) {
+  if (sentence.ends_with('.')) sentence.pop_back();
+  std::fprintf(stderr, "nt35e-sim: %s (try --help)\n", sentence.c_str());
+  return 2;
+}
+
+/// Writes the text and flushes: a test or script waits for these lines.
+void print_now(std::FILE* f, const std::string& text) {
+  std::fputs(text.c_str(), f);
+  std::fflush(f);
+}
+
+/// What a person types to reach a TCP line (loopback when listening on all addresses).
+std::string connect_hint(const net::ip::tcp::endpoint& ep) {
+  auto address = ep.address();
+  if (address.is_unspecified())
+    address = address.is_v6() ? net::ip::address(net::ip::address_v6::loopback())
+                              : net::ip::address(net::ip::address_v4::loopback());
+  std::string target = address.is_v6() ? "TCP6:[" + address.to_string() + "]:" : "TCP:" + address.to_string() + ":";
+  return "connect with: socat -,rawer,escape=0x1d " + target + std::to_string(ep.port()) + "   (Ctrl-] quits)\n";
+}
+
+std::unique_ptr<mqtt::backend> make_backend(const app::options& opts, const modem::profile& profile,
+                                            net::any_io_executor ex, io::logger& log) {
+  if (opts.live) {
+#ifdef NT35E_HAVE_PAHO
+    std::string error;
+    auto map = mqtt::host_map::parse(opts.map_hosts, &error);
+    if (!map) throw std::invalid_argument(error);
+    return std::make_unique<paho::paho_backend>(ex, std::move(*map), profile.cert_dir, profile.show_secrets);
+#else
+    throw std::invalid_argument("--live: this build has no live MQTT backend (it was built without Paho)");
+#endif
+  }
+  if (!opts.map_hosts.empty()) log.log(io::log_level::warn, "--map-host has no effect without --live");
+#ifdef NT35E_HAVE_LOOPBACK
+  return std::make_unique<scripted::loopback_backend>(ex, profile);
+#else
+  (void)profile;
+  (void)ex;
+  log.log(io::log_level::info, "this build has no MQTT stand-in: MQTT requests are logged and dropped");
+  return nullptr;
+#endif
+}
+
+int run(const app::options& opts, const modem::profile& profile) {
+  net::io_context ioc(1);
+  auto ex = ioc.get_executor();
+
+  const bool stdio = opts.transport == app::transport_kind::stdio;
+  io::logger log(opts.log_level.value_or(stdio ? io::log_level::warn : io::log_level::info));
+
+  std::unique_ptr<mqtt::backend> backend;
+  try {
+    backend = make_backend(opts, profile, ex, log);
+  } catch (const std::invalid_argument& e) {
+    return usage_error(e.what());
+  }
+  io::session session(ex, profile, backend.get(), log);
+
+  std::unique_ptr<io::transport> transport;
+  net::steady_timer linger(ex);
+  auto shutdown = [&] {
+    linger.cancel();
+    if (transport) transport->stop();
+    session.stop();
+    // Backends may hold work (Paho callbacks, reconnect timers); leave anyway.
+    ioc.stop();
+  };
+
+  switch (opts.transport) {
+    case app::transport_kind::pty:
+      transport = std::make_unique<io::pty_transport>(ex, opts.pty_link, log);
+      break;
+    case app::transport_kind::tcp:
+      transport = std::make_unique<io::tcp_transport>(ex, opts.tcp_endpoint, log);
+      break;
+    case app::transport_kind::stdio:
+      transport = std::make_unique<io::stdio_transport>(ex, log, [&](io::stdio_transport::end_reason why) {
+        if (why != io::stdio_transport::end_reason::input_closed) return shutdown();
+        // A piped script ended: let the answers still due come out first.
+        session.when_quiet(quiet_horizon, shutdown);
+        linger.expires_after(linger_limit);
+        linger.async_wait([&](const boost::system::error_code& ec) {
+          if (!ec) shutdown();
+        });
+      });
+      break;
+  }
+
+  net::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    log.log(io::log_level::info, std::string("signal ") + (signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "SIGHUP") +
+                                     ": stopping");
+    shutdown();
+  });
+
+  try {
+    transport->start(session);
+  } catch (const io::startup_error& e) {
+    std::fprintf(stderr, "nt35e-sim: %s\n", e.what());
+    return 1;
+  }
+
+  switch (opts.transport) {
+    case app::transport_kind::pty: {
+      const auto& link = static_cast<io::pty_transport&>(*transport).link_path();
+      print_now(stdout, "ready: " + transport->ready_text() + "\n" +
+                            "connect with: picocom -b 115200 " + link + "   (Enter sends CR; quit with C-a C-x)" +
+                            "   or: tio " + link + "   (quit with C-t q)\n");
+      break;
+    }
+    case app::transport_kind::tcp:
+      print_now(stdout, "ready: " + transport->ready_text() + "\n" +
+                            connect_hint(static_cast<io::tcp_transport&>(*transport).local_endpoint()));
+      break;
+    case app::transport_kind::stdio: {
+      // stdout is the AT line here, so the ready line goes to stderr.
+      const bool interactive = static_cast<io::stdio_transport&>(*transport).interactive();
+      const char* eol = interactive && ::isatty(STDERR_FILENO) ? "\r\n" : "\n";
+      std::string text = "ready: stdio" + std::string(eol);
+      if (interactive)
+        text += "nt35e-sim: you are the DTE: type AT commands (Enter sends CR, the module echoes); Ctrl-] quits" +
+                std::string(eol);
+      print_now(stderr, text);
+      break;
+    }
+  }
+
+  // Power on only now, so the boot banner's 1.5 s count from the ready line.
+  session.start();
+  ioc.run();
+
+  shutdown();
+  log.log(io::log_level::info, "stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // A DTE that vanishes mid-write must give EPIPE, not kill us.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  auto parsed = app::parse_options(args);
+  if (!parsed.error.empty()) return usage_error(parsed.error);
+  const auto& opts = parsed.opts;
+  if (opts.help) {
+    print_now(stdout, app::usage());
+    return 0;
+  }
+  if (opts.version) {
+    print_now(stdout, "nt35e-sim " NT35E_VERSION "\n");
+    return 0;
+  }
+
+  modem::profile profile;
+  if (auto error = app::build_profile(opts, profile); !error.empty()) return usage_error(error);
+
+  try {
+    return run(opts, profile);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nt35e-sim: %s\n", e.what());
+    return 1;
+  }
+}

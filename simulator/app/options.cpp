@@ -1,0 +1,234 @@
+#include "app/options.hpp"
+
+#include <initializer_list>
+
+#include "io/tcp_transport.hpp"
+
+#if __has_include("mqtt/host_map.hpp")
+#include "mqtt/host_map.hpp"
+#define NT35E_HAVE_HOST_MAP 1
+#endif
+
+namespace nt35e::app {
+
+namespace {
+
+bool one_of(std::string_view s, std::initializer_list<std::string_view> names) {
+  for (auto n : names)
+    if (s == n) return true;
+  return false;
+}
+
+/// What each value-taking option expects, for "needs a value" messages.
+std::string_view value_hint(std::string_view name) {
+  if (name == "--pty") return "a path for the link, as in --pty /tmp/nt35e0";
+  if (name == "--tcp") return "a port, as in --tcp 5000 or --tcp 127.0.0.1:5000";
+  if (name == "--profile") return "a profile name: nt35e or ec616s";
+  if (name == "--log-level") return "a level: error, warn, info, debug or trace";
+  if (name == "--set") return "FIELD=VALUE, as in --set echo=0";
+  if (name == "--style") return "compact or spaced";
+  if (name == "--echo") return "0 or 1";
+  if (name == "--imei") return "a 15-digit IMEI";
+  if (name == "--map-host") return "HOST[:PORT]=ADDR:PORT, as in --map-host broker.example.com=127.0.0.1:1883";
+  if (name == "--cert-dir") return "a directory";
+  return "a value";
+}
+
+std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+}  // namespace
+
+parse_result parse_options(const std::vector<std::string_view>& args) {
+  parse_result r;
+  options& o = r.opts;
+  std::optional<std::string> transport_option;  // the first transport given, for the clash message
+
+  auto choose_transport = [&](std::string_view name, transport_kind kind) -> bool {
+    if (transport_option) {
+      r.error = *transport_option == name
+                    ? std::string(name) + " is given twice; give one transport"
+                    : *transport_option + " and " + std::string(name) + " are two transports; choose one";
+      return false;
+    }
+    transport_option = std::string(name);
+    o.transport = kind;
+    return true;
+  };
+
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    std::string_view name = arg;
+    std::optional<std::string_view> inline_value;
+    if (arg.starts_with("--")) {
+      if (auto eq = arg.find('='); eq != std::string_view::npos) {
+        name = arg.substr(0, eq);
+        inline_value = arg.substr(eq + 1);
+      }
+    }
+    if (name == "-h") name = "--help";
+    if (name == "-V") name = "--version";
+
+    const bool is_flag = one_of(name, {"--stdio", "--live", "--show-secrets", "--help", "--version"});
+    const bool takes_value = one_of(name, {"--pty", "--tcp", "--profile", "--log-level", "--set", "--style",
+                                           "--echo", "--imei", "--map-host", "--cert-dir"});
+    if (!is_flag && !takes_value) {
+      r.error = arg.starts_with("-") ? "unknown option " + quoted(name)
+                                     : "unexpected argument " + quoted(arg) + " (options start with --)";
+      return r;
+    }
+    if (is_flag && inline_value) {
+      r.error = std::string(name) + " takes no value";
+      return r;
+    }
+
+    std::string value;
+    if (takes_value) {
+      if (inline_value) {
+        value = std::string(*inline_value);
+      } else if (i + 1 < args.size() && !args[i + 1].starts_with("--")) {
+        value = std::string(args[++i]);
+      } else {
+        r.error = std::string(name) + " needs " + std::string(value_hint(name));
+        return r;
+      }
+      if (value.empty() && name != "--cert-dir") {
+        r.error = std::string(name) + " needs " + std::string(value_hint(name)) + ", not an empty value";
+        return r;
+      }
+    }
+    const std::string written = std::string(name) + " " + value;
+
+    if (name == "--help") {
+      o.help = true;
+    } else if (name == "--version") {
+      o.version = true;
+    } else if (name == "--stdio") {
+      if (!choose_transport(name, transport_kind::stdio)) return r;
+    } else if (name == "--pty") {
+      if (!choose_transport(name, transport_kind::pty)) return r;
+      o.pty_link = value;
+    } else if (name == "--tcp") {
+      if (!choose_transport(name, transport_kind::tcp)) return r;
+      std::string why;
+      auto ep = io::parse_tcp_endpoint(value, why);
+      if (!ep) {
+        r.error = "--tcp " + value + ": " + why;
+        return r;
+      }
+      o.tcp_endpoint = *ep;
+    } else if (name == "--profile") {
+      if (!modem::builtin_profile(value)) {
+        r.error = "--profile: there is no built-in profile " + quoted(value) + "; use nt35e or ec616s";
+        return r;
+      }
+      o.profile_name = value;
+    } else if (name == "--log-level") {
+      o.log_level = io::parse_log_level(value);
+      if (!o.log_level) {
+        r.error = "--log-level: " + quoted(value) + " is not a level; use error, warn, info, debug or trace";
+        return r;
+      }
+    } else if (name == "--set") {
+      auto eq = value.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        r.error = "--set needs FIELD=VALUE, as in --set echo=0, not " + quoted(value);
+        return r;
+      }
+      o.settings.push_back({written, value.substr(0, eq), value.substr(eq + 1)});
+    } else if (name == "--style" || name == "--echo" || name == "--imei") {
+      o.settings.push_back({written, std::string(name.substr(2)), value});
+    } else if (name == "--cert-dir") {
+      o.settings.push_back({written, "cert_dir", value});
+    } else if (name == "--show-secrets") {
+      o.settings.push_back({"--show-secrets", "show_secrets", "1"});
+    } else if (name == "--live") {
+      o.live = true;
+    } else if (name == "--map-host") {
+#ifdef NT35E_HAVE_HOST_MAP
+      std::string why;
+      if (!mqtt::host_map::parse_entry(value, &why)) {
+        r.error = why;  // already names the option and the spec
+        return r;
+      }
+#endif
+      o.map_hosts.push_back(value);
+    }
+  }
+  return r;
+}
+
+std::string build_profile(const options& opts, modem::profile& out) {
+  auto p = modem::builtin_profile(opts.profile_name);
+  if (!p) return "--profile: there is no built-in profile " + quoted(opts.profile_name) + "; use nt35e or ec616s";
+  for (const auto& s : opts.settings) {
+    auto error = modem::set_profile_field(*p, s.field, s.value);
+    if (!error.empty()) return s.option + ": " + error;
+  }
+  out = std::move(*p);
+  return {};
+}
+
+namespace {
+
+/// Wraps a comma-separated list to the help text's second column.
+std::string wrap_list(const std::string& list, std::size_t indent, std::size_t width) {
+  std::string out, line;
+  std::size_t start = 0;
+  while (start < list.size()) {
+    auto end = list.find(", ", start);
+    std::string item = list.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    start = end == std::string::npos ? list.size() : end + 2;
+    if (!line.empty() && indent + line.size() + 2 + item.size() > width) {
+      out += std::string(indent, ' ') + line + ",\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : ", ") + item;
+  }
+  if (!line.empty()) out += std::string(indent, ' ') + line + "\n";
+  return out;
+}
+
+}  // namespace
+
+std::string usage() {
+  std::string u =
+      "Usage: nt35e-sim [--pty PATH | --tcp [ADDR:]PORT | --stdio] [options]\n"
+      "\n"
+      "Simulates a Lierda NT35E cellular module that answers AT commands.\n"
+      "\n"
+      "Where the DTE connects (one of them; default --pty /tmp/nt35e0):\n"
+      "  --pty PATH             a pseudo-terminal, reachable through the symlink PATH\n"
+      "  --tcp [ADDR:]PORT      TCP on 127.0.0.1:PORT, or ADDR:PORT ([::1]:PORT for IPv6);\n"
+      "                         port 0 picks a free port; one DTE at a time\n"
+      "  --stdio                this terminal (raw mode, Ctrl-] quits) or a pipe\n"
+      "\n"
+      "The module:\n"
+      "  --profile NAME         nt35e (default) or ec616s\n"
+      "  --set FIELD=VALUE      change one profile field (repeatable, applied in order):\n";
+  u += wrap_list(modem::profile_field_names(), 25, 79);
+  u +=
+      "  --style compact|spaced same as --set style=...\n"
+      "  --echo 0|1             same as --set echo=...\n"
+      "  --imei N               same as --set imei=... (15 digits with a valid check digit)\n"
+      "  --cert-dir DIR         where AT+ECMTCFG=\"ssl\" certificate files are looked up\n"
+      "\n"
+      "MQTT:\n"
+      "  --live                 connect to real brokers (default: an in-process stand-in)\n"
+      "  --map-host HOST[:PORT]=ADDR:PORT\n"
+      "                         with --live, send connections for HOST there instead\n"
+      "                         (repeatable)\n"
+      "  --show-secrets         log MQTT passwords unmasked\n"
+      "\n"
+      "Other:\n"
+      "  --log-level LEVEL      error, warn, info, debug or trace; the transcript goes to\n"
+      "                         stderr (default info; warn with --stdio)\n"
+      "  --help                 print this text\n"
+      "  --version              print the version\n"
+      "\n"
+      "When the line is ready, one line starting with \"ready:\" is printed on stdout\n"
+      "(on stderr with --stdio), e.g. \"ready: tcp 127.0.0.1:5000\".\n"
+      "SIGINT and SIGTERM stop the simulator cleanly. Bad options exit with status 2.\n";
+  return u;
+}
+
+}  // namespace nt35e::app

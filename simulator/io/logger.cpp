@@ -1,0 +1,106 @@
+#include "io/logger.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include <unistd.h>
+
+namespace nt35e::io {
+
+std::optional<log_level> parse_log_level(std::string_view name) {
+  if (name == "error") return log_level::error;
+  if (name == "warn" || name == "warning") return log_level::warn;
+  if (name == "info") return log_level::info;
+  if (name == "debug") return log_level::debug;
+  if (name == "trace") return log_level::trace;
+  return std::nullopt;
+}
+
+std::string_view level_name(log_level level) {
+  switch (level) {
+    case log_level::trace: return "trace";
+    case log_level::debug: return "debug";
+    case log_level::info: return "info";
+    case log_level::warn: return "warn";
+    case log_level::error: return "error";
+  }
+  return "?";
+}
+
+std::string escape_bytes(std::string_view bytes) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(bytes.size() + 2);
+  out += '"';
+  for (char ch : bytes) {
+    auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '\r': out += "\\r"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      default:
+        if (c >= 0x20 && c < 0x7F) {
+          out += ch;
+        } else {
+          out += "\\x";
+          out += hex[c >> 4];
+          out += hex[c & 0xF];
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+logger::logger(log_level threshold, int fd) : threshold_(threshold), fd_(fd) {}
+
+void logger::log(log_level level, std::string_view text) {
+  if (!enabled(level)) return;
+
+  // Wall-clock time of day, so the transcript lines up with other tools' logs.
+  auto now = std::chrono::system_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char stamp[32];
+  std::snprintf(stamp, sizeof stamp, "%02d:%02d:%02d.%03d ", tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+
+  std::string line;
+  line.reserve(text.size() + 32);
+  line += stamp;
+  line += '[';
+  line += level_name(level);
+  line += "] ";
+  line += text;
+  line += line_end_;
+
+  // One write per line so lines never mix; a short or failed write to stderr is
+  // not worth failing the simulator for.
+  const char* p = line.data();
+  std::size_t left = line.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd_, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+void logger::dte_in(std::string_view bytes) {
+  if (enabled(log_level::info)) log(log_level::info, "DTE -> " + escape_bytes(bytes));
+}
+
+void logger::dte_out(std::string_view bytes, bool dropped) {
+  if (!enabled(log_level::info)) return;
+  std::string text = "DTE <- " + escape_bytes(bytes);
+  if (dropped) text += "  (no DTE attached: dropped)";
+  log(log_level::info, text);
+}
+
+}  // namespace nt35e::io

@@ -1,0 +1,57 @@
+#pragma once
+// The simulator's transcript on stderr: both directions of the AT line, the core's
+// diagnostic records and the MQTT traffic, one timestamped line each.
+//
+//   10:55:01.123 [info] DTE -> "AT+CSQ\r"
+//   10:55:01.128 [info] DTE <- "\r\n+CSQ:23,99\r\n\r\nOK\r\n"
+//   10:55:02.004 [warn] syntax.typographic_quote: parameter 3 begins with ...
+//
+// Thread safety: none needed; every caller runs on the modem's executor (the
+// line is written with one write(2), so even a stray second thread cannot tear it).
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/action.hpp"
+
+namespace nt35e::io {
+
+using engine::log_level;
+
+/// "error", "warn", "info", "debug" or "trace" to a level; nothing for anything else.
+std::optional<log_level> parse_log_level(std::string_view name);
+
+/// The lower-case name used in the transcript.
+std::string_view level_name(log_level level);
+
+/// Bytes as a quoted C-like string: printable ASCII as is, \r \n \t \" \\, others \xNN.
+std::string escape_bytes(std::string_view bytes);
+
+class logger {
+ public:
+  /// Writes lines at or above `threshold` to file descriptor `fd` (stderr by default).
+  explicit logger(log_level threshold = log_level::info, int fd = 2);
+
+  void set_threshold(log_level threshold) { threshold_ = threshold; }
+  log_level threshold() const { return threshold_; }
+  bool enabled(log_level level) const { return level >= threshold_; }
+
+  /// "\r\n" while the terminal is in raw mode (no output processing turns \n into \r\n).
+  void set_line_end(std::string line_end) { line_end_ = std::move(line_end); }
+
+  /// One line: timestamp, [level], text.
+  void log(log_level level, std::string_view text);
+
+  /// Bytes the DTE sent to the module.
+  void dte_in(std::string_view bytes);
+  /// Bytes the module sent to the DTE; `dropped` when no DTE was there to get them.
+  void dte_out(std::string_view bytes, bool dropped = false);
+
+ private:
+  log_level threshold_;
+  int fd_;
+  std::string line_end_ = "\n";
+};
+
+}  // namespace nt35e::io

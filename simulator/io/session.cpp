@@ -1,0 +1,204 @@
+#include "io/session.hpp"
+
+#include <exception>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+
+namespace nt35e::io {
+
+namespace net = boost::asio;
+using engine::clock;
+
+namespace {
+
+/// Runs one interpreter call; a bug in the core is logged, not allowed to take the
+/// whole simulator (and the DTE's line) down.
+template <class Call>
+engine::actions guarded(logger& log, const char* what, Call&& call) {
+  try {
+    return call();
+  } catch (const std::exception& e) {
+    log.log(log_level::error, std::string("internal error in the modem core (") + what + "): " + e.what());
+  } catch (...) {
+    log.log(log_level::error, std::string("internal error in the modem core (") + what + ")");
+  }
+  return {};
+}
+
+}  // namespace
+
+session::session(net::any_io_executor ex, modem::profile profile, mqtt::backend* backend, logger& log)
+    : ex_(std::move(ex)),
+      profile_(std::move(profile)),
+      backend_(backend),
+      log_(log),
+      timer_(ex_),
+      self_(std::make_shared<session*>(this)) {
+  if (backend_) {
+    // Backends already call the sink on our executor; posting anyway means an event
+    // never re-enters the interpreter while it is inside submit().
+    std::weak_ptr<session*> weak = self_;
+    backend_->set_sink([weak, ex = ex_](mqtt::any_event event) {
+      net::post(ex, [weak, event = std::move(event)] {
+        if (auto self = weak.lock()) (*self)->on_mqtt_event(event);
+      });
+    });
+  }
+}
+
+session::~session() {
+  if (backend_) backend_->set_sink(nullptr);
+}
+
+void session::start() {
+  if (interpreter_ || stopped_) return;
+  interpreter_.emplace(profile_, clock::now());
+  log_.log(log_level::debug, "module powered on (profile " + profile_.name + ")");
+  arm_timer();
+}
+
+void session::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  timer_.cancel();
+  armed_for_.reset();
+  if (backend_) backend_->set_sink(nullptr);
+}
+
+void session::attach(dte_stream& stream) {
+  stream_ = &stream;
+  overflowing_ = false;
+  do_write();
+}
+
+void session::detach() {
+  stream_ = nullptr;
+  // Output not yet written belonged to the DTE that left; a UART with nothing on the
+  // other end loses it too. A write already in flight finishes (or fails) on its own.
+  queue_.clear();
+  check_quiet();
+}
+
+void session::receive(std::string_view bytes) {
+  if (bytes.empty()) return;
+  log_.dte_in(bytes);
+  if (!interpreter_ || stopped_) return;
+  run(guarded(log_, "feed", [&] { return interpreter_->feed(bytes, clock::now()); }));
+}
+
+void session::on_mqtt_event(const mqtt::any_event& event) {
+  log_.log(log_level::info, "MQTT <- " + mqtt::describe(event));
+  if (!interpreter_ || stopped_) return;
+  run(guarded(log_, "mqtt event", [&] { return interpreter_->on_mqtt_event(event, clock::now()); }));
+}
+
+void session::run(engine::actions actions) {
+  for (auto& action : actions) {
+    std::visit(
+        [this](auto& a) {
+          using type = std::decay_t<decltype(a)>;
+          if constexpr (std::is_same_v<type, engine::write_bytes>) {
+            write(std::move(a.bytes));
+          } else if constexpr (std::is_same_v<type, mqtt::any_request>) {
+            log_.log(log_level::info, "MQTT -> " + mqtt::describe(a, profile_.show_secrets));
+            if (backend_)
+              backend_->submit(std::move(a));
+            else
+              log_.log(log_level::info, "no MQTT backend: request dropped");
+          } else {
+            log_.log(a.level, a.reason.empty() ? a.text : a.reason + ": " + a.text);
+          }
+        },
+        action);
+  }
+  arm_timer();
+  check_quiet();
+}
+
+void session::arm_timer() {
+  if (!interpreter_ || stopped_) return;
+  auto deadline = interpreter_->next_deadline();
+  if (deadline == armed_for_) return;  // the pending wait already covers it
+  armed_for_ = deadline;
+  if (!deadline) {
+    timer_.cancel();
+    return;
+  }
+  // expires_at cancels the previous wait; its handler sees operation_aborted.
+  timer_.expires_at(*deadline);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec == net::error::operation_aborted) return;
+    on_timer(ec);
+  });
+}
+
+void session::on_timer(const boost::system::error_code& ec) {
+  if (ec || stopped_ || !interpreter_) return;
+  armed_for_.reset();
+  run(guarded(log_, "timer", [&] { return interpreter_->on_timer(clock::now()); }));
+}
+
+void session::write(std::string bytes) {
+  if (bytes.empty()) return;
+  if (!stream_) {
+    log_.dte_out(bytes, true);
+    return;
+  }
+  if (queue_.size() + bytes.size() > max_queued_bytes) {
+    // The DTE is attached but not reading (flow control off, like the module's UART):
+    // keep memory bounded and say so once per episode.
+    if (!overflowing_)
+      log_.log(log_level::warn, "the DTE is not reading; dropping output until it catches up");
+    overflowing_ = true;
+    log_.dte_out(bytes, true);
+    return;
+  }
+  log_.dte_out(bytes);
+  queue_ += bytes;
+  do_write();
+}
+
+void session::do_write() {
+  if (writing_ || !stream_ || queue_.empty()) return;
+  writing_ = true;
+  in_flight_.swap(queue_);
+  queue_.clear();
+  stream_->async_write(net::buffer(in_flight_),
+                       [this](const boost::system::error_code& ec) { on_written(ec); });
+}
+
+void session::on_written(const boost::system::error_code& ec) {
+  writing_ = false;
+  in_flight_.clear();
+  // A failed write means the DTE is going away; its transport sees the same error on
+  // the read side and detaches, so nothing else to do here.
+  if (ec && ec != net::error::operation_aborted)
+    log_.log(log_level::debug, "write to the DTE failed: " + ec.message());
+  if (queue_.empty()) overflowing_ = false;
+  do_write();
+  check_quiet();
+}
+
+void session::when_quiet(std::chrono::milliseconds horizon, std::function<void()> done) {
+  quiet_horizon_ = horizon;
+  on_quiet_ = std::move(done);
+  check_quiet();
+}
+
+void session::check_quiet() {
+  if (!on_quiet_) return;
+  if (writing_ || !queue_.empty()) return;
+  if (interpreter_ && !stopped_) {
+    auto deadline = interpreter_->next_deadline();
+    if (deadline && *deadline - clock::now() <= quiet_horizon_) return;
+  }
+  // Posted so the caller (often deep in a write completion) is never re-entered.
+  net::post(ex_, std::exchange(on_quiet_, nullptr));
+}
+
+}  // namespace nt35e::io

@@ -1,0 +1,88 @@
+#pragma once
+// One powered-on module on the I/O side: the interpreter, its timer, its MQTT
+// backend and the single writer of every byte that goes to the DTE.
+//
+// Thread safety: none; everything runs on the executor given to the constructor
+// (one io_context thread owns the modem; nothing here blocks).
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "engine/interpreter.hpp"
+#include "io/logger.hpp"
+#include "io/transport.hpp"
+#include "modem/profile.hpp"
+#include "mqtt/backend.hpp"
+
+namespace nt35e::io {
+
+class session final : public dte_port {
+ public:
+  /// Outgoing bytes kept while the DTE does not read; past this, output is dropped (and logged).
+  static constexpr std::size_t max_queued_bytes = 64 * 1024;
+
+  /// `backend` may be null (no MQTT: requests are logged and dropped); it must outlive the session.
+  session(boost::asio::any_io_executor ex, modem::profile profile, mqtt::backend* backend, logger& log);
+  ~session() override;
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  /// Powers the module on now (the banner follows after the profile's boot delay).
+  void start();
+  /// Stops the timer and disconnects the backend; the interpreter is not called again.
+  void stop();
+
+  void attach(dte_stream& stream) override;
+  void detach() override;
+  void receive(std::string_view bytes) override;
+
+  /// True while a DTE is attached.
+  bool attached() const { return stream_ != nullptr; }
+
+  /// Calls `done` once, as soon as all output is written and the modem has nothing
+  /// due within `horizon` (used to leave after stdin ends without cutting answers off).
+  void when_quiet(std::chrono::milliseconds horizon, std::function<void()> done);
+
+ private:
+  /// Carries out what the interpreter asked for, in order, then re-arms the timer.
+  void run(engine::actions actions);
+  void arm_timer();
+  void on_timer(const boost::system::error_code& ec);
+  void on_mqtt_event(const mqtt::any_event& event);
+
+  void write(std::string bytes);
+  void do_write();
+  void on_written(const boost::system::error_code& ec);
+  void check_quiet();
+
+  boost::asio::any_io_executor ex_;
+  modem::profile profile_;
+  std::optional<engine::interpreter> interpreter_;
+  mqtt::backend* backend_;
+  logger& log_;
+  boost::asio::steady_timer timer_;
+  std::optional<engine::time_point> armed_for_;
+  bool stopped_ = false;
+
+  dte_stream* stream_ = nullptr;
+  std::string queue_;      ///< waiting to be written
+  std::string in_flight_;  ///< being written; untouched until the write completes
+  bool writing_ = false;
+  bool overflowing_ = false;
+
+  std::chrono::milliseconds quiet_horizon_{0};
+  std::function<void()> on_quiet_;
+
+  /// Handlers posted from the backend's sink hold a weak copy; gone once the session is.
+  std::shared_ptr<session*> self_;
+};
+
+}  // namespace nt35e::io

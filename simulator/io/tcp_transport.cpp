@@ -1,0 +1,258 @@
+#include "io/tcp_transport.hpp"
+
+#include <array>
+#include <charconv>
+#include <chrono>
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+namespace nt35e::io {
+
+namespace net = boost::asio;
+using net::ip::tcp;
+
+std::optional<tcp::endpoint> parse_tcp_endpoint(std::string_view spec, std::string& error) {
+  std::string_view host = "127.0.0.1";
+  std::string_view port_text = spec;
+
+  if (!spec.empty() && spec.front() == '[') {
+    auto close = spec.find(']');
+    if (close == std::string_view::npos || close + 1 >= spec.size() || spec[close + 1] != ':') {
+      error = "\"" + std::string(spec) + "\" is not [IPv6]:PORT, as in [::1]:5000";
+      return std::nullopt;
+    }
+    host = spec.substr(1, close - 1);
+    port_text = spec.substr(close + 2);
+  } else if (auto colon = spec.rfind(':'); colon != std::string_view::npos) {
+    if (spec.find(':') != colon) {
+      error = "\"" + std::string(spec) + "\": write an IPv6 address in brackets, as in [::1]:5000";
+      return std::nullopt;
+    }
+    host = spec.substr(0, colon);
+    port_text = spec.substr(colon + 1);
+  }
+
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535) {
+    error = "\"" + std::string(port_text) + "\" is not a port number from 0 to 65535";
+    return std::nullopt;
+  }
+
+  if (host == "localhost") host = "127.0.0.1";
+  boost::system::error_code bad;
+  auto address = net::ip::make_address(std::string(host), bad);
+  if (bad) {
+    error = "\"" + std::string(host) + "\" is not an IP address (use e.g. 127.0.0.1, 0.0.0.0 or [::1])";
+    return std::nullopt;
+  }
+  return tcp::endpoint(address, static_cast<unsigned short>(port));
+}
+
+std::string to_string(const tcp::endpoint& ep) {
+  auto address = ep.address().to_string();
+  if (ep.address().is_v6()) address = "[" + address + "]";
+  return address + ":" + std::to_string(ep.port());
+}
+
+// One DTE's socket. Closed by the transport (stop, nothing reported) or by itself on
+// a read/write failure (reported to the transport once).
+class tcp_transport::connection final : public dte_stream, public std::enable_shared_from_this<connection> {
+ public:
+  connection(tcp::socket socket, tcp_transport& owner)
+      : socket_(std::move(socket)), owner_(&owner) {
+    boost::system::error_code ignored;
+    peer_ = to_string(socket_.remote_endpoint(ignored));
+    // AT answers are small and latency is what a DTE notices.
+    socket_.set_option(tcp::no_delay(true), ignored);
+  }
+
+  const std::string& peer() const { return peer_; }
+
+  /// True (and closed, reported to the owner) when the DTE has already hung up but
+  /// its EOF is still queued behind us. A DTE that reconnects at once must not be
+  /// told "busy" by its own previous connection.
+  bool finish_if_peer_gone() {
+    int fd = socket_.native_handle();
+    pollfd p{fd, POLLIN | POLLRDHUP, 0};
+    if (::poll(&p, 1, 0) <= 0 || (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0) return false;
+    // What it sent before leaving is still part of the byte stream the modem sees.
+    while (owner_) {
+      ssize_t n = ::recv(fd, buffer_.data(), buffer_.size(), MSG_DONTWAIT);
+      if (n <= 0) break;
+      owner_->port_->receive(std::string_view(buffer_.data(), static_cast<std::size_t>(n)));
+    }
+    fail("disconnected");
+    return true;
+  }
+
+  void start() { do_read(); }
+
+  /// Closes without telling the owner (it is the one asking).
+  void close() {
+    owner_ = nullptr;
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+  }
+
+  void async_write(net::const_buffer bytes, write_handler done) override {
+    net::async_write(socket_, bytes,
+                     [self = shared_from_this(), done = std::move(done)](const boost::system::error_code& ec,
+                                                                         std::size_t) {
+                       // Report the loss before completing, so the session does not
+                       // start another write on a dead socket.
+                       if (ec && ec != net::error::operation_aborted) self->fail("disconnected (write failed: " + ec.message() + ")");
+                       done(ec);
+                     });
+  }
+
+ private:
+  void do_read() {
+    socket_.async_read_some(net::buffer(buffer_),
+                            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                              self->on_read(ec, n);
+                            });
+  }
+
+  void on_read(const boost::system::error_code& ec, std::size_t n) {
+    if (!owner_) return;  // closed by the transport
+    if (ec) {
+      fail(ec == net::error::eof ? std::string("disconnected") : "disconnected (" + ec.message() + ")");
+      return;
+    }
+    owner_->port_->receive(std::string_view(buffer_.data(), n));
+    if (owner_) do_read();
+  }
+
+  void fail(const std::string& why) {
+    auto* owner = std::exchange(owner_, nullptr);
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    if (owner) owner->on_connection_closed(*this, why);
+  }
+
+  tcp::socket socket_;
+  tcp_transport* owner_;
+  std::string peer_;
+  std::array<char, 4096> buffer_{};
+};
+
+namespace {
+
+// Sends the busy line, then waits (bounded) for the client to close before closing
+// too: closing with unread input would reset the connection and could lose the line.
+class refusal : public std::enable_shared_from_this<refusal> {
+ public:
+  explicit refusal(tcp::socket socket) : socket_(std::move(socket)), timer_(socket_.get_executor()) {}
+
+  void start() {
+    net::async_write(socket_, net::buffer(tcp_transport::busy_line.data(), tcp_transport::busy_line.size()),
+                     [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                       if (ec) return self->finish();
+                       boost::system::error_code ignored;
+                       self->socket_.shutdown(tcp::socket::shutdown_send, ignored);
+                       self->timer_.expires_after(std::chrono::seconds(2));
+                       self->timer_.async_wait([self](const boost::system::error_code&) { self->finish(); });
+                       self->drain();
+                     });
+  }
+
+ private:
+  void drain() {
+    socket_.async_read_some(net::buffer(scratch_),
+                            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                              if (ec) return self->finish();
+                              self->drain();
+                            });
+  }
+
+  void finish() {
+    boost::system::error_code ignored;
+    timer_.cancel();
+    socket_.close(ignored);
+  }
+
+  tcp::socket socket_;
+  net::steady_timer timer_;
+  std::array<char, 512> scratch_{};
+};
+
+}  // namespace
+
+tcp_transport::tcp_transport(net::any_io_executor ex, tcp::endpoint where, logger& log)
+    : ex_(ex), wanted_(where), acceptor_(ex), log_(log) {}
+
+tcp_transport::~tcp_transport() {
+  port_ = nullptr;  // the session may already be gone
+  stop();
+}
+
+void tcp_transport::start(dte_port& port) {
+  port_ = &port;
+  boost::system::error_code ec;
+  acceptor_.open(wanted_.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(wanted_, ec);
+  if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) throw startup_error("cannot listen on " + to_string(wanted_) + ": " + ec.message());
+  bound_ = acceptor_.local_endpoint(ec);
+  log_.log(log_level::info, "listening on " + to_string(bound_));
+  do_accept();
+}
+
+std::string tcp_transport::ready_text() const { return "tcp " + to_string(bound_); }
+
+void tcp_transport::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  if (current_) {
+    current_->close();
+    current_.reset();
+    if (port_) port_->detach();
+  }
+}
+
+void tcp_transport::do_accept() {
+  acceptor_.async_accept([this](const boost::system::error_code& ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted) return;
+    on_accept(ec, std::move(socket));
+  });
+}
+
+void tcp_transport::on_accept(const boost::system::error_code& ec, tcp::socket socket) {
+  if (stopped_) return;
+  if (ec) {
+    // Typically EMFILE or ECONNABORTED: log and keep listening.
+    log_.log(log_level::warn, "accept failed: " + ec.message());
+  } else if (current_ && !current_->finish_if_peer_gone()) {
+    boost::system::error_code ignored;
+    log_.log(log_level::info, "refused " + to_string(socket.remote_endpoint(ignored)) + ": a DTE is connected");
+    refuse(std::move(socket));
+  } else {
+    current_.reset();
+    current_ = std::make_shared<connection>(std::move(socket), *this);
+    log_.log(log_level::info, "DTE connected from " + current_->peer());
+    port_->attach(*current_);
+    current_->start();
+  }
+  do_accept();
+}
+
+void tcp_transport::refuse(tcp::socket socket) { std::make_shared<refusal>(std::move(socket))->start(); }
+
+void tcp_transport::on_connection_closed(connection& c, const std::string& why) {
+  if (current_.get() != &c) return;
+  log_.log(log_level::info, "DTE " + c.peer() + " " + why);
+  // Keep the connection alive until its own handler returns.
+  auto keep = std::move(current_);
+  port_->detach();
+}
+
+}  // namespace nt35e::io
