@@ -102,6 +102,7 @@ int run(const app::options& opts, const modem::profile& profile) {
 
   const bool stdio = opts.transport == app::transport_kind::stdio;
   io::logger log(opts.log_level.value_or(stdio ? io::log_level::warn : io::log_level::info));
+  log.set_show_secrets(profile.show_secrets);
 
   std::unique_ptr<mqtt::backend> backend;
   try {

@@ -1,5 +1,7 @@
 #include "io/logger.hpp"
 
+#include "at/command_line.hpp"
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -92,13 +94,25 @@ void logger::log(log_level level, std::string_view text) {
   }
 }
 
+std::string logger::masked(std::string& partial, std::string_view chunk) const {
+  // Masking keeps lengths, so the chunk is the tail of the masked line.
+  partial.append(chunk);
+  std::string out = show_secrets_ ? std::string(chunk) : at::mask_secrets(partial).substr(partial.size() - chunk.size());
+  auto end = partial.find_last_of("\r\n");
+  if (end != std::string::npos) partial.erase(0, end + 1);
+  if (partial.size() > 4096) partial.erase(0, partial.size() - 4096);  // bounded, like the module's line
+  return out;
+}
+
 void logger::dte_in(std::string_view bytes) {
-  if (enabled(log_level::info)) log(log_level::info, "DTE -> " + escape_bytes(bytes));
+  auto shown = masked(partial_in_, bytes);
+  if (enabled(log_level::info)) log(log_level::info, "DTE -> " + escape_bytes(shown));
 }
 
 void logger::dte_out(std::string_view bytes, bool dropped) {
+  auto shown = masked(partial_out_, bytes);
   if (!enabled(log_level::info)) return;
-  std::string text = "DTE <- " + escape_bytes(bytes);
+  std::string text = "DTE <- " + escape_bytes(shown);
   if (dropped) text += "  (no DTE attached: dropped)";
   log(log_level::info, text);
 }

@@ -37,6 +37,9 @@ class logger {
   log_level threshold() const { return threshold_; }
   bool enabled(log_level level) const { return level >= threshold_; }
 
+  /// Log ECMTCONN passwords as typed instead of masked (--show-secrets).
+  void set_show_secrets(bool show) { show_secrets_ = show; }
+
   /// "\r\n" while the terminal is in raw mode (no output processing turns \n into \r\n).
   void set_line_end(std::string line_end) { line_end_ = std::move(line_end); }
 
@@ -49,7 +52,13 @@ class logger {
   void dte_out(std::string_view bytes, bool dropped = false);
 
  private:
+  /// The chunk with any password masked; `partial` is the text since the last line
+  /// end in that direction, so a password split over chunks is still found.
+  std::string masked(std::string& partial, std::string_view chunk) const;
+
   log_level threshold_;
+  bool show_secrets_ = false;
+  std::string partial_in_, partial_out_;
   int fd_;
   std::string line_end_ = "\n";
 };

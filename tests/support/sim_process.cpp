@@ -256,9 +256,9 @@ int sim_process::stop(milliseconds bound) {
   return *status_;
 }
 
-run_result run_sim(std::vector<std::string> args, milliseconds timeout) {
+sim_run_result run_sim(std::vector<std::string> args, milliseconds timeout) {
   sim_process sim(std::move(args));
-  run_result r;
+  sim_run_result r;
   auto deadline = clock::now() + timeout;
   // Read stdout to its end (so a long --help never blocks the child), then reap.
   for (;;) {

@@ -88,14 +88,14 @@ class sim_process {
 };
 
 /// What a short run printed (for --help, --version, bad options).
-struct run_result {
+struct sim_run_result {
   int status = -1;  ///< exit status, 128+signal, or -1 on timeout (then killed)
   std::string out;
   std::string err;
 };
 
 /// Runs the binary to completion with stdin from /dev/null.
-run_result run_sim(std::vector<std::string> args, milliseconds timeout = 10s);
+sim_run_result run_sim(std::vector<std::string> args, milliseconds timeout = 10s);
 
 /// The DTE side of a line: a PTY slave, a TCP socket or a pair of pipes.
 class dte_client {
