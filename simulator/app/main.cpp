@@ -26,16 +26,9 @@
 #include "modem/profile.hpp"
 #include "mqtt/backend.hpp"
 
-// The backends are built by other targets; a build without them still runs.
-#if __has_include("paho/paho_backend.hpp") && __has_include("mqtt/host_map.hpp")
 #include "mqtt/host_map.hpp"
 #include "paho/paho_backend.hpp"
-#define NT35E_HAVE_PAHO 1
-#endif
-#if __has_include("scripted/loopback_backend.hpp")
 #include "scripted/loopback_backend.hpp"
-#define NT35E_HAVE_LOOPBACK 1
-#endif
 
 #ifndef NT35E_VERSION
 #define NT35E_VERSION "unknown"
@@ -76,24 +69,13 @@ std::string connect_hint(const net::ip::tcp::endpoint& ep) {
 std::unique_ptr<mqtt::backend> make_backend(const app::options& opts, const modem::profile& profile,
                                             net::any_io_executor ex, io::logger& log) {
   if (opts.live) {
-#ifdef NT35E_HAVE_PAHO
     std::string error;
     auto map = mqtt::host_map::parse(opts.map_hosts, &error);
     if (!map) throw std::invalid_argument(error);
     return std::make_unique<paho::paho_backend>(ex, std::move(*map), profile.cert_dir, profile.show_secrets);
-#else
-    throw std::invalid_argument("--live: this build has no live MQTT backend (it was built without Paho)");
-#endif
   }
   if (!opts.map_hosts.empty()) log.log(io::log_level::warn, "--map-host has no effect without --live");
-#ifdef NT35E_HAVE_LOOPBACK
   return std::make_unique<scripted::loopback_backend>(ex, profile);
-#else
-  (void)profile;
-  (void)ex;
-  log.log(io::log_level::info, "this build has no MQTT stand-in: MQTT requests are logged and dropped");
-  return nullptr;
-#endif
 }
 
 int run(const app::options& opts, const modem::profile& profile) {

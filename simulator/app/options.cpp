@@ -4,10 +4,7 @@
 
 #include "io/tcp_transport.hpp"
 
-#if __has_include("mqtt/host_map.hpp")
 #include "mqtt/host_map.hpp"
-#define NT35E_HAVE_HOST_MAP 1
-#endif
 
 namespace nt35e::app {
 
@@ -144,13 +141,11 @@ parse_result parse_options(const std::vector<std::string_view>& args) {
     } else if (name == "--live") {
       o.live = true;
     } else if (name == "--map-host") {
-#ifdef NT35E_HAVE_HOST_MAP
       std::string why;
       if (!mqtt::host_map::parse_entry(value, &why)) {
         r.error = why;  // already names the option and the spec
         return r;
       }
-#endif
       o.map_hosts.push_back(value);
     }
   }

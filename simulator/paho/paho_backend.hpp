@@ -1,0 +1,81 @@
+#pragma once
+// Live-broker backend: the module's ECMT requests carried over a real MQTT connection
+// (Eclipse Paho MQTT C++ 1.2 on Paho C 1.3) to a real broker.
+//
+// How one context (id) is carried:
+//   open     DNS (system resolver, first IPv4 address preferred) + TCP (10 s limit) + TLS
+//            handshake when configured, all in Boost.Asio; then the probe is closed.
+//   connect  the same dial again (the endpoint resolved by the last successful open of the
+//            same host and port is reused), then Paho speaks MQTT through a private
+//            loopback relay: Paho connects to tcp://127.0.0.1:<ephemeral> owned by this
+//            backend, and the relay copies bytes to and from the broker socket. TLS is
+//            done by the relay (Asio), so Paho only ever sees plain MQTT.
+//            Why the relay: Paho has no way to drop a connection without DISCONNECT
+//            (MQTTAsync_destroy sends one; verified against mosquitto: no will). The relay
+//            lets abort{} cut the broker socket abruptly, so the broker publishes the will,
+//            exactly as when the module reboots. It also makes open and connect use the
+//            same DNS/TCP/TLS code and errors.
+//   Paho never reconnects, resubscribes or retransmits by itself (automatic reconnect
+//   off, no persistence, one fresh async_client per CONNECT).
+//
+// Packet ids: Paho chooses the wire packet id of SUBSCRIBE/UNSUBSCRIBE/PUBLISH itself;
+// the host's msg_id travels in the Paho token's user context and is what suback /
+// unsuback / published report. Incoming messages carry the broker's packet id for qos 1
+// and 2 (read from the Paho C message) and 0 for qos 0.
+//
+// Threads: Paho's callbacks run on Paho's two library threads (shared by all clients of
+// the process); they only copy data and post to the executor. Everything else,
+// including emit(), runs on the executor. Nothing here blocks the executor (no token
+// wait). A finished Paho client is destroyed 0.5 s later (Paho C++ still touches it
+// right after a callback returns).
+//
+// Process-wide helper: one extra Paho client, never destroyed, that wakes Paho's
+// receive thread so a new CONNECT goes out at once instead of after Paho's 1 s poll
+// (see paho_waker in the .cpp). Cost per connected id: 3 sockets (Paho's, the relay's
+// two) plus a listening socket while connecting; 1000 modems x 5 ids need a raised
+// RLIMIT_NOFILE.
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "mqtt/backend.hpp"
+#include "mqtt/host_map.hpp"
+
+namespace nt35e::paho {
+
+class paho_backend final : public nt35e::mqtt::backend {
+ public:
+  /// `cert_dir`: where relative TLS file names are looked up. `show_secrets`: log
+  /// passwords in clear (default masked).
+  paho_backend(boost::asio::any_io_executor ex, nt35e::mqtt::host_map map, std::string cert_dir,
+               bool show_secrets);
+  /// Drops every link without DISCONNECT (like a power cut) and destroys the Paho clients.
+  /// Does not need the executor to run; call it on the executor's thread (or after the
+  /// executor stopped).
+  ~paho_backend() override;
+  paho_backend(const paho_backend&) = delete;
+  paho_backend& operator=(const paho_backend&) = delete;
+
+  void submit(nt35e::mqtt::any_request r) override;
+
+  /// Optional diagnostics (one line per call, no trailing newline), on the executor.
+  using log_sink = std::function<void(std::string_view line)>;
+  void set_log_sink(log_sink sink);
+
+  /// Limit for TCP connect + TLS handshake, and for the CONNACK (spec: 10 s). For tests.
+  void set_timeouts(std::chrono::milliseconds connect_limit);
+
+ private:
+  class impl;
+  friend class impl;
+  void deliver(nt35e::mqtt::any_event e) { emit(std::move(e)); }
+
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace nt35e::paho
