@@ -468,6 +468,7 @@ at::response sub_write(modem::modem& m, const at::command& cmd) {
   auto& ctx = ctx_of(m, a);
   if (ctx.state != ecmt_state::connected) return fail(wrong_state(id, ctx.state, "ECMTSUB", "CONNECTED"));
   int msg = static_cast<int>(a.number(1));
+  ctx.pending_subs[msg] = {a.text(2), static_cast<int>(a.number(3))};
   m.request(mqtt::request::subscribe{id, msg, a.text(2), static_cast<int>(a.number(3))});
   expect_ack(m, id, 'S', msg);
   return at::response::ok().after(ok_delay(m));
@@ -488,6 +489,7 @@ at::response uns_write(modem::modem& m, const at::command& cmd) {
   auto& ctx = ctx_of(m, a);
   if (ctx.state != ecmt_state::connected) return fail(wrong_state(id, ctx.state, "ECMTUNS", "CONNECTED"));
   int msg = static_cast<int>(a.number(1));
+  ctx.pending_unsubs[msg] = a.text(2);
   m.request(mqtt::request::unsubscribe{id, msg, a.text(2)});
   expect_ack(m, id, 'U', msg);
   return at::response::ok().after(ok_delay(m));

@@ -9,6 +9,7 @@
 #include "modem/ecmt_machine.hpp"
 #include "modem/modem.hpp"
 #include "modem/power.hpp"
+#include "scenario/fault_engine.hpp"
 
 namespace nt35e::engine {
 
@@ -57,7 +58,7 @@ class runner {
     return m_.prof().show_secrets ? line : at::mask_secrets(line);
   }
 
-  runner(modem::modem& m, interpreter_state& s) : m_(m), s_(s) {}
+  runner(modem::modem& m, interpreter_state& s, scenario::fault_engine& f) : m_(m), s_(s), f_(f) {}
 
   void byte(unsigned char b) {
     if (m_.booting) return;  // silent until ECRDY: input is discarded (§4.2)
@@ -104,7 +105,19 @@ class runner {
     std::string line = text.substr(*at_pos);
     s_.last_line = line;
     s_.current_line = line;
+    ++m_.count.commands;
     m_.log(log_level::debug, "command line \"" + printable(shown(line)) + "\"");
+    auto change = f_.on_command(m_, std::string_view(line).substr(2));
+    if (change.never) {
+      // The module hangs on this line: no answer, later input waits (until a reboot).
+      m_.log(log_level::warn, "scenario: \"" + printable(shown(line)) + "\" is never answered", "scenario.fault");
+      s_.busy = true;
+      return;
+    }
+    if (change.replace) {
+      finish_raw(*change.replace, m_.prof().timing.basic_result + change.extra_delay_ms);
+      return;
+    }
     auto parsed = at::parse_command_line(line, 2, [](std::string_view name) {
       auto* spec = commands::find_command(name);
       return spec && spec->raw_tail;
@@ -127,7 +140,7 @@ class runner {
       enter_data_mode(std::move(info), std::move(last.on_data));
       return;
     }
-    finish(std::move(info), std::move(last), delay);
+    finish(std::move(info), std::move(last), delay + change.extra_delay_ms, change.keep);
   }
 
   at::response execute(const at::command& cmd, int& delay) {
@@ -161,15 +174,31 @@ class runner {
   }
 
   // The final result after `delay`; URCs and buffered input wait until then.
-  void finish(std::string info, at::response r, int delay) {
+  // `keep` truncates the answer (a scenario's truncate_response).
+  void finish(std::string info, at::response r, int delay, std::optional<std::size_t> keep = std::nullopt) {
     s_.busy = true;
-    if (r.final == at::final_kind::failed) explain(r.error);
-    m_.after(delay, [info = std::move(info), r = std::move(r), &s = s_](modem::modem& m) {
+    if (r.final == at::final_kind::failed) {
+      explain(r.error);
+      ++m_.count.errors;
+    }
+    m_.after(delay, [info = std::move(info), r = std::move(r), keep, &s = s_, &f = f_](modem::modem& m) {
       if (!s.busy) return;  // a reboot came first
-      m.write(info);
-      m.write(at::render_final(r.final, r.error, m.render()));
+      std::string out = info + at::render_final(r.final, r.error, m.render());
+      if (keep && out.size() > *keep) out.resize(*keep);
+      m.write(out);
       s.busy = false;
-      runner(m, s).after_final();
+      runner(m, s, f).after_final();
+    });
+  }
+
+  // A scenario's replacement answer: its bytes exactly, then the line is over.
+  void finish_raw(std::string bytes, int delay) {
+    s_.busy = true;
+    m_.after(delay, [bytes = std::move(bytes), &s = s_, &f = f_](modem::modem& m) {
+      if (!s.busy) return;
+      m.write(bytes);
+      s.busy = false;
+      runner(m, s, f).after_final();
     });
   }
 
@@ -209,11 +238,11 @@ class runner {
     s_.data_mode = true;
     s_.data.clear();
     s_.on_data = std::move(on_data);
-    s_.data_guard = m_.after(m_.prof().timing.guard_publish, [&s = s_](modem::modem& m) {
+    s_.data_guard = m_.after(m_.prof().timing.guard_publish, [&s = s_, &f = f_](modem::modem& m) {
       if (!s.data_mode) return;
       s.data_mode = false;
       s.data.clear();
-      runner r(m, s);
+      runner r(m, s, f);
       s.current_line = "(data mode)";
       r.finish({}, at::response::fail(at::syntax_error("guard.expired",
                                                          "no Ctrl-Z (0x1A) or ESC (0x1B) within the 20 s guard; "
@@ -255,16 +284,16 @@ class runner {
   // silence the module forever (chosen, §6.2 rule 3).
   void arm_hold_check() {
     m_.cancel(s_.hold_check);
-    s_.hold_check = m_.after(m_.prof().timing.partial_line_urc_hold, [&s = s_](modem::modem& m) {
+    s_.hold_check = m_.after(m_.prof().timing.partial_line_urc_hold, [&s = s_, &f = f_](modem::modem& m) {
       s.hold_check = 0;
-      runner(m, s).flush_urcs();
+      runner(m, s, f).flush_urcs();
     });
   }
 
   bool urcs_may_flow() const {
     if (s_.busy || s_.data_mode || m_.booting) return false;
     if (!s_.line.has_partial()) return true;
-    return m_.now() - s_.last_input >= std::chrono::milliseconds(m_.prof().timing.partial_line_urc_hold);
+    return m_.now() - s_.last_input >= m_.scaled(m_.prof().timing.partial_line_urc_hold);
   }
 
   void flush_urcs() {
@@ -274,6 +303,7 @@ class runner {
     while (!q.empty()) {
       auto u = std::move(q.front());
       q.pop_front();
+      if (!rs.quiet) ++m_.count.urcs;
       m_.write(at::render_urc(u.text, u.fixed, rs));
     }
   }
@@ -281,25 +311,33 @@ class runner {
  private:
   modem::modem& m_;
   interpreter_state& s_;
+  scenario::fault_engine& f_;
 };
 
 }  // namespace
 
 struct interpreter::impl {
   interpreter_state state;
+  scenario::fault_engine faults;
+  time_point powered_on;
 };
 
-interpreter::interpreter(modem::profile profile, time_point now)
+interpreter::interpreter(modem::profile profile, time_point now, const scenario::scenario& world)
     : modem_(std::make_unique<modem::modem>(std::move(profile), now)), impl_(std::make_unique<impl>()) {
+  impl_->faults = scenario::fault_engine(world);
+  impl_->powered_on = now;
   modem::power_on(*modem_);
-  modem_->log(log_level::info, "power on, profile " + modem_->prof().name);
+  impl_->faults.start(*modem_);
+  modem_->log(log_level::info, "power on, profile " + modem_->prof().name +
+                                   (world.name.empty() ? std::string{} : ", scenario \"" + world.name + "\""));
 }
 
 interpreter::~interpreter() = default;
 
 actions interpreter::feed(std::string_view bytes, time_point now) {
   advance(now);
-  runner r(*modem_, impl_->state);
+  modem_->count.bytes_in += bytes.size();
+  runner r(*modem_, impl_->state, impl_->faults);
   for (unsigned char b : bytes) r.byte(b);
   r.flush_urcs();
   return modem_->take_actions();
@@ -307,15 +345,49 @@ actions interpreter::feed(std::string_view bytes, time_point now) {
 
 actions interpreter::on_mqtt_event(const mqtt::any_event& event, time_point now) {
   advance(now);
-  modem::on_backend_event(*modem_, event);
-  runner(*modem_, impl_->state).flush_urcs();
+  impl_->faults.handle_event(*modem_, event);
+  runner(*modem_, impl_->state, impl_->faults).flush_urcs();
   return modem_->take_actions();
 }
 
 actions interpreter::on_timer(time_point now) {
   advance(now);
-  runner(*modem_, impl_->state).flush_urcs();
+  runner(*modem_, impl_->state, impl_->faults).flush_urcs();
   return modem_->take_actions();
+}
+
+actions interpreter::fire(const scenario::action& action, time_point now) {
+  advance(now);
+  impl_->faults.fire(*modem_, action);
+  advance(now);  // a reboot fired now takes effect now
+  runner(*modem_, impl_->state, impl_->faults).flush_urcs();
+  return modem_->take_actions();
+}
+
+snapshot interpreter::take_snapshot(time_point now) const {
+  const auto& m = *modem_;
+  snapshot out;
+  out.profile = m.prof().name;
+  out.uptime_s = std::chrono::duration<double>(now - impl_->powered_on).count();
+  out.booting = m.booting;
+  out.cfun = m.cfun;
+  out.registration = static_cast<int>(m.stat);
+  out.sim = m.sim_present;
+  out.pdp_active = m.pdp_active;
+  out.rssi = m.registered() ? m.prof().csq_rssi : 99;
+  for (std::size_t i = 0; i < m.ecmt.size(); ++i) {
+    const auto& c = m.ecmt[i];
+    if (c.state == modem::ecmt_state::none) continue;
+    ecmt_snapshot e;
+    e.id = static_cast<int>(i);
+    e.state = modem::to_string(c.state);
+    e.host = c.host;
+    e.port = c.port;
+    for (const auto& [topic, qos] : c.subscriptions) e.subscriptions.emplace_back(topic, qos);
+    out.ecmt.push_back(std::move(e));
+  }
+  out.count = m.count;
+  return out;
 }
 
 std::optional<time_point> interpreter::next_deadline() const { return modem_->next_deadline(); }

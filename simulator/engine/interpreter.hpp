@@ -10,7 +10,9 @@
 
 #include "engine/action.hpp"
 #include "engine/clock.hpp"
+#include "engine/snapshot.hpp"
 #include "modem/profile.hpp"
+#include "scenario/scenario.hpp"
 
 namespace nt35e::modem { class modem; }
 
@@ -19,7 +21,9 @@ namespace nt35e::engine {
 class interpreter {
  public:
   /// Powers the module on at `now`: the ECRDY banner follows after the boot delay.
-  interpreter(modem::profile profile, time_point now);
+  /// The scenario's rules, network and scripted-broker faults apply from then on
+  /// (its profile and settings are already folded into `profile` by the caller).
+  interpreter(modem::profile profile, time_point now, const scenario::scenario& world = {});
   ~interpreter();
   interpreter(const interpreter&) = delete;
   interpreter& operator=(const interpreter&) = delete;
@@ -33,8 +37,13 @@ class interpreter {
   /// When on_timer should be called next; empty when nothing is scheduled.
   std::optional<time_point> next_deadline() const;
 
+  /// Carries out one action now, as a scenario rule would (the control channel's "fire").
+  actions fire(const scenario::action& action, time_point now);
+
   /// Read-only view of the module for tests, the control channel and logs.
   const modem::modem& state() const;
+  /// The same as plain data.
+  snapshot take_snapshot(time_point now) const;
 
  private:
   void advance(time_point now);

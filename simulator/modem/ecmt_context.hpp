@@ -71,6 +71,9 @@ struct ecmt_context {
   std::uint64_t reconnect_timer = 0;
   std::uint64_t connack_timer = 0;
   bool attempt_in_flight = false;   ///< a reconnect CONNECT is under way
+  std::map<std::string, int> subscriptions;                ///< acknowledged: filter -> qos
+  std::map<int, std::pair<std::string, int>> pending_subs; ///< msgID -> filter, qos
+  std::map<int, std::string> pending_unsubs;               ///< msgID -> filter
   /// Acks awaited when quirk.no_ack_timeout is off: ('S'|'U'|'P', msgID) -> timer.
   std::map<std::pair<char, int>, std::uint64_t> ack_timers;
 };

@@ -23,6 +23,11 @@ void settle_ack(modem& m, int id, char kind, int msg_id) {
 
 // A CONNECTED id lost its link: +ECMTSTAT, then automatic reconnection (§7.4).
 void lose_link(modem& m, int id, ecmt_event why) {
+  auto& c = ctx(m, id);
+  // The module does not restore subscriptions; a clean session loses them at the broker too.
+  if (c.connect.clean_session) c.subscriptions.clear();
+  c.pending_subs.clear();
+  c.pending_unsubs.clear();
   m.emit_urc("+ECMTSTAT: " + sid(id) + ",1");
   m.transition(id, ecmt_state::reconnecting, why);
   schedule_reconnect(m, id, m.prof().timing.reconnect_first);
@@ -70,6 +75,7 @@ void on(modem& m, const mqtt::event::connack& e) {
     m.emit_urc(urc);
     if (e.return_code == 0) {
       c.refusals = 0;
+      ++m.count.reconnects;
       m.transition(e.id, ecmt_state::connected, ecmt_event::reconnected);
     } else if (q.connected_before_connack && ++c.refusals < 4) {
       m.transition(e.id, ecmt_state::connected, ecmt_event::connack_refused);
@@ -116,16 +122,26 @@ void on(modem& m, const mqtt::event::connect_failed& e) {
 }
 
 void on(modem& m, const mqtt::event::suback& e) {
-  if (ctx(m, e.id).state != ecmt_state::connected) return;
+  auto& c = ctx(m, e.id);
+  if (c.state != ecmt_state::connected) return;
   settle_ack(m, e.id, 'S', e.msg_id);
+  if (auto it = c.pending_subs.find(e.msg_id); it != c.pending_subs.end()) {
+    if (e.result == 0) c.subscriptions[it->second.first] = it->second.second;
+    c.pending_subs.erase(it);
+  }
   // The 4th field counts return codes (always 1), it is not the granted QoS (§5.6).
   m.emit_urc("+ECMTSUB: " + sid(e.id) + "," + std::to_string(e.msg_id) + "," + std::to_string(e.result) + "," +
              (e.result == 0 ? "1" : "0"));
 }
 
 void on(modem& m, const mqtt::event::unsuback& e) {
-  if (ctx(m, e.id).state != ecmt_state::connected) return;
+  auto& c = ctx(m, e.id);
+  if (c.state != ecmt_state::connected) return;
   settle_ack(m, e.id, 'U', e.msg_id);
+  if (auto it = c.pending_unsubs.find(e.msg_id); it != c.pending_unsubs.end()) {
+    if (e.result == 0) c.subscriptions.erase(it->second);
+    c.pending_unsubs.erase(it);
+  }
   m.emit_urc("+ECMTUNS: " + sid(e.id) + "," + std::to_string(e.msg_id) + "," + std::to_string(e.result));
 }
 
@@ -153,6 +169,7 @@ void on(modem& m, const mqtt::event::message& e) {
   auto first = payload.find_first_not_of('\0');
   payload = first == std::string_view::npos ? std::string_view{} : payload.substr(first);
   payload = payload.substr(0, payload.find('\0'));
+  ++m.count.messages;
   m.emit_urc("+ECMTRECV: " + sid(e.id) + "," + std::to_string(e.msg_id) + ",\"" + e.topic + "\"," + std::string(payload));
 }
 

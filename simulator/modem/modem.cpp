@@ -69,8 +69,14 @@ modem::modem(profile p, engine::time_point now) : profile_(std::move(p)), now_(n
 
 modem::timer_id modem::after(int ms, task t) {
   auto id = next_id_++;
-  timers_.emplace(now_ + std::chrono::milliseconds(ms < 0 ? 0 : ms), entry{id, std::move(t)});
+  // Every simulated delay goes through here, so the time scale applies to all of them.
+  auto scaled = std::chrono::microseconds(static_cast<std::int64_t>((ms < 0 ? 0 : ms) * 1000.0 * profile_.time_scale));
+  timers_.emplace(now_ + scaled, entry{id, std::move(t)});
   return id;
+}
+
+engine::duration modem::scaled(int ms) const {
+  return engine::duration(static_cast<std::int64_t>(ms * profile_.time_scale));
 }
 
 void modem::cancel(timer_id id) {
@@ -99,11 +105,14 @@ void modem::run_due() {
 
 void modem::emit_urc(std::string text, bool fixed) {
   if (booting) return;  // nothing is written before ECRDY (§6.2 rule 6)
-  urcs_.push_back({std::move(text), fixed});
+  int copies = urc_hook ? urc_hook(text) : 1;
+  for (int i = 1; i < copies; ++i) urcs_.push_back({text, fixed});
+  if (copies > 0) urcs_.push_back({std::move(text), fixed});
 }
 
 void modem::write(std::string_view bytes) {
   if (bytes.empty()) return;
+  count.bytes_out += bytes.size();
   if (!actions_.empty())
     if (auto* w = std::get_if<engine::write_bytes>(&actions_.back())) {
       w->bytes.append(bytes);
@@ -113,6 +122,9 @@ void modem::write(std::string_view bytes) {
 }
 
 void modem::request(mqtt::any_request r) {
+  if (request_hook && !request_hook(r)) return;
+  ++count.mqtt_requests;
+  if (std::holds_alternative<mqtt::request::publish>(r)) ++count.publishes;
   actions_.emplace_back(std::move(r));
 }
 

@@ -15,6 +15,7 @@
 #include "at/render.hpp"
 #include "engine/action.hpp"
 #include "engine/clock.hpp"
+#include "engine/snapshot.hpp"
 #include "modem/ecmt_context.hpp"
 #include "modem/profile.hpp"
 
@@ -75,10 +76,19 @@ class modem {
   tls_config tls;          ///< module-wide AT+ECMTCFG="ssl" (nt35e form)
   int cloud_type = 0, cloud_data_type = 0;  ///< AT+ECMTCFG="cloud", stored only
 
+  engine::counters count;
+
+  /// Hooks the interpreter sets for the scenario's fault engine: a request may be
+  /// swallowed (false), a URC may be written several times (the count returned).
+  std::function<bool(mqtt::any_request&)> request_hook;
+  std::function<int(const std::string&)> urc_hook;
+
   // ---- time and scheduler
   engine::time_point now() const { return now_; }
   void set_now(engine::time_point t) { now_ = t; }
   timer_id after(int ms, task t);
+  /// A profile delay in real time, after the time scale.
+  engine::duration scaled(int ms) const;
   void cancel(timer_id id);
   void cancel_all();
   std::optional<engine::time_point> next_deadline() const;

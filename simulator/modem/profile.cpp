@@ -127,6 +127,14 @@ const std::map<std::string, setter>& setters() {
     };
     t["cereg"] = int_field(&profile::cereg_n, 0, 2);
     t["cert_dir"] = string_field(&profile::cert_dir);
+    t["time_scale"] = [](profile& p, std::string_view v) -> std::string {
+      double f = 0;
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), f);
+      if (ec != std::errc{} || ptr != v.data() + v.size() || !(f > 0) || f > 1000)
+        return "expects a factor above 0 and at most 1000 (0.05 = twenty times faster), got \"" + std::string(v) + "\"";
+      p.time_scale = f;
+      return {};
+    };
     t["show_secrets"] = bool_field(&profile::show_secrets);
     t["quirk.clientid_needs_all_three"] = quirk_field(&quirks::clientid_needs_all_three);
     t["quirk.connected_before_connack"] = quirk_field(&quirks::connected_before_connack);

@@ -1,9 +1,21 @@
 #include "mqtt/loopback_broker.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <type_traits>
 
 namespace nt35e::mqtt {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+int ms(scenario::duration d) { return static_cast<int>(d.count()); }
+
+}  // namespace
 
 bool topic_matches(std::string_view filter, std::string_view topic) {
   // Topics starting with '$' are not matched by wildcards at the first level.
@@ -14,20 +26,55 @@ bool topic_matches(std::string_view filter, std::string_view topic) {
     auto t_end = topic.find('/', t);
     auto f_level = filter.substr(f, f_end == std::string_view::npos ? std::string_view::npos : f_end - f);
     if (f_level == "#") return true;
-    if (t > topic.size()) return false;
     auto t_level = topic.substr(t, t_end == std::string_view::npos ? std::string_view::npos : t_end - t);
     if (f_level != "+" && f_level != t_level) return false;
     bool f_last = f_end == std::string_view::npos;
     bool t_last = t_end == std::string_view::npos;
     if (f_last && t_last) return true;
-    if (t_last) {
-      // "a/#" matches "a" too.
-      return !f_last && filter.substr(f_end + 1) == "#";
-    }
+    if (t_last) return !f_last && filter.substr(f_end + 1) == "#";  // "a/#" matches "a"
     if (f_last) return false;
     f = f_end + 1;
     t = t_end + 1;
   }
+}
+
+loopback_broker::loopback_broker(scenario::broker_script script) : script_(std::move(script)) {
+  for (const auto& m : script_.retained) retained_[m.topic] = {m.payload, m.qos};
+}
+
+int loopback_broker::next_id(session& s) {
+  int id = s.next_packet_id;
+  s.next_packet_id = s.next_packet_id % 65535 + 1;
+  return id;
+}
+
+bool loopback_broker::unresolvable(const std::string& host) const {
+  auto h = lower(host);
+  // RFC 6761: names under .invalid never resolve, the usual way to test a DNS failure.
+  if (h.size() >= 8 && h.compare(h.size() - 8, 8, ".invalid") == 0) return true;
+  return std::any_of(script_.unresolvable.begin(), script_.unresolvable.end(),
+                     [&](const std::string& u) { return lower(u) == h; });
+}
+
+bool loopback_broker::unreachable(const std::string& host, int port) const {
+  auto h = lower(host);
+  auto hp = h + ":" + std::to_string(port);
+  return std::any_of(script_.unreachable.begin(), script_.unreachable.end(),
+                     [&](const std::string& u) { return lower(u) == h || lower(u) == hp; });
+}
+
+int loopback_broker::connack_code(const connect_options& o) const {
+  if (script_.connack_code) return *script_.connack_code;
+  // Like mosquitto: an empty client id needs MQTT 3.1.1 and a clean session.
+  if (o.client_id.empty() && (!o.clean_session || o.version == 3)) return 2;
+  if (script_.credentials.empty()) return 0;
+  if (!o.user_name) return script_.allow_anonymous ? 0 : 5;
+  for (const auto& c : script_.credentials) {
+    if (c.user != *o.user_name) continue;
+    if (c.client_id && *c.client_id != o.client_id) continue;
+    if (o.password && *o.password == c.password) return 0;
+  }
+  return 5;  // mosquitto answers a wrong user or password with "not authorised"
 }
 
 void loopback_broker::deliver(const std::string& topic, const std::string& payload, int qos, bool retained,
@@ -38,61 +85,80 @@ void loopback_broker::deliver(const std::string& topic, const std::string& paylo
     for (const auto& [filter, granted] : s.subscriptions)
       if (topic_matches(filter, topic)) best = std::max(best, std::min(granted, qos));
     if (best < 0) continue;
-    int msg_id = 0;
-    if (best > 0) {
-      msg_id = s.next_packet_id;
-      s.next_packet_id = s.next_packet_id % 65535 + 1;
-    }
-    out.push_back({delay, event::message{id, msg_id, topic, payload, best, retained}});
+    int msg_id = best > 0 ? next_id(s) : 0;
+    out.push_back({delay, any_event{event::message{id, msg_id, topic, payload, best, retained}}});
   }
+}
+
+std::vector<loopback_broker::timed_event> loopback_broker::start() {
+  std::vector<timed_event> out;
+  for (const auto& m : script_.messages) {
+    for (int n = 0; n < std::max(1, m.count); ++n) {
+      std::string payload = m.msg.payload;
+      auto p = payload.find("{n}");
+      if (p != std::string::npos) payload.replace(p, 3, std::to_string(n + 1));
+      out.push_back({ms(m.at) + n * ms(m.every), broker_publish{m.msg.topic, payload, m.msg.qos}});
+    }
+  }
+  return out;
+}
+
+std::vector<loopback_broker::timed_event> loopback_broker::publish_now(const broker_publish& p) {
+  std::vector<timed_event> out;
+  deliver(p.topic, p.payload, p.qos, false, 0, out);
+  return out;
 }
 
 std::vector<loopback_broker::timed_event> loopback_broker::handle(const any_request& request) {
   std::vector<timed_event> out;
+  const int open_ms = ms(script_.open_delay), connack_ms = ms(script_.connack_delay), ack_ms = ms(script_.ack_delay),
+            delivery_ms = ms(script_.delivery_delay);
   std::visit(
       [&](const auto& r) {
         using T = std::decay_t<decltype(r)>;
         auto& s = sessions_[r.id];
         if constexpr (std::is_same_v<T, request::open>) {
-          // RFC 6761: names under .invalid never resolve, the usual way to test DNS failure.
-          bool bad_name = r.host.size() >= 8 && r.host.compare(r.host.size() - 8, 8, ".invalid") == 0;
-          s = session{};
-          s.open = !bad_name;
-          out.push_back({delays_.open, event::opened{r.id, !bad_name, bad_name ? "DNS: name does not resolve" : ""}});
+          s.connected = false;
+          if (unresolvable(r.host))
+            out.push_back({open_ms, any_event{event::opened{r.id, false, "DNS: " + r.host + " does not resolve"}}});
+          else if (unreachable(r.host, r.port))
+            out.push_back({open_ms, any_event{event::opened{r.id, false, "TCP: connection refused"}}});
+          else
+            out.push_back({open_ms, any_event{event::opened{r.id, true, ""}}});
         } else if constexpr (std::is_same_v<T, request::connect>) {
+          if (unresolvable(r.host) || unreachable(r.host, r.port)) {
+            out.push_back({open_ms, any_event{event::connect_failed{r.id, "cannot reach " + r.host}}});
+            return;
+          }
+          int code = connack_code(r.options);
           if (r.options.clean_session) s.subscriptions.clear();
-          s.open = true;
-          s.connected = true;
-          out.push_back({delays_.connack, event::connack{r.id, 0}});
+          s.connected = code == 0;
+          out.push_back({connack_ms, any_event{event::connack{r.id, code}}});
         } else if constexpr (std::is_same_v<T, request::subscribe>) {
           s.subscriptions[r.topic] = r.qos;
-          out.push_back({delays_.ack, event::suback{r.id, r.msg_id, 0}});
+          out.push_back({ack_ms, any_event{event::suback{r.id, r.msg_id, 0}}});
           // Retained messages follow the SUBACK (§7.5).
           for (const auto& [topic, value] : retained_) {
             if (!topic_matches(r.topic, topic)) continue;
             int qos = std::min(value.second, r.qos);
-            int msg_id = 0;
-            if (qos > 0) {
-              msg_id = s.next_packet_id;
-              s.next_packet_id = s.next_packet_id % 65535 + 1;
-            }
-            out.push_back({delays_.ack + 1, event::message{r.id, msg_id, topic, value.first, qos, true}});
+            out.push_back({ack_ms + 1, any_event{event::message{r.id, qos > 0 ? next_id(s) : 0, topic, value.first, qos, true}}});
           }
         } else if constexpr (std::is_same_v<T, request::unsubscribe>) {
           s.subscriptions.erase(r.topic);
-          out.push_back({delays_.ack, event::unsuback{r.id, r.msg_id, 0}});
+          out.push_back({ack_ms, any_event{event::unsuback{r.id, r.msg_id, 0}}});
         } else if constexpr (std::is_same_v<T, request::publish>) {
           if (r.retain) {
             if (r.payload.empty()) retained_.erase(r.topic);
             else retained_[r.topic] = {r.payload, r.qos};
           }
-          int ack = r.qos == 0 ? delays_.qos0_written : delays_.ack;
-          out.push_back({ack, event::published{r.id, r.msg_id, 0}});
-          deliver(r.topic, r.payload, r.qos, false, delays_.delivery, out);
+          out.push_back({r.qos == 0 ? std::min(20, ack_ms) : ack_ms, any_event{event::published{r.id, r.msg_id, 0}}});
+          deliver(r.topic, r.payload, r.qos, false, delivery_ms, out);
+          for (const auto& rep : script_.replies)
+            if (topic_matches(rep.filter, r.topic))
+              out.push_back({ms(rep.after), broker_publish{rep.respond.topic, rep.respond.payload, rep.respond.qos}});
         } else {
           // disconnect / abort: the session ends; a clean session forgets its subscriptions.
           s.connected = false;
-          s.open = false;
         }
       },
       request);

@@ -1,16 +1,17 @@
 #pragma once
 // A standard MQTT broker in miniature, without I/O: requests from one module's
 // ids go in, timed events come out. It backs the default offline run (the seed
-// guide's "subscribe to your own topic, publish, receive it back") and the unit
-// tests. Delays follow the scripted timings of spec §8.
+// guide's "subscribe to your own topic, publish, receive it back"), the scripted
+// broker of scenarios, and the unit tests. Delays follow the scripted timings of §8.
 
 #include <map>
-#include <set>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "mqtt/backend.hpp"
+#include "scenario/scenario.hpp"
 
 namespace nt35e::mqtt {
 
@@ -19,36 +20,42 @@ bool topic_matches(std::string_view filter, std::string_view topic);
 
 class loopback_broker {
  public:
+  /// The broker itself publishes (a scripted reply or timed message): decided when due,
+  /// against the subscriptions of that moment.
+  struct broker_publish {
+    std::string topic;
+    std::string payload;
+    int qos = 0;
+  };
   struct timed_event {
     int delay_ms;
-    any_event event;
-  };
-
-  struct delays {
-    int open = 300;
-    int connack = 300;
-    int ack = 150;
-    int qos0_written = 20;
-    int delivery = 60;
+    std::variant<any_event, broker_publish> what;
   };
 
   loopback_broker() = default;
-  explicit loopback_broker(delays d) : delays_(d) {}
+  explicit loopback_broker(scenario::broker_script script);
 
   /// The events a request causes, each with its delay from now.
   std::vector<timed_event> handle(const any_request& request);
+  /// What the script publishes by itself, with delays from power-on.
+  std::vector<timed_event> start();
+  /// A broker-side publish falling due now: one message event per matching subscriber.
+  std::vector<timed_event> publish_now(const broker_publish& p);
 
  private:
   struct session {
-    bool open = false;
     bool connected = false;
     std::map<std::string, int> subscriptions;  ///< filter -> granted qos
     int next_packet_id = 1;
   };
+  int connack_code(const connect_options& o) const;
+  bool unresolvable(const std::string& host) const;
+  bool unreachable(const std::string& host, int port) const;
   void deliver(const std::string& topic, const std::string& payload, int qos, bool retained, int delay,
                std::vector<timed_event>& out);
+  int next_id(session& s);
 
-  delays delays_;
+  scenario::broker_script script_;
   std::map<int, session> sessions_;
   std::map<std::string, std::pair<std::string, int>> retained_;  ///< topic -> payload, qos
 };

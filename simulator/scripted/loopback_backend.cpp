@@ -2,17 +2,25 @@
 
 namespace nt35e::scripted {
 
-loopback_backend::loopback_backend(boost::asio::any_io_executor ex, const modem::profile&)
-    : ex_(ex), timer_(ex) {}
+loopback_backend::loopback_backend(boost::asio::any_io_executor ex, const modem::profile& profile,
+                                   const scenario::broker_script& script)
+    : broker_(script), time_scale_(profile.time_scale), timer_(ex) {
+  schedule(broker_.start());
+}
 
 loopback_backend::~loopback_backend() {
   *alive_ = false;
   timer_.cancel();
 }
 
-void loopback_backend::submit(mqtt::any_request r) {
+void loopback_backend::submit(mqtt::any_request r) { schedule(broker_.handle(r)); }
+
+void loopback_backend::schedule(std::vector<mqtt::loopback_broker::timed_event> events) {
   auto now = std::chrono::steady_clock::now();
-  for (auto& [delay, event] : broker_.handle(r)) due_.emplace(now + std::chrono::milliseconds(delay), std::move(event));
+  for (auto& e : events) {
+    auto delay = std::chrono::microseconds(static_cast<std::int64_t>(e.delay_ms * 1000.0 * time_scale_));
+    due_.emplace(now + delay, std::move(e.what));
+  }
   arm();
 }
 
@@ -24,7 +32,13 @@ void loopback_backend::arm() {
     auto now = std::chrono::steady_clock::now();
     while (!due_.empty() && due_.begin()->first <= now) {
       auto node = due_.extract(due_.begin());
-      emit(std::move(node.mapped()));
+      if (auto* ev = std::get_if<mqtt::any_event>(&node.mapped())) {
+        emit(std::move(*ev));
+      } else {
+        // A broker-side publish: who gets it is decided now, by the subscriptions of now.
+        auto& pub = std::get<mqtt::loopback_broker::broker_publish>(node.mapped());
+        for (auto& d : broker_.publish_now(pub)) emit(std::move(std::get<mqtt::any_event>(d.what)));
+      }
     }
     arm();
   });

@@ -17,8 +17,15 @@ class core_harness {
  public:
   using ms = std::chrono::milliseconds;
 
-  explicit core_harness(modem::profile p = *modem::builtin_profile("nt35e"), bool with_broker = true)
-      : now_(engine::time_point{} + std::chrono::hours(1)), interp_(std::move(p), now_), with_broker_(with_broker) {}
+  explicit core_harness(modem::profile p = *modem::builtin_profile("nt35e"), bool with_broker = true,
+                        const scenario::scenario& world = {})
+      : now_(engine::time_point{} + std::chrono::hours(1)),
+        interp_(std::move(p), now_, world),
+        with_broker_(with_broker),
+        broker_(world.broker),
+        time_scale_(interp_.state().prof().time_scale) {
+    if (with_broker_) queue(broker_.start());
+  }
 
   /// Runs past the boot banner and registration, then forgets the output.
   void boot_and_register() {
@@ -40,9 +47,10 @@ class core_harness {
       if (!t || *t > target) break;
       now_ = std::max(now_, *t);
       if (broker_next && *broker_next == *t) {
-        auto ev = std::move(broker_events_.front().second);
+        auto what = std::move(broker_events_.front().second);
         broker_events_.erase(broker_events_.begin());
-        apply(interp_.on_mqtt_event(ev, now_));
+        if (auto* ev = std::get_if<mqtt::any_event>(&what)) apply(interp_.on_mqtt_event(*ev, now_));
+        else queue(broker_.publish_now(std::get<mqtt::loopback_broker::broker_publish>(what)));
       } else {
         apply(interp_.on_timer(now_));
       }
@@ -60,6 +68,9 @@ class core_harness {
 
   /// Injects a backend event now.
   void event(mqtt::any_event ev) { apply(interp_.on_mqtt_event(ev, now_)); }
+  /// Fires a scenario action now, as the control channel does.
+  void fire(const scenario::action& a) { apply(interp_.fire(a, now_)); }
+  engine::snapshot snapshot() const { return interp_.take_snapshot(now_); }
 
   std::string take_output() {
     std::string out;
@@ -97,18 +108,23 @@ class core_harness {
       if (auto* w = std::get_if<engine::write_bytes>(&a)) output_ += w->bytes;
       else if (auto* r = std::get_if<mqtt::any_request>(&a)) {
         requests_.push_back(*r);
-        if (with_broker_)
-          for (auto& [delay, ev] : broker_.handle(*r)) {
-            auto due = now_ + ms(delay);
-            auto pos = broker_events_.end();
-            for (auto it = broker_events_.begin(); it != broker_events_.end(); ++it)
-              if (it->first > due) {
-                pos = it;
-                break;
-              }
-            broker_events_.insert(pos, {due, std::move(ev)});
-          }
+        if (with_broker_) queue(broker_.handle(*r));
       } else if (auto* l = std::get_if<engine::log_record>(&a)) logs_.push_back(*l);
+    }
+  }
+
+  // Broker events in due order; equal times keep their order.
+  void queue(std::vector<mqtt::loopback_broker::timed_event> events) {
+    for (auto& e : events) {
+      auto due = now_ + std::chrono::duration_cast<engine::duration>(
+                            std::chrono::duration<double, std::milli>(e.delay_ms * time_scale_));
+      auto pos = broker_events_.end();
+      for (auto it = broker_events_.begin(); it != broker_events_.end(); ++it)
+        if (it->first > due) {
+          pos = it;
+          break;
+        }
+      broker_events_.insert(pos, {due, std::move(e.what)});
     }
   }
 
@@ -116,7 +132,9 @@ class core_harness {
   engine::interpreter interp_;
   bool with_broker_;
   mqtt::loopback_broker broker_;
-  std::vector<std::pair<engine::time_point, mqtt::any_event>> broker_events_;
+  double time_scale_;
+  std::vector<std::pair<engine::time_point, std::variant<mqtt::any_event, mqtt::loopback_broker::broker_publish>>>
+      broker_events_;
   std::string output_;
   std::vector<mqtt::any_request> requests_;
   std::vector<engine::log_record> logs_;

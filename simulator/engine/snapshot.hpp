@@ -1,0 +1,46 @@
+#pragma once
+// A read-only picture of the module for the control channel, tests and the exit summary.
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nt35e::engine {
+
+struct ecmt_snapshot {
+  int id = 0;
+  std::string state;                                     ///< "CONNECTED", ...
+  std::string host;
+  int port = 0;
+  std::vector<std::pair<std::string, int>> subscriptions;  ///< topic filter, qos (acknowledged SUBSCRIBEs)
+};
+
+struct counters {
+  std::uint64_t commands = 0;       ///< command lines executed
+  std::uint64_t errors = 0;         ///< final results other than OK
+  std::uint64_t urcs = 0;           ///< URCs written
+  std::uint64_t bytes_in = 0;       ///< bytes from the DTE
+  std::uint64_t bytes_out = 0;      ///< bytes to the DTE
+  std::uint64_t mqtt_requests = 0;  ///< requests to the backend
+  std::uint64_t mqtt_events = 0;    ///< events from the backend
+  std::uint64_t publishes = 0;      ///< PUBLISH requests (module to broker)
+  std::uint64_t messages = 0;       ///< +ECMTRECV written
+  std::uint64_t reconnects = 0;     ///< successful automatic reconnections
+  std::uint64_t faults = 0;         ///< scenario or control actions carried out
+};
+
+struct snapshot {
+  std::string profile;
+  double uptime_s = 0;
+  bool booting = false;
+  int cfun = 1;
+  int registration = 0;             ///< +CEREG stat
+  bool sim = true;
+  bool pdp_active = false;
+  int rssi = 99;
+  std::vector<ecmt_snapshot> ecmt;  ///< ids that have a context
+  counters count;
+};
+
+}  // namespace nt35e::engine

@@ -1,0 +1,23 @@
+#include "scenario/apply.hpp"
+
+namespace nt35e::scenario {
+
+std::string apply(const scenario& s, modem::profile& p) {
+  auto base = modem::builtin_profile(s.profile);
+  if (!base) return "unknown profile \"" + s.profile + "\" (known: nt35e, ec616s)";
+  p = *base;
+  for (const auto& [name, value] : s.settings)
+    if (auto err = modem::set_profile_field(p, name, value); !err.empty()) return err;
+  const auto& n = s.network;
+  p.registration_result = n.registration;
+  if (n.registration_delay) p.timing.registration = static_cast<int>(n.registration_delay->count());
+  if (n.rssi) p.csq_rssi = *n.rssi;
+  if (n.ber) p.csq_ber = *n.ber;
+  if (n.rsrq) p.cesq_rsrq = *n.rsrq;
+  if (n.rsrp) p.cesq_rsrp = *n.rsrp;
+  p.sim_present = n.sim;
+  if (s.time_scale > 0) p.time_scale = s.time_scale;
+  return {};
+}
+
+}  // namespace nt35e::scenario

@@ -1,0 +1,305 @@
+#include "scenario/fault_engine.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <type_traits>
+
+#include "modem/ecmt_machine.hpp"
+#include "modem/power.hpp"
+#include "mqtt/loopback_broker.hpp"
+
+namespace nt35e::scenario {
+namespace {
+
+using modem::ecmt_state;
+using engine::log_level;
+
+const char* event_name(const mqtt::any_event& e) {
+  return std::visit(
+      [](const auto& v) -> const char* {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, mqtt::event::opened>) return "opened";
+        else if constexpr (std::is_same_v<T, mqtt::event::connack>) return "connack";
+        else if constexpr (std::is_same_v<T, mqtt::event::connect_failed>) return "connect_failed";
+        else if constexpr (std::is_same_v<T, mqtt::event::suback>) return "suback";
+        else if constexpr (std::is_same_v<T, mqtt::event::unsuback>) return "unsuback";
+        else if constexpr (std::is_same_v<T, mqtt::event::published>) return "published";
+        else if constexpr (std::is_same_v<T, mqtt::event::message>) return "message";
+        else return "link_lost";
+      },
+      e);
+}
+
+int event_id(const mqtt::any_event& e) {
+  return std::visit([](const auto& v) { return v.id; }, e);
+}
+
+int request_id(const mqtt::any_request& r) {
+  return std::visit([](const auto& v) { return v.id; }, r);
+}
+
+// Takes the first armed fault for `id` (an entry without id matches any id).
+template <class T>
+std::optional<T> take(std::vector<T>& list, int id) {
+  for (auto it = list.begin(); it != list.end(); ++it)
+    if (!it->id || *it->id == id) {
+      T found = *it;
+      list.erase(it);
+      return found;
+    }
+  return std::nullopt;
+}
+
+std::vector<int> ids_for(const modem::modem& m, const std::optional<int>& id) {
+  std::vector<int> out;
+  for (std::size_t i = 0; i < m.ecmt.size(); ++i)
+    if (!id || *id == static_cast<int>(i)) out.push_back(static_cast<int>(i));
+  return out;
+}
+
+}  // namespace
+
+bool glob_match(std::string_view pattern, std::string_view text) {
+  // Iterative glob with backtracking on the last '*'.
+  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  auto eq = [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+  };
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || (pattern[p] != '*' && eq(pattern[p], text[t])))) {
+      ++p;
+      ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+fault_engine::fault_engine(const scenario& world) : broker_(world.broker) {
+  for (const auto& r : world.rules) {
+    armed_rule ar{r, std::nullopt, 0};
+    if (r.when.regex) {
+      try {
+        ar.re.emplace(r.when.pattern, std::regex::ECMAScript | std::regex::icase);
+      } catch (const std::regex_error&) {
+        continue;  // the loader reports bad patterns; a rule that cannot match is dropped
+      }
+    }
+    rules_.push_back(std::move(ar));
+  }
+}
+
+void fault_engine::start(modem::modem& m) {
+  m.request_hook = [this, &m](mqtt::any_request& r) { return on_request(m, r); };
+  m.urc_hook = [this, &m](const std::string& text) { return on_urc(m, text); };
+  for (std::size_t i = 0; i < rules_.size(); ++i) {
+    if (rules_[i].r.when.kind != trigger_kind::at) continue;
+    m.after(static_cast<int>(rules_[i].r.when.at.count()), [this, i](modem::modem& mm) { run(mm, rules_[i]); });
+  }
+}
+
+bool fault_engine::matches(armed_rule& ar, std::string_view text) {
+  bool hit = ar.re ? std::regex_search(text.begin(), text.end(), *ar.re) : glob_match(ar.r.when.pattern, text);
+  if (!hit) return false;
+  ++ar.seen;
+  return ar.r.when.occurrence == 0 || ar.seen == ar.r.when.occurrence;
+}
+
+void fault_engine::run(modem::modem& m, const armed_rule& ar) {
+  std::string name = ar.r.name.empty() ? std::string(to_string(ar.r.when.kind)) + " rule" : ar.r.name;
+  m.log(log_level::info, "scenario rule \"" + name + "\" fired", "scenario.rule");
+  auto actions = ar.r.then;
+  if (ar.r.after.count() > 0) {
+    m.after(static_cast<int>(ar.r.after.count()), [this, actions](modem::modem& mm) {
+      for (const auto& a : actions) fire(mm, a);
+    });
+    return;
+  }
+  for (const auto& a : actions) fire(m, a);
+}
+
+response_change fault_engine::on_command(modem::modem& m, std::string_view line) {
+  for (auto& ar : rules_)
+    if (ar.r.when.kind == trigger_kind::command && matches(ar, line)) run(m, ar);
+  response_change out = pending_response_;
+  pending_response_ = {};
+  return out;
+}
+
+int fault_engine::on_urc(modem::modem& m, const std::string& text) {
+  int copies = 1;
+  for (auto it = duplicate_urc_.begin(); it != duplicate_urc_.end(); ++it)
+    if (it->empty() || glob_match(*it, text) || glob_match(*it, at::styled(text, at::response_style::compact))) {
+      duplicate_urc_.erase(it);
+      copies = 2;
+      break;
+    }
+  // URC rules see the text as written in compact style; actions they run cannot
+  // re-trigger URC rules (no loops).
+  if (urc_depth_ == 0) {
+    ++urc_depth_;
+    auto shown = at::styled(text, at::response_style::compact);
+    for (auto& ar : rules_)
+      if (ar.r.when.kind == trigger_kind::urc && matches(ar, shown)) run(m, ar);
+    --urc_depth_;
+  }
+  return copies;
+}
+
+void fault_engine::later(modem::modem& m, int ms, mqtt::any_event e) {
+  m.after(ms, [this, e = std::move(e)](modem::modem& mm) { handle_event(mm, e); });
+}
+
+bool fault_engine::on_request(modem::modem& m, mqtt::any_request& r) {
+  int id = request_id(r);
+  if (auto* open = std::get_if<mqtt::request::open>(&r)) {
+    if (auto f = take(dns_failure_, id)) {
+      m.log(log_level::info, "scenario: DNS failure for " + open->host, "scenario.fault");
+      later(m, static_cast<int>(broker_.open_delay.count()), mqtt::event::opened{id, false, "DNS: injected failure"});
+      return false;
+    }
+    if (auto f = take(tcp_failure_, id)) {
+      m.log(log_level::info, "scenario: TCP open failure for " + open->host, "scenario.fault");
+      later(m, static_cast<int>(broker_.open_delay.count()), mqtt::event::opened{id, false, "TCP: injected failure"});
+      return false;
+    }
+  } else if (std::holds_alternative<mqtt::request::connect>(r)) {
+    if (auto f = take(refuse_connect_, id)) {
+      m.log(log_level::info, "scenario: CONNECT refused with code " + std::to_string(f->code), "scenario.fault");
+      later(m, static_cast<int>(broker_.connack_delay.count()), mqtt::event::connack{id, f->code});
+      return false;
+    }
+    if (auto f = take(connfail_then_connack_, id)) {
+      // The EC626 trace: 2,2 first, then a silent reopen whose CONNACK is reported normally.
+      m.log(log_level::info, "scenario: connfail_then_connack on id " + std::to_string(id), "scenario.fault");
+      auto again = r;
+      m.after(300, [again](modem::modem& mm) mutable {
+        mm.emit_urc("+ECMTCONN: " + std::to_string(std::visit([](auto& v) { return v.id; }, again)) + ",2,2");
+        mm.request(std::move(again));
+      });
+      return false;
+    }
+  } else if (auto* pub = std::get_if<mqtt::request::publish>(&r)) {
+    for (auto& ar : rules_)
+      if (ar.r.when.kind == trigger_kind::publish && (!ar.r.when.id || *ar.r.when.id == id) &&
+          mqtt::topic_matches(ar.r.when.pattern, pub->topic)) {
+        ++ar.seen;
+        if (ar.r.when.occurrence == 0 || ar.seen == ar.r.when.occurrence) run(m, ar);
+      }
+  }
+  return true;
+}
+
+void fault_engine::handle_event(modem::modem& m, const mqtt::any_event& event) {
+  ++m.count.mqtt_events;
+  std::string name = event_name(event);
+  int id = event_id(event);
+  for (auto& ar : rules_)
+    if (ar.r.when.kind == trigger_kind::mqtt_event && (!ar.r.when.id || *ar.r.when.id == id) &&
+        matches(ar, name))
+      run(m, ar);
+  modem::on_backend_event(m, event);
+}
+
+void fault_engine::fire(modem::modem& m, const action& a) {
+  ++m.count.faults;
+  m.log(log_level::info, std::string("scenario action ") + to_string(a.kind) +
+                             (a.id ? " on id " + std::to_string(*a.id) : std::string{}), "scenario.action");
+  switch (a.kind) {
+    case action_kind::replace_response: pending_response_.replace = a.text; break;
+    case action_kind::delay_response: pending_response_.extra_delay_ms += static_cast<int>(a.by.count()); break;
+    case action_kind::never_answer: pending_response_.never = true; break;
+    case action_kind::truncate_response: pending_response_.keep = a.keep; break;
+    case action_kind::refuse_connect: refuse_connect_.push_back({a.id, a.code}); break;
+    case action_kind::dns_failure: dns_failure_.push_back({a.id, 0}); break;
+    case action_kind::tcp_open_failure: tcp_failure_.push_back({a.id, 0}); break;
+    case action_kind::connfail_then_connack: connfail_then_connack_.push_back({a.id, 0}); break;
+    case action_kind::drop_link:
+      for (int id : ids_for(m, a.id)) {
+        if (m.ecmt[static_cast<std::size_t>(id)].state != ecmt_state::connected) continue;
+        m.request(mqtt::request::abort{id});
+        handle_event(m, mqtt::event::link_lost{id, "dropped by the scenario"});
+      }
+      break;
+    case action_kind::stop_pings:
+      for (int id : ids_for(m, a.id)) {
+        const auto& c = m.ecmt[static_cast<std::size_t>(id)];
+        if (c.state != ecmt_state::connected || c.connect.keepalive_s == 0) continue;
+        // PINGREQ after keepalive, then 4 receive-loop checks of ~2.1 s (§7.4, §8).
+        int ms = c.connect.keepalive_s * 1000 + 8400;
+        m.cancel(ping_loss_timers_[id]);
+        ping_loss_timers_[id] = m.after(ms, [this, id](modem::modem& mm) {
+          ping_loss_timers_.erase(id);
+          if (mm.ecmt[static_cast<std::size_t>(id)].state != ecmt_state::connected) return;
+          mm.request(mqtt::request::abort{id});
+          handle_event(mm, mqtt::event::link_lost{id, "no PINGRESP (keepalive lost)"});
+        });
+      }
+      break;
+    case action_kind::resume_pings:
+      for (int id : ids_for(m, a.id)) {
+        m.cancel(ping_loss_timers_[id]);
+        ping_loss_timers_.erase(id);
+      }
+      break;
+    case action_kind::deliver:
+      for (int id : ids_for(m, a.id)) {
+        if (m.ecmt[static_cast<std::size_t>(id)].state != ecmt_state::connected) continue;
+        int msg_id = 0;
+        if (a.qos > 0) {
+          int& next = next_packet_id_[id];
+          next = next % 65535 + 1;
+          msg_id = next;
+        }
+        handle_event(m, mqtt::event::message{id, msg_id, a.topic, a.payload, a.qos, a.retain});
+      }
+      break;
+    case action_kind::inject_urc: m.emit_urc(a.text, true); break;
+    case action_kind::duplicate_next_urc: duplicate_urc_.push_back(a.text); break;
+    case action_kind::send_bytes: m.write(a.text); break;
+    case action_kind::lose_registration:
+      m.set_stat(static_cast<modem::reg_stat>(a.stat));
+      if (m.pdp_active) {
+        m.pdp_active = false;
+        modem::on_network_lost(m);
+      }
+      break;
+    case action_kind::regain_registration:
+      m.after(static_cast<int>(a.by.count()), [](modem::modem& mm) {
+        if (mm.cfun != 1 || !mm.sim_present) return;
+        mm.set_stat(static_cast<modem::reg_stat>(mm.prof().registration_result));
+        mm.pdp_active = mm.registered();
+      });
+      break;
+    case action_kind::set_signal:
+      if (a.rssi) m.prof().csq_rssi = *a.rssi;
+      if (a.ber) m.prof().csq_ber = *a.ber;
+      if (a.rsrq) m.prof().cesq_rsrq = *a.rsrq;
+      if (a.rsrp) m.prof().cesq_rsrp = *a.rsrp;
+      break;
+    case action_kind::remove_sim:
+      m.sim_present = false;
+      m.set_stat(modem::reg_stat::not_registered);
+      if (m.pdp_active) {
+        m.pdp_active = false;
+        modem::on_network_lost(m);
+      }
+      break;
+    case action_kind::insert_sim:
+      if (m.sim_present) break;
+      m.sim_present = true;
+      if (m.cfun == 1) modem::radio_on(m, 0);
+      break;
+    case action_kind::reboot: modem::schedule_reboot(m, 0); break;
+  }
+}
+
+}  // namespace nt35e::scenario

@@ -1,0 +1,75 @@
+#pragma once
+// Plays a scenario's rules inside the core: watches commands, URCs, MQTT events
+// and publishes for triggers, and carries out actions on the module, on its
+// requests to the backend and on the events coming back. It works the same over
+// the scripted broker and as an overlay over the live backend, because it acts at
+// the seam (requests/events), not inside a backend.
+//
+// Thread safety: none; it lives inside the interpreter, on the modem's executor.
+
+#include <map>
+#include <optional>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "modem/modem.hpp"
+#include "mqtt/backend.hpp"
+#include "scenario/scenario.hpp"
+
+namespace nt35e::scenario {
+
+/// How the answer to one command line is changed (replace/delay/never/truncate actions).
+struct response_change {
+  std::optional<std::string> replace;  ///< bytes sent instead of the answer
+  int extra_delay_ms = 0;
+  bool never = false;
+  std::optional<std::size_t> keep;     ///< truncate the answer to this many bytes
+  bool any() const { return replace || extra_delay_ms || never || keep; }
+};
+
+class fault_engine {
+ public:
+  fault_engine() = default;
+  explicit fault_engine(const scenario& world);
+
+  /// Schedules the time-offset rules; call once at power-on. Installs the modem hooks.
+  void start(modem::modem& m);
+  /// A command line (the text after "AT") is about to run: fires command rules and
+  /// returns what the pending response actions make of its answer.
+  response_change on_command(modem::modem& m, std::string_view line);
+  /// An event from the backend (or synthesized by a fault): triggers, then the ECMT machine.
+  void handle_event(modem::modem& m, const mqtt::any_event& event);
+  /// Carries out one action now.
+  void fire(modem::modem& m, const action& a);
+
+ private:
+  struct armed_rule {
+    rule r;
+    std::optional<std::regex> re;
+    int seen = 0;
+  };
+  bool matches(armed_rule& ar, std::string_view text);
+  void run(modem::modem& m, const armed_rule& ar);
+  bool on_request(modem::modem& m, mqtt::any_request& r);
+  int on_urc(modem::modem& m, const std::string& text);
+  void later(modem::modem& m, int ms, mqtt::any_event e);
+
+  std::vector<armed_rule> rules_;
+  broker_script broker_;
+
+  // Armed one-shot faults, consumed by the next matching request or URC.
+  struct armed { std::optional<int> id; int code = 0; };
+  std::vector<armed> refuse_connect_, dns_failure_, tcp_failure_, connfail_then_connack_;
+  std::vector<std::string> duplicate_urc_;  ///< glob patterns ("" = any)
+  response_change pending_response_;
+  std::map<int, std::uint64_t> ping_loss_timers_;
+  std::map<int, int> next_packet_id_;
+  int urc_depth_ = 0;
+};
+
+/// Case-insensitive glob with * and ?.
+bool glob_match(std::string_view pattern, std::string_view text);
+
+}  // namespace nt35e::scenario

@@ -1,0 +1,69 @@
+#include "scenario/scenario.hpp"
+
+#include <array>
+
+namespace nt35e::scenario {
+namespace {
+
+struct named {
+  action_kind kind;
+  const char* name;
+};
+
+constexpr std::array<named, 21> action_table{{
+    {action_kind::replace_response, "replace_response"},
+    {action_kind::delay_response, "delay_response"},
+    {action_kind::never_answer, "never_answer"},
+    {action_kind::truncate_response, "truncate_response"},
+    {action_kind::refuse_connect, "refuse_connect"},
+    {action_kind::dns_failure, "dns_failure"},
+    {action_kind::tcp_open_failure, "tcp_open_failure"},
+    {action_kind::drop_link, "drop_link"},
+    {action_kind::stop_pings, "stop_pings"},
+    {action_kind::resume_pings, "resume_pings"},
+    {action_kind::deliver, "deliver"},
+    {action_kind::connfail_then_connack, "connfail_then_connack"},
+    {action_kind::inject_urc, "inject_urc"},
+    {action_kind::duplicate_next_urc, "duplicate_next_urc"},
+    {action_kind::send_bytes, "send_bytes"},
+    {action_kind::lose_registration, "lose_registration"},
+    {action_kind::regain_registration, "regain_registration"},
+    {action_kind::set_signal, "set_signal"},
+    {action_kind::remove_sim, "remove_sim"},
+    {action_kind::insert_sim, "insert_sim"},
+    {action_kind::reboot, "reboot"},
+}};
+
+}  // namespace
+
+const char* to_string(action_kind k) {
+  for (const auto& a : action_table)
+    if (a.name && a.kind == k) return a.name;
+  return "?";
+}
+
+std::optional<action_kind> action_from_string(std::string_view name) {
+  for (const auto& a : action_table)
+    if (a.name && name == a.name) return a.kind;
+  return std::nullopt;
+}
+
+std::vector<std::string> action_names() {
+  std::vector<std::string> out;
+  for (const auto& a : action_table)
+    if (a.name) out.emplace_back(a.name);
+  return out;
+}
+
+const char* to_string(trigger_kind k) {
+  switch (k) {
+    case trigger_kind::at: return "at";
+    case trigger_kind::command: return "on_command";
+    case trigger_kind::urc: return "on_urc";
+    case trigger_kind::mqtt_event: return "on_mqtt";
+    case trigger_kind::publish: return "on_publish";
+  }
+  return "?";
+}
+
+}  // namespace nt35e::scenario
