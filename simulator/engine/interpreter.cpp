@@ -6,6 +6,7 @@
 #include "at/line_discipline.hpp"
 #include "at/render.hpp"
 #include "commands/registry.hpp"
+#include "explain/explainer.hpp"
 #include "modem/ecmt_machine.hpp"
 #include "modem/modem.hpp"
 #include "modem/power.hpp"
@@ -143,7 +144,21 @@ class runner {
     finish(std::move(info), std::move(last), delay + change.extra_delay_ms, change.keep);
   }
 
+  std::optional<explain::language> explaining() const {
+    const auto& e = m_.prof().explain;
+    if (e.empty()) return std::nullopt;
+    return e == "zh" ? explain::language::zh : explain::language::en;
+  }
+
   at::response execute(const at::command& cmd, int& delay) {
+    if (auto lang = explaining()) {
+      std::string text = cmd.name;
+      if (cmd.what == at::form::test) text += "=?";
+      else if (cmd.what == at::form::read) text += "?";
+      else if (cmd.what == at::form::write) text += (cmd.basic ? "" : "=") + cmd.args;
+      auto what = explain::command(text, *lang);
+      if (!what.empty()) m_.log(log_level::info, "AT" + shown(text) + " — " + what, "explain");
+    }
     const auto* spec = commands::find_command(cmd.name);
     if (!spec) {
       delay += m_.prof().timing.basic_result;
@@ -205,6 +220,12 @@ class runner {
   void explain(const at::failure& f) {
     auto result = at::final_text(at::final_kind::failed, f, m_.render());
     m_.log(log_level::warn, "\"" + printable(shown(s_.current_line)) + "\" -> " + result + ": " + f.sentence, f.reason);
+    if (auto lang = explaining()) {
+      auto line = std::string_view(s_.current_line);
+      if (line.size() >= 2) line.remove_prefix(2);
+      auto h = explain::hint(f, line, *lang);
+      if (!h.empty()) m_.log(log_level::info, h, "explain");
+    }
   }
 
   // After a final result: queued URCs, then the input that waited.
@@ -305,6 +326,10 @@ class runner {
       q.pop_front();
       if (!rs.quiet) ++m_.count.urcs;
       m_.write(at::render_urc(u.text, u.fixed, rs));
+      if (auto lang = explaining(); lang && !rs.quiet) {
+        auto what = explain::urc(at::styled(u.text, at::response_style::compact), *lang);
+        if (!what.empty()) m_.log(log_level::info, at::styled(u.text, rs.style) + " — " + what, "explain");
+      }
     }
   }
 

@@ -127,6 +127,11 @@ const std::map<std::string, setter>& setters() {
     };
     t["cereg"] = int_field(&profile::cereg_n, 0, 2);
     t["cert_dir"] = string_field(&profile::cert_dir);
+    t["explain"] = [](profile& p, std::string_view v) -> std::string {
+      if (v != "" && v != "en" && v != "zh") return "expects en or zh, got \"" + std::string(v) + "\"";
+      p.explain = std::string(v);
+      return {};
+    };
     t["time_scale"] = [](profile& p, std::string_view v) -> std::string {
       double f = 0;
       auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), f);

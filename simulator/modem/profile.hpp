@@ -86,6 +86,7 @@ struct profile {
   int max_incoming_topic = 128, max_incoming_payload = 1024;
   std::string cert_dir = ".";           ///< where AT+ECMTCFG="ssl" file names are looked up
   bool show_secrets = false;            ///< log passwords unmasked
+  std::string explain;                  ///< "", "en" or "zh": explain mode's language
   double time_scale = 1.0;              ///< every simulated delay is multiplied by this (0.05 = 20x faster)
   quirks quirk;
   timings timing;
