@@ -12,7 +12,7 @@ packages=(
   mosquitto mosquitto-clients  # real broker for the integration tests
   openssl                      # test certificates
   clang-14 libclang-rt-14-dev  # libFuzzer and sanitizers
-  python3
+  python3 python3-jsonschema  # the scenario schema test validates with it
 )
 
 missing=()
