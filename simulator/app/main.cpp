@@ -1,5 +1,6 @@
-// nt35e-sim: wiring only. Options → profile → backend → session → transport,
-// then one io_context thread runs everything until a signal or the DTE ends it.
+// nt35e-sim: wiring only. Options → scenario → profile → backend → session →
+// control channel → transport, then one io_context thread runs everything until a
+// signal or the DTE ends it.
 
 #include <chrono>
 #include <csignal>
@@ -9,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include <unistd.h>
@@ -18,6 +20,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "app/options.hpp"
+#include "control/control_server.hpp"
 #include "io/logger.hpp"
 #include "io/pty_transport.hpp"
 #include "io/session.hpp"
@@ -28,6 +31,9 @@
 
 #include "mqtt/host_map.hpp"
 #include "paho/paho_backend.hpp"
+#include "scenario/apply.hpp"
+#include "scenario/json_loader.hpp"
+#include "scenario/scenario.hpp"
 #include "scripted/loopback_backend.hpp"
 
 #ifndef NT35E_VERSION
@@ -66,19 +72,32 @@ std::string connect_hint(const net::ip::tcp::endpoint& ep) {
   return "connect with: socat -,rawer,escape=0x1d " + target + std::to_string(ep.port()) + "   (Ctrl-] quits)\n";
 }
 
-std::unique_ptr<mqtt::backend> make_backend(const app::options& opts, const modem::profile& profile,
-                                            net::any_io_executor ex, io::logger& log) {
-  if (opts.live) {
-    std::string error;
-    auto map = mqtt::host_map::parse(opts.map_hosts, &error);
-    if (!map) throw std::invalid_argument(error);
-    return std::make_unique<paho::paho_backend>(ex, std::move(*map), profile.cert_dir, profile.show_secrets);
-  }
-  if (!opts.map_hosts.empty()) log.log(io::log_level::warn, "--map-host has no effect without --live");
-  return std::make_unique<scripted::loopback_backend>(ex, profile);
+/// Prints every diagnostic of a scenario that did not load, one per line, on stderr.
+void print_diagnostics(const std::vector<scenario::diagnostic>& diagnostics) {
+  print_now(stderr, scenario::format(diagnostics));
 }
 
-int run(const app::options& opts, const modem::profile& profile) {
+/// The live broker when --live or the scenario asks for it (host mappings: the
+/// scenario's, then --map-host's, which win), else the scenario's scripted broker.
+std::unique_ptr<mqtt::backend> make_backend(const app::options& opts, const scenario::scenario& world,
+                                            const modem::profile& profile, net::any_io_executor ex, io::logger& log) {
+  if (opts.live || world.broker.live) {
+    mqtt::host_map map;
+    for (const auto& [from, to] : world.broker.map_host) {
+      if (auto error = map.add(from + "=" + to); !error.empty())
+        throw std::invalid_argument("scenario " + world.file + ": broker.map_host: " + error);
+    }
+    for (const auto& spec : opts.map_hosts) {
+      if (auto error = map.add(spec); !error.empty()) throw std::invalid_argument(error);
+    }
+    for (const auto& e : map.entries()) log.log(io::log_level::debug, "host mapping " + mqtt::host_map::format(e));
+    return std::make_unique<paho::paho_backend>(ex, std::move(map), profile.cert_dir, profile.show_secrets);
+  }
+  if (!opts.map_hosts.empty()) log.log(io::log_level::warn, "--map-host has no effect without --live");
+  return std::make_unique<scripted::loopback_backend>(ex, profile, world.broker);
+}
+
+int run(const app::options& opts, const scenario::scenario& world, const modem::profile& profile) {
   net::io_context ioc(1);
   auto ex = ioc.get_executor();
 
@@ -88,16 +107,33 @@ int run(const app::options& opts, const modem::profile& profile) {
 
   std::unique_ptr<mqtt::backend> backend;
   try {
-    backend = make_backend(opts, profile, ex, log);
+    backend = make_backend(opts, world, profile, ex, log);
   } catch (const std::invalid_argument& e) {
     return usage_error(e.what());
   }
-  io::session session(ex, profile, backend.get(), log);
+  io::session session(ex, profile, backend.get(), log, world);
+  if (!world.file.empty())
+    log.log(io::log_level::debug, "scenario " + world.file + (world.name.empty() ? "" : " (" + world.name + ")") + ": " +
+                                     std::to_string(world.rules.size()) + " rules");
+
+  // The control channel runs on the modem's executor and calls the session directly.
+  std::unique_ptr<control::control_server> control;
+  if (opts.control_endpoint) {
+    control = std::make_unique<control::control_server>(ex, *opts.control_endpoint,
+                                                         control::for_session(session, profile.max_ecmt_id), log);
+    try {
+      control->start();
+    } catch (const io::startup_error& e) {
+      std::fprintf(stderr, "nt35e-sim: %s\n", e.what());
+      return 1;
+    }
+  }
 
   std::unique_ptr<io::transport> transport;
   net::steady_timer linger(ex);
   auto shutdown = [&] {
     linger.cancel();
+    if (control) control->stop();
     if (transport) transport->stop();
     session.stop();
     // Backends may hold work (Paho callbacks, reconnect timers); leave anyway.
@@ -137,6 +173,14 @@ int run(const app::options& opts, const modem::profile& profile) {
   } catch (const io::startup_error& e) {
     std::fprintf(stderr, "nt35e-sim: %s\n", e.what());
     return 1;
+  }
+
+  // Before the ready line: a test reads up to "ready:" and must know the port by then.
+  if (control) {
+    const auto& ep = control->local_endpoint();
+    // With --stdio, stdout is the AT line, so this goes to stderr like the ready line.
+    print_now(opts.transport == app::transport_kind::stdio ? stderr : stdout,
+              "control: " + io::to_string(ep) + "\n");
   }
 
   switch (opts.transport) {
@@ -192,11 +236,42 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (opts.check_scenario_file) {
+    const auto& file = *opts.check_scenario_file;
+    auto loaded = scenario::load_file(file);
+    if (auto* bad = std::get_if<std::vector<scenario::diagnostic>>(&loaded)) {
+      print_diagnostics(*bad);
+      return 2;
+    }
+    const auto& world = std::get<scenario::scenario>(loaded);
+    // The profile part is checked too: a scenario that loads but cannot start is not "ok".
+    modem::profile profile;
+    if (auto error = scenario::apply(world, profile); !error.empty()) {
+      print_now(stderr, file + ": " + error + "\n");
+      return 2;
+    }
+    const auto n = world.rules.size();
+    print_now(stdout, "ok: " + file + ": " + (world.name.empty() ? std::string("(no name)") : world.name) + " (" +
+                          std::to_string(n) + (n == 1 ? " rule" : " rules") + ")\n");
+    return 0;
+  }
+
+  scenario::scenario world;  // no --scenario: a standard scripted broker, no rules
+  if (opts.scenario_file) {
+    auto loaded = scenario::load_file(*opts.scenario_file);
+    if (auto* bad = std::get_if<std::vector<scenario::diagnostic>>(&loaded)) {
+      print_diagnostics(*bad);
+      return 2;
+    }
+    world = std::move(std::get<scenario::scenario>(loaded));
+    if (world.file.empty()) world.file = *opts.scenario_file;
+  }
+
   modem::profile profile;
-  if (auto error = app::build_profile(opts, profile); !error.empty()) return usage_error(error);
+  if (auto error = app::build_profile(opts, world, profile); !error.empty()) return usage_error(error);
 
   try {
-    return run(opts, profile);
+    return run(opts, world, profile);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "nt35e-sim: %s\n", e.what());
     return 1;

@@ -1,10 +1,14 @@
 #include "app/options.hpp"
 
+#include <charconv>
+#include <cmath>
 #include <initializer_list>
+#include <system_error>
 
 #include "io/tcp_transport.hpp"
 
 #include "mqtt/host_map.hpp"
+#include "scenario/apply.hpp"
 
 namespace nt35e::app {
 
@@ -28,6 +32,9 @@ std::string_view value_hint(std::string_view name) {
   if (name == "--imei") return "a 15-digit IMEI";
   if (name == "--map-host") return "HOST[:PORT]=ADDR:PORT, as in --map-host broker.example.com=127.0.0.1:1883";
   if (name == "--cert-dir") return "a directory";
+  if (name == "--scenario" || name == "--check-scenario") return "a scenario file (JSON), as in --scenario scenarios/happy_path.json";
+  if (name == "--control") return "a port, as in --control 7000 or --control 127.0.0.1:7000 (0 picks a free port)";
+  if (name == "--time-scale") return "a factor above 0, as in --time-scale 0.05 (twenty times faster)";
   return "a value";
 }
 
@@ -67,7 +74,8 @@ parse_result parse_options(const std::vector<std::string_view>& args) {
 
     const bool is_flag = one_of(name, {"--stdio", "--live", "--show-secrets", "--help", "--version"});
     const bool takes_value = one_of(name, {"--pty", "--tcp", "--profile", "--log-level", "--set", "--style",
-                                           "--echo", "--imei", "--map-host", "--cert-dir"});
+                                           "--echo", "--imei", "--map-host", "--cert-dir", "--scenario",
+                                           "--check-scenario", "--control", "--time-scale"});
     if (!is_flag && !takes_value) {
       r.error = arg.starts_with("-") ? "unknown option " + quoted(name)
                                      : "unexpected argument " + quoted(arg) + " (options start with --)";
@@ -119,6 +127,7 @@ parse_result parse_options(const std::vector<std::string_view>& args) {
         return r;
       }
       o.profile_name = value;
+      o.profile_given = true;
     } else if (name == "--log-level") {
       o.log_level = io::parse_log_level(value);
       if (!o.log_level) {
@@ -147,19 +156,60 @@ parse_result parse_options(const std::vector<std::string_view>& args) {
         return r;
       }
       o.map_hosts.push_back(value);
+    } else if (name == "--scenario" || name == "--check-scenario") {
+      auto& slot = name == "--scenario" ? o.scenario_file : o.check_scenario_file;
+      if (slot) {
+        r.error = std::string(name) + " is given twice; give one scenario file";
+        return r;
+      }
+      slot = value;
+    } else if (name == "--control") {
+      std::string why;
+      auto ep = io::parse_tcp_endpoint(value, why);
+      if (!ep) {
+        r.error = "--control " + value + ": " + why;
+        return r;
+      }
+      o.control_endpoint = *ep;
+    } else if (name == "--time-scale") {
+      double factor = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), factor);
+      if (ec != std::errc{} || end != value.data() + value.size() || !std::isfinite(factor)) {
+        r.error = "--time-scale: " + quoted(value) +
+                  " is not a number; give a factor above 0, as in --time-scale 0.05 (twenty times faster)";
+        return r;
+      }
+      if (!(factor > 0)) {
+        r.error = "--time-scale: the factor must be above 0 (0.05 is twenty times faster, 2 twice slower), not " +
+                  quoted(value);
+        return r;
+      }
+      o.time_scale = value;
     }
   }
   return r;
 }
 
-std::string build_profile(const options& opts, modem::profile& out) {
-  auto p = modem::builtin_profile(opts.profile_name);
-  if (!p) return "--profile: there is no built-in profile " + quoted(opts.profile_name) + "; use nt35e or ec616s";
+std::string build_profile(const options& opts, const scenario::scenario& world, modem::profile& out) {
+  modem::profile p;
+  if (opts.profile_given) {
+    // --profile wins over the scenario's "profile"; the scenario's settings still apply on top.
+    scenario::scenario base = world;
+    base.profile = opts.profile_name;
+    if (auto error = scenario::apply(base, p); !error.empty())
+      return (world.file.empty() ? "--profile " + opts.profile_name : "scenario " + world.file) + ": " + error;
+  } else if (auto error = scenario::apply(world, p); !error.empty()) {
+    return (world.file.empty() ? std::string("the default scenario") : "scenario " + world.file) + ": " + error;
+  }
   for (const auto& s : opts.settings) {
-    auto error = modem::set_profile_field(*p, s.field, s.value);
+    auto error = modem::set_profile_field(p, s.field, s.value);
     if (!error.empty()) return s.option + ": " + error;
   }
-  out = std::move(*p);
+  if (opts.time_scale) {
+    auto error = modem::set_profile_field(p, "time_scale", *opts.time_scale);
+    if (!error.empty()) return "--time-scale " + *opts.time_scale + ": " + error;
+  }
+  out = std::move(p);
   return {};
 }
 
@@ -208,11 +258,32 @@ std::string usage() {
       "  --cert-dir DIR         where AT+ECMTCFG=\"ssl\" certificate files are looked up\n"
       "\n"
       "MQTT:\n"
-      "  --live                 connect to real brokers (default: an in-process stand-in)\n"
+      "  --live                 connect to real brokers (default: the scenario's\n"
+      "                         scripted broker, an in-process standard broker)\n"
       "  --map-host HOST[:PORT]=ADDR:PORT\n"
-      "                         with --live, send connections for HOST there instead\n"
-      "                         (repeatable)\n"
+      "                         with --live (or a live scenario), send connections\n"
+      "                         for HOST there instead (repeatable; wins over the\n"
+      "                         scenario's map_host)\n"
       "  --show-secrets         log MQTT passwords unmasked\n"
+      "\n"
+      "Scenarios and control:\n"
+      "  --scenario FILE        play a scenario (see scenarios/README.md): its profile,\n"
+      "                         network, broker and fault rules; without it, a default\n"
+      "                         scenario with a standard offline broker and no rules\n"
+      "  --check-scenario FILE  check FILE, print \"ok: FILE: NAME (N rules)\" or every\n"
+      "                         error (status 2), and exit without starting a modem\n"
+      "  --control [ADDR:]PORT  a control channel, JSON Lines over TCP, on\n"
+      "                         127.0.0.1:PORT or ADDR:PORT (port 0: a free port);\n"
+      "                         \"control: ADDR:PORT\" is printed before \"ready:\";\n"
+      "                         tools/nt35e-ctl talks to it; {\"query\":\"help\"} lists\n"
+      "                         the requests\n"
+      "  --time-scale FACTOR    multiply every simulated delay and scenario time by\n"
+      "                         FACTOR (> 0; 0.05 = twenty times faster); wins over\n"
+      "                         the scenario's time_scale\n"
+      "\n"
+      "Where the profile comes from, later wins: the scenario's \"profile\" (or\n"
+      "--profile), the scenario's \"settings\" and \"network\", --set and its shortcuts\n"
+      "in the order given, then --time-scale.\n"
       "\n"
       "Other:\n"
       "  --log-level LEVEL      error, warn, info, debug or trace; the transcript goes to\n"
@@ -222,7 +293,8 @@ std::string usage() {
       "\n"
       "When the line is ready, one line starting with \"ready:\" is printed on stdout\n"
       "(on stderr with --stdio), e.g. \"ready: tcp 127.0.0.1:5000\".\n"
-      "SIGINT and SIGTERM stop the simulator cleanly. Bad options exit with status 2.\n";
+      "SIGINT and SIGTERM stop the simulator cleanly. Bad options and scenario files\n"
+      "that do not load exit with status 2.\n";
   return u;
 }
 

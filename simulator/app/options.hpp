@@ -11,6 +11,7 @@
 
 #include "io/logger.hpp"
 #include "modem/profile.hpp"
+#include "scenario/scenario.hpp"
 
 namespace nt35e::app {
 
@@ -28,10 +29,15 @@ struct options {
   std::string pty_link = "/tmp/nt35e0";
   boost::asio::ip::tcp::endpoint tcp_endpoint;
   std::string profile_name = "nt35e";
+  bool profile_given = false;          ///< --profile was given (it then wins over the scenario's)
   std::vector<field_setting> settings;
   std::optional<io::log_level> log_level;  ///< empty: info, or warn with --stdio
   bool live = false;
   std::vector<std::string> map_hosts;  ///< HOST[:PORT]=ADDR:PORT, already checked
+  std::optional<std::string> scenario_file;        ///< --scenario
+  std::optional<std::string> check_scenario_file;  ///< --check-scenario: validate and exit
+  std::optional<boost::asio::ip::tcp::endpoint> control_endpoint;  ///< --control
+  std::optional<std::string> time_scale;           ///< --time-scale, checked to be a number above 0
   bool help = false;
   bool version = false;
 };
@@ -45,8 +51,11 @@ struct parse_result {
 /// Parses the arguments after the program name.
 parse_result parse_options(const std::vector<std::string_view>& args);
 
-/// The built-in profile with every setting applied in order; returns an error sentence or "".
-std::string build_profile(const options& opts, modem::profile& out);
+/// The profile the modem runs with, lowest precedence first: the scenario's built-in
+/// profile (or --profile's), the scenario's settings and network (scenario::apply),
+/// --set and its shortcuts in command-line order, then --time-scale.
+/// Returns an error sentence or "".
+std::string build_profile(const options& opts, const scenario::scenario& world, modem::profile& out);
 
 /// The text --help prints.
 std::string usage();

@@ -32,9 +32,11 @@ engine::actions guarded(logger& log, const char* what, Call&& call) {
 
 }  // namespace
 
-session::session(net::any_io_executor ex, modem::profile profile, mqtt::backend* backend, logger& log)
+session::session(net::any_io_executor ex, modem::profile profile, mqtt::backend* backend, logger& log,
+                 const scenario::scenario& world)
     : ex_(std::move(ex)),
       profile_(std::move(profile)),
+      world_(world),
       backend_(backend),
       log_(log),
       timer_(ex_),
@@ -57,7 +59,7 @@ session::~session() {
 
 void session::start() {
   if (interpreter_ || stopped_) return;
-  interpreter_.emplace(profile_, clock::now());
+  interpreter_.emplace(profile_, clock::now(), world_);
   log_.log(log_level::debug, "module powered on (profile " + profile_.name + ")");
   arm_timer();
 }
@@ -89,6 +91,25 @@ void session::receive(std::string_view bytes) {
   log_.dte_in(bytes);
   if (!interpreter_ || stopped_) return;
   run(guarded(log_, "feed", [&] { return interpreter_->feed(bytes, clock::now()); }));
+}
+
+engine::snapshot session::snapshot() const {
+  if (!interpreter_) {
+    engine::snapshot s;
+    s.profile = profile_.name;
+    s.booting = true;
+    return s;
+  }
+  return interpreter_->take_snapshot(clock::now());
+}
+
+void session::fire(const scenario::action& action) {
+  if (!interpreter_ || stopped_) {
+    log_.log(log_level::warn, std::string("the module is not running: action ") + scenario::to_string(action.kind) +
+                                  " ignored");
+    return;
+  }
+  run(guarded(log_, "fire", [&] { return interpreter_->fire(action, clock::now()); }));
 }
 
 void session::on_mqtt_event(const mqtt::any_event& event) {

@@ -17,10 +17,12 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "engine/interpreter.hpp"
+#include "engine/snapshot.hpp"
 #include "io/logger.hpp"
 #include "io/transport.hpp"
 #include "modem/profile.hpp"
 #include "mqtt/backend.hpp"
+#include "scenario/scenario.hpp"
 
 namespace nt35e::io {
 
@@ -30,7 +32,10 @@ class session final : public dte_port {
   static constexpr std::size_t max_queued_bytes = 64 * 1024;
 
   /// `backend` may be null (no MQTT: requests are logged and dropped); it must outlive the session.
-  session(boost::asio::any_io_executor ex, modem::profile profile, mqtt::backend* backend, logger& log);
+  /// `world` is the scenario the interpreter plays (its rules, network and faults); its
+  /// profile and settings must already be folded into `profile` (scenario::apply).
+  session(boost::asio::any_io_executor ex, modem::profile profile, mqtt::backend* backend, logger& log,
+          const scenario::scenario& world = {});
   ~session() override;
   session(const session&) = delete;
   session& operator=(const session&) = delete;
@@ -43,6 +48,13 @@ class session final : public dte_port {
   void attach(dte_stream& stream) override;
   void detach() override;
   void receive(std::string_view bytes) override;
+
+  /// The module's state now (for the control channel); before start(), a powered-off
+  /// picture with the profile's name.
+  engine::snapshot snapshot() const;
+  /// Carries out one scenario action now (the control channel's "fire") and the
+  /// resulting output like any other call; ignored before start() and after stop().
+  void fire(const scenario::action& action);
 
   /// True while a DTE is attached.
   bool attached() const { return stream_ != nullptr; }
@@ -65,6 +77,7 @@ class session final : public dte_port {
 
   boost::asio::any_io_executor ex_;
   modem::profile profile_;
+  scenario::scenario world_;
   std::optional<engine::interpreter> interpreter_;
   mqtt::backend* backend_;
   logger& log_;

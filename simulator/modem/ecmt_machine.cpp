@@ -56,12 +56,14 @@ void on(modem& m, const mqtt::event::connack& e) {
   auto& c = ctx(m, e.id);
   const auto& q = m.prof().quirk;
   std::string urc = "+ECMTCONN: " + sid(e.id) + ",0," + std::to_string(e.return_code);
+  // State first, then the URC: rules triggered by the URC see the new state.
   if (c.state == ecmt_state::connecting) {
     m.cancel(c.connack_timer);
-    m.emit_urc(urc);
     if (e.return_code == 0) {
       m.transition(e.id, ecmt_state::connected, ecmt_event::connack_accepted);
+      m.emit_urc(urc);
     } else {
+      m.emit_urc(urc);
       // Refused: link closed, back to OPENED; the next ECMTCONN reopens silently.
       m.log(engine::log_level::warn, "broker refused CONNECT on id " + sid(e.id) + " with code " +
                                          std::to_string(e.return_code), "mqtt.connack_refused");
@@ -72,12 +74,15 @@ void on(modem& m, const mqtt::event::connack& e) {
   }
   if (c.state == ecmt_state::reconnecting) {
     c.attempt_in_flight = false;
-    m.emit_urc(urc);
     if (e.return_code == 0) {
       c.refusals = 0;
       ++m.count.reconnects;
       m.transition(e.id, ecmt_state::connected, ecmt_event::reconnected);
-    } else if (q.connected_before_connack && ++c.refusals < 4) {
+      m.emit_urc(urc);
+      return;
+    }
+    m.emit_urc(urc);
+    if (q.connected_before_connack && ++c.refusals < 4) {
       m.transition(e.id, ecmt_state::connected, ecmt_event::connack_refused);
       lose_link(m, e.id, ecmt_event::connack_refused);
     } else {

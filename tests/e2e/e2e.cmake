@@ -9,3 +9,10 @@ endif()
 
 nt35e_add_test(nt35e_conformance_e2e_tests e2e ${CMAKE_CURRENT_LIST_DIR}/conformance_e2e_test.cpp)
 target_link_libraries(nt35e_conformance_e2e_tests PRIVATE nt35e_test_sim_process)
+include(${CMAKE_CURRENT_LIST_DIR}/control.cmake)
+
+if(TARGET nt35e_scenario)
+  nt35e_add_test(nt35e_scenario_library_e2e_tests e2e ${CMAKE_CURRENT_LIST_DIR}/scenario_library_e2e_test.cpp)
+  target_link_libraries(nt35e_scenario_library_e2e_tests PRIVATE nt35e_test_sim_process)
+  target_compile_definitions(nt35e_scenario_library_e2e_tests PRIVATE NT35E_SCENARIOS_DIR="${PROJECT_SOURCE_DIR}/scenarios")
+endif()

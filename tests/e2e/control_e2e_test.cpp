@@ -1,0 +1,544 @@
+// End-to-end: the runtime control channel (--control) of the real nt35e-sim binary,
+// driven while a DTE is connected over TCP, plus the scenario and time-scale options.
+//
+// Every wait is bounded (poll with a deadline); failures carry the simulator's stderr.
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "support/sim_process.hpp"
+
+namespace nt35e::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using clock = std::chrono::steady_clock;
+
+const std::string ok = "\r\nOK\r\n";
+std::string line(std::string_view t) { return "\r\n" + std::string(t) + "\r\n"; }
+
+/// The port from the "control: ADDR:PORT" line, which must come before "ready:" on stdout.
+int control_port(const sim_process& sim, std::string* error) {
+  const std::string all = sim.diagnostics();
+  const std::string marker = "\nnt35e-sim stdout:\n";
+  auto out = all.find(marker);
+  if (out == std::string::npos) return *error = "nothing on stdout", 0;
+  std::string stdout_text = all.substr(out + marker.size());
+  auto control = stdout_text.find("control: ");
+  auto ready = stdout_text.find("ready: ");
+  if (control == std::string::npos) return *error = "no \"control:\" line on stdout", 0;
+  if (ready != std::string::npos && control > ready) return *error = "the \"control:\" line comes after \"ready:\"", 0;
+  if (control != 0 && stdout_text[control - 1] != '\n') return *error = "\"control:\" does not start a line", 0;
+  auto end = stdout_text.find('\n', control);
+  std::string text = stdout_text.substr(control, end - control);  // "control: 127.0.0.1:40123"
+  if (text.rfind("control: 127.0.0.1:", 0) != 0) return *error = "unexpected control line: " + text, 0;
+  return std::atoi(text.c_str() + text.rfind(':') + 1);
+}
+
+/// One client of the control channel: JSON lines over a loopback socket.
+class control_client {
+ public:
+  explicit control_client(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      if (fd_ >= 0) ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~control_client() { close(); }
+  control_client(const control_client&) = delete;
+  control_client& operator=(const control_client&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  /// Writes all bytes (the socket buffer is large enough for our lines; bounded anyway).
+  bool send(std::string_view bytes, milliseconds timeout = 3s) {
+    auto deadline = clock::now() + timeout;
+    while (!bytes.empty()) {
+      pollfd p{fd_, POLLOUT, 0};
+      if (::poll(&p, 1, left(deadline)) <= 0) return false;
+      ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+
+  /// The next answer line without its "\n"; nothing on timeout or end of stream.
+  std::optional<std::string> read_line(milliseconds timeout = 3s) {
+    auto deadline = clock::now() + timeout;
+    for (;;) {
+      if (auto nl = pending_.find('\n'); nl != std::string::npos) {
+        std::string l = pending_.substr(0, nl);
+        pending_.erase(0, nl + 1);
+        return l;
+      }
+      if (eof_) return std::nullopt;
+      pollfd p{fd_, POLLIN, 0};
+      int r = ::poll(&p, 1, left(deadline));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return std::nullopt;
+      char buf[8192];
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        eof_ = true;
+        continue;
+      }
+      pending_.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+
+  /// True once the server closed the connection (after reading what is left), within `timeout`.
+  bool closed_by_peer(milliseconds timeout = 3s) {
+    auto deadline = clock::now() + timeout;
+    while (!eof_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, left(deadline)) <= 0) return false;
+      char buf[8192];
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) eof_ = true;
+      else pending_.append(buf, static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+
+  /// Sends one request line and parses the one answer line; a JSON null on failure.
+  json ask(const std::string& request_line, milliseconds timeout = 3s) {
+    if (!send(request_line + "\n")) return nullptr;
+    auto answer = read_line(timeout);
+    if (!answer) return nullptr;
+    return json::parse(*answer, nullptr, false);
+  }
+
+ private:
+  static int left(clock::time_point deadline) {
+    auto ms = std::chrono::duration_cast<milliseconds>(deadline - clock::now()).count();
+    return ms < 0 ? 0 : static_cast<int>(ms);
+  }
+  int fd_ = -1;
+  std::string pending_;
+  bool eof_ = false;
+};
+
+/// An answer of the channel: ok is a boolean, and an error is a sentence.
+::testing::AssertionResult well_formed(const json& a) {
+  if (!a.is_object()) return ::testing::AssertionFailure() << "not a JSON object: " << a.dump();
+  if (!a.contains("ok") || !a["ok"].is_boolean()) return ::testing::AssertionFailure() << "no boolean ok: " << a.dump();
+  if (!a["ok"].get<bool>() && (!a.contains("error") || !a["error"].is_string() || a["error"].get<std::string>().empty()))
+    return ::testing::AssertionFailure() << "ok=false without an error sentence: " << a.dump();
+  return ::testing::AssertionSuccess();
+}
+
+/// An ok=false answer whose error mentions `needle` (case-sensitive; "" = anything).
+::testing::AssertionResult refused(const json& a, std::string_view needle = {}) {
+  if (auto w = well_formed(a); !w) return w;
+  if (a["ok"].get<bool>()) return ::testing::AssertionFailure() << "expected ok=false: " << a.dump();
+  if (a["error"].get<std::string>().find(needle) == std::string::npos)
+    return ::testing::AssertionFailure() << "the error does not mention \"" << needle << "\": " << a.dump();
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult accepted(const json& a) {
+  if (auto w = well_formed(a); !w) return w;
+  if (!a["ok"].get<bool>()) return ::testing::AssertionFailure() << "expected ok=true: " << a.dump();
+  return ::testing::AssertionSuccess();
+}
+
+/// The state of id 0 in a state answer, or "" when it has no context.
+std::string id0_state(const json& state) {
+  if (!state.contains("ecmt")) return {};
+  for (const auto& e : state["ecmt"])
+    if (e.value("id", -1) == 0) return e.value("state", "");
+  return {};
+}
+
+/// A private temporary directory, removed afterwards.
+class temp_dir {
+ public:
+  temp_dir() {
+    std::string tmpl = (fs::temp_directory_path() / "nt35e-control-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~temp_dir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  std::string write(const std::string& name, const std::string& text) const {
+    auto p = path_ / name;
+    std::ofstream(p) << text;
+    return p.string();
+  }
+
+ private:
+  fs::path path_;
+};
+
+// ---------------------------------------------------------------------------
+// A modem with id 0 connected to the default (scripted) broker, a DTE on TCP and
+// the control channel.
+
+class ControlChannel : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sim_ = std::make_unique<sim_process>(std::vector<std::string>{
+        "--tcp", "0", "--control", "0", "--set", "timing.boot=50", "--set", "timing.registration=50"});
+    ASSERT_TRUE(sim_->wait_ready()) << sim_->diagnostics();
+    std::string why;
+    port_ = control_port(*sim_, &why);
+    ASSERT_GT(port_, 0) << why << "\n" << sim_->diagnostics();
+    dte_ = std::make_unique<dte_client>(dte_client::connect_tcp(sim_->tcp_port()));
+    ASSERT_EQ(dte_->read_until("ECRDY\r\n", 5s), line("ECRDY")) << sim_->diagnostics();
+    ASSERT_EQ(cmd("ATE0", ok), "ATE0\r" + ok);
+    std::string cereg;
+    for (int i = 0; i < 50 && cereg != line("+CEREG:0,1") + ok; ++i) {
+      cereg = cmd("AT+CEREG?", ok);
+      if (cereg != line("+CEREG:0,1") + ok) dte_->read_for(50ms);
+    }
+    ASSERT_EQ(cereg, line("+CEREG:0,1") + ok) << sim_->diagnostics();
+    ASSERT_EQ(cmd("AT+ECMTOPEN=0,\"test.mosquitto.org\",1883", "+ECMTOPEN:0,0\r\n", 5s),
+              ok + line("+ECMTOPEN:0,0"))
+        << sim_->diagnostics();
+    ASSERT_EQ(cmd("AT+ECMTCONN=0", "+ECMTCONN:0,0,0\r\n", 5s), ok + line("+ECMTCONN:0,0,0")) << sim_->diagnostics();
+  }
+
+  std::string cmd(const std::string& l, std::string_view until, milliseconds timeout = 3s) {
+    EXPECT_TRUE(dte_->send(l + "\r"));
+    return dte_->read_until(until, timeout);
+  }
+
+  /// The DTE still gets answers: the simulator did not crash or hang.
+  void expect_modem_alive() {
+    EXPECT_EQ(cmd("AT", ok), ok) << sim_->diagnostics();
+    EXPECT_FALSE(sim_->wait_exit(0ms)) << sim_->diagnostics();
+  }
+
+  std::unique_ptr<sim_process> sim_;
+  std::unique_ptr<dte_client> dte_;
+  int port_ = 0;
+};
+
+TEST_F(ControlChannel, StateShowsTheConnectedId) {
+  control_client c(port_);
+  ASSERT_TRUE(c.connected());
+  json state = c.ask(R"({"query":"state"})");
+  ASSERT_TRUE(accepted(state)) << sim_->diagnostics();
+  EXPECT_EQ(state.value("profile", ""), "nt35e");
+  EXPECT_EQ(state.value("registration", -1), 1);
+  EXPECT_EQ(state.value("booting", true), false);
+  EXPECT_EQ(state.value("cfun", -1), 1);
+  EXPECT_EQ(state.value("sim", false), true);
+  EXPECT_TRUE(state.contains("uptime_s") && state["uptime_s"].is_number());
+  ASSERT_TRUE(state.contains("ecmt") && state["ecmt"].is_array()) << state.dump();
+  EXPECT_EQ(id0_state(state), "CONNECTED") << state.dump();
+  for (const auto& e : state["ecmt"]) {
+    if (e.value("id", -1) != 0) continue;
+    EXPECT_EQ(e.value("host", ""), "test.mosquitto.org");
+    EXPECT_EQ(e.value("port", 0), 1883);
+    EXPECT_TRUE(e.contains("subscriptions") && e["subscriptions"].is_array());
+  }
+  ASSERT_TRUE(state.contains("counters") && state["counters"].is_object()) << state.dump();
+  EXPECT_GE(state["counters"].value("commands", 0), 3);
+
+  // A subscription shows up with its granted QoS.
+  ASSERT_EQ(cmd("AT+ECMTSUB=0,1,\"t\",1", "+ECMTSUB:0,1,0,1\r\n"), ok + line("+ECMTSUB:0,1,0,1"));
+  state = c.ask(R"({"query":"state"})");
+  ASSERT_TRUE(accepted(state));
+  bool found = false;
+  for (const auto& e : state["ecmt"])
+    for (const auto& s : e.value("subscriptions", json::array()))
+      if (s.value("topic", "") == "t" && s.value("qos", -1) == 1) found = true;
+  EXPECT_TRUE(found) << state.dump();
+
+  // Help lists the request forms and the action names.
+  json help = c.ask(R"({"query":"help"})");
+  ASSERT_TRUE(accepted(help));
+  ASSERT_TRUE(help.contains("actions") && help["actions"].is_array());
+  EXPECT_NE(help["actions"].dump().find("\"drop_link\""), std::string::npos) << help.dump();
+  EXPECT_TRUE(help.contains("requests"));
+}
+
+TEST_F(ControlChannel, DropLinkWhileTheDteIsConnected) {
+  control_client c(port_);
+  ASSERT_TRUE(c.connected());
+  json fired = c.ask(R"({"fire": {"action": "drop_link", "id": 0}})");
+  ASSERT_TRUE(accepted(fired)) << sim_->diagnostics();
+  ASSERT_TRUE(fired.contains("fired")) << fired.dump();
+  EXPECT_EQ(fired["fired"].value("action", ""), "drop_link") << fired.dump();
+  EXPECT_EQ(fired["fired"].value("id", -1), 0) << fired.dump();
+
+  // The link drops at once, then the module reconnects by itself.
+  EXPECT_EQ(dte_->read_until("+ECMTSTAT:0,1\r\n", 3s), line("+ECMTSTAT:0,1")) << sim_->diagnostics();
+  std::string after = dte_->read_until("+ECMTCONN:0,0,0\r\n", 15s);
+  EXPECT_NE(after.find(line("+ECMTCONN:0,0,0")), std::string::npos) << printable(after) << "\n" << sim_->diagnostics();
+
+  json state = c.ask(R"({"query":"state"})");
+  ASSERT_TRUE(accepted(state));
+  EXPECT_EQ(id0_state(state), "CONNECTED") << state.dump();
+  EXPECT_GE(state["counters"].value("faults", 0), 1) << state.dump();
+  expect_modem_alive();
+}
+
+TEST_F(ControlChannel, DeliverShortcutAndFireDeliver) {
+  ASSERT_EQ(cmd("AT+ECMTSUB=0,1,\"t\",1", "+ECMTSUB:0,1,0,1\r\n"), ok + line("+ECMTSUB:0,1,0,1"));
+  control_client c(port_);
+  ASSERT_TRUE(c.connected());
+  json answer = c.ask(R"({"deliver": {"id": 0, "topic": "t", "payload": "p", "qos": 0}})");
+  ASSERT_TRUE(accepted(answer)) << sim_->diagnostics();
+  EXPECT_EQ(answer["fired"].value("action", ""), "deliver") << answer.dump();
+  std::string urc = dte_->read_until("+ECMTRECV:0,0,\"t\",p\r\n", 3s);
+  EXPECT_EQ(urc, line("+ECMTRECV:0,0,\"t\",p")) << sim_->diagnostics();
+
+  // QoS 1: the message id is the broker's choice.
+  answer = c.ask(R"({"deliver": {"id": 0, "topic": "t", "payload": "q1", "qos": 1}})");
+  ASSERT_TRUE(accepted(answer));
+  urc = dte_->read_until(",\"t\",q1\r\n", 3s);
+  EXPECT_NE(urc.find("\r\n+ECMTRECV:0,"), std::string::npos) << printable(urc);
+  EXPECT_NE(urc.find(",\"t\",q1\r\n"), std::string::npos) << printable(urc);
+
+  // The same through "fire".
+  answer = c.ask(R"({"fire": {"action": "deliver", "id": 0, "topic": "t", "payload": "again"}})");
+  ASSERT_TRUE(accepted(answer));
+  urc = dte_->read_until("+ECMTRECV:0,0,\"t\",again\r\n", 3s);
+  EXPECT_NE(urc.find(line("+ECMTRECV:0,0,\"t\",again")), std::string::npos) << printable(urc);
+  expect_modem_alive();
+}
+
+TEST_F(ControlChannel, NetworkShortcuts) {
+  ASSERT_EQ(cmd("AT+CEREG=1", ok), ok);
+  control_client c(port_);
+  json answer = c.ask(R"({"network": {"registration": "denied"}})");
+  ASSERT_TRUE(accepted(answer)) << sim_->diagnostics();
+  ASSERT_TRUE(answer["fired"].is_array()) << answer.dump();
+  EXPECT_EQ(answer["fired"][0].value("action", ""), "lose_registration") << answer.dump();
+  std::string urcs = dte_->read_until("+CEREG:3\r\n", 3s);
+  EXPECT_NE(urcs.find(line("+CEREG:3")), std::string::npos) << printable(urcs) << "\n" << sim_->diagnostics();
+  json state = c.ask(R"({"query":"state"})");
+  EXPECT_EQ(state.value("registration", -1), 3) << state.dump();
+
+  answer = c.ask(R"({"network": {"registration": "home"}})");
+  ASSERT_TRUE(accepted(answer));
+  EXPECT_EQ(answer["fired"][0].value("action", ""), "regain_registration") << answer.dump();
+  urcs = dte_->read_until("+CEREG:1\r\n", 5s);
+  EXPECT_NE(urcs.find(line("+CEREG:1")), std::string::npos) << printable(urcs) << "\n" << sim_->diagnostics();
+
+  answer = c.ask(R"({"network": {"rssi": 10}})");
+  ASSERT_TRUE(accepted(answer));
+  EXPECT_EQ(answer["fired"][0].value("action", ""), "set_signal") << answer.dump();
+  dte_->read_for(100ms);
+  EXPECT_EQ(cmd("AT+CSQ", ok), line("+CSQ:10,99") + ok);
+
+  EXPECT_TRUE(refused(c.ask(R"({"network": {"registration": "sideways"}})"), "sideways"));
+  EXPECT_TRUE(refused(c.ask(R"({"network": {"rsi": 10}})"), "did you mean \"rssi\""));
+  EXPECT_TRUE(refused(c.ask(R"({"network": {}})")));
+  expect_modem_alive();
+}
+
+TEST_F(ControlChannel, BadRequestsGetOneClearAnswerAndChangeNothing) {
+  control_client c(port_);
+  ASSERT_TRUE(c.connected());
+  EXPECT_TRUE(refused(c.ask("hello"), "not valid JSON"));
+  EXPECT_TRUE(refused(c.ask("{\"fire\": "), "not valid JSON"));
+  EXPECT_TRUE(refused(c.ask("[1, 2]"), "JSON object"));
+  EXPECT_TRUE(refused(c.ask("42"), "JSON object"));
+  EXPECT_TRUE(refused(c.ask("{}"), "empty"));
+  EXPECT_TRUE(refused(c.ask(R"({"fier": {"action": "drop_link"}})"), "did you mean \"fire\""));
+  EXPECT_TRUE(refused(c.ask(R"({"fire": {"action": "drop_link"}, "query": "state"})"), "one request per line"));
+  EXPECT_TRUE(refused(c.ask(R"({"fire": 7})"), "\"fire\" expects"));
+  EXPECT_TRUE(refused(c.ask(R"({"query": "everything"})"), "unknown query"));
+  EXPECT_TRUE(refused(c.ask(std::string("\x00\xff\xfe{\x01", 5))));
+  EXPECT_TRUE(refused(c.ask(std::string(100, '[') + std::string(100, ']')), "nested"));
+  // Unknown action names and ids out of range are the loader's diagnostics.
+  EXPECT_TRUE(refused(c.ask(R"({"fire": {"action": "explode", "id": 0}})"), "explode"));
+  EXPECT_TRUE(refused(c.ask(R"({"fire": {"action": "drop_link", "id": 9}})"), "9"));
+  EXPECT_TRUE(refused(c.ask(R"({"fire": {"action": "drop_link", "id": "zero"}})")));
+  EXPECT_TRUE(refused(c.ask(R"({"deliver": {"id": 0, "topic": "t", "payload": "p", "qos": 7}})")));
+  // Nothing of that reached the modem.
+  EXPECT_EQ(dte_->read_for(300ms), "");
+  json state = c.ask(R"({"query":"state"})");
+  ASSERT_TRUE(accepted(state)) << "the connection must stay usable\n" << sim_->diagnostics();
+  EXPECT_EQ(id0_state(state), "CONNECTED");
+  EXPECT_EQ(state["counters"].value("faults", -1), 0) << state.dump();
+  // Blank lines are ignored, CRLF is accepted.
+  ASSERT_TRUE(c.send("\n  \n{\"query\":\"state\"}\r\n"));
+  auto l = c.read_line();
+  ASSERT_TRUE(l);
+  EXPECT_TRUE(accepted(json::parse(*l, nullptr, false)));
+  expect_modem_alive();
+}
+
+TEST_F(ControlChannel, ClientsLeavingMidLineOrSendingTooMuch) {
+  {
+    // Half a request, then gone: forgotten.
+    control_client c(port_);
+    ASSERT_TRUE(c.connected());
+    ASSERT_TRUE(c.send(R"({"fire": {"action": "drop_)"));
+  }
+  {
+    // Connected and gone without a byte.
+    control_client c(port_);
+    ASSERT_TRUE(c.connected());
+  }
+  {
+    // A line over 64 KiB: one error answer, then the connection is closed.
+    control_client c(port_);
+    ASSERT_TRUE(c.connected());
+    ASSERT_TRUE(c.send(std::string(70'000, 'x')));
+    auto l = c.read_line();
+    ASSERT_TRUE(l) << sim_->diagnostics();
+    EXPECT_TRUE(refused(json::parse(*l, nullptr, false), "longer than"));
+    EXPECT_TRUE(c.closed_by_peer());
+  }
+  // Several clients at once, answered each on its own connection.
+  control_client a(port_), b(port_);
+  ASSERT_TRUE(a.connected() && b.connected());
+  ASSERT_TRUE(a.send(R"({"query":)"));  // a's line is incomplete while b asks
+  EXPECT_TRUE(accepted(b.ask(R"({"query":"state"})")));
+  ASSERT_TRUE(a.send("\"state\"}\n"));
+  auto l = a.read_line();
+  ASSERT_TRUE(l);
+  EXPECT_TRUE(accepted(json::parse(*l, nullptr, false)));
+  // Many requests in one write, answered in order.
+  ASSERT_TRUE(b.send("{\"query\":\"state\"}\nnope\n{\"query\":\"help\"}\n"));
+  auto first = b.read_line(), second = b.read_line(), third = b.read_line();
+  ASSERT_TRUE(first && second && third);
+  EXPECT_TRUE(json::parse(*first).contains("ecmt"));
+  EXPECT_TRUE(refused(json::parse(*second)));
+  EXPECT_TRUE(json::parse(*third).contains("actions"));
+  // The drop_ that never finished was not fired.
+  EXPECT_EQ(dte_->read_for(200ms), "");
+  expect_modem_alive();
+}
+
+// ---------------------------------------------------------------------------
+// Command line
+
+TEST(ControlCommandLine, TimeScaleMustBeAPositiveNumber) {
+  for (const char* bad : {"0", "abc", "-1", "1e999", "nan"}) {
+    auto r = run_sim({"--tcp", "0", "--time-scale", bad});
+    EXPECT_EQ(r.status, 2) << bad << "\n" << r.err;
+    EXPECT_NE(r.err.find("--time-scale"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line: " << r.err;
+  }
+  auto r = run_sim({"--tcp", "0", "--time-scale"});
+  EXPECT_EQ(r.status, 2) << r.err;
+}
+
+TEST(ControlCommandLine, TimeScaleMakesTheBannerEarlier) {
+  sim_process sim({"--tcp", "0", "--time-scale", "0.05"});
+  ASSERT_TRUE(sim.wait_ready()) << sim.diagnostics();
+  auto started = clock::now();
+  auto dte = dte_client::connect_tcp(sim.tcp_port());
+  EXPECT_EQ(dte.read_until("ECRDY\r\n", 3s), line("ECRDY")) << sim.diagnostics();
+  // 1500 ms at full scale; 75 ms here (generous bound for a loaded machine).
+  EXPECT_LT(clock::now() - started, 1000ms);
+}
+
+TEST(ControlCommandLine, BadControlAddress) {
+  for (const char* bad : {"abc", "70000", "1.2.3:5"}) {
+    auto r = run_sim({"--tcp", "0", "--control", bad});
+    EXPECT_EQ(r.status, 2) << bad << "\n" << r.err;
+    EXPECT_NE(r.err.find("--control"), std::string::npos) << r.err;
+  }
+}
+
+TEST(ControlCommandLine, ControlPortTaken) {
+  sim_process first({"--tcp", "0", "--control", "0"});
+  ASSERT_TRUE(first.wait_ready()) << first.diagnostics();
+  std::string why;
+  int port = control_port(first, &why);
+  ASSERT_GT(port, 0) << why;
+  auto r = run_sim({"--tcp", "0", "--control", std::to_string(port)});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("--control: cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos) << r.err;
+}
+
+const char* good_scenario = R"({
+  "name": "control e2e",
+  "rules": [
+    {"at": "1h", "then": [{"action": "drop_link", "id": 0}]}
+  ]
+})";
+
+TEST(ControlCommandLine, CheckScenario) {
+  temp_dir dir;
+  auto good = dir.write("good.json", good_scenario);
+  auto r = run_sim({"--check-scenario", good});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "ok: " + good + ": control e2e (1 rule)\n") << r.err;
+
+  // Broken JSON: the file, line and column are named.
+  auto broken = dir.write("broken.json", "{\n  \"name\": \"x\",\n  \"rules\": [\n");
+  r = run_sim({"--check-scenario", broken});
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find(broken), std::string::npos) << r.err;
+
+  // An unknown action, an unknown key: one line each.
+  auto bad = dir.write("bad.json", R"({
+  "name": "bad",
+  "rules": [
+    {"at": "1s", "then": [{"action": "explode"}]},
+    {"at": "1s", "then": [{"action": "drop_link"}], "thne": []}
+  ]
+})");
+  r = run_sim({"--check-scenario", bad});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("explode"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("thne"), std::string::npos) << r.err;
+
+  // A missing file.
+  r = run_sim({"--check-scenario", dir.write("x", "") + ".missing"});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_FALSE(r.err.empty());
+
+  // --scenario with the bad file does not start.
+  r = run_sim({"--tcp", "0", "--scenario", bad});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.out.find("ready:"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("explode"), std::string::npos) << r.err;
+}
+
+TEST(ControlCommandLine, ScenarioStartsWithControlAndTimeScale) {
+  temp_dir dir;
+  auto good = dir.write("good.json", good_scenario);
+  sim_process sim({"--tcp", "0", "--scenario", good, "--control", "0", "--time-scale", "0.1"});
+  ASSERT_TRUE(sim.wait_ready()) << sim.diagnostics();
+  std::string why;
+  int port = control_port(sim, &why);
+  ASSERT_GT(port, 0) << why << "\n" << sim.diagnostics();
+  control_client c(port);
+  json state = c.ask(R"({"query":"state"})");
+  EXPECT_TRUE(accepted(state)) << sim.diagnostics();
+}
+
+}  // namespace
+}  // namespace nt35e::test
