@@ -72,6 +72,16 @@ parse_result parse_options(const std::vector<std::string_view>& args) {
     if (name == "-h") name = "--help";
     if (name == "-V") name = "--version";
 
+    if (name == "--explain") {
+      // An optional value, only inline: "--explain" is English, "--explain=zh" Chinese.
+      std::string lang = inline_value ? std::string(*inline_value) : "en";
+      if (lang != "en" && lang != "zh") {
+        r.error = "--explain takes en or zh (written --explain=zh), not " + quoted(lang);
+        return r;
+      }
+      o.settings.push_back({"--explain", "explain", lang});
+      continue;
+    }
     const bool is_flag = one_of(name, {"--stdio", "--live", "--show-secrets", "--help", "--version"});
     const bool takes_value = one_of(name, {"--pty", "--tcp", "--profile", "--log-level", "--set", "--style",
                                            "--echo", "--imei", "--map-host", "--cert-dir", "--scenario",
@@ -265,6 +275,11 @@ std::string usage() {
       "                         for HOST there instead (repeatable; wins over the\n"
       "                         scenario's map_host)\n"
       "  --show-secrets         log MQTT passwords unmasked\n"
+      "\n"
+      "Learning:\n"
+      "  --explain[=en|zh]      one plain line per command and URC in the log saying\n"
+      "                         what it means, with hints on common mistakes\n"
+      "                         (English by default, zh for Chinese)\n"
       "\n"
       "Scenarios and control:\n"
       "  --scenario FILE        play a scenario (see scenarios/README.md): its profile,\n"
