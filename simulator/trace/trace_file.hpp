@@ -1,0 +1,93 @@
+#pragma once
+// The trace format: one recorded session as JSON Lines (issue 5, items 1 and 2).
+//
+//   {"trace":"nt35e-sim","version":1,"profile":"nt35e","started":"2026-11-26T10:48:28.123456Z","redacted":["passwords"]}
+//   {"t":1500123,"dir":"mod>dte","data":"\r\nECRDY\r\n"}
+//   {"t":2104990,"dir":"dte>mod","data":"AT+ECMTCONN=0\r"}
+//   {"t":2105002,"dir":"mod>net","id":0,"what":"connect id 0 127.0.0.1:1883 client_id=\"\" ..."}
+//   {"t":2105010,"dir":"state","text":"ECMT id 0: OPENED -> CONNECTING on ECMTCONN"}
+//   {"t":2155000,"dir":"state","text":"...","reason":"net.link_lost"}
+//
+// * Line 1 is the header; every other non-blank line is one event.
+// * `t` is microseconds since the start of the recording; it never decreases.
+// * `data` carries raw bytes, one code point per byte (byte 0xNN is U+00NN), so any byte
+//   sequence round-trips exactly and the JSON stays valid. The writer escapes control
+//   bytes and everything above 0x7E as \uXXXX (\r \n \t as themselves), so a trace is ASCII.
+// * "mod>net" / "net>mod" carry `id` (the ECMT id, -1 when unknown) and `what`, the
+//   request or event as mqtt::describe() prints it.
+// * "state" carries `text` and optionally `reason` (the core's log records).
+// * Unknown fields are ignored (room for later versions); unknown directions are errors.
+//
+// Pure data and text: no clock, no I/O except load().
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace nt35e::trace {
+
+enum class direction {
+  dte_to_module,  ///< "dte>mod": bytes the host sent
+  module_to_dte,  ///< "mod>dte": bytes the module wrote
+  module_to_net,  ///< "mod>net": an MQTT request (mqtt::describe)
+  net_to_module,  ///< "net>mod": an MQTT event (mqtt::describe)
+  state,          ///< "state": a state transition or note of the core
+};
+
+/// "dte>mod", "mod>dte", "mod>net", "net>mod", "state".
+std::string_view to_string(direction d);
+/// The inverse of to_string; nothing for any other text.
+std::optional<direction> parse_direction(std::string_view text);
+
+struct event {
+  std::int64_t t_us = 0;                   ///< microseconds since the start
+  direction dir = direction::state;
+  std::string data;                        ///< dte>mod, mod>dte: the raw bytes
+  int id = -1;                             ///< mod>net, net>mod: the ECMT id (-1: none)
+  std::string text;                        ///< mod>net, net>mod: "what"; state: "text"
+  std::string reason;                      ///< state: optional reason code
+  int line = 0;                            ///< where parse() found it (1-based); 0 when built in memory
+};
+
+struct header {
+  std::string profile = "nt35e";
+  std::string started;                     ///< ISO 8601 UTC, e.g. 2026-11-26T10:48:28.123456Z
+  std::vector<std::string> redacted;       ///< "passwords", "payloads", "credentials"
+};
+
+struct trace {
+  header head;
+  std::vector<event> events;
+};
+
+/// A bad trace: `line` is 1-based (0: the file could not be read at all) and `message`
+/// is complete, e.g. "trace.jsonl:17: line 17 is cut off: the file ends inside a JSON
+/// object — was the recording interrupted?".
+struct load_error {
+  int line = 0;
+  std::string message;
+};
+
+/// Reads and checks a trace file; `path` names it in messages.
+std::variant<trace, load_error> load(const std::string& path);
+/// Checks a trace held in memory; `name` stands for the file in messages.
+std::variant<trace, load_error> parse(std::string_view text, const std::string& name);
+
+/// One line each, with its '\n'.
+std::string to_jsonl(const header& h);
+std::string to_jsonl(const event& e);
+/// A whole trace file.
+std::string to_jsonl(const trace& t);
+
+/// Bytes as a JSON string literal with quotes, one code point per byte (the `data` encoding).
+std::string json_bytes(std::string_view bytes);
+/// Microseconds as seconds with three decimals: 2105000 -> "2.105".
+std::string seconds(std::int64_t t_us);
+
+/// Current UTC time in the header's format (for recorders; reads the system clock).
+std::string utc_now_iso8601();
+
+}  // namespace nt35e::trace
