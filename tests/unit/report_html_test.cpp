@@ -1,0 +1,282 @@
+// Session report (issue 5, item 5): the HTML is produced for the sample traces, is
+// self-contained (no external resources), escapes what it shows, and pairs each command
+// with its result and URCs with the right delays and highlights.
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "trace/report_html.hpp"
+#include "trace/tools_main.hpp"
+#include "trace/trace_file.hpp"
+
+namespace nt35e::trace {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path expected_dir() { return fs::path(__FILE__).parent_path().parent_path() / "data" / "logs" / "expected"; }
+
+trace load_sample(const std::string& stem) {
+  auto r = load((expected_dir() / (stem + ".trace.jsonl")).string());
+  if (auto* e = std::get_if<load_error>(&r)) ADD_FAILURE() << e->message;
+  return std::get<trace>(r);
+}
+
+event ev(std::int64_t t_ms, direction d, std::string data, std::string text = {}) {
+  event e;
+  e.t_us = t_ms * 1000;
+  e.dir = d;
+  if (d == direction::dte_to_module || d == direction::module_to_dte) e.data = std::move(data);
+  else e.text = std::move(text.empty() ? data : text);
+  return e;
+}
+
+constexpr auto in = direction::dte_to_module;
+constexpr auto out = direction::module_to_dte;
+
+/// No reference to anything outside the file.
+void expect_self_contained(const std::string& html) {
+  EXPECT_EQ(html.find("http"), std::string::npos);
+  EXPECT_EQ(html.find("src="), std::string::npos);
+  EXPECT_EQ(html.find("<link"), std::string::npos);
+  EXPECT_EQ(html.find("@import"), std::string::npos);
+  EXPECT_EQ(html.find("//"), std::string::npos);  // no protocol-relative URLs either
+  std::regex url(R"(url\((?!#))");
+  EXPECT_FALSE(std::regex_search(html, url));
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.find("</html>"), std::string::npos);
+}
+
+TEST(report_html, every_sample_trace_gives_a_self_contained_report) {
+  for (auto stem : {"plain", "timestamped", "sscom", "annotated", "hex", "double-connack", "mixed-encoding",
+                    "clock-jumps"}) {
+    SCOPED_TRACE(stem);
+    auto t = load_sample(stem);
+    auto html = render_report(t, {std::string(stem) + ".trace.jsonl"});
+    expect_self_contained(html);
+    EXPECT_NE(html.find("<svg"), std::string::npos);
+    EXPECT_NE(html.find("Host (DTE)"), std::string::npos);
+    EXPECT_NE(html.find("NT35E"), std::string::npos);
+    EXPECT_NE(html.find("Broker"), std::string::npos);
+    // Every command of the trace is on a timeline row and an arrow.
+    auto ms = messages_of(t);
+    for (const auto& m : ms) {
+      if (m.what == message::kind::command) {
+        EXPECT_NE(html.find(html_escape(m.label)), std::string::npos) << m.label;
+      }
+    }
+  }
+}
+
+TEST(report_html, double_connack_row_shows_both_urcs_with_their_delays) {
+  auto t = load_sample("double-connack");
+  auto rows = timeline_of(messages_of(t));
+  const timeline_row* conn = nullptr;
+  for (const auto& r : rows)
+    if (r.command.starts_with("AT+ECMTCONN")) conn = &r;
+  ASSERT_NE(conn, nullptr);
+  EXPECT_EQ(conn->result, "OK");
+  EXPECT_EQ(conn->result_delay_us, 1000);
+  ASSERT_EQ(conn->reports.size(), 2u);
+  EXPECT_EQ(conn->reports[0].text, "+ECMTCONN:0,2,2");
+  EXPECT_EQ(conn->reports[0].delay_us, 302'000);
+  EXPECT_TRUE(conn->reports[0].problem);
+  EXPECT_EQ(conn->reports[1].text, "+ECMTCONN:0,0,0");
+  EXPECT_EQ(conn->reports[1].delay_us, 616'000);
+  EXPECT_FALSE(conn->reports[1].problem);
+  EXPECT_TRUE(conn->problem);
+  EXPECT_EQ(conn->why, "+ECMTCONN:0,2,2: CONNECT could not be sent");
+
+  auto html = render_report(t);
+  EXPECT_NE(html.find("<code>AT+ECMTCONN=0,&quot;dev01&quot;</code>"), std::string::npos);
+  EXPECT_NE(html.find("<code class=\"bad-text\">+ECMTCONN:0,2,2</code> <span class=\"delay\">after 302 ms</span>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<code>+ECMTCONN:0,0,0</code> <span class=\"delay\">after 616 ms</span>"), std::string::npos);
+  EXPECT_NE(html.find("1 place where the session went wrong"), std::string::npos);
+  // The open took 1 s (first_open_delay) and its URC 1.32 s from the command.
+  EXPECT_NE(html.find("<code>OK</code> <span class=\"delay\">after 1.00 s</span>"), std::string::npos);
+  EXPECT_NE(html.find("<code>+ECMTOPEN:0,0</code> <span class=\"delay\">after 1.32 s</span>"), std::string::npos);
+  // The 45 s pause before the CONNECT is marked in the diagram.
+  EXPECT_NE(html.find("… 44.48 s later …"), std::string::npos);
+}
+
+TEST(report_html, refused_connect_with_delays_as_in_the_issue) {
+  trace t;
+  t.events = {ev(0, in, "AT+ECMTCONN=0\r"), ev(1, out, "\r\nOK\r\n"), ev(313, out, "\r\n+ECMTCONN:0,0,5\r\n"),
+              ev(400, in, "AT+ECMTSUB=0,1,\"t\",1\r"), ev(401, out, "\r\n+CME ERROR: 3\r\n")};
+  auto html = render_report(t);
+  expect_self_contained(html);
+  EXPECT_NE(html.find("<code>AT+ECMTCONN=0</code></td><td><span class=\"arrow\">→</span><code>OK</code> "
+                      "<span class=\"delay\">after 1 ms</span>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<code class=\"bad-text\">+ECMTCONN:0,0,5</code> <span class=\"delay\">after 313 ms</span> "
+                      "<span class=\"why\">refused: not authorised</span>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<code class=\"bad-text\">+CME ERROR: 3</code>"), std::string::npos);
+  EXPECT_NE(html.find("2 places where the session went wrong"), std::string::npos);
+  EXPECT_NE(html.find("<tr id=\"r0\" class=\"bad\">"), std::string::npos);
+  EXPECT_NE(html.find("<tr id=\"r1\" class=\"bad\">"), std::string::npos);
+}
+
+TEST(report_html, everything_from_the_trace_is_escaped) {
+  trace t;
+  t.head.started = "<now>";
+  t.events = {ev(0, in, "AT+ECMTPUB=0,0,0,0,\"t\",<script>alert('x')</script> & \"q\"\r"), ev(5, out, "\r\nOK\r\n"),
+              ev(6, out, "\r\n+ECMTRECV:0,0,\"t\",</svg><b>&amp;\r\n"),
+              ev(7, direction::state, "", "note with <tags> & \"quotes\"")};
+  auto html = render_report(t, {"<title>"});
+  expect_self_contained(html);
+  EXPECT_EQ(html.find("<script>alert"), std::string::npos);
+  EXPECT_EQ(html.find("</svg><b>"), std::string::npos);
+  EXPECT_EQ(html.find("<tags>"), std::string::npos);
+  EXPECT_EQ(html.find("<now>"), std::string::npos);
+  EXPECT_EQ(html.find("— <title>"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"), std::string::npos);
+  EXPECT_NE(html.find("&lt;/svg&gt;&lt;b&gt;&amp;amp;"), std::string::npos);
+  EXPECT_NE(html.find("note with &lt;tags&gt; &amp; &quot;quotes&quot;"), std::string::npos);
+  EXPECT_EQ(html_escape("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+}
+
+TEST(report_html, bytes_in_any_chunks_become_lines_with_the_echo_recognised) {
+  trace t;
+  // Typed byte by byte, echoed byte by byte, then the answer.
+  t.events = {ev(0, in, "A"), ev(0, out, "A"), ev(1, in, "T"), ev(1, out, "T"), ev(2, in, "\r"), ev(2, out, "\r"),
+              ev(3, out, "\r\nO"), ev(4, out, "K\r\n"),
+              // data mode
+              ev(10, in, "AT+ECMTPUB=0,1,1,0,\"t\"\r"), ev(11, out, "AT+ECMTPUB=0,1,1,0,\"t\"\r\r\n> "),
+              ev(12, in, "hi\x1a"), ev(12, out, "hi"), ev(13, out, "\r\nOK\r\n"), ev(200, out, "\r\n+ECMTPUB:0,1,0\r\n")};
+  auto ms = messages_of(t);
+  std::vector<std::string> got;
+  for (const auto& m : ms) {
+    const char* k = m.what == message::kind::command ? "cmd"
+                    : m.what == message::kind::data  ? "data"
+                    : m.what == message::kind::echo  ? "echo"
+                                                     : "mod";
+    got.push_back(std::string(k) + " " + m.label);
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"cmd AT", "echo AT", "mod OK", "cmd AT+ECMTPUB=0,1,1,0,\"t\"",
+                                           "echo AT+ECMTPUB=0,1,1,0,\"t\"", "mod >", "data hi ^Z", "echo hi", "mod OK",
+                                           "mod +ECMTPUB:0,1,0"}));
+  auto rows = timeline_of(ms);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].result, "OK");
+  EXPECT_EQ(rows[0].result_delay_us, 2000);
+  EXPECT_EQ(rows[1].info, (std::vector<std::string>{"> (data prompt)"}));
+  EXPECT_EQ(rows[1].result, "OK");
+  ASSERT_EQ(rows[1].reports.size(), 1u);
+  EXPECT_EQ(rows[1].reports[0].delay_us, 190'000);
+}
+
+TEST(report_html, unsolicited_urcs_mqtt_and_link_loss) {
+  trace t;
+  event req = ev(0, direction::module_to_net, "connect id 0 127.0.0.1:1883 client_id=\"\"");
+  req.id = 0;
+  t.events = {ev(0, in, "AT+ECMTCONN=0\r"),
+              ev(1, out, "\r\nOK\r\n"),
+              req,
+              ev(300, direction::net_to_module, "CONNACK id 0 code 0"),
+              ev(301, out, "\r\n+ECMTCONN:0,0,0\r\n"),
+              ev(5000, direction::net_to_module, "link lost id 0: peer closed"),
+              ev(5100, out, "\r\n+ECMTSTAT:0,1\r\n"),
+              ev(6400, out, "\r\n+ECMTCONN:0,0,0\r\n"),
+              ev(7000, out, "\r\n+ECMTRECV:0,0,\"t\",hello\r\n")};
+  auto ms = messages_of(t);
+  int net = 0, bad_net = 0;
+  for (const auto& m : ms)
+    if (m.what == message::kind::request || m.what == message::kind::event) {
+      ++net;
+      bad_net += m.problem;
+    }
+  EXPECT_EQ(net, 3);
+  EXPECT_EQ(bad_net, 1);
+  auto rows = timeline_of(ms);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].reports.size(), 1u);  // the reconnect does not report on the old command
+  EXPECT_TRUE(rows[1].command.empty());
+  EXPECT_EQ(rows[1].reports[0].text, "+ECMTSTAT:0,1");
+  EXPECT_TRUE(rows[1].problem);
+  ASSERT_EQ(rows[1].reports.size(), 2u);  // ... but on the +ECMTSTAT
+  EXPECT_EQ(rows[1].reports[1].delay_us, 1'300'000);
+  EXPECT_FALSE(rows[2].problem);
+  auto html = render_report(t);
+  EXPECT_NE(html.find("link lost id 0: peer closed"), std::string::npos);
+  EXPECT_NE(html.find("(reconnected)"), std::string::npos);
+  EXPECT_NE(html.find("… 4.70 s later …"), std::string::npos);
+}
+
+TEST(report_html, commands_never_answered_are_problems) {
+  trace t;
+  t.events = {ev(0, in, "AT+ECMTPUB=0,1,1,0,\"t\"\r"), ev(5, out, "\r\n> "), ev(20000, in, "AT\r"),
+              ev(20001, out, "\r\nERROR\r\n")};
+  auto rows = timeline_of(messages_of(t));
+  ASSERT_EQ(rows.size(), 1u);  // "AT" was taken as payload: still in data mode
+  EXPECT_EQ(rows[0].result, "ERROR");
+  trace u;
+  u.events = {ev(0, in, "AT+CSQ\r"), ev(100, in, "AT\r"), ev(105, out, "\r\nOK\r\n")};
+  auto r2 = timeline_of(messages_of(u));
+  ASSERT_EQ(r2.size(), 2u);
+  EXPECT_TRUE(r2[0].problem);
+  EXPECT_EQ(r2[0].why, "no answer");
+  EXPECT_NE(render_report(u).find("no answer"), std::string::npos);
+}
+
+TEST(report_html, delays_read_well) {
+  EXPECT_EQ(format_delay(0), "0 ms");
+  EXPECT_EQ(format_delay(40), "0.1 ms");
+  EXPECT_EQ(format_delay(400), "0.4 ms");
+  EXPECT_EQ(format_delay(1000), "1 ms");
+  EXPECT_EQ(format_delay(312'400), "312 ms");
+  EXPECT_EQ(format_delay(6'260'000), "6.26 s");
+  EXPECT_EQ(format_delay(125'000'000), "2 min 5 s");
+}
+
+TEST(report_html, problems_are_named) {
+  EXPECT_EQ(problem_of("OK"), "");
+  EXPECT_EQ(problem_of("ERROR"), "ERROR");
+  EXPECT_EQ(problem_of("+CME ERROR: 3"), "+CME ERROR: 3");
+  EXPECT_EQ(problem_of("+ECMTOPEN:0,-1"), "open failed");
+  EXPECT_EQ(problem_of("+ECMTOPEN: 0,0"), "");
+  EXPECT_EQ(problem_of("+ECMTCONN:0,0,5"), "refused: not authorised");
+  EXPECT_EQ(problem_of("+ECMTCONN: 0,0,4"), "refused: bad user name or password");
+  EXPECT_EQ(problem_of("+ECMTCONN:0,2,2"), "CONNECT could not be sent");
+  EXPECT_EQ(problem_of("+ECMTSTAT:0,1"), "link lost");
+  EXPECT_EQ(problem_of("+ECMTSUB:0,1,2,0"), "not sent or not acknowledged");
+  EXPECT_EQ(problem_of("+ECMTPUB:0,1,0"), "");
+  EXPECT_EQ(problem_of("+ECMTDISC:0,-1"), "failed");
+}
+
+TEST(report_html, report_subcommand) {
+  auto dir = fs::temp_directory_path() / ("nt35e-report-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  fs::copy_file(expected_dir() / "double-connack.trace.jsonl", dir / "dc.jsonl");
+  std::string a0 = "report", a1 = (dir / "dc.jsonl").string();
+  char* argv[] = {a0.data(), a1.data()};
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(report_main(2, argv), 0);
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "wrote " + (dir / "dc.html").string() + "\n");
+  EXPECT_TRUE(fs::exists(dir / "dc.html"));
+  // A broken trace: the loader's message with its line, status 1.
+  std::ofstream(dir / "bad.jsonl") << "{\"trace\":\"nt35e-sim\",\"version\":1}\n{\"t\":5,\"dir\":\"sideways\"}\n";
+  std::string b1 = (dir / "bad.jsonl").string();
+  char* argv2[] = {a0.data(), b1.data()};
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(report_main(2, argv2), 1);
+  auto err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find(":2:"), std::string::npos) << err;
+  std::string c1 = "--colour";
+  char* argv3[] = {a0.data(), c1.data()};
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(report_main(2, argv3), 2);
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "nt35e-sim report: unknown option --colour; try --help\n");
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace nt35e::trace
