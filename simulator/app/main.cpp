@@ -1,6 +1,7 @@
 // nt35e-sim: wiring only. Options → scenario → profile → backend → session →
 // control channel → transport, then one io_context thread runs everything until a
-// signal or the DTE ends it.
+// signal or the DTE ends it. With --fleet N, fleet::run builds N of those on a thread
+// pool instead (simulator/fleet/).
 
 #include <chrono>
 #include <csignal>
@@ -10,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -21,6 +23,8 @@
 
 #include "app/options.hpp"
 #include "control/control_server.hpp"
+#include "fleet/fleet.hpp"
+#include "fleet/metrics.hpp"
 #include "io/logger.hpp"
 #include "io/pty_transport.hpp"
 #include "io/session.hpp"
@@ -80,7 +84,8 @@ void print_diagnostics(const std::vector<scenario::diagnostic>& diagnostics) {
 /// The live broker when --live or the scenario asks for it (host mappings: the
 /// scenario's, then --map-host's, which win), else the scenario's scripted broker.
 std::unique_ptr<mqtt::backend> make_backend(const app::options& opts, const scenario::scenario& world,
-                                            const modem::profile& profile, net::any_io_executor ex, io::logger& log) {
+                                            const modem::profile& profile, net::any_io_executor ex, io::logger& log,
+                                            bool first = true) {
   if (opts.live || world.broker.live) {
     mqtt::host_map map;
     for (const auto& [from, to] : world.broker.map_host) {
@@ -90,10 +95,11 @@ std::unique_ptr<mqtt::backend> make_backend(const app::options& opts, const scen
     for (const auto& spec : opts.map_hosts) {
       if (auto error = map.add(spec); !error.empty()) throw std::invalid_argument(error);
     }
-    for (const auto& e : map.entries()) log.log(io::log_level::debug, "host mapping " + mqtt::host_map::format(e));
+    if (first)
+      for (const auto& e : map.entries()) log.log(io::log_level::debug, "host mapping " + mqtt::host_map::format(e));
     return std::make_unique<paho::paho_backend>(ex, std::move(map), profile.cert_dir, profile.show_secrets);
   }
-  if (!opts.map_hosts.empty()) log.log(io::log_level::warn, "--map-host has no effect without --live");
+  if (first && !opts.map_hosts.empty()) log.log(io::log_level::warn, "--map-host has no effect without --live");
   return std::make_unique<scripted::loopback_backend>(ex, profile, world.broker);
 }
 
@@ -112,6 +118,8 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
     return usage_error(e.what());
   }
   io::session session(ex, profile, backend.get(), log, world);
+  fleet::line_metrics metrics;  // latency histograms for the control channel and the exit summary
+  session.set_observer(&metrics);
   if (!world.file.empty())
     log.log(io::log_level::debug, "scenario " + world.file + (world.name.empty() ? "" : " (" + world.name + ")") + ": " +
                                      std::to_string(world.rules.size()) + " rules");
@@ -120,7 +128,8 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   std::unique_ptr<control::control_server> control;
   if (opts.control_endpoint) {
     control = std::make_unique<control::control_server>(ex, *opts.control_endpoint,
-                                                         control::for_session(session, profile.max_ecmt_id), log);
+                                                         control::for_session(session, profile.max_ecmt_id, &metrics),
+                                                         log);
     try {
       control->start();
     } catch (const io::startup_error& e) {
@@ -212,9 +221,30 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   session.start();
   ioc.run();
 
+  auto summary = metrics.collect(session.snapshot(), session.attached());
   shutdown();
   log.log(io::log_level::info, "stopped");
+  if (log.enabled(io::log_level::warn)) print_now(stderr, fleet::format_summary(summary, false));
   return 0;
+}
+
+int run_fleet(const app::options& opts, const scenario::scenario& world, const modem::profile& profile) {
+  fleet::config c;
+  c.size = *opts.fleet;
+  c.offset = opts.fleet_offset;
+  c.threads = opts.threads.value_or(0);
+  c.line = opts.transport == app::transport_kind::tcp ? fleet::line_kind::tcp : fleet::line_kind::pty;
+  c.pty_prefix = opts.pty_link;
+  c.tcp_base = opts.tcp_endpoint;
+  c.control = opts.control_endpoint;
+  // A thousand transcripts at info would drown everything else: warn unless asked.
+  c.log_level = opts.log_level.value_or(io::log_level::warn);
+  c.live = opts.live || world.broker.live;
+  bool first = true;
+  return fleet::run(c, world, profile,
+                    [&](const modem::profile& p, net::any_io_executor ex, io::logger& log) {
+                      return make_backend(opts, world, p, std::move(ex), log, std::exchange(first, false));
+                    });
 }
 
 }  // namespace
@@ -271,6 +301,7 @@ int main(int argc, char** argv) {
   if (auto error = app::build_profile(opts, world, profile); !error.empty()) return usage_error(error);
 
   try {
+    if (opts.fleet) return run_fleet(opts, world, profile);
     return run(opts, world, profile);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "nt35e-sim: %s\n", e.what());

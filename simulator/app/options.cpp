@@ -5,7 +5,9 @@
 #include <initializer_list>
 #include <system_error>
 
+#include "fleet/fleet.hpp"
 #include "io/tcp_transport.hpp"
+#include "modem/fleet_identity.hpp"
 
 #include "mqtt/host_map.hpp"
 #include "scenario/apply.hpp"
@@ -35,10 +37,22 @@ std::string_view value_hint(std::string_view name) {
   if (name == "--scenario" || name == "--check-scenario") return "a scenario file (JSON), as in --scenario scenarios/happy_path.json";
   if (name == "--control") return "a port, as in --control 7000 or --control 127.0.0.1:7000 (0 picks a free port)";
   if (name == "--time-scale") return "a factor above 0, as in --time-scale 0.05 (twenty times faster)";
+  if (name == "--fleet") return "a number of modems from 1 to 10000, as in --fleet 100";
+  if (name == "--fleet-offset") return "an index offset, as in --fleet-offset 1000";
+  if (name == "--threads") return "a number of threads from 1 to 64, as in --threads 2";
   return "a value";
 }
 
 std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+/// Digits only (no sign, no spaces), as a number; nothing when not one or too large.
+std::optional<std::uint64_t> whole_number(std::string_view s) {
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
 
 }  // namespace
 
@@ -46,6 +60,7 @@ parse_result parse_options(const std::vector<std::string_view>& args) {
   parse_result r;
   options& o = r.opts;
   std::optional<std::string> transport_option;  // the first transport given, for the clash message
+  bool fleet_offset_given = false;
 
   auto choose_transport = [&](std::string_view name, transport_kind kind) -> bool {
     if (transport_option) {
@@ -56,6 +71,7 @@ parse_result parse_options(const std::vector<std::string_view>& args) {
     }
     transport_option = std::string(name);
     o.transport = kind;
+    o.transport_given = true;
     return true;
   };
 
@@ -85,7 +101,8 @@ parse_result parse_options(const std::vector<std::string_view>& args) {
     const bool is_flag = one_of(name, {"--stdio", "--live", "--show-secrets", "--help", "--version"});
     const bool takes_value = one_of(name, {"--pty", "--tcp", "--profile", "--log-level", "--set", "--style",
                                            "--echo", "--imei", "--map-host", "--cert-dir", "--scenario",
-                                           "--check-scenario", "--control", "--time-scale"});
+                                           "--check-scenario", "--control", "--time-scale", "--fleet",
+                                           "--fleet-offset", "--threads"});
     if (!is_flag && !takes_value) {
       r.error = arg.starts_with("-") ? "unknown option " + quoted(name)
                                      : "unexpected argument " + quoted(arg) + " (options start with --)";
@@ -195,7 +212,70 @@ parse_result parse_options(const std::vector<std::string_view>& args) {
         return r;
       }
       o.time_scale = value;
+    } else if (name == "--fleet" || name == "--fleet-offset" || name == "--threads") {
+      if ((name == "--fleet" && o.fleet) || (name == "--fleet-offset" && fleet_offset_given) ||
+          (name == "--threads" && o.threads)) {
+        r.error = std::string(name) + " is given twice";
+        return r;
+      }
+      const std::uint64_t low = name == "--fleet-offset" ? 0 : 1;
+      const std::uint64_t high = name == "--fleet"          ? fleet::max_fleet_size
+                                 : name == "--fleet-offset" ? modem::max_fleet_index
+                                                            : 64;
+      auto number = whole_number(value);
+      if (!number || *number < low || *number > high) {
+        r.error = name == "--fleet"          ? "--fleet takes a number of modems from 1 to " + std::to_string(high) +
+                                                   ", not " + quoted(value)
+                  : name == "--fleet-offset" ? "--fleet-offset takes an index offset from 0 to " + std::to_string(high) +
+                                                   ", not " + quoted(value)
+                                             : "--threads takes a number of threads from 1 to 64, not " + quoted(value);
+        return r;
+      }
+      if (name == "--fleet") o.fleet = static_cast<std::size_t>(*number);
+      else if (name == "--threads") o.threads = static_cast<unsigned>(*number);
+      else {
+        o.fleet_offset = *number;
+        fleet_offset_given = true;
+      }
     }
+  }
+
+  // Checks that need the whole command line.
+  if (!o.fleet) {
+    if (fleet_offset_given) {
+      r.error = "--fleet-offset goes only with --fleet N (it shifts the indices, and so the identities, of a fleet's modems)";
+      return r;
+    }
+    if (o.threads) {
+      r.error = "--threads goes only with --fleet N (a single modem runs on one thread)";
+      return r;
+    }
+    return r;
+  }
+  const std::size_t n = *o.fleet;
+  if (o.transport == transport_kind::stdio) {
+    r.error = "--fleet needs --pty PREFIX or --tcp [ADDR:]BASEPORT; --stdio serves a single modem";
+    return r;
+  }
+  if (!o.transport_given) o.pty_link = "/tmp/nt35e-";  // modem i: /tmp/nt35e-i
+  if (o.transport == transport_kind::tcp) {
+    const unsigned base = o.tcp_endpoint.port();
+    if (base == 0) {
+      r.error = "--fleet with --tcp needs a base port, not 0 (modem i listens on BASE+i), as in --tcp 5000";
+      return r;
+    }
+    if (base + n - 1 > 65535) {
+      r.error = "--fleet " + std::to_string(n) + " --tcp " + std::to_string(base) + ": modem " + std::to_string(n - 1) +
+                " would need port " + std::to_string(base + n - 1) + ", above 65535; choose a base port up to " +
+                std::to_string(65536 - n);
+      return r;
+    }
+  }
+  if (o.fleet_offset + n - 1 > modem::max_fleet_index) {
+    r.error = "--fleet-offset " + std::to_string(o.fleet_offset) + " with --fleet " + std::to_string(n) +
+              ": the last modem would have index " + std::to_string(o.fleet_offset + n - 1) + ", above " +
+              std::to_string(modem::max_fleet_index) + ", the highest with an identity of its own";
+    return r;
   }
   return r;
 }
@@ -296,6 +376,26 @@ std::string usage() {
       "                         FACTOR (> 0; 0.05 = twenty times faster); wins over\n"
       "                         the scenario's time_scale\n"
       "\n"
+      "Fleet (many modems in one process):\n"
+      "  --fleet N              run N modems (1 to 10000), each a full module with its\n"
+      "                         own line, identity, MQTT client and scenario state;\n"
+      "                         with --pty PREFIX modem i is the link PREFIXi (default\n"
+      "                         /tmp/nt35e-i), with --tcp [ADDR:]BASE port BASE+i\n"
+      "                         (BASE not 0); not with --stdio. The ready line is\n"
+      "                         \"ready: fleet N pty PREFIX0..PREFIX{N-1}\" or\n"
+      "                         \"ready: fleet N tcp ADDR:BASE..BASE+N-1\"; then a line on\n"
+      "                         stderr gives the start-up time and resident memory.\n"
+      "                         Logs default to warn. The open-file limit is raised\n"
+      "                         to the hard limit (a warning says when N needs more).\n"
+      "                         One --control channel drives every modem\n"
+      "                         ({\"query\":\"help\"} lists the fleet requests)\n"
+      "  --fleet-offset K       modem i has the global index K+i (default 0), from which\n"
+      "                         its IMEI (Luhn-valid; the profile's TAC kept), IMSI and\n"
+      "                         ICCID derive: give each process or machine its own\n"
+      "                         range; K+N-1 at most 999999\n"
+      "  --threads N            threads the fleet runs on (default: the number of\n"
+      "                         cores, at least 2)\n"
+      "\n"
       "Where the profile comes from, later wins: the scenario's \"profile\" (or\n"
       "--profile), the scenario's \"settings\" and \"network\", --set and its shortcuts\n"
       "in the order given, then --time-scale.\n"
@@ -308,8 +408,9 @@ std::string usage() {
       "\n"
       "When the line is ready, one line starting with \"ready:\" is printed on stdout\n"
       "(on stderr with --stdio), e.g. \"ready: tcp 127.0.0.1:5000\".\n"
-      "SIGINT and SIGTERM stop the simulator cleanly. Bad options and scenario files\n"
-      "that do not load exit with status 2.\n";
+      "SIGINT and SIGTERM stop the simulator cleanly and print a summary of the\n"
+      "counters and latencies on stderr (not with --log-level error). Bad options and\n"
+      "scenario files that do not load exit with status 2.\n";
   return u;
 }
 

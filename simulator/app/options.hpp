@@ -2,6 +2,8 @@
 // The command line of nt35e-sim, parsed by hand: every mistake becomes one
 // sentence naming the option (main adds "try --help" and exits with status 2).
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +40,10 @@ struct options {
   std::optional<std::string> check_scenario_file;  ///< --check-scenario: validate and exit
   std::optional<boost::asio::ip::tcp::endpoint> control_endpoint;  ///< --control
   std::optional<std::string> time_scale;           ///< --time-scale, checked to be a number above 0
+  bool transport_given = false;                    ///< --pty, --tcp or --stdio was given
+  std::optional<std::size_t> fleet;                ///< --fleet N (1..10000): N modems; pty_link is then the prefix
+  std::uint64_t fleet_offset = 0;                  ///< --fleet-offset K: modem i has global index K+i
+  std::optional<unsigned> threads;                 ///< --threads N (fleet mode)
   bool help = false;
   bool version = false;
 };

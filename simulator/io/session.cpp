@@ -1,5 +1,7 @@
 #include "io/session.hpp"
 
+#include "modem/modem.hpp"
+
 #include <exception>
 #include <type_traits>
 #include <utility>
@@ -89,8 +91,10 @@ void session::detach() {
 void session::receive(std::string_view bytes) {
   if (bytes.empty()) return;
   log_.dte_in(bytes);
+  const auto now = clock::now();
+  if (observer_) observer_->on_input(bytes, now);
   if (!interpreter_ || stopped_) return;
-  run(guarded(log_, "feed", [&] { return interpreter_->feed(bytes, clock::now()); }));
+  run(guarded(log_, "feed", [&] { return interpreter_->feed(bytes, now); }));
 }
 
 engine::snapshot session::snapshot() const {
@@ -137,6 +141,7 @@ void session::run(engine::actions actions) {
         },
         action);
   }
+  if (observer_ && interpreter_) observer_->on_commands(interpreter_->state().count.commands, clock::now());
   arm_timer();
   check_quiet();
 }
@@ -166,6 +171,7 @@ void session::on_timer(const boost::system::error_code& ec) {
 
 void session::write(std::string bytes) {
   if (bytes.empty()) return;
+  if (observer_) observer_->on_output(bytes, clock::now());
   if (!stream_) {
     log_.dte_out(bytes, true);
     return;

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -25,6 +26,22 @@
 #include "scenario/scenario.hpp"
 
 namespace nt35e::io {
+
+/// Watches one session's line, e.g. for latency metrics (fleet::line_metrics). Every
+/// call runs on the session's executor, in the order the bytes pass; nothing here may
+/// block or call back into the session.
+class session_observer {
+ public:
+  virtual ~session_observer() = default;
+  /// Bytes the DTE sent, as they arrived at `now` (before the interpreter sees them).
+  virtual void on_input(std::string_view bytes, engine::time_point now) = 0;
+  /// Bytes the module wrote, as they are handed to the writer at `now` (also when no
+  /// DTE is there to get them).
+  virtual void on_output(std::string_view bytes, engine::time_point now) = 0;
+  /// After every interpreter call, once its output was handed over: how many command
+  /// lines the module has started since power-on (engine::counters::commands).
+  virtual void on_commands(std::uint64_t started, engine::time_point now) = 0;
+};
 
 class session final : public dte_port {
  public:
@@ -55,6 +72,9 @@ class session final : public dte_port {
   /// Carries out one scenario action now (the control channel's "fire") and the
   /// resulting output like any other call; ignored before start() and after stop().
   void fire(const scenario::action& action);
+
+  /// Watches the line from now on (null: nobody); must outlive the session or be reset.
+  void set_observer(session_observer* observer) { observer_ = observer; }
 
   /// True while a DTE is attached.
   bool attached() const { return stream_ != nullptr; }
@@ -93,6 +113,8 @@ class session final : public dte_port {
 
   std::chrono::milliseconds quiet_horizon_{0};
   std::function<void()> on_quiet_;
+
+  session_observer* observer_ = nullptr;
 
   /// Handlers posted from the backend's sink hold a weak copy; gone once the session is.
   std::shared_ptr<session*> self_;

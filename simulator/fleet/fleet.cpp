@@ -1,0 +1,266 @@
+#include "fleet/fleet.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "control/control_server.hpp"
+#include "fleet/metrics.hpp"
+#include "io/pty_transport.hpp"
+#include "io/session.hpp"
+#include "io/tcp_transport.hpp"
+#include "modem/fleet_identity.hpp"
+
+namespace nt35e::fleet {
+
+namespace net = boost::asio;
+using net::ip::tcp;
+
+namespace {
+
+void print_now(std::FILE* f, const std::string& text) {
+  std::fputs(text.c_str(), f);
+  std::fflush(f);
+}
+
+int fail(const std::string& sentence, int status) {
+  print_now(stderr, "nt35e-sim: " + sentence + "\n");
+  return status;
+}
+
+/// Everything one modem of the fleet owns. Members are declared so that the transport
+/// (which calls the session) goes first, then the session, then its backend.
+struct modem_unit {
+  modem_unit(net::io_context& ioc, std::size_t position, std::uint64_t index, io::log_level level)
+      : position(position), index(index), strand(net::make_strand(ioc)), log(level) {}
+
+  std::size_t position;
+  std::uint64_t index;
+  net::any_io_executor strand;
+  io::logger log;
+  modem::profile profile;
+  std::unique_ptr<mqtt::backend> backend;
+  std::unique_ptr<io::session> session;
+  line_metrics metrics;
+  std::unique_ptr<io::transport> transport;
+  std::string line;  ///< as the transport's ready text ("tcp 127.0.0.1:5003")
+};
+
+std::string pty_link(const config& c, std::size_t i) { return c.pty_prefix + std::to_string(i); }
+
+tcp::endpoint tcp_endpoint(const config& c, std::size_t i) {
+  return tcp::endpoint(c.tcp_base.address(), static_cast<unsigned short>(c.tcp_base.port() + i));
+}
+
+std::string mib(std::uint64_t kib) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(kib) / 1024.0);
+  return buf;
+}
+
+}  // namespace
+
+unsigned pool_size(unsigned requested) {
+  if (requested > 0) return requested;
+  return std::max(2u, std::thread::hardware_concurrency());
+}
+
+std::string ready_line(const config& c) {
+  const std::string n = std::to_string(c.size);
+  if (c.line == line_kind::pty)
+    return "ready: fleet " + n + " pty " + pty_link(c, 0) + ".." + pty_link(c, c.size - 1);
+  return "ready: fleet " + n + " tcp " + io::to_string(tcp_endpoint(c, 0)) + ".." +
+         std::to_string(tcp_endpoint(c, c.size - 1).port());
+}
+
+int run(const config& c, const scenario::scenario& world, const modem::profile& base,
+        const backend_factory& make_backend) {
+  const auto started = std::chrono::steady_clock::now();
+  const unsigned threads = pool_size(c.threads);
+
+  // ---- open files ---------------------------------------------------------------------
+  const auto limit = raise_file_limit();
+  const auto need = files_needed(c.size, c.line, c.live);
+  if (limit.soft > 0 && files_to_start(c.size, c.line) > limit.soft)
+    return fail(std::to_string(c.size) + " modems cannot even open their lines with " + std::to_string(limit.soft) +
+                    " open files (the hard limit is " + std::to_string(limit.hard) +
+                    "); raise it (ulimit -Hn, or LimitNOFILE= for a service) or run fewer modems",
+                2);
+  if (limit.soft > 0 && need > limit.soft)
+    print_now(stderr, "nt35e-sim: warning: " + std::to_string(c.size) + " modems need about " + std::to_string(need) +
+                          " open files" + (c.live ? " with one MQTT connection each" : "") + "; the limit is " +
+                          std::to_string(limit.soft) +
+                          " (raise it with ulimit -n); lines or connections past it will fail\n");
+
+  net::io_context ioc(static_cast<int>(threads));
+  io::logger fleet_log(c.log_level);
+  fleet_log.log(io::log_level::debug, "open files: limit " + std::to_string(limit.soft) +
+                                          (limit.raised ? " (raised from " + std::to_string(limit.before) + ")" : "") +
+                                          ", about " + std::to_string(need) + " needed; " + std::to_string(threads) +
+                                          " threads");
+
+  // ---- the modems -------------------------------------------------------------------
+  std::vector<std::unique_ptr<modem_unit>> units;
+  units.reserve(c.size);
+  for (std::size_t i = 0; i < c.size; ++i) {
+    const std::uint64_t index = c.offset + i;
+    auto u = std::make_unique<modem_unit>(ioc, i, index, c.log_level);
+    u->log.set_show_secrets(base.show_secrets);
+    u->profile = base;
+    if (!modem::apply_fleet_identity(u->profile, index))
+      return fail("modem " + std::to_string(i) + " would have index " + std::to_string(index) + ", above " +
+                      std::to_string(modem::max_fleet_index) +
+                      ", the highest with an identity of its own; lower --fleet-offset or --fleet",
+                  2);
+    try {
+      u->backend = make_backend(u->profile, u->strand, u->log);
+    } catch (const std::invalid_argument& e) {
+      std::string sentence = e.what();
+      if (sentence.ends_with('.')) sentence.pop_back();
+      return fail(sentence + " (try --help)", 2);
+    }
+    u->session = std::make_unique<io::session>(u->strand, u->profile, u->backend.get(), u->log, world);
+    u->session->set_observer(&u->metrics);
+    if (c.line == line_kind::pty)
+      u->transport = std::make_unique<io::pty_transport>(u->strand, pty_link(c, i), u->log);
+    else
+      u->transport = std::make_unique<io::tcp_transport>(u->strand, tcp_endpoint(c, i), u->log);
+    units.push_back(std::move(u));
+  }
+
+  // Tear-down for every way out, on this thread once no pool thread runs.
+  std::unique_ptr<control::control_server> control;
+  auto stop_all = [&] {
+    if (control) control->stop();
+    for (auto& u : units) {
+      u->transport->stop();
+      u->session->stop();
+    }
+  };
+
+  // ---- the lines --------------------------------------------------------------------
+  for (auto& u : units) {
+    try {
+      u->transport->start(*u->session);
+    } catch (const io::startup_error& e) {
+      stop_all();
+      std::string what = e.what();
+      return fail("modem " + std::to_string(u->position) + ": " + what, 1);
+    }
+    u->line = u->transport->ready_text();
+    fleet_log.log(io::log_level::debug, "modem " + std::to_string(u->position) + ": index " +
+                                            std::to_string(u->index) + ", IMEI " + u->profile.imei + ", " + u->line);
+  }
+
+  // ---- the control channel -------------------------------------------------------------
+  if (c.control) {
+    control::fleet_target target;
+    target.fleet = true;
+    target.offset = c.offset;
+    target.threads = threads;
+    target.modems.reserve(units.size());
+    for (auto& u : units) {
+      target.modems.push_back(control::modem_entry{
+          u->strand, control::for_session(*u->session, u->profile.max_ecmt_id, &u->metrics), u->index,
+          u->profile.imei, u->line});
+    }
+    control = std::make_unique<control::control_server>(net::make_strand(ioc), *c.control, std::move(target),
+                                                         fleet_log);
+    try {
+      control->start();
+    } catch (const io::startup_error& e) {
+      control.reset();
+      stop_all();
+      return fail(e.what(), 1);
+    }
+    print_now(stdout, "control: " + io::to_string(control->local_endpoint()) + "\n");
+  }
+
+  std::string hint;
+  if (c.line == line_kind::pty)
+    hint = "connect with: picocom -b 115200 " + pty_link(c, 0) + "   (modem i: " + c.pty_prefix + "i)\n";
+  else {
+    auto ep = tcp_endpoint(c, 0);
+    auto address = ep.address();
+    if (address.is_unspecified())
+      address = address.is_v6() ? net::ip::address(net::ip::address_v6::loopback())
+                                : net::ip::address(net::ip::address_v4::loopback());
+    hint = "connect with: socat -,rawer,escape=0x1d " +
+           std::string(address.is_v6() ? "TCP6:[" + address.to_string() + "]:" : "TCP:" + address.to_string() + ":") +
+           std::to_string(ep.port()) + "   (modem i: port " + std::to_string(ep.port()) + "+i; Ctrl-] quits)\n";
+  }
+  print_now(stdout, ready_line(c) + "\n" + hint);
+
+  // Power on only now, so every banner counts from the ready line.
+  for (auto& u : units) u->session->start();
+
+  const auto ready_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+  const auto rss = resident_kib();
+  if (c.log_level <= io::log_level::warn) {
+    char buf[200];
+    std::snprintf(buf, sizeof buf,
+                  "nt35e-sim: fleet of %zu modems started in %.0f ms on %u threads; resident memory %s (%.1f KiB per modem)\n",
+                  c.size, ready_ms, threads, mib(rss).c_str(),
+                  c.size ? static_cast<double>(rss) / static_cast<double>(c.size) : 0.0);
+    print_now(stderr, buf);
+  }
+
+  // ---- run ------------------------------------------------------------------------------
+  net::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    fleet_log.log(io::log_level::info, std::string("signal ") +
+                                           (signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "SIGHUP") +
+                                           ": stopping");
+    ioc.stop();
+  });
+
+  auto worker = [&ioc, &fleet_log] {
+    for (;;) {
+      try {
+        ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        // A bug in one modem's handler must not take the other modems down.
+        fleet_log.log(io::log_level::error, std::string("internal error in a handler: ") + e.what());
+      } catch (...) {
+        fleet_log.log(io::log_level::error, "internal error in a handler");
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  pool.reserve(threads - 1);
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+
+  // ---- stop -----------------------------------------------------------------------------
+  modem_metrics total;
+  bool first = true;
+  for (auto& u : units) {
+    auto m = u->metrics.collect(u->session->snapshot(), u->session->attached());
+    if (std::exchange(first, false))
+      total = std::move(m);
+    else
+      total.merge(m);
+  }
+  stop_all();
+  fleet_log.log(io::log_level::info, "stopped");
+  if (c.log_level <= io::log_level::warn) print_now(stderr, format_summary(total, true));
+  // The units (transports, sessions, Paho clients) go before the io_context.
+  control.reset();
+  units.clear();
+  return 0;
+}
+
+}  // namespace nt35e::fleet

@@ -1,0 +1,64 @@
+#include "fleet/resources.hpp"
+
+#include <cstdio>
+#include <cstring>
+
+#include <sys/resource.h>
+
+namespace nt35e::fleet {
+
+namespace {
+
+/// Standard streams, epoll and its eventfd/timerfd, the control channel and a few of
+/// its clients, Paho's helper client, signal handling, log files of a wrapper...
+constexpr std::uint64_t fixed_files = 64;
+
+}  // namespace
+
+file_limit raise_file_limit() {
+  file_limit out;
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) != 0) return out;
+  out.before = out.soft = r.rlim_cur;
+  out.hard = r.rlim_max;
+  if (r.rlim_cur < r.rlim_max) {
+    rlimit wanted = r;
+    wanted.rlim_cur = r.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &wanted) == 0) {
+      out.soft = wanted.rlim_cur;
+      out.raised = true;
+    }
+  }
+  return out;
+}
+
+std::uint64_t files_needed(std::size_t modems, line_kind line, bool live) {
+  const std::uint64_t n = modems;
+  std::uint64_t per_modem = 2;   // PTY: master + a slave opened briefly; TCP: listener + DTE
+  if (live) per_modem += 3;      // Paho's socket + the relay's two (a listener while connecting)
+  (void)line;
+  return fixed_files + n * per_modem;
+}
+
+std::uint64_t files_to_start(std::size_t modems, line_kind line) {
+  (void)line;
+  return 16 + static_cast<std::uint64_t>(modems);  // one line each, and the process itself
+}
+
+std::uint64_t resident_kib() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  std::uint64_t kib = 0;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::strncmp(line, "VmRSS:", 6) == 0) {
+      unsigned long long v = 0;
+      if (std::sscanf(line + 6, "%llu", &v) == 1) kib = v;
+      break;
+    }
+  }
+  std::fclose(f);
+  return kib;
+}
+
+}  // namespace nt35e::fleet

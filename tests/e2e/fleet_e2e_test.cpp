@@ -1,0 +1,468 @@
+// End-to-end: fleet mode (--fleet N) of the real nt35e-sim binary: N modems in one
+// process on TCP ports BASE+i or PTY links PREFIXi, their identities, the ECMT seed flow
+// on many modems at once, fleet events and metrics through the control channel, and
+// the option checks.
+//
+// Every wait is bounded (poll with a deadline); failures carry the simulator's stderr.
+
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "support/sim_process.hpp"
+
+namespace nt35e::test {
+namespace {
+
+using nlohmann::json;
+using steady = std::chrono::steady_clock;
+
+const std::string ok = "\r\nOK\r\n";
+std::string line(std::string_view t) { return "\r\n" + std::string(t) + "\r\n"; }
+
+int left_ms(steady::time_point deadline) {
+  auto ms = std::chrono::duration_cast<milliseconds>(deadline - steady::now()).count();
+  return ms > 0 ? static_cast<int>(ms) : 0;
+}
+
+bool luhn_valid(const std::string& digits) {
+  if (digits.empty()) return false;
+  int sum = 0;
+  bool twice = false;
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
+    if (*it < '0' || *it > '9') return false;
+    int d = *it - '0';
+    if (twice) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+    twice = !twice;
+  }
+  return sum % 10 == 0;
+}
+
+/// A base port with `count` free ports after it on 127.0.0.1, found by binding them all
+/// (bounded retries); 0 if none was found.
+int free_port_range(int count) {
+  std::mt19937 rng(static_cast<unsigned>(::getpid()) ^ static_cast<unsigned>(steady::now().time_since_epoch().count()));
+  for (int attempt = 0; attempt < 40; ++attempt) {
+    // Below the usual ephemeral range (32768-60999), so no outgoing connection takes one meanwhile.
+    const int base = 10000 + static_cast<int>(rng() % 22000);
+    std::vector<int> fds;
+    bool all = true;
+    for (int i = 0; i < count && all; ++i) {
+      int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_port = htons(static_cast<std::uint16_t>(base + i));
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) all = false;
+      if (fd >= 0) fds.push_back(fd);
+    }
+    for (int fd : fds) ::close(fd);
+    if (all) return base;
+  }
+  return 0;
+}
+
+/// The port from the "control: 127.0.0.1:PORT" line on stdout.
+int control_port(const sim_process& sim) {
+  const std::string all = sim.diagnostics();
+  auto at = all.find("\ncontrol: 127.0.0.1:");
+  if (at == std::string::npos) return 0;
+  return std::atoi(all.c_str() + at + std::string("\ncontrol: 127.0.0.1:").size());
+}
+
+/// One client of the control channel: JSON lines over a loopback socket.
+class control_client {
+ public:
+  explicit control_client(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~control_client() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  control_client(const control_client&) = delete;
+  control_client& operator=(const control_client&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+
+  /// Sends one request line and returns the answer (null on timeout or a bad answer).
+  json ask(const std::string& request, milliseconds timeout = 5s) {
+    std::string text = request + "\n";
+    auto deadline = steady::now() + timeout;
+    std::string_view rest = text;
+    while (!rest.empty()) {
+      pollfd p{fd_, POLLOUT, 0};
+      if (::poll(&p, 1, left_ms(deadline)) <= 0) return nullptr;
+      ssize_t n = ::send(fd_, rest.data(), rest.size(), MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return nullptr;
+      rest.remove_prefix(static_cast<std::size_t>(n));
+    }
+    for (;;) {
+      if (auto nl = pending_.find('\n'); nl != std::string::npos) {
+        std::string answer = pending_.substr(0, nl);
+        pending_.erase(0, nl + 1);
+        return json::parse(answer, nullptr, false);
+      }
+      pollfd p{fd_, POLLIN, 0};
+      int r = ::poll(&p, 1, left_ms(deadline));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return nullptr;
+      char buf[65536];
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return nullptr;
+      pending_.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+
+ private:
+  int fd_ = -1;
+  std::string pending_;
+};
+
+bool accepted(const json& j) { return j.is_object() && j.value("ok", false); }
+
+/// A DTE on one modem of the fleet.
+struct modem_line {
+  std::unique_ptr<dte_client> dte;
+
+  std::string cmd(const std::string& l, std::string_view until, milliseconds timeout = 3s) {
+    if (!dte->send(l + "\r")) return "(send failed)";
+    return dte->read_until(until, timeout);
+  }
+
+  /// Waits until the module answers (boot done), turns echo off and waits for
+  /// registration; false if it does not happen in time.
+  bool ready(std::string* why) {
+    auto deadline = steady::now() + 8s;
+    std::string got;
+    while (steady::now() < deadline) {
+      got = cmd("AT", "OK\r\n", 300ms);
+      if (got.find("OK\r\n") != std::string::npos) break;
+    }
+    if (got.find("OK\r\n") == std::string::npos) return *why = "no answer to AT: " + printable(got), false;
+    dte->read_for(50ms);  // anything left over (a banner)
+    got = cmd("ATE0", "OK\r\n");
+    if (got.find("OK\r\n") == std::string::npos) return *why = "ATE0: " + printable(got), false;
+    while (steady::now() < deadline) {
+      got = cmd("AT+CEREG?", "OK\r\n");
+      if (got == line("+CEREG:0,1") + ok) return true;
+      dte->read_for(50ms);
+    }
+    return *why = "not registered: " + printable(got), false;
+  }
+
+  std::string imei() {
+    std::string got = cmd("AT+CGSN", ok);
+    if (got.size() < 2 + 15 + 2 + ok.size() || got.substr(0, 2) != "\r\n") return "(bad answer " + printable(got) + ")";
+    return got.substr(2, got.find("\r\n", 2) - 2);
+  }
+
+  /// The seed guide's flow against the built-in broker; "" when every step answered as
+  /// the guide shows, else what went wrong.
+  std::string seed_flow() {
+    struct step {
+      std::string command, until, expect;
+    };
+    const std::vector<step> steps = {
+        {"AT+ECMTOPEN=0,\"test.mosquitto.org\",1883", "+ECMTOPEN:0,0\r\n", ok + line("+ECMTOPEN:0,0")},
+        {"AT+ECMTCONN=0", "+ECMTCONN:0,0,0\r\n", ok + line("+ECMTCONN:0,0,0")},
+        {"AT+ECMTSUB=0,1,\"test\",2", "+ECMTSUB:0,1,0,1\r\n", ok + line("+ECMTSUB:0,1,0,1")},
+        {"AT+ECMTPUB=0,0,0,0,\"test\",\"hello\"", "+ECMTRECV:0,0,\"test\",hello\r\n",
+         ok + line("+ECMTPUB:0,0,0") + line("+ECMTRECV:0,0,\"test\",hello")},
+    };
+    for (const auto& s : steps) {
+      auto got = cmd(s.command, s.until, 5s);
+      if (got != s.expect) return s.command + " -> " + printable(got) + " (expected " + printable(s.expect) + ")";
+    }
+    return {};
+  }
+};
+
+/// Runs `f(i)` for i in [0, n) on n threads and waits for all.
+template <class F>
+void in_parallel(std::size_t n, F f) {
+  std::vector<std::thread> threads;
+  threads.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) threads.emplace_back([&f, i] { f(i); });
+  for (auto& t : threads) t.join();
+}
+
+std::vector<std::string> fast_start() {
+  return {"--set", "timing.boot=50", "--set", "timing.registration=50"};
+}
+
+std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// ---------------------------------------------------------------------------
+// 20 modems on TCP: identities, the seed flow at once, a fleet event, metrics.
+
+class FleetTcp : public ::testing::Test {
+ protected:
+  static constexpr int size = 20;
+
+  void SetUp() override {
+    base_ = free_port_range(size);
+    ASSERT_GT(base_, 0) << "no range of " << size << " free ports found";
+    sim_ = std::make_unique<sim_process>(with(
+        {"--fleet", std::to_string(size), "--tcp", std::to_string(base_), "--control", "0"}, fast_start()));
+    ASSERT_TRUE(sim_->wait_ready(20s)) << sim_->diagnostics();
+    ASSERT_EQ(sim_->ready_line(), "ready: fleet 20 tcp 127.0.0.1:" + std::to_string(base_) + ".." +
+                                      std::to_string(base_ + size - 1));
+    control_ = control_port(*sim_);
+    ASSERT_GT(control_, 0) << sim_->diagnostics();
+    lines_.resize(size);
+    std::vector<std::string> why(size);
+    in_parallel(size, [&](std::size_t i) {
+      lines_[i].dte = std::make_unique<dte_client>(dte_client::connect_tcp(base_ + static_cast<int>(i)));
+      if (!lines_[i].ready(&why[i])) why[i] = "modem " + std::to_string(i) + ": " + why[i];
+    });
+    for (const auto& w : why) ASSERT_EQ(w, "") << sim_->diagnostics();
+  }
+
+  int base_ = 0;
+  int control_ = 0;
+  std::unique_ptr<sim_process> sim_;
+  std::vector<modem_line> lines_;
+};
+
+TEST_F(FleetTcp, EveryModemHasItsOwnLuhnValidImei) {
+  std::set<std::string> seen;
+  for (int i = 0; i < size; ++i) {
+    auto imei = lines_[static_cast<std::size_t>(i)].imei();
+    ASSERT_EQ(imei.size(), 15u) << "modem " << i << ": " << imei;
+    EXPECT_TRUE(luhn_valid(imei)) << "modem " << i << ": " << imei;
+    char serial[8];
+    std::snprintf(serial, sizeof serial, "%06d", i);
+    EXPECT_EQ(imei.substr(8, 6), serial) << "modem " << i << " (global index " << i << "): " << imei;
+    seen.insert(imei);
+  }
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(size)) << "IMEIs must be distinct";
+}
+
+TEST_F(FleetTcp, SeedFlowOnEveryModemAtOnceThenHalfTheLinksDrop) {
+  std::vector<std::string> result(size);
+  in_parallel(size, [&](std::size_t i) { result[i] = lines_[i].seed_flow(); });
+  for (int i = 0; i < size; ++i) EXPECT_EQ(result[static_cast<std::size_t>(i)], "") << "modem " << i << "\n" << sim_->diagnostics();
+
+  control_client c(control_);
+  ASSERT_TRUE(c.connected());
+  json state = c.ask(R"({"modem": 7, "query": "state"})");
+  ASSERT_TRUE(accepted(state)) << state.dump();
+  ASSERT_EQ(state["ecmt"].size(), 1u) << state.dump();
+  EXPECT_EQ(state["ecmt"][0]["state"], "CONNECTED") << state.dump();
+
+  json fired = c.ask(R"({"fleet": {"fire": {"action": "drop_link", "id": 0}, "fraction": 0.5, "seed": 42}})");
+  ASSERT_TRUE(accepted(fired)) << fired.dump();
+  ASSERT_EQ(fired["count"], size / 2) << fired.dump();
+  EXPECT_EQ(fired["seed"], 42);
+  std::set<int> chosen;
+  for (const auto& m : fired["modems"]) chosen.insert(m.get<int>());
+  ASSERT_EQ(chosen.size(), static_cast<std::size_t>(size / 2)) << fired.dump();
+
+  std::vector<std::string> seen(size);
+  in_parallel(size, [&](std::size_t i) { seen[i] = lines_[i].dte->read_for(1500ms); });
+  std::set<int> dropped;
+  for (int i = 0; i < size; ++i)
+    if (seen[static_cast<std::size_t>(i)].find("+ECMTSTAT:0,") != std::string::npos) dropped.insert(i);
+  EXPECT_EQ(dropped, chosen) << sim_->diagnostics();
+
+  // The same seed picks the same modems (checked with a harmless action).
+  json again = c.ask(R"({"fleet": {"fire": {"action": "set_signal", "rssi": 20}, "fraction": 0.5, "seed": 42}})");
+  ASSERT_TRUE(accepted(again)) << again.dump();
+  EXPECT_EQ(again["modems"], fired["modems"]);
+
+  // Metrics: the fleet's totals are the sums of the modems' counters.
+  json total = c.ask(R"({"query": "metrics"})");
+  ASSERT_TRUE(accepted(total)) << total.dump();
+  EXPECT_EQ(total["modems"], size);
+  EXPECT_EQ(total["attached"], size);
+  std::uint64_t commands = 0, urcs = 0, faults = 0, timed = 0;
+  for (int i = 0; i < size; ++i) {
+    json m = c.ask(R"({"modem": )" + std::to_string(i) + R"(, "query": "metrics"})");
+    ASSERT_TRUE(accepted(m)) << m.dump();
+    EXPECT_EQ(m["modem"], i);
+    EXPECT_EQ(m["modems"], 1);
+    commands += m["counters"]["commands"].get<std::uint64_t>();
+    urcs += m["counters"]["urcs"].get<std::uint64_t>();
+    faults += m["counters"]["faults"].get<std::uint64_t>();
+    timed += m["latency"]["at_command"]["count"].get<std::uint64_t>();
+    // AT, ATE0, AT+CEREG? (at least once), then the four commands of the seed flow.
+    EXPECT_GE(m["counters"]["commands"].get<std::uint64_t>(), 7u) << m.dump();
+    EXPECT_EQ(m["latency"]["connect"]["count"], 1) << m.dump();
+  }
+  EXPECT_EQ(total["counters"]["commands"].get<std::uint64_t>(), commands) << total.dump();
+  EXPECT_EQ(total["counters"]["urcs"].get<std::uint64_t>(), urcs) << total.dump();
+  EXPECT_EQ(total["counters"]["faults"].get<std::uint64_t>(), faults) << total.dump();
+  EXPECT_EQ(faults, static_cast<std::uint64_t>(size));  // drop_link, then set_signal, on half each
+  EXPECT_EQ(total["latency"]["at_command"]["count"].get<std::uint64_t>(), timed) << total.dump();
+  EXPECT_GE(timed, static_cast<std::uint64_t>(size * 7)) << total.dump();
+  EXPECT_EQ(total["latency"]["connect"]["count"], size) << total.dump();
+  const auto& at = total["latency"]["at_command"];
+  EXPECT_GT(at["p50_ms"].get<double>(), 0.0) << total.dump();
+  EXPECT_LE(at["p50_ms"].get<double>(), at["p99_ms"].get<double>()) << total.dump();
+  EXPECT_LE(at["p99_ms"].get<double>(), at["max_ms"].get<double>()) << total.dump();
+
+  // SIGTERM: a clean exit with the summary table.
+  EXPECT_EQ(sim_->stop(10s), 0) << sim_->diagnostics();
+  EXPECT_NE(sim_->stderr_text().find("fleet metrics: 20 modems"), std::string::npos) << sim_->diagnostics();
+}
+
+TEST_F(FleetTcp, ControlRequestsNameTheirModem) {
+  control_client c(control_);
+  ASSERT_TRUE(c.connected());
+  // One modem: only its DTE sees the URC.
+  json fired = c.ask(R"({"modem": 3, "fire": {"action": "inject_urc", "text": "+NOTE:3"}})");
+  ASSERT_TRUE(accepted(fired)) << fired.dump();
+  EXPECT_EQ(fired["modem"], 3);
+  EXPECT_EQ(lines_[3].dte->read_until("+NOTE:3\r\n", 3s), line("+NOTE:3"));
+  EXPECT_EQ(lines_[4].dte->read_for(200ms), "");
+  // Without "modem": modem 0, as with a single modem.
+  ASSERT_TRUE(accepted(c.ask(R"({"fire": {"action": "inject_urc", "text": "+NOTE:0"}})")));
+  EXPECT_EQ(lines_[0].dte->read_until("+NOTE:0\r\n", 3s), line("+NOTE:0"));
+  // A list of modems.
+  fired = c.ask(R"({"fleet": {"fire": {"action": "inject_urc", "text": "+NOTE:L"}, "modems": [1, 5, 5, 19]}})");
+  ASSERT_TRUE(accepted(fired)) << fired.dump();
+  EXPECT_EQ(fired["modems"], json::parse("[1, 5, 19]"));
+  for (int i : {1, 5, 19}) EXPECT_EQ(lines_[static_cast<std::size_t>(i)].dte->read_until("+NOTE:L\r\n", 3s), line("+NOTE:L"));
+  EXPECT_EQ(lines_[2].dte->read_for(200ms), "");
+  // Stagger: every modem, spread over 1 s (the first at once, the last after 1 s).
+  auto t0 = steady::now();
+  fired = c.ask(R"({"fleet": {"fire": {"action": "inject_urc", "text": "+NOTE:S"}, "stagger": "1s"}})");
+  ASSERT_TRUE(accepted(fired)) << fired.dump();
+  EXPECT_EQ(fired["count"], size);
+  EXPECT_EQ(fired["stagger"], "1s");
+  EXPECT_EQ(lines_[0].dte->read_until("+NOTE:S\r\n", 3s), line("+NOTE:S"));
+  const auto first = steady::now() - t0;
+  EXPECT_EQ(lines_[size - 1].dte->read_until("+NOTE:S\r\n", 4s), line("+NOTE:S"));
+  const auto last = steady::now() - t0;
+  EXPECT_LT(first, 500ms);
+  EXPECT_GE(last, 900ms);
+  // Mistakes are refused with one sentence.
+  for (const char* bad : {R"({"modem": 20, "query": "state"})", R"({"modem": -1, "query": "state"})",
+                          R"({"modem": 1, "fleet": {"fire": "reboot"}})", R"({"fleet": {"fire": "reboot", "fraction": 2}})",
+                          R"({"fleet": {"fire": "reboot", "modems": [25]}})", R"({"fleet": {"fraction": 0.5}})",
+                          R"({"fleet": {"fire": "reboot", "stagger": "soon"}})", R"({"fleet": {"fire": "reboot", "seed": 1}})"}) {
+    json answer = c.ask(bad);
+    EXPECT_FALSE(answer.value("ok", true)) << bad << " -> " << answer.dump();
+    EXPECT_TRUE(answer.contains("error") && !answer["error"].get<std::string>().empty()) << answer.dump();
+  }
+  json help = c.ask(R"({"query": "help"})");
+  ASSERT_TRUE(accepted(help));
+  EXPECT_NE(help["requests"].dump().find("fraction"), std::string::npos) << help.dump();
+  json info = c.ask(R"({"query": "fleet"})");
+  ASSERT_TRUE(accepted(info)) << info.dump();
+  EXPECT_EQ(info["size"], size);
+  EXPECT_EQ(info["modems"][4]["line"], "tcp 127.0.0.1:" + std::to_string(base_ + 4));
+}
+
+// ---------------------------------------------------------------------------
+// 10 modems on PTY links.
+
+TEST(FleetPty, TenModemsOnTheirLinksWithDistinctImeis) {
+  const std::string prefix = (std::filesystem::temp_directory_path() / ("nt35e-fleet-" + std::to_string(::getpid()) + "-")).string();
+  sim_process sim(with({"--fleet", "10", "--pty", prefix}, fast_start()));
+  ASSERT_TRUE(sim.wait_ready(20s)) << sim.diagnostics();
+  EXPECT_EQ(sim.ready_line(), "ready: fleet 10 pty " + prefix + "0.." + prefix + "9");
+  std::set<std::string> seen;
+  for (int i = 0; i < 10; ++i) {
+    const std::string link = prefix + std::to_string(i);
+    ASSERT_TRUE(std::filesystem::is_symlink(link)) << link;
+    modem_line m{std::make_unique<dte_client>(dte_client::open_pty(link))};
+    std::string why;
+    ASSERT_TRUE(m.ready(&why)) << "modem " << i << ": " << why << "\n" << sim.diagnostics();
+    auto imei = m.imei();
+    EXPECT_TRUE(luhn_valid(imei)) << imei;
+    seen.insert(imei);
+  }
+  EXPECT_EQ(seen.size(), 10u);
+  EXPECT_EQ(sim.stop(10s), 0) << sim.diagnostics();
+  for (int i = 0; i < 10; ++i) EXPECT_FALSE(std::filesystem::exists(prefix + std::to_string(i))) << "link " << i << " removed";
+}
+
+// ---------------------------------------------------------------------------
+// --fleet-offset: another range of identities.
+
+TEST(FleetOffset, OffsetHundredChangesTheImeis) {
+  const int base = free_port_range(3);
+  ASSERT_GT(base, 0);
+  sim_process sim(with({"--fleet", "3", "--fleet-offset", "100", "--tcp", std::to_string(base)}, fast_start()));
+  ASSERT_TRUE(sim.wait_ready(20s)) << sim.diagnostics();
+  for (int i = 0; i < 3; ++i) {
+    modem_line m{std::make_unique<dte_client>(dte_client::connect_tcp(base + i))};
+    std::string why;
+    ASSERT_TRUE(m.ready(&why)) << why << "\n" << sim.diagnostics();
+    auto imei = m.imei();
+    EXPECT_TRUE(luhn_valid(imei)) << imei;
+    char serial[8];
+    std::snprintf(serial, sizeof serial, "%06d", 100 + i);
+    EXPECT_EQ(imei.substr(8, 6), serial) << "modem " << i << " has global index " << 100 + i << ": " << imei;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Options
+
+struct bad_fleet_option {
+  const char* label;
+  std::vector<std::string> args;
+  const char* names;  ///< the sentence mentions this
+};
+
+class FleetBadOptions : public ::testing::TestWithParam<bad_fleet_option> {};
+
+TEST_P(FleetBadOptions, ExitTwoWithOneSentence) {
+  auto r = run_sim(GetParam().args);
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << printable(r.err);
+  EXPECT_NE(r.err.find(GetParam().names), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    e2e, FleetBadOptions,
+    ::testing::Values(bad_fleet_option{"fleet_zero", {"--fleet", "0"}, "--fleet"},
+                      bad_fleet_option{"fleet_too_many", {"--fleet", "10001"}, "10000"},
+                      bad_fleet_option{"fleet_not_a_number", {"--fleet", "ten"}, "--fleet"},
+                      bad_fleet_option{"tcp_port_zero", {"--fleet", "5", "--tcp", "0"}, "base port"},
+                      bad_fleet_option{"ports_past_65535", {"--fleet", "5", "--tcp", "65534"}, "65535"},
+                      bad_fleet_option{"stdio", {"--fleet", "5", "--stdio"}, "--stdio"},
+                      bad_fleet_option{"offset_without_fleet", {"--fleet-offset", "3"}, "--fleet-offset"},
+                      bad_fleet_option{"offset_too_large", {"--fleet", "5", "--fleet-offset", "999998"}, "999999"},
+                      bad_fleet_option{"threads_without_fleet", {"--threads", "2"}, "--threads"}),
+    [](const ::testing::TestParamInfo<bad_fleet_option>& info) { return info.param.label; });
+
+}  // namespace
+}  // namespace nt35e::test
