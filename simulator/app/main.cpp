@@ -22,6 +22,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "app/options.hpp"
+#include "app/trace_adapters.hpp"
+#include "trace/tools_main.hpp"
 #include "control/control_server.hpp"
 #include "fleet/fleet.hpp"
 #include "fleet/metrics.hpp"
@@ -120,6 +122,24 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   io::session session(ex, profile, backend.get(), log, world);
   fleet::line_metrics metrics;  // latency histograms for the control channel and the exit summary
   session.set_observer(&metrics);
+
+  std::unique_ptr<app::trace_tap> recording;
+  if (opts.record_file) {
+    try {
+      recording = std::make_unique<app::trace_tap>(*opts.record_file, opts, profile);
+    } catch (const std::exception& e) {
+      return usage_error(std::string("--record: ") + e.what());
+    }
+    session.set_tap(recording.get());
+  }
+  if (opts.replay_file) {
+    auto source = app::make_replay_source(*opts.replay_file, opts, profile);
+    if (auto* error = std::get_if<std::string>(&source)) {
+      std::fprintf(stderr, "nt35e-sim: %s\n", error->c_str());
+      return 2;
+    }
+    session.set_answer_source(std::move(std::get<std::unique_ptr<io::answer_source>>(source)));
+  }
   if (!world.file.empty())
     log.log(io::log_level::debug, "scenario " + world.file + (world.name.empty() ? "" : " (" + world.name + ")") + ": " +
                                      std::to_string(world.rules.size()) + " rules");
@@ -252,6 +272,10 @@ int run_fleet(const app::options& opts, const scenario::scenario& world, const m
 int main(int argc, char** argv) {
   // A DTE that vanishes mid-write must give EPIPE, not kill us.
   std::signal(SIGPIPE, SIG_IGN);
+
+  // Subcommands: the trace tools (also reachable as tools/nt35e-import, tools/nt35e-report).
+  if (argc > 1 && std::string_view(argv[1]) == "import") return trace::import_main(argc - 1, argv + 1);
+  if (argc > 1 && std::string_view(argv[1]) == "report") return trace::report_main(argc - 1, argv + 1);
 
   std::vector<std::string_view> args(argv + 1, argv + argc);
   auto parsed = app::parse_options(args);

@@ -102,7 +102,8 @@ parse_result parse_options(const std::vector<std::string_view>& args) {
     const bool takes_value = one_of(name, {"--pty", "--tcp", "--profile", "--log-level", "--set", "--style",
                                            "--echo", "--imei", "--map-host", "--cert-dir", "--scenario",
                                            "--check-scenario", "--control", "--time-scale", "--fleet",
-                                           "--fleet-offset", "--threads"});
+                                           "--fleet-offset", "--threads", "--record", "--redact",
+                                           "--replay", "--replay-match", "--off-script"});
     if (!is_flag && !takes_value) {
       r.error = arg.starts_with("-") ? "unknown option " + quoted(name)
                                      : "unexpected argument " + quoted(arg) + " (options start with --)";
@@ -198,6 +199,37 @@ parse_result parse_options(const std::vector<std::string_view>& args) {
         return r;
       }
       o.control_endpoint = *ep;
+    } else if (name == "--record") {
+      o.record_file = value;
+    } else if (name == "--redact") {
+      // A comma-separated list; passwords are always masked unless --show-secrets.
+      std::string_view list = value;
+      while (!list.empty()) {
+        auto comma = list.find(',');
+        auto item = list.substr(0, comma);
+        if (item == "payloads") o.redact_payloads = true;
+        else if (item == "credentials") o.redact_credentials = true;
+        else if (item == "all") o.redact_payloads = o.redact_credentials = true;
+        else {
+          r.error = "--redact takes payloads, credentials or all (comma-separated), not " + quoted(item);
+          return r;
+        }
+        list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+      }
+    } else if (name == "--replay") {
+      o.replay_file = value;
+    } else if (name == "--replay-match") {
+      if (value != "strict" && value != "lenient") {
+        r.error = "--replay-match takes strict or lenient, not " + quoted(value);
+        return r;
+      }
+      o.replay_lenient = value == "lenient";
+    } else if (name == "--off-script") {
+      if (value != "stop" && value != "error" && value != "handover") {
+        r.error = "--off-script takes stop, error or handover, not " + quoted(value);
+        return r;
+      }
+      o.off_script = value;
     } else if (name == "--time-scale") {
       double factor = 0;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), factor);
@@ -355,6 +387,23 @@ std::string usage() {
       "                         for HOST there instead (repeatable; wins over the\n"
       "                         scenario's map_host)\n"
       "  --show-secrets         log MQTT passwords unmasked\n"
+      "\n"
+      "Traces:\n"
+      "  --record FILE          write the session as JSON Lines: microsecond times, both\n"
+      "                         directions, MQTT traffic, state changes (passwords masked)\n"
+      "  --redact LIST          also mask payloads, credentials (user names, client ids)\n"
+      "                         or all in the recording\n"
+      "  --replay FILE          answer from a recorded trace (timing scaled by --time-scale)\n"
+      "  --replay-match strict|lenient\n"
+      "                         strict: exact bytes (placeholders {any} allowed);\n"
+      "                         lenient: same command, other arguments allowed\n"
+      "  --off-script stop|error|handover\n"
+      "                         when the host leaves the trace: stop answering, answer\n"
+      "                         ERROR (default), or hand over to the simulated module\n"
+      "  nt35e-sim import [--format F] [--to trace|scenario] [-o OUT] LOG\n"
+      "                         turn a customer's serial log into a trace or a scenario\n"
+      "  nt35e-sim report [-o OUT.html] TRACE\n"
+      "                         one self-contained HTML page: sequence diagram, timeline\n"
       "\n"
       "Learning:\n"
       "  --explain[=en|zh]      one plain line per command and URC in the log saying\n"

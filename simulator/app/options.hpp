@@ -44,6 +44,12 @@ struct options {
   std::optional<std::size_t> fleet;                ///< --fleet N (1..10000): N modems; pty_link is then the prefix
   std::uint64_t fleet_offset = 0;                  ///< --fleet-offset K: modem i has global index K+i
   std::optional<unsigned> threads;                 ///< --threads N (fleet mode)
+  std::optional<std::string> record_file;          ///< --record FILE: JSON Lines trace of the session
+  bool redact_payloads = false;                    ///< --redact payloads
+  bool redact_credentials = false;                 ///< --redact credentials
+  std::optional<std::string> replay_file;          ///< --replay FILE: answer from a trace
+  bool replay_lenient = false;                     ///< --replay-match lenient
+  std::string off_script = "error";                ///< --off-script stop|error|handover
   bool help = false;
   bool version = false;
 };

@@ -61,9 +61,27 @@ session::~session() {
 
 void session::start() {
   if (interpreter_ || stopped_) return;
+  if (replay_) {
+    log_.log(log_level::info, "the module answers from the trace until it hands over");
+    arm_timer();
+    return;
+  }
   interpreter_.emplace(profile_, clock::now(), world_);
   log_.log(log_level::debug, "module powered on (profile " + profile_.name + ")");
   arm_timer();
+}
+
+void session::hand_over() {
+  // The replay asked to go live: the real module takes the line from here.
+  auto leftover = replay_->pending_input();
+  replay_.reset();
+  armed_for_.reset();
+  timer_.cancel();
+  interpreter_.emplace(profile_, clock::now(), world_);
+  log_.log(log_level::info, "replay handed over to the module (" + std::to_string(leftover.size()) +
+                                " bytes of host input passed on)");
+  if (!leftover.empty()) run(guarded(log_, "feed", [&] { return interpreter_->feed(leftover, clock::now()); }));
+  else arm_timer();
 }
 
 void session::stop() {
@@ -93,7 +111,13 @@ void session::receive(std::string_view bytes) {
   log_.dte_in(bytes);
   const auto now = clock::now();
   if (observer_) observer_->on_input(bytes, now);
-  if (!interpreter_ || stopped_) return;
+  if (tap_) tap_->dte_in(bytes, now);
+  if (stopped_) return;
+  if (replay_) {
+    run(guarded(log_, "replay", [&] { return replay_->feed(bytes, now); }));
+    return;
+  }
+  if (!interpreter_) return;
   run(guarded(log_, "feed", [&] { return interpreter_->feed(bytes, now); }));
 }
 
@@ -118,6 +142,7 @@ void session::fire(const scenario::action& action) {
 
 void session::on_mqtt_event(const mqtt::any_event& event) {
   log_.log(log_level::info, "MQTT <- " + mqtt::describe(event));
+  if (tap_) tap_->event(event, clock::now());
   if (!interpreter_ || stopped_) return;
   run(guarded(log_, "mqtt event", [&] { return interpreter_->on_mqtt_event(event, clock::now()); }));
 }
@@ -131,15 +156,21 @@ void session::run(engine::actions actions) {
             write(std::move(a.bytes));
           } else if constexpr (std::is_same_v<type, mqtt::any_request>) {
             log_.log(log_level::info, "MQTT -> " + mqtt::describe(a, profile_.show_secrets));
+            if (tap_) tap_->request(a, clock::now());
             if (backend_)
               backend_->submit(std::move(a));
             else
               log_.log(log_level::info, "no MQTT backend: request dropped");
           } else {
             log_.log(a.level, a.reason.empty() ? a.text : a.reason + ": " + a.text);
+            if (tap_) tap_->note(a, clock::now());
           }
         },
         action);
+  }
+  if (replay_ && replay_->handover_requested()) {
+    hand_over();
+    return;
   }
   if (observer_ && interpreter_) observer_->on_commands(interpreter_->state().count.commands, clock::now());
   arm_timer();
@@ -147,8 +178,8 @@ void session::run(engine::actions actions) {
 }
 
 void session::arm_timer() {
-  if (!interpreter_ || stopped_) return;
-  auto deadline = interpreter_->next_deadline();
+  if ((!interpreter_ && !replay_) || stopped_) return;
+  auto deadline = replay_ ? replay_->next_deadline() : interpreter_->next_deadline();
   if (deadline == armed_for_) return;  // the pending wait already covers it
   armed_for_ = deadline;
   if (!deadline) {
@@ -164,14 +195,20 @@ void session::arm_timer() {
 }
 
 void session::on_timer(const boost::system::error_code& ec) {
-  if (ec || stopped_ || !interpreter_) return;
+  if (ec || stopped_) return;
   armed_for_.reset();
+  if (replay_) {
+    run(guarded(log_, "replay timer", [&] { return replay_->on_timer(clock::now()); }));
+    return;
+  }
+  if (!interpreter_) return;
   run(guarded(log_, "timer", [&] { return interpreter_->on_timer(clock::now()); }));
 }
 
 void session::write(std::string bytes) {
   if (bytes.empty()) return;
   if (observer_) observer_->on_output(bytes, clock::now());
+  if (tap_) tap_->dte_out(bytes, clock::now());
   if (!stream_) {
     log_.dte_out(bytes, true);
     return;

@@ -43,10 +43,37 @@ class session_observer {
   virtual void on_commands(std::uint64_t started, engine::time_point now) = 0;
 };
 
+/// Records everything that crosses the session (trace::recorder behind an adapter);
+/// the io layer stays free of the trace format. Called on the session's executor.
+class session_tap {
+ public:
+  virtual ~session_tap() = default;
+  virtual void dte_in(std::string_view bytes, engine::time_point now) = 0;
+  virtual void dte_out(std::string_view bytes, engine::time_point now) = 0;
+  virtual void request(const mqtt::any_request& r, engine::time_point now) = 0;
+  virtual void event(const mqtt::any_event& e, engine::time_point now) = 0;
+  virtual void note(const engine::log_record& r, engine::time_point now) = 0;
+};
+
+/// Something that answers in the module's place (trace::replayer behind an adapter):
+/// the same shape as the interpreter, without MQTT. When it asks for a handover, the
+/// session powers the real interpreter on and passes it the host input left over.
+class answer_source {
+ public:
+  virtual ~answer_source() = default;
+  virtual engine::actions feed(std::string_view bytes, engine::time_point now) = 0;
+  virtual engine::actions on_timer(engine::time_point now) = 0;
+  virtual std::optional<engine::time_point> next_deadline() const = 0;
+  virtual bool handover_requested() const = 0;
+  virtual std::string pending_input() const = 0;
+};
+
 class session final : public dte_port {
  public:
   /// Outgoing bytes kept while the DTE does not read; past this, output is dropped (and logged).
-  static constexpr std::size_t max_queued_bytes = 64 * 1024;
+  /// Large enough for a burst of +ECMTRECV handled in one turn of the event loop (a QoS 1
+  /// message is already acknowledged to the broker: dropping it here would lose it).
+  static constexpr std::size_t max_queued_bytes = 8 * 1024 * 1024;
 
   /// `backend` may be null (no MQTT: requests are logged and dropped); it must outlive the session.
   /// `world` is the scenario the interpreter plays (its rules, network and faults); its
@@ -75,6 +102,10 @@ class session final : public dte_port {
 
   /// Watches the line from now on (null: nobody); must outlive the session or be reset.
   void set_observer(session_observer* observer) { observer_ = observer; }
+  /// Records the session from now on (null: nobody); must outlive the session or be reset.
+  void set_tap(session_tap* tap) { tap_ = tap; }
+  /// Before start(): the module answers from `source` until it asks for a handover.
+  void set_answer_source(std::unique_ptr<answer_source> source) { replay_ = std::move(source); }
 
   /// True while a DTE is attached.
   bool attached() const { return stream_ != nullptr; }
@@ -115,6 +146,9 @@ class session final : public dte_port {
   std::function<void()> on_quiet_;
 
   session_observer* observer_ = nullptr;
+  session_tap* tap_ = nullptr;
+  std::unique_ptr<answer_source> replay_;
+  void hand_over();
 
   /// Handlers posted from the backend's sink hold a weak copy; gone once the session is.
   std::shared_ptr<session*> self_;

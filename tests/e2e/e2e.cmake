@@ -17,3 +17,7 @@ if(TARGET nt35e_scenario)
   target_compile_definitions(nt35e_scenario_library_e2e_tests PRIVATE NT35E_SCENARIOS_DIR="${PROJECT_SOURCE_DIR}/scenarios")
 endif()
 include(${CMAKE_CURRENT_LIST_DIR}/fleet.cmake)
+
+nt35e_add_test(nt35e_trace_e2e_tests e2e ${CMAKE_CURRENT_LIST_DIR}/trace_e2e_test.cpp)
+target_link_libraries(nt35e_trace_e2e_tests PRIVATE nt35e_test_sim_process)
+target_compile_definitions(nt35e_trace_e2e_tests PRIVATE NT35E_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data")
