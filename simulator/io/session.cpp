@@ -77,7 +77,10 @@ void session::hand_over() {
   replay_.reset();
   armed_for_.reset();
   timer_.cancel();
-  interpreter_.emplace(profile_, clock::now(), world_);
+  // The trace already played the boot: the module takes over booted and registered.
+  auto booted = profile_;
+  booted.start_registered = true;
+  interpreter_.emplace(booted, clock::now(), world_);
   log_.log(log_level::info, "replay handed over to the module (" + std::to_string(leftover.size()) +
                                 " bytes of host input passed on)");
   if (!leftover.empty()) run(guarded(log_, "feed", [&] { return interpreter_->feed(leftover, clock::now()); }));

@@ -87,6 +87,7 @@ struct profile {
   std::string cert_dir = ".";           ///< where AT+ECMTCFG="ssl" file names are looked up
   bool show_secrets = false;            ///< log passwords unmasked
   std::string explain;                  ///< "", "en" or "zh": explain mode's language
+  bool start_registered = false;        ///< power on already booted and registered, silently (replay handover)
   double time_scale = 1.0;              ///< every simulated delay is multiplied by this (0.05 = 20x faster)
   quirks quirk;
   timings timing;
