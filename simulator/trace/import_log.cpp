@@ -1,5 +1,7 @@
 #include "trace/import_log.hpp"
 
+#include "trace/at_text.hpp"
+
 #include <iconv.h>
 
 #include <algorithm>
@@ -248,14 +250,6 @@ std::string upper(std::string_view s) {
   return out;
 }
 
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i)
-    if (std::toupper(static_cast<unsigned char>(s[i])) != std::toupper(static_cast<unsigned char>(prefix[i])))
-      return false;
-  return true;
-}
-
 /// Text for a message: quoted, control bytes escaped, cut after 60 bytes (UTF-8 kept whole).
 std::string shown(std::string_view s) {
   std::string out = "\"";
@@ -343,34 +337,6 @@ std::string line_name(std::string_view t) {
   if (t.empty() || (t.front() != '+' && t.front() != '*' && t.front() != '^')) return {};
   auto end = t.find_first_of(": ");
   return upper(t.substr(0, end));
-}
-
-/// "+ECMTCONN" of "AT+ECMTCONN=0" (upper case), "E0" of "ATE0".
-std::string command_name(std::string_view t) {
-  if (!starts_with_ci(t, "AT")) return {};
-  t.remove_prefix(2);
-  auto end = t.find_first_of("=?;");
-  return upper(trim(t.substr(0, end)));
-}
-
-/// The parameters of a write command, split at commas outside quotes (quotes kept).
-std::vector<std::string> command_params(std::string_view t) {
-  std::vector<std::string> out;
-  auto eq = t.find('=');
-  if (eq == std::string_view::npos) return out;
-  std::string cur;
-  bool quoted = false;
-  for (char c : t.substr(eq + 1)) {
-    if (c == '"') quoted = !quoted;
-    if (c == ',' && !quoted) {
-      out.push_back(std::string(trim(cur)));
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  out.push_back(std::string(trim(cur)));
-  return out;
 }
 
 /// The fields of a "+NAME:a,b,c" line.
@@ -1040,7 +1006,7 @@ class placer {
     emit(e, line_role::command, text, e.bytes);
     last_command_ = static_cast<int>(out_.size()) - 1;
     last_data_ = -1;
-    command_name_ = command_name(text);
+    command_name_ = at_command_name(text);
     state_ = waiting::answer;
     module_since_command_ = 0;
     host_since_command_ = 0;
@@ -1389,7 +1355,7 @@ std::string dump_inline(const ojson& j) {
 bool independent_query(std::string_view command) {
   static const std::set<std::string> names = {"I",     "+CSQ",  "+CESQ", "+CGSN", "+GSN",  "+CIMI",  "+ECICCID",
                                               "+CGMI", "+GMI",  "+CGMM", "+GMM",  "+CGMR", "+GMR",   "+CCLK"};
-  auto name = command_name(command);
+  auto name = at_command_name(command);
   if (!names.count(name)) return false;
   auto rest = trim(command.substr(2 + name.size()));
   return rest.empty() || rest == "?";
@@ -1781,7 +1747,7 @@ class scenario_builder {
   std::pair<std::string, int> trigger_for(std::size_t h, bool by_name) const {
     const auto& text = log_.lines[items_[h].index].text;
     std::string after = text.size() >= 2 ? text.substr(2) : std::string();
-    auto name = command_name(text);
+    auto name = at_command_name(text);
     std::string glob = after;
     if (by_name || after.find_first_of("*?") != std::string::npos || name == "+ECMTCONN") {
       auto eq = after.find('=');
@@ -1839,11 +1805,11 @@ class scenario_builder {
   /// command with the same name (for the same id).
   std::vector<std::size_t> urcs_reporting_on(std::size_t h, const std::string& urc_name, const std::string& id) const {
     std::vector<std::size_t> out;
-    auto name = command_name(log_.lines[items_[h].index].text);
+    auto name = at_command_name(log_.lines[items_[h].index].text);
     for (std::size_t i = items_[h].index + 1; i < log_.lines.size(); ++i) {
       const auto& l = log_.lines[i];
-      if (l.role == line_role::command && command_name(l.text) == name) {
-        auto p = command_params(l.text);
+      if (l.role == line_role::command && at_command_name(l.text) == name) {
+        auto p = at_command_params(l.text);
         if (!p.empty() && p[0] == id) break;
       }
       if (l.role != line_role::urc || line_name(l.text) != urc_name) continue;
@@ -1869,8 +1835,8 @@ class scenario_builder {
     for (std::size_t h = 0; h < items_.size(); ++h) {
       if (!items_[h].command) continue;
       const auto& l = log_.lines[items_[h].index];
-      auto name = command_name(l.text);
-      auto params = command_params(l.text);
+      auto name = at_command_name(l.text);
+      auto params = at_command_params(l.text);
       if (params.empty() || params[0].empty() ||
           params[0].find_first_not_of("0123456789") != std::string::npos || params[0].size() > 1)
         continue;

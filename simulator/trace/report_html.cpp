@@ -1,5 +1,7 @@
 #include "trace/report_html.hpp"
 
+#include "trace/at_text.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -55,13 +57,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && blank(s.front())) s.remove_prefix(1);
   while (!s.empty() && blank(s.back())) s.remove_suffix(1);
   return s;
-}
-
-bool starts_with_ci(std::string_view s, std::string_view p) {
-  if (s.size() < p.size()) return false;
-  for (std::size_t i = 0; i < p.size(); ++i)
-    if (std::toupper(static_cast<unsigned char>(s[i])) != std::toupper(static_cast<unsigned char>(p[i]))) return false;
-  return true;
 }
 
 std::string upper(std::string_view s) {
@@ -148,31 +143,6 @@ std::vector<std::string> fields_of(std::string_view t) {
   return out;
 }
 
-std::string command_name(std::string_view t) {
-  if (!starts_with_ci(t, "AT")) return {};
-  t.remove_prefix(2);
-  return upper(trim(t.substr(0, t.find_first_of("=?;"))));
-}
-
-std::vector<std::string> params_of(std::string_view t) {
-  std::vector<std::string> out;
-  auto eq = t.find('=');
-  if (eq == std::string_view::npos) return out;
-  std::string cur;
-  bool q = false;
-  for (char c : t.substr(eq + 1)) {
-    if (c == '"') q = !q;
-    if (c == ',' && !q) {
-      out.emplace_back(trim(cur));
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  out.emplace_back(trim(cur));
-  return out;
-}
-
 bool is_urc_name(const std::string& n) {
   static const std::set<std::string> names = {"+ECMTOPEN", "+ECMTCLOSE", "+ECMTCONN", "+ECMTDISC", "+ECMTSUB",
                                               "+ECMTUNS",  "+ECMTPUB",   "+ECMTSTAT", "+ECMTRECV", "+CEREG",
@@ -182,8 +152,8 @@ bool is_urc_name(const std::string& n) {
 
 /// What a command waits for: the URC name and the key fields (id, msgID) it reports with.
 std::optional<std::string> key_of_command(std::string_view command) {
-  auto name = command_name(command);
-  auto p = params_of(command);
+  auto name = at_command_name(command);
+  auto p = at_command_params(command);
   if (name == "+ECRST") return std::string("ECRDY");
   if (name == "+ECPING") return std::string("+ECPING");
   if (p.empty()) return std::nullopt;
@@ -406,7 +376,7 @@ std::vector<timeline_row> timeline_of(const std::vector<message>& messages) {
     const auto& text = m.label;
     auto name = name_of(text);
     bool urc = is_urc_name(name);
-    if (waiting != none && urc && name == command_name(rows[waiting].command)) {
+    if (waiting != none && urc && name == at_command_name(rows[waiting].command)) {
       // The command's own name: information text (AT+CEREG? -> +CEREG:0,1; AT+ECMTCONN? ->
       // +ECMTCONN:0,3) unless the command was accepted and is waiting for this URC.
       urc = false;
