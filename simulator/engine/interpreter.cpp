@@ -364,6 +364,9 @@ actions interpreter::feed(std::string_view bytes, time_point now) {
   modem_->count.bytes_in += bytes.size();
   runner r(*modem_, impl_->state, impl_->faults);
   for (unsigned char b : bytes) r.byte(b);
+  // Work the bytes scheduled with no delay (a zero basic_result) is done now, in this
+  // call: the caller then needs no extra timer round trip for an immediate answer.
+  advance(now);
   r.flush_urcs();
   return modem_->take_actions();
 }
@@ -371,6 +374,7 @@ actions interpreter::feed(std::string_view bytes, time_point now) {
 actions interpreter::on_mqtt_event(const mqtt::any_event& event, time_point now) {
   advance(now);
   impl_->faults.handle_event(*modem_, event);
+  advance(now);  // zero-delay consequences of the event, in this call
   runner(*modem_, impl_->state, impl_->faults).flush_urcs();
   return modem_->take_actions();
 }

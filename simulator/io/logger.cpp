@@ -63,19 +63,29 @@ logger::logger(log_level threshold, int fd) : threshold_(threshold), fd_(fd) {}
 void logger::log(log_level level, std::string_view text) {
   if (!enabled(level)) return;
 
-  // Wall-clock time of day, so the transcript lines up with other tools' logs.
+  // Wall-clock time of day, so the transcript lines up with other tools' logs. The
+  // hours:minutes:seconds part is formatted once per second: the transcript is on
+  // the path of every AT answer.
   auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char stamp[32];
-  std::snprintf(stamp, sizeof stamp, "%02d:%02d:%02d.%03d ", tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  auto since_epoch_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  std::time_t t = static_cast<std::time_t>(since_epoch_ms / 1000);
+  if (t != stamp_second_) {
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char hms[16];
+    std::snprintf(hms, sizeof hms, "%02d:%02d:%02d.", tm.tm_hour, tm.tm_min, tm.tm_sec);
+    stamp_hms_ = hms;
+    stamp_second_ = t;
+  }
+  auto ms = static_cast<int>(since_epoch_ms % 1000);
 
   std::string line;
   line.reserve(text.size() + 32);
-  line += stamp;
-  line += '[';
+  line += stamp_hms_;
+  line += static_cast<char>('0' + ms / 100);
+  line += static_cast<char>('0' + ms / 10 % 10);
+  line += static_cast<char>('0' + ms % 10);
+  line += " [";
   line += level_name(level);
   line += "] ";
   line += text;
@@ -104,14 +114,16 @@ std::string logger::masked(std::string& partial, std::string_view chunk) const {
   return out;
 }
 
+// The transcript of the line is at info level; below that nothing needs masking.
 void logger::dte_in(std::string_view bytes) {
+  if (!enabled(log_level::info)) return;
   auto shown = masked(partial_in_, bytes);
-  if (enabled(log_level::info)) log(log_level::info, "DTE -> " + escape_bytes(shown));
+  log(log_level::info, "DTE -> " + escape_bytes(shown));
 }
 
 void logger::dte_out(std::string_view bytes, bool dropped) {
-  auto shown = masked(partial_out_, bytes);
   if (!enabled(log_level::info)) return;
+  auto shown = masked(partial_out_, bytes);
   std::string text = "DTE <- " + escape_bytes(shown);
   if (dropped) text += "  (no DTE attached: dropped)";
   log(log_level::info, text);

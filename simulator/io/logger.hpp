@@ -9,6 +9,7 @@
 // Thread safety: none needed; every caller runs on the modem's executor (the
 // line is written with one write(2), so even a stray second thread cannot tear it).
 
+#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,6 +62,8 @@ class logger {
   std::string partial_in_, partial_out_;
   int fd_;
   std::string line_end_ = "\n";
+  std::time_t stamp_second_ = -1;  ///< the second stamp_hms_ was formatted for
+  std::string stamp_hms_;          ///< "HH:MM:SS."
 };
 
 }  // namespace nt35e::io

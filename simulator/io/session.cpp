@@ -44,10 +44,16 @@ session::session(net::any_io_executor ex, modem::profile profile, mqtt::backend*
       timer_(ex_),
       self_(std::make_shared<session*>(this)) {
   if (backend_) {
-    // Backends already call the sink on our executor; posting anyway means an event
-    // never re-enters the interpreter while it is inside submit().
+    // Backends call the sink on our executor. Inside run() (a backend answering from
+    // within submit()) the event is posted so it never re-enters the interpreter;
+    // otherwise it is handled at once, saving a turn of the event loop per event.
     std::weak_ptr<session*> weak = self_;
     backend_->set_sink([weak, ex = ex_](mqtt::any_event event) {
+      auto self = weak.lock();
+      if (self && !(*self)->running_) {
+        (*self)->on_mqtt_event(event);
+        return;
+      }
       net::post(ex, [weak, event = std::move(event)] {
         if (auto self = weak.lock()) (*self)->on_mqtt_event(event);
       });
@@ -151,6 +157,31 @@ void session::on_mqtt_event(const mqtt::any_event& event) {
 }
 
 void session::run(engine::actions actions) {
+  // Output of the whole call (and of work already due) leaves in one write.
+  running_ = true;
+  for (int turn = 0;; ++turn) {
+    perform(actions);
+    if (replay_ || !interpreter_ || stopped_ || turn == max_immediate_turns) break;
+    // Delays shorter than the time this call took are due already: running them
+    // here saves a timer round trip (an armed timer is one syscall, its expiry another
+    // turn of the event loop). Bounded, so a busy modem still lets others run.
+    auto deadline = interpreter_->next_deadline();
+    auto now = clock::now();
+    if (!deadline || *deadline > now) break;
+    actions = guarded(log_, "timer", [&] { return interpreter_->on_timer(now); });
+  }
+  running_ = false;
+  do_write();
+  if (replay_ && replay_->handover_requested()) {
+    hand_over();
+    return;
+  }
+  if (observer_ && interpreter_) observer_->on_commands(interpreter_->state().count.commands, clock::now());
+  arm_timer();
+  check_quiet();
+}
+
+void session::perform(engine::actions& actions) {
   for (auto& action : actions) {
     std::visit(
         [this](auto& a) {
@@ -171,13 +202,6 @@ void session::run(engine::actions actions) {
         },
         action);
   }
-  if (replay_ && replay_->handover_requested()) {
-    hand_over();
-    return;
-  }
-  if (observer_ && interpreter_) observer_->on_commands(interpreter_->state().count.commands, clock::now());
-  arm_timer();
-  check_quiet();
 }
 
 void session::arm_timer() {
@@ -227,7 +251,7 @@ void session::write(std::string bytes) {
   }
   log_.dte_out(bytes);
   queue_ += bytes;
-  do_write();
+  if (!running_) do_write();  // run() writes once at its end
 }
 
 void session::do_write() {

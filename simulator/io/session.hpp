@@ -115,8 +115,14 @@ class session final : public dte_port {
   void when_quiet(std::chrono::milliseconds horizon, std::function<void()> done);
 
  private:
-  /// Carries out what the interpreter asked for, in order, then re-arms the timer.
+  /// Carries out what the interpreter asked for, in order, and whatever fell due in
+  /// the meantime; writes the output once; then re-arms the timer.
   void run(engine::actions actions);
+  void perform(engine::actions& actions);
+  /// How many times run() calls the interpreter again for work already due before it
+  /// leaves the rest to the timer.
+  static constexpr int max_immediate_turns = 8;
+  bool running_ = false;  ///< inside run(): output is batched, backend events posted
   void arm_timer();
   void on_timer(const boost::system::error_code& ec);
   void on_mqtt_event(const mqtt::any_event& event);
