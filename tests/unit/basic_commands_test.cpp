@@ -170,6 +170,28 @@ TEST(Profile, OverridesAreCheckedOneByOne) {
   EXPECT_FALSE(modem::builtin_profile("nt26k"));
 }
 
+// With no answer delay the whole answer comes back from the call that carried the
+// command: the I/O layer then writes it at once instead of waiting for a timer.
+TEST(ZeroDelay, AnswersComeBackFromTheSameFeedCall) {
+  auto p = *modem::builtin_profile("nt35e");
+  p.timing.basic_result = 0;
+  core_harness h(p);
+  h.boot_and_register();
+  h.send("ATE0\r");
+  EXPECT_EQ(h.take_output(), "ATE0\r" + ok);
+  h.send("AT+CSQ\rAT\r");
+  EXPECT_EQ(h.take_output(), info("+CSQ:23,99") + ok) << "two lines in one chunk, both answered";
+  h.send("AT+CSQ\r");
+  EXPECT_EQ(h.take_output(), info("+CSQ:23,99"));
+
+  core_harness slow;  // the profile's 5 ms: nothing until the timer
+  slow.boot_and_register();
+  slow.send("AT+CSQ\r");
+  EXPECT_EQ(slow.take_output(), "AT+CSQ\r");
+  slow.run_for(ms(5));
+  EXPECT_EQ(slow.take_output(), info("+CSQ:23,99"));
+}
+
 TEST(NoSim, SimCommandsAnswerCme10) {
   auto p = *modem::builtin_profile("nt35e");
   p.sim_present = false;
