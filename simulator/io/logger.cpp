@@ -91,10 +91,24 @@ void logger::log(log_level level, std::string_view text) {
   line += text;
   line += line_end_;
 
-  // One write per line so lines never mix; a short or failed write to stderr is
-  // not worth failing the simulator for.
-  const char* p = line.data();
-  std::size_t left = line.size();
+  if (batch_depth_ > 0) {
+    batched_ += line;
+    return;
+  }
+  write_out(line);
+}
+
+void logger::flush() {
+  if (batched_.empty()) return;
+  write_out(batched_);
+  batched_.clear();
+}
+
+void logger::write_out(std::string_view bytes) const {
+  // One write per line (or batch) so lines never mix; a short or failed write to
+  // stderr is not worth failing the simulator for.
+  const char* p = bytes.data();
+  std::size_t left = bytes.size();
   while (left > 0) {
     ssize_t n = ::write(fd_, p, left);
     if (n < 0 && errno == EINTR) continue;

@@ -47,6 +47,22 @@ class logger {
   /// One line: timestamp, [level], text.
   void log(log_level level, std::string_view text);
 
+  /// While a batch is open, lines are collected and written together when the
+  /// outermost batch closes: one write(2) per modem call instead of one per line
+  /// (the transcript is on the path of every answer). Lines stay whole and in order.
+  class batch {
+   public:
+    explicit batch(logger& log) : log_(log) { ++log_.batch_depth_; }
+    ~batch() {
+      if (--log_.batch_depth_ == 0) log_.flush();
+    }
+    batch(const batch&) = delete;
+    batch& operator=(const batch&) = delete;
+
+   private:
+    logger& log_;
+  };
+
   /// Bytes the DTE sent to the module.
   void dte_in(std::string_view bytes);
   /// Bytes the module sent to the DTE; `dropped` when no DTE was there to get them.
@@ -56,6 +72,9 @@ class logger {
   /// The chunk with any password masked; `partial` is the text since the last line
   /// end in that direction, so a password split over chunks is still found.
   std::string masked(std::string& partial, std::string_view chunk) const;
+  /// Writes the collected lines (with one write(2) where the fd takes them all).
+  void flush();
+  void write_out(std::string_view bytes) const;
 
   log_level threshold_;
   bool show_secrets_ = false;
@@ -64,6 +83,8 @@ class logger {
   std::string line_end_ = "\n";
   std::time_t stamp_second_ = -1;  ///< the second stamp_hms_ was formatted for
   std::string stamp_hms_;          ///< "HH:MM:SS."
+  int batch_depth_ = 0;
+  std::string batched_;            ///< lines of the open batch
 };
 
 }  // namespace nt35e::io

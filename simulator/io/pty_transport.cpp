@@ -148,7 +148,7 @@ void pty_transport::remove_link() {
 }
 
 void pty_transport::async_write(net::const_buffer bytes, write_handler done) {
-  keep_raw();
+  keep_raw(false);
   net::async_write(master_, bytes,
                    [done = std::move(done)](const boost::system::error_code& ec, std::size_t) { done(ec); });
 }
@@ -182,7 +182,12 @@ void pty_transport::on_poll(const boost::system::error_code& ec) {
   wait_for_dte();
 }
 
-void pty_transport::keep_raw() {
+void pty_transport::keep_raw(bool always) {
+  // An answer is usually written within microseconds of the read that checked the
+  // line; a second look then costs a syscall on every round trip and finds nothing new.
+  auto now = std::chrono::steady_clock::now();
+  if (!always && now - raw_checked_ < std::chrono::milliseconds(1)) return;
+  raw_checked_ = now;
   int fd = master_.native_handle();
   termios t{};
   if (::tcgetattr(fd, &t) != 0 || !is_cooked(t)) return;

@@ -45,7 +45,9 @@ class pty_transport final : public transport, private dte_stream {
   void wait_for_dte();
   void on_poll(const boost::system::error_code& ec);
   void attach_dte();
-  void keep_raw();
+  /// Makes the line raw again if a DTE left it cooked; `always` also when it was
+  /// checked moments ago.
+  void keep_raw(bool always = true);
   void discard_stale_output();
   void do_read();
   void on_read(const boost::system::error_code& ec, std::size_t n);
@@ -63,6 +65,7 @@ class pty_transport final : public transport, private dte_stream {
   bool attached_ = false;
   bool link_made_ = false;
   bool stopped_ = false;
+  std::chrono::steady_clock::time_point raw_checked_{};  ///< last keep_raw() look at the line
   std::array<char, 4096> buffer_{};
 };
 

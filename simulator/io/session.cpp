@@ -117,6 +117,7 @@ void session::detach() {
 
 void session::receive(std::string_view bytes) {
   if (bytes.empty()) return;
+  logger::batch lines(log_);
   log_.dte_in(bytes);
   const auto now = clock::now();
   if (observer_) observer_->on_input(bytes, now);
@@ -146,10 +147,12 @@ void session::fire(const scenario::action& action) {
                                   " ignored");
     return;
   }
+  logger::batch lines(log_);
   run(guarded(log_, "fire", [&] { return interpreter_->fire(action, clock::now()); }));
 }
 
 void session::on_mqtt_event(const mqtt::any_event& event) {
+  logger::batch lines(log_);
   log_.log(log_level::info, "MQTT <- " + mqtt::describe(event));
   if (tap_) tap_->event(event, clock::now());
   if (!interpreter_ || stopped_) return;
@@ -224,6 +227,7 @@ void session::arm_timer() {
 void session::on_timer(const boost::system::error_code& ec) {
   if (ec || stopped_) return;
   armed_for_.reset();
+  logger::batch lines(log_);
   if (replay_) {
     run(guarded(log_, "replay timer", [&] { return replay_->on_timer(clock::now()); }));
     return;
