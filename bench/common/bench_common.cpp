@@ -328,13 +328,18 @@ int open_pty_dte(const std::string& path) {
   return fd;
 }
 
-int connect_tcp(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw sys_error("socket");
+sockaddr_in loopback_address(int port) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   a.sin_port = htons(static_cast<std::uint16_t>(port));
+  return a;
+}
+
+int connect_tcp(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw sys_error("socket");
+  sockaddr_in a = loopback_address(port);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
     auto e = sys_error("connect 127.0.0.1:" + std::to_string(port));
     ::close(fd);

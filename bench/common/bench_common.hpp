@@ -5,6 +5,8 @@
 //
 // Everything here is bounded: every wait takes a deadline.
 
+#include <netinet/in.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -128,6 +130,8 @@ class line_channel {
 
 /// Opens a PTY slave (or a link to it) as the DTE: raw mode (cfmakeraw), non-blocking.
 int open_pty_dte(const std::string& path);
+/// 127.0.0.1:port as a socket address.
+sockaddr_in loopback_address(int port);
 /// Connects to 127.0.0.1:port with TCP_NODELAY, non-blocking.
 int connect_tcp(int port);
 

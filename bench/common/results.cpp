@@ -30,6 +30,7 @@ const char* goal_name(goal g) {
     case goal::ratio_at_most: return "ratio_at_most";
     case goal::ratio_at_least: return "ratio_at_least";
     case goal::value_at_most: return "value_at_most";
+    case goal::value_at_least: return "value_at_least";
   }
   return "none";
 }
@@ -38,6 +39,7 @@ goal goal_from(const std::string& s) {
   if (s == "ratio_at_most") return goal::ratio_at_most;
   if (s == "ratio_at_least") return goal::ratio_at_least;
   if (s == "value_at_most") return goal::value_at_most;
+  if (s == "value_at_least") return goal::value_at_least;
   return goal::none;
 }
 
@@ -86,7 +88,8 @@ std::string markdown(const json& all) {
      << "Ratios are simulator / baseline, both measured in the same run. *zero delays* = the\n"
      << "simulator's own overhead (every simulated delay zero); *spec timings* = what a driver\n"
      << "sees (the module's specified delays); *no transcript* = zero delays with --log-level warn.\n"
-     << "Latency and rate targets apply to the zero-delay rows, the zero-loss target to every row.\n"
+     << "Latency and rate targets apply to the zero-delay rows, the zero-loss target to every row,\n"
+     << "the fleet's memory and connection targets to its rows (a fleet logs at warn: no transcript).\n"
      << "See bench/README.md for what each benchmark measures and why targets are missed.\n";
   std::vector<std::string> order = {"at_roundtrip", "publish", "receive", "fleet"};
   const auto& b = all.value("benchmarks", json::object());
@@ -144,6 +147,7 @@ std::string row::target_text() const {
     case goal::ratio_at_most: return "≤ " + fixed(target, 1) + "×";
     case goal::ratio_at_least: return "≥ " + fixed(target, 2) + "×";
     case goal::value_at_most: return target == 0 ? "= 0" : "≤ " + number(target);
+    case goal::value_at_least: return "≥ " + number(target);
   }
   return "";
 }
@@ -160,6 +164,7 @@ std::string row::status() const {
       return q && *q >= target ? "pass" : "MISS";
     }
     case goal::value_at_most: return simulator <= target ? "pass" : "MISS";
+    case goal::value_at_least: return simulator >= target ? "pass" : "MISS";
   }
   return "";
 }

@@ -15,7 +15,8 @@ enum class goal {
   none,            ///< information only
   ratio_at_most,   ///< simulator / baseline <= target (latencies)
   ratio_at_least,  ///< simulator / baseline >= target (rates)
-  value_at_most,   ///< simulator value <= target (loss)
+  value_at_most,   ///< simulator value <= target (loss, memory)
+  value_at_least,  ///< simulator value >= target (counts that must be reached)
 };
 
 struct row {
@@ -30,7 +31,7 @@ struct row {
   std::string note;
 
   [[nodiscard]] std::optional<double> ratio() const;
-  [[nodiscard]] std::string target_text() const;  ///< "≤ 1.5×", "≥ 0.80×", "= 0", ""
+  [[nodiscard]] std::string target_text() const;  ///< "≤ 1.5×", "≥ 0.80×", "= 0", "≥ 1000", ""
   [[nodiscard]] std::string status() const;       ///< "pass", "MISS" or ""
 };
 
