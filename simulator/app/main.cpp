@@ -99,7 +99,11 @@ std::unique_ptr<mqtt::backend> make_backend(const app::options& opts, const scen
     }
     if (first)
       for (const auto& e : map.entries()) log.log(io::log_level::debug, "host mapping " + mqtt::host_map::format(e));
-    return std::make_unique<paho::paho_backend>(ex, std::move(map), profile.cert_dir, profile.show_secrets);
+    auto backend = std::make_unique<paho::paho_backend>(ex, std::move(map), profile.cert_dir, profile.show_secrets);
+    // What the live link did (dial, CONNECT, refusals, failed operations) belongs in the
+    // transcript: it says why a URC reported a failure.
+    backend->set_log_sink([&log](std::string_view line) { log.log(io::log_level::info, "paho: " + std::string(line)); });
+    return backend;
   }
   if (first && !opts.map_hosts.empty()) log.log(io::log_level::warn, "--map-host has no effect without --live");
   return std::make_unique<scripted::loopback_backend>(ex, profile, world.broker);

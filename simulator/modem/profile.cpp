@@ -151,6 +151,10 @@ const std::map<std::string, setter>& setters() {
     t["quirk.connfail_then_connack"] = quirk_field(&quirks::connfail_then_connack);
     t["quirk.ampf_not_supported"] = quirk_field(&quirks::ampf_not_supported);
     t["timing.basic_result"] = timing_field(&timings::basic_result);
+    t["timing.cfg_ok"] = timing_field(&timings::cfg_ok);
+    t["timing.conn_ok"] = timing_field(&timings::conn_ok);
+    t["timing.ecmt_ok"] = timing_field(&timings::ecmt_ok);
+    t["timing.urc_after_backend"] = timing_field(&timings::urc_after_backend);
     t["timing.open_ok"] = timing_field(&timings::open_ok);
     t["timing.first_open_ok"] = timing_field(&timings::first_open_ok);
     t["timing.qos0_publish_urc"] = timing_field(&timings::qos0_publish_urc);

@@ -488,6 +488,9 @@ class relay : public std::enable_shared_from_this<relay> {
 // -------------------------------------------------------------------------------------
 // What a Paho token carries back: the operation and the host's msg_id.
 
+/// How many publishes Paho may hold before its send thread writes them.
+constexpr int max_queued_publishes = 65535;
+
 enum class op_kind : std::uintptr_t { connect = 1, subscribe, unsubscribe, publish, disconnect };
 
 void* op_context(op_kind k, int msg_id) {
@@ -757,8 +760,14 @@ class paho_backend::impl : public std::enable_shared_from_this<impl> {
     const auto& o = r.options;
     const int version = o.version == 3 ? MQTTVERSION_3_1 : MQTTVERSION_3_1_1;
     try {
+      // Paho queues a publish until its send thread writes it, and by default refuses
+      // the 101st queued one (MQTTASYNC_MAX_BUFFERED_MESSAGES, -12). A host pipelining
+      // QoS 0 publishes (OK comes at once) reached that: +ECMTPUB:<id>,<msg>,2 for a
+      // message the module would have sent. As for in-flight messages, the host decides.
+      ::mqtt::create_options create(version);
+      create.set_max_buffered_messages(max_queued_publishes);
       pc->cli = std::make_unique<::mqtt::async_client>("tcp://127.0.0.1:" + std::to_string(port), o.client_id,
-                                                       ::mqtt::create_options(version));
+                                                       create);
       // Handlers rather than set_callback(): set_callback() takes the client's lock and
       // then Paho C's, the reverse of Paho's own token path (ThreadSanitizer reports the
       // inversion); these setters take only Paho C's.

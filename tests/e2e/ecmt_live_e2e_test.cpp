@@ -178,6 +178,33 @@ TEST_F(LiveEcmt, Qos1And2BothWaysWithAwkwardPayloads) {
   EXPECT_NE(got.find(",\"in2\",exactly-once\r\n"), std::string::npos) << printable(got);
 }
 
+// A host that pipelines QoS 0 publishes (the OK comes at once, so the next command
+// follows at once) keeps many publishes queued inside Paho. Every one must still be
+// reported sent: Paho's default limit of 100 queued publishes used to refuse the rest
+// (+ECMTPUB:0,0,2 with "No more messages can be buffered").
+TEST_F(LiveEcmt, PipelinedQos0PublishesAreAllSent) {
+  start({.tls = false}, {"--set", "timing.basic_result=0", "--set", "timing.ecmt_ok=0", "--set",
+                         "timing.qos0_publish_urc=0"});
+  open_connect(0, broker->port());
+  auto count = [](const std::string& text, std::string_view what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  constexpr int per_write = 140;  // 140 lines of 27 bytes: within the module's 4096-byte input buffer
+  std::string batch;
+  for (int i = 0; i < per_write; ++i) batch += "AT+ECMTPUB=0,0,0,0,\"t\",\"x\"\r";
+  ASSERT_LT(batch.size(), 4096u);
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_TRUE(dte->send(batch));
+    std::string got;
+    for (int i = 0; i < 100 && count(got, "+ECMTPUB:0,0,") < per_write; ++i) got += dte->read_for(50ms);
+    EXPECT_EQ(count(got, "OK\r\n"), static_cast<std::size_t>(per_write)) << printable(got.substr(0, 400));
+    EXPECT_EQ(count(got, "+ECMTPUB:0,0,0\r\n"), static_cast<std::size_t>(per_write))
+        << "round " << round << ": " << count(got, "+ECMTPUB:0,0,2") << " refused\n" << sim->diagnostics();
+  }
+}
+
 TEST_F(LiveEcmt, DataModePublishWithCtrlZAndEsc_A12) {
   start();
   open_connect(0, broker->port());
