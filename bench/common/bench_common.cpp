@@ -88,18 +88,12 @@ std::vector<std::string> timing_args(timing_mode m) {
   // Both modes skip the power-on wait (ECRDY and registration): it is not what is measured.
   std::vector<std::string> fields = {"timing.boot=0", "timing.registration=0"};
   if (m == timing_mode::zero) {
-    // Every settable delay on the measured paths to zero. The few delays that have no
-    // --set field (ecmt_ok 5 ms, cfg_ok 3 ms, conn_ok 1 ms) are scaled by time_scale
-    // 0.001 to microseconds; the limits that must not shrink with it are raised so that
-    // after scaling they are still seconds. The ack fallback (pkt_timeout, 10 s, at most
-    // 60 s through AT+ECMTCFG, i.e. 10-60 ms scaled) is switched off instead: a PUBACK
-    // late by 10 ms on a busy machine must not turn into "+ECMTPUB:...,2".
-    for (const char* f : {"timing.basic_result=0", "timing.open_ok=0", "timing.first_open_ok=0",
-                          "timing.qos0_publish_urc=0", "timing.close_disc_urc=0", "timing.recv_urc=0",
-                          "timing.cgatt_ok=0", "time_scale=0.001", "timing.connack_limit=3600000",
-                          "timing.guard=3600000", "timing.guard_publish=3600000",
-                          "timing.reconnect_first=3600000", "timing.reconnect_every=3600000",
-                          "quirk.no_ack_timeout=on"})
+    // Every delay on the measured paths to zero; the limits (CONNACK, guard, reconnect,
+    // the ack fallback) keep the profile's values, which a healthy run never reaches.
+    for (const char* f : {"timing.basic_result=0", "timing.cfg_ok=0", "timing.open_ok=0", "timing.first_open_ok=0",
+                          "timing.conn_ok=0", "timing.ecmt_ok=0", "timing.qos0_publish_urc=0",
+                          "timing.close_disc_urc=0", "timing.recv_urc=0", "timing.urc_after_backend=0",
+                          "timing.cgatt_ok=0"})
       fields.emplace_back(f);
   }
   std::vector<std::string> args;

@@ -116,6 +116,7 @@ int run(const config& c, const scenario::scenario& world, const modem::profile& 
     const std::uint64_t index = c.offset + i;
     auto u = std::make_unique<modem_unit>(ioc, i, index, c.log_level);
     u->log.set_show_secrets(base.show_secrets);
+    u->log.set_prefix("modem " + std::to_string(i) + ": ");  // the line's number: PREFIXi, port BASE+i
     u->profile = base;
     if (!modem::apply_fleet_identity(u->profile, index))
       return fail("modem " + std::to_string(i) + " would have index " + std::to_string(index) + ", above " +

@@ -80,7 +80,7 @@ void logger::log(log_level level, std::string_view text) {
   auto ms = static_cast<int>(since_epoch_ms % 1000);
 
   std::string line;
-  line.reserve(text.size() + 32);
+  line.reserve(text.size() + prefix_.size() + 32);
   line += stamp_hms_;
   line += static_cast<char>('0' + ms / 100);
   line += static_cast<char>('0' + ms / 10 % 10);
@@ -88,6 +88,7 @@ void logger::log(log_level level, std::string_view text) {
   line += " [";
   line += level_name(level);
   line += "] ";
+  line += prefix_;
   line += text;
   line += line_end_;
 

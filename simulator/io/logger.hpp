@@ -44,7 +44,10 @@ class logger {
   /// "\r\n" while the terminal is in raw mode (no output processing turns \n into \r\n).
   void set_line_end(std::string line_end) { line_end_ = std::move(line_end); }
 
-  /// One line: timestamp, [level], text.
+  /// Put before every line's text, after the level: "modem 7: " in fleet mode, where
+  /// many modems share stderr.
+  void set_prefix(std::string prefix) { prefix_ = std::move(prefix); }
+  /// One line: timestamp, [level], prefix, text.
   void log(log_level level, std::string_view text);
 
   /// While a batch is open, lines are collected and written together when the
@@ -83,6 +86,7 @@ class logger {
   std::string line_end_ = "\n";
   std::time_t stamp_second_ = -1;  ///< the second stamp_hms_ was formatted for
   std::string stamp_hms_;          ///< "HH:MM:SS."
+  std::string prefix_;
   int batch_depth_ = 0;
   std::string batched_;            ///< lines of the open batch
 };
