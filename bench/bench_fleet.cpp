@@ -16,11 +16,13 @@
 //                    same backend, same run) / (N - 1): what one more modem costs, without
 //                    the process's fixed part (code, libraries, thread stacks)
 //   AT round trip    modem 0: `AT` -> `OK` (its own thread, blocking poll), p50 / p99, in
-//                    slices that alternate: fleet idle, then the other N-1 modems publishing.
-//                    Load: each other modem pipelines AT+ECMTPUB=0,0,0,0,"bench/fleet/<i>",
-//                    "<32 bytes>" (QoS 0), the next one as soon as OK comes back (saturation:
-//                    the worst case for one modem's latency); samples taken across a
-//                    change of phase and during the ramp / drain are dropped
+//                    slices that alternate: fleet idle, then the other N-1 modems publishing
+//                    AT+ECMTPUB=0,0,0,0,"bench/fleet/<i>","<32 bytes>" (QoS 0). Two loads:
+//                    paced (each modem 5 publishes a second, spread evenly over the fleet: a
+//                    busy fleet), then flat out (each modem sends the next as soon as OK
+//                    comes back: saturation, the worst case for one modem's latency);
+//                    samples taken across a change of phase and during the ramp / drain
+//                    are dropped
 //   publish rate     OKs to those publishes per second of loaded time (information)
 //
 // Baselines, same run: a child process (this program re-executed with the hidden option
@@ -430,16 +432,19 @@ struct load_result {
   std::size_t publishes = 0;  ///< OKs to AT+ECMTPUB during the loaded slices
   double loaded_s = 0;
   std::size_t errors = 0, failed_urcs = 0;
+  std::size_t late = 0;  ///< paced load: sends skipped because the previous publish was not answered yet
   std::string first_failure;
   [[nodiscard]] double rate() const { return loaded_s > 0 ? static_cast<double>(publishes) / loaded_s : 0; }
 };
 
 /// `rounds` times: an idle slice of `idle_s`, then a loaded slice of `load_s` (after a
-/// 100 ms ramp) in which every modem of `publishers` pipelines QoS 0 publishes. Modem 0
-/// (not among the publishers) measures `AT` round trips on its own thread throughout, at
-/// most `samples` per phase, spread over the rounds.
+/// 100 ms ramp) in which every modem of `publishers` publishes QoS 0: `per_modem_rate`
+/// publishes per second each, spread evenly over the fleet (a busy fleet), or with 0 as
+/// fast as each modem answers (the next on OK: saturation). Modem 0 (not among the
+/// publishers) measures `AT` round trips on its own thread throughout, at most `samples`
+/// per phase, spread over the rounds.
 load_result round_trips_under_load(dte_fleet& f, const std::vector<std::size_t>& publishers, int rounds,
-                                   double idle_s, double load_s, std::size_t samples) {
+                                   double idle_s, double load_s, std::size_t samples, double per_modem_rate) {
   load_result out;
   line_channel dte0(f.detach(0));
   // state = slice number * 4 + phase; phase 0: changing (no samples), 1: idle, 2: loaded.
@@ -503,6 +508,31 @@ load_result round_trips_under_load(dte_fleet& f, const std::vector<std::size_t>&
     }
   };
 
+  // Paced load: one send every `step` across the fleet, round robin; a modem still
+  // waiting for its previous OK skips its turn (counted as late).
+  const bool paced = per_modem_rate > 0;
+  const auto step = paced ? seconds_of(1.0 / (per_modem_rate * static_cast<double>(publishers.size())))
+                          : clock::duration::zero();
+  std::size_t next_sender = 0;
+  clock::time_point next_due{};
+  auto drive = [&](clock::time_point until) {
+    if (!paced) return f.run_until(until, handle);
+    for (auto now = clock::now(); now < until; now = clock::now()) {
+      for (; next_due <= now; next_due += step) {
+        const std::size_t i = publishers[next_sender];
+        next_sender = (next_sender + 1) % publishers.size();
+        if (busy[i]) {
+          if (counting) ++out.late;
+          continue;
+        }
+        f.send(i, cmd[i]);
+        busy[i] = 1;
+        ++outstanding;
+      }
+      f.run_until(std::min(until, now + 1ms), handle);  // sends go out in small bursts, once per ms
+    }
+  };
+
   int slice = 0;
   auto enter = [&](int phase) { state.store(++slice * 4 + phase); };
   try {
@@ -510,17 +540,21 @@ load_result round_trips_under_load(dte_fleet& f, const std::vector<std::size_t>&
       enter(1);
       f.run_until(clock::now() + seconds_of(idle_s), handle);
       enter(0);
-      issuing = true;
-      for (std::size_t i : publishers) {
-        f.send(i, cmd[i]);
-        busy[i] = 1;
-        ++outstanding;
+      if (paced) {
+        next_due = clock::now();
+      } else {
+        issuing = true;
+        for (std::size_t i : publishers) {
+          f.send(i, cmd[i]);
+          busy[i] = 1;
+          ++outstanding;
+        }
       }
-      f.run_until(clock::now() + 100ms, handle);
+      drive(clock::now() + 100ms);
       enter(2);
       counting = true;
       const auto t0 = clock::now();
-      f.run_until(t0 + seconds_of(load_s), handle);
+      drive(t0 + seconds_of(load_s));
       counting = false;
       out.loaded_s += std::chrono::duration<double>(clock::now() - t0).count();
       enter(0);
@@ -562,7 +596,8 @@ struct fleet_figures {
   double open_all_ms = 0, connect_all_ms = 0, connect_p50_ms = 0;
   std::uint64_t overflows_open = 0, overflows_connect = 0;  ///< listen queue overflows during each
   std::string first_failure;
-  load_result load;
+  load_result paced;  ///< the others publishing at settings.paced_rate each
+  load_result load;   ///< the others publishing as fast as they are answered
   std::string exit_summary;  ///< "fleet metrics: ..." line printed at SIGTERM
   std::size_t warnings = 0;  ///< [warn] / [error] lines on stderr
   std::string first_warning;
@@ -574,6 +609,10 @@ struct fleet_settings {
   int rounds = 3;
   double idle_s = 0.3, load_s = 1.0;
   std::size_t samples = 500;
+  std::string zero_broker_scenario;  ///< the scripted broker without its imitated network delays
+  double paced_rate = 5;  ///< publishes per second per modem in the paced load
+  int paced_rounds = 2;
+  double paced_load_s = 1.0;
 };
 
 fleet_figures measure_fleet(std::size_t n, const fleet_settings& s, std::mt19937& rng) {
@@ -592,6 +631,8 @@ fleet_figures measure_fleet(std::size_t n, const fleet_settings& s, std::mt19937
     for (auto& a : timing_args(timing_mode::zero)) args.push_back(a);
     if (fig.live)
       args.insert(args.end(), {"--live", "--map-host", "test.mosquitto.org=127.0.0.1:" + std::to_string(s.broker_port)});
+    else
+      args.insert(args.end(), {"--scenario", s.zero_broker_scenario});
     if (!s.log_level.empty()) args.insert(args.end(), {"--log-level", s.log_level});
     const auto t0 = clock::now();
     auto p = std::make_unique<test::sim_process>(args);
@@ -663,7 +704,16 @@ fleet_figures measure_fleet(std::size_t n, const fleet_settings& s, std::mt19937
     } else {
       std::vector<std::size_t> publishers(conn.completed.begin() + 1, conn.completed.end());
       f.run_until(clock::now() + 20ms);  // nothing should be left, but be sure modem 0's line is quiet
-      fig.load = round_trips_under_load(f, publishers, s.rounds, s.idle_s, s.load_s, s.samples);
+      fig.paced = round_trips_under_load(f, publishers, s.paced_rounds, s.idle_s, s.paced_load_s, s.samples,
+                                         s.paced_rate);
+      std::cout << "  AT round trip idle p50 " << fixed(fig.paced.idle.p50) << " us, while " << publishers.size()
+                << " publish " << fixed(s.paced_rate, 0) << "/s each p50 " << fixed(fig.paced.loaded.p50) << " p99 "
+                << fixed(fig.paced.loaded.p99) << " us (n=" << fig.paced.loaded.n << "); "
+                << fixed(fig.paced.rate(), 0) << " publishes/s, " << fig.paced.late << " late, "
+                << fig.paced.errors << " ERROR, " << fig.paced.failed_urcs << " failure URCs"
+                << (fig.paced.why.empty() ? "" : "; " + fig.paced.why) << "\n"
+                << std::flush;
+      fig.load = round_trips_under_load(f, publishers, s.rounds, s.idle_s, s.load_s, s.samples, 0);
       fig.rss_after_load = rss_kib(pid);
       f.run_until(clock::now() + 1s);
       fig.rss_settled = rss_kib(pid);
@@ -954,7 +1004,7 @@ double per_unit(std::uint64_t rss_n, std::uint64_t rss_1, std::size_t n) {
 }
 
 void add_rows(std::vector<row>& rows, std::vector<std::string>& notes, const fleet_figures& f, const fleet_figures& f1,
-              const paho_figures& p, const paho_figures& p1) {
+              const paho_figures& p, const paho_figures& p1, double paced_rate) {
   const std::string name = "Fleet " + std::to_string(f.n) + ", " + (f.live ? "local mosquitto" : "scripted broker");
   const std::string N = std::to_string(f.n);
   const bool paho_ok = p.not_measured.empty() && p1.not_measured.empty();
@@ -997,8 +1047,23 @@ void add_rows(std::vector<row>& rows, std::vector<std::string>& notes, const fle
                       " ms); listen queue overflows (machine-wide): " + std::to_string(f.overflows_open) +
                       " while opening, " + std::to_string(f.overflows_connect) + " while connecting, Paho " +
                       std::to_string(p.overflows)});
+  if (f.paced.measured) {
+    const std::string others = std::to_string(f.n - 1) + " publishing " + fixed(paced_rate, 0) + "/s each";
+    rows.push_back({name, mode_label, "AT round trip p50, " + others, "µs", f.paced.loaded.p50, f.paced.idle.p50,
+                    goal::none, 0,
+                    "baseline: the same modem, fleet idle; n=" + std::to_string(f.paced.loaded.n) + "/" +
+                        std::to_string(f.paced.idle.n) + "; " + fixed(f.paced.rate(), 0) + " publishes/s answered, " +
+                        std::to_string(f.paced.late) + " sends skipped (previous publish unanswered), " +
+                        std::to_string(f.paced.errors) + " ERROR, " + std::to_string(f.paced.failed_urcs) +
+                        " failure URCs"});
+    rows.push_back({name, mode_label, "AT round trip p99, " + others, "µs", f.paced.loaded.p99, f.paced.idle.p99,
+                    goal::none, 0, ""});
+  }
+  if (!f.paced.why.empty() && f.n > 1)
+    notes.push_back(name + ": AT round trip under paced load" + (f.paced.measured ? ": " : " not measured: ") +
+                    f.paced.why);
   if (f.load.measured) {
-    const std::string others = std::to_string(f.n - 1) + " publishing";
+    const std::string others = std::to_string(f.n - 1) + " publishing flat out";
     rows.push_back({name, mode_label, "AT round trip p50, " + others, "µs", f.load.loaded.p50, f.load.idle.p50,
                     goal::none, 0,
                     "baseline: the same modem, fleet idle; n=" + std::to_string(f.load.loaded.n) + "/" +
@@ -1034,16 +1099,27 @@ int run(int argc, char** argv) {
   const double seconds = opts.seconds > 0 ? opts.seconds : (opts.quick ? 1.0 : 6.0);
   settings.load_s = seconds / settings.rounds;
   settings.idle_s = opts.quick ? 0.2 : 0.3;
+  settings.paced_load_s = opts.quick ? 0.5 : 1.0;
 
   const auto files = raise_open_files();
   std::cout << "open-file limit: " << files << "\n";
   auto broker = start_fleet_broker();
+  // The scripted broker imitates a network (CONNACK after 300 ms, acks after 150 ms...):
+  // zero here too, so that its rows show the simulator's own cost like the live ones.
+  temp_dir scratch("nt35e-bench-fleet");
+  settings.zero_broker_scenario = scratch.path() + "/zero-broker.json";
+  {
+    std::ofstream out(settings.zero_broker_scenario);
+    out << R"({"name": "zero-broker", "broker": {"delays": {"open": "0s", "connack": "0s", "ack": "0s", "delivery": "0s"}}})"
+        << "\n";
+  }
   std::mt19937 rng(std::random_device{}());
 
   std::vector<row> rows;
   std::vector<std::string> notes = {
       "One nt35e-sim --fleet N process per row group (--tcp 127.0.0.1:BASE, one DTE TCP connection per modem, "
-      "all driven by one thread with epoll); zero delays; the fleet's default log level (warn); default threads "
+      "all driven by one thread with epoll); zero delays (the scripted broker's imitated network delays too: a "
+      "scenario with broker.delays all 0s); the fleet's default log level (warn); default threads "
       "(one per core, at least 2). Broker: the tests' mosquitto fixture on 127.0.0.1 with log_type all cut to "
       "error/warning/notice/information.",
       "RSS per modem = (VmRSS of the N-modem fleet - VmRSS of a 1-modem fleet measured the same way in this run) "
@@ -1052,7 +1128,10 @@ int run(int argc, char** argv) {
       "Baseline for start-up, RSS and connect time: a child process with N Paho C++ async clients (MQTT 3.1.1, "
       "clean session, no persistence) connecting to the same mosquitto all at once; RSS per client with the same "
       "formula (1-client child). The scripted-broker rows are compared with the same Paho fleet.",
-      "AT round trip: modem 0, AT -> OK, from its own thread; slices alternate, fleet idle " +
+      "AT round trip: modem 0, AT -> OK, from its own thread; slices alternate, fleet idle then loaded. Paced "
+      "load (a busy fleet): the other N-1 modems each publish QoS 0 " + fixed(settings.paced_rate, 0) +
+          " times a second, spread evenly, " + std::to_string(settings.paced_rounds) + " rounds of " +
+          fixed(settings.paced_load_s, 1) + " s. Flat out (saturation, the worst case): fleet idle " +
           fixed(settings.idle_s, 1) + " s then the other N-1 modems pipelining AT+ECMTPUB QoS 0 (32-byte payload, "
           "next on OK) for " + fixed(settings.load_s, 2) + " s, " + std::to_string(settings.rounds) +
           " rounds; at most " + std::to_string(settings.samples) + " samples per phase. Baseline: the idle slices.",
@@ -1080,10 +1159,10 @@ int run(int argc, char** argv) {
     if (!p.not_measured.empty()) notes.push_back("Paho fleet " + std::to_string(n) + ": not measured: " + p.not_measured);
     settings.broker_port = 0;
     auto s = measure_fleet(n, settings, rng);
-    add_rows(rows, notes, s, s1, p, p1);
+    add_rows(rows, notes, s, s1, p, p1, settings.paced_rate);
     settings.broker_port = broker->port();
     auto l = measure_fleet(n, settings, rng);
-    add_rows(rows, notes, l, l1, p, p1);
+    add_rows(rows, notes, l, l1, p, p1, settings.paced_rate);
   }
   print_table("Fleet (ratio = simulator / Paho fleet; AT round trip: loaded / idle)", rows);
   for (const auto& n : notes) std::cout << "* " << n << "\n";
