@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <climits>
 #include <cmath>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -11,7 +12,9 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
+#include "modem/fleet_identity.hpp"
 #include "modem/profile.hpp"
 #include "mqtt/host_map.hpp"
 #include "scenario/json_locator.hpp"
@@ -159,7 +162,9 @@ const std::vector<std::string> trigger_keys = {"at",     "on_command", "on_comma
 
 std::vector<std::string> keys_of(std::string_view where) {
   if (where == "scenario")
-    return {"$schema", "name", "description", "profile", "settings", "time_scale", "network", "broker", "rules"};
+    return {"$schema",    "name",    "description", "profile", "settings",
+            "time_scale", "network", "broker",      "rules",   "modems"};
+  if (where == "modem_override") return {"select", "settings", "network", "broker", "rules", "replace_rules"};
   if (where == "network") return {"registration", "registration_delay", "rssi", "ber", "rsrq", "rsrp", "sim"};
   if (where == "broker")
     return {"live",        "map_host",    "credentials", "allow_anonymous", "connack", "unresolvable",
@@ -276,6 +281,9 @@ class checker {
  public:
   std::vector<problem> problems;
   const json_locator* loc = nullptr;  // for document order of map members; may be null
+  /// Where a pointer of the document being read is in the file: empty for the file
+  /// itself; an override's merged world maps what the override gave to /modems/i/...
+  std::function<std::string(const std::string&)> origin;
   int max_id = 4;
   std::string id_scope;               // "profile nt35e has ids 0 to 4"
 
@@ -327,14 +335,33 @@ class checker {
     return false;
   }
 
+  /// Document order of an object member: where its key is in the file. In an
+  /// override's world, what the override gave comes after what the scenario gave.
+  std::pair<bool, std::size_t> order_of(const std::string& member) const {
+    if (!origin) return {false, loc->key_offset(member)};
+    const auto at = origin(member);
+    return {at != member, loc->key_offset(at)};
+  }
+
+  /// Sorts the keys (or key/value pairs) of the object at `ptr` into document order;
+  /// nothing happens without a locator.
+  template <class T>
+  void in_document_order(std::vector<T>& keys, const std::string& ptr) const {
+    if (!loc) return;
+    auto key_of = [](const T& k) -> const std::string& {
+      if constexpr (std::is_same_v<T, std::string>) return k;
+      else return k.first;
+    };
+    std::stable_sort(keys.begin(), keys.end(), [&](const T& a, const T& b) {
+      return order_of(child(ptr, key_of(a))) < order_of(child(ptr, key_of(b)));
+    });
+  }
+
   /// The members of an object in document order (sorted by name without a locator).
   std::vector<std::pair<std::string, const json*>> members(const json& obj, const std::string& ptr) const {
     std::vector<std::pair<std::string, const json*>> out;
     for (const auto& [key, value] : obj.items()) out.emplace_back(key, &value);
-    if (loc)
-      std::stable_sort(out.begin(), out.end(), [&](const auto& a, const auto& b) {
-        return loc->key_offset(child(ptr, a.first)) < loc->key_offset(child(ptr, b.first));
-      });
+    in_document_order(out, ptr);
     return out;
   }
 
@@ -831,10 +858,7 @@ class checker {
     std::vector<std::string> given;
     for (const auto& k : trigger_keys)
       if (obj.contains(k)) given.push_back(k);
-    if (loc)
-      std::stable_sort(given.begin(), given.end(), [&](const auto& a, const auto& b) {
-        return loc->key_offset(child(ptr, a)) < loc->key_offset(child(ptr, b));
-      });
+    in_document_order(given, ptr);
     bool hinted_trigger = false;
     for (const auto& k : trigger_keys) hinted_trigger = hinted_trigger || hinted->count(k);
     if (given.empty()) {
@@ -911,6 +935,92 @@ class checker {
         }
   }
 
+  // -------------------------------------------------------------------------------
+  // Per-modem overrides
+
+  /// A fleet index written in digits; nullopt (and an error) above max_fleet_index.
+  std::optional<std::uint64_t> fleet_index(std::string_view digits, const std::string& at) {
+    while (digits.size() > 1 && digits.front() == '0') digits.remove_prefix(1);
+    std::uint64_t n = 0;
+    for (char c : digits) {
+      n = n * 10 + static_cast<std::uint64_t>(c - '0');
+      if (n > modem::max_fleet_index) {
+        error(at, "index " + std::string(digits) + " is above " + std::to_string(modem::max_fleet_index) +
+                      ", the highest fleet index");
+        return std::nullopt;
+      }
+    }
+    return n;
+  }
+
+  /// "select": a string of comma-separated N or A-B ("0-9, 15"), or an array of indices.
+  bool read_select(const json& obj, const std::string& ptr, std::vector<index_range>& out) {
+    auto it = obj.find("select");
+    if (it == obj.end()) return false;
+    const auto at = child(ptr, "select");
+    const std::string max = std::to_string(modem::max_fleet_index);
+    std::vector<index_range> ranges;
+    if (it->is_array()) {
+      if (it->empty()) {
+        error(at, "expected at least one index, got an empty array");
+        return false;
+      }
+      for (std::size_t i = 0; i < it->size(); ++i) {
+        const auto& e = (*it)[i];
+        const auto n = whole(e);
+        if (!n || *n < 0) {
+          error(child(at, i), "expected a fleet index (a whole number from 0 to " + max + "), got " + got(e));
+          return false;
+        }
+        auto index = fleet_index(std::to_string(*n), child(at, i));
+        if (!index) return false;
+        ranges.push_back({*index, *index});
+      }
+    } else if (it->is_string()) {
+      const auto text = it->get<std::string>();
+      const auto digits_end = [](std::string_view t, std::size_t i) {
+        while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+        return i;
+      };
+      std::size_t start = 0;
+      for (;;) {
+        const auto comma = std::min(text.find(',', start), text.size());
+        std::string_view item = std::string_view(text).substr(start, comma - start);
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        // N, or A-B with optional spaces around the dash.
+        const auto a_end = digits_end(item, 0);
+        std::size_t dash = a_end;
+        while (dash < item.size() && item[dash] == ' ') ++dash;
+        std::size_t b_start = dash + 1;
+        while (b_start < item.size() && item[b_start] == ' ') ++b_start;
+        const bool single = a_end > 0 && a_end == item.size();
+        const bool range = a_end > 0 && dash < item.size() && item[dash] == '-' && b_start < item.size() &&
+                           digits_end(item, b_start) == item.size();
+        if (!single && !range) {
+          error(at, "expected indices such as \"0-9,15\" (N or A-B, separated by commas), got " + quote(text));
+          return false;
+        }
+        auto first = fleet_index(item.substr(0, a_end), at);
+        if (!first) return false;
+        auto last = first;
+        if (range && !(last = fleet_index(item.substr(b_start), at))) return false;
+        if (*first > *last) {
+          error(at, quote(item) + " is not a range (the start is above the end)");
+          return false;
+        }
+        ranges.push_back({*first, *last});
+        if (comma == text.size()) break;
+        start = comma + 1;
+      }
+    } else {
+      error(at, "expected indices: a string such as \"0-9,15\" or an array of whole numbers, got " + type_name(*it));
+      return false;
+    }
+    out = std::move(ranges);
+    return true;
+  }
+
   void read_scenario(const json& root, scenario& s) {
     if (!check_object(root, "", keys_of("scenario"))) return;
     std::string ignored;
@@ -933,6 +1043,148 @@ class checker {
     });
   }
 };
+
+// ---------------------------------------------------------------------------------
+// Per-modem overrides: each is read as a whole world, the scenario's document with the
+// override merged in, so every check of the format applies to it; its problems are
+// reported where the file has the value (/modems/i/... for what the override gave).
+
+/// Maps a pointer of an override's merged world to where the value is in the file.
+struct override_origin {
+  std::string prefix;                                // "/modems/2"
+  std::set<std::string> settings, network, broker;   // the members it gives (escaped tokens)
+  bool rules = false;                                // it gives rules...
+  bool replace = false;                              // ... instead of the scenario's
+  bool base_has_rules = false;
+  std::size_t base_rules = 0;
+
+  std::string operator()(const std::string& ptr) const {
+    if (ptr.empty()) return ptr;
+    const auto end1 = ptr.find('/', 1);
+    const std::string first = ptr.substr(1, end1 == std::string::npos ? std::string::npos : end1 - 1);
+    const bool own_rules = rules && (replace || !base_has_rules);
+    if (end1 == std::string::npos) return first == "rules" && own_rules ? prefix + ptr : ptr;
+    const auto end2 = ptr.find('/', end1 + 1);
+    const std::string second = ptr.substr(end1 + 1, end2 == std::string::npos ? std::string::npos : end2 - end1 - 1);
+    const std::set<std::string>* given = first == "settings" ? &settings
+                                         : first == "network" ? &network
+                                         : first == "broker"  ? &broker
+                                                              : nullptr;
+    if (given) return given->count(second) ? prefix + ptr : ptr;
+    if (first != "rules" || !rules) return ptr;
+    if (own_rules) return prefix + ptr;
+    std::size_t k = 0;
+    std::from_chars(second.data(), second.data() + second.size(), k);
+    if (k < base_rules) return ptr;
+    return prefix + "/rules/" + std::to_string(k - base_rules) +
+           (end2 == std::string::npos ? std::string() : ptr.substr(end2));
+  }
+};
+
+bool under(const std::string& ptr, const std::string& prefix) {
+  return ptr.rfind(prefix, 0) == 0 && (ptr.size() == prefix.size() || ptr[prefix.size()] == '/');
+}
+
+/// Reads "modems" into s.modems; `c` holds the problems of the scenario itself and
+/// gets the overrides' problems.
+void read_modems(const json& root, const json_locator& loc, checker& c, scenario& s) {
+  if (!root.is_object()) return;
+  const auto list = root.find("modems");
+  if (list == root.end() || !c.expect(*list, "/modems", json::value_t::array, "an array of overrides")) return;
+  std::set<std::pair<std::string, std::string>> reported;
+  for (const auto& p : c.problems) reported.emplace(p.pointer, p.message);
+  json base = root;
+  base.erase("modems");
+  const auto base_rules = base.find("rules");
+
+  std::vector<std::pair<std::string, std::vector<index_range>>> selections;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const auto& o = (*list)[i];
+    const auto ptr = child("/modems", i);
+    auto hinted = c.check_object(o, ptr, keys_of("modem_override"));
+    if (!hinted) continue;
+    modem_override mo;
+    mo.path = ptr;
+    mo.text = o.dump();
+    c.require(o, ptr, "select", *hinted);
+    if (c.read_select(o, ptr, mo.select)) selections.emplace_back(ptr, mo.select);
+    override_origin origin;
+    origin.prefix = ptr;
+    c.read_bool(o, ptr, "replace_rules", origin.replace);
+
+    // The merged document: sections shallow-merged per key, rules appended or replaced.
+    json world = base;
+    bool mergeable = true;
+    for (const char* section : {"settings", "network", "broker"}) {
+      const auto given = o.find(section);
+      if (given == o.end()) continue;
+      if (!c.expect(*given, child(ptr, section), json::value_t::object,
+                    section == std::string("settings") ? "an object of setting names and string values"
+                                                       : "an object")) {
+        mergeable = false;
+        continue;
+      }
+      auto& target = world[section];
+      if (target.is_null()) target = json::object();
+      if (!target.is_object()) {  // the scenario's own section is wrong (reported already)
+        mergeable = false;
+        continue;
+      }
+      auto& tokens = section == std::string("settings") ? origin.settings
+                     : section == std::string("network") ? origin.network
+                                                         : origin.broker;
+      for (const auto& [key, value] : given->items()) {
+        target[key] = value;
+        tokens.insert(escape_pointer_token(key));
+      }
+    }
+    origin.base_has_rules = base_rules != base.end();
+    origin.base_rules = origin.base_has_rules && base_rules->is_array() ? base_rules->size() : 0;
+    if (const auto rules = o.find("rules"); rules != o.end()) {
+      origin.rules = true;
+      if (!c.expect(*rules, child(ptr, "rules"), json::value_t::array, "an array of rules")) mergeable = false;
+      else if (origin.replace || !origin.base_has_rules) world["rules"] = *rules;
+      else if (!base_rules->is_array()) mergeable = false;
+      else for (const auto& r : *rules) world["rules"].push_back(r);
+    } else if (origin.replace) {
+      world["rules"] = json::array();
+    }
+    if (!mergeable) continue;
+
+    checker w;
+    w.loc = &loc;
+    w.origin = origin;
+    auto resolved = std::make_shared<scenario>();
+    resolved->file = s.file;
+    resolved->name = s.name;
+    w.read_scenario(world, *resolved);
+    for (auto& p : w.problems) {
+      p.pointer = origin(p.pointer);
+      if (!reported.emplace(p.pointer, p.message).second) continue;  // the scenario's own problem
+      if (!under(p.pointer, ptr)) p.message += " (with the override " + ptr + ")";
+      c.problems.push_back(std::move(p));
+    }
+    for (const auto& setting : resolved->settings)
+      if (origin.settings.count(escape_pointer_token(setting.first))) mo.settings.push_back(setting);
+    mo.world = std::move(resolved);
+    s.modems.push_back(std::move(mo));
+  }
+
+  // A modem plays one world: no index in two overrides.
+  for (std::size_t j = 1; j < selections.size(); ++j) {
+    [&] {
+      for (std::size_t i = 0; i < j; ++i)
+        for (const auto& a : selections[i].second)
+          for (const auto& b : selections[j].second)
+            if (a.first <= b.last && b.first <= a.last) {
+              c.error(child(selections[j].first, "select"),
+                      "index " + std::to_string(std::max(a.first, b.first)) + " is also selected by " +
+                          selections[i].first + "; a modem may be chosen by one override only");
+              return;
+            }
+    }();
+  }
+}
 
 // ---------------------------------------------------------------------------------
 // Diagnostics
@@ -1108,6 +1360,7 @@ std::variant<scenario, std::vector<diagnostic>> load_text(std::string_view text,
   s.file = file_name;
   s.name = std::filesystem::path(file_name).stem().string();
   c.read_scenario(root, s);
+  read_modems(root, loc, c, s);
   for (const auto& d : loc.duplicates())
     c.error(d.pointer,
             "duplicate key " + quote(unescape_pointer_token(d.pointer.substr(d.pointer.rfind('/') + 1))) +
@@ -1283,6 +1536,10 @@ nlohmann::json to_json(const scenario& s) {
     for (const auto& a : r.then) rj["then"].push_back(to_json(a));
     j["rules"].push_back(rj);
   }
+
+  // The overrides as written: merged with the scenario above, they give the same worlds.
+  j["modems"] = json::array();
+  for (const auto& o : s.modems) j["modems"].push_back(json::parse(o.text));
   return j;
 }
 

@@ -39,6 +39,12 @@ std::string format(const diagnostic& d);
 std::string format(const std::vector<diagnostic>& ds);
 
 /// Loads and checks a scenario file. scenario::file is set to `path`.
+///
+/// Each entry of "modems" (per-modem overrides) is checked as the whole world it makes
+/// (the scenario with the override merged in), so every rule of the format applies to
+/// it; a problem in what the override gives is reported at /modems/i/..., one that only
+/// its world has (an id beyond its max_id setting) at the scenario's own place, ending
+/// "(with the override /modems/i)".
 std::variant<scenario, std::vector<diagnostic>> load_file(const std::string& path);
 /// Loads and checks scenario text; `file_name` is used in messages, in scenario::file,
 /// and (its stem) as the scenario's name when the text gives none.
@@ -52,8 +58,9 @@ std::variant<action, diagnostic> action_from_json(const nlohmann::json& j, const
 /// The JSON form of an action (only the fields that apply to its kind), for logs and
 /// the control channel's echo; action_from_json reads it back to an equal action.
 nlohmann::json to_json(const action& a);
-/// The JSON form of a whole scenario, every field written out (defaults included);
-/// load_text reads its dump back to an equal scenario. scenario::file is not written.
+/// The JSON form of a whole scenario, every field written out (defaults included), its
+/// "modems" overrides as they were written; load_text reads its dump back to an equal
+/// scenario (overrides and their worlds included). scenario::file is not written.
 nlohmann::json to_json(const scenario& s);
 
 /// A time with a unit: digits, an optional decimal part, then ms, s, m (minutes) or h:
@@ -69,7 +76,8 @@ inline constexpr duration max_duration = std::chrono::hours(168);
 
 /// The keys accepted at one place of the format, in documentation order: `where` is
 /// "scenario", "network", "broker", "delays", "credential", "retained", "reply",
-/// "message" or "rule". Empty for anything else. (The schema test compares these.)
+/// "message", "rule" or "modem_override". Empty for anything else. (The schema test
+/// compares these.)
 std::vector<std::string> known_keys(std::string_view where);
 /// The keys an action of this kind accepts besides "action", and which must be given.
 /// send_bytes needs exactly one of "text" and "hex"; neither is listed as required.

@@ -66,4 +66,23 @@ const char* to_string(trigger_kind k) {
   return "?";
 }
 
+bool modem_override::selects(std::uint64_t index) const { return selects_any(index, index); }
+
+bool modem_override::selects_any(std::uint64_t first, std::uint64_t last) const {
+  for (const auto& r : select)
+    if (r.first <= last && first <= r.last) return true;
+  return false;
+}
+
+const modem_override* scenario::override_for(std::uint64_t index) const {
+  for (const auto& o : modems)
+    if (o.selects(index)) return &o;
+  return nullptr;
+}
+
+const scenario& scenario::world_for(std::uint64_t index) const {
+  const auto* o = override_for(index);
+  return o && o->world ? *o->world : *this;
+}
+
 }  // namespace nt35e::scenario

@@ -5,6 +5,8 @@
 // (scenario/fault_engine) plays them, the control channel fires single actions.
 
 #include <chrono>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -140,6 +142,33 @@ struct network_script {
   bool sim = true;
 };
 
+struct scenario;
+
+/// Global fleet indices first..last, both included (modem i of --fleet N --fleet-offset K
+/// has index K+i; a single modem has index 0).
+struct index_range {
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+  friend bool operator==(const index_range&, const index_range&) = default;
+};
+
+/// One entry of the scenario's "modems": the modems it selects play another world.
+struct modem_override {
+  std::vector<index_range> select;       ///< as written ("0-9,15" or [0, 1]); never empty
+  std::string path;                      ///< its JSON pointer ("/modems/2"), for messages
+  std::string text;                      ///< the override's JSON as written (compact), for to_json
+  /// The override's own settings, in its order. They are in world->settings too, and
+  /// are applied once more after --set and --time-scale (the most specific wins).
+  std::vector<std::pair<std::string, std::string>> settings;
+  /// The whole scenario these modems play: network and broker shallow-merged per key,
+  /// settings merged, rules appended (or replaced); it has no overrides of its own.
+  std::shared_ptr<const scenario> world;
+
+  [[nodiscard]] bool selects(std::uint64_t index) const;
+  /// Does it select any index of first..last?
+  [[nodiscard]] bool selects_any(std::uint64_t first, std::uint64_t last) const;
+};
+
 struct scenario {
   std::string file;                      ///< where it came from, for messages
   std::string name;
@@ -150,6 +179,13 @@ struct scenario {
   network_script network;
   broker_script broker;
   std::vector<rule> rules;
+  /// Per-modem overrides (fleet mode); at most one selects a given index.
+  std::vector<modem_override> modems;
+
+  /// The override that selects this global index, or null.
+  [[nodiscard]] const modem_override* override_for(std::uint64_t index) const;
+  /// The world the modem with this global index plays: its override's, or this one.
+  [[nodiscard]] const scenario& world_for(std::uint64_t index) const;
 };
 
 }  // namespace nt35e::scenario

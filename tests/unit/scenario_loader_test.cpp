@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "modem/profile.hpp"
+#include "scenario/apply.hpp"
 #include "scenario/json_loader.hpp"
 #include "scenario/json_locator.hpp"
 
@@ -246,7 +247,7 @@ TEST(ScenarioBadInput, UnknownKeys) {
   EXPECT_EQ(error(R"({"broker": {"delays": {"pubck": "1s"}}})"),
             R"(t.json:1:24: error: /broker/delays/pubck: unknown key "pubck"; expected one of: open, connack, ack, delivery)");
   EXPECT_EQ(error(R"({"colour": "red"})"),
-            R"(t.json:1:2: error: /colour: unknown key "colour"; expected one of: $schema, name, description, profile, settings, time_scale, network, broker, rules)");
+            R"(t.json:1:2: error: /colour: unknown key "colour"; expected one of: $schema, name, description, profile, settings, time_scale, network, broker, rules, modems)");
   EXPECT_EQ(error(R"({"rules": [{"on_comand": "+X", "then": [{"action": "reboot"}]}]})"),
             R"(t.json:1:13: error: /rules/0/on_comand: unknown key "on_comand"; did you mean "on_command"?)")
       << "the misspelt trigger is the one message (no \"needs a trigger\" too)";
@@ -453,7 +454,7 @@ TEST(ScenarioBadInput, AtMostTwentyDiagnostics) {
   ASSERT_EQ(ds.size(), max_diagnostics);
   EXPECT_EQ(format(ds.front()),
             "many.json:2:1: error: /k100: unknown key \"k100\"; expected one of: $schema, name, description, profile, "
-            "settings, time_scale, network, broker, rules");
+            "settings, time_scale, network, broker, rules, modems");
   EXPECT_EQ(ds[18].line, 20);
   EXPECT_EQ(format(ds.back()), "many.json: error: 11 more errors not shown");
 }
@@ -518,6 +519,17 @@ const char* const every_field_text = R"({
       "messages": [{"at": "10s", "topic": "burst", "payload": "msg {n}", "qos": 1, "count": 1000, "every": "1ms"}]
     },
     "rules": [{"name": "drop at 10 s", "at": "10s", "then": [{"action": "drop_link", "id": 0}]}]
+  })";
+
+const char* const every_override_text = R"({
+    "broker": {"credentials": [{"user": "u", "password": "right"}], "allow_anonymous": false},
+    "rules": [{"on_command": "+CGMI", "then": [{"action": "replace_response", "text": "\r\nBASE\r\n\r\nOK\r\n"}]}],
+    "modems": [
+      {"select": "0-9, 15", "settings": {"csq": "5", "echo": "0"}, "network": {"rssi": 7, "registration_delay": "1s"},
+       "rules": [{"at": "10s", "then": [{"action": "drop_link"}]}]},
+      {"select": [20, 21], "broker": {"credentials": [{"user": "u", "password": "other"}]}, "replace_rules": true},
+      {"select": "30", "rules": [{"on_urc": "+CEREG:*", "then": [{"action": "reboot"}]}], "replace_rules": false}
+    ]
   })";
 
 struct action_case {
@@ -740,6 +752,280 @@ TEST(ScenarioRoundTrip, RegistrationNames) {
 }
 
 // ---------------------------------------------------------------------------------
+// Per-modem overrides ("modems")
+
+/// The ranges of the one override in `text`.
+std::vector<index_range> selection(const std::string& select_json) {
+  auto s = load(R"({"modems": [{"select": )" + select_json + "}]}");
+  if (s.modems.size() != 1) return {};
+  return s.modems[0].select;
+}
+
+TEST(ScenarioOverrides, SelectionStringAndArrayForms) {
+  using v = std::vector<index_range>;
+  EXPECT_EQ(selection(R"("0-9,15")"), (v{{0, 9}, {15, 15}}));
+  EXPECT_EQ(selection(R"("7")"), (v{{7, 7}}));
+  EXPECT_EQ(selection(R"(" 3 - 5 , 007,999999")"), (v{{3, 5}, {7, 7}, {999999, 999999}}));
+  EXPECT_EQ(selection(R"("4-4")"), (v{{4, 4}}));
+  EXPECT_EQ(selection("[2, 0, 5.0]"), (v{{2, 2}, {0, 0}, {5, 5}}));
+  EXPECT_EQ(selection("[999999]"), (v{{999999, 999999}}));
+}
+
+TEST(ScenarioOverrides, BadSelections) {
+  const auto bad = [](const std::string& select_json) {
+    return error(R"({"modems": [{"select": )" + select_json + "}]}");
+  };
+  // The value starts at column 24.
+  EXPECT_EQ(bad(R"("3-1")"), R"(t.json:1:24: error: /modems/0/select: "3-1" is not a range (the start is above the end))");
+  EXPECT_EQ(bad(R"("0-9, 12 -5")"),
+            R"(t.json:1:24: error: /modems/0/select: "12 -5" is not a range (the start is above the end))");
+  for (const char* syntax : {R"("")", R"("1,,2")", R"("1,")", R"("a")", R"("-3")", R"("3-")", R"("1-2-3")", R"("1 2")",
+                             R"("0x10")", R"("1;2")"})
+    EXPECT_EQ(bad(syntax), std::string(R"(t.json:1:24: error: /modems/0/select: expected indices such as "0-9,15" )") +
+                               "(N or A-B, separated by commas), got " + syntax)
+        << syntax;
+  EXPECT_EQ(bad(R"("1000000")"),
+            R"(t.json:1:24: error: /modems/0/select: index 1000000 is above 999999, the highest fleet index)");
+  EXPECT_EQ(bad(R"("5-00099999999999999999999")"),
+            R"(t.json:1:24: error: /modems/0/select: index 99999999999999999999 is above 999999, the highest fleet index)");
+  EXPECT_EQ(bad("[]"), R"(t.json:1:24: error: /modems/0/select: expected at least one index, got an empty array)");
+  EXPECT_EQ(bad("[1, -1]"),
+            R"(t.json:1:28: error: /modems/0/select/1: expected a fleet index (a whole number from 0 to 999999), got -1)");
+  EXPECT_EQ(bad("[1.5]"),
+            R"(t.json:1:25: error: /modems/0/select/0: expected a fleet index (a whole number from 0 to 999999), got 1.5)");
+  EXPECT_EQ(bad(R"(["1"])"),
+            R"(t.json:1:25: error: /modems/0/select/0: expected a fleet index (a whole number from 0 to 999999), got a string)");
+  EXPECT_EQ(bad("[1000000]"),
+            R"(t.json:1:25: error: /modems/0/select/0: index 1000000 is above 999999, the highest fleet index)");
+  EXPECT_EQ(bad("5"),
+            R"(t.json:1:24: error: /modems/0/select: expected indices: a string such as "0-9,15" or an array of whole numbers, got a number)");
+}
+
+TEST(ScenarioOverrides, BadOverrides) {
+  EXPECT_EQ(error(R"({"modems": {}})"), R"(t.json:1:12: error: /modems: expected an array of overrides, got an object)");
+  EXPECT_EQ(error(R"({"modems": [5]})"), R"(t.json:1:13: error: /modems/0: expected an object, got a number)");
+  EXPECT_EQ(error(R"({"modems": [{"network": {"rssi": 5}}]})"),
+            R"(t.json:1:13: error: /modems/0: missing required key "select")");
+  EXPECT_EQ(error(R"({"modems": [{"selct": "1"}]})"),
+            R"(t.json:1:14: error: /modems/0/selct: unknown key "selct"; did you mean "select"?)")
+      << "the misspelt key is the one message";
+  EXPECT_EQ(error(R"({"modems": [{"select": "1", "profile": "ec616s"}]})"),
+            R"(t.json:1:29: error: /modems/0/profile: unknown key "profile"; expected one of: select, settings, network, broker, rules, replace_rules)");
+  EXPECT_EQ(error(R"({"modems": [{"select": "1", "modems": []}]})"),
+            R"(t.json:1:29: error: /modems/0/modems: unknown key "modems"; expected one of: select, settings, network, broker, rules, replace_rules)");
+  EXPECT_EQ(error(R"({"modems": [{"select": "1", "network": "weak"}]})"),
+            R"(t.json:1:40: error: /modems/0/network: expected an object, got a string)");
+  EXPECT_EQ(error(R"({"modems": [{"select": "1", "settings": []}]})"),
+            R"(t.json:1:41: error: /modems/0/settings: expected an object of setting names and string values, got an array)");
+  EXPECT_EQ(error(R"({"modems": [{"select": "1", "rules": {}}]})"),
+            R"(t.json:1:38: error: /modems/0/rules: expected an array of rules, got an object)");
+  EXPECT_EQ(error(R"({"modems": [{"select": "1", "replace_rules": "yes"}]})"),
+            R"(t.json:1:46: error: /modems/0/replace_rules: expected true or false, got a string)");
+}
+
+TEST(ScenarioOverrides, ProblemsInsideAnOverrideAreWhereTheOverrideHasThem) {
+  const std::string text =
+      "{\n"
+      "  \"broker\": {\"credentials\": [{\"user\": \"u\", \"password\": \"p\"}]},\n"
+      "  \"rules\": [{\"at\": \"1s\", \"then\": [{\"action\": \"reboot\"}]}],\n"
+      "  \"modems\": [\n"
+      "    {\"select\": \"0\", \"network\": {\"rsi\": 5}},\n"
+      "    {\"select\": \"1\", \"broker\": {\"credentials\": [{\"user\": 5}]}},\n"
+      "    {\"select\": \"2\", \"settings\": {\"echo\": \"2\"}, \"rules\": [{\"at\": \"10\", \"then\": [{\"action\": \"reboot\"}]}]},\n"
+      "    {\"select\": \"3\", \"replace_rules\": true, \"rules\": [{\"at\": \"1s\", \"then\": [{\"action\": \"drop_links\"}]}]}\n"
+      "  ]\n"
+      "}\n";
+  EXPECT_EQ(errors(text, "fleet.json"),
+            "fleet.json:5:33: error: /modems/0/network/rsi: unknown key \"rsi\"; did you mean \"rssi\"?\n"
+            "fleet.json:6:57: error: /modems/1/broker/credentials/0/user: expected a string, got a number\n"
+            "fleet.json:7:42: error: /modems/2/settings/echo: echo expects 0 or 1, got \"2\"\n"
+            "fleet.json:7:65: error: /modems/2/rules/0/at: time \"10\" has no unit; write \"10ms\" or \"10s\"\n"
+            "fleet.json:8:87: error: /modems/3/rules/0/then/0/action: unknown action \"drop_links\"; did you mean "
+            "\"drop_link\"?\n");
+}
+
+TEST(ScenarioOverrides, TheScenariosOwnProblemsAreReportedOnce) {
+  EXPECT_EQ(errors(R"({"network": {"rssi": 40}, "modems": [{"select": "1"}, {"select": "2", "network": {"sim": false}}]})"),
+            "t.json:1:22: error: /network/rssi: expected a whole number from 0 to 31, or 99 (unknown), got 40\n");
+  // Given by the override instead, the scenario's bad value is not in its world (but is still an error).
+  EXPECT_EQ(errors(R"({"network": {"rssi": 40}, "modems": [{"select": "1", "network": {"rssi": 41}}]})"),
+            "t.json:1:22: error: /network/rssi: expected a whole number from 0 to 31, or 99 (unknown), got 40\n"
+            "t.json:1:74: error: /modems/0/network/rssi: expected a whole number from 0 to 31, or 99 (unknown), got 41\n");
+}
+
+TEST(ScenarioOverrides, AnOverridesSettingsApplyToTheWholeWorld) {
+  // max_id 1 for modem 5: the scenario's rule with id 3 does not fit its world, and the
+  // override's own rule is checked against its max_id.
+  const std::string text = R"({"rules": [{"at": "1s", "then": [{"action": "drop_link", "id": 3}]}],
+ "modems": [{"select": "5", "settings": {"max_id": "1"}, "rules": [{"at": "2s", "then": [{"action": "drop_link", "id": 2}]}]}]})";
+  EXPECT_EQ(errors(text),
+            "t.json:1:64: error: /rules/0/then/0/id: id 3 is out of range: setting max_id gives ids 0 to 1 (with the override "
+            "/modems/0)\n"
+            "t.json:2:120: error: /modems/0/rules/0/then/0/id: id 2 is out of range: setting max_id gives ids 0 to 1\n");
+  // ...and an ec616s scenario's modems may get more ids.
+  EXPECT_EQ(errors(R"({"profile": "ec616s", "modems": [{"select": "1", "settings": {"max_id": "2"},
+                      "rules": [{"at": "2s", "then": [{"action": "drop_link", "id": 2}]}]}]})"),
+            "ok");
+}
+
+TEST(ScenarioOverrides, OverlappingSelectionsNameBothOverrides) {
+  EXPECT_EQ(errors(R"({"modems": [{"select": "0-9"}, {"select": [12, 5]}, {"select": "10-20"}, {"select": "30,31"}]})"),
+            "t.json:1:43: error: /modems/1/select: index 5 is also selected by /modems/0; a modem may be chosen by one "
+            "override only\n"
+            "t.json:1:64: error: /modems/2/select: index 12 is also selected by /modems/1; a modem may be chosen by one "
+            "override only\n");
+  EXPECT_EQ(errors(R"({"modems": [{"select": "1-3,2"}]})"), "ok") << "one override may name an index twice";
+}
+
+TEST(ScenarioOverrides, NetworkAndBrokerAreMergedPerKey) {
+  const auto s = load(R"({
+    "network": {"registration": "roaming", "rssi": 10, "sim": false},
+    "broker": {"credentials": [{"user": "u", "password": "right"}], "allow_anonymous": false,
+               "delays": {"open": "1s", "connack": "2s"}},
+    "modems": [
+      {"select": "1", "network": {"rssi": 5, "ber": 3}, "broker": {"delays": {"ack": "10ms"}, "connack": 4}},
+      {"select": "2", "broker": {"credentials": [{"user": "u", "password": "other"}]}}
+    ]})");
+  ASSERT_EQ(s.modems.size(), 2u);
+  ASSERT_TRUE(s.modems[0].world && s.modems[1].world);
+  const auto& one = *s.modems[0].world;
+  EXPECT_EQ(one.network.registration, 5) << "kept";
+  EXPECT_EQ(one.network.rssi, 5) << "replaced";
+  EXPECT_EQ(one.network.ber, 3) << "added";
+  EXPECT_FALSE(one.network.sim) << "kept";
+  ASSERT_EQ(one.broker.credentials.size(), 1u);
+  EXPECT_EQ(one.broker.credentials[0].password, "right");
+  EXPECT_FALSE(one.broker.allow_anonymous);
+  EXPECT_EQ(one.broker.connack_code, 4);
+  EXPECT_EQ(one.broker.ack_delay, 10ms);
+  EXPECT_EQ(one.broker.open_delay, 300ms) << "\"delays\" is one key: replaced as a whole";
+  EXPECT_EQ(one.broker.connack_delay, 300ms);
+  const auto& two = *s.modems[1].world;
+  ASSERT_EQ(two.broker.credentials.size(), 1u);
+  EXPECT_EQ(two.broker.credentials[0].password, "other");
+  EXPECT_FALSE(two.broker.allow_anonymous);
+  EXPECT_EQ(two.broker.open_delay, 1s);
+  EXPECT_EQ(two.network.rssi, 10);
+  // The scenario itself is unchanged.
+  EXPECT_EQ(s.network.rssi, 10);
+  EXPECT_FALSE(s.network.ber.has_value());
+  EXPECT_EQ(s.broker.credentials[0].password, "right");
+  EXPECT_EQ(s.broker.open_delay, 1s);
+  EXPECT_TRUE(one.modems.empty() && two.modems.empty()) << "a world has no overrides of its own";
+}
+
+TEST(ScenarioOverrides, RulesAreAppendedOrReplaced) {
+  const auto s = load(R"({
+    "rules": [{"name": "a", "at": "1s", "then": [{"action": "reboot"}]},
+              {"at": "2s", "then": [{"action": "remove_sim"}]}],
+    "modems": [
+      {"select": "0", "rules": [{"at": "3s", "then": [{"action": "insert_sim"}]}]},
+      {"select": "1", "replace_rules": true, "rules": [{"name": "only", "at": "4s", "then": [{"action": "reboot"}]}]},
+      {"select": "2", "replace_rules": true},
+      {"select": "3", "network": {"rssi": 1}},
+      {"select": "4", "replace_rules": false, "rules": []}
+    ]})");
+  ASSERT_EQ(s.modems.size(), 5u);
+  const auto names = [&](std::size_t i) {
+    std::vector<std::string> out;
+    for (const auto& r : s.modems[i].world->rules) out.push_back(r.name);
+    return out;
+  };
+  using v = std::vector<std::string>;
+  EXPECT_EQ(names(0), (v{"a", "rule 1", "rule 2"}));
+  EXPECT_EQ(s.modems[0].world->rules[2].when.at, 3s);
+  EXPECT_EQ(names(1), (v{"only"}));
+  EXPECT_EQ(names(2), v{}) << "replace_rules without rules: no rules";
+  EXPECT_EQ(names(3), (v{"a", "rule 1"}));
+  EXPECT_EQ(names(4), (v{"a", "rule 1"}));
+  EXPECT_EQ(s.rules.size(), 2u);
+  // Without rules of its own, the scenario's rules are those the override appends to.
+  const auto t = load(R"({"modems": [{"select": "0", "rules": [{"at": "3s", "then": [{"action": "reboot"}]}]}]})");
+  ASSERT_EQ(t.modems.size(), 1u);
+  EXPECT_EQ(t.modems[0].world->rules.size(), 1u);
+  EXPECT_EQ(error(R"({"modems": [{"select": "0", "rules": [{"at": "3s"}]}]})"),
+            R"(t.json:1:39: error: /modems/0/rules/0: missing required key "then")");
+}
+
+TEST(ScenarioOverrides, SettingsComeLastInTheirWorld) {
+  // "modems" before "settings" in the file: the override's settings still come after
+  // the scenario's, and replace the same setting.
+  const auto s = load(R"({
+    "modems": [{"select": "3", "settings": {"csq": "5", "timing.boot": "50"}}],
+    "settings": {"echo": "0", "csq": "20", "cmee": "2"},
+    "network": {"rssi": 9}})");
+  ASSERT_EQ(s.modems.size(), 1u);
+  using v = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(s.settings, (v{{"echo", "0"}, {"csq", "20"}, {"cmee", "2"}}));
+  const auto& o = s.modems[0];
+  EXPECT_EQ(o.world->settings, (v{{"echo", "0"}, {"cmee", "2"}, {"csq", "5"}, {"timing.boot", "50"}}));
+  EXPECT_EQ(o.settings, (v{{"csq", "5"}, {"timing.boot", "50"}})) << "the override's own, applied again after --set";
+  EXPECT_EQ(o.world->network.rssi, 9);
+  // Folded into a profile, the world's network still comes after its settings (as at
+  // the top level); the app applies o.settings once more, last.
+  modem::profile p;
+  ASSERT_EQ(apply(*o.world, p), "");
+  EXPECT_EQ(p.csq_rssi, 9);
+  EXPECT_EQ(p.timing.boot, 50);
+  EXPECT_EQ(p.cmee, 2);
+  for (const auto& [name, value] : o.settings) ASSERT_EQ(modem::set_profile_field(p, name, value), "");
+  EXPECT_EQ(p.csq_rssi, 5);
+}
+
+TEST(ScenarioOverrides, WorldForFindsTheModemsOverride) {
+  const auto s = load(R"({"rules": [{"at": "1s", "then": [{"action": "reboot"}]}],
+    "modems": [{"select": "0-9,15", "network": {"rssi": 1}}, {"select": [10, 200], "network": {"rssi": 2}}]})");
+  ASSERT_EQ(s.modems.size(), 2u);
+  EXPECT_EQ(s.modems[0].path, "/modems/0");
+  EXPECT_EQ(s.modems[1].path, "/modems/1");
+  const auto rssi = [&](std::uint64_t index) { return s.world_for(index).network.rssi.value_or(-1); };
+  EXPECT_EQ(rssi(0), 1);
+  EXPECT_EQ(rssi(9), 1);
+  EXPECT_EQ(rssi(15), 1);
+  EXPECT_EQ(rssi(10), 2);
+  EXPECT_EQ(rssi(200), 2);
+  EXPECT_EQ(rssi(11), -1);
+  EXPECT_EQ(&s.world_for(11), &s) << "a modem no override selects plays the scenario itself";
+  EXPECT_EQ(&s.world_for(999999), &s);
+  EXPECT_EQ(s.override_for(15), &s.modems[0]);
+  EXPECT_EQ(s.override_for(200), &s.modems[1]);
+  EXPECT_EQ(s.override_for(16), nullptr);
+  EXPECT_EQ(s.world_for(3).rules.size(), 1u);
+  EXPECT_TRUE(s.modems[0].selects_any(5, 5));
+  EXPECT_TRUE(s.modems[0].selects_any(12, 20));
+  EXPECT_FALSE(s.modems[0].selects_any(16, 99));
+  EXPECT_TRUE(s.modems[1].selects_any(100, 300));
+  EXPECT_FALSE(s.modems[1].selects_any(11, 199));
+  // Without overrides every index plays the scenario.
+  const scenario none;
+  EXPECT_EQ(&none.world_for(0), &none);
+}
+
+TEST(ScenarioOverrides, RoundTripThroughToJson) {
+  const auto s = load(every_override_text, "fleet.json");
+  ASSERT_EQ(s.modems.size(), 3u);
+  const auto written = to_json(s);
+  ASSERT_EQ(written["modems"].size(), 3u);
+  EXPECT_EQ(written["modems"][1], json::parse(R"({"select": [20, 21], "replace_rules": true,
+            "broker": {"credentials": [{"user": "u", "password": "other"}]}})"));
+  const auto again = load(written.dump(2), "fleet.json");
+  EXPECT_EQ(to_json(again), written);
+  ASSERT_EQ(again.modems.size(), s.modems.size());
+  for (std::size_t i = 0; i < s.modems.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(again.modems[i].path, s.modems[i].path);
+    EXPECT_EQ(again.modems[i].select, s.modems[i].select);
+    EXPECT_EQ(again.modems[i].settings, s.modems[i].settings);
+    EXPECT_EQ(to_json(*again.modems[i].world), to_json(*s.modems[i].world));
+  }
+  EXPECT_EQ(s.modems[0].world->rules.size(), 2u);
+  EXPECT_EQ(s.modems[1].world->rules.size(), 0u);
+  EXPECT_EQ(s.modems[2].world->rules.size(), 2u);
+  EXPECT_EQ(s.modems[1].world->broker.credentials[0].password, "other");
+  EXPECT_EQ(to_json(load("{}"))["modems"], json::array());
+}
+
+// ---------------------------------------------------------------------------------
 // The locator
 
 TEST(ScenarioLocator, PositionsOfKeysAndValues) {
@@ -870,7 +1156,8 @@ TEST_F(ScenarioSchema, ListsEveryActionWithTheLoadersFields) {
 
 TEST_F(ScenarioSchema, ObjectsHaveTheLoadersKeys) {
   EXPECT_EQ(keys_of(schema), set_of(known_keys("scenario")));
-  for (const char* where : {"network", "broker", "delays", "credential", "retained", "reply", "message", "rule"})
+  for (const char* where :
+       {"network", "broker", "delays", "credential", "retained", "reply", "message", "rule", "modem_override"})
     EXPECT_EQ(keys_of(schema["$defs"][where]), set_of(known_keys(where))) << where;
   EXPECT_EQ(schema["$defs"]["rule"]["properties"]["on_mqtt"]["enum"].get<std::vector<std::string>>(),
             mqtt_event_names());
@@ -922,8 +1209,15 @@ TEST_F(ScenarioSchema, ValidatesTheFilesWherePythonJsonschemaIsInstalled) {
       R"({"profile": "nt36e"})",
       R"({"settings": {"ecoh": "1"}})",
       R"({"time_scale": 0})",
+      R"({"modems": [{"settings": {"csq": "5"}}]})",
+      R"({"modems": [{"select": "3-", "settings": {"csq": "5"}}]})",
+      R"({"modems": [{"select": [], "rules": []}]})",
+      R"({"modems": [{"select": [1000000]}]})",
+      R"({"modems": [{"select": "1", "network": {"rsi": 5}}]})",
+      R"({"modems": [{"select": "1", "settings": {"ecoh": "1"}}]})",
+      R"({"modems": [{"select": "1", "modems": []}]})",
   };
-  std::vector<std::string> good = {every_trigger_text, every_field_text};
+  std::vector<std::string> good = {every_trigger_text, every_field_text, every_override_text};
   for (const auto& c : action_cases()) good.push_back(with_action(c.json_text, R"("on_command": "+CSQ")"));
   for (std::size_t i = 0; i < good.size(); ++i) {
     EXPECT_EQ(errors(good[i]), "ok") << good[i];
