@@ -211,6 +211,10 @@ void session::arm_timer() {
   if ((!interpreter_ && !replay_) || stopped_) return;
   auto deadline = replay_ ? replay_->next_deadline() : interpreter_->next_deadline();
   if (deadline == armed_for_) return;  // the pending wait already covers it
+  // A wait that ends sooner than needed is kept: it wakes the modem early, finds nothing
+  // due and re-arms then. Moving it later on every command (the partial-line hold moves
+  // with each line) would cost a timerfd_settime per command instead.
+  if (armed_for_ && (!deadline || *armed_for_ <= *deadline)) return;
   armed_for_ = deadline;
   if (!deadline) {
     timer_.cancel();
