@@ -611,7 +611,8 @@ class paho_backend::impl : public std::enable_shared_from_this<impl> {
   // ---- requests ----------------------------------------------------------------------
 
   void submit(nt35e::mqtt::any_request r) {
-    if (log_) log_("paho: " + nt35e::mqtt::describe(r, show_secrets_));
+    // The request itself is already in the session's transcript ("MQTT -> ..."); the log
+    // says what the link does with it.
     std::visit([this](auto& x) { handle(std::move(x)); }, r);
   }
 
