@@ -3,6 +3,7 @@
 // signal or the DTE ends it. With --fleet N, fleet::run builds N of those on a thread
 // pool instead (simulator/fleet/).
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -109,7 +110,8 @@ std::unique_ptr<mqtt::backend> make_backend(const app::options& opts, const scen
   return std::make_unique<scripted::loopback_backend>(ex, profile, world.broker);
 }
 
-int run(const app::options& opts, const scenario::scenario& world, const modem::profile& profile) {
+int run(const app::options& opts, const scenario::scenario& world, const modem::profile& profile,
+        const std::string& override_path) {
   net::io_context ioc(1);
   auto ex = ioc.get_executor();
 
@@ -145,8 +147,10 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
     session.set_answer_source(std::move(std::get<std::unique_ptr<io::answer_source>>(source)));
   }
   if (!world.file.empty())
-    log.log(io::log_level::debug, "scenario " + world.file + (world.name.empty() ? "" : " (" + world.name + ")") + ": " +
-                                     std::to_string(world.rules.size()) + " rules");
+    log.log(io::log_level::debug,
+            "scenario " + world.file + (world.name.empty() ? "" : " (" + world.name + ")") + ": " +
+                std::to_string(world.rules.size()) + " rules" +
+                (override_path.empty() ? "" : "; this modem (index 0) plays its override " + override_path));
 
   // The control channel runs on the modem's executor and calls the session directly.
   std::unique_ptr<control::control_server> control;
@@ -252,7 +256,16 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   return 0;
 }
 
-int run_fleet(const app::options& opts, const scenario::scenario& world, const modem::profile& profile) {
+/// The profiles of the worlds a scenario's modems play: [0] the scenario's own, [k + 1]
+/// its override k's.
+struct world_profiles {
+  std::vector<modem::profile> profiles;
+  const modem::profile& of(const scenario::scenario& s, const scenario::modem_override* o) const {
+    return profiles[o ? 1 + static_cast<std::size_t>(o - s.modems.data()) : 0];
+  }
+};
+
+int run_fleet(const app::options& opts, const scenario::scenario& world, const world_profiles& profiles) {
   fleet::config c;
   c.size = *opts.fleet;
   c.offset = opts.fleet_offset;
@@ -263,12 +276,14 @@ int run_fleet(const app::options& opts, const scenario::scenario& world, const m
   c.control = opts.control_endpoint;
   // A thousand transcripts at info would drown everything else: warn unless asked.
   c.log_level = opts.log_level.value_or(io::log_level::warn);
-  c.live = opts.live || world.broker.live;
+  c.live = opts.live || world.broker.live ||
+           std::any_of(world.modems.begin(), world.modems.end(), [](const auto& o) { return o.world->broker.live; });
   bool first = true;
-  return fleet::run(c, world, profile,
-                    [&](const modem::profile& p, net::any_io_executor ex, io::logger& log) {
-                      return make_backend(opts, world, p, std::move(ex), log, std::exchange(first, false));
-                    });
+  return fleet::run(
+      c, world, [&](const scenario::modem_override* o) -> const modem::profile& { return profiles.of(world, o); },
+      [&](const modem::profile& p, const scenario::scenario& played, net::any_io_executor ex, io::logger& log) {
+        return make_backend(opts, played, p, std::move(ex), log, std::exchange(first, false));
+      });
 }
 
 }  // namespace
@@ -308,9 +323,16 @@ int main(int argc, char** argv) {
       print_now(stderr, file + ": " + error + "\n");
       return 2;
     }
-    const auto n = world.rules.size();
+    for (const auto& o : world.modems)
+      if (auto error = scenario::apply(*o.world, profile); !error.empty()) {
+        print_now(stderr, file + ": " + o.path + ": " + error + "\n");
+        return 2;
+      }
+    const auto n = world.rules.size(), m = world.modems.size();
     print_now(stdout, "ok: " + file + ": " + (world.name.empty() ? std::string("(no name)") : world.name) + " (" +
-                          std::to_string(n) + (n == 1 ? " rule" : " rules") + ")\n");
+                          std::to_string(n) + (n == 1 ? " rule" : " rules") +
+                          (m == 0 ? "" : ", " + std::to_string(m) + (m == 1 ? " modem override" : " modem overrides")) +
+                          ")\n");
     return 0;
   }
 
@@ -325,12 +347,19 @@ int main(int argc, char** argv) {
     if (world.file.empty()) world.file = *opts.scenario_file;
   }
 
-  modem::profile profile;
-  if (auto error = app::build_profile(opts, world, profile); !error.empty()) return usage_error(error);
+  // One profile per world the modems play (the scenario's, each override's), built once.
+  world_profiles profiles;
+  profiles.profiles.resize(1 + world.modems.size());
+  if (auto error = app::build_profile(opts, world, profiles.profiles[0]); !error.empty()) return usage_error(error);
+  for (std::size_t k = 0; k < world.modems.size(); ++k)
+    if (auto error = app::build_profile(opts, world.modems[k], profiles.profiles[k + 1]); !error.empty())
+      return usage_error(error);
 
   try {
-    if (opts.fleet) return run_fleet(opts, world, profile);
-    return run(opts, world, profile);
+    if (opts.fleet) return run_fleet(opts, world, profiles);
+    // A single modem has the global index 0, as the first of --fleet 1.
+    const auto* o = world.override_for(0);
+    return run(opts, world.world_for(0), profiles.of(world, o), o ? o->path : std::string());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "nt35e-sim: %s\n", e.what());
     return 1;

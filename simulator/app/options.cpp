@@ -335,6 +335,18 @@ std::string build_profile(const options& opts, const scenario::scenario& world, 
   return {};
 }
 
+std::string build_profile(const options& opts, const scenario::modem_override& o, modem::profile& out) {
+  if (!o.world) return "scenario override " + o.path + " has no world";
+  modem::profile p;
+  if (auto error = build_profile(opts, *o.world, p); !error.empty()) return error;
+  for (const auto& [name, value] : o.settings) {
+    if (auto error = modem::set_profile_field(p, name, value); !error.empty())
+      return "scenario " + o.world->file + ": " + o.path + "/settings/" + name + ": " + error;
+  }
+  out = std::move(p);
+  return {};
+}
+
 namespace {
 
 /// Wraps a comma-separated list to the help text's second column.
@@ -440,14 +452,17 @@ std::string usage() {
       "                         ({\"query\":\"help\"} lists the fleet requests)\n"
       "  --fleet-offset K       modem i has the global index K+i (default 0), from which\n"
       "                         its IMEI (Luhn-valid; the profile's TAC kept), IMSI and\n"
-      "                         ICCID derive: give each process or machine its own\n"
-      "                         range; K+N-1 at most 999999\n"
+      "                         ICCID derive, and which of the scenario's \"modems\"\n"
+      "                         overrides it plays: give each process or machine its\n"
+      "                         own range; K+N-1 at most 999999\n"
       "  --threads N            threads the fleet runs on (default: the number of\n"
       "                         cores, at least 2)\n"
       "\n"
       "Where the profile comes from, later wins: the scenario's \"profile\" (or\n"
       "--profile), the scenario's \"settings\" and \"network\", --set and its shortcuts\n"
-      "in the order given, then --time-scale.\n"
+      "in the order given, --time-scale, then the \"settings\" of the scenario's\n"
+      "\"modems\" override that selects the modem by its global index (--fleet-offset\n"
+      "plus its number; 0 without --fleet).\n"
       "\n"
       "Other:\n"
       "  --log-level LEVEL      error, warn, info, debug or trace; the transcript goes to\n"

@@ -68,6 +68,9 @@ parse_result parse_options(const std::vector<std::string_view>& args);
 /// --set and its shortcuts in command-line order, then --time-scale.
 /// Returns an error sentence or "".
 std::string build_profile(const options& opts, const scenario::scenario& world, modem::profile& out);
+/// The profile of the modems a scenario override selects: build_profile on its world,
+/// then the override's own settings once more, last (the most specific wins).
+std::string build_profile(const options& opts, const scenario::modem_override& o, modem::profile& out);
 
 /// The text --help prints.
 std::string usage();

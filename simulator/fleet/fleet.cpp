@@ -54,6 +54,7 @@ struct modem_unit {
   line_metrics metrics;
   std::unique_ptr<io::transport> transport;
   std::string line;  ///< as the transport's ready text ("tcp 127.0.0.1:5003")
+  std::string played;  ///< the scenario override it plays ("/modems/2"), or empty
 };
 
 std::string pty_link(const config& c, std::size_t i) { return c.pty_prefix + std::to_string(i); }
@@ -83,7 +84,18 @@ std::string ready_line(const config& c) {
          std::to_string(tcp_endpoint(c, c.size - 1).port());
 }
 
-int run(const config& c, const scenario::scenario& world, const modem::profile& base,
+std::vector<std::string> idle_override_warnings(const config& c, const scenario::scenario& s) {
+  std::vector<std::string> out;
+  if (c.size == 0) return out;
+  const std::uint64_t last = c.offset + c.size - 1;
+  for (const auto& o : s.modems)
+    if (!o.selects_any(c.offset, last))
+      out.push_back("scenario override " + o.path + " selects no modem of this fleet (indices " +
+                    std::to_string(c.offset) + ".." + std::to_string(last) + ")");
+  return out;
+}
+
+int run(const config& c, const scenario::scenario& s, const profile_source& profile_for,
         const backend_factory& make_backend) {
   const auto started = std::chrono::steady_clock::now();
   const unsigned threads = pool_size(c.threads);
@@ -102,6 +114,11 @@ int run(const config& c, const scenario::scenario& world, const modem::profile& 
                           std::to_string(limit.soft) +
                           " (raise it with ulimit -n); lines or connections past it will fail\n");
 
+  for (const auto& w : idle_override_warnings(c, s)) print_now(stderr, "nt35e-sim: warning: " + w + "\n");
+  // A session keeps a copy of its world: the overrides are of no use to it.
+  scenario::scenario plain = s;
+  plain.modems.clear();
+
   net::io_context ioc(static_cast<int>(threads));
   io::logger fleet_log(c.log_level);
   fleet_log.log(io::log_level::debug, "open files: limit " + std::to_string(limit.soft) +
@@ -114,17 +131,20 @@ int run(const config& c, const scenario::scenario& world, const modem::profile& 
   units.reserve(c.size);
   for (std::size_t i = 0; i < c.size; ++i) {
     const std::uint64_t index = c.offset + i;
+    const auto* o = s.override_for(index);
+    const auto& world = o && o->world ? *o->world : plain;
     auto u = std::make_unique<modem_unit>(ioc, i, index, c.log_level);
-    u->log.set_show_secrets(base.show_secrets);
+    u->played = o ? o->path : "";
+    u->profile = profile_for(o);
+    u->log.set_show_secrets(u->profile.show_secrets);
     u->log.set_prefix("modem " + std::to_string(i) + ": ");  // the line's number: PREFIXi, port BASE+i
-    u->profile = base;
     if (!modem::apply_fleet_identity(u->profile, index))
       return fail("modem " + std::to_string(i) + " would have index " + std::to_string(index) + ", above " +
                       std::to_string(modem::max_fleet_index) +
                       ", the highest with an identity of its own; lower --fleet-offset or --fleet",
                   2);
     try {
-      u->backend = make_backend(u->profile, u->strand, u->log);
+      u->backend = make_backend(u->profile, world, u->strand, u->log);
     } catch (const std::invalid_argument& e) {
       std::string sentence = e.what();
       if (sentence.ends_with('.')) sentence.pop_back();
@@ -160,7 +180,8 @@ int run(const config& c, const scenario::scenario& world, const modem::profile& 
     }
     u->line = u->transport->ready_text();
     fleet_log.log(io::log_level::debug, "modem " + std::to_string(u->position) + ": index " +
-                                            std::to_string(u->index) + ", IMEI " + u->profile.imei + ", " + u->line);
+                                            std::to_string(u->index) + ", IMEI " + u->profile.imei + ", " + u->line +
+                                            (u->played.empty() ? "" : ", scenario override " + u->played));
   }
 
   // ---- the control channel -------------------------------------------------------------

@@ -7,7 +7,8 @@
 // Threads: every modem lives on its own strand (make_strand of the io_context): its
 // transport, session, timers and backend are created with that strand as executor, so
 // its handlers never run concurrently, whichever pool thread runs them. Nothing is
-// shared between modems (each has its own logger, profile copy and scenario copy). The
+// shared between modems (each has its own logger, profile copy and scenario copy: the
+// world of the scenario override that selects its global index, or the scenario). The
 // control channel runs on a strand of its own and reaches a modem only by posting to
 // that modem's strand (control::fleet_target). Set-up and tear-down happen on the main
 // thread while no pool thread runs.
@@ -21,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -48,10 +50,17 @@ struct config {
   bool live = false;                         ///< for the open-file estimate
 };
 
-/// Makes one modem's MQTT backend with `ex` (the modem's strand) as its executor;
-/// may throw std::invalid_argument with a sentence (a bad host mapping).
+/// Makes one modem's MQTT backend for the world it plays (its broker script and host
+/// mappings), with `ex` (the modem's strand) as its executor; may throw
+/// std::invalid_argument with a sentence (a bad host mapping).
 using backend_factory = std::function<std::unique_ptr<mqtt::backend>(
-    const modem::profile& profile, boost::asio::any_io_executor ex, io::logger& log)>;
+    const modem::profile& profile, const scenario::scenario& world, boost::asio::any_io_executor ex,
+    io::logger& log)>;
+
+/// The profile (before the fleet identity) of the modems that play the world of the
+/// scenario override `o`, or, for null, the scenario's own. The caller builds each once;
+/// the reference must stay valid while the fleet runs.
+using profile_source = std::function<const modem::profile&(const scenario::modem_override* o)>;
 
 /// The threads a fleet runs on when `requested` is 0: hardware_concurrency(), at least 2.
 unsigned pool_size(unsigned requested);
@@ -60,11 +69,17 @@ unsigned pool_size(unsigned requested);
 /// (without the line end).
 std::string ready_line(const config& c);
 
+/// "scenario override /modems/2 selects no modem of this fleet (indices K..K+N-1)", one
+/// line (without its end) for each override of `s` that selects none of the fleet's indices.
+std::vector<std::string> idle_override_warnings(const config& c, const scenario::scenario& s);
+
 /// Runs the fleet until SIGINT, SIGTERM or SIGHUP, then prints the metrics summary on
-/// stderr. Returns the exit status: 0 after a signal; 1 when a line or the control
-/// channel cannot be opened; 2 when the fleet cannot start at all (an identity index out
-/// of range, far too few open files, a bad backend setting); errors are printed on stderr.
-int run(const config& c, const scenario::scenario& world, const modem::profile& base,
+/// stderr. The modem with global index k plays s.world_for(k) (its rules, network and
+/// broker) with profile_for(s.override_for(k)). Returns the exit status: 0 after a
+/// signal; 1 when a line or the control channel cannot be opened; 2 when the fleet
+/// cannot start at all (an identity index out of range, far too few open files, a bad
+/// backend setting); errors and warnings are printed on stderr.
+int run(const config& c, const scenario::scenario& s, const profile_source& profile_for,
         const backend_factory& make_backend);
 
 }  // namespace nt35e::fleet

@@ -19,6 +19,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <random>
@@ -430,6 +431,132 @@ TEST(FleetOffset, OffsetHundredChangesTheImeis) {
     std::snprintf(serial, sizeof serial, "%06d", 100 + i);
     EXPECT_EQ(imei.substr(8, 6), serial) << "modem " << i << " has global index " << 100 + i << ": " << imei;
   }
+}
+
+// ---------------------------------------------------------------------------
+// Per-modem scenario overrides: one file, each modem plays the world of its global index.
+
+/// A scenario whose overrides change what modems 1, 2, 3 and 5 answer.
+const char* const overrides_scenario = R"({
+  "broker": {"credentials": [{"user": "u", "password": "right"}], "allow_anonymous": false},
+  "rules": [{"on_command": "+CGMI", "then": [{"action": "replace_response", "text": "\r\nBASE\r\n\r\nOK\r\n"}]}],
+  "modems": [
+    {"select": "1", "settings": {"csq": "5"},
+     "rules": [{"on_command": "+CGMR", "then": [{"action": "replace_response", "text": "\r\nONE\r\n\r\nOK\r\n"}]}]},
+    {"select": [2], "broker": {"credentials": [{"user": "u", "password": "other"}]}},
+    {"select": "3", "replace_rules": true},
+    {"select": "100-199, 5", "settings": {"csq": "9"}}
+  ]
+})";
+
+/// What one modem answers: AT+CSQ's rssi, AT+CGMI, AT+CGMR, and the CONNACK code for
+/// user "u" with password "right".
+struct world_answers {
+  int rssi;
+  std::string manufacturer, revision;
+  int connack;
+};
+
+/// "" when the modem answers as `want` says, else what differs.
+std::string check_world(modem_line& m, const world_answers& want) {
+  std::string why;
+  if (!m.ready(&why)) return why;
+  std::string out;
+  const auto expect = [&](const std::string& command, const std::string& until, const std::string& answer) {
+    auto got = m.cmd(command, until, 5s);
+    if (got != answer) out += command + " -> " + printable(got) + " (expected " + printable(answer) + "); ";
+  };
+  expect("AT+CSQ", ok, line("+CSQ:" + std::to_string(want.rssi) + ",99") + ok);
+  expect("AT+CGMI", ok, line(want.manufacturer) + ok);
+  expect("AT+CGMR", ok, line(want.revision) + ok);
+  expect("AT+ECMTOPEN=0,\"test.mosquitto.org\",1883", "+ECMTOPEN:0,0\r\n", ok + line("+ECMTOPEN:0,0"));
+  const std::string connack = "+ECMTCONN:0,0," + std::to_string(want.connack);
+  expect("AT+ECMTCONN=0,\"dev\",\"u\",\"right\"", connack + "\r\n", ok + line(connack));
+  return out;
+}
+
+class FleetOverrides : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    file_ = std::filesystem::temp_directory_path() / ("nt35e-overrides-" + std::to_string(::getpid()) + ".json");
+    std::ofstream(file_) << overrides_scenario;
+  }
+  void TearDown() override { std::filesystem::remove(file_); }
+
+  /// Runs --fleet want.size() at `offset` with --set csq=20 (which the overrides'
+  /// settings beat) and checks that modem i answers as want[i].
+  void run_fleet(std::uint64_t offset, const std::vector<world_answers>& want, const std::string& warning) {
+    const int n = static_cast<int>(want.size());
+    const int base = free_port_range(n);
+    ASSERT_GT(base, 0);
+    sim_process sim(with({"--scenario", file_.string(), "--fleet", std::to_string(n), "--fleet-offset",
+                          std::to_string(offset), "--tcp", std::to_string(base), "--set", "csq=20"},
+                         fast_start()));
+    ASSERT_TRUE(sim.wait_ready(20s)) << sim.diagnostics();
+    // One warning, for the one override that selects none of this fleet's modems.
+    EXPECT_EQ(sim.stderr_count("selects no modem"), 1u) << sim.diagnostics();
+    EXPECT_EQ(sim.stderr_count("nt35e-sim: warning: " + warning + "\n"), 1u) << sim.diagnostics();
+    std::vector<std::string> result(want.size());
+    in_parallel(want.size(), [&](std::size_t i) {
+      modem_line m{std::make_unique<dte_client>(dte_client::connect_tcp(base + static_cast<int>(i)))};
+      result[i] = check_world(m, want[i]);
+    });
+    for (std::size_t i = 0; i < want.size(); ++i)
+      EXPECT_EQ(result[i], "") << "modem " << i << " (index " << offset + i << ")\n" << sim.diagnostics();
+    EXPECT_EQ(sim.stop(10s), 0) << sim.diagnostics();
+  }
+
+  std::filesystem::path file_;
+};
+
+const std::string revision = "NT35E-CN_V1.0.5";
+
+TEST_F(FleetOverrides, EachModemPlaysTheWorldOfItsIndex) {
+  run_fleet(0,
+            {
+                {20, "BASE", revision, 0},    // index 0: the scenario itself; --set csq=20
+                {5, "BASE", "ONE", 0},        // 1: its csq setting beats --set; its rule is appended
+                {20, "BASE", revision, 5},    // 2: its broker knows another password
+                {20, "Lierda", revision, 0},  // 3: replace_rules without rules: no rules at all
+            },
+            "scenario override /modems/3 selects no modem of this fleet (indices 0..3)");
+}
+
+TEST_F(FleetOverrides, TheSameFileWithAnotherOffsetSelectsByGlobalIndex) {
+  run_fleet(2,
+            {
+                {20, "BASE", revision, 5},    // index 2
+                {20, "Lierda", revision, 0},  // 3
+                {20, "BASE", revision, 0},    // 4: no override
+                {9, "BASE", revision, 0},     // 5: "100-199, 5"
+            },
+            "scenario override /modems/0 selects no modem of this fleet (indices 2..5)");
+}
+
+TEST_F(FleetOverrides, ASingleModemIsIndexZeroAndCheckScenarioReportsOverrides) {
+  auto r = run_sim({"--check-scenario", file_.string()});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "ok: " + file_.string() + ": " + file_.stem().string() + " (1 rule, 4 modem overrides)\n");
+
+  // Without --fleet: index 0, so the modem plays the scenario itself (CGMI BASE) and no
+  // warning is printed.
+  sim_process sim(with({"--scenario", file_.string(), "--tcp", "0", "--set", "csq=20"}, fast_start()));
+  ASSERT_TRUE(sim.wait_ready(10s)) << sim.diagnostics();
+  modem_line m{std::make_unique<dte_client>(dte_client::connect_tcp(sim.tcp_port()))};
+  EXPECT_EQ(check_world(m, {20, "BASE", revision, 0}), "") << sim.diagnostics();
+  EXPECT_EQ(sim.stderr_count("selects no modem"), 0u) << sim.diagnostics();
+
+  const auto bad = file_.parent_path() / ("nt35e-overrides-bad-" + std::to_string(::getpid()) + ".json");
+  std::ofstream(bad) << "{\"modems\": [\n  {\"select\": \"3-1\"},\n  {\"select\": [4], \"broker\": {\"credentials\": "
+                        "[{\"user\": 5}]}},\n  {\"select\": \"0-9\"}\n]}\n";
+  r = run_sim({"--check-scenario", bad.string()});
+  std::filesystem::remove(bad);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, bad.string() + ":2:14: error: /modems/0/select: \"3-1\" is not a range (the start is above the end)\n" +
+                       bad.string() + ":3:55: error: /modems/1/broker/credentials/0/user: expected a string, got a number\n" +
+                       bad.string() + ":4:14: error: /modems/2/select: index 4 is also selected by /modems/1; a modem "
+                                      "may be chosen by one override only\n");
+  EXPECT_EQ(r.out, "");
 }
 
 // ---------------------------------------------------------------------------
