@@ -16,6 +16,7 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -606,7 +607,29 @@ class paho_backend::impl : public std::enable_shared_from_this<impl> {
     // The endpoint the last successful open resolved, reused by the next CONNECT.
     std::optional<host_port> opened_target;
     std::optional<tcp::endpoint> opened_endpoint;
+    // The link ECMTOPEN opened, kept for ECMTCONN as the module does (one TCP connection
+    // from OPEN to DISC), with the TLS settings it was made with.
+    std::unique_ptr<upstream> opened_link;
+    nt35e::mqtt::tls_options opened_tls;
+
+    void close_opened_link() {
+      if (opened_link) opened_link->close();
+      opened_link.reset();
+    }
   };
+
+  /// True while the broker has not closed `s`: a peek that finds nothing to read yet
+  /// (or data, e.g. a TLS session ticket) means it is still up.
+  static bool still_up(tcp::socket& s) {
+    if (!s.is_open()) return false;
+    char c;
+    const ssize_t n = ::recv(s.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+  }
+
+  static bool same_tls(const nt35e::mqtt::tls_options& a, const nt35e::mqtt::tls_options& b) {
+    return a.mode == b.mode && a.ca_file == b.ca_file && a.cert_file == b.cert_file && a.key_file == b.key_file;
+  }
 
   // ---- requests ----------------------------------------------------------------------
 
@@ -623,6 +646,7 @@ class paho_backend::impl : public std::enable_shared_from_this<impl> {
     drop_session(r.id, false);  // a new open means the old link is gone
     sl.opened_target.reset();
     sl.opened_endpoint.reset();
+    sl.close_opened_link();
 
     const host_port target = map_.resolve(r.host, r.port);
     if (target.host != r.host || target.port != r.port) log("id " + std::to_string(r.id) + ": " + r.host + ":" +
@@ -634,7 +658,7 @@ class paho_backend::impl : public std::enable_shared_from_this<impl> {
     sl.opening = op;
     std::weak_ptr<impl> w = weak_from_this();
     const int id = r.id;
-    op->start([w, id, gen, target](dial_op::result res) {
+    op->start([w, id, gen, target, tls = r.tls](dial_op::result res) {
       auto s = w.lock();
       if (!s) return;
       auto& sl2 = s->slots_[id];
@@ -643,7 +667,8 @@ class paho_backend::impl : public std::enable_shared_from_this<impl> {
       sl2.open_gen = 0;
       const bool ok = res.link != nullptr;
       if (ok) {
-        res.link->close();  // the probe: Paho's CONNECT gets a link of its own
+        sl2.opened_link = std::move(res.link);  // ECMTCONN's CONNECT goes over it
+        sl2.opened_tls = tls;
         sl2.opened_target = target;
         sl2.opened_endpoint = res.endpoint;
       }
@@ -664,8 +689,25 @@ class paho_backend::impl : public std::enable_shared_from_this<impl> {
     s->gen = ++next_gen_;
     s->state = phase::dialing;
     sl.sess = s;
-    s->dial = std::make_shared<dial_op>(ex_, target, r.host, resolve_paths(r.tls), known, limit_);
     std::weak_ptr<impl> w = weak_from_this();
+    auto opened = std::move(sl.opened_link);
+    if (opened && known && same_tls(sl.opened_tls, r.tls) && still_up(opened->socket())) {
+      // The link ECMTOPEN opened is still up: CONNECT goes over it, as on the module.
+      dial_op::result res;
+      res.detail = endpoint_text(*known) + " (the link AT+ECMTOPEN opened)";
+      res.endpoint = known;
+      res.link = std::move(opened);
+      asio::post(ex_, [w, s, r = std::move(r), res = std::move(res)]() mutable {
+        auto self = w.lock();
+        if (!self || !self->is_current(*s)) return;
+        self->start_mqtt(s, std::move(res), r);
+      });
+      return;
+    }
+    // No link from ECMTOPEN (closed by the broker meanwhile, another target, or a
+    // reconnect after DISC or a link loss): dial again.
+    if (opened) opened->close();
+    s->dial = std::make_shared<dial_op>(ex_, target, r.host, resolve_paths(r.tls), known, limit_);
     s->dial->start([w, s, r = std::move(r)](dial_op::result res) mutable {
       auto self = w.lock();
       if (!self || !self->is_current(*s)) return;
@@ -716,6 +758,7 @@ class paho_backend::impl : public std::enable_shared_from_this<impl> {
 
   void handle(req::disconnect r) {
     auto& sl = slots_[r.id];
+    sl.close_opened_link();
     if (sl.opening) sl.opening->cancel();
     sl.opening.reset();
     sl.open_gen = 0;
@@ -739,6 +782,7 @@ class paho_backend::impl : public std::enable_shared_from_this<impl> {
 
   void handle(req::abort r) {
     auto& sl = slots_[r.id];
+    sl.close_opened_link();
     if (sl.opening) sl.opening->cancel();
     sl.opening.reset();
     sl.open_gen = 0;

@@ -4,9 +4,11 @@
 //
 // How one context (id) is carried:
 //   open     DNS (system resolver, first IPv4 address preferred) + TCP (10 s limit) + TLS
-//            handshake when configured, all in Boost.Asio; then the probe is closed.
-//   connect  the same dial again (the endpoint resolved by the last successful open of the
-//            same host and port is reused), then Paho speaks MQTT through a private
+//            handshake when configured, all in Boost.Asio; the link is kept for connect,
+//            as the module keeps one TCP connection from ECMTOPEN to ECMTDISC.
+//   connect  over the link open made when it is still up (same target and TLS settings);
+//            otherwise (a reconnect, or the broker closed it meanwhile) the same dial again
+//            with the endpoint open resolved; then Paho speaks MQTT through a private
 //            loopback relay: Paho connects to tcp://127.0.0.1:<ephemeral> owned by this
 //            backend, and the relay copies bytes to and from the broker socket. TLS is
 //            done by the relay (Asio), so Paho only ever sees plain MQTT.

@@ -182,6 +182,29 @@ TEST_F(LiveEcmt, Qos1And2BothWaysWithAwkwardPayloads) {
 // follows at once) keeps many publishes queued inside Paho. Every one must still be
 // reported sent: Paho's default limit of 100 queued publishes used to refuse the rest
 // (+ECMTPUB:0,0,2 with "No more messages can be buffered").
+// As on the module, AT+ECMTOPEN opens the TCP connection and AT+ECMTCONN's CONNECT goes
+// over that same connection: the broker sees one connection, not a probe and a second one.
+// After a DISC a new CONN dials again.
+TEST_F(LiveEcmt, OpenAndConnectShareOneTcpConnection) {
+  start();
+  auto connections = [&] {
+    const std::string log = broker->log();
+    std::size_t n = 0;
+    for (auto at = log.find("New connection from"); at != std::string::npos; at = log.find("New connection from", at + 1))
+      ++n;
+    return n;
+  };
+  const auto before = connections();
+  open_connect(0, broker->port());
+  ASSERT_TRUE(broker->wait_for_log("New client connected", 5s));
+  EXPECT_EQ(connections() - before, 1u) << broker->log();
+  EXPECT_EQ(cmd("AT+ECMTDISC=0", urc("+ECMTDISC:0,0")), ok + urc("+ECMTDISC:0,0"));
+  EXPECT_EQ(cmd("AT+ECMTOPEN=0,\"127.0.0.1\"," + std::to_string(broker->port()), urc("+ECMTOPEN:0,0")),
+            ok + urc("+ECMTOPEN:0,0"));
+  EXPECT_EQ(cmd("AT+ECMTCONN=0", urc("+ECMTCONN:0,0,0")), ok + urc("+ECMTCONN:0,0,0")) << sim->diagnostics();
+  EXPECT_EQ(connections() - before, 2u) << "one more for the second OPEN/CONN pair\n" << broker->log();
+}
+
 TEST_F(LiveEcmt, PipelinedQos0PublishesAreAllSent) {
   start({.tls = false}, {"--set", "timing.basic_result=0", "--set", "timing.ecmt_ok=0", "--set",
                          "timing.qos0_publish_urc=0"});
