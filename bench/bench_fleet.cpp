@@ -1137,8 +1137,8 @@ int run(int argc, char** argv) {
           " rounds; at most " + std::to_string(settings.samples) + " samples per phase. Baseline: the idle slices.",
       "mosquitto listens with a backlog of 100: when more connections arrive at once the kernel drops SYNs "
       "(TcpExt ListenOverflows, counted in each connect row's note) and the client sends them again after 1 s, "
-      "so connect times near 1 s (simulator) or 2 s (Paho) come from the broker's queue. Each live modem dials "
-      "the broker twice: a probe at AT+ECMTOPEN (closed at once) and Paho's own link at AT+ECMTCONN.",
+      "so connect times near 1 s (simulator) or 2 s (Paho) come from the broker's queue. Each live modem opens "
+      "one TCP connection at AT+ECMTOPEN, and its CONNECT goes over it at AT+ECMTCONN, as on the module.",
   };
   if (files < 2 * sizes.back() + 64)
     notes.push_back("This process's open-file limit is " + std::to_string(files) + ".");

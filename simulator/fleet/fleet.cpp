@@ -98,6 +98,7 @@ std::vector<std::string> idle_override_warnings(const config& c, const scenario:
 int run(const config& c, const scenario::scenario& s, const profile_source& profile_for,
         const backend_factory& make_backend) {
   const auto started = std::chrono::steady_clock::now();
+  const auto rss_before = resident_kib();  // the process without modems: code, libraries, the main thread
   const unsigned threads = pool_size(c.threads);
 
   // ---- open files ---------------------------------------------------------------------
@@ -229,11 +230,13 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
   const auto ready_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   const auto rss = resident_kib();
   if (c.log_level <= io::log_level::warn) {
-    char buf[200];
+    char buf[300];
     std::snprintf(buf, sizeof buf,
-                  "nt35e-sim: fleet of %zu modems started in %.0f ms on %u threads; resident memory %s (%.1f KiB per modem)\n",
+                  "nt35e-sim: fleet of %zu modems started in %.0f ms on %u threads; resident memory %s "
+                  "(%.1f KiB per modem above the %s the process had before its first modem)\n",
                   c.size, ready_ms, threads, mib(rss).c_str(),
-                  c.size ? static_cast<double>(rss) / static_cast<double>(c.size) : 0.0);
+                  c.size && rss > rss_before ? static_cast<double>(rss - rss_before) / static_cast<double>(c.size) : 0.0,
+                  mib(rss_before).c_str());
     print_now(stderr, buf);
   }
 
