@@ -253,9 +253,8 @@ int run(int argc, char** argv) {
       "echo round trips alternate one by one in the same run, so both see the same machine load.",
       "Round trip: from before write() of the command line to after the \"OK\" line was read; "
       "the DTE side is raw (cfmakeraw) with echo off (ATE0).",
-      "zero delays: --set timing.basic_result=0 and the other timing fields 0, time_scale=0.001 for the "
-      "delays without a field, quirk.no_ack_timeout=on (see bench/README.md); spec timings: the profile's "
-      "delays (5 ms basic_result) with only the power-on wait skipped.",
+      "zero delays: --set timing.basic_result=0 and every other delay on the path 0 (see bench/README.md); "
+      "spec timings: the profile's delays (5 ms basic_result) with only the power-on wait skipped.",
       std::string("Simulator log level: ") +
           (opts.log_level.empty() ? "its default (info: the full transcript goes to stderr, here a memfd)"
                                   : opts.log_level) +
