@@ -21,12 +21,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 
 #include "app/options.hpp"
 #include "app/trace_adapters.hpp"
 #include "trace/tools_main.hpp"
 #include "control/control_server.hpp"
 #include "fleet/fleet.hpp"
+#include "fleet/fleet_events.hpp"
 #include "fleet/metrics.hpp"
 #include "io/logger.hpp"
 #include "io/pty_transport.hpp"
@@ -110,8 +112,11 @@ std::unique_ptr<mqtt::backend> make_backend(const app::options& opts, const scen
   return std::make_unique<scripted::loopback_backend>(ex, profile, world.broker);
 }
 
+/// One modem (global index 0) playing `world`; `fleet_events` (the scenario's) play on it
+/// as on a fleet of one, their times scaled by `fleet_time_scale`.
 int run(const app::options& opts, const scenario::scenario& world, const modem::profile& profile,
-        const std::string& override_path) {
+        const std::string& override_path, const std::vector<scenario::fleet_event>& fleet_events,
+        double fleet_time_scale) {
   net::io_context ioc(1);
   auto ex = ioc.get_executor();
 
@@ -166,10 +171,17 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
     }
   }
 
+  // The scenario's fleet events, on a fleet of this one modem (index 0).
+  auto one = std::make_shared<control::fleet_target>();
+  one->modems.push_back(control::modem_entry{ex, control::for_session(session, profile.max_ecmt_id, &metrics), 0,
+                                             profile.imei, {}});
+  fleet::event_scheduler events(net::make_strand(ioc), one, fleet_events, fleet_time_scale, log);
+
   std::unique_ptr<io::transport> transport;
   net::steady_timer linger(ex);
   auto shutdown = [&] {
     linger.cancel();
+    events.stop();
     if (control) control->stop();
     if (transport) transport->stop();
     session.stop();
@@ -245,8 +257,10 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
     }
   }
 
-  // Power on only now, so the boot banner's 1.5 s count from the ready line.
+  // Power on only now, so the boot banner's 1.5 s count from the ready line; the fleet
+  // events count from the same moment.
   session.start();
+  events.start();
   ioc.run();
 
   auto summary = metrics.collect(session.snapshot(), session.attached());
@@ -328,10 +342,11 @@ int main(int argc, char** argv) {
         print_now(stderr, file + ": " + o.path + ": " + error + "\n");
         return 2;
       }
-    const auto n = world.rules.size(), m = world.modems.size();
+    const auto n = world.rules.size(), m = world.modems.size(), e = world.fleet_events.size();
     print_now(stdout, "ok: " + file + ": " + (world.name.empty() ? std::string("(no name)") : world.name) + " (" +
                           std::to_string(n) + (n == 1 ? " rule" : " rules") +
                           (m == 0 ? "" : ", " + std::to_string(m) + (m == 1 ? " modem override" : " modem overrides")) +
+                          (e == 0 ? "" : ", " + std::to_string(e) + (e == 1 ? " fleet event" : " fleet events")) +
                           ")\n");
     return 0;
   }
@@ -359,7 +374,8 @@ int main(int argc, char** argv) {
     if (opts.fleet) return run_fleet(opts, world, profiles);
     // A single modem has the global index 0, as the first of --fleet 1.
     const auto* o = world.override_for(0);
-    return run(opts, world.world_for(0), profiles.of(world, o), o ? o->path : std::string());
+    return run(opts, world.world_for(0), profiles.of(world, o), o ? o->path : std::string(), world.fleet_events,
+               profiles.profiles[0].time_scale);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "nt35e-sim: %s\n", e.what());
     return 1;

@@ -22,6 +22,7 @@
 #include "io/session.hpp"
 #include "io/tcp_transport.hpp"
 #include "io/transport.hpp"
+#include "scenario/fleet_choice.hpp"
 #include "scenario/json_loader.hpp"
 
 namespace nt35e::control {
@@ -515,17 +516,8 @@ fleet_choice choose(const json& value, const fleet_target& f) {
       fail("fleet.fraction expects a number above 0 and at most 1 (0.3 = 30 % of the modems), not " +
            (fraction->is_number() ? fraction->dump() : type_name(*fraction)));
     if (!c.seed) c.seed = (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
-    const auto k = static_cast<std::size_t>(
-        std::llround(fraction->get<double>() * static_cast<double>(candidates.size())));
-    // A partial Fisher-Yates shuffle with mt19937_64, whose output the standard fixes:
-    // the same seed picks the same modems on every machine.
-    std::mt19937_64 rng(*c.seed);
-    for (std::size_t i = 0; i < k; ++i) {
-      auto j = i + static_cast<std::size_t>(rng() % (candidates.size() - i));
-      std::swap(candidates[i], candidates[j]);
-    }
-    candidates.resize(k);
-    std::sort(candidates.begin(), candidates.end());
+    // The scenario's fleet events choose the same way: the same seed, the same modems.
+    candidates = scenario::choose_fraction(std::move(candidates), fraction->get<double>(), *c.seed);
   }
   c.modems = std::move(candidates);
 
@@ -539,30 +531,6 @@ fleet_choice choose(const json& value, const fleet_target& f) {
     c.staggered = true;
   }
   return c;
-}
-
-/// Fires `c.action` on the chosen modems, spread over c.stagger.
-void fire_fleet(const std::shared_ptr<const fleet_target>& f, const fleet_choice& c,
-                const std::shared_ptr<std::atomic<bool>>& stop) {
-  const std::size_t m = c.modems.size();
-  for (std::size_t p = 0; p < m; ++p) {
-    const auto i = c.modems[p];
-    const auto& entry = f->modems[i];
-    const auto delay = m > 1 ? std::chrono::duration_cast<std::chrono::microseconds>(c.stagger) *
-                                   static_cast<std::int64_t>(p) / static_cast<std::int64_t>(m - 1)
-                             : std::chrono::microseconds(0);
-    if (delay.count() == 0) {
-      net::post(entry.ex, [f, i, a = c.action] {
-        if (f->modems[i].t.fire) f->modems[i].t.fire(a);
-      });
-      continue;
-    }
-    auto timer = std::make_shared<net::steady_timer>(entry.ex, delay);
-    timer->async_wait([f, i, a = c.action, timer, stop](const boost::system::error_code& ec) {
-      if (ec || stop->load(std::memory_order_relaxed)) return;
-      if (f->modems[i].t.fire) f->modems[i].t.fire(a);
-    });
-  }
 }
 
 /// One request, asynchronously; `reply(answer)` is called exactly once, on any thread.
@@ -598,7 +566,7 @@ void answer_async(std::string_view line, const std::shared_ptr<const fleet_targe
              "fleet fire " + dump(scenario::to_json(c.action)) + " on " + std::to_string(c.modems.size()) + " of " +
                  std::to_string(n) + " modems" +
                  (c.staggered ? " over " + scenario::format_duration(c.stagger) : std::string()));
-    fire_fleet(f, c, stop);
+    fire_on_fleet(f, c.modems, c.action, std::chrono::duration_cast<std::chrono::microseconds>(c.stagger), stop);
     return reply(std::move(answer));
   }
 
@@ -734,6 +702,28 @@ void handle_request_async(std::string_view line, std::shared_ptr<const fleet_tar
   } catch (...) {
     log_line(log, io::log_level::error, peer, "internal error");
     reply(error_answer("internal error while handling the request"));
+  }
+}
+
+void fire_on_fleet(const std::shared_ptr<const fleet_target>& f, const std::vector<std::size_t>& which,
+                   const scenario::action& a, std::chrono::microseconds stagger,
+                   const std::shared_ptr<std::atomic<bool>>& stop) {
+  const std::size_t m = which.size();
+  for (std::size_t p = 0; p < m; ++p) {
+    const auto i = which[p];
+    const auto& entry = f->modems[i];
+    const auto delay = scenario::stagger_offset(stagger, p, m);
+    if (delay.count() == 0) {
+      net::post(entry.ex, [f, i, a] {
+        if (f->modems[i].t.fire) f->modems[i].t.fire(a);
+      });
+      continue;
+    }
+    auto timer = std::make_shared<net::steady_timer>(entry.ex, delay);
+    timer->async_wait([f, i, a, timer, stop](const boost::system::error_code& ec) {
+      if (ec || stop->load(std::memory_order_relaxed)) return;
+      if (f->modems[i].t.fire) f->modems[i].t.fire(a);
+    });
   }
 }
 

@@ -52,6 +52,7 @@
 #include <cstdint>
 #include <functional>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -117,6 +118,15 @@ std::string handle_request(std::string_view line, const target& t, io::logger* l
 void handle_request_async(std::string_view line, std::shared_ptr<const fleet_target> f,
                           boost::asio::any_io_executor reply_ex, io::logger* log, std::string peer,
                           std::shared_ptr<std::atomic<bool>> stop, std::function<void(std::string)> done);
+
+/// Fires `a` on the modems of `f` at positions `which` (ascending), each on its own
+/// executor, spread evenly over `stagger` (scenario::stagger_offset: the first at once,
+/// the last after `stagger`). A firing still waiting for its time is dropped once `stop`
+/// is true. The control channel's "fleet" requests and the scenario's fleet events
+/// (fleet::event_scheduler) both fire this way.
+void fire_on_fleet(const std::shared_ptr<const fleet_target>& f, const std::vector<std::size_t>& which,
+                   const scenario::action& a, std::chrono::microseconds stagger,
+                   const std::shared_ptr<std::atomic<bool>>& stop);
 
 class control_server {
  public:

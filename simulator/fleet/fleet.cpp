@@ -15,6 +15,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "control/control_server.hpp"
+#include "fleet/fleet_events.hpp"
 #include "fleet/metrics.hpp"
 #include "io/pty_transport.hpp"
 #include "io/session.hpp"
@@ -116,9 +117,10 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
                           " (raise it with ulimit -n); lines or connections past it will fail\n");
 
   for (const auto& w : idle_override_warnings(c, s)) print_now(stderr, "nt35e-sim: warning: " + w + "\n");
-  // A session keeps a copy of its world: the overrides are of no use to it.
+  // A session keeps a copy of its world: the overrides and fleet events are of no use to it.
   scenario::scenario plain = s;
   plain.modems.clear();
+  plain.fleet_events.clear();
 
   net::io_context ioc(static_cast<int>(threads));
   io::logger fleet_log(c.log_level);
@@ -162,7 +164,9 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
 
   // Tear-down for every way out, on this thread once no pool thread runs.
   std::unique_ptr<control::control_server> control;
+  std::unique_ptr<event_scheduler> events;
   auto stop_all = [&] {
+    if (events) events->stop();
     if (control) control->stop();
     for (auto& u : units) {
       u->transport->stop();
@@ -186,19 +190,25 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
   }
 
   // ---- the control channel -------------------------------------------------------------
+  // What the control channel and the fleet events drive: each modem through its strand.
+  auto target = std::make_shared<control::fleet_target>();
+  target->fleet = true;
+  target->offset = c.offset;
+  target->threads = threads;
+  target->modems.reserve(units.size());
+  for (auto& u : units)
+    target->modems.push_back(control::modem_entry{
+        u->strand, control::for_session(*u->session, u->profile.max_ecmt_id, &u->metrics), u->index,
+        u->profile.imei, u->line});
+  // The fleet's own strand: the control channel and the fleet events, which log through
+  // fleet_log, run there and reach a modem only by posting to its strand.
+  const auto fleet_strand = net::make_strand(ioc);
+  // `at` and `stagger` are simulated times, scaled as the scenario's own (not an override's).
+  events = std::make_unique<event_scheduler>(fleet_strand, target, s.fleet_events, profile_for(nullptr).time_scale,
+                                             fleet_log);
+
   if (c.control) {
-    control::fleet_target target;
-    target.fleet = true;
-    target.offset = c.offset;
-    target.threads = threads;
-    target.modems.reserve(units.size());
-    for (auto& u : units) {
-      target.modems.push_back(control::modem_entry{
-          u->strand, control::for_session(*u->session, u->profile.max_ecmt_id, &u->metrics), u->index,
-          u->profile.imei, u->line});
-    }
-    control = std::make_unique<control::control_server>(net::make_strand(ioc), *c.control, std::move(target),
-                                                         fleet_log);
+    control = std::make_unique<control::control_server>(fleet_strand, *c.control, *target, fleet_log);
     try {
       control->start();
     } catch (const io::startup_error& e) {
@@ -224,8 +234,10 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
   }
   print_now(stdout, ready_line(c) + "\n" + hint);
 
-  // Power on only now, so every banner counts from the ready line.
+  // Power on only now, so every banner counts from the ready line; the fleet events
+  // count from the same moment.
   for (auto& u : units) u->session->start();
+  events->start();
 
   const auto ready_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   const auto rss = resident_kib();
@@ -284,6 +296,7 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
   if (c.log_level <= io::log_level::warn) print_now(stderr, format_summary(total, true));
   // The units (transports, sessions, Paho clients) go before the io_context.
   control.reset();
+  events.reset();
   units.clear();
   return 0;
 }

@@ -14,7 +14,9 @@
 // thread while no pool thread runs.
 //
 // Start-up: raise the open-file limit, build every modem, open every line, then the
-// control channel, print "control: ..." and the ready line, power every modem on, run.
+// control channel, print "control: ..." and the ready line, power every modem on, start
+// the scenario's fleet events (fleet/fleet_events.hpp; on the control channel's strand),
+// run.
 
 #include <cstddef>
 #include <cstdint>
@@ -75,7 +77,8 @@ std::vector<std::string> idle_override_warnings(const config& c, const scenario:
 
 /// Runs the fleet until SIGINT, SIGTERM or SIGHUP, then prints the metrics summary on
 /// stderr. The modem with global index k plays s.world_for(k) (its rules, network and
-/// broker) with profile_for(s.override_for(k)). Returns the exit status: 0 after a
+/// broker) with profile_for(s.override_for(k)); s.fleet_events play on the whole fleet,
+/// their times scaled by profile_for(nullptr)'s time_scale. Returns the exit status: 0 after a
 /// signal; 1 when a line or the control channel cannot be opened; 2 when the fleet
 /// cannot start at all (an identity index out of range, far too few open files, a bad
 /// backend setting); errors and warnings are printed on stderr.

@@ -162,9 +162,10 @@ const std::vector<std::string> trigger_keys = {"at",     "on_command", "on_comma
 
 std::vector<std::string> keys_of(std::string_view where) {
   if (where == "scenario")
-    return {"$schema",    "name",    "description", "profile", "settings",
-            "time_scale", "network", "broker",      "rules",   "modems"};
+    return {"$schema",    "name",    "description", "profile", "settings",     "time_scale",
+            "network",    "broker",  "rules",       "modems",  "fleet_events"};
   if (where == "modem_override") return {"select", "settings", "network", "broker", "rules", "replace_rules"};
+  if (where == "fleet_event") return {"at", "fire", "select", "fraction", "seed", "stagger"};
   if (where == "network") return {"registration", "registration_delay", "rssi", "ber", "rsrq", "rsrp", "sim"};
   if (where == "broker")
     return {"live",        "map_host",    "credentials", "allow_anonymous", "connack", "unresolvable",
@@ -1021,6 +1022,74 @@ class checker {
     return true;
   }
 
+  // -------------------------------------------------------------------------------
+  // Fleet events
+
+  /// "fire": an action object, or the bare name of one that needs no fields.
+  void read_fired_action(const json& e, const std::string& ptr, action& a, bool& ok) {
+    auto it = e.find("fire");
+    if (it == e.end()) return;
+    const auto at = child(ptr, "fire");
+    if (!it->is_string() && !it->is_object()) {
+      error(at, "expected an action such as {\"action\": \"drop_link\", \"id\": 0} or an action name, got " +
+                    type_name(*it));
+      return;
+    }
+    const json& named = it->is_string() ? *it : it->value("action", json());
+    const auto name = named.is_string() ? named.get<std::string>() : std::string();
+    const auto kind = action_from_string(name);
+    if (it->is_string() && !kind) {
+      error(at, unknown("action", name, action_names()));
+      return;
+    }
+    if (kind && command_only(*kind)) {
+      error(it->is_string() ? at : child(at, "action"),
+            name + " changes the answer to a command, so it cannot be a fleet event (use a rule with on_command)");
+      return;
+    }
+    ok = read_action(it->is_string() ? json{{"action", name}} : *it, at, a);
+  }
+
+  void read_fleet_event(const json& e, const std::string& ptr, std::vector<fleet_event>& out) {
+    auto hinted = check_object(e, ptr, keys_of("fleet_event"));
+    if (!hinted) return;
+    fleet_event ev;
+    bool ok = false;
+    require(e, ptr, "at", *hinted);
+    require(e, ptr, "fire", *hinted);
+    read_duration(e, ptr, "at", ev.at);
+    read_fired_action(e, ptr, ev.fire, ok);
+    read_select(e, ptr, ev.select);
+    const auto fraction = e.find("fraction");
+    if (fraction != e.end()) {
+      if (!fraction->is_number() || !(fraction->get<double>() > 0) || fraction->get<double>() > 1)
+        error(child(ptr, "fraction"),
+              "expected a number above 0 and at most 1 (0.3: 30 % of the selected modems), got " + got(*fraction));
+      else
+        ev.fraction = fraction->get<double>();
+    }
+    if (auto seed = e.find("seed"); seed != e.end()) {
+      const auto n = whole(*seed);
+      if (fraction == e.end())
+        error(child(ptr, "seed"), "\"seed\" goes with \"fraction\" (it seeds the random choice of modems)", true);
+      else if (seed->is_number_unsigned())
+        ev.seed = seed->get<std::uint64_t>();
+      else if (n && *n >= 0)
+        ev.seed = static_cast<std::uint64_t>(*n);
+      else
+        error(child(ptr, "seed"), "expected a whole number of 0 or more, got " + got(*seed));
+    }
+    read_duration(e, ptr, "stagger", ev.stagger);
+    if (ok) out.push_back(std::move(ev));
+  }
+
+  /// "fleet_events": top level only (an override's world never has them).
+  void read_fleet_events(const json& root, scenario& s) {
+    if (!root.is_object()) return;
+    read_array(root, "", "fleet_events",
+               [&](const json& e, const std::string& at) { read_fleet_event(e, at, s.fleet_events); });
+  }
+
   void read_scenario(const json& root, scenario& s) {
     if (!check_object(root, "", keys_of("scenario"))) return;
     std::string ignored;
@@ -1095,13 +1164,19 @@ void read_modems(const json& root, const json_locator& loc, checker& c, scenario
   for (const auto& p : c.problems) reported.emplace(p.pointer, p.message);
   json base = root;
   base.erase("modems");
+  base.erase("fleet_events");  // the fleet's, not a world's
   const auto base_rules = base.find("rules");
 
   std::vector<std::pair<std::string, std::vector<index_range>>> selections;
   for (std::size_t i = 0; i < list->size(); ++i) {
     const auto& o = (*list)[i];
     const auto ptr = child("/modems", i);
-    auto hinted = c.check_object(o, ptr, keys_of("modem_override"));
+    auto hinted = c.check_object(o, ptr, keys_of("modem_override"), [](const std::string& key) {
+      return key == "fleet_events" ? std::optional<std::string>(
+                                         "fleet events are for the whole fleet: give \"fleet_events\" at the top "
+                                         "level of the scenario, not in an override")
+                                   : std::nullopt;
+    });
     if (!hinted) continue;
     modem_override mo;
     mo.path = ptr;
@@ -1360,6 +1435,7 @@ std::variant<scenario, std::vector<diagnostic>> load_text(std::string_view text,
   s.file = file_name;
   s.name = std::filesystem::path(file_name).stem().string();
   c.read_scenario(root, s);
+  c.read_fleet_events(root, s);
   read_modems(root, loc, c, s);
   for (const auto& d : loc.duplicates())
     c.error(d.pointer,
@@ -1540,6 +1616,18 @@ nlohmann::json to_json(const scenario& s) {
   // The overrides as written: merged with the scenario above, they give the same worlds.
   j["modems"] = json::array();
   for (const auto& o : s.modems) j["modems"].push_back(json::parse(o.text));
+
+  j["fleet_events"] = json::array();
+  for (const auto& e : s.fleet_events) {
+    json ej = json::object();
+    ej["at"] = format_duration(e.at);
+    ej["fire"] = to_json(e.fire);
+    if (!e.select.empty()) ej["select"] = format_select(e.select);
+    if (e.fraction) ej["fraction"] = *e.fraction;
+    if (e.seed) ej["seed"] = *e.seed;
+    if (e.stagger.count() > 0) ej["stagger"] = format_duration(e.stagger);
+    j["fleet_events"].push_back(ej);
+  }
   return j;
 }
 

@@ -59,7 +59,8 @@ std::variant<action, diagnostic> action_from_json(const nlohmann::json& j, const
 /// the control channel's echo; action_from_json reads it back to an equal action.
 nlohmann::json to_json(const action& a);
 /// The JSON form of a whole scenario, every field written out (defaults included), its
-/// "modems" overrides as they were written; load_text reads its dump back to an equal
+/// "modems" overrides as they were written, its "fleet_events" with their actions in
+/// full and select in its string form; load_text reads its dump back to an equal
 /// scenario (overrides and their worlds included). scenario::file is not written.
 nlohmann::json to_json(const scenario& s);
 
@@ -76,8 +77,8 @@ inline constexpr duration max_duration = std::chrono::hours(168);
 
 /// The keys accepted at one place of the format, in documentation order: `where` is
 /// "scenario", "network", "broker", "delays", "credential", "retained", "reply",
-/// "message", "rule" or "modem_override". Empty for anything else. (The schema test
-/// compares these.)
+/// "message", "rule", "modem_override" or "fleet_event". Empty for anything else. (The
+/// schema test compares these.)
 std::vector<std::string> known_keys(std::string_view where);
 /// The keys an action of this kind accepts besides "action", and which must be given.
 /// send_bytes needs exactly one of "text" and "hex"; neither is listed as required.

@@ -66,12 +66,26 @@ const char* to_string(trigger_kind k) {
   return "?";
 }
 
+std::string format_select(const std::vector<index_range>& ranges) {
+  std::string out;
+  for (const auto& r : ranges) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(r.first);
+    if (r.last != r.first) out += '-' + std::to_string(r.last);
+  }
+  return out;
+}
+
+bool selects_any(const std::vector<index_range>& ranges, std::uint64_t first, std::uint64_t last) {
+  for (const auto& r : ranges)
+    if (r.first <= last && first <= r.last) return true;
+  return false;
+}
+
 bool modem_override::selects(std::uint64_t index) const { return selects_any(index, index); }
 
 bool modem_override::selects_any(std::uint64_t first, std::uint64_t last) const {
-  for (const auto& r : select)
-    if (r.first <= last && first <= r.last) return true;
-  return false;
+  return nt35e::scenario::selects_any(select, first, last);
 }
 
 const modem_override* scenario::override_for(std::uint64_t index) const {

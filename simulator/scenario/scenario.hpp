@@ -152,6 +152,24 @@ struct index_range {
   friend bool operator==(const index_range&, const index_range&) = default;
 };
 
+/// Fleet indices in select's string form: "0-9,15".
+std::string format_select(const std::vector<index_range>& ranges);
+/// Does one of `ranges` hold an index of first..last (both included)?
+[[nodiscard]] bool selects_any(const std::vector<index_range>& ranges, std::uint64_t first, std::uint64_t last);
+
+/// One entry of the scenario's "fleet_events": at `at` after the fleet's power-on (the
+/// origin of the rules' `at`), `fire` runs on the modems it picks (scenario/fleet_choice.hpp):
+/// those `select` names (every modem of the process when empty), or a random
+/// round(fraction x count) of them, spread over `stagger`.
+struct fleet_event {
+  duration at{0};
+  action fire;
+  std::vector<index_range> select;       ///< global indices as written; empty: every modem
+  std::optional<double> fraction;        ///< 0 < f <= 1: a random share of the selected modems
+  std::optional<std::uint64_t> seed;     ///< as written (only with fraction); absent: the event's position
+  duration stagger{0};                   ///< the first fires at `at`, the last at `at` + stagger
+};
+
 /// One entry of the scenario's "modems": the modems it selects play another world.
 struct modem_override {
   std::vector<index_range> select;       ///< as written ("0-9,15" or [0, 1]); never empty
@@ -181,6 +199,8 @@ struct scenario {
   std::vector<rule> rules;
   /// Per-modem overrides (fleet mode); at most one selects a given index.
   std::vector<modem_override> modems;
+  /// Fleet-wide events on a timeline (top level only: an override's world has none).
+  std::vector<fleet_event> fleet_events;
 
   /// The override that selects this global index, or null.
   [[nodiscard]] const modem_override* override_for(std::uint64_t index) const;

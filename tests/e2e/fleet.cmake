@@ -12,3 +12,9 @@ if(TARGET nt35e_metrics)
   nt35e_add_test(nt35e_fleet_metrics_tests unit ${CMAKE_CURRENT_LIST_DIR}/../unit/fleet/line_metrics_test.cpp)
   target_link_libraries(nt35e_fleet_metrics_tests PRIVATE nt35e_metrics)
 endif()
+
+# The scenario's fleet events played on fake modems (fleet/fleet_events); they need nt35e_fleet.
+if(TARGET nt35e_fleet)
+  nt35e_add_test(nt35e_fleet_events_tests unit ${CMAKE_CURRENT_LIST_DIR}/../unit/fleet/fleet_events_test.cpp)
+  target_link_libraries(nt35e_fleet_events_tests PRIVATE nt35e_fleet)
+endif()

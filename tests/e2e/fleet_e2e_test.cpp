@@ -227,6 +227,21 @@ std::vector<std::string> with(std::vector<std::string> a, const std::vector<std:
   return a;
 }
 
+/// A DTE on each of `n` TCP lines from port `base`, every modem ready (modem_line::ready);
+/// `*why_not` is "" or what went wrong on the first modem that was not.
+std::vector<modem_line> connect_all(int n, int base, std::string* why_not) {
+  std::vector<modem_line> lines(static_cast<std::size_t>(n));
+  std::vector<std::string> why(lines.size());
+  in_parallel(lines.size(), [&](std::size_t i) {
+    lines[i].dte = std::make_unique<dte_client>(dte_client::connect_tcp(base + static_cast<int>(i)));
+    if (!lines[i].ready(&why[i])) why[i] = "modem " + std::to_string(i) + ": " + why[i];
+  });
+  why_not->clear();
+  for (const auto& w : why)
+    if (why_not->empty()) *why_not = w;
+  return lines;
+}
+
 // ---------------------------------------------------------------------------
 // 20 modems on TCP: identities, the seed flow at once, a fleet event, metrics.
 
@@ -244,13 +259,9 @@ class FleetTcp : public ::testing::Test {
                                       std::to_string(base_ + size - 1));
     control_ = control_port(*sim_);
     ASSERT_GT(control_, 0) << sim_->diagnostics();
-    lines_.resize(size);
-    std::vector<std::string> why(size);
-    in_parallel(size, [&](std::size_t i) {
-      lines_[i].dte = std::make_unique<dte_client>(dte_client::connect_tcp(base_ + static_cast<int>(i)));
-      if (!lines_[i].ready(&why[i])) why[i] = "modem " + std::to_string(i) + ": " + why[i];
-    });
-    for (const auto& w : why) ASSERT_EQ(w, "") << sim_->diagnostics();
+    std::string why_not;
+    lines_ = connect_all(size, base_, &why_not);
+    ASSERT_EQ(why_not, "") << sim_->diagnostics();
   }
 
   int base_ = 0;
@@ -557,6 +568,174 @@ TEST_F(FleetOverrides, ASingleModemIsIndexZeroAndCheckScenarioReportsOverrides) 
                        bad.string() + ":4:14: error: /modems/2/select: index 4 is also selected by /modems/1; a modem "
                                       "may be chosen by one override only\n");
   EXPECT_EQ(r.out, "");
+}
+
+// ---------------------------------------------------------------------------
+// Fleet events of the scenario ("fleet_events"): on a timeline from power-on, on every
+// modem, a selection or a seeded fraction of them, staggered.
+
+class FleetEvents : public ::testing::Test {
+ protected:
+  static constexpr int size = 10;
+
+  void TearDown() override {
+    if (!file_.empty()) std::filesystem::remove(file_);
+  }
+
+  /// Starts --fleet 10 on TCP with the scenario text and the extra arguments, and
+  /// makes every modem ready (echo off, registered). `powered` is about when the modems
+  /// were powered on (just after the ready line).
+  void start(const std::string& scenario_text, const std::vector<std::string>& extra = {}) {
+    file_ = std::filesystem::temp_directory_path() /
+            ("nt35e-fleet-events-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".json");
+    std::ofstream(file_) << scenario_text;
+    base_ = free_port_range(size);
+    ASSERT_GT(base_, 0);
+    sim_ = std::make_unique<sim_process>(with(with({"--scenario", file_.string(), "--fleet", std::to_string(size),
+                                                    "--tcp", std::to_string(base_), "--control", "0"},
+                                                   fast_start()),
+                                              extra));
+    ASSERT_TRUE(sim_->wait_ready(20s)) << sim_->diagnostics();
+    powered_ = steady::now();
+    std::string why_not;
+    lines_ = connect_all(size, base_, &why_not);
+    ASSERT_EQ(why_not, "") << sim_->diagnostics();
+  }
+
+  /// What each modem's DTE received until `deadline`, or up to `needle` (then the time
+  /// it came, since power-on).
+  struct seen {
+    std::string text;
+    std::optional<steady::duration> at;
+  };
+  std::vector<seen> watch(std::string_view needle, steady::time_point deadline) {
+    std::vector<seen> out(size);
+    in_parallel(size, [&](std::size_t i) {
+      out[i].text = lines_[i].dte->read_until(needle, milliseconds(left_ms(deadline)));
+      if (out[i].text.find(needle) != std::string::npos) out[i].at = steady::now() - powered_;
+    });
+    return out;
+  }
+
+  std::filesystem::path file_;
+  int base_ = 0;
+  std::unique_ptr<sim_process> sim_;
+  std::vector<modem_line> lines_;
+  steady::time_point powered_;
+};
+
+TEST_F(FleetEvents, ThirtyPercentOfTheLinksDropAtTheirTimeAndTheControlChannelPicksTheSame) {
+  start(R"({"fleet_events": [
+    {"at": "4s", "fire": {"action": "drop_link", "id": 0}, "fraction": 0.3, "seed": 7}
+  ]})",
+        {"--log-level", "info"});
+  // Every modem opens and connects id 0 before the event is due.
+  std::vector<std::string> result(size);
+  in_parallel(size, [&](std::size_t i) {
+    auto got = lines_[i].cmd("AT+ECMTOPEN=0,\"test.mosquitto.org\",1883", "+ECMTOPEN:0,0\r\n", 3s);
+    if (got != ok + line("+ECMTOPEN:0,0")) return void(result[i] = "ECMTOPEN -> " + printable(got));
+    got = lines_[i].cmd("AT+ECMTCONN=0,\"c" + std::to_string(i) + "\"", "+ECMTCONN:0,0,0\r\n", 3s);
+    if (got != ok + line("+ECMTCONN:0,0,0")) result[i] = "ECMTCONN -> " + printable(got);
+  });
+  for (int i = 0; i < size; ++i) ASSERT_EQ(result[static_cast<std::size_t>(i)], "") << "modem " << i << "\n" << sim_->diagnostics();
+  ASSERT_LT(steady::now() - powered_, 3500ms) << "too slow to connect before the event";
+
+  const auto seen = watch("+ECMTSTAT:0,1\r\n", powered_ + 7s);
+  std::vector<std::size_t> dropped;
+  for (std::size_t i = 0; i < size; ++i) {
+    if (!seen[i].at) {
+      EXPECT_EQ(seen[i].text, "") << "modem " << i << " got something else";
+      continue;
+    }
+    dropped.push_back(i);
+    EXPECT_EQ(seen[i].text, line("+ECMTSTAT:0,1")) << "modem " << i;
+    EXPECT_GE(*seen[i].at, 3900ms) << "modem " << i << ": not before the event's time";
+    EXPECT_LT(*seen[i].at, 6s) << "modem " << i;
+  }
+  EXPECT_EQ(dropped.size(), 3u) << "round(0.3 x 10)\n" << sim_->diagnostics();
+  EXPECT_EQ(sim_->stderr_count("[info] fleet event /fleet_events/0 at 4s: drop_link on 3 of 10 modems (seed 7)\n"), 1u)
+      << sim_->diagnostics();
+
+  // The control channel's choice with the same seed is the same three modems.
+  control_client c(control_port(*sim_));
+  ASSERT_TRUE(c.connected());
+  json fired = c.ask(R"({"fleet": {"fire": {"action": "set_signal", "rssi": 20}, "fraction": 0.3, "seed": 7}})");
+  ASSERT_TRUE(accepted(fired)) << fired.dump();
+  EXPECT_EQ(fired["modems"], json(dropped)) << sim_->diagnostics();
+  // Each of those three had two scenario actions (the event's, the control channel's),
+  // the others none.
+  for (std::size_t i = 0; i < size; ++i) {
+    json state = c.ask(R"({"modem": )" + std::to_string(i) + R"(, "query": "state"})");
+    ASSERT_TRUE(accepted(state)) << state.dump();
+    const bool was_dropped = std::find(dropped.begin(), dropped.end(), i) != dropped.end();
+    EXPECT_EQ(state["counters"]["faults"], was_dropped ? 2 : 0) << "modem " << i << ": " << state.dump();
+  }
+}
+
+TEST_F(FleetEvents, SelectedModemsFireStaggeredOnTheScaledTimeline) {
+  // --time-scale 0.5: at 4s is 2 s after power-on, the stagger of 3s is 1.5 s, so modems
+  // 2, 3, 4 and 5 (of "2-5, 40-49": 40-49 are not in this fleet) fire at 2, 2.5, 3 and 3.5 s.
+  start(R"({"fleet_events": [
+    {"at": "4s", "fire": {"action": "inject_urc", "text": "+EVT:1"}, "select": "2-5, 40-49", "stagger": "3s"},
+    {"at": "2s", "fire": {"action": "inject_urc", "text": "+EVT:0"}, "select": [9]}
+  ]})",
+        {"--time-scale", "0.5"});
+  const auto first = watch("+EVT:0\r\n", powered_ + 1800ms);
+  for (std::size_t i = 0; i < size; ++i)
+    if (i == 9) {
+      ASSERT_TRUE(first[i].at.has_value()) << printable(first[i].text) << "\n" << sim_->diagnostics();
+      EXPECT_EQ(first[i].text, line("+EVT:0"));
+      EXPECT_GE(*first[i].at, 900ms);
+    } else {
+      EXPECT_EQ(first[i].text, "") << "modem " << i;
+    }
+
+  const auto seen = watch("+EVT:1\r\n", powered_ + 5s);
+  for (std::size_t i = 0; i < size; ++i) {
+    if (i < 2 || i > 5) {
+      EXPECT_EQ(seen[i].text, "") << "modem " << i << " is not selected";
+      continue;
+    }
+    ASSERT_TRUE(seen[i].at.has_value()) << "modem " << i << ": " << printable(seen[i].text) << "\n" << sim_->diagnostics();
+    EXPECT_EQ(seen[i].text, line("+EVT:1"));
+    const auto due = 2000ms + 500ms * static_cast<int>(i - 2);
+    EXPECT_GE(*seen[i].at, due - 100ms) << "modem " << i;
+    EXPECT_LT(*seen[i].at, due + 700ms) << "modem " << i;
+  }
+  if (seen[2].at && seen[5].at) {
+    EXPECT_GE(*seen[5].at - *seen[2].at, 1200ms) << "spread over the scaled stagger (1.5 s)";
+    for (std::size_t i = 3; i <= 5; ++i) {
+      if (seen[i].at && seen[i - 1].at) {
+        EXPECT_GT(*seen[i].at, *seen[i - 1].at) << "in index order";
+      }
+    }
+  }
+}
+
+TEST(FleetEventsSingleModem, TheOneModemIsIndexZero) {
+  const auto file = std::filesystem::temp_directory_path() /
+                    ("nt35e-fleet-events-single-" + std::to_string(::getpid()) + ".json");
+  std::ofstream(file) << R"({"fleet_events": [
+    {"at": "1s", "fire": {"action": "inject_urc", "text": "+ONE"}},
+    {"at": "1500ms", "fire": {"action": "inject_urc", "text": "+NOTME"}, "select": "1-9"},
+    {"at": "2s", "fire": {"action": "inject_urc", "text": "+TWO"}, "select": "0", "stagger": "1s"}
+  ]})";
+  auto r = run_sim({"--check-scenario", file.string()});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "ok: " + file.string() + ": " + file.stem().string() + " (0 rules, 3 fleet events)\n");
+
+  sim_process sim(with({"--scenario", file.string(), "--tcp", "0"}, fast_start()));
+  ASSERT_TRUE(sim.wait_ready(10s)) << sim.diagnostics();
+  const auto powered = steady::now();
+  modem_line m{std::make_unique<dte_client>(dte_client::connect_tcp(sim.tcp_port()))};
+  std::string why;
+  ASSERT_TRUE(m.ready(&why)) << why << "\n" << sim.diagnostics();
+  EXPECT_EQ(m.dte->read_until("+TWO\r\n", 4s), line("+ONE") + line("+TWO")) << sim.diagnostics();
+  EXPECT_GE(steady::now() - powered, 1900ms);
+  EXPECT_EQ(sim.stderr_count("fleet event /fleet_events/1 at 1500ms: inject_urc on 0 of 1 modem (select 1-9)"), 1u)
+      << sim.diagnostics();
+  std::filesystem::remove(file);
 }
 
 // ---------------------------------------------------------------------------

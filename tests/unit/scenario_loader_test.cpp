@@ -247,7 +247,7 @@ TEST(ScenarioBadInput, UnknownKeys) {
   EXPECT_EQ(error(R"({"broker": {"delays": {"pubck": "1s"}}})"),
             R"(t.json:1:24: error: /broker/delays/pubck: unknown key "pubck"; expected one of: open, connack, ack, delivery)");
   EXPECT_EQ(error(R"({"colour": "red"})"),
-            R"(t.json:1:2: error: /colour: unknown key "colour"; expected one of: $schema, name, description, profile, settings, time_scale, network, broker, rules, modems)");
+            R"(t.json:1:2: error: /colour: unknown key "colour"; expected one of: $schema, name, description, profile, settings, time_scale, network, broker, rules, modems, fleet_events)");
   EXPECT_EQ(error(R"({"rules": [{"on_comand": "+X", "then": [{"action": "reboot"}]}]})"),
             R"(t.json:1:13: error: /rules/0/on_comand: unknown key "on_comand"; did you mean "on_command"?)")
       << "the misspelt trigger is the one message (no \"needs a trigger\" too)";
@@ -454,7 +454,7 @@ TEST(ScenarioBadInput, AtMostTwentyDiagnostics) {
   ASSERT_EQ(ds.size(), max_diagnostics);
   EXPECT_EQ(format(ds.front()),
             "many.json:2:1: error: /k100: unknown key \"k100\"; expected one of: $schema, name, description, profile, "
-            "settings, time_scale, network, broker, rules, modems");
+            "settings, time_scale, network, broker, rules, modems, fleet_events");
   EXPECT_EQ(ds[18].line, 20);
   EXPECT_EQ(format(ds.back()), "many.json: error: 11 more errors not shown");
 }
@@ -1026,6 +1026,145 @@ TEST(ScenarioOverrides, RoundTripThroughToJson) {
 }
 
 // ---------------------------------------------------------------------------------
+// Fleet events ("fleet_events")
+
+/// The issue's two examples and a select, in a file with rules and an override.
+const char* const every_fleet_event_text = R"({
+  "rules": [{"at": "1s", "then": [{"action": "reboot"}]}],
+  "modems": [{"select": "3", "network": {"rssi": 4}}],
+  "fleet_events": [
+    { "at": "10s", "fire": {"action": "drop_link", "id": 0}, "fraction": 0.3, "seed": 7 },
+    { "at": "20s", "fire": "reboot", "stagger": "5s" },
+    { "at": "30s", "fire": {"action": "set_signal", "rssi": 5}, "select": "0-9,15" },
+    { "at": "1.5s", "fire": {"action": "inject_urc", "text": "+X"}, "select": [4, 2], "fraction": 1, "stagger": "250ms" }
+  ]
+})";
+
+TEST(ScenarioFleetEvents, Forms) {
+  const auto s = load(every_fleet_event_text);
+  ASSERT_EQ(s.fleet_events.size(), 4u);
+  const auto& e = s.fleet_events;
+  EXPECT_EQ(e[0].at, 10s);
+  EXPECT_EQ(e[0].fire.kind, action_kind::drop_link);
+  EXPECT_EQ(e[0].fire.id, 0);
+  EXPECT_TRUE(e[0].select.empty()) << "every modem";
+  EXPECT_EQ(e[0].fraction, 0.3);
+  EXPECT_EQ(e[0].seed, 7u);
+  EXPECT_EQ(e[0].stagger, 0ms);
+  EXPECT_EQ(e[1].at, 20s);
+  EXPECT_EQ(e[1].fire.kind, action_kind::reboot) << "a bare action name";
+  EXPECT_FALSE(e[1].fraction.has_value());
+  EXPECT_FALSE(e[1].seed.has_value());
+  EXPECT_EQ(e[1].stagger, 5s);
+  EXPECT_EQ(e[2].fire.kind, action_kind::set_signal);
+  EXPECT_EQ(e[2].fire.rssi, 5);
+  EXPECT_EQ(e[2].select, (std::vector<index_range>{{0, 9}, {15, 15}}));
+  EXPECT_EQ(e[3].at, 1500ms);
+  EXPECT_EQ(e[3].select, (std::vector<index_range>{{4, 4}, {2, 2}}));
+  EXPECT_EQ(e[3].fraction, 1.0);
+  EXPECT_EQ(e[3].stagger, 250ms);
+  // The fleet's, not a world's: the rules and the override are as without them.
+  EXPECT_EQ(s.rules.size(), 1u);
+  ASSERT_EQ(s.modems.size(), 1u);
+  EXPECT_TRUE(s.modems[0].world->fleet_events.empty());
+  EXPECT_EQ(s.modems[0].world->network.rssi, 4);
+  EXPECT_TRUE(load("{}").fleet_events.empty());
+  EXPECT_EQ(load(R"({"fleet_events": [{"at": "0s", "fire": "remove_sim", "fraction": 0.5, "seed": 18446744073709551615}]})")
+                .fleet_events[0]
+                .seed,
+            18446744073709551615ull)
+      << "any 64-bit seed";
+  EXPECT_EQ(load(R"({"fleet_events": [{"at": "0s", "fire": "reboot", "fraction": 0.5, "seed": 3.0}]})").fleet_events[0].seed,
+            3u);
+}
+
+TEST(ScenarioFleetEvents, RoundTripThroughToJson) {
+  const auto s = load(every_fleet_event_text, "fleet.json");
+  const auto written = to_json(s);
+  EXPECT_EQ(written["fleet_events"], json::parse(R"([
+    {"at": "10s", "fire": {"action": "drop_link", "id": 0}, "fraction": 0.3, "seed": 7},
+    {"at": "20s", "fire": {"action": "reboot"}, "stagger": "5s"},
+    {"at": "30s", "fire": {"action": "set_signal", "rssi": 5}, "select": "0-9,15"},
+    {"at": "1500ms", "fire": {"action": "inject_urc", "text": "+X"}, "select": "4,2", "fraction": 1.0, "stagger": "250ms"}
+  ])"));
+  const auto again = load(written.dump(2), "fleet.json");
+  EXPECT_EQ(to_json(again), written);
+  ASSERT_EQ(again.fleet_events.size(), s.fleet_events.size());
+  for (std::size_t i = 0; i < s.fleet_events.size(); ++i) {
+    SCOPED_TRACE(i);
+    const auto &a = again.fleet_events[i], &b = s.fleet_events[i];
+    EXPECT_EQ(a.at, b.at);
+    EXPECT_EQ(to_json(a.fire), to_json(b.fire));
+    EXPECT_EQ(a.select, b.select);
+    EXPECT_EQ(a.fraction, b.fraction);
+    EXPECT_EQ(a.seed, b.seed);
+    EXPECT_EQ(a.stagger, b.stagger);
+  }
+  EXPECT_EQ(to_json(load("{}"))["fleet_events"], json::array());
+}
+
+TEST(ScenarioFleetEvents, ProblemsSayWhereAndWhy) {
+  const std::string text =
+      "{\"fleet_events\": [\n"
+      "  {\"at\": \"10s\", \"fire\": {\"action\": \"drop_link\", \"id\": 7}, \"fraction\": 1.5},\n"
+      "  {\"at\": \"20\", \"fire\": \"reboots\", \"stager\": \"5s\"},\n"
+      "  {\"fire\": {\"action\": \"never_answer\"}, \"seed\": 3},\n"
+      "  {\"at\": \"1s\", \"fire\": \"refuse_connect\", \"select\": \"3-1\"},\n"
+      "  {\"at\": \"1s\", \"fire\": 5, \"fraction\": 0, \"seed\": -1},\n"
+      "  {\"at\": \"1s\", \"fire\": \"set_signal\", \"fraction\": \"half\", \"seed\": 2.5},\n"
+      "  {\"at\": \"1s\"},\n"
+      "  5\n"
+      "],\n"
+      "\"modems\": [{\"select\": \"1\", \"fleet_events\": []}]}\n";
+  EXPECT_EQ(errors(text, "fleet.json"),
+            "fleet.json:2:55: error: /fleet_events/0/fire/id: id 7 is out of range: profile nt35e has ids 0 to 4\n"
+            "fleet.json:2:71: error: /fleet_events/0/fraction: expected a number above 0 and at most 1 (0.3: 30 % "
+            "of the selected modems), got 1.5\n"
+            "fleet.json:3:10: error: /fleet_events/1/at: time \"20\" has no unit; write \"20ms\" or \"20s\"\n"
+            "fleet.json:3:24: error: /fleet_events/1/fire: unknown action \"reboots\"; did you mean \"reboot\"?\n"
+            "fleet.json:3:35: error: /fleet_events/1/stager: unknown key \"stager\"; did you mean \"stagger\"?\n"
+            "fleet.json:4:3: error: /fleet_events/2: missing required key \"at\"\n"
+            "fleet.json:4:23: error: /fleet_events/2/fire/action: never_answer changes the answer to a command, so it "
+            "cannot be a fleet event (use a rule with on_command)\n"
+            "fleet.json:4:40: error: /fleet_events/2/seed: \"seed\" goes with \"fraction\" (it seeds the random "
+            "choice of modems)\n"
+            "fleet.json:5:24: error: /fleet_events/3/fire: missing required key \"code\" for refuse_connect\n"
+            "fleet.json:5:52: error: /fleet_events/3/select: \"3-1\" is not a range (the start is above the end)\n"
+            "fleet.json:6:24: error: /fleet_events/4/fire: expected an action such as {\"action\": \"drop_link\", "
+            "\"id\": 0} or an action name, got a number\n"
+            "fleet.json:6:39: error: /fleet_events/4/fraction: expected a number above 0 and at most 1 (0.3: 30 % "
+            "of the selected modems), got 0\n"
+            "fleet.json:6:50: error: /fleet_events/4/seed: expected a whole number of 0 or more, got -1\n"
+            "fleet.json:7:24: error: /fleet_events/5/fire: set_signal needs at least one of \"rssi\", \"ber\", "
+            "\"rsrq\" and \"rsrp\"\n"
+            "fleet.json:7:50: error: /fleet_events/5/fraction: expected a number above 0 and at most 1 (0.3: 30 % "
+            "of the selected modems), got a string\n"
+            "fleet.json:7:66: error: /fleet_events/5/seed: expected a whole number of 0 or more, got 2.5\n"
+            "fleet.json:8:3: error: /fleet_events/6: missing required key \"fire\"\n"
+            "fleet.json:9:3: error: /fleet_events/7: expected an object, got a number\n"
+            "fleet.json:11:28: error: /modems/0/fleet_events: fleet events are for the whole fleet: give "
+            "\"fleet_events\" at the top level of the scenario, not in an override\n");
+  EXPECT_EQ(error(R"({"fleet_events": {}})"), "t.json:1:18: error: /fleet_events: expected an array, got an object");
+  EXPECT_EQ(error(R"({"fleet_events": [{"at": "1s", "fire": "reboot", "fraktion": 0.5}]})"),
+            R"(t.json:1:50: error: /fleet_events/0/fraktion: unknown key "fraktion"; did you mean "fraction"?)");
+  EXPECT_EQ(error(R"({"fleet_event": []})"),
+            R"(t.json:1:2: error: /fleet_event: unknown key "fleet_event"; did you mean "fleet_events"?)");
+  // Ids against the scenario's profile, as in its rules.
+  EXPECT_EQ(error(R"({"profile": "ec616s", "fleet_events": [{"at": "1s", "fire": {"action": "drop_link", "id": 1}}]})"),
+            R"(t.json:1:91: error: /fleet_events/0/fire/id: id 1 is out of range: profile ec616s has only id 0)");
+  // The four response actions only make sense in a command rule: said at once, before
+  // any missing field.
+  for (const std::string a : {"replace_response", "delay_response", "never_answer", "truncate_response"}) {
+    EXPECT_EQ(error("{\"fleet_events\": [{\"at\": \"1s\", \"fire\": {\"action\": \"" + a + "\"}}]}"),
+              "t.json:1:51: error: /fleet_events/0/fire/action: " + a +
+                  " changes the answer to a command, so it cannot be a fleet event (use a rule with on_command)");
+    EXPECT_EQ(error("{\"fleet_events\": [{\"at\": \"1s\", \"fire\": \"" + a + "\"}]}"),
+              "t.json:1:40: error: /fleet_events/0/fire: " + a +
+                  " changes the answer to a command, so it cannot be a fleet event (use a rule with on_command)");
+  }
+}
+
+// ---------------------------------------------------------------------------------
 // The locator
 
 TEST(ScenarioLocator, PositionsOfKeysAndValues) {
@@ -1157,7 +1296,8 @@ TEST_F(ScenarioSchema, ListsEveryActionWithTheLoadersFields) {
 TEST_F(ScenarioSchema, ObjectsHaveTheLoadersKeys) {
   EXPECT_EQ(keys_of(schema), set_of(known_keys("scenario")));
   for (const char* where :
-       {"network", "broker", "delays", "credential", "retained", "reply", "message", "rule", "modem_override"})
+       {"network", "broker", "delays", "credential", "retained", "reply", "message", "rule", "modem_override",
+        "fleet_event"})
     EXPECT_EQ(keys_of(schema["$defs"][where]), set_of(known_keys(where))) << where;
   EXPECT_EQ(schema["$defs"]["rule"]["properties"]["on_mqtt"]["enum"].get<std::vector<std::string>>(),
             mqtt_event_names());
@@ -1216,8 +1356,22 @@ TEST_F(ScenarioSchema, ValidatesTheFilesWherePythonJsonschemaIsInstalled) {
       R"({"modems": [{"select": "1", "network": {"rsi": 5}}]})",
       R"({"modems": [{"select": "1", "settings": {"ecoh": "1"}}]})",
       R"({"modems": [{"select": "1", "modems": []}]})",
+      R"({"modems": [{"select": "1", "fleet_events": []}]})",
+      R"({"fleet_events": [{"fire": "reboot"}]})",
+      R"({"fleet_events": [{"at": "1s"}]})",
+      R"({"fleet_events": [{"at": "1s", "fire": "reboots"}]})",
+      R"({"fleet_events": [{"at": "1s", "fire": {"action": "drop_link", "code": 5}}]})",
+      R"({"fleet_events": [{"at": "1s", "fire": "never_answer"}]})",
+      R"({"fleet_events": [{"at": "1s", "fire": {"action": "replace_response", "text": "x"}}]})",
+      R"({"fleet_events": [{"at": "1s", "fire": "reboot", "seed": 3}]})",
+      R"({"fleet_events": [{"at": "1s", "fire": "reboot", "fraction": 0}]})",
+      R"({"fleet_events": [{"at": "1s", "fire": "reboot", "fraction": 1.5}]})",
+      R"({"fleet_events": [{"at": "1s", "fire": "reboot", "fraction": 0.5, "seed": -1}]})",
+      R"({"fleet_events": [{"at": "1s", "fire": "reboot", "select": "3-"}]})",
+      R"({"fleet_events": [{"at": "1s", "fire": "reboot", "stagger": "5"}]})",
+      R"({"fleet_events": [{"at": "1s", "fire": "reboot", "stager": "5s"}]})",
   };
-  std::vector<std::string> good = {every_trigger_text, every_field_text, every_override_text};
+  std::vector<std::string> good = {every_trigger_text, every_field_text, every_override_text, every_fleet_event_text};
   for (const auto& c : action_cases()) good.push_back(with_action(c.json_text, R"("on_command": "+CSQ")"));
   for (std::size_t i = 0; i < good.size(); ++i) {
     EXPECT_EQ(errors(good[i]), "ok") << good[i];
