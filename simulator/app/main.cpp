@@ -65,11 +65,7 @@ int usage_error(std::string sentence) {
   return 2;
 }
 
-/// Writes the text and flushes: a test or script waits for these lines.
-void print_now(std::FILE* f, const std::string& text) {
-  std::fputs(text.c_str(), f);
-  std::fflush(f);
-}
+using io::print_now;
 
 /// What a person types to reach a TCP line (loopback when listening on all addresses).
 std::string connect_hint(const net::ip::tcp::endpoint& ep) {

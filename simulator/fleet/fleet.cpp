@@ -29,10 +29,7 @@ using net::ip::tcp;
 
 namespace {
 
-void print_now(std::FILE* f, const std::string& text) {
-  std::fputs(text.c_str(), f);
-  std::fflush(f);
-}
+using io::print_now;
 
 int fail(const std::string& sentence, int status) {
   print_now(stderr, "nt35e-sim: " + sentence + "\n");
@@ -85,14 +82,19 @@ std::string ready_line(const config& c) {
          std::to_string(tcp_endpoint(c, c.size - 1).port());
 }
 
-std::vector<std::string> idle_override_warnings(const config& c, const scenario::scenario& s) {
+std::vector<std::string> idle_selection_warnings(const config& c, const scenario::scenario& s) {
   std::vector<std::string> out;
   if (c.size == 0) return out;
   const std::uint64_t last = c.offset + c.size - 1;
+  const std::string none = " selects no modem of this fleet (indices " + std::to_string(c.offset) + ".." +
+                           std::to_string(last) + ")";
   for (const auto& o : s.modems)
-    if (!o.selects_any(c.offset, last))
-      out.push_back("scenario override " + o.path + " selects no modem of this fleet (indices " +
-                    std::to_string(c.offset) + ".." + std::to_string(last) + ")");
+    if (!o.selects_any(c.offset, last)) out.push_back("scenario override " + o.path + none);
+  for (std::size_t i = 0; i < s.fleet_events.size(); ++i) {
+    const auto& e = s.fleet_events[i];
+    if (!e.select.empty() && !scenario::selects_any(e.select, c.offset, last))
+      out.push_back("scenario fleet event /fleet_events/" + std::to_string(i) + none);
+  }
   return out;
 }
 
@@ -116,7 +118,7 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
                           std::to_string(limit.soft) +
                           " (raise it with ulimit -n); lines or connections past it will fail\n");
 
-  for (const auto& w : idle_override_warnings(c, s)) print_now(stderr, "nt35e-sim: warning: " + w + "\n");
+  for (const auto& w : idle_selection_warnings(c, s)) print_now(stderr, "nt35e-sim: warning: " + w + "\n");
   // A session keeps a copy of its world: the overrides and fleet events are of no use to it.
   scenario::scenario plain = s;
   plain.modems.clear();

@@ -72,8 +72,9 @@ unsigned pool_size(unsigned requested);
 std::string ready_line(const config& c);
 
 /// "scenario override /modems/2 selects no modem of this fleet (indices K..K+N-1)", one
-/// line (without its end) for each override of `s` that selects none of the fleet's indices.
-std::vector<std::string> idle_override_warnings(const config& c, const scenario::scenario& s);
+/// line (without its end) for each override of `s`, and each fleet event with a "select",
+/// that selects none of the fleet's indices ("scenario fleet event /fleet_events/1 ...").
+std::vector<std::string> idle_selection_warnings(const config& c, const scenario::scenario& s);
 
 /// Runs the fleet until SIGINT, SIGTERM or SIGHUP, then prints the metrics summary on
 /// stderr. The modem with global index k plays s.world_for(k) (its rules, network and

@@ -31,6 +31,11 @@ std::string_view level_name(log_level level) {
   return "?";
 }
 
+void print_now(std::FILE* f, std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), f);
+  std::fflush(f);
+}
+
 std::string escape_bytes(std::string_view bytes) {
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;

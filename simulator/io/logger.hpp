@@ -9,6 +9,7 @@
 // Thread safety: none needed; every caller runs on the modem's executor (the
 // line is written with one write(2), so even a stray second thread cannot tear it).
 
+#include <cstdio>
 #include <ctime>
 #include <optional>
 #include <string>
@@ -25,6 +26,10 @@ std::optional<log_level> parse_log_level(std::string_view name);
 
 /// The lower-case name used in the transcript.
 std::string_view level_name(log_level level);
+
+/// Writes the text to a C stream and flushes it: a test, a script or a person waits for
+/// these lines (the ready line, summaries, start-up warnings).
+void print_now(std::FILE* f, std::string_view text);
 
 /// Bytes as a quoted C-like string: printable ASCII as is, \r \n \t \" \\, others \xNN.
 std::string escape_bytes(std::string_view bytes);

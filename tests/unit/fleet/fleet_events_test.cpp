@@ -18,6 +18,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "fleet/fleet.hpp"
 #include "fleet/fleet_events.hpp"
 #include "scenario/fleet_choice.hpp"
 
@@ -33,6 +34,37 @@ scenario::fleet_event event(scenario::duration at, scenario::action_kind kind) {
   e.at = at;
   e.fire.kind = kind;
   return e;
+}
+
+// An override or a fleet event whose "select" misses every modem of this process is
+// probably a mistake (or a file meant for another --fleet-offset): one warning each.
+TEST(FleetWarnings, SelectionsThatMissEveryModemOfTheFleetAreNamed) {
+  scenario::scenario s;
+  scenario::modem_override hit, miss;
+  hit.select = {{3, 4}};
+  hit.path = "/modems/0";
+  miss.select = {{100, 199}};
+  miss.path = "/modems/1";
+  s.modems = {hit, miss};
+  auto everyone = event(1s, scenario::action_kind::reboot);
+  auto outside = event(2s, scenario::action_kind::reboot);
+  outside.select = {{50, 60}};
+  auto inside = event(3s, scenario::action_kind::reboot);
+  inside.select = {{0, 0}, {7, 7}};
+  s.fleet_events = {everyone, outside, inside};
+  config c;
+  c.size = 4;
+  c.offset = 4;  // indices 4..7
+  EXPECT_EQ(idle_selection_warnings(c, s),
+            (std::vector<std::string>{
+                "scenario override /modems/1 selects no modem of this fleet (indices 4..7)",
+                "scenario fleet event /fleet_events/1 selects no modem of this fleet (indices 4..7)"}));
+  c.offset = 100;  // indices 100..103: now /modems/0 misses, /modems/1 hits; events 1 and 2 miss
+  EXPECT_EQ(idle_selection_warnings(c, s),
+            (std::vector<std::string>{
+                "scenario override /modems/0 selects no modem of this fleet (indices 100..103)",
+                "scenario fleet event /fleet_events/1 selects no modem of this fleet (indices 100..103)",
+                "scenario fleet event /fleet_events/2 selects no modem of this fleet (indices 100..103)"}));
 }
 
 TEST(FleetEventLog, TheLogLineSaysWhatFiredWhereAndHow) {
