@@ -1174,18 +1174,9 @@ int run(int argc, char** argv) {
 }  // namespace nt35e::bench
 
 int main(int argc, char** argv) {
-  if (argc == 4 && std::string(argv[1]) == "--paho-fleet") {
-    try {
-      return nt35e::bench::paho_fleet_child(std::stoul(argv[2]), std::stoi(argv[3]));
-    } catch (const std::exception& e) {
-      std::cerr << "bench_fleet --paho-fleet: " << e.what() << "\n";
-      return 1;
-    }
-  }
-  try {
-    return nt35e::bench::run(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "bench_fleet: " << e.what() << "\n";
-    return 1;
-  }
+  using nt35e::bench::guarded_main;
+  if (argc == 4 && std::string(argv[1]) == "--paho-fleet")
+    return guarded_main("bench_fleet --paho-fleet",
+                        [&] { return nt35e::bench::paho_fleet_child(std::stoul(argv[2]), std::stoi(argv[3])); });
+  return guarded_main("bench_fleet", [&] { return nt35e::bench::run(argc, argv); });
 }

@@ -440,10 +440,5 @@ int run(int argc, char** argv) {
 }  // namespace nt35e::bench
 
 int main(int argc, char** argv) {
-  try {
-    return nt35e::bench::run(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "bench_publish: " << e.what() << "\n";
-    return 1;
-  }
+  return nt35e::bench::guarded_main("bench_publish", [&] { return nt35e::bench::run(argc, argv); });
 }

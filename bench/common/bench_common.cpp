@@ -418,4 +418,13 @@ std::string fixed(double v, int digits) {
   return buf;
 }
 
+int guarded_main(const char* name, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    std::cerr << name << ": " << e.what() << "\n";
+    return 1;
+  }
+}
+
 }  // namespace nt35e::bench

@@ -170,4 +170,8 @@ std::string fixed(double v, int digits = 1);
 void install_signal_handlers();
 bool interrupted();
 
+/// A benchmark's main(): runs `body` and turns an exception into one line on stderr
+/// ("<name>: <what>") and exit status 1.
+int guarded_main(const char* name, const std::function<int()>& body);
+
 }  // namespace nt35e::bench

@@ -17,6 +17,7 @@ struct tls_options {
   std::string ca_file;
   std::string cert_file;
   std::string key_file;
+  friend bool operator==(const tls_options&, const tls_options&) = default;
 };
 
 /// Last will from AT+ECMTCFG="will".

@@ -627,9 +627,6 @@ class paho_backend::impl : public std::enable_shared_from_this<impl> {
     return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
   }
 
-  static bool same_tls(const nt35e::mqtt::tls_options& a, const nt35e::mqtt::tls_options& b) {
-    return a.mode == b.mode && a.ca_file == b.ca_file && a.cert_file == b.cert_file && a.key_file == b.key_file;
-  }
 
   // ---- requests ----------------------------------------------------------------------
 
@@ -691,7 +688,7 @@ class paho_backend::impl : public std::enable_shared_from_this<impl> {
     sl.sess = s;
     std::weak_ptr<impl> w = weak_from_this();
     auto opened = std::move(sl.opened_link);
-    if (opened && known && same_tls(sl.opened_tls, r.tls) && still_up(opened->socket())) {
+    if (opened && known && sl.opened_tls == r.tls && still_up(opened->socket())) {
       // The link ECMTOPEN opened is still up: CONNECT goes over it, as on the module.
       dial_op::result res;
       res.detail = endpoint_text(*known) + " (the link AT+ECMTOPEN opened)";

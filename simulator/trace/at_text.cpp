@@ -33,14 +33,18 @@ std::string at_command_name(std::string_view line) {
   return upper_ascii(trim_line(line.substr(0, line.find_first_of("=?;"))));
 }
 
-std::vector<std::string> at_command_params(std::string_view line) {
+namespace {
+
+/// What follows the first `start` in `line`, split at commas (outside quotes when
+/// `quotes_group`), each part trimmed; empty when `start` is not there.
+std::vector<std::string> split_after(std::string_view line, char start, bool quotes_group) {
   std::vector<std::string> out;
-  auto eq = line.find('=');
-  if (eq == std::string_view::npos) return out;
+  auto at = line.find(start);
+  if (at == std::string_view::npos) return out;
   std::string cur;
   bool quoted = false;
-  for (char c : line.substr(eq + 1)) {
-    if (c == '"') quoted = !quoted;
+  for (char c : line.substr(at + 1)) {
+    if (quotes_group && c == '"') quoted = !quoted;
     if (c == ',' && !quoted) {
       out.emplace_back(trim_line(cur));
       cur.clear();
@@ -51,5 +55,11 @@ std::vector<std::string> at_command_params(std::string_view line) {
   out.emplace_back(trim_line(cur));
   return out;
 }
+
+}  // namespace
+
+std::vector<std::string> at_command_params(std::string_view line) { return split_after(line, '=', true); }
+
+std::vector<std::string> response_fields(std::string_view line) { return split_after(line, ':', false); }
 
 }  // namespace nt35e::trace

@@ -242,13 +242,6 @@ std::string_view rtrim(std::string_view s) {
   while (!s.empty() && (is_blank_char(s.back()) || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
   return s;
 }
-std::string_view trim(std::string_view s) { return rtrim(ltrim(s)); }
-
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
 
 /// Text for a message: quoted, control bytes escaped, cut after 60 bytes (UTF-8 kept whole).
 std::string shown(std::string_view s) {
@@ -322,39 +315,21 @@ std::string iso_text(std::int64_t us) {
 // What a line of AT traffic is
 
 bool is_final_result(std::string_view t) {
-  t = trim(t);
+  t = trim_line(t);
   return t == "OK" || t == "ERROR" || starts_with_ci(t, "+CME ERROR") || starts_with_ci(t, "+CMS ERROR") ||
          t == "NO CARRIER";
 }
 
-bool is_prompt(std::string_view t) { return trim(t) == ">"; }
+bool is_prompt(std::string_view t) { return trim_line(t) == ">"; }
 
 bool is_command_text(std::string_view t) { return starts_with_ci(t, "AT") || t == "A/" || t == "a/"; }
 
 /// "+ECMTCONN" of "+ECMTCONN:0,0,0" (upper case); empty when the line has no +NAME.
 std::string line_name(std::string_view t) {
-  t = trim(t);
+  t = trim_line(t);
   if (t.empty() || (t.front() != '+' && t.front() != '*' && t.front() != '^')) return {};
   auto end = t.find_first_of(": ");
-  return upper(t.substr(0, end));
-}
-
-/// The fields of a "+NAME:a,b,c" line.
-std::vector<std::string> line_fields(std::string_view t) {
-  std::vector<std::string> out;
-  auto colon = t.find(':');
-  if (colon == std::string_view::npos) return out;
-  std::string cur;
-  for (char c : t.substr(colon + 1)) {
-    if (c == ',') {
-      out.push_back(std::string(trim(cur)));
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  out.push_back(std::string(trim(cur)));
-  return out;
+  return upper_ascii(t.substr(0, end));
 }
 
 /// Names that only ever come as URCs (or as answers to their own command).
@@ -367,7 +342,7 @@ bool is_urc_name(const std::string& name) {
 
 /// A module line that makes sense on its own (outside an answer): a URC, a banner, a result.
 bool module_like(std::string_view t) {
-  t = trim(t);
+  t = trim_line(t);
   if (t.empty()) return false;
   if (is_final_result(t) || is_prompt(t)) return true;
   if (t == "ECRDY" || t == "RDY" || t == "READY" || starts_with_ci(t, "NORMAL POWER DOWN")) return true;
@@ -376,7 +351,7 @@ bool module_like(std::string_view t) {
 
 /// Looks like AT traffic at all (for detecting the plain format).
 bool at_like(std::string_view t) {
-  t = trim(t);
+  t = trim_line(t);
   if (is_command_text(t) || module_like(t)) return true;
   return !t.empty() && t.find_first_not_of("0123456789") == std::string_view::npos && t.size() >= 6;
 }
@@ -418,13 +393,13 @@ std::size_t find_comment(std::string_view s) {
 
 /// The comment's text without its marker.
 std::string comment_text(std::string_view c) {
-  c = trim(c);
+  c = trim_line(c);
   for (std::string_view m : {"←", "<--", "<-", "//", "#"})
     if (c.starts_with(m)) {
       c.remove_prefix(m.size());
       break;
     }
-  return std::string(trim(c));
+  return std::string(trim_line(c));
 }
 
 // ---------------------------------------------------------------------------------
@@ -528,8 +503,8 @@ bool column_matches(std::string_view column, std::string_view bytes) {
 /// digits, an optional ASCII column that must show the same bytes. Nothing when the line
 /// is not one.
 std::optional<std::string> parse_hex(std::string_view s) {
-  s = trim(s);
-  while (s.ends_with("□")) s = trim(s.substr(0, s.size() - std::string_view("□").size()));
+  s = trim_line(s);
+  while (s.ends_with("□")) s = trim_line(s.substr(0, s.size() - std::string_view("□").size()));
   struct token {
     std::size_t pos;
     std::string_view text;
@@ -567,7 +542,7 @@ std::optional<std::string> parse_hex(std::string_view s) {
   }
   // A column follows: it must show the bytes; if not, maybe the last pairs were text.
   for (std::size_t kk = k; kk > first; --kk) {
-    auto column = trim(s.substr(tokens[kk].pos));
+    auto column = trim_line(s.substr(tokens[kk].pos));
     if (column.size() >= 2 && column.front() == '|' && column.back() == '|')
       column = column.substr(1, column.size() - 2);
     auto b = std::string_view(bytes).substr(0, kk - first);
@@ -685,7 +660,7 @@ line_shape shape_of(const physical_line& pl) {
   line_shape sh;
   if (!pl.decoded) return sh;
   std::string_view s = pl.text;
-  if (trim(s).empty()) return sh;
+  if (trim_line(s).empty()) return sh;
   sh.blank = false;
   bool dated = false;
   std::string_view rest = s;
@@ -699,7 +674,7 @@ line_shape shape_of(const physical_line& pl) {
   auto c = find_comment(content);
   if (c != std::string_view::npos) {
     sh.comment = true;
-    if (trim(content.substr(0, c)).empty()) sh.comment_only = true;
+    if (trim_line(content.substr(0, c)).empty()) sh.comment_only = true;
     content = content.substr(0, c);
   }
   if (!sh.hex && c != std::string_view::npos) {
@@ -735,7 +710,7 @@ class lexer {
   std::vector<entry> run(const std::vector<physical_line>& lines) {
     for (const auto& pl : lines) {
       if (!pl.decoded) continue;
-      if (trim(pl.text).empty()) continue;
+      if (trim_line(pl.text).empty()) continue;
       if (f_ == log_format::hex) hex_line(pl);
       else text_line(pl);
     }
@@ -780,7 +755,7 @@ class lexer {
       dir = take_text_marker(content);
     }
     auto comment = strip_comment(content);
-    if (!comment.empty() && trim(content).empty() && !marked) {
+    if (!comment.empty() && trim_line(content).empty() && !marked) {
       add_comment(pl, stamp, dated, comment, true);
       return;
     }
@@ -798,7 +773,7 @@ class lexer {
       }
       bool first = true;
       for (auto& piece : split_boxes(content)) {
-        auto t = trim(piece);
+        auto t = trim_line(piece);
         if (t.empty()) continue;
         entry e;
         e.line = pl.number;
@@ -811,7 +786,7 @@ class lexer {
         first = false;
       }
     } else {
-      auto t = trim(content);
+      auto t = trim_line(content);
       if (!t.empty()) {
         entry e;
         e.line = pl.number;
@@ -840,7 +815,7 @@ class lexer {
       if (annotated_) {
         std::string_view c = content;
         comment = strip_comment(c);
-        if (!comment.empty() && trim(c).empty()) {
+        if (!comment.empty() && trim_line(c).empty()) {
           flush_hex();
           add_comment(pl, stamp, dated, comment, true);
           return;
@@ -850,14 +825,14 @@ class lexer {
     }
     if (!bytes) {
       // A hex dump of nothing but a marker line ("[10:15:02.123] RX:") just sets the direction.
-      if (dir != from::unknown && trim(content).empty()) {
+      if (dir != from::unknown && trim_line(content).empty()) {
         if (dir != run_dir_) flush_hex();
         run_dir_ = dir;
         pending_stamp_ = stamp;
         pending_dated_ = dated;
         return;
       }
-      msgs_.push_back({pl.number, message_level::error, "cannot place " + shown(trim(pl.text)) + ": not hex bytes"});
+      msgs_.push_back({pl.number, message_level::error, "cannot place " + shown(trim_line(pl.text)) + ": not hex bytes"});
       return;
     }
     if (dir == from::unknown) dir = run_dir_;
@@ -922,7 +897,7 @@ class lexer {
         if (!out_.empty() && out_.back().has_bytes && out_.back().dir == run_dir_) out_.back().bytes += e.bytes;
         continue;
       }
-      e.text = std::string(trim(e.text));
+      e.text = std::string(trim_line(e.text));
       out_.push_back(std::move(e));
     }
     run_.clear();
@@ -1027,7 +1002,7 @@ class placer {
       emit(e, line_role::response, ">", {});
       ++module_since_command_;
       entry copy = e;
-      place_host(copy, std::string(trim(std::string_view(text).substr(2))));
+      place_host(copy, std::string(trim_line(std::string_view(text).substr(2))));
       return;
     }
     if (state_ == waiting::answer) {
@@ -1203,15 +1178,15 @@ imported_log import_log(std::string_view bytes, const std::string& name, const i
   imported_log log;
   log.name = name;
   auto lines = split_and_decode(bytes, log.messages, log.total_lines);
-  bool any = std::any_of(lines.begin(), lines.end(), [](const physical_line& pl) { return !trim(pl.text).empty(); });
+  bool any = std::any_of(lines.begin(), lines.end(), [](const physical_line& pl) { return !trim_line(pl.text).empty(); });
   if (!any) {
     log.messages.push_back({0, message_level::error, "the log is empty"});
     return log;
   }
   // A trace given to the importer: say what it is.
   for (const auto& pl : lines) {
-    if (trim(pl.text).empty()) continue;
-    if (pl.decoded && trim(pl.text).starts_with("{\"trace\":\"nt35e-sim\"")) {
+    if (trim_line(pl.text).empty()) continue;
+    if (pl.decoded && trim_line(pl.text).starts_with("{\"trace\":\"nt35e-sim\"")) {
       log.messages.push_back({pl.number, message_level::error,
                               "this is already an nt35e-sim trace; give it to --replay or to nt35e-sim report "
                               "as it is"});
@@ -1357,7 +1332,7 @@ bool independent_query(std::string_view command) {
                                               "+CGMI", "+GMI",  "+CGMM", "+GMM",  "+CGMR", "+GMR",   "+CCLK"};
   auto name = at_command_name(command);
   if (!names.count(name)) return false;
-  auto rest = trim(command.substr(2 + name.size()));
+  auto rest = trim_line(command.substr(2 + name.size()));
   return rest.empty() || rest == "?";
 }
 
@@ -1813,7 +1788,7 @@ class scenario_builder {
         if (!p.empty() && p[0] == id) break;
       }
       if (l.role != line_role::urc || line_name(l.text) != urc_name) continue;
-      auto f = line_fields(l.text);
+      auto f = response_fields(l.text);
       if (!f.empty() && f[0] == id) out.push_back(i);
     }
     return out;
@@ -1825,7 +1800,7 @@ class scenario_builder {
     for (std::size_t i = 0; i < log_.lines.size(); ++i) {
       const auto& l = log_.lines[i];
       if (l.role != line_role::urc || line_name(l.text) != "+ECMTSTAT") continue;
-      auto f = line_fields(l.text);
+      auto f = response_fields(l.text);
       if (f.size() != 2 || f[1] != "1" || f[0].size() != 1 || f[0][0] < '0' || f[0][0] > '4') continue;
       scenario::action a;
       a.kind = scenario::action_kind::drop_link;
@@ -1845,10 +1820,10 @@ class scenario_builder {
       if (name == "+ECMTCONN") {
         auto urcs = urcs_reporting_on(h, "+ECMTCONN", params[0]);
         if (urcs.empty()) continue;
-        auto f0 = line_fields(log_.lines[urcs[0]].text);
+        auto f0 = response_fields(log_.lines[urcs[0]].text);
         if (f0.size() != 3) continue;
         if (f0[1] == "2" && f0[2] == "2" && urcs.size() >= 2) {
-          auto f1 = line_fields(log_.lines[urcs[1]].text);
+          auto f1 = response_fields(log_.lines[urcs[1]].text);
           if (f1.size() == 3 && f1[1] == "0") {
             auto trig = trigger_for(h, true);
             ojson r;
@@ -1887,7 +1862,7 @@ class scenario_builder {
       } else if (name == "+ECMTOPEN") {
         auto urcs = urcs_reporting_on(h, "+ECMTOPEN", params[0]);
         if (urcs.empty()) continue;
-        auto f0 = line_fields(log_.lines[urcs[0]].text);
+        auto f0 = response_fields(log_.lines[urcs[0]].text);
         if (f0.size() == 2 && f0[1] == "-1") {
           auto trig = trigger_for(h, true);
           ojson r;

@@ -59,11 +59,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool utf8_ok(std::string_view s) {
   std::size_t i = 0;
@@ -123,25 +118,9 @@ std::string name_of(std::string_view t) {
   t = trim(t);
   if (t == "ECRDY") return "ECRDY";
   if (t.empty() || t.front() != '+') return {};
-  return upper(t.substr(0, t.find_first_of(": ")));
+  return upper_ascii(t.substr(0, t.find_first_of(": ")));
 }
 
-std::vector<std::string> fields_of(std::string_view t) {
-  std::vector<std::string> out;
-  auto colon = t.find(':');
-  if (colon == std::string_view::npos) return out;
-  std::string cur;
-  for (char c : t.substr(colon + 1)) {
-    if (c == ',') {
-      out.emplace_back(trim(cur));
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  out.emplace_back(trim(cur));
-  return out;
-}
 
 bool is_urc_name(const std::string& n) {
   static const std::set<std::string> names = {"+ECMTOPEN", "+ECMTCLOSE", "+ECMTCONN", "+ECMTDISC", "+ECMTSUB",
@@ -167,7 +146,7 @@ std::optional<std::string> key_of_command(std::string_view command) {
 std::optional<std::string> key_of_urc(std::string_view line) {
   auto name = name_of(line);
   if (name == "ECRDY" || name == "+ECPING") return name;
-  auto f = fields_of(line);
+  auto f = response_fields(line);
   if (f.empty()) return std::nullopt;
   if (name == "+ECMTOPEN" || name == "+ECMTCLOSE" || name == "+ECMTCONN" || name == "+ECMTDISC")
     return name + "/" + f[0];
@@ -193,7 +172,7 @@ std::string problem_of(std::string_view line) {
   if (starts_with_ci(t, "+CME ERROR") || starts_with_ci(t, "+CMS ERROR")) return std::string(t);
   if (t == "NO CARRIER") return "NO CARRIER";
   auto name = name_of(t);
-  auto f = fields_of(t);
+  auto f = response_fields(t);
   if (name == "+ECMTSTAT") return "link lost";
   if (name == "+ECMTOPEN" && f.size() >= 2 && f[1] != "0") return "open failed";
   if (name == "+ECMTCONN" && f.size() >= 3) {
@@ -426,7 +405,7 @@ std::vector<timeline_row> timeline_of(const std::vector<message>& messages) {
     // Link lost: the next +ECMTCONN of that id is the module's own reconnect; it reports on
     // the +ECMTSTAT row (not on the old AT+ECMTCONN).
     if (name == "+ECMTSTAT") {
-      auto f = fields_of(text);
+      auto f = response_fields(text);
       if (!f.empty()) reporting["+ECMTCONN/" + f[0]] = rows.size() - 1;
     }
   }

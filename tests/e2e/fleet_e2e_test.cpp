@@ -30,6 +30,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/control_client.hpp"
 #include "support/sim_process.hpp"
 
 namespace nt35e::test {
@@ -92,63 +93,6 @@ int control_port(const sim_process& sim) {
   return std::atoi(all.c_str() + at + std::string("\ncontrol: 127.0.0.1:").size());
 }
 
-/// One client of the control channel: JSON lines over a loopback socket.
-class control_client {
- public:
-  explicit control_client(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~control_client() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  control_client(const control_client&) = delete;
-  control_client& operator=(const control_client&) = delete;
-
-  bool connected() const { return fd_ >= 0; }
-
-  /// Sends one request line and returns the answer (null on timeout or a bad answer).
-  json ask(const std::string& request, milliseconds timeout = 5s) {
-    std::string text = request + "\n";
-    auto deadline = steady::now() + timeout;
-    std::string_view rest = text;
-    while (!rest.empty()) {
-      pollfd p{fd_, POLLOUT, 0};
-      if (::poll(&p, 1, left_ms(deadline)) <= 0) return nullptr;
-      ssize_t n = ::send(fd_, rest.data(), rest.size(), MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return nullptr;
-      rest.remove_prefix(static_cast<std::size_t>(n));
-    }
-    for (;;) {
-      if (auto nl = pending_.find('\n'); nl != std::string::npos) {
-        std::string answer = pending_.substr(0, nl);
-        pending_.erase(0, nl + 1);
-        return json::parse(answer, nullptr, false);
-      }
-      pollfd p{fd_, POLLIN, 0};
-      int r = ::poll(&p, 1, left_ms(deadline));
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) return nullptr;
-      char buf[65536];
-      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return nullptr;
-      pending_.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-
- private:
-  int fd_ = -1;
-  std::string pending_;
-};
 
 bool accepted(const json& j) { return j.is_object() && j.value("ok", false); }
 
