@@ -107,6 +107,8 @@ TEST_F(LiveEcmt, WrongPasswordIsRefusedWith5AndTheRightOneAccepted_A8) {
             ok + urc("+ECMTCONN:0,0,0"));
   EXPECT_EQ(sim->stderr_text().find(broker->password()), std::string::npos) << "password never logged";
   EXPECT_EQ(sim->stderr_text().find("\"wrong\""), std::string::npos);
+  // Why the URC said 5 is in the transcript: the live backend's own line.
+  EXPECT_EQ(sim->stderr_count("[info] paho: id 0: CONNACK refused, code 5"), 1u) << sim->stderr_text();
 }
 
 TEST_F(LiveEcmt, UnknownHostAndClosedPortGiveMinusOne_A9) {
