@@ -9,6 +9,7 @@
 // p50 <= 1.5x and p99 <= 3x of the echo apply here) and with the spec's timings (what a
 // driver sees: the module answers basic commands 5 ms after the command).
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -16,7 +17,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 #include <csignal>
 #include <cstring>
@@ -172,7 +172,9 @@ pair_result interleaved(line_channel& sim, line_channel& echo, const std::string
   return {summarize(std::move(a)), summarize(std::move(b))};
 }
 
-std::string tail(const std::string& s, std::size_t n = 3000) { return s.size() > n ? "..." + s.substr(s.size() - n) : s; }
+std::string tail(const std::string& s, std::size_t n = 3000) {
+  return s.size() > n ? "..." + s.substr(s.size() - n) : s;
+}
 
 using results_by_cmd = std::map<std::string, pair_result>;
 

@@ -79,14 +79,22 @@ int main(int argc, char** argv) {
         if (i + 1 >= argc) usage();
         return argv[++i];
       };
-      if (a == "--tcp") port = std::stoi(value());
-      else if (a == "--pty") pty = value();
-      else if (a == "--count") count = std::stoi(value());
-      else if (a == "--command") command = value();
-      else if (a == "--qos") qos = std::stoi(value());
-      else if (a == "--connect") connect = true;
-      else if (a == "--ok-only") ok_only = true;
-      else usage();
+      if (a == "--tcp")
+        port = std::stoi(value());
+      else if (a == "--pty")
+        pty = value();
+      else if (a == "--count")
+        count = std::stoi(value());
+      else if (a == "--command")
+        command = value();
+      else if (a == "--qos")
+        qos = std::stoi(value());
+      else if (a == "--connect")
+        connect = true;
+      else if (a == "--ok-only")
+        ok_only = true;
+      else
+        usage();
     }
     if (port == 0 && pty.empty()) usage();
     line_channel dte(port ? connect_tcp(port) : open_pty_dte(pty));
@@ -95,8 +103,8 @@ int main(int argc, char** argv) {
     if (what == "rt") {
       auto t0 = clock::now();
       for (int i = 0; i < count; ++i) ok(dte, command);
-      std::cout << "bench_drive rt: " << count << " x " << command << ", "
-                << fixed(micros(clock::now() - t0) / count) << " us each\n";
+      std::cout << "bench_drive rt: " << count << " x " << command << ", " << fixed(micros(clock::now() - t0) / count)
+                << " us each\n";
     } else if (what == "pub") {
       if (connect) {
         ok(dte, "AT+ECMTOPEN=0,\"test.mosquitto.org\",1883", "+ECMTOPEN:0,0");
@@ -128,8 +136,8 @@ int main(int argc, char** argv) {
       }
       const double each = micros(clock::now() - t0) / count;
       if (ok_only) dte.pump([&](std::string_view l) { return count_ack(l), true; }, clock::now() + 10s, 1s);
-      std::cout << "bench_drive pub: " << count << " x QoS " << qos << ", " << fixed(each) << " us each; "
-                << acks_ok << " +ECMTPUB ok, " << acks_failed << " failed"
+      std::cout << "bench_drive pub: " << count << " x QoS " << qos << ", " << fixed(each) << " us each; " << acks_ok
+                << " +ECMTPUB ok, " << acks_failed << " failed"
                 << (first_failed.empty() ? "" : " (first: " + first_failed + ")") << "\n";
     } else {
       usage();

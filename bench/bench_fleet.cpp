@@ -99,7 +99,9 @@ clock::duration seconds_of(double s) {
   return std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(s));
 }
 
-std::string tail(const std::string& s, std::size_t n = 3000) { return s.size() > n ? "..." + s.substr(s.size() - n) : s; }
+std::string tail(const std::string& s, std::size_t n = 3000) {
+  return s.size() > n ? "..." + s.substr(s.size() - n) : s;
+}
 
 // ---------------------------------------------------------------------------------
 // Process resources
@@ -169,8 +171,8 @@ int pick_port_base(std::size_t n, std::mt19937& rng) {
   }
   const int low = std::min(10000, high / 2);
   const int span = static_cast<int>(n);
-  if (high - low <= span) throw std::runtime_error("no room for " + std::to_string(n) + " ports below " +
-                                                   std::to_string(high));
+  if (high - low <= span)
+    throw std::runtime_error("no room for " + std::to_string(n) + " ports below " + std::to_string(high));
   std::uniform_int_distribution<int> pick(low, high - span - 1);
   for (int attempt = 0; attempt < 50; ++attempt) {
     const int base = pick(rng);
@@ -319,21 +321,27 @@ class dte_fleet {
 
 /// The outcome of one command sent to many modems at once.
 struct step_result {
-  std::vector<char> done;         ///< per modem: OK (and the URC, if one was awaited) came
+  std::vector<char> done;              ///< per modem: OK (and the URC, if one was awaited) came
   std::vector<std::size_t> completed;  ///< those modems, in index order
-  std::vector<double> ms;         ///< per completed modem: ms from before the first write
-  double all_ms = 0;              ///< when the last one completed
-  std::size_t failed = 0;         ///< ERROR or a URC with another result
-  std::string first_failure;      ///< "modem i: <line>"
+  std::vector<double> ms;              ///< per completed modem: ms from before the first write
+  double all_ms = 0;                   ///< when the last one completed
+  std::size_t failed = 0;              ///< ERROR or a URC with another result
+  std::string first_failure;           ///< "modem i: <line>"
 };
 
 /// Sends `cmd(i)` + CR to every modem in `who` (one after the other, then all waited for
 /// together), and waits until each has answered OK and, if `urc` is not empty, sent that
 /// URC line. A line that starts like `urc` (up to its first comma) but differs, or an
 /// ERROR, is a failure. Lines from other modems, and other lines, go to `other`.
-step_result exchange(dte_fleet& f, const std::vector<std::size_t>& who, const std::function<std::string(std::size_t)>& cmd,
-                     std::string_view urc, clock::time_point deadline, const dte_fleet::line_handler& other = {}) {
-  enum : std::uint8_t { asked = 1, got_ok = 2, got_urc = 4, finished = 8 };
+step_result exchange(dte_fleet& f, const std::vector<std::size_t>& who,
+                     const std::function<std::string(std::size_t)>& cmd, std::string_view urc,
+                     clock::time_point deadline, const dte_fleet::line_handler& other = {}) {
+  enum : std::uint8_t {
+    asked = 1,
+    got_ok = 2,
+    got_urc = 4,
+    finished = 8
+  };
   const std::string_view prefix = urc.substr(0, urc.find(',') + 1);
   step_result r;
   r.done.assign(f.size(), 0);
@@ -396,8 +404,8 @@ std::vector<std::size_t> prepare_all(dte_fleet& f, clock::time_point deadline, s
   std::vector<std::size_t> todo(f.size()), echo_off;
   for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
   while (!todo.empty() && clock::now() < deadline) {
-    auto r = exchange(f, todo, [](std::size_t) { return std::string("ATE0"); }, {},
-                      std::min(deadline, clock::now() + 300ms));
+    auto r = exchange(
+        f, todo, [](std::size_t) { return std::string("ATE0"); }, {}, std::min(deadline, clock::now() + 300ms));
     std::vector<std::size_t> again;
     for (std::size_t i : todo) (r.done[i] ? echo_off : again).push_back(i);
     todo = std::move(again);
@@ -410,8 +418,9 @@ std::vector<std::size_t> prepare_all(dte_fleet& f, clock::time_point deadline, s
   todo = std::move(echo_off);
   while (!todo.empty() && clock::now() < deadline) {
     std::vector<char> attached(f.size(), 0);
-    exchange(f, todo, [](std::size_t) { return std::string("AT+CGATT?"); }, {}, deadline,
-             [&](std::size_t i, std::string_view l) { attached[i] |= (l == "+CGATT:1" || l == "+CGATT: 1"); });
+    exchange(
+        f, todo, [](std::size_t) { return std::string("AT+CGATT?"); }, {}, deadline,
+        [&](std::size_t i, std::string_view l) { attached[i] |= (l == "+CGATT:1" || l == "+CGATT: 1"); });
     std::vector<std::size_t> again;
     for (std::size_t i : todo) (attached[i] ? ready : again).push_back(i);
     todo = std::move(again);
@@ -443,8 +452,8 @@ struct load_result {
 /// fast as each modem answers (the next on OK: saturation). Modem 0 (not among the
 /// publishers) measures `AT` round trips on its own thread throughout, at most `samples`
 /// per phase, spread over the rounds.
-load_result round_trips_under_load(dte_fleet& f, const std::vector<std::size_t>& publishers, int rounds,
-                                   double idle_s, double load_s, std::size_t samples, double per_modem_rate) {
+load_result round_trips_under_load(dte_fleet& f, const std::vector<std::size_t>& publishers, int rounds, double idle_s,
+                                   double load_s, std::size_t samples, double per_modem_rate) {
   load_result out;
   line_channel dte0(f.detach(0));
   // state = slice number * 4 + phase; phase 0: changing (no samples), 1: idle, 2: loaded.
@@ -511,8 +520,8 @@ load_result round_trips_under_load(dte_fleet& f, const std::vector<std::size_t>&
   // Paced load: one send every `step` across the fleet, round robin; a modem still
   // waiting for its previous OK skips its turn (counted as late).
   const bool paced = per_modem_rate > 0;
-  const auto step = paced ? seconds_of(1.0 / (per_modem_rate * static_cast<double>(publishers.size())))
-                          : clock::duration::zero();
+  const auto step =
+      paced ? seconds_of(1.0 / (per_modem_rate * static_cast<double>(publishers.size()))) : clock::duration::zero();
   std::size_t next_sender = 0;
   clock::time_point next_due{};
   auto drive = [&](clock::time_point until) {
@@ -596,8 +605,8 @@ struct fleet_figures {
   double open_all_ms = 0, connect_all_ms = 0, connect_p50_ms = 0;
   std::uint64_t overflows_open = 0, overflows_connect = 0;  ///< listen queue overflows during each
   std::string first_failure;
-  load_result paced;  ///< the others publishing at settings.paced_rate each
-  load_result load;   ///< the others publishing as fast as they are answered
+  load_result paced;         ///< the others publishing at settings.paced_rate each
+  load_result load;          ///< the others publishing as fast as they are answered
   std::string exit_summary;  ///< "fleet metrics: ..." line printed at SIGTERM
   std::size_t warnings = 0;  ///< [warn] / [error] lines on stderr
   std::string first_warning;
@@ -610,7 +619,7 @@ struct fleet_settings {
   double idle_s = 0.3, load_s = 1.0;
   std::size_t samples = 500;
   std::string zero_broker_scenario;  ///< the scripted broker without its imitated network delays
-  double paced_rate = 5;  ///< publishes per second per modem in the paced load
+  double paced_rate = 5;             ///< publishes per second per modem in the paced load
   int paced_rounds = 2;
   double paced_load_s = 1.0;
 };
@@ -630,7 +639,8 @@ fleet_figures measure_fleet(std::size_t n, const fleet_settings& s, std::mt19937
     std::vector<std::string> args = {"--fleet", std::to_string(n), "--tcp", "127.0.0.1:" + std::to_string(base)};
     for (auto& a : timing_args(timing_mode::zero)) args.push_back(a);
     if (fig.live)
-      args.insert(args.end(), {"--live", "--map-host", "test.mosquitto.org=127.0.0.1:" + std::to_string(s.broker_port)});
+      args.insert(args.end(),
+                  {"--live", "--map-host", "test.mosquitto.org=127.0.0.1:" + std::to_string(s.broker_port)});
     else
       args.insert(args.end(), {"--scenario", s.zero_broker_scenario});
     if (!s.log_level.empty()) args.insert(args.end(), {"--log-level", s.log_level});
@@ -669,8 +679,9 @@ fleet_figures measure_fleet(std::size_t n, const fleet_settings& s, std::mt19937
     if (!why.empty()) fig.first_failure = why;
 
     const auto overflows0 = listen_overflows();
-    auto open = exchange(f, ready, [](std::size_t) { return std::string("AT+ECMTOPEN=0,\"test.mosquitto.org\",1883"); },
-                         "+ECMTOPEN:0,0", clock::now() + 30s + per_n);
+    auto open = exchange(
+        f, ready, [](std::size_t) { return std::string("AT+ECMTOPEN=0,\"test.mosquitto.org\",1883"); }, "+ECMTOPEN:0,0",
+        clock::now() + 30s + per_n);
     const auto overflows1 = listen_overflows();
     fig.overflows_open = overflows1 - overflows0;
     fig.opened = open.completed.size();
@@ -688,13 +699,13 @@ fleet_figures measure_fleet(std::size_t n, const fleet_settings& s, std::mt19937
     fig.connect_p50_ms = summarize(conn.ms).p50;
     if (fig.first_failure.empty() && conn.failed) fig.first_failure = "AT+ECMTCONN: " + conn.first_failure;
     if (fig.first_failure.empty() && fig.connected < open.completed.size())
-      fig.first_failure = std::to_string(open.completed.size() - fig.connected) +
-                          " modems without +ECMTCONN:0,0,0 within the limit";
+      fig.first_failure =
+          std::to_string(open.completed.size() - fig.connected) + " modems without +ECMTCONN:0,0,0 within the limit";
     std::cout << "started in " << fixed(fig.startup_ms, 0) << " ms, " << fig.prepared << " ready, " << fig.opened
               << " opened (" << fixed(fig.open_all_ms, 0) << " ms), " << fig.connected << " connected ("
-              << fixed(fig.connect_all_ms, 0) << " ms); listen queue overflows " << fig.overflows_open << " while opening, "
-              << fig.overflows_connect << " while connecting; RSS " << mib(fig.rss_idle) << " idle, "
-              << mib(fig.rss_connected) << " connected\n"
+              << fixed(fig.connect_all_ms, 0) << " ms); listen queue overflows " << fig.overflows_open
+              << " while opening, " << fig.overflows_connect << " while connecting; RSS " << mib(fig.rss_idle)
+              << " idle, " << mib(fig.rss_connected) << " connected\n"
               << std::flush;
 
     if (n < 2) {
@@ -704,14 +715,14 @@ fleet_figures measure_fleet(std::size_t n, const fleet_settings& s, std::mt19937
     } else {
       std::vector<std::size_t> publishers(conn.completed.begin() + 1, conn.completed.end());
       f.run_until(clock::now() + 20ms);  // nothing should be left, but be sure modem 0's line is quiet
-      fig.paced = round_trips_under_load(f, publishers, s.paced_rounds, s.idle_s, s.paced_load_s, s.samples,
-                                         s.paced_rate);
+      fig.paced =
+          round_trips_under_load(f, publishers, s.paced_rounds, s.idle_s, s.paced_load_s, s.samples, s.paced_rate);
       std::cout << "  AT round trip idle p50 " << fixed(fig.paced.idle.p50) << " us, while " << publishers.size()
                 << " publish " << fixed(s.paced_rate, 0) << "/s each p50 " << fixed(fig.paced.loaded.p50) << " p99 "
-                << fixed(fig.paced.loaded.p99) << " us (n=" << fig.paced.loaded.n << "); "
-                << fixed(fig.paced.rate(), 0) << " publishes/s, " << fig.paced.late << " late, "
-                << fig.paced.errors << " ERROR, " << fig.paced.failed_urcs << " failure URCs"
-                << (fig.paced.why.empty() ? "" : "; " + fig.paced.why) << "\n"
+                << fixed(fig.paced.loaded.p99) << " us (n=" << fig.paced.loaded.n << "); " << fixed(fig.paced.rate(), 0)
+                << " publishes/s, " << fig.paced.late << " late, " << fig.paced.errors << " ERROR, "
+                << fig.paced.failed_urcs << " failure URCs" << (fig.paced.why.empty() ? "" : "; " + fig.paced.why)
+                << "\n"
                 << std::flush;
       fig.load = round_trips_under_load(f, publishers, s.rounds, s.idle_s, s.load_s, s.samples, 0);
       fig.rss_after_load = rss_kib(pid);
@@ -719,12 +730,12 @@ fleet_figures measure_fleet(std::size_t n, const fleet_settings& s, std::mt19937
       fig.rss_settled = rss_kib(pid);
       std::cout << "  AT round trip idle p50 " << fixed(fig.load.idle.p50) << " p99 " << fixed(fig.load.idle.p99)
                 << " us (n=" << fig.load.idle.n << "), while " << publishers.size() << " publish p50 "
-                << fixed(fig.load.loaded.p50) << " p99 " << fixed(fig.load.loaded.p99) << " us (n="
-                << fig.load.loaded.n << "); " << fixed(fig.load.rate(), 0) << " publishes/s, " << fig.load.errors
-                << " ERROR, " << fig.load.failed_urcs << " failure URCs"
+                << fixed(fig.load.loaded.p50) << " p99 " << fixed(fig.load.loaded.p99) << " us (n=" << fig.load.loaded.n
+                << "); " << fixed(fig.load.rate(), 0) << " publishes/s, " << fig.load.errors << " ERROR, "
+                << fig.load.failed_urcs << " failure URCs"
                 << (fig.load.first_failure.empty() ? "" : " (first: " + fig.load.first_failure + ")")
-                << (fig.load.why.empty() ? "" : "; " + fig.load.why)
-                << "; RSS after the load " << mib(fig.rss_after_load) << ", 1 s later " << mib(fig.rss_settled) << "\n"
+                << (fig.load.why.empty() ? "" : "; " + fig.load.why) << "; RSS after the load "
+                << mib(fig.rss_after_load) << ", 1 s later " << mib(fig.rss_settled) << "\n"
                 << std::flush;
     }
     // Stop the simulator while every DTE is still attached: its summary then says how
@@ -746,7 +757,8 @@ fleet_figures measure_fleet(std::size_t n, const fleet_settings& s, std::mt19937
     if (fig.warnings++ == 0) fig.first_warning = l;
   }
   if (!fig.exit_summary.empty()) std::cout << "  at exit: " << fig.exit_summary << "\n";
-  if (fig.warnings) std::cout << "  " << fig.warnings << " warning/error lines on stderr, first: " << fig.first_warning << "\n";
+  if (fig.warnings)
+    std::cout << "  " << fig.warnings << " warning/error lines on stderr, first: " << fig.first_warning << "\n";
   if (!fig.first_failure.empty()) std::cout << "  problem: " << fig.first_failure << "\n";
   return fig;
 }
@@ -789,9 +801,9 @@ int paho_fleet_child(std::size_t n, int port) {
   std::vector<std::unique_ptr<mqtt::async_client>> clients;
   clients.reserve(n);
   for (std::size_t i = 0; i < n; ++i)
-    clients.push_back(std::make_unique<mqtt::async_client>(uri, "bench-fleet-paho-" + std::to_string(n) + "-" +
-                                                                    std::to_string(i),
-                                                           mqtt::create_options(MQTTVERSION_3_1_1)));
+    clients.push_back(
+        std::make_unique<mqtt::async_client>(uri, "bench-fleet-paho-" + std::to_string(n) + "-" + std::to_string(i),
+                                             mqtt::create_options(MQTTVERSION_3_1_1)));
   std::cout << "ready" << std::endl;
   std::string line;
   if (!std::getline(std::cin, line)) return 0;
@@ -825,15 +837,13 @@ int paho_fleet_child(std::size_t n, int port) {
   for (auto& c : clients) {
     try {
       if (c->is_connected()) tokens.push_back(c->disconnect());
-    } catch (const mqtt::exception&) {
-    }
+    } catch (const mqtt::exception&) {}
   }
   const auto deadline = clock::now() + 10s;
   for (auto& t : tokens) {
     try {
       t->wait_until(std::max(deadline, clock::now()));
-    } catch (const mqtt::exception&) {
-    }
+    } catch (const mqtt::exception&) {}
   }
   std::cout << "done" << std::endl;
   return 0;
@@ -958,8 +968,8 @@ paho_figures measure_paho(std::size_t n, int port) {
     child.read_line(clock::now() + 15s);  // "done": disconnected
     std::cout << "started in " << fixed(fig.startup_ms, 0) << " ms, " << fig.connected << " connected ("
               << fixed(fig.connect_all_ms, 0) << " ms, " << fig.failed << " failed, listen queue overflows "
-              << fig.overflows << "); RSS " << mib(fig.rss_idle)
-              << " idle, " << mib(fig.rss_connected) << " connected\n"
+              << fig.overflows << "); RSS " << mib(fig.rss_idle) << " idle, " << mib(fig.rss_connected)
+              << " connected\n"
               << std::flush;
   } catch (const std::exception& e) {
     if (interrupted()) throw;
@@ -1023,15 +1033,15 @@ void add_rows(std::vector<row>& rows, std::vector<std::string>& notes, const fle
                     paho(per_unit(p.rss_idle, p1.rss_idle, p.n)), goal::none, 0,
                     "(" + mib(f.rss_idle) + " - " + mib(f1.rss_idle) + ") / " + std::to_string(f.n - 1) +
                         "; baseline: clients created, not connected"});
-    rows.push_back({name, mode_label, "RSS connected per modem", "KiB",
-                    per_unit(f.rss_connected, f1.rss_connected, f.n), paho(per_unit(p.rss_connected, p1.rss_connected, p.n)),
-                    goal::value_at_most, f.live ? 1024.0 : 100.0,
-                    "(" + mib(f.rss_connected) + " - " + mib(f1.rss_connected) + ") / " + std::to_string(f.n - 1) +
-                        "; baseline: Paho (" + mib(p.rss_connected) + " - " + mib(p1.rss_connected) + ") / " +
-                        std::to_string(p.n - 1) +
-                        (f.rss_after_load ? "; the fleet after the load: " + mib(f.rss_after_load) + ", 1 s later " +
-                                                   mib(f.rss_settled)
-                                             : "")});
+    rows.push_back(
+        {name, mode_label, "RSS connected per modem", "KiB", per_unit(f.rss_connected, f1.rss_connected, f.n),
+         paho(per_unit(p.rss_connected, p1.rss_connected, p.n)), goal::value_at_most, f.live ? 1024.0 : 100.0,
+         "(" + mib(f.rss_connected) + " - " + mib(f1.rss_connected) + ") / " + std::to_string(f.n - 1) +
+             "; baseline: Paho (" + mib(p.rss_connected) + " - " + mib(p1.rss_connected) + ") / " +
+             std::to_string(p.n - 1) +
+             (f.rss_after_load
+                  ? "; the fleet after the load: " + mib(f.rss_after_load) + ", 1 s later " + mib(f.rss_settled)
+                  : "")});
   } else {
     notes.push_back(name + ": RSS per modem not measured: the 1-modem fleet failed (" +
                     f1.not_measured.substr(0, f1.not_measured.find('\n')) + ")");
@@ -1039,23 +1049,21 @@ void add_rows(std::vector<row>& rows, std::vector<std::string>& notes, const fle
   rows.push_back({name, mode_label, "connected", "modems", static_cast<double>(f.connected),
                   paho(static_cast<double>(p.connected)), goal::value_at_least, static_cast<double>(f.n),
                   f.first_failure.empty() ? "" : f.first_failure});
-  rows.push_back({name, mode_label, "all connected after", "ms", f.connect_all_ms, paho(p.connect_all_ms), goal::none,
-                  0,
-                  "AT+ECMTCONN to all at once -> last +ECMTCONN:0,0,0 (p50 " + fixed(f.connect_p50_ms) +
-                      " ms; AT+ECMTOPEN before it: all in " + fixed(f.open_all_ms) +
-                      " ms); baseline: Paho connect() x" + N + " -> last CONNACK (p50 " + fixed(p.connect_p50_ms) +
-                      " ms); listen queue overflows (machine-wide): " + std::to_string(f.overflows_open) +
-                      " while opening, " + std::to_string(f.overflows_connect) + " while connecting, Paho " +
-                      std::to_string(p.overflows)});
+  rows.push_back(
+      {name, mode_label, "all connected after", "ms", f.connect_all_ms, paho(p.connect_all_ms), goal::none, 0,
+       "AT+ECMTCONN to all at once -> last +ECMTCONN:0,0,0 (p50 " + fixed(f.connect_p50_ms) +
+           " ms; AT+ECMTOPEN before it: all in " + fixed(f.open_all_ms) + " ms); baseline: Paho connect() x" + N +
+           " -> last CONNACK (p50 " + fixed(p.connect_p50_ms) +
+           " ms); listen queue overflows (machine-wide): " + std::to_string(f.overflows_open) + " while opening, " +
+           std::to_string(f.overflows_connect) + " while connecting, Paho " + std::to_string(p.overflows)});
   if (f.paced.measured) {
     const std::string others = std::to_string(f.n - 1) + " publishing " + fixed(paced_rate, 0) + "/s each";
-    rows.push_back({name, mode_label, "AT round trip p50, " + others, "µs", f.paced.loaded.p50, f.paced.idle.p50,
-                    goal::none, 0,
-                    "baseline: the same modem, fleet idle; n=" + std::to_string(f.paced.loaded.n) + "/" +
-                        std::to_string(f.paced.idle.n) + "; " + fixed(f.paced.rate(), 0) + " publishes/s answered, " +
-                        std::to_string(f.paced.late) + " sends skipped (previous publish unanswered), " +
-                        std::to_string(f.paced.errors) + " ERROR, " + std::to_string(f.paced.failed_urcs) +
-                        " failure URCs"});
+    rows.push_back(
+        {name, mode_label, "AT round trip p50, " + others, "µs", f.paced.loaded.p50, f.paced.idle.p50, goal::none, 0,
+         "baseline: the same modem, fleet idle; n=" + std::to_string(f.paced.loaded.n) + "/" +
+             std::to_string(f.paced.idle.n) + "; " + fixed(f.paced.rate(), 0) + " publishes/s answered, " +
+             std::to_string(f.paced.late) + " sends skipped (previous publish unanswered), " +
+             std::to_string(f.paced.errors) + " ERROR, " + std::to_string(f.paced.failed_urcs) + " failure URCs"});
     rows.push_back({name, mode_label, "AT round trip p99, " + others, "µs", f.paced.loaded.p99, f.paced.idle.p99,
                     goal::none, 0, ""});
   }
@@ -1078,8 +1086,8 @@ void add_rows(std::vector<row>& rows, std::vector<std::string>& notes, const fle
   if (!f.load.why.empty() && f.n > 1)
     notes.push_back(name + ": AT round trip under load" + (f.load.measured ? ": " : " not measured: ") + f.load.why);
   if (f.warnings)
-    notes.push_back(name + ": " + std::to_string(f.warnings) + " warning/error lines on the simulator's stderr, first: " +
-                    f.first_warning);
+    notes.push_back(name + ": " + std::to_string(f.warnings) +
+                    " warning/error lines on the simulator's stderr, first: " + f.first_warning);
 }
 
 int run(int argc, char** argv) {
@@ -1091,8 +1099,8 @@ int run(int argc, char** argv) {
       "fleet (default 6).");
   auto machine = describe_machine();
   std::cout << "bench_fleet on " << to_text(machine) << "\n";
-  const std::vector<std::size_t> sizes = opts.quick ? std::vector<std::size_t>{50, 100}
-                                                    : std::vector<std::size_t>{100, 500, 1000};
+  const std::vector<std::size_t> sizes =
+      opts.quick ? std::vector<std::size_t>{50, 100} : std::vector<std::size_t>{100, 500, 1000};
   fleet_settings settings;
   settings.log_level = opts.log_level;
   settings.samples = opts.count > 0 ? static_cast<std::size_t>(opts.count) : (opts.quick ? 200 : 500);
@@ -1129,12 +1137,14 @@ int run(int argc, char** argv) {
       "clean session, no persistence) connecting to the same mosquitto all at once; RSS per client with the same "
       "formula (1-client child). The scripted-broker rows are compared with the same Paho fleet.",
       "AT round trip: modem 0, AT -> OK, from its own thread; slices alternate, fleet idle then loaded. Paced "
-      "load (a busy fleet): the other N-1 modems each publish QoS 0 " + fixed(settings.paced_rate, 0) +
-          " times a second, spread evenly, " + std::to_string(settings.paced_rounds) + " rounds of " +
-          fixed(settings.paced_load_s, 1) + " s. Flat out (saturation, the worst case): fleet idle " +
-          fixed(settings.idle_s, 1) + " s then the other N-1 modems pipelining AT+ECMTPUB QoS 0 (32-byte payload, "
-          "next on OK) for " + fixed(settings.load_s, 2) + " s, " + std::to_string(settings.rounds) +
-          " rounds; at most " + std::to_string(settings.samples) + " samples per phase. Baseline: the idle slices.",
+      "load (a busy fleet): the other N-1 modems each publish QoS 0 " +
+          fixed(settings.paced_rate, 0) + " times a second, spread evenly, " + std::to_string(settings.paced_rounds) +
+          " rounds of " + fixed(settings.paced_load_s, 1) + " s. Flat out (saturation, the worst case): fleet idle " +
+          fixed(settings.idle_s, 1) +
+          " s then the other N-1 modems pipelining AT+ECMTPUB QoS 0 (32-byte payload, "
+          "next on OK) for " +
+          fixed(settings.load_s, 2) + " s, " + std::to_string(settings.rounds) + " rounds; at most " +
+          std::to_string(settings.samples) + " samples per phase. Baseline: the idle slices.",
       "mosquitto listens with a backlog of 100: when more connections arrive at once the kernel drops SYNs "
       "(TcpExt ListenOverflows, counted in each connect row's note) and the client sends them again after 1 s, "
       "so connect times near 1 s (simulator) or 2 s (Paho) come from the broker's queue. Each live modem opens "
@@ -1156,7 +1166,8 @@ int run(int argc, char** argv) {
       continue;
     }
     auto p = measure_paho(n, broker->port());
-    if (!p.not_measured.empty()) notes.push_back("Paho fleet " + std::to_string(n) + ": not measured: " + p.not_measured);
+    if (!p.not_measured.empty())
+      notes.push_back("Paho fleet " + std::to_string(n) + ": not measured: " + p.not_measured);
     settings.broker_port = 0;
     auto s = measure_fleet(n, settings, rng);
     add_rows(rows, notes, s, s1, p, p1, settings.paced_rate);

@@ -66,18 +66,20 @@ class sim_publisher : public publisher {
       return;
     }
     bool ok = false;
-    auto r = s_.dte.wait_line([&](std::string_view l) { return ok && l == urc; }, deadline, [&](std::string_view l) {
-      count_ack(l);
-      if (l == "OK") {
-        ok = true;
-        return;
-      }
-      if (l == urc) {
-        // The URC before the OK cannot happen (URCs wait for the final result); say so if it does.
-        throw std::runtime_error("AT+ECMTPUB: URC before OK\n" + s_.diag());
-      }
-      bad(l);
-    });
+    auto r = s_.dte.wait_line([&](std::string_view l) { return ok && l == urc; }, deadline,
+                              [&](std::string_view l) {
+                                count_ack(l);
+                                if (l == "OK") {
+                                  ok = true;
+                                  return;
+                                }
+                                if (l == urc) {
+                                  // The URC before the OK cannot happen (URCs wait for the final result); say so if it
+                                  // does.
+                                  throw std::runtime_error("AT+ECMTPUB: URC before OK\n" + s_.diag());
+                                }
+                                bad(l);
+                              });
     if (!r) throw std::runtime_error("no " + urc + " after AT+ECMTPUB\n" + s_.diag());
     count_ack(*r);
   }
@@ -107,7 +109,6 @@ class sim_publisher : public publisher {
   std::string first_failed_urc;
 
  private:
-
   live_sim& s_;
   int msg_ = 0;
 };
@@ -175,8 +176,8 @@ struct rate_result {
 
 /// Sustained rate: alternating slices of `slice` seconds, `total` seconds per side.
 std::pair<rate_result, rate_result> rates(paho_sink& sink, publisher& sim, publisher& direct, int qos,
-                                          const std::string& sim_topic, const std::string& direct_topic,
-                                          double total, double slice) {
+                                          const std::string& sim_topic, const std::string& direct_topic, double total,
+                                          double slice) {
   rate_result rs, rd;
   auto run_slice = [&](publisher& p, const std::string& topic, rate_result& r, const std::string& tag) {
     auto t0 = clock::now();
@@ -348,8 +349,8 @@ int run(int argc, char** argv) {
       const std::string name = "Publish latency, QoS " + q;
       rows.push_back({name, v.label, "p50", "µs", lat.sim.p50, lat.direct.p50,
                       targeted ? goal::ratio_at_most : goal::none, 1.5, "n=" + std::to_string(lat.sim.n)});
-      rows.push_back({name, v.label, "p99", "µs", lat.sim.p99, lat.direct.p99, goal::none, 0,
-                      "n=" + std::to_string(lat.sim.n)});
+      rows.push_back(
+          {name, v.label, "p99", "µs", lat.sim.p99, lat.direct.p99, goal::none, 0, "n=" + std::to_string(lat.sim.n)});
 
       const auto drops_before = broker_drop_notices(broker);
       sp.reset_acks();
@@ -365,9 +366,9 @@ int run(int argc, char** argv) {
                            " publishes answered with a failure URC (first: " + sp.first_failed_urc +
                            "); the simulator's log: " + why);
       }
-      std::cout << "  QoS " << qos << " rate: broker drop notices " << drops << "; sim " << fixed(rs.rate()) << "/s (" << rs.sent << " sent, "
-                << rs.delivered << " delivered, " << sp.acks_ok << " +ECMTPUB ok, " << sp.acks_failed
-                << " +ECMTPUB failed), direct " << fixed(rd.rate()) << "/s (" << rd.sent << " sent, "
+      std::cout << "  QoS " << qos << " rate: broker drop notices " << drops << "; sim " << fixed(rs.rate()) << "/s ("
+                << rs.sent << " sent, " << rs.delivered << " delivered, " << sp.acks_ok << " +ECMTPUB ok, "
+                << sp.acks_failed << " +ECMTPUB failed), direct " << fixed(rd.rate()) << "/s (" << rd.sent << " sent, "
                 << rd.delivered << " delivered)\n"
                 << std::flush;
       // QoS 1 one at a time is 1 / latency (the latency rows' target covers it); the
@@ -408,8 +409,8 @@ int run(int argc, char** argv) {
                       std::to_string(ws.acked) + " acknowledged, " + std::to_string(ws.failed) + " failure URCs" +
                           (ws.first_failure.empty() ? "" : " (first: " + ws.first_failure + ")") + ", " +
                           std::to_string(got_s) + " delivered; direct " + std::to_string(got_d) + " delivered"});
-      rows.push_back({"Publish rate, QoS 1, up to " + std::to_string(window) + " in flight", v.label,
-                      "not delivered", "msgs", static_cast<double>(ws.acked - std::min(ws.acked, got_s)),
+      rows.push_back({"Publish rate, QoS 1, up to " + std::to_string(window) + " in flight", v.label, "not delivered",
+                      "msgs", static_cast<double>(ws.acked - std::min(ws.acked, got_s)),
                       static_cast<double>(wd.acked - std::min(wd.acked, got_d)), goal::value_at_most, 0, ""});
     }
     at_command(*sim, "AT+ECMTDISC=0", "+ECMTDISC:0,0");
@@ -419,7 +420,8 @@ int run(int argc, char** argv) {
 
   std::vector<std::string> notes = {
       "Broker: mosquitto 2.0 from the tests' fixture (tests/support/mosquitto_broker), plain TCP on 127.0.0.1, "
-      "log_type all, plus max_queued_messages 0 (the broker drops nothing for a slow subscriber); the subscriber is a Paho C++ async client in the benchmark process (subscription QoS 1).",
+      "log_type all, plus max_queued_messages 0 (the broker drops nothing for a slow subscriber); the subscriber is a "
+      "Paho C++ async client in the benchmark process (subscription QoS 1).",
       "Baseline: a plain Paho C++ async client (MQTT 3.1.1) publishing the same 32-byte payloads to the same "
       "broker; latency samples and rate slices (0.5 s) alternate between simulator and baseline.",
       "Simulator path: AT line on a PTY -> nt35e-sim -> its Paho client -> its in-process TCP relay -> broker.",
@@ -427,7 +429,8 @@ int run(int argc, char** argv) {
       "1 / latency); the direct client waits for its delivery token. QoS 1 'up to 16 in flight' (the sustained "
       "throughput the rate target applies to): the next AT+ECMTPUB after OK while fewer than 16 "
       "+ECMTPUB:0,<msg>,0 are awaited, the direct client publishing while fewer than 16 tokens are incomplete; "
-      "rate = acknowledged / (first publish -> last acknowledgement), 0.5 s slices alternating. Spec timings: the module answers ECMTPUB OK after 5 ms (ecmt_ok), which "
+      "rate = acknowledged / (first publish -> last acknowledgement), 0.5 s slices alternating. Spec timings: the "
+      "module answers ECMTPUB OK after 5 ms (ecmt_ok), which "
       "bounds a driver to about 200 publishes/s; targets apply to the zero-delay rows.",
   };
   for (auto& f : failures) notes.push_back(f);

@@ -16,13 +16,13 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
-#include <sstream>
-#include <thread>
-#include <utility>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
+#include <thread>
 #include <unordered_set>
+#include <utility>
 
 #include "common/bench_common.hpp"
 #include "common/mqtt_common.hpp"
@@ -37,14 +37,14 @@ constexpr std::size_t payload_size = 32;
 
 struct burst_result {
   std::size_t sent = 0;
-  std::size_t received = 0;   ///< lines / callbacks, duplicates included
-  std::size_t distinct = 0;   ///< distinct payloads of this burst
-  std::size_t overflows = 0;  ///< simulator: "the DTE is not reading; dropping output" episodes
+  std::size_t received = 0;      ///< lines / callbacks, duplicates included
+  std::size_t distinct = 0;      ///< distinct payloads of this burst
+  std::size_t overflows = 0;     ///< simulator: "the DTE is not reading; dropping output" episodes
   std::size_t broker_drops = 0;  ///< mosquitto: "Outgoing messages are being dropped" notices
   double max_read_gap_ms = 0;    ///< simulator: longest pause between two reads of the PTY
   std::size_t reads = 0;         ///< simulator: reads of the PTY during the burst
-  double span_s = 0;          ///< first to last arrival (information)
-  double total_s = 0;         ///< burst handed to the publisher (t0) to last arrival
+  double span_s = 0;             ///< first to last arrival (information)
+  double total_s = 0;            ///< burst handed to the publisher (t0) to last arrival
   [[nodiscard]] std::size_t lost() const { return sent > distinct ? sent - distinct : 0; }
   [[nodiscard]] double rate() const { return total_s > 0 ? static_cast<double>(distinct) / total_s : 0; }
 };
@@ -91,8 +91,9 @@ class burst_publisher {
     posix_spawn_file_actions_adddup2(&fa, p[0], 0);
     posix_spawn_file_actions_addopen(&fa, 1, out_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    std::vector<std::string> argv = {"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(broker_.port()),
-                                     "-i", id, "-t", topic, "-q", std::to_string(qos), "-l"};
+    std::vector<std::string> argv = {
+        "mosquitto_pub", "-h", "127.0.0.1",         "-p", std::to_string(broker_.port()), "-i", id, "-t",
+        topic,           "-q", std::to_string(qos), "-l"};
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
@@ -153,14 +154,15 @@ class burst_publisher {
         reap(true);
         // mosquitto_pub -l sometimes never exits after its stdin ends (eclipse-mosquitto
         // issue #1448); what it published is counted at the receiver all the same.
-        throw std::runtime_error("mosquitto_pub did not exit after its input ended (killed; a known mosquitto_pub "
-                                 "-l hang): " + output());
+        throw std::runtime_error(
+            "mosquitto_pub did not exit after its input ended (killed; a known mosquitto_pub "
+            "-l hang): " +
+            output());
       }
       std::this_thread::sleep_for(5ms);
     }
     reap(false);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      throw std::runtime_error("mosquitto_pub failed: " + output());
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw std::runtime_error("mosquitto_pub failed: " + output());
   }
 
   bool running() {
@@ -311,10 +313,10 @@ int run(int argc, char** argv) {
           auto r = sim_burst(*sim, pub, "bench/rx/sim/" + suffix, qos, n, "s" + suffix + "-");
           r.broker_drops = broker_drop_notices(broker) - drops;
           std::cout << "  QoS " << qos << " burst " << round << " sim:  " << r.distinct << "/" << r.sent
-                    << " distinct (" << r.received << " lines, " << r.overflows << " output-queue overflows, " << r.broker_drops
-                    << " broker drop notices; " << r.reads << " PTY reads, longest gap " << fixed(r.max_read_gap_ms)
-                    << " ms), " << fixed(r.rate(), 0) << " msg/s ("
-                    << fixed(r.total_s, 3) << " s; first to last arrival " << fixed(r.span_s, 3) << " s)\n"
+                    << " distinct (" << r.received << " lines, " << r.overflows << " output-queue overflows, "
+                    << r.broker_drops << " broker drop notices; " << r.reads << " PTY reads, longest gap "
+                    << fixed(r.max_read_gap_ms) << " ms), " << fixed(r.rate(), 0) << " msg/s (" << fixed(r.total_s, 3)
+                    << " s; first to last arrival " << fixed(r.span_s, 3) << " s)\n"
                     << std::flush;
           ts.add(r);
         };
@@ -323,8 +325,9 @@ int run(int argc, char** argv) {
           auto r = paho_burst(sink, pub, "bench/rx/base/" + suffix, qos, n, "b" + suffix + "-");
           r.broker_drops = broker_drop_notices(broker) - drops;
           std::cout << "  QoS " << qos << " burst " << round << " Paho: " << r.distinct << "/" << r.sent
-                    << " distinct (" << r.received << " callbacks, " << r.broker_drops << " broker drop notices), " << fixed(r.rate(), 0) << " msg/s ("
-                    << fixed(r.total_s, 3) << " s; first to last arrival " << fixed(r.span_s, 3) << " s)\n"
+                    << " distinct (" << r.received << " callbacks, " << r.broker_drops << " broker drop notices), "
+                    << fixed(r.rate(), 0) << " msg/s (" << fixed(r.total_s, 3) << " s; first to last arrival "
+                    << fixed(r.span_s, 3) << " s)\n"
                     << std::flush;
           tb.add(r);
         };
@@ -337,11 +340,10 @@ int run(int argc, char** argv) {
         }
       }
       const std::string name = "Receive burst " + std::to_string(n) + " msgs, QoS " + q;
-      rows.push_back({name, v.label, "rate", "msg/s", ts.rate(), tb.rate(), goal::none, 0,
-                      std::to_string(ts.bursts) + " bursts"});
-      rows.push_back({name, v.label, "lost", "msgs", static_cast<double>(ts.lost()),
-                      static_cast<double>(tb.lost()), qos == 1 ? goal::value_at_most : goal::none, 0,
-                      "of " + std::to_string(ts.sent)});
+      rows.push_back(
+          {name, v.label, "rate", "msg/s", ts.rate(), tb.rate(), goal::none, 0, std::to_string(ts.bursts) + " bursts"});
+      rows.push_back({name, v.label, "lost", "msgs", static_cast<double>(ts.lost()), static_cast<double>(tb.lost()),
+                      qos == 1 ? goal::value_at_most : goal::none, 0, "of " + std::to_string(ts.sent)});
       rows.push_back({name, v.label, "DTE output overflows", "episodes", static_cast<double>(ts.overflows),
                       std::nullopt, goal::none, 0,
                       "nt35e-sim's own warning: its 64 KiB output queue to the DTE was full and output was dropped"});

@@ -52,7 +52,7 @@ void check_interrupt() {
 
 void install_signal_handlers() {
   std::signal(SIGPIPE, SIG_IGN);
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;  // no SA_RESTART: poll() returns EINTR and the loops notice
@@ -90,10 +90,10 @@ std::vector<std::string> timing_args(timing_mode m) {
   if (m == timing_mode::zero) {
     // Every delay on the measured paths to zero; the limits (CONNACK, guard, reconnect,
     // the ack fallback) keep the profile's values, which a healthy run never reaches.
-    for (const char* f : {"timing.basic_result=0", "timing.cfg_ok=0", "timing.open_ok=0", "timing.first_open_ok=0",
-                          "timing.conn_ok=0", "timing.ecmt_ok=0", "timing.qos0_publish_urc=0",
-                          "timing.close_disc_urc=0", "timing.recv_urc=0", "timing.urc_after_backend=0",
-                          "timing.cgatt_ok=0"})
+    for (const char* f :
+         {"timing.basic_result=0", "timing.cfg_ok=0", "timing.open_ok=0", "timing.first_open_ok=0", "timing.conn_ok=0",
+          "timing.ecmt_ok=0", "timing.qos0_publish_urc=0", "timing.close_disc_urc=0", "timing.recv_urc=0",
+          "timing.urc_after_backend=0", "timing.cgatt_ok=0"})
       fields.emplace_back(f);
   }
   std::vector<std::string> args;
@@ -131,14 +131,22 @@ options parse_options(int argc, char** argv, const char* what) {
       return argv[++i];
     };
     try {
-      if (a == "--count") o.count = std::stoi(value());
-      else if (a == "--seconds") o.seconds = std::stod(value());
-      else if (a == "--results") o.results_dir = value();
-      else if (a == "--no-results") o.write_results = false;
-      else if (a == "--quick") o.quick = true;
-      else if (a == "--sim-log-level") o.log_level = value();
-      else if (a == "--help" || a == "-h") usage("");
-      else usage("unknown option " + a);
+      if (a == "--count")
+        o.count = std::stoi(value());
+      else if (a == "--seconds")
+        o.seconds = std::stod(value());
+      else if (a == "--results")
+        o.results_dir = value();
+      else if (a == "--no-results")
+        o.write_results = false;
+      else if (a == "--quick")
+        o.quick = true;
+      else if (a == "--sim-log-level")
+        o.log_level = value();
+      else if (a == "--help" || a == "-h")
+        usage("");
+      else
+        usage("unknown option " + a);
     } catch (const std::logic_error&) {
       usage("bad number for " + a);
     }
@@ -295,8 +303,7 @@ std::size_t line_channel::pump(const std::function<bool(std::string_view)>& f, c
 
 void line_channel::drain(milliseconds d) {
   auto deadline = clock::now() + d;
-  while (fill(deadline)) {
-  }
+  while (fill(deadline)) {}
   buf_.clear();
   head_ = 0;
 }

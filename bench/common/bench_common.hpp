@@ -37,8 +37,8 @@ enum class timing_mode {
   spec,  ///< the spec's delays (what a driver sees); only the power-on wait is skipped
   zero,  ///< every delay zero or scaled to microseconds: the simulator's own overhead
 };
-const char* mode_name(timing_mode m);   ///< "spec timings" / "zero delays"
-const char* mode_key(timing_mode m);    ///< "spec" / "zero"
+const char* mode_name(timing_mode m);  ///< "spec timings" / "zero delays"
+const char* mode_key(timing_mode m);   ///< "spec" / "zero"
 /// The --set arguments for a mode.
 std::vector<std::string> timing_args(timing_mode m);
 
@@ -59,12 +59,12 @@ std::vector<variant> standard_variants(const options& opts);
 
 /// Command-line options common to every benchmark.
 struct options {
-  int count = 0;             ///< 0: the benchmark's default
-  double seconds = 0;        ///< 0: the benchmark's default
-  std::string results_dir;   ///< where results.json / results.md live
+  int count = 0;            ///< 0: the benchmark's default
+  double seconds = 0;       ///< 0: the benchmark's default
+  std::string results_dir;  ///< where results.json / results.md live
   bool write_results = true;
-  bool quick = false;        ///< smaller counts and shorter limits (smoke run)
-  std::string log_level;     ///< passed to the simulator when set (default: its own, info)
+  bool quick = false;     ///< smaller counts and shorter limits (smoke run)
+  std::string log_level;  ///< passed to the simulator when set (default: its own, info)
 };
 /// Parses --count N --seconds S --results DIR --no-results --quick --sim-log-level L;
 /// prints usage and exits(2) on anything else.

@@ -49,8 +49,7 @@ std::unique_ptr<mqtt::async_client> paho_connect(int port, const std::string& cl
 void paho_disconnect(mqtt::async_client& c) {
   try {
     if (c.is_connected()) c.disconnect()->wait_for(std::chrono::seconds(2));
-  } catch (const std::exception&) {
-  }
+  } catch (const std::exception&) {}
 }
 
 // ---------------------------------------------------------------------------------
@@ -146,9 +145,8 @@ void at_command(live_sim& s, const std::string& cmd, const std::string& urc, mil
   auto deadline = clock::now() + timeout;
   if (!s.dte.send(cmd + "\r")) throw std::runtime_error("the line is gone\n" + s.diag());
   bool got_urc = false;
-  auto r = s.dte.wait_line(
-      [](std::string_view l) { return l == "OK" || l.find("ERROR") != std::string_view::npos; }, deadline,
-      [&](std::string_view l) { got_urc |= !urc.empty() && l == urc; });
+  auto r = s.dte.wait_line([](std::string_view l) { return l == "OK" || l.find("ERROR") != std::string_view::npos; },
+                           deadline, [&](std::string_view l) { got_urc |= !urc.empty() && l == urc; });
   if (!r) throw std::runtime_error("no answer to " + cmd + "\n" + s.diag());
   if (*r != "OK") throw std::runtime_error(cmd + " answered " + *r + "\n" + s.diag());
   if (urc.empty() || got_urc) return;

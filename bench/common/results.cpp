@@ -26,11 +26,16 @@ std::string number(double v) {
 
 const char* goal_name(goal g) {
   switch (g) {
-    case goal::none: return "none";
-    case goal::ratio_at_most: return "ratio_at_most";
-    case goal::ratio_at_least: return "ratio_at_least";
-    case goal::value_at_most: return "value_at_most";
-    case goal::value_at_least: return "value_at_least";
+    case goal::none:
+      return "none";
+    case goal::ratio_at_most:
+      return "ratio_at_most";
+    case goal::ratio_at_least:
+      return "ratio_at_least";
+    case goal::value_at_most:
+      return "value_at_most";
+    case goal::value_at_least:
+      return "value_at_least";
   }
   return "none";
 }
@@ -143,18 +148,24 @@ std::optional<double> row::ratio() const {
 
 std::string row::target_text() const {
   switch (target_kind) {
-    case goal::none: return "";
-    case goal::ratio_at_most: return "≤ " + fixed(target, 1) + "×";
-    case goal::ratio_at_least: return "≥ " + fixed(target, 2) + "×";
-    case goal::value_at_most: return target == 0 ? "= 0" : "≤ " + number(target);
-    case goal::value_at_least: return "≥ " + number(target);
+    case goal::none:
+      return "";
+    case goal::ratio_at_most:
+      return "≤ " + fixed(target, 1) + "×";
+    case goal::ratio_at_least:
+      return "≥ " + fixed(target, 2) + "×";
+    case goal::value_at_most:
+      return target == 0 ? "= 0" : "≤ " + number(target);
+    case goal::value_at_least:
+      return "≥ " + number(target);
   }
   return "";
 }
 
 std::string row::status() const {
   switch (target_kind) {
-    case goal::none: return "";
+    case goal::none:
+      return "";
     case goal::ratio_at_most: {
       auto q = ratio();
       return q && *q <= target ? "pass" : "MISS";
@@ -163,8 +174,10 @@ std::string row::status() const {
       auto q = ratio();
       return q && *q >= target ? "pass" : "MISS";
     }
-    case goal::value_at_most: return simulator <= target ? "pass" : "MISS";
-    case goal::value_at_least: return simulator >= target ? "pass" : "MISS";
+    case goal::value_at_most:
+      return simulator <= target ? "pass" : "MISS";
+    case goal::value_at_least:
+      return simulator >= target ? "pass" : "MISS";
   }
   return "";
 }
@@ -208,8 +221,8 @@ void print_table(const std::string& title, const std::vector<row>& rows) {
   std::cout.flush();
 }
 
-void record_results(const options& opts, const std::string& key, const std::string& title,
-                    const machine_info& m, const std::vector<row>& rows, const std::vector<std::string>& notes) {
+void record_results(const options& opts, const std::string& key, const std::string& title, const machine_info& m,
+                    const std::vector<row>& rows, const std::vector<std::string>& notes) {
   if (!opts.write_results) return;
   std::filesystem::create_directories(opts.results_dir);
   const std::string json_path = opts.results_dir + "/results.json";

@@ -43,8 +43,7 @@ void print_table(const std::string& title, const std::vector<row>& rows);
 /// !opts.write_results.
 /// `machine` is the description taken when the benchmark started (its load average
 /// says whether the machine was busy).
-void record_results(const options& opts, const std::string& key, const std::string& title,
-                    const machine_info& machine, const std::vector<row>& rows,
-                    const std::vector<std::string>& notes);
+void record_results(const options& opts, const std::string& key, const std::string& title, const machine_info& machine,
+                    const std::vector<row>& rows, const std::vector<std::string>& notes);
 
 }  // namespace nt35e::bench

@@ -8,8 +8,8 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
-#include <stdexcept>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,7 +25,6 @@
 
 #include "app/options.hpp"
 #include "app/trace_adapters.hpp"
-#include "trace/tools_main.hpp"
 #include "control/control_server.hpp"
 #include "fleet/fleet.hpp"
 #include "fleet/fleet_events.hpp"
@@ -37,6 +36,7 @@
 #include "io/tcp_transport.hpp"
 #include "modem/profile.hpp"
 #include "mqtt/backend.hpp"
+#include "trace/tools_main.hpp"
 
 #include "mqtt/host_map.hpp"
 #include "paho/paho_backend.hpp"
@@ -101,7 +101,8 @@ std::unique_ptr<mqtt::backend> make_backend(const app::options& opts, const scen
     auto backend = std::make_unique<paho::paho_backend>(ex, std::move(map), profile.cert_dir, profile.show_secrets);
     // What the live link did (dial, CONNECT, refusals, failed operations) belongs in the
     // transcript: it says why a URC reported a failure.
-    backend->set_log_sink([&log](std::string_view line) { log.log(io::log_level::info, "paho: " + std::string(line)); });
+    backend->set_log_sink(
+        [&log](std::string_view line) { log.log(io::log_level::info, "paho: " + std::string(line)); });
     return backend;
   }
   if (first && !opts.map_hosts.empty()) log.log(io::log_level::warn, "--map-host has no effect without --live");
@@ -156,9 +157,8 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   // The control channel runs on the modem's executor and calls the session directly.
   std::unique_ptr<control::control_server> control;
   if (opts.control_endpoint) {
-    control = std::make_unique<control::control_server>(ex, *opts.control_endpoint,
-                                                         control::for_session(session, profile.max_ecmt_id, &metrics),
-                                                         log);
+    control = std::make_unique<control::control_server>(
+        ex, *opts.control_endpoint, control::for_session(session, profile.max_ecmt_id, &metrics), log);
     try {
       control->start();
     } catch (const io::startup_error& e) {
@@ -169,8 +169,8 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
 
   // The scenario's fleet events, on a fleet of this one modem (index 0).
   auto one = std::make_shared<control::fleet_target>();
-  one->modems.push_back(control::modem_entry{ex, control::for_session(session, profile.max_ecmt_id, &metrics), 0,
-                                             profile.imei, {}});
+  one->modems.push_back(
+      control::modem_entry{ex, control::for_session(session, profile.max_ecmt_id, &metrics), 0, profile.imei, {}});
   fleet::event_scheduler events(net::make_strand(ioc), one, fleet_events, fleet_time_scale, log);
 
   std::unique_ptr<io::transport> transport;
@@ -208,7 +208,10 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   net::signal_set signals(ioc, SIGINT, SIGTERM, SIGHUP);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
-    log.log(io::log_level::info, std::string("signal ") + (signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "SIGHUP") +
+    log.log(io::log_level::info, std::string("signal ") +
+                                     (signo == SIGINT    ? "SIGINT"
+                                      : signo == SIGTERM ? "SIGTERM"
+                                                         : "SIGHUP") +
                                      ": stopping");
     shutdown();
   });
@@ -224,16 +227,14 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   if (control) {
     const auto& ep = control->local_endpoint();
     // With --stdio, stdout is the AT line, so this goes to stderr like the ready line.
-    print_now(opts.transport == app::transport_kind::stdio ? stderr : stdout,
-              "control: " + io::to_string(ep) + "\n");
+    print_now(opts.transport == app::transport_kind::stdio ? stderr : stdout, "control: " + io::to_string(ep) + "\n");
   }
 
   switch (opts.transport) {
     case app::transport_kind::pty: {
       const auto& link = static_cast<io::pty_transport&>(*transport).link_path();
-      print_now(stdout, "ready: " + transport->ready_text() + "\n" +
-                            "connect with: picocom -b 115200 " + link + "   (Enter sends CR; quit with C-a C-x)" +
-                            "   or: tio " + link + "   (quit with C-t q)\n");
+      print_now(stdout, "ready: " + transport->ready_text() + "\n" + "connect with: picocom -b 115200 " + link +
+                            "   (Enter sends CR; quit with C-a C-x)" + "   or: tio " + link + "   (quit with C-t q)\n");
       break;
     }
     case app::transport_kind::tcp:

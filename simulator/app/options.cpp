@@ -34,7 +34,8 @@ std::string_view value_hint(std::string_view name) {
   if (name == "--imei") return "a 15-digit IMEI";
   if (name == "--map-host") return "HOST[:PORT]=ADDR:PORT, as in --map-host broker.example.com=127.0.0.1:1883";
   if (name == "--cert-dir") return "a directory";
-  if (name == "--scenario" || name == "--check-scenario") return "a scenario file (JSON), as in --scenario scenarios/happy_path.json";
+  if (name == "--scenario" || name == "--check-scenario")
+    return "a scenario file (JSON), as in --scenario scenarios/happy_path.json";
   if (name == "--control") return "a port, as in --control 7000 or --control 127.0.0.1:7000 (0 picks a free port)";
   if (name == "--time-scale") return "a factor above 0, as in --time-scale 0.05 (twenty times faster)";
   if (name == "--fleet") return "a number of modems from 1 to 10000, as in --fleet 100";
@@ -99,11 +100,11 @@ parse_result parse_options(const std::vector<std::string_view>& args) {
       continue;
     }
     const bool is_flag = one_of(name, {"--stdio", "--live", "--show-secrets", "--help", "--version"});
-    const bool takes_value = one_of(name, {"--pty", "--tcp", "--profile", "--log-level", "--set", "--style",
-                                           "--echo", "--imei", "--map-host", "--cert-dir", "--scenario",
-                                           "--check-scenario", "--control", "--time-scale", "--fleet",
-                                           "--fleet-offset", "--threads", "--record", "--redact",
-                                           "--replay", "--replay-match", "--off-script"});
+    const bool takes_value =
+        one_of(name, {"--pty",     "--tcp",        "--profile",      "--log-level",    "--set",      "--style",
+                      "--echo",    "--imei",       "--map-host",     "--cert-dir",     "--scenario", "--check-scenario",
+                      "--control", "--time-scale", "--fleet",        "--fleet-offset", "--threads",  "--record",
+                      "--redact",  "--replay",     "--replay-match", "--off-script"});
     if (!is_flag && !takes_value) {
       r.error = arg.starts_with("-") ? "unknown option " + quoted(name)
                                      : "unexpected argument " + quoted(arg) + " (options start with --)";
@@ -207,9 +208,12 @@ parse_result parse_options(const std::vector<std::string_view>& args) {
       while (!list.empty()) {
         auto comma = list.find(',');
         auto item = list.substr(0, comma);
-        if (item == "payloads") o.redact_payloads = true;
-        else if (item == "credentials") o.redact_credentials = true;
-        else if (item == "all") o.redact_payloads = o.redact_credentials = true;
+        if (item == "payloads")
+          o.redact_payloads = true;
+        else if (item == "credentials")
+          o.redact_credentials = true;
+        else if (item == "all")
+          o.redact_payloads = o.redact_credentials = true;
         else {
           r.error = "--redact takes payloads, credentials or all (comma-separated), not " + quoted(item);
           return r;
@@ -256,15 +260,17 @@ parse_result parse_options(const std::vector<std::string_view>& args) {
                                                             : 64;
       auto number = whole_number(value);
       if (!number || *number < low || *number > high) {
-        r.error = name == "--fleet"          ? "--fleet takes a number of modems from 1 to " + std::to_string(high) +
-                                                   ", not " + quoted(value)
-                  : name == "--fleet-offset" ? "--fleet-offset takes an index offset from 0 to " + std::to_string(high) +
-                                                   ", not " + quoted(value)
+        r.error = name == "--fleet"
+                      ? "--fleet takes a number of modems from 1 to " + std::to_string(high) + ", not " + quoted(value)
+                  : name == "--fleet-offset" ? "--fleet-offset takes an index offset from 0 to " +
+                                                   std::to_string(high) + ", not " + quoted(value)
                                              : "--threads takes a number of threads from 1 to 64, not " + quoted(value);
         return r;
       }
-      if (name == "--fleet") o.fleet = static_cast<std::size_t>(*number);
-      else if (name == "--threads") o.threads = static_cast<unsigned>(*number);
+      if (name == "--fleet")
+        o.fleet = static_cast<std::size_t>(*number);
+      else if (name == "--threads")
+        o.threads = static_cast<unsigned>(*number);
       else {
         o.fleet_offset = *number;
         fleet_offset_given = true;
@@ -275,7 +281,8 @@ parse_result parse_options(const std::vector<std::string_view>& args) {
   // Checks that need the whole command line.
   if (!o.fleet) {
     if (fleet_offset_given) {
-      r.error = "--fleet-offset goes only with --fleet N (it shifts the indices, and so the identities, of a fleet's modems)";
+      r.error =
+          "--fleet-offset goes only with --fleet N (it shifts the indices, and so the identities, of a fleet's modems)";
       return r;
     }
     if (o.threads) {
@@ -385,96 +392,95 @@ std::string usage() {
       "  --profile NAME         nt35e (default) or ec616s\n"
       "  --set FIELD=VALUE      change one profile field (repeatable, applied in order):\n";
   u += wrap_list(modem::profile_field_names(), 25, 79);
-  u +=
-      "  --style compact|spaced same as --set style=...\n"
-      "  --echo 0|1             same as --set echo=...\n"
-      "  --imei N               same as --set imei=... (15 digits with a valid check digit)\n"
-      "  --cert-dir DIR         where AT+ECMTCFG=\"ssl\" certificate files are looked up\n"
-      "\n"
-      "MQTT:\n"
-      "  --live                 connect to real brokers (default: the scenario's\n"
-      "                         scripted broker, an in-process standard broker)\n"
-      "  --map-host HOST[:PORT]=ADDR:PORT\n"
-      "                         with --live (or a live scenario), send connections\n"
-      "                         for HOST there instead (repeatable; wins over the\n"
-      "                         scenario's map_host)\n"
-      "  --show-secrets         log MQTT passwords unmasked\n"
-      "\n"
-      "Traces:\n"
-      "  --record FILE          write the session as JSON Lines: microsecond times, both\n"
-      "                         directions, MQTT traffic, state changes (passwords masked)\n"
-      "  --redact LIST          also mask payloads, credentials (user names, client ids)\n"
-      "                         or all in the recording\n"
-      "  --replay FILE          answer from a recorded trace (timing scaled by --time-scale)\n"
-      "  --replay-match strict|lenient\n"
-      "                         strict: exact bytes (placeholders {any} allowed);\n"
-      "                         lenient: same command, other arguments allowed\n"
-      "  --off-script stop|error|handover\n"
-      "                         when the host leaves the trace: stop answering, answer\n"
-      "                         ERROR (default), or hand over to the simulated module\n"
-      "  nt35e-sim import [--format F] [--to trace|scenario] [-o OUT] LOG\n"
-      "                         turn a customer's serial log into a trace or a scenario\n"
-      "  nt35e-sim report [-o OUT.html] TRACE\n"
-      "                         one self-contained HTML page: sequence diagram, timeline\n"
-      "\n"
-      "Learning:\n"
-      "  --explain[=en|zh]      one plain line per command and URC in the log saying\n"
-      "                         what it means, with hints on common mistakes\n"
-      "                         (English by default, zh for Chinese)\n"
-      "\n"
-      "Scenarios and control:\n"
-      "  --scenario FILE        play a scenario (see scenarios/README.md): its profile,\n"
-      "                         network, broker and fault rules; without it, a default\n"
-      "                         scenario with a standard offline broker and no rules\n"
-      "  --check-scenario FILE  check FILE, print \"ok: FILE: NAME (N rules)\" or every\n"
-      "                         error (status 2), and exit without starting a modem\n"
-      "  --control [ADDR:]PORT  a control channel, JSON Lines over TCP, on\n"
-      "                         127.0.0.1:PORT or ADDR:PORT (port 0: a free port);\n"
-      "                         \"control: ADDR:PORT\" is printed before \"ready:\";\n"
-      "                         tools/nt35e-ctl talks to it; {\"query\":\"help\"} lists\n"
-      "                         the requests\n"
-      "  --time-scale FACTOR    multiply every simulated delay and scenario time by\n"
-      "                         FACTOR (> 0; 0.05 = twenty times faster); wins over\n"
-      "                         the scenario's time_scale\n"
-      "\n"
-      "Fleet (many modems in one process):\n"
-      "  --fleet N              run N modems (1 to 10000), each a full module with its\n"
-      "                         own line, identity, MQTT client and scenario state;\n"
-      "                         with --pty PREFIX modem i is the link PREFIXi (default\n"
-      "                         /tmp/nt35e-i), with --tcp [ADDR:]BASE port BASE+i\n"
-      "                         (BASE not 0); not with --stdio. The ready line is\n"
-      "                         \"ready: fleet N pty PREFIX0..PREFIX{N-1}\" or\n"
-      "                         \"ready: fleet N tcp ADDR:BASE..BASE+N-1\"; then a line on\n"
-      "                         stderr gives the start-up time and resident memory.\n"
-      "                         Logs default to warn. The open-file limit is raised\n"
-      "                         to the hard limit (a warning says when N needs more).\n"
-      "                         One --control channel drives every modem\n"
-      "                         ({\"query\":\"help\"} lists the fleet requests)\n"
-      "  --fleet-offset K       modem i has the global index K+i (default 0), from which\n"
-      "                         its IMEI (Luhn-valid; the profile's TAC kept), IMSI and\n"
-      "                         ICCID derive, and which of the scenario's \"modems\"\n"
-      "                         overrides it plays: give each process or machine its\n"
-      "                         own range; K+N-1 at most 999999\n"
-      "  --threads N            threads the fleet runs on (default: the number of\n"
-      "                         cores, at least 2)\n"
-      "\n"
-      "Where the profile comes from, later wins: the scenario's \"profile\" (or\n"
-      "--profile), the scenario's \"settings\" and \"network\", --set and its shortcuts\n"
-      "in the order given, --time-scale, then the \"settings\" of the scenario's\n"
-      "\"modems\" override that selects the modem by its global index (--fleet-offset\n"
-      "plus its number; 0 without --fleet).\n"
-      "\n"
-      "Other:\n"
-      "  --log-level LEVEL      error, warn, info, debug or trace; the transcript goes to\n"
-      "                         stderr (default info; warn with --stdio)\n"
-      "  --help                 print this text\n"
-      "  --version              print the version\n"
-      "\n"
-      "When the line is ready, one line starting with \"ready:\" is printed on stdout\n"
-      "(on stderr with --stdio), e.g. \"ready: tcp 127.0.0.1:5000\".\n"
-      "SIGINT and SIGTERM stop the simulator cleanly and print a summary of the\n"
-      "counters and latencies on stderr (not with --log-level error). Bad options and\n"
-      "scenario files that do not load exit with status 2.\n";
+  u += "  --style compact|spaced same as --set style=...\n"
+       "  --echo 0|1             same as --set echo=...\n"
+       "  --imei N               same as --set imei=... (15 digits with a valid check digit)\n"
+       "  --cert-dir DIR         where AT+ECMTCFG=\"ssl\" certificate files are looked up\n"
+       "\n"
+       "MQTT:\n"
+       "  --live                 connect to real brokers (default: the scenario's\n"
+       "                         scripted broker, an in-process standard broker)\n"
+       "  --map-host HOST[:PORT]=ADDR:PORT\n"
+       "                         with --live (or a live scenario), send connections\n"
+       "                         for HOST there instead (repeatable; wins over the\n"
+       "                         scenario's map_host)\n"
+       "  --show-secrets         log MQTT passwords unmasked\n"
+       "\n"
+       "Traces:\n"
+       "  --record FILE          write the session as JSON Lines: microsecond times, both\n"
+       "                         directions, MQTT traffic, state changes (passwords masked)\n"
+       "  --redact LIST          also mask payloads, credentials (user names, client ids)\n"
+       "                         or all in the recording\n"
+       "  --replay FILE          answer from a recorded trace (timing scaled by --time-scale)\n"
+       "  --replay-match strict|lenient\n"
+       "                         strict: exact bytes (placeholders {any} allowed);\n"
+       "                         lenient: same command, other arguments allowed\n"
+       "  --off-script stop|error|handover\n"
+       "                         when the host leaves the trace: stop answering, answer\n"
+       "                         ERROR (default), or hand over to the simulated module\n"
+       "  nt35e-sim import [--format F] [--to trace|scenario] [-o OUT] LOG\n"
+       "                         turn a customer's serial log into a trace or a scenario\n"
+       "  nt35e-sim report [-o OUT.html] TRACE\n"
+       "                         one self-contained HTML page: sequence diagram, timeline\n"
+       "\n"
+       "Learning:\n"
+       "  --explain[=en|zh]      one plain line per command and URC in the log saying\n"
+       "                         what it means, with hints on common mistakes\n"
+       "                         (English by default, zh for Chinese)\n"
+       "\n"
+       "Scenarios and control:\n"
+       "  --scenario FILE        play a scenario (see scenarios/README.md): its profile,\n"
+       "                         network, broker and fault rules; without it, a default\n"
+       "                         scenario with a standard offline broker and no rules\n"
+       "  --check-scenario FILE  check FILE, print \"ok: FILE: NAME (N rules)\" or every\n"
+       "                         error (status 2), and exit without starting a modem\n"
+       "  --control [ADDR:]PORT  a control channel, JSON Lines over TCP, on\n"
+       "                         127.0.0.1:PORT or ADDR:PORT (port 0: a free port);\n"
+       "                         \"control: ADDR:PORT\" is printed before \"ready:\";\n"
+       "                         tools/nt35e-ctl talks to it; {\"query\":\"help\"} lists\n"
+       "                         the requests\n"
+       "  --time-scale FACTOR    multiply every simulated delay and scenario time by\n"
+       "                         FACTOR (> 0; 0.05 = twenty times faster); wins over\n"
+       "                         the scenario's time_scale\n"
+       "\n"
+       "Fleet (many modems in one process):\n"
+       "  --fleet N              run N modems (1 to 10000), each a full module with its\n"
+       "                         own line, identity, MQTT client and scenario state;\n"
+       "                         with --pty PREFIX modem i is the link PREFIXi (default\n"
+       "                         /tmp/nt35e-i), with --tcp [ADDR:]BASE port BASE+i\n"
+       "                         (BASE not 0); not with --stdio. The ready line is\n"
+       "                         \"ready: fleet N pty PREFIX0..PREFIX{N-1}\" or\n"
+       "                         \"ready: fleet N tcp ADDR:BASE..BASE+N-1\"; then a line on\n"
+       "                         stderr gives the start-up time and resident memory.\n"
+       "                         Logs default to warn. The open-file limit is raised\n"
+       "                         to the hard limit (a warning says when N needs more).\n"
+       "                         One --control channel drives every modem\n"
+       "                         ({\"query\":\"help\"} lists the fleet requests)\n"
+       "  --fleet-offset K       modem i has the global index K+i (default 0), from which\n"
+       "                         its IMEI (Luhn-valid; the profile's TAC kept), IMSI and\n"
+       "                         ICCID derive, and which of the scenario's \"modems\"\n"
+       "                         overrides it plays: give each process or machine its\n"
+       "                         own range; K+N-1 at most 999999\n"
+       "  --threads N            threads the fleet runs on (default: the number of\n"
+       "                         cores, at least 2)\n"
+       "\n"
+       "Where the profile comes from, later wins: the scenario's \"profile\" (or\n"
+       "--profile), the scenario's \"settings\" and \"network\", --set and its shortcuts\n"
+       "in the order given, --time-scale, then the \"settings\" of the scenario's\n"
+       "\"modems\" override that selects the modem by its global index (--fleet-offset\n"
+       "plus its number; 0 without --fleet).\n"
+       "\n"
+       "Other:\n"
+       "  --log-level LEVEL      error, warn, info, debug or trace; the transcript goes to\n"
+       "                         stderr (default info; warn with --stdio)\n"
+       "  --help                 print this text\n"
+       "  --version              print the version\n"
+       "\n"
+       "When the line is ready, one line starting with \"ready:\" is printed on stdout\n"
+       "(on stderr with --stdio), e.g. \"ready: tcp 127.0.0.1:5000\".\n"
+       "SIGINT and SIGTERM stop the simulator cleanly and print a summary of the\n"
+       "counters and latencies on stderr (not with --log-level error). Bad options and\n"
+       "scenario files that do not load exit with status 2.\n";
   return u;
 }
 

@@ -17,7 +17,11 @@
 
 namespace nt35e::app {
 
-enum class transport_kind { pty, tcp, stdio };
+enum class transport_kind {
+  pty,
+  tcp,
+  stdio
+};
 
 /// One profile change, in command-line order (--set and its shortcuts).
 struct field_setting {
@@ -31,25 +35,25 @@ struct options {
   std::string pty_link = "/tmp/nt35e0";
   boost::asio::ip::tcp::endpoint tcp_endpoint;
   std::string profile_name = "nt35e";
-  bool profile_given = false;          ///< --profile was given (it then wins over the scenario's)
+  bool profile_given = false;  ///< --profile was given (it then wins over the scenario's)
   std::vector<field_setting> settings;
   std::optional<io::log_level> log_level;  ///< empty: info, or warn with --stdio
   bool live = false;
-  std::vector<std::string> map_hosts;  ///< HOST[:PORT]=ADDR:PORT, already checked
-  std::optional<std::string> scenario_file;        ///< --scenario
-  std::optional<std::string> check_scenario_file;  ///< --check-scenario: validate and exit
+  std::vector<std::string> map_hosts;                              ///< HOST[:PORT]=ADDR:PORT, already checked
+  std::optional<std::string> scenario_file;                        ///< --scenario
+  std::optional<std::string> check_scenario_file;                  ///< --check-scenario: validate and exit
   std::optional<boost::asio::ip::tcp::endpoint> control_endpoint;  ///< --control
-  std::optional<std::string> time_scale;           ///< --time-scale, checked to be a number above 0
-  bool transport_given = false;                    ///< --pty, --tcp or --stdio was given
-  std::optional<std::size_t> fleet;                ///< --fleet N (1..10000): N modems; pty_link is then the prefix
-  std::uint64_t fleet_offset = 0;                  ///< --fleet-offset K: modem i has global index K+i
-  std::optional<unsigned> threads;                 ///< --threads N (fleet mode)
-  std::optional<std::string> record_file;          ///< --record FILE: JSON Lines trace of the session
-  bool redact_payloads = false;                    ///< --redact payloads
-  bool redact_credentials = false;                 ///< --redact credentials
-  std::optional<std::string> replay_file;          ///< --replay FILE: answer from a trace
-  bool replay_lenient = false;                     ///< --replay-match lenient
-  std::string off_script = "error";                ///< --off-script stop|error|handover
+  std::optional<std::string> time_scale;                           ///< --time-scale, checked to be a number above 0
+  bool transport_given = false;                                    ///< --pty, --tcp or --stdio was given
+  std::optional<std::size_t> fleet;        ///< --fleet N (1..10000): N modems; pty_link is then the prefix
+  std::uint64_t fleet_offset = 0;          ///< --fleet-offset K: modem i has global index K+i
+  std::optional<unsigned> threads;         ///< --threads N (fleet mode)
+  std::optional<std::string> record_file;  ///< --record FILE: JSON Lines trace of the session
+  bool redact_payloads = false;            ///< --redact payloads
+  bool redact_credentials = false;         ///< --redact credentials
+  std::optional<std::string> replay_file;  ///< --replay FILE: answer from a trace
+  bool replay_lenient = false;             ///< --replay-match lenient
+  std::string off_script = "error";        ///< --off-script stop|error|handover
   bool help = false;
   bool version = false;
 };

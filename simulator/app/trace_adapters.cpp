@@ -45,8 +45,8 @@ void trace_tap::check() {
 }
 
 std::variant<std::unique_ptr<io::answer_source>, std::string> make_replay_source(const std::string& path,
-                                                                                  const options& opts,
-                                                                                  const modem::profile& profile) {
+                                                                                 const options& opts,
+                                                                                 const modem::profile& profile) {
   auto loaded = trace::load(path);
   if (auto* error = std::get_if<trace::load_error>(&loaded)) return "--replay: " + error->message;
   trace::replay_options o;
@@ -55,8 +55,8 @@ std::variant<std::unique_ptr<io::answer_source>, std::string> make_replay_source
              : opts.off_script == "handover" ? trace::off_script::handover
                                              : trace::off_script::error;
   o.time_scale = profile.time_scale;
-  return std::unique_ptr<io::answer_source>(
-      std::make_unique<replay_source>(std::move(std::get<trace::trace>(loaded)), o, o.policy == trace::off_script::handover));
+  return std::unique_ptr<io::answer_source>(std::make_unique<replay_source>(
+      std::move(std::get<trace::trace>(loaded)), o, o.policy == trace::off_script::handover));
 }
 
 }  // namespace nt35e::app

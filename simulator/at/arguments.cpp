@@ -31,9 +31,8 @@ std::variant<arguments, failure> arguments::parse(std::string_view text, std::si
     if (p < text.size() && text[p] == '"') {
       auto close = text.find('"', p + 1);
       if (close == std::string_view::npos)
-        return syntax_error("syntax.unterminated_string",
-                            nth(out.params_.size()) + " opens a quote at byte " + std::to_string(offset + p) +
-                                " that is never closed");
+        return syntax_error("syntax.unterminated_string", nth(out.params_.size()) + " opens a quote at byte " +
+                                                              std::to_string(offset + p) + " that is never closed");
       prm.what = param::kind::quoted;
       prm.text = std::string(text.substr(p + 1, close - p - 1));
       p = close + 1;
@@ -64,15 +63,16 @@ std::variant<arguments, failure> arguments::parse(std::string_view text, std::si
                                    ? "; full-width punctuation is not a separator and non-ASCII is not allowed "
                                      "outside quotes, so the module answers ERROR; use ASCII , and \""
                                    : "; non-ASCII is not allowed outside quotes, so the module answers ERROR";
-          return syntax_error(reason, nth(out.params_.size()) + where + what + " at byte " +
-                                          std::to_string(offset + p) + advice);
+          return syntax_error(
+              reason, nth(out.params_.size()) + where + what + " at byte " + std::to_string(offset + p) + advice);
         }
         if (c < 0x20 || c == 0x7f)
           return syntax_error("syntax.non_ascii", nth(out.params_.size()) + " contains control byte " +
                                                       std::to_string(c) + " at byte " + std::to_string(offset + p));
         if (c == '"')
-          return syntax_error("syntax.bad_form", nth(out.params_.size()) + " has a quote inside an unquoted value at byte " +
-                                                     std::to_string(offset + p));
+          return syntax_error(
+              "syntax.bad_form",
+              nth(out.params_.size()) + " has a quote inside an unquoted value at byte " + std::to_string(offset + p));
         ++p;
       }
       if (p > start) {
@@ -115,8 +115,8 @@ std::optional<failure> arguments::expect_number(std::size_t i) const {
   bool digits = !prm.text.empty();
   for (char c : prm.text) digits = digits && is_digit(c);
   if (!digits)
-    return syntax_error("syntax.not_a_number",
-                        nth(i) + " must be decimal digits, got \"" + prm.text + "\" at byte " + std::to_string(prm.offset));
+    return syntax_error("syntax.not_a_number", nth(i) + " must be decimal digits, got \"" + prm.text + "\" at byte " +
+                                                   std::to_string(prm.offset));
   return std::nullopt;
 }
 
@@ -134,14 +134,13 @@ std::optional<failure> arguments::in_range(std::size_t i, std::int64_t min, std:
                                            std::string_view name) const {
   auto v = number(i);
   if (v >= min && v <= max) return std::nullopt;
-  return not_allowed("param.range", nth(i) + " (" + std::string(name) + ") is " + params_.at(i).text +
-                                        ", outside " + std::to_string(min) + "-" + std::to_string(max));
+  return not_allowed("param.range", nth(i) + " (" + std::string(name) + ") is " + params_.at(i).text + ", outside " +
+                                        std::to_string(min) + "-" + std::to_string(max));
 }
 
 std::optional<failure> arguments::length(std::size_t i, std::size_t max, std::string_view name) const {
   const auto& t = params_.at(i).text;
-  if (t.empty())
-    return not_allowed("param.empty", nth(i) + " (" + std::string(name) + ") is present but empty");
+  if (t.empty()) return not_allowed("param.empty", nth(i) + " (" + std::string(name) + ") is present but empty");
   if (t.size() > max)
     return not_allowed("param.too_long", nth(i) + " (" + std::string(name) + ") has " + std::to_string(t.size()) +
                                              " characters, at most " + std::to_string(max) + " are allowed");

@@ -15,14 +15,23 @@
 namespace nt35e::at {
 
 struct param {
-  enum class kind { omitted, quoted, unquoted, raw };
+  enum class kind {
+    omitted,
+    quoted,
+    unquoted,
+    raw
+  };
   kind what = kind::omitted;
   std::string text;        ///< content without quotes
   std::size_t offset = 0;  ///< byte offset in the line, for explanations
 };
 
 /// Parameter kinds a command form declares: number, string, or either.
-enum class type { number, string, any };
+enum class type {
+  number,
+  string,
+  any
+};
 
 class arguments {
  public:

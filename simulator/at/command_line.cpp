@@ -44,10 +44,14 @@ failure bad_char(std::string_view line, std::size_t p, const char* where) {
 
 const char* to_string(form f) {
   switch (f) {
-    case form::execute: return "execute";
-    case form::test: return "test";
-    case form::read: return "read";
-    case form::write: return "write";
+    case form::execute:
+      return "execute";
+    case form::test:
+      return "test";
+    case form::read:
+      return "read";
+    case form::write:
+      return "write";
   }
   return "?";
 }
@@ -60,7 +64,11 @@ std::optional<std::size_t> find_at_prefix(std::string_view line) {
 
 std::string describe_non_ascii(std::string_view text, std::size_t p, std::string* reason) {
   auto at = [&](std::size_t i) { return i < text.size() ? static_cast<unsigned char>(text[i]) : 0; };
-  struct known { unsigned char b0, b1, b2; const char* name; const char* reason; };
+  struct known {
+    unsigned char b0, b1, b2;
+    const char* name;
+    const char* reason;
+  };
   static const known table[] = {
       {0xE2, 0x80, 0x9C, "U+201C LEFT DOUBLE QUOTATION MARK", "syntax.typographic_quote"},
       {0xE2, 0x80, 0x9D, "U+201D RIGHT DOUBLE QUOTATION MARK", "syntax.typographic_quote"},
@@ -80,8 +88,7 @@ std::string describe_non_ascii(std::string_view text, std::size_t p, std::string
   return "non-ASCII byte " + byte_hex(text, p, 1);
 }
 
-std::variant<std::vector<command>, failure> parse_command_line(std::string_view line,
-                                                               std::size_t offset,
+std::variant<std::vector<command>, failure> parse_command_line(std::string_view line, std::size_t offset,
                                                                const raw_tail_predicate& raw_tail) {
   std::vector<command> commands;
   std::size_t p = offset;
@@ -95,9 +102,9 @@ std::variant<std::vector<command>, failure> parse_command_line(std::string_view 
     if (c == '+' || c == '*' || c == '^' || c == '$' || c == '%') {
       // Extended command: name runs to '=', '?', ';' or the end.
       std::size_t start = p++;
-      while (p < line.size() && (std::isalnum(static_cast<unsigned char>(line[p])) || line[p] == '_' ||
-                                 line[p] == '.' || line[p] == '!' || line[p] == ':' || line[p] == '-' ||
-                                 line[p] == '/'))
+      while (p < line.size() &&
+             (std::isalnum(static_cast<unsigned char>(line[p])) || line[p] == '_' || line[p] == '.' || line[p] == '!' ||
+              line[p] == ':' || line[p] == '-' || line[p] == '/'))
         ++p;
       if (p == start + 1) return bad_char(line, p < line.size() ? p : start, "where a command name should start");
       for (std::size_t i = start; i < p; ++i) cmd.name.push_back(upper(line[i]));
@@ -213,9 +220,12 @@ std::string mask_secrets(std::string_view line) {
     bool quoted = false;
     while (i < out.size() && commas < 3) {
       char c = out[i];
-      if (c == '"') quoted = !quoted;
-      else if (!quoted && (c == ',' )) ++commas;
-      else if (!quoted && (c == ';' || c == '\r' || c == '\n')) break;
+      if (c == '"')
+        quoted = !quoted;
+      else if (!quoted && (c == ','))
+        ++commas;
+      else if (!quoted && (c == ';' || c == '\r' || c == '\n'))
+        break;
       ++i;
     }
     if (commas == 3) {

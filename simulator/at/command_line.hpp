@@ -14,13 +14,18 @@
 
 namespace nt35e::at {
 
-enum class form { execute, test, read, write };
+enum class form {
+  execute,
+  test,
+  read,
+  write
+};
 const char* to_string(form f);
 
 struct command {
-  std::string name;     ///< upper case: "E", "&F", "S3", "+CSQ"
+  std::string name;  ///< upper case: "E", "&F", "S3", "+CSQ"
   form what = form::execute;
-  std::string args;     ///< text after '=' (write) or the digits of a basic command
+  std::string args;             ///< text after '=' (write) or the digits of a basic command
   std::size_t args_offset = 0;  ///< byte offset of args within the line, for explanations
   bool basic = false;
 };
@@ -33,8 +38,7 @@ using raw_tail_predicate = std::function<bool(std::string_view upper_name)>;
 
 /// Splits the text after "AT" (starting at `offset` in the line) into commands.
 /// A malformed line gives a syntax failure: the module answers ERROR.
-std::variant<std::vector<command>, failure> parse_command_line(std::string_view line,
-                                                               std::size_t offset,
+std::variant<std::vector<command>, failure> parse_command_line(std::string_view line, std::size_t offset,
                                                                const raw_tail_predicate& raw_tail);
 
 /// Names the character at `p` for an explanation: "U+201D RIGHT DOUBLE QUOTATION MARK (E2 80 9D)".

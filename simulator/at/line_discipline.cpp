@@ -26,8 +26,7 @@ std::optional<line_event> line_discipline::push(unsigned char byte, const line_s
     return std::nullopt;
   }
   buffer_.push_back(static_cast<char>(byte));
-  if (buffer_.size() == 2 && std::toupper(static_cast<unsigned char>(buffer_[0])) == 'A' &&
-      buffer_[1] == '/') {
+  if (buffer_.size() == 2 && std::toupper(static_cast<unsigned char>(buffer_[0])) == 'A' && buffer_[1] == '/') {
     buffer_.clear();
     return line_event{line_event::kind::repeat, {}};
   }

@@ -30,13 +30,15 @@ std::string render_info(const std::vector<info_line>& lines, const render_settin
 
 std::string final_text(final_kind kind, const failure& error, const render_settings& s) {
   switch (kind) {
-    case final_kind::ok: return "OK";
+    case final_kind::ok:
+      return "OK";
     case final_kind::failed:
       if (!error.is_cme || s.cmee == 0) return "ERROR";
       if (s.cmee == 2) return std::string("+CME ERROR: ") + cme_text(error.code);
       return "+CME ERROR: " + std::to_string(error.code);
     case final_kind::none:
-    case final_kind::prompt: return {};
+    case final_kind::prompt:
+      return {};
   }
   return {};
 }

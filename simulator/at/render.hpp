@@ -10,7 +10,10 @@
 namespace nt35e::at {
 
 /// compact (nt35e): no space after the first colon; spaced (ec616s): one space.
-enum class response_style { compact, spaced };
+enum class response_style {
+  compact,
+  spaced
+};
 
 struct render_settings {
   bool verbose = true;  ///< ATV1

@@ -29,9 +29,9 @@ const char* cme_text(int code);
 /// Why a command failed: `ERROR` (syntax, never affected by CMEE) or `+CME ERROR`.
 struct failure {
   bool is_cme = false;
-  int code = 0;            ///< CME number when is_cme
-  std::string reason;      ///< e.g. "param.range"
-  std::string sentence;    ///< for a person: names the parameter and the cause
+  int code = 0;          ///< CME number when is_cme
+  std::string reason;    ///< e.g. "param.range"
+  std::string sentence;  ///< for a person: names the parameter and the cause
 };
 
 /// A syntax failure: the module answers ERROR.
@@ -59,8 +59,8 @@ struct response {
   std::vector<info_line> lines;
   final_kind final = final_kind::ok;
   failure error;
-  int delay_ms = -1;       ///< time to the final result; -1 = the profile's default for the family
-  std::string note;        ///< explain note for silent behaviours (§2.8), logged when non-empty
+  int delay_ms = -1;  ///< time to the final result; -1 = the profile's default for the family
+  std::string note;   ///< explain note for silent behaviours (§2.8), logged when non-empty
   /// With final_kind::prompt: called with the data-mode bytes when ^Z (cancelled=false)
   /// or ESC (cancelled=true) ends input; returns the final result.
   std::function<response(std::string_view data, bool cancelled)> on_data;

@@ -12,8 +12,8 @@ std::optional<at::failure> single_digit(const at::command& cmd, int max, int& va
   value = 0;
   if (cmd.what == at::form::execute) return std::nullopt;
   if (cmd.args.size() != 1 || cmd.args[0] - '0' > max)
-    return at::syntax_error("param.range", cmd.name + " takes 0" + (max > 0 ? "-" + std::to_string(max) : "") +
-                                               ", got " + cmd.args);
+    return at::syntax_error("param.range",
+                            cmd.name + " takes 0" + (max > 0 ? "-" + std::to_string(max) : "") + ", got " + cmd.args);
   value = cmd.args[0] - '0';
   return std::nullopt;
 }

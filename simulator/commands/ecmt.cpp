@@ -69,19 +69,27 @@ void expect_ack(modem::modem& m, int id, char kind, int msg_id) {
 at::response cfg_query(modem::modem& m, const std::string& name, int id) {
   const auto& ctx = m.ecmt[static_cast<std::size_t>(id)];
   if (ctx.state == ecmt_state::none)
-    return fail(at::not_allowed("state.not_allowed", "id " + std::to_string(id) + " has no context to query; write an option first"));
+    return fail(at::not_allowed("state.not_allowed",
+                                "id " + std::to_string(id) + " has no context to query; write an option first"));
   const auto& c = ctx.config;
   std::string v;
-  if (name == "keepalive") v = std::to_string(c.keepalive);
-  else if (name == "session") v = std::to_string(c.session);
-  else if (name == "timeout") v = std::to_string(c.pkt_timeout) + "," + std::to_string(c.retry) + "," + std::to_string(c.notice);
+  if (name == "keepalive")
+    v = std::to_string(c.keepalive);
+  else if (name == "session")
+    v = std::to_string(c.session);
+  else if (name == "timeout")
+    v = std::to_string(c.pkt_timeout) + "," + std::to_string(c.retry) + "," + std::to_string(c.notice);
   else if (name == "will")
-    v = std::to_string(c.will.enabled ? 1 : 0) + "," + std::to_string(c.will.qos) + "," + std::to_string(c.will.retain ? 1 : 0) +
-        "," + c.will.topic + "," + c.will.message;
-  else if (name == "version") v = std::to_string(c.version);
-  else if (name == "aliauth") v = c.ali_device_name + "," + c.ali_device_secret + "," + c.ali_product_key;
-  else if (name == "echomode") v = std::to_string(c.echomode);
-  else if (name == "dataformat") v = std::to_string(c.dataformat_send) + "," + std::to_string(c.dataformat_recv);
+    v = std::to_string(c.will.enabled ? 1 : 0) + "," + std::to_string(c.will.qos) + "," +
+        std::to_string(c.will.retain ? 1 : 0) + "," + c.will.topic + "," + c.will.message;
+  else if (name == "version")
+    v = std::to_string(c.version);
+  else if (name == "aliauth")
+    v = c.ali_device_name + "," + c.ali_device_secret + "," + c.ali_product_key;
+  else if (name == "echomode")
+    v = std::to_string(c.echomode);
+  else if (name == "dataformat")
+    v = std::to_string(c.dataformat_send) + "," + std::to_string(c.dataformat_recv);
   return at::response::ok().line("+ECMTCFG:\"" + name + "\"," + v, true).after(m.prof().timing.cfg_ok);
 }
 
@@ -94,7 +102,8 @@ at::response cfg_ssl(modem::modem& m, const at::command& cmd) {
     const auto& kind = a.text(1);
     if (kind != "psk" && kind != "ecc" && kind != "ca")
       return fail(at::not_allowed("param.range", "ssl kind must be psk, ecc or ca, got \"" + kind + "\""));
-    m.log(engine::log_level::info, "AT+ECMTCFG=\"ssl\",\"" + kind + "\" accepted; only the CAT1 file form drives TLS", "note");
+    m.log(engine::log_level::info, "AT+ECMTCFG=\"ssl\",\"" + kind + "\" accepted; only the CAT1 file form drives TLS",
+          "note");
     return at::response::ok().after(m.prof().timing.cfg_ok);
   }
   if (auto f = a.expect({N::string, N::number, N::string, N::string, N::string}, 2)) return fail(*f);
@@ -107,7 +116,8 @@ at::response cfg_ssl(modem::modem& m, const at::command& cmd) {
   for (std::size_t i = 2; i < a.size(); ++i)
     if (a.present(i))
       if (auto f = a.length(i, 255, "file")) return fail(*f);
-  m.tls = modem::tls_config{mode, a.present(2) ? a.text(2) : "", a.present(3) ? a.text(3) : "", a.present(4) ? a.text(4) : ""};
+  m.tls = modem::tls_config{mode, a.present(2) ? a.text(2) : "", a.present(3) ? a.text(3) : "",
+                            a.present(4) ? a.text(4) : ""};
   return at::response::ok().after(m.prof().timing.cfg_ok);
 }
 
@@ -148,12 +158,17 @@ at::response cfg_write(modem::modem& m, const at::command& cmd) {
   auto parsed = at::arguments::parse(cmd.args, cmd.args_offset);
   if (auto* f = std::get_if<at::failure>(&parsed)) return fail(*f);
   auto& first = std::get<at::arguments>(parsed);
-  if (!first.present(0)) return fail(at::syntax_error("syntax.missing_param", "parameter 1 (option name) is mandatory"));
+  if (!first.present(0))
+    return fail(at::syntax_error("syntax.missing_param", "parameter 1 (option name) is mandatory"));
   const std::string name = first.text(0);
   if (name == "ssl") return cfg_ssl(m, cmd);
   if (name == "cloud") return cfg_cloud(m, cmd);
 
-  struct option { const char* name; std::initializer_list<N> values; std::size_t required_values; };
+  struct option {
+    const char* name;
+    std::initializer_list<N> values;
+    std::size_t required_values;
+  };
   static const option options[] = {
       {"keepalive", {N::number}, 1},
       {"session", {N::number}, 1},
@@ -166,9 +181,11 @@ at::response cfg_write(modem::modem& m, const at::command& cmd) {
   };
   auto opt = std::find_if(std::begin(options), std::end(options), [&](const option& o) { return name == o.name; });
   if (opt == std::end(options))
-    return fail(at::not_allowed("param.cfg_name", "\"" + name + "\" is not an ECMTCFG option (names are lower case: "
-                                                      "keepalive, session, timeout, will, version, aliauth, cloud, ssl, "
-                                                      "echomode, dataformat)"));
+    return fail(
+        at::not_allowed("param.cfg_name", "\"" + name +
+                                              "\" is not an ECMTCFG option (names are lower case: "
+                                              "keepalive, session, timeout, will, version, aliauth, cloud, ssl, "
+                                              "echomode, dataformat)"));
   std::vector<N> types{N::string, N::number};
   types.insert(types.end(), opt->values.begin(), opt->values.end());
   // Query form: name and id only.
@@ -178,11 +195,12 @@ at::response cfg_write(modem::modem& m, const at::command& cmd) {
     // The option decides the value types, so the check runs over a built list.
     std::size_t required = query ? 2 : 2 + opt->required_values;
     if (a.size() > types.size())
-      return fail(at::syntax_error("syntax.too_many_params", "\"" + name + "\" takes at most " +
-                                                                 std::to_string(types.size()) + " parameters"));
+      return fail(at::syntax_error("syntax.too_many_params",
+                                   "\"" + name + "\" takes at most " + std::to_string(types.size()) + " parameters"));
     for (std::size_t i = 0; i < types.size(); ++i) {
       if (!a.present(i)) {
-        if (i < required) return fail(at::syntax_error("syntax.missing_param", "parameter " + std::to_string(i + 1) + " is mandatory"));
+        if (i < required)
+          return fail(at::syntax_error("syntax.missing_param", "parameter " + std::to_string(i + 1) + " is mandatory"));
         continue;
       }
       if (types[i] == N::number) {
@@ -222,8 +240,7 @@ at::response cfg_write(modem::modem& m, const at::command& cmd) {
       if (auto f = a.in_range(3, 0, 2, "will_qos")) return fail(*f);
     if (a.present(4))
       if (auto f = a.in_range(4, 0, 1, "will_retain")) return fail(*f);
-    if (w.enabled && !a.present(5))
-      return fail(at::not_allowed("param.range", "will_flag 1 needs a will topic"));
+    if (w.enabled && !a.present(5)) return fail(at::not_allowed("param.range", "will_flag 1 needs a will topic"));
     if (a.present(5))
       if (auto f = a.length(5, 255, "will_topic")) return fail(*f);
     if (a.present(6) && a.text(6).size() > 255)
@@ -234,7 +251,8 @@ at::response cfg_write(modem::modem& m, const at::command& cmd) {
     w.message = a.present(6) ? a.text(6) : "";
     c.will = w;
   } else if (name == "version") {
-    if (num(2) != 3 && num(2) != 4) return fail(at::not_allowed("param.range", "version must be 3 (MQTT 3.1) or 4 (3.1.1)"));
+    if (num(2) != 3 && num(2) != 4)
+      return fail(at::not_allowed("param.range", "version must be 3 (MQTT 3.1) or 4 (3.1.1)"));
     c.version = num(2);
     c.version_set = true;
   } else if (name == "aliauth") {
@@ -270,7 +288,8 @@ at::response open_read(modem::modem& m, const at::command&) {
   at::response r;
   for (std::size_t id = 0; id < m.ecmt.size(); ++id)
     if (m.ecmt[id].host_stored && m.ecmt[id].state != ecmt_state::none)
-      r.line("+ECMTOPEN:" + std::to_string(id) + ",\"" + m.ecmt[id].host + "\"," + std::to_string(m.ecmt[id].port), true);
+      r.line("+ECMTOPEN:" + std::to_string(id) + ",\"" + m.ecmt[id].host + "\"," + std::to_string(m.ecmt[id].port),
+             true);
   return r;
 }
 
@@ -284,18 +303,22 @@ at::response open_write(modem::modem& m, const at::command& cmd) {
   int id = static_cast<int>(a.number(0));
   auto& ctx = ctx_of(m, a);
   if (!m.pdp_active)
-    return fail(at::not_allowed("net.no_pdp", "no PDP context is active (registration " + std::string(modem::to_string(m.stat)) +
+    return fail(at::not_allowed("net.no_pdp", "no PDP context is active (registration " +
+                                                  std::string(modem::to_string(m.stat)) +
                                                   "); wait for +CEREG: 1 or check AT+CGATT?"));
   if (live(ctx.state)) {
     at::response r = at::response::ok().after(m.prof().timing.open_ok);
-    r.note = "id " + std::to_string(id) + " is already " + modem::to_string(ctx.state) + "; ECMTOPEN is a no-op with no URC";
+    r.note =
+        "id " + std::to_string(id) + " is already " + modem::to_string(ctx.state) + "; ECMTOPEN is a no-op with no URC";
     return r;
   }
   if (ctx.state == ecmt_state::closing || ctx.state == ecmt_state::disconnecting)
     return fail(wrong_state(id, ctx.state, "ECMTOPEN", "a settled state"));
 
-  bool first_open = std::none_of(m.ecmt.begin(), m.ecmt.end(), [](const modem::ecmt_context& c) { return live(c.state); });
-  if (ctx.state == ecmt_state::connect_fail || ctx.state == ecmt_state::disc_fail || ctx.state == ecmt_state::close_fail)
+  bool first_open =
+      std::none_of(m.ecmt.begin(), m.ecmt.end(), [](const modem::ecmt_context& c) { return live(c.state); });
+  if (ctx.state == ecmt_state::connect_fail || ctx.state == ecmt_state::disc_fail ||
+      ctx.state == ecmt_state::close_fail)
     m.request(mqtt::request::abort{id});
   ctx.host = a.text(1);
   ctx.port = static_cast<int>(a.number(2));
@@ -344,9 +367,12 @@ at::response conn_read(modem::modem& m, const at::command&) {
     auto s = m.ecmt[id].state;
     if (s == ecmt_state::none) continue;
     int code = 1;
-    if (s == ecmt_state::connecting || s == ecmt_state::reconnecting) code = 2;
-    else if (s == ecmt_state::connected) code = 3;
-    else if (s == ecmt_state::disc_fail) code = 4;
+    if (s == ecmt_state::connecting || s == ecmt_state::reconnecting)
+      code = 2;
+    else if (s == ecmt_state::connected)
+      code = 3;
+    else if (s == ecmt_state::disc_fail)
+      code = 4;
     r.line("+ECMTCONN:" + std::to_string(id) + "," + std::to_string(code), true);
   }
   return r;
@@ -444,7 +470,8 @@ at::response disc_write(modem::modem& m, const at::command& cmd) {
       mm.emit_urc("+ECMTDISC: " + std::to_string(id) + ",-1");
       mm.transition(id, ecmt_state::disc_fail, ecmt_event::disc_failed);
     });
-    m.log(engine::log_level::info, "quirk.disc_in_opened_fails: ECMTDISC on an OPENED id reports -1 and keeps the link", "note");
+    m.log(engine::log_level::info, "quirk.disc_in_opened_fails: ECMTDISC on an OPENED id reports -1 and keeps the link",
+          "note");
     return at::response::ok().after(ok_delay(m));
   }
   return fail(wrong_state(id, ctx.state, "ECMTDISC", "CONNECTED"));
@@ -551,7 +578,8 @@ at::response pub_write(modem::modem& m, const at::command& cmd) {
       return at::response::ok();
     }
     if (data.size() > max)
-      return at::response::fail(at::not_allowed("param.too_long", "data-mode payload over " + std::to_string(max) + " bytes"));
+      return at::response::fail(
+          at::not_allowed("param.too_long", "data-mode payload over " + std::to_string(max) + " bytes"));
     auto& c = m.ecmt[static_cast<std::size_t>(pub.id)];
     if (c.state != ecmt_state::connected)
       return at::response::fail(wrong_state(pub.id, c.state, "ECMTPUB", "CONNECTED"));

@@ -25,10 +25,14 @@ at::response cgsn_write(modem::modem& m, const at::command& cmd) {
   if (auto f = a.in_range(0, 0, 3, "snt")) return at::response::fail(*f);
   const auto& p = m.prof();
   switch (a.number(0)) {
-    case 0: return at::response::ok().line(p.imei, true);
-    case 1: return at::response::ok().line("+CGSN: \"" + p.imei + "\"");
-    case 2: return at::response::ok().line("+CGSN: \"" + p.imei.substr(0, 14) + p.svn + "\"");
-    default: return at::response::ok().line("+CGSN: \"" + p.svn + "\"");
+    case 0:
+      return at::response::ok().line(p.imei, true);
+    case 1:
+      return at::response::ok().line("+CGSN: \"" + p.imei + "\"");
+    case 2:
+      return at::response::ok().line("+CGSN: \"" + p.imei.substr(0, 14) + p.svn + "\"");
+    default:
+      return at::response::ok().line("+CGSN: \"" + p.svn + "\"");
   }
 }
 at::response cgsn_test(modem::modem&, const at::command&) { return at::response::ok().line("+CGSN: (0,1,2,3)"); }
@@ -71,7 +75,8 @@ at::response cclk_write(modem::modem& m, const at::command& cmd) {
   if (std::sscanf(s.c_str(), "%2d/%2d/%2d,%2d:%2d:%2d%c%2d%c", &yy, &mo, &dd, &hh, &mi, &ss, &sign, &tz, &tail) != 8 ||
       (sign != '+' && sign != '-') || mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 59 ||
       tz > 96)
-    return at::response::fail(at::not_allowed("param.range", "the time must read \"yy/MM/dd,hh:mm:ss±zz\", got \"" + s + "\""));
+    return at::response::fail(
+        at::not_allowed("param.range", "the time must read \"yy/MM/dd,hh:mm:ss±zz\", got \"" + s + "\""));
   std::tm tm{};
   tm.tm_year = 100 + yy;
   tm.tm_mon = mo - 1;

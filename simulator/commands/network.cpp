@@ -5,8 +5,7 @@
 #include "modem/power.hpp"
 
 namespace nt35e::commands::network {
-namespace {
-}  // namespace
+namespace {}  // namespace
 
 at::response csq_exec(modem::modem& m, const at::command&) {
   if (!m.registered()) return at::response::ok().line("+CSQ: 99,99");
@@ -17,7 +16,7 @@ at::response csq_test(modem::modem&, const at::command&) { return at::response::
 at::response cesq_exec(modem::modem& m, const at::command&) {
   if (!m.registered()) return at::response::ok().line("+CESQ: 99,99,255,255,255,255");
   return at::response::ok().line("+CESQ: 99,99,255,255," + std::to_string(m.prof().cesq_rsrq) + "," +
-                                  std::to_string(m.prof().cesq_rsrp));
+                                 std::to_string(m.prof().cesq_rsrp));
 }
 at::response cesq_test(modem::modem&, const at::command&) {
   return at::response::ok().line("+CESQ: (0-63,99),(0-7,99),(0-96,255),(0-49,255),(0-34,255),(0-97,255)");
@@ -47,8 +46,8 @@ at::response cgatt_write(modem::modem& m, const at::command& cmd) {
     return at::response::ok();
   }
   if (m.cfun != 1)
-    return at::response::fail(at::cme_error(30, "net.no_pdp", "the radio is off (AT+CFUN=" + std::to_string(m.cfun) +
-                                                                  "); AT+CFUN=1 first"));
+    return at::response::fail(
+        at::cme_error(30, "net.no_pdp", "the radio is off (AT+CFUN=" + std::to_string(m.cfun) + "); AT+CFUN=1 first"));
   if (!m.sim_present) return at::response::fail(at::cme_error(10, "sim.not_ready", "no SIM"));
   if (m.registered() && m.pdp_active) return at::response::ok();
   // OK comes when registration and PDP activation are done (§4.1).
@@ -129,7 +128,8 @@ at::response cgdcont_write(modem::modem& m, const at::command& cmd) {
   }
   const auto& type = a.text(1);
   if (type != "IP" && type != "IPV6" && type != "IPV4V6")
-    return at::response::fail(at::not_allowed("param.range", "PDP type must be IP, IPV6 or IPV4V6, got \"" + type + "\""));
+    return at::response::fail(
+        at::not_allowed("param.range", "PDP type must be IP, IPV6 or IPV4V6, got \"" + type + "\""));
   if (a.present(2) && a.text(2).size() > 99)
     return at::response::fail(at::not_allowed("param.too_long", "the APN has more than 99 characters"));
   m.pdp[cid] = modem::pdp_context{type, a.present(2) ? a.text(2) : std::string{}};

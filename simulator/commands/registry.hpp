@@ -12,7 +12,9 @@
 #include "at/command_line.hpp"
 #include "at/result.hpp"
 
-namespace nt35e::modem { class modem; }
+namespace nt35e::modem {
+class modem;
+}
 
 namespace nt35e::commands {
 

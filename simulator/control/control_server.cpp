@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <deque>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -100,13 +100,20 @@ std::string list(const std::vector<std::string>& names) {
 
 std::string type_name(const json& j) {
   switch (j.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::string: return "a string";
-    case json::value_t::array: return "an array";
-    case json::value_t::object: return "an object";
-    case json::value_t::discarded: return "nothing";
-    default: return "a number";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return "a boolean";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::discarded:
+      return "nothing";
+    default:
+      return "a number";
   }
 }
 
@@ -175,25 +182,33 @@ json registration_spec(const json& value) {
     stat = value.get<int>();
   } else if (value.is_string()) {
     auto s = value.get<std::string>();
-    if (s == "home" || s == "registered") stat = 1;
-    else if (s == "searching") stat = 2;
-    else if (s == "denied") stat = 3;
-    else if (s == "none" || s == "not_registered") stat = 0;
-    else if (s == "roaming") stat = 5;
+    if (s == "home" || s == "registered")
+      stat = 1;
+    else if (s == "searching")
+      stat = 2;
+    else if (s == "denied")
+      stat = 3;
+    else if (s == "none" || s == "not_registered")
+      stat = 0;
+    else if (s == "roaming")
+      stat = 5;
     else
-      fail("network.registration " + as_json_string(s) + " is not one of home (registered again), searching, denied or none" +
-           hint(s, names));
+      fail("network.registration " + as_json_string(s) +
+           " is not one of home (registered again), searching, denied or none" + hint(s, names));
   } else {
     fail("network.registration expects home, searching, denied, none or a +CEREG stat, not " + type_name(value));
   }
   switch (*stat) {
-    case 1: return json{{"action", "regain_registration"}};
+    case 1:
+      return json{{"action", "regain_registration"}};
     case 0:
     case 2:
-    case 3: return json{{"action", "lose_registration"}, {"stat", *stat}};
+    case 3:
+      return json{{"action", "lose_registration"}, {"stat", *stat}};
     case 5:
-      fail("network.registration: the module registers again with its profile's result, which a running modem "
-           "cannot change; give the scenario \"network\": {\"registration\": \"roaming\"} instead");
+      fail(
+          "network.registration: the module registers again with its profile's result, which a running modem "
+          "cannot change; give the scenario \"network\": {\"registration\": \"roaming\"} instead");
     default:
       fail("network.registration " + std::to_string(*stat) +
            " is not a +CEREG stat the network can give (0, 1, 2 or 3)");
@@ -209,7 +224,8 @@ action_plan network_plan(const json& value, int max_id) {
   }
   std::vector<json> specs;
   if (auto it = value.find("sim"); it != value.end()) {
-    if (!it->is_boolean()) fail("network.sim expects true (insert the SIM) or false (remove it), not " + type_name(*it));
+    if (!it->is_boolean())
+      fail("network.sim expects true (insert the SIM) or false (remove it), not " + type_name(*it));
     specs.push_back(json{{"action", it->get<bool>() ? "insert_sim" : "remove_sim"}});
   }
   if (auto it = value.find("registration"); it != value.end()) {
@@ -254,17 +270,10 @@ ojson fired_json(const action_plan& plan, io::logger* log, std::string_view peer
 }
 
 ojson counters_json(const engine::counters& c) {
-  return ojson{{"commands", c.commands},
-               {"errors", c.errors},
-               {"urcs", c.urcs},
-               {"bytes_in", c.bytes_in},
-               {"bytes_out", c.bytes_out},
-               {"mqtt_requests", c.mqtt_requests},
-               {"mqtt_events", c.mqtt_events},
-               {"publishes", c.publishes},
-               {"messages", c.messages},
-               {"reconnects", c.reconnects},
-               {"faults", c.faults}};
+  return ojson{{"commands", c.commands},       {"errors", c.errors},       {"urcs", c.urcs},
+               {"bytes_in", c.bytes_in},       {"bytes_out", c.bytes_out}, {"mqtt_requests", c.mqtt_requests},
+               {"mqtt_events", c.mqtt_events}, {"publishes", c.publishes}, {"messages", c.messages},
+               {"reconnects", c.reconnects},   {"faults", c.faults}};
 }
 
 double ms3(double us) { return std::round(us) / 1000.0; }
@@ -281,25 +290,30 @@ ojson histogram_json(const fleet::latency_histogram& h) {
 
 ojson help(bool fleet, std::size_t size) {
   ojson requests = ojson::array({
-      ojson{{"request", R"({"fire": {"action": "drop_link", "id": 0}})"},
-           {"does", "carries out one action now, as a scenario rule would; the fields are those of a rule's \"then\" "
-                    "entry (id, code, by, text, hex, pattern, topic, payload, qos, retain, stat, rssi, ber, rsrq, rsrp, keep)"}},
+      ojson{
+          {"request", R"({"fire": {"action": "drop_link", "id": 0}})"},
+          {"does",
+           "carries out one action now, as a scenario rule would; the fields are those of a rule's \"then\" "
+           "entry (id, code, by, text, hex, pattern, topic, payload, qos, retain, stat, rssi, ber, rsrq, rsrp, keep)"}},
       ojson{{"request", R"({"fire": "reboot"})"}, {"does", "an action without fields"}},
       ojson{{"request", R"({"deliver": {"id": 0, "topic": "t", "payload": "p", "qos": 1}})"},
-           {"does", "an incoming PUBLISH on id (the deliver action)"}},
+            {"does", "an incoming PUBLISH on id (the deliver action)"}},
       ojson{{"request", R"({"network": {"registration": "denied"}})"},
-           {"does", "loses registration (searching, denied, none) or regains it (home, with an optional "
-                    "\"by\": \"500ms\")"}},
+            {"does",
+             "loses registration (searching, denied, none) or regains it (home, with an optional "
+             "\"by\": \"500ms\")"}},
       ojson{{"request", R"({"network": {"rssi": 10, "ber": 0, "rsrq": 20, "rsrp": 46}})"},
-           {"does", "changes the signal (set_signal)"}},
+            {"does", "changes the signal (set_signal)"}},
       ojson{{"request", R"({"network": {"sim": false})"}, {"does", "removes (false) or inserts (true) the SIM"}},
       ojson{{"request", R"({"query": "state"})"},
-           {"does", "the modem's state: profile, uptime_s, booting, cfun, registration, sim, pdp_active, rssi, "
-                    "ecmt (per id: state, host, port, subscriptions), counters"}},
+            {"does",
+             "the modem's state: profile, uptime_s, booting, cfun, registration, sim, pdp_active, rssi, "
+             "ecmt (per id: state, host, port, subscriptions), counters"}},
       ojson{{"request", R"({"query": "metrics"})"},
-           {"does", "counters and latency histograms (at_command: CR of a command line to its final result; "
-                    "connect: CR of AT+ECMTCONN= to its +ECMTCONN URC; count, p50_ms, p90_ms, p99_ms, max_ms, "
-                    "min_ms, mean_ms); in fleet mode the totals of every modem"}},
+            {"does",
+             "counters and latency histograms (at_command: CR of a command line to its final result; "
+             "connect: CR of AT+ECMTCONN= to its +ECMTCONN URC; count, p50_ms, p90_ms, p99_ms, max_ms, "
+             "min_ms, mean_ms); in fleet mode the totals of every modem"}},
       ojson{{"request", R"({"query": "help"})"}, {"does", "this list"}},
   });
   if (fleet) {
@@ -312,20 +326,23 @@ ojson help(bool fleet, std::size_t size) {
     requests.push_back(ojson{{"request", R"({"query": "fleet"})"},
                              {"does", "size, offset, threads, and per modem its index, IMEI and line"}});
     requests.push_back(ojson{{"request", R"({"fleet": {"fire": {"action": "drop_link"}, "fraction": 0.3, "seed": 7}})"},
-                             {"does", "fires the action on a random round(fraction x N) of the modems, chosen with "
-                                      "seed (optional; the answer gives the seed used, so a run can be repeated)"}});
+                             {"does",
+                              "fires the action on a random round(fraction x N) of the modems, chosen with "
+                              "seed (optional; the answer gives the seed used, so a run can be repeated)"}});
     requests.push_back(ojson{{"request", R"({"fleet": {"fire": "reboot", "stagger": "5s"}})"},
-                             {"does", "fires the action on every chosen modem, spread evenly over the time given "
-                                      "(the first at once, the last after it; wall-clock time, not scaled by "
-                                      "--time-scale)"}});
+                             {"does",
+                              "fires the action on every chosen modem, spread evenly over the time given "
+                              "(the first at once, the last after it; wall-clock time, not scaled by "
+                              "--time-scale)"}});
     requests.push_back(ojson{{"request", R"({"fleet": {"fire": {"action": "drop_link"}, "modems": [0, 5, 7]}})"},
-                             {"does", "fires the action on those modems (with \"fraction\": a random part of them); "
-                                      "the answer lists the modems chosen"}});
+                             {"does",
+                              "fires the action on those modems (with \"fraction\": a random part of them); "
+                              "the answer lists the modems chosen"}});
   }
   return ojson{{"ok", true},
-              {"requests", requests},
-              {"actions", scenario::action_names()},
-              {"registration", {"home", "searching", "denied", "none"}}};
+               {"requests", requests},
+               {"actions", scenario::action_names()},
+               {"registration", {"home", "searching", "denied", "none"}}};
 }
 
 const std::vector<std::string>& query_names_for(bool fleet) {
@@ -359,13 +376,16 @@ split_request split(std::string_view line, std::size_t modems, bool fleet) {
   split_request r;
   if (auto it = request.find("modem"); it != request.end()) {
     if (!it->is_number_unsigned() || it->get<std::uint64_t>() >= modems)
-      fail(modems == 1 ? std::string("\"modem\" can only be 0: this simulator runs one modem (start it with --fleet N for more)")
-                       : "\"modem\" expects a modem number from 0 to " + std::to_string(modems - 1) + ", not " +
-                             (it->is_number() ? it->dump() : type_name(*it)));
+      fail(
+          modems == 1
+              ? std::string("\"modem\" can only be 0: this simulator runs one modem (start it with --fleet N for more)")
+              : "\"modem\" expects a modem number from 0 to " + std::to_string(modems - 1) + ", not " +
+                    (it->is_number() ? it->dump() : type_name(*it)));
     r.modem = it->get<std::size_t>();
     request.erase(it);
-    if (request.empty()) fail("\"modem\" names the modem; add the request, as in {\"modem\": " +
-                              std::to_string(*r.modem) + ", \"query\": \"state\"}");
+    if (request.empty())
+      fail("\"modem\" names the modem; add the request, as in {\"modem\": " + std::to_string(*r.modem) +
+           ", \"query\": \"state\"}");
   }
   if (request.empty()) fail("the request is an empty object; use one of " + list(keys));
   if (request.size() > 1) {
@@ -375,8 +395,7 @@ split_request split(std::string_view line, std::size_t modems, bool fleet) {
   }
   r.key = request.begin().key();
   r.value = request.begin().value();
-  if (r.key == "fleet" && !fleet)
-    fail("\"fleet\" requests need a fleet; start the simulator with --fleet N");
+  if (r.key == "fleet" && !fleet) fail("\"fleet\" requests need a fleet; start the simulator with --fleet N");
   if (std::find(keys.begin(), keys.end(), r.key) == keys.end())
     fail("unknown request " + as_json_string(r.key) + hint(r.key, keys) + "; use one of " + list(keys));
   if (r.key == "fleet" && r.modem)
@@ -461,7 +480,7 @@ void for_each_modem(const std::shared_ptr<const fleet_target>& f, const std::vec
 /// The modems a "fleet" request chooses, in index order.
 struct fleet_choice {
   std::vector<std::size_t> modems;
-  std::optional<std::uint64_t> seed;   ///< the seed used (with "fraction")
+  std::optional<std::uint64_t> seed;  ///< the seed used (with "fraction")
   std::chrono::milliseconds stagger{0};
   bool staggered = false;
   scenario::action action;
@@ -479,8 +498,9 @@ fleet_choice choose(const json& value, const fleet_target& f) {
       fail("fleet has no field " + as_json_string(key) + hint(key, fleet_keys) + "; use " + list(fleet_keys));
   auto fire = value.find("fire");
   if (fire == value.end())
-    fail("a \"fleet\" request needs \"fire\": the action, as in {\"fleet\": {\"fire\": {\"action\": \"drop_link\"}, "
-         "\"fraction\": 0.3}}");
+    fail(
+        "a \"fleet\" request needs \"fire\": the action, as in {\"fleet\": {\"fire\": {\"action\": \"drop_link\"}, "
+        "\"fraction\": 0.3}}");
   fleet_choice c;
   json spec = fire->is_string() ? json{{"action", *fire}} : *fire;
   if (!spec.is_object())
@@ -576,8 +596,8 @@ void answer_async(std::string_view line, const std::shared_ptr<const fleet_targe
   if (what == "fleet") {
     ojson modems = ojson::array();
     for (std::size_t k = 0; k < n; ++k)
-      modems.push_back(ojson{{"modem", k}, {"index", f->modems[k].index}, {"imei", f->modems[k].imei},
-                             {"line", f->modems[k].line}});
+      modems.push_back(
+          ojson{{"modem", k}, {"index", f->modems[k].index}, {"imei", f->modems[k].imei}, {"line", f->modems[k].line}});
     return reply(ojson{{"ok", true}, {"size", n}, {"offset", f->offset}, {"threads", f->threads}, {"modems", modems}});
   }
   if (!entry.t.snapshot) fail("the modem is not running");
@@ -636,18 +656,19 @@ nlohmann::ordered_json to_json(const engine::snapshot& s) {
   for (const auto& e : s.ecmt) {
     ojson subs = ojson::array();
     for (const auto& [topic, qos] : e.subscriptions) subs.push_back(ojson{{"topic", topic}, {"qos", qos}});
-    ecmt.push_back(ojson{{"id", e.id}, {"state", e.state}, {"host", e.host}, {"port", e.port}, {"subscriptions", subs}});
+    ecmt.push_back(
+        ojson{{"id", e.id}, {"state", e.state}, {"host", e.host}, {"port", e.port}, {"subscriptions", subs}});
   }
   return ojson{{"profile", s.profile},
-              {"uptime_s", s.uptime_s},
-              {"booting", s.booting},
-              {"cfun", s.cfun},
-              {"registration", s.registration},
-              {"sim", s.sim},
-              {"pdp_active", s.pdp_active},
-              {"rssi", s.rssi},
-              {"ecmt", ecmt},
-              {"counters", counters_json(s.count)}};
+               {"uptime_s", s.uptime_s},
+               {"booting", s.booting},
+               {"cfun", s.cfun},
+               {"registration", s.registration},
+               {"sim", s.sim},
+               {"pdp_active", s.pdp_active},
+               {"rssi", s.rssi},
+               {"ecmt", ecmt},
+               {"counters", counters_json(s.count)}};
 }
 
 nlohmann::ordered_json to_json(const fleet::modem_metrics& m) {
@@ -732,8 +753,7 @@ target for_session(io::session& session, int max_id, const fleet::line_metrics* 
   t.snapshot = [&session] { return session.snapshot(); };
   t.fire = [&session](const scenario::action& a) { session.fire(a); };
   t.max_id = max_id;
-  if (metrics)
-    t.metrics = [&session, metrics] { return metrics->collect(session.snapshot(), session.attached()); };
+  if (metrics) t.metrics = [&session, metrics] { return metrics->collect(session.snapshot(), session.attached()); };
   return t;
 }
 
@@ -778,8 +798,8 @@ class control_server::connection final : public std::enable_shared_from_this<con
     if (!owner_ || closing_) return;
     if (ec) {
       if (!partial_.empty())
-        log(io::log_level::info, "left in the middle of a line (" + std::to_string(partial_.size()) +
-                                     " bytes ignored)");
+        log(io::log_level::info,
+            "left in the middle of a line (" + std::to_string(partial_.size()) + " bytes ignored)");
       else
         log(io::log_level::debug, ec == net::error::eof ? "disconnected" : "disconnected (" + ec.message() + ")");
       return finish();
@@ -828,8 +848,7 @@ class control_server::connection final : public std::enable_shared_from_this<con
   void too_long() {
     log(io::log_level::warn, "sent a line longer than " + std::to_string(max_line) + " bytes; closing");
     partial_.clear();
-    refuse("the request line is longer than " + std::to_string(max_line) +
-           " bytes; the connection is closed");
+    refuse("the request line is longer than " + std::to_string(max_line) + " bytes; the connection is closed");
   }
 
   void send(std::string answer) {
@@ -876,13 +895,13 @@ class control_server::connection final : public std::enable_shared_from_this<con
   }
 
   void drain() {
-    socket_.async_read_some(net::buffer(buffer_), [self = shared_from_this()](const boost::system::error_code& ec,
-                                                                              std::size_t n) {
-      self->drained_ += n;
-      // A client that keeps sending is not worth more of the modem's thread.
-      if (ec || self->drained_ > max_line) return self->finish();
-      self->drain();
-    });
+    socket_.async_read_some(net::buffer(buffer_),
+                            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                              self->drained_ += n;
+                              // A client that keeps sending is not worth more of the modem's thread.
+                              if (ec || self->drained_ > max_line) return self->finish();
+                              self->drain();
+                            });
   }
 
   /// Closes and tells the owner once.

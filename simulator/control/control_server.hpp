@@ -48,11 +48,11 @@
 // requests are posted there and answers posted back, so modems may run on other threads.
 // Requests on one connection are still answered one at a time, in order.
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <atomic>
-#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -67,7 +67,9 @@
 #include "io/logger.hpp"
 #include "scenario/scenario.hpp"
 
-namespace nt35e::io { class session; }
+namespace nt35e::io {
+class session;
+}
 
 namespace nt35e::control {
 
@@ -88,15 +90,15 @@ target for_session(io::session& session, int max_id, const fleet::line_metrics* 
 struct modem_entry {
   boost::asio::any_io_executor ex;  ///< the modem's executor: every call of `t` is made there
   target t;
-  std::uint64_t index = 0;          ///< global index (--fleet-offset + position)
+  std::uint64_t index = 0;  ///< global index (--fleet-offset + position)
   std::string imei;
-  std::string line;                 ///< where its DTE connects, as in the ready line ("tcp 127.0.0.1:5003")
+  std::string line;  ///< where its DTE connects, as in the ready line ("tcp 127.0.0.1:5003")
 };
 
 /// Everything a control channel drives: one modem, or a fleet (--fleet).
 struct fleet_target {
   std::vector<modem_entry> modems;
-  bool fleet = false;   ///< fleet mode: "fleet" requests, and "query": "metrics" answers the totals
+  bool fleet = false;  ///< fleet mode: "fleet" requests, and "query": "metrics" answers the totals
   std::uint64_t offset = 0;
   unsigned threads = 1;
 };

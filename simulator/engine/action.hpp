@@ -10,9 +10,17 @@
 namespace nt35e::engine {
 
 /// Bytes for the DTE, in order; the session has exactly one writer for them.
-struct write_bytes { std::string bytes; };
+struct write_bytes {
+  std::string bytes;
+};
 
-enum class log_level { trace, debug, info, warn, error };
+enum class log_level {
+  trace,
+  debug,
+  info,
+  warn,
+  error
+};
 
 /// A line for the simulator's log (never for the AT line).
 /// `reason` is set for the explain records of spec §2.8 (e.g. "syntax.typographic_quote").

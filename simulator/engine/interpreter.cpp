@@ -18,11 +18,11 @@ namespace nt35e::engine {
 // public surface stays "bytes, events and time in; actions out".
 struct interpreter_state {
   at::line_discipline line;
-  bool busy = false;                  ///< a command line runs until its final result
-  std::string pending_input;          ///< bytes that arrived while busy (§2.1 rule 5)
+  bool busy = false;          ///< a command line runs until its final result
+  std::string pending_input;  ///< bytes that arrived while busy (§2.1 rule 5)
   bool pending_overflow = false;
-  std::string last_line;              ///< for A/
-  std::string current_line;           ///< for explanations
+  std::string last_line;     ///< for A/
+  std::string current_line;  ///< for explanations
   bool data_mode = false;
   std::string data;
   std::function<at::response(std::string_view, bool)> on_data;
@@ -41,31 +41,34 @@ constexpr unsigned char esc = 0x1B;
 std::string printable(std::string_view s) {
   std::string out;
   for (unsigned char c : s) {
-    if (c == '\r') out += "\\r";
-    else if (c == '\n') out += "\\n";
+    if (c == '\r')
+      out += "\\r";
+    else if (c == '\n')
+      out += "\\n";
     else if (c < 0x20 || c == 0x7f) {
       static const char* hex = "0123456789ABCDEF";
       out += "\\x";
       out += hex[c >> 4];
       out += hex[c & 15];
-    } else out += static_cast<char>(c);
+    } else
+      out += static_cast<char>(c);
   }
   return out;
 }
 
 class runner {
  public:
-  std::string shown(const std::string& line) const {
-    return m_.prof().show_secrets ? line : at::mask_secrets(line);
-  }
+  std::string shown(const std::string& line) const { return m_.prof().show_secrets ? line : at::mask_secrets(line); }
 
   runner(modem::modem& m, interpreter_state& s, scenario::fault_engine& f) : m_(m), s_(s), f_(f) {}
 
   void byte(unsigned char b) {
     if (m_.booting) return;  // silent until ECRDY: input is discarded (§4.2)
     if (s_.busy) {
-      if (s_.pending_input.size() < max_pending_input) s_.pending_input.push_back(static_cast<char>(b));
-      else s_.pending_overflow = true;
+      if (s_.pending_input.size() < max_pending_input)
+        s_.pending_input.push_back(static_cast<char>(b));
+      else
+        s_.pending_overflow = true;
       return;
     }
     if (s_.data_mode) return data_byte(b);
@@ -83,8 +86,9 @@ class runner {
     switch (event->what) {
       case at::line_event::kind::too_long:
         s_.current_line = "(a line longer than 3072 bytes)";
-        finish({}, at::response::fail(at::syntax_error("line.too_long",
-                                                         "the line passed the 3072-byte limit and was discarded")),
+        finish({},
+               at::response::fail(
+                   at::syntax_error("line.too_long", "the line passed the 3072-byte limit and was discarded")),
                m_.prof().timing.basic_result);
         return;
       case at::line_event::kind::repeat:
@@ -92,15 +96,16 @@ class runner {
         if (m_.set.echo) m_.write("\r");
         run_line(s_.last_line);
         return;
-      case at::line_event::kind::line: run_line(event->text); return;
+      case at::line_event::kind::line:
+        run_line(event->text);
+        return;
     }
   }
 
   void run_line(const std::string& text) {
     auto at_pos = at::find_at_prefix(text);
     if (!at_pos) {
-      if (!text.empty())
-        m_.log(log_level::debug, "discarded a line without \"AT\": \"" + printable(text) + "\"");
+      if (!text.empty()) m_.log(log_level::debug, "discarded a line without \"AT\": \"" + printable(text) + "\"");
       return;
     }
     std::string line = text.substr(*at_pos);
@@ -153,9 +158,12 @@ class runner {
   at::response execute(const at::command& cmd, int& delay) {
     if (auto lang = explaining()) {
       std::string text = cmd.name;
-      if (cmd.what == at::form::test) text += "=?";
-      else if (cmd.what == at::form::read) text += "?";
-      else if (cmd.what == at::form::write) text += (cmd.basic ? "" : "=") + cmd.args;
+      if (cmd.what == at::form::test)
+        text += "=?";
+      else if (cmd.what == at::form::read)
+        text += "?";
+      else if (cmd.what == at::form::write)
+        text += (cmd.basic ? "" : "=") + cmd.args;
       auto what = explain::command(text, *lang);
       if (!what.empty()) m_.log(log_level::info, "AT" + shown(text) + " — " + what, "explain");
     }
@@ -165,26 +173,35 @@ class runner {
       std::string hint;
       if (cmd.name.rfind("+QMT", 0) == 0 || cmd.name.rfind("+LMQTT", 0) == 0)
         hint = "; this module's MQTT commands are the AT+ECMT... family";
-      return at::response::fail(at::syntax_error("syntax.unknown_command",
-                                                 "AT" + cmd.name + " is not a command of this module" + hint));
+      return at::response::fail(
+          at::syntax_error("syntax.unknown_command", "AT" + cmd.name + " is not a command of this module" + hint));
     }
     commands::handler h = nullptr;
     switch (cmd.what) {
-      case at::form::test: h = spec->test; break;
-      case at::form::read: h = spec->read; break;
-      case at::form::write: h = spec->write; break;
-      case at::form::execute: h = spec->execute; break;
+      case at::form::test:
+        h = spec->test;
+        break;
+      case at::form::read:
+        h = spec->read;
+        break;
+      case at::form::write:
+        h = spec->write;
+        break;
+      case at::form::execute:
+        h = spec->execute;
+        break;
     }
     if (!h) {
       delay += m_.prof().timing.basic_result;
       std::string sentence = "AT" + cmd.name + " has no " + at::to_string(cmd.what) + " form";
-      if (spec->kind == commands::family::ecmt)
-        return at::response::fail(at::not_allowed("syntax.bad_form", sentence));
+      if (spec->kind == commands::family::ecmt) return at::response::fail(at::not_allowed("syntax.bad_form", sentence));
       return at::response::fail(at::syntax_error("syntax.bad_form", sentence));
     }
     at::response r = h(m_, cmd);
-    if (r.delay_ms >= 0) delay += r.delay_ms;
-    else delay += spec->kind == commands::family::ecmt ? m_.prof().timing.ecmt_ok : m_.prof().timing.basic_result;
+    if (r.delay_ms >= 0)
+      delay += r.delay_ms;
+    else
+      delay += spec->kind == commands::family::ecmt ? m_.prof().timing.ecmt_ok : m_.prof().timing.basic_result;
     return r;
   }
 
@@ -235,8 +252,9 @@ class runner {
       s_.pending_overflow = false;
       s_.pending_input.clear();
       s_.current_line = "(input overflow)";
-      finish({}, at::response::fail(at::syntax_error("input.overflow",
-                                                       "more than 4096 bytes arrived while a command ran; the excess was discarded")),
+      finish({},
+             at::response::fail(at::syntax_error(
+                 "input.overflow", "more than 4096 bytes arrived while a command ran; the excess was discarded")),
              0);
       return;
     }
@@ -265,9 +283,10 @@ class runner {
       s.data.clear();
       runner r(m, s, f);
       s.current_line = "(data mode)";
-      r.finish({}, at::response::fail(at::syntax_error("guard.expired",
-                                                         "no Ctrl-Z (0x1A) or ESC (0x1B) within the 20 s guard; "
-                                                         "data mode left and nothing published")),
+      r.finish({},
+               at::response::fail(at::syntax_error("guard.expired",
+                                                   "no Ctrl-Z (0x1A) or ESC (0x1B) within the 20 s guard; "
+                                                   "data mode left and nothing published")),
                0);
     });
   }
@@ -288,8 +307,10 @@ class runner {
     if (s_.data.size() > static_cast<std::size_t>(m_.prof().max_payload)) {
       // The firmware leaves data mode silently; later bytes are commands and the
       // publish ends with ERROR when its guard expires (§5.8.2 rule 5).
-      m_.log(log_level::warn, "data-mode payload passed " + std::to_string(m_.prof().max_payload) +
-                                  " bytes: data mode left silently; ERROR follows at the guard", "param.too_long");
+      m_.log(log_level::warn,
+             "data-mode payload passed " + std::to_string(m_.prof().max_payload) +
+                 " bytes: data mode left silently; ERROR follows at the guard",
+             "param.too_long");
       s_.data_mode = false;
       s_.data.clear();
       s_.on_data = nullptr;

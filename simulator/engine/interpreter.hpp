@@ -14,7 +14,9 @@
 #include "modem/profile.hpp"
 #include "scenario/scenario.hpp"
 
-namespace nt35e::modem { class modem; }
+namespace nt35e::modem {
+class modem;
+}
 
 namespace nt35e::engine {
 

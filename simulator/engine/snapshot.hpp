@@ -10,7 +10,7 @@ namespace nt35e::engine {
 
 struct ecmt_snapshot {
   int id = 0;
-  std::string state;                                     ///< "CONNECTED", ...
+  std::string state;  ///< "CONNECTED", ...
   std::string host;
   int port = 0;
   std::vector<std::pair<std::string, int>> subscriptions;  ///< topic filter, qos (acknowledged SUBSCRIBEs)
@@ -35,7 +35,7 @@ struct snapshot {
   double uptime_s = 0;
   bool booting = false;
   int cfun = 1;
-  int registration = 0;             ///< +CEREG stat
+  int registration = 0;  ///< +CEREG stat
   bool sim = true;
   bool pdp_active = false;
   int rssi = 99;

@@ -12,7 +12,10 @@
 
 namespace nt35e::explain {
 
-enum class language { en, zh };
+enum class language {
+  en,
+  zh
+};
 
 /// What a URC means ("+ECMTCONN:0,0,5" → the broker refused the CONNECT: not authorized…).
 /// Empty for text it does not know.

@@ -51,7 +51,7 @@ struct modem_unit {
   std::unique_ptr<io::session> session;
   line_metrics metrics;
   std::unique_ptr<io::transport> transport;
-  std::string line;  ///< as the transport's ready text ("tcp 127.0.0.1:5003")
+  std::string line;    ///< as the transport's ready text ("tcp 127.0.0.1:5003")
   std::string played;  ///< the scenario override it plays ("/modems/2"), or empty
 };
 
@@ -76,8 +76,7 @@ unsigned pool_size(unsigned requested) {
 
 std::string ready_line(const config& c) {
   const std::string n = std::to_string(c.size);
-  if (c.line == line_kind::pty)
-    return "ready: fleet " + n + " pty " + pty_link(c, 0) + ".." + pty_link(c, c.size - 1);
+  if (c.line == line_kind::pty) return "ready: fleet " + n + " pty " + pty_link(c, 0) + ".." + pty_link(c, c.size - 1);
   return "ready: fleet " + n + " tcp " + io::to_string(tcp_endpoint(c, 0)) + ".." +
          std::to_string(tcp_endpoint(c, c.size - 1).port());
 }
@@ -86,8 +85,8 @@ std::vector<std::string> idle_selection_warnings(const config& c, const scenario
   std::vector<std::string> out;
   if (c.size == 0) return out;
   const std::uint64_t last = c.offset + c.size - 1;
-  const std::string none = " selects no modem of this fleet (indices " + std::to_string(c.offset) + ".." +
-                           std::to_string(last) + ")";
+  const std::string none =
+      " selects no modem of this fleet (indices " + std::to_string(c.offset) + ".." + std::to_string(last) + ")";
   for (const auto& o : s.modems)
     if (!o.selects_any(c.offset, last)) out.push_back("scenario override " + o.path + none);
   for (std::size_t i = 0; i < s.fleet_events.size(); ++i) {
@@ -186,8 +185,8 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
       return fail("modem " + std::to_string(u->position) + ": " + what, 1);
     }
     u->line = u->transport->ready_text();
-    fleet_log.log(io::log_level::debug, "modem " + std::to_string(u->position) + ": index " +
-                                            std::to_string(u->index) + ", IMEI " + u->profile.imei + ", " + u->line +
+    fleet_log.log(io::log_level::debug, "modem " + std::to_string(u->position) + ": index " + std::to_string(u->index) +
+                                            ", IMEI " + u->profile.imei + ", " + u->line +
                                             (u->played.empty() ? "" : ", scenario override " + u->played));
   }
 
@@ -199,9 +198,9 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
   target->threads = threads;
   target->modems.reserve(units.size());
   for (auto& u : units)
-    target->modems.push_back(control::modem_entry{
-        u->strand, control::for_session(*u->session, u->profile.max_ecmt_id, &u->metrics), u->index,
-        u->profile.imei, u->line});
+    target->modems.push_back(
+        control::modem_entry{u->strand, control::for_session(*u->session, u->profile.max_ecmt_id, &u->metrics),
+                             u->index, u->profile.imei, u->line});
   // The fleet's own strand: the control channel and the fleet events, which log through
   // fleet_log, run there and reach a modem only by posting to its strand.
   const auto fleet_strand = net::make_strand(ioc);
@@ -245,12 +244,13 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
   const auto rss = resident_kib();
   if (c.log_level <= io::log_level::warn) {
     char buf[300];
-    std::snprintf(buf, sizeof buf,
-                  "nt35e-sim: fleet of %zu modems started in %.0f ms on %u threads; resident memory %s "
-                  "(%.1f KiB per modem above the %s the process had before its first modem)\n",
-                  c.size, ready_ms, threads, mib(rss).c_str(),
-                  c.size && rss > rss_before ? static_cast<double>(rss - rss_before) / static_cast<double>(c.size) : 0.0,
-                  mib(rss_before).c_str());
+    std::snprintf(
+        buf, sizeof buf,
+        "nt35e-sim: fleet of %zu modems started in %.0f ms on %u threads; resident memory %s "
+        "(%.1f KiB per modem above the %s the process had before its first modem)\n",
+        c.size, ready_ms, threads, mib(rss).c_str(),
+        c.size && rss > rss_before ? static_cast<double>(rss - rss_before) / static_cast<double>(c.size) : 0.0,
+        mib(rss_before).c_str());
     print_now(stderr, buf);
   }
 
@@ -259,7 +259,9 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     fleet_log.log(io::log_level::info, std::string("signal ") +
-                                           (signo == SIGINT ? "SIGINT" : signo == SIGTERM ? "SIGTERM" : "SIGHUP") +
+                                           (signo == SIGINT    ? "SIGINT"
+                                            : signo == SIGTERM ? "SIGTERM"
+                                                               : "SIGHUP") +
                                            ": stopping");
     ioc.stop();
   });

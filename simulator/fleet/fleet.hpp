@@ -42,22 +42,21 @@ constexpr std::size_t max_fleet_size = 10000;
 
 struct config {
   std::size_t size = 1;
-  std::uint64_t offset = 0;                  ///< global index of modem 0 (--fleet-offset)
-  unsigned threads = 0;                      ///< 0: hardware_concurrency(), at least 2
+  std::uint64_t offset = 0;  ///< global index of modem 0 (--fleet-offset)
+  unsigned threads = 0;      ///< 0: hardware_concurrency(), at least 2
   line_kind line = line_kind::pty;
-  std::string pty_prefix = "/tmp/nt35e-";    ///< modem i: link PREFIXi
-  boost::asio::ip::tcp::endpoint tcp_base;   ///< modem i: port BASE+i on the same address
+  std::string pty_prefix = "/tmp/nt35e-";   ///< modem i: link PREFIXi
+  boost::asio::ip::tcp::endpoint tcp_base;  ///< modem i: port BASE+i on the same address
   std::optional<boost::asio::ip::tcp::endpoint> control;
   io::log_level log_level = io::log_level::warn;
-  bool live = false;                         ///< for the open-file estimate
+  bool live = false;  ///< for the open-file estimate
 };
 
 /// Makes one modem's MQTT backend for the world it plays (its broker script and host
 /// mappings), with `ex` (the modem's strand) as its executor; may throw
 /// std::invalid_argument with a sentence (a bad host mapping).
 using backend_factory = std::function<std::unique_ptr<mqtt::backend>(
-    const modem::profile& profile, const scenario::scenario& world, boost::asio::any_io_executor ex,
-    io::logger& log)>;
+    const modem::profile& profile, const scenario::scenario& world, boost::asio::any_io_executor ex, io::logger& log)>;
 
 /// The profile (before the fleet identity) of the modems that play the world of the
 /// scenario override `o`, or, for null, the scenario's own. The caller builds each once;

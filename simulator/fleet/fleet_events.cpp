@@ -13,13 +13,13 @@ namespace net = boost::asio;
 
 std::string describe_fleet_event(const scenario::fleet_event& e, std::size_t position, std::size_t chosen,
                                  std::size_t size) {
-  std::string out = "fleet event /fleet_events/" + std::to_string(position) + " at " +
-                    scenario::format_duration(e.at) + ": " + scenario::to_string(e.fire.kind) + " on " +
-                    std::to_string(chosen) + " of " + std::to_string(size) + (size == 1 ? " modem" : " modems");
+  std::string out = "fleet event /fleet_events/" + std::to_string(position) + " at " + scenario::format_duration(e.at) +
+                    ": " + scenario::to_string(e.fire.kind) + " on " + std::to_string(chosen) + " of " +
+                    std::to_string(size) + (size == 1 ? " modem" : " modems");
   std::string details;
   if (!e.select.empty()) details = "select " + scenario::format_select(e.select);
-  if (e.fraction) details += (details.empty() ? "" : ", ") + std::string("seed ") +
-                             std::to_string(scenario::seed_of(e, position));
+  if (e.fraction)
+    details += (details.empty() ? "" : ", ") + std::string("seed ") + std::to_string(scenario::seed_of(e, position));
   if (!details.empty()) out += " (" + details + ")";
   if (e.stagger.count() > 0) out += " over " + scenario::format_duration(e.stagger);
   return out;

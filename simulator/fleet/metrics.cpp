@@ -32,9 +32,7 @@ int latency_histogram::bucket_of(double us) {
   return std::clamp(b, 0, bucket_count - 1);
 }
 
-double latency_histogram::upper_bound_us(int b) {
-  return std::exp2(static_cast<double>(b) / buckets_per_octave);
-}
+double latency_histogram::upper_bound_us(int b) { return std::exp2(static_cast<double>(b) / buckets_per_octave); }
 
 void latency_histogram::record(std::chrono::nanoseconds d) {
   const std::uint64_t ns = d.count() > 0 ? static_cast<std::uint64_t>(d.count()) : 0;
@@ -114,7 +112,11 @@ bool starts_with_nocase(std::string_view s, std::string_view prefix) {
   return true;
 }
 
-enum class final_kind { none, success, error };
+enum class final_kind {
+  none,
+  success,
+  error
+};
 
 /// Whether one output line (without its line end) is a final result.
 final_kind final_of(std::string_view line) {
@@ -166,7 +168,8 @@ void line_metrics::on_input(std::string_view bytes, engine::time_point now) {
         if (starts_with_nocase(in_line_, conn)) {
           std::size_t pos = conn.size();
           if (auto id = read_number(in_line_, pos); id && *id < 64) {
-            if (connecting_.size() <= static_cast<std::size_t>(*id)) connecting_.resize(static_cast<std::size_t>(*id) + 1);
+            if (connecting_.size() <= static_cast<std::size_t>(*id))
+              connecting_.resize(static_cast<std::size_t>(*id) + 1);
             connecting_[static_cast<std::size_t>(*id)] = now;
           }
         }
@@ -184,7 +187,9 @@ void line_metrics::output_segment(engine::time_point now) {
   const std::string_view line = out_line_;
   if (line.empty()) return;
   switch (final_of(line)) {
-    case final_kind::success: finals_.push_back(now); break;
+    case final_kind::success:
+      finals_.push_back(now);
+      break;
     case final_kind::error:
       finals_.push_back(now);
       // A refused AT+ECMTCONN= sends no URC: forget its start.
@@ -307,10 +312,10 @@ std::string format_summary(const modem_metrics& t, bool fleet) {
   const auto& c = t.counters;
   std::string out;
   if (!fleet) {
-    out += "nt35e-sim: metrics: " + u(c.commands) + " commands (" + u(c.errors) + " not OK), " + u(c.urcs) +
-           " URCs, " + u(c.bytes_in) + " bytes in, " + u(c.bytes_out) + " bytes out, MQTT " + u(c.mqtt_requests) +
-           " requests / " + u(c.mqtt_events) + " events, " + u(c.publishes) + " publishes, " + u(c.messages) +
-           " messages, " + u(c.reconnects) + " reconnects, " + u(c.faults) + " faults\n";
+    out += "nt35e-sim: metrics: " + u(c.commands) + " commands (" + u(c.errors) + " not OK), " + u(c.urcs) + " URCs, " +
+           u(c.bytes_in) + " bytes in, " + u(c.bytes_out) + " bytes out, MQTT " + u(c.mqtt_requests) + " requests / " +
+           u(c.mqtt_events) + " events, " + u(c.publishes) + " publishes, " + u(c.messages) + " messages, " +
+           u(c.reconnects) + " reconnects, " + u(c.faults) + " faults\n";
     auto line = [&](const char* what, const latency_histogram& h) {
       if (h.count() == 0) return;
       out += std::string("nt35e-sim: ") + what + " latency (ms, " + u(h.count()) + "): p50 " +
@@ -322,15 +327,16 @@ std::string format_summary(const modem_metrics& t, bool fleet) {
     return out;
   }
   char head[200];
-  std::snprintf(head, sizeof head, "nt35e-sim: fleet metrics: %llu modems, %llu with a DTE, %llu MQTT connections, up %.1f s\n",
+  std::snprintf(head, sizeof head,
+                "nt35e-sim: fleet metrics: %llu modems, %llu with a DTE, %llu MQTT connections, up %.1f s\n",
                 static_cast<unsigned long long>(t.modems), static_cast<unsigned long long>(t.attached),
                 static_cast<unsigned long long>(t.connected), t.uptime_s);
   out += head;
   const std::pair<const char*, std::uint64_t> rows[] = {
-      {"commands", c.commands},         {"not OK", c.errors},           {"URCs", c.urcs},
-      {"bytes in", c.bytes_in},         {"bytes out", c.bytes_out},     {"MQTT requests", c.mqtt_requests},
-      {"MQTT events", c.mqtt_events},   {"publishes", c.publishes},     {"messages", c.messages},
-      {"reconnects", c.reconnects},     {"faults", c.faults},
+      {"commands", c.commands},       {"not OK", c.errors},       {"URCs", c.urcs},
+      {"bytes in", c.bytes_in},       {"bytes out", c.bytes_out}, {"MQTT requests", c.mqtt_requests},
+      {"MQTT events", c.mqtt_events}, {"publishes", c.publishes}, {"messages", c.messages},
+      {"reconnects", c.reconnects},   {"faults", c.faults},
   };
   out += "  counter              total   per modem\n";
   for (const auto& [name, value] : rows) {

@@ -79,11 +79,11 @@ struct modem_metrics {
   engine::counters counters;
   latency_histogram at_command;
   latency_histogram connect;
-  std::uint64_t unmatched = 0;   ///< command lines started whose final result was not recognised
-  std::uint64_t modems = 1;      ///< how many modems were summed
-  std::uint64_t attached = 0;    ///< modems with a DTE on the line
-  std::uint64_t connected = 0;   ///< ECMT contexts in state CONNECTED
-  double uptime_s = 0;           ///< the longest uptime summed
+  std::uint64_t unmatched = 0;  ///< command lines started whose final result was not recognised
+  std::uint64_t modems = 1;     ///< how many modems were summed
+  std::uint64_t attached = 0;   ///< modems with a DTE on the line
+  std::uint64_t connected = 0;  ///< ECMT contexts in state CONNECTED
+  double uptime_s = 0;          ///< the longest uptime summed
 
   /// Adds `other` into this (counters, histograms, modems...).
   void merge(const modem_metrics& other);
@@ -120,9 +120,9 @@ class line_metrics final : public io::session_observer {
   std::vector<engine::time_point> finals_;    ///< final results handed over since the last on_commands
 
   // connect latency
-  std::string in_line_;                       ///< the DTE's current line (bounded), for AT+ECMTCONN=
+  std::string in_line_;                                        ///< the DTE's current line (bounded), for AT+ECMTCONN=
   std::vector<std::optional<engine::time_point>> connecting_;  ///< per ECMT id: CR of AT+ECMTCONN=
-  std::string out_line_;                      ///< the module's current output line (bounded)
+  std::string out_line_;                                       ///< the module's current output line (bounded)
 };
 
 /// Milliseconds with a sensible number of digits ("0.42", "12.3", "1500").

@@ -34,8 +34,8 @@ file_limit raise_file_limit() {
 
 std::uint64_t files_needed(std::size_t modems, line_kind line, bool live) {
   const std::uint64_t n = modems;
-  std::uint64_t per_modem = 2;   // PTY: master + a slave opened briefly; TCP: listener + DTE
-  if (live) per_modem += 3;      // Paho's socket + the relay's two (a listener while connecting)
+  std::uint64_t per_modem = 2;  // PTY: master + a slave opened briefly; TCP: listener + DTE
+  if (live) per_modem += 3;     // Paho's socket + the relay's two (a listener while connecting)
   (void)line;
   return fixed_files + n * per_modem;
 }

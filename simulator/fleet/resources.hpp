@@ -12,13 +12,16 @@ struct file_limit {
   std::uint64_t before = 0;  ///< soft limit at start
   std::uint64_t soft = 0;    ///< soft limit now
   std::uint64_t hard = 0;
-  bool raised = false;       ///< the soft limit was raised to the hard one
+  bool raised = false;  ///< the soft limit was raised to the hard one
 };
 
 /// Raises RLIMIT_NOFILE's soft limit to the hard limit (as far as the system allows).
 file_limit raise_file_limit();
 
-enum class line_kind { pty, tcp };
+enum class line_kind {
+  pty,
+  tcp
+};
 
 /// About how many open files `modems` modems need: the line (PTY: the master, and a
 /// slave opened briefly while looking for a DTE; TCP: the listener and the DTE's

@@ -22,11 +22,16 @@ std::optional<log_level> parse_log_level(std::string_view name) {
 
 std::string_view level_name(log_level level) {
   switch (level) {
-    case log_level::trace: return "trace";
-    case log_level::debug: return "debug";
-    case log_level::info: return "info";
-    case log_level::warn: return "warn";
-    case log_level::error: return "error";
+    case log_level::trace:
+      return "trace";
+    case log_level::debug:
+      return "debug";
+    case log_level::info:
+      return "info";
+    case log_level::warn:
+      return "warn";
+    case log_level::error:
+      return "error";
   }
   return "?";
 }
@@ -44,11 +49,21 @@ std::string escape_bytes(std::string_view bytes) {
   for (char ch : bytes) {
     auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '\r': out += "\\r"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
       default:
         if (c >= 0x20 && c < 0x7F) {
           out += ch;
@@ -127,7 +142,8 @@ void logger::write_out(std::string_view bytes) const {
 std::string logger::masked(std::string& partial, std::string_view chunk) const {
   // Masking keeps lengths, so the chunk is the tail of the masked line.
   partial.append(chunk);
-  std::string out = show_secrets_ ? std::string(chunk) : at::mask_secrets(partial).substr(partial.size() - chunk.size());
+  std::string out =
+      show_secrets_ ? std::string(chunk) : at::mask_secrets(partial).substr(partial.size() - chunk.size());
   auto end = partial.find_last_of("\r\n");
   if (end != std::string::npos) partial.erase(0, end + 1);
   if (partial.size() > 4096) partial.erase(0, partial.size() - 4096);  // bounded, like the module's line

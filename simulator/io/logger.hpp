@@ -93,7 +93,7 @@ class logger {
   std::string stamp_hms_;          ///< "HH:MM:SS."
   std::string prefix_;
   int batch_depth_ = 0;
-  std::string batched_;            ///< lines of the open batch
+  std::string batched_;  ///< lines of the open batch
 };
 
 }  // namespace nt35e::io

@@ -43,8 +43,7 @@ std::string errno_text(int err) { return std::strerror(err); }
 /// True when the line would translate or echo bytes, i.e. a DTE left it cooked.
 bool is_cooked(const termios& t) {
   return (t.c_lflag & (ICANON | ECHO | ECHONL | ISIG | IEXTEN)) != 0 ||
-         (t.c_iflag & (ICRNL | INLCR | IGNCR | ISTRIP | IXON | BRKINT | PARMRK)) != 0 ||
-         (t.c_oflag & OPOST) != 0;
+         (t.c_iflag & (ICRNL | INLCR | IGNCR | ISTRIP | IXON | BRKINT | PARMRK)) != 0 || (t.c_oflag & OPOST) != 0;
 }
 
 }  // namespace
@@ -117,7 +116,7 @@ void pty_transport::make_raw(int fd) {
 }
 
 void pty_transport::make_link() {
-  struct stat st{};
+  struct stat st {};
   if (::lstat(link_path_.c_str(), &st) == 0 && !S_ISLNK(st.st_mode))
     throw startup_error("--pty " + link_path_ +
                         ": that path exists and is not a symbolic link; remove it or choose another path");

@@ -87,10 +87,12 @@ void session::hand_over() {
   auto booted = profile_;
   booted.start_registered = true;
   interpreter_.emplace(booted, clock::now(), world_);
-  log_.log(log_level::info, "replay handed over to the module (" + std::to_string(leftover.size()) +
-                                " bytes of host input passed on)");
-  if (!leftover.empty()) run(guarded(log_, "feed", [&] { return interpreter_->feed(leftover, clock::now()); }));
-  else arm_timer();
+  log_.log(log_level::info,
+           "replay handed over to the module (" + std::to_string(leftover.size()) + " bytes of host input passed on)");
+  if (!leftover.empty())
+    run(guarded(log_, "feed", [&] { return interpreter_->feed(leftover, clock::now()); }));
+  else
+    arm_timer();
 }
 
 void session::stop() {
@@ -143,8 +145,8 @@ engine::snapshot session::snapshot() const {
 
 void session::fire(const scenario::action& action) {
   if (!interpreter_ || stopped_) {
-    log_.log(log_level::warn, std::string("the module is not running: action ") + scenario::to_string(action.kind) +
-                                  " ignored");
+    log_.log(log_level::warn,
+             std::string("the module is not running: action ") + scenario::to_string(action.kind) + " ignored");
     return;
   }
   logger::batch lines(log_);
@@ -251,8 +253,7 @@ void session::write(std::string bytes) {
   if (queue_.size() + bytes.size() > max_queued_bytes) {
     // The DTE is attached but not reading (flow control off, like the module's UART):
     // keep memory bounded and say so once per episode.
-    if (!overflowing_)
-      log_.log(log_level::warn, "the DTE is not reading; dropping output until it catches up");
+    if (!overflowing_) log_.log(log_level::warn, "the DTE is not reading; dropping output until it catches up");
     overflowing_ = true;
     log_.dte_out(bytes, true);
     return;
@@ -267,8 +268,7 @@ void session::do_write() {
   writing_ = true;
   in_flight_.swap(queue_);
   queue_.clear();
-  stream_->async_write(net::buffer(in_flight_),
-                       [this](const boost::system::error_code& ec) { on_written(ec); });
+  stream_->async_write(net::buffer(in_flight_), [this](const boost::system::error_code& ec) { on_written(ec); });
 }
 
 void session::on_written(const boost::system::error_code& ec) {
@@ -276,8 +276,7 @@ void session::on_written(const boost::system::error_code& ec) {
   in_flight_.clear();
   // A failed write means the DTE is going away; its transport sees the same error on
   // the read side and detaches, so nothing else to do here.
-  if (ec && ec != net::error::operation_aborted)
-    log_.log(log_level::debug, "write to the DTE failed: " + ec.message());
+  if (ec && ec != net::error::operation_aborted) log_.log(log_level::debug, "write to the DTE failed: " + ec.message());
   if (queue_.empty()) overflowing_ = false;
   do_write();
   check_quiet();

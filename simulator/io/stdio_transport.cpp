@@ -43,7 +43,7 @@ void install_fatal_signal_handlers() {
   if (installed) return;
   installed = true;
   std::atexit(restore_terminal);
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = restore_terminal_and_reraise;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESETHAND | SA_NODEFER;
@@ -56,13 +56,12 @@ void install_fatal_signal_handlers() {
 // we exit. Terminals are reopened by name and pipes through /proc; anything else
 // (regular file, socket) is dup'ed and its flags are put back in stop().
 int private_descriptor(int fd, int access, int& shared_flags) {
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) return -1;
   int reopened = -1;
   if (::isatty(fd)) {
     char name[PATH_MAX];
-    if (::ttyname_r(fd, name, sizeof name) == 0)
-      reopened = ::open(name, access | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    if (::ttyname_r(fd, name, sizeof name) == 0) reopened = ::open(name, access | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
   } else if (S_ISFIFO(st.st_mode)) {
     // O_NONBLOCK: opening a FIFO must not wait for a peer that may have exited already.
     reopened = ::open(("/proc/self/fd/" + std::to_string(fd)).c_str(), access | O_CLOEXEC | O_NONBLOCK);
@@ -134,17 +133,16 @@ void stdio_transport::stop() {
 }
 
 void stdio_transport::async_write(net::const_buffer bytes, write_handler done) {
-  net::async_write(out_, bytes,
-                   [this, done = std::move(done)](const boost::system::error_code& ec, std::size_t) {
-                     if (ec && ec != net::error::operation_aborted && !stopped_) {
-                       // EPIPE and friends: nobody reads our answers any more.
-                       log_.log(log_level::info, "stdout closed: " + ec.message());
-                       if (port_ && attached_) port_->detach();
-                       attached_ = false;
-                       end(end_reason::output_closed);
-                     }
-                     done(ec);
-                   });
+  net::async_write(out_, bytes, [this, done = std::move(done)](const boost::system::error_code& ec, std::size_t) {
+    if (ec && ec != net::error::operation_aborted && !stopped_) {
+      // EPIPE and friends: nobody reads our answers any more.
+      log_.log(log_level::info, "stdout closed: " + ec.message());
+      if (port_ && attached_) port_->detach();
+      attached_ = false;
+      end(end_reason::output_closed);
+    }
+    done(ec);
+  });
 }
 
 void stdio_transport::do_read() {

@@ -64,8 +64,7 @@ std::string to_string(const tcp::endpoint& ep) {
 // a read/write failure (reported to the transport once).
 class tcp_transport::connection final : public dte_stream, public std::enable_shared_from_this<connection> {
  public:
-  connection(tcp::socket socket, tcp_transport& owner)
-      : socket_(std::move(socket)), owner_(&owner) {
+  connection(tcp::socket socket, tcp_transport& owner) : socket_(std::move(socket)), owner_(&owner) {
     boost::system::error_code ignored;
     peer_ = to_string(socket_.remote_endpoint(ignored));
     // AT answers are small and latency is what a DTE notices.
@@ -101,22 +100,21 @@ class tcp_transport::connection final : public dte_stream, public std::enable_sh
   }
 
   void async_write(net::const_buffer bytes, write_handler done) override {
-    net::async_write(socket_, bytes,
-                     [self = shared_from_this(), done = std::move(done)](const boost::system::error_code& ec,
-                                                                         std::size_t) {
-                       // Report the loss before completing, so the session does not
-                       // start another write on a dead socket.
-                       if (ec && ec != net::error::operation_aborted) self->fail("disconnected (write failed: " + ec.message() + ")");
-                       done(ec);
-                     });
+    net::async_write(
+        socket_, bytes,
+        [self = shared_from_this(), done = std::move(done)](const boost::system::error_code& ec, std::size_t) {
+          // Report the loss before completing, so the session does not
+          // start another write on a dead socket.
+          if (ec && ec != net::error::operation_aborted)
+            self->fail("disconnected (write failed: " + ec.message() + ")");
+          done(ec);
+        });
   }
 
  private:
   void do_read() {
-    socket_.async_read_some(net::buffer(buffer_),
-                            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-                              self->on_read(ec, n);
-                            });
+    socket_.async_read_some(net::buffer(buffer_), [self = shared_from_this()](const boost::system::error_code& ec,
+                                                                              std::size_t n) { self->on_read(ec, n); });
   }
 
   void on_read(const boost::system::error_code& ec, std::size_t n) {

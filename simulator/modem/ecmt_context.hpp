@@ -3,9 +3,9 @@
 
 #include <cstdint>
 #include <map>
-#include <utility>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "engine/clock.hpp"
 #include "mqtt/backend.hpp"
@@ -28,9 +28,24 @@ enum class ecmt_state {
 };
 
 enum class ecmt_event {
-  cfg_write, open_cmd, open_ok, open_failed, conn_cmd, connect_written, connack_accepted,
-  connack_refused, connect_failed, link_lost, reconnected, close_cmd, closed, disc_cmd,
-  disconnected, disc_failed, radio_off, reboot,
+  cfg_write,
+  open_cmd,
+  open_ok,
+  open_failed,
+  conn_cmd,
+  connect_written,
+  connack_accepted,
+  connack_refused,
+  connect_failed,
+  link_lost,
+  reconnected,
+  close_cmd,
+  closed,
+  disc_cmd,
+  disconnected,
+  disc_failed,
+  radio_off,
+  reboot,
 };
 
 const char* to_string(ecmt_state s);
@@ -38,7 +53,7 @@ const char* to_string(ecmt_event e);
 
 /// Stored AT+ECMTCFG values; a query shows them, 0 for never-written fields (§5.1).
 struct ecmt_config {
-  int keepalive = 0;             ///< stored; 0 means "never written", effective 120
+  int keepalive = 0;  ///< stored; 0 means "never written", effective 120
   bool keepalive_set = false;
   int session = 0;
   bool session_set = false;
@@ -70,10 +85,10 @@ struct ecmt_context {
   int refusals = 0;                ///< refused CONNACKs in a row (connected_before_connack)
   std::uint64_t reconnect_timer = 0;
   std::uint64_t connack_timer = 0;
-  bool attempt_in_flight = false;   ///< a reconnect CONNECT is under way
-  std::map<std::string, int> subscriptions;                ///< acknowledged: filter -> qos
-  std::map<int, std::pair<std::string, int>> pending_subs; ///< msgID -> filter, qos
-  std::map<int, std::string> pending_unsubs;               ///< msgID -> filter
+  bool attempt_in_flight = false;                           ///< a reconnect CONNECT is under way
+  std::map<std::string, int> subscriptions;                 ///< acknowledged: filter -> qos
+  std::map<int, std::pair<std::string, int>> pending_subs;  ///< msgID -> filter, qos
+  std::map<int, std::string> pending_unsubs;                ///< msgID -> filter
   /// Acks awaited when quirk.no_ack_timeout is off: ('S'|'U'|'P', msgID) -> timer.
   std::map<std::pair<char, int>, std::uint64_t> ack_timers;
 };

@@ -65,8 +65,9 @@ void on(modem& m, const mqtt::event::connack& e) {
     } else {
       m.emit_urc(urc);
       // Refused: link closed, back to OPENED; the next ECMTCONN reopens silently.
-      m.log(engine::log_level::warn, "broker refused CONNECT on id " + sid(e.id) + " with code " +
-                                         std::to_string(e.return_code), "mqtt.connack_refused");
+      m.log(engine::log_level::warn,
+            "broker refused CONNECT on id " + sid(e.id) + " with code " + std::to_string(e.return_code),
+            "mqtt.connack_refused");
       m.request(mqtt::request::abort{e.id});
       m.transition(e.id, ecmt_state::opened, ecmt_event::connack_refused);
     }
@@ -175,7 +176,8 @@ void on(modem& m, const mqtt::event::message& e) {
   payload = first == std::string_view::npos ? std::string_view{} : payload.substr(first);
   payload = payload.substr(0, payload.find('\0'));
   ++m.count.messages;
-  m.emit_urc("+ECMTRECV: " + sid(e.id) + "," + std::to_string(e.msg_id) + ",\"" + e.topic + "\"," + std::string(payload));
+  m.emit_urc("+ECMTRECV: " + sid(e.id) + "," + std::to_string(e.msg_id) + ",\"" + e.topic + "\"," +
+             std::string(payload));
 }
 
 void on(modem& m, const mqtt::event::link_lost& e) {
@@ -260,7 +262,8 @@ void on_network_lost(modem& m) {
           schedule_reconnect(m, id, m.prof().timing.reconnect_every);
         }
         break;
-      default: break;
+      default:
+        break;
     }
   }
 }

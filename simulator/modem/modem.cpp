@@ -4,53 +4,88 @@ namespace nt35e::modem {
 
 const char* to_string(reg_stat s) {
   switch (s) {
-    case reg_stat::not_registered: return "not registered";
-    case reg_stat::home: return "registered (home)";
-    case reg_stat::searching: return "searching";
-    case reg_stat::denied: return "denied";
-    case reg_stat::roaming: return "registered (roaming)";
+    case reg_stat::not_registered:
+      return "not registered";
+    case reg_stat::home:
+      return "registered (home)";
+    case reg_stat::searching:
+      return "searching";
+    case reg_stat::denied:
+      return "denied";
+    case reg_stat::roaming:
+      return "registered (roaming)";
   }
   return "?";
 }
 
 const char* to_string(ecmt_state s) {
   switch (s) {
-    case ecmt_state::none: return "NONE";
-    case ecmt_state::configured: return "CONFIGURED";
-    case ecmt_state::opening: return "OPENING";
-    case ecmt_state::opened: return "OPENED";
-    case ecmt_state::connecting: return "CONNECTING";
-    case ecmt_state::connected: return "CONNECTED";
-    case ecmt_state::reconnecting: return "RECONNECTING";
-    case ecmt_state::connect_fail: return "CONNECT_FAIL";
-    case ecmt_state::disc_fail: return "DISC_FAIL";
-    case ecmt_state::close_fail: return "CLOSE_FAIL";
-    case ecmt_state::closing: return "CLOSING";
-    case ecmt_state::disconnecting: return "DISCONNECTING";
+    case ecmt_state::none:
+      return "NONE";
+    case ecmt_state::configured:
+      return "CONFIGURED";
+    case ecmt_state::opening:
+      return "OPENING";
+    case ecmt_state::opened:
+      return "OPENED";
+    case ecmt_state::connecting:
+      return "CONNECTING";
+    case ecmt_state::connected:
+      return "CONNECTED";
+    case ecmt_state::reconnecting:
+      return "RECONNECTING";
+    case ecmt_state::connect_fail:
+      return "CONNECT_FAIL";
+    case ecmt_state::disc_fail:
+      return "DISC_FAIL";
+    case ecmt_state::close_fail:
+      return "CLOSE_FAIL";
+    case ecmt_state::closing:
+      return "CLOSING";
+    case ecmt_state::disconnecting:
+      return "DISCONNECTING";
   }
   return "?";
 }
 
 const char* to_string(ecmt_event e) {
   switch (e) {
-    case ecmt_event::cfg_write: return "cfg write";
-    case ecmt_event::open_cmd: return "ECMTOPEN";
-    case ecmt_event::open_ok: return "open ok";
-    case ecmt_event::open_failed: return "open failed";
-    case ecmt_event::conn_cmd: return "ECMTCONN";
-    case ecmt_event::connect_written: return "CONNECT written";
-    case ecmt_event::connack_accepted: return "CONNACK accepted";
-    case ecmt_event::connack_refused: return "CONNACK refused";
-    case ecmt_event::connect_failed: return "CONNECT failed";
-    case ecmt_event::link_lost: return "link lost";
-    case ecmt_event::reconnected: return "reconnected";
-    case ecmt_event::close_cmd: return "ECMTCLOSE";
-    case ecmt_event::closed: return "closed";
-    case ecmt_event::disc_cmd: return "ECMTDISC";
-    case ecmt_event::disconnected: return "disconnected";
-    case ecmt_event::disc_failed: return "DISC failed";
-    case ecmt_event::radio_off: return "radio off";
-    case ecmt_event::reboot: return "reboot";
+    case ecmt_event::cfg_write:
+      return "cfg write";
+    case ecmt_event::open_cmd:
+      return "ECMTOPEN";
+    case ecmt_event::open_ok:
+      return "open ok";
+    case ecmt_event::open_failed:
+      return "open failed";
+    case ecmt_event::conn_cmd:
+      return "ECMTCONN";
+    case ecmt_event::connect_written:
+      return "CONNECT written";
+    case ecmt_event::connack_accepted:
+      return "CONNACK accepted";
+    case ecmt_event::connack_refused:
+      return "CONNACK refused";
+    case ecmt_event::connect_failed:
+      return "CONNECT failed";
+    case ecmt_event::link_lost:
+      return "link lost";
+    case ecmt_event::reconnected:
+      return "reconnected";
+    case ecmt_event::close_cmd:
+      return "ECMTCLOSE";
+    case ecmt_event::closed:
+      return "closed";
+    case ecmt_event::disc_cmd:
+      return "ECMTDISC";
+    case ecmt_event::disconnected:
+      return "disconnected";
+    case ecmt_event::disc_failed:
+      return "DISC failed";
+    case ecmt_event::radio_off:
+      return "radio off";
+    case ecmt_event::reboot:
+      return "reboot";
   }
   return "?";
 }

@@ -22,7 +22,13 @@
 namespace nt35e::modem {
 
 /// stat values of +CEREG (§4.1).
-enum class reg_stat : int { not_registered = 0, home = 1, searching = 2, denied = 3, roaming = 5 };
+enum class reg_stat : int {
+  not_registered = 0,
+  home = 1,
+  searching = 2,
+  denied = 3,
+  roaming = 5
+};
 const char* to_string(reg_stat s);
 
 struct pdp_context {
@@ -73,7 +79,7 @@ class modem {
   bool booting = true;  ///< between power-on/reboot and ECRDY: silent, input discarded
   int reboots = 0;      ///< the interpreter resets its line state when this changes
   std::vector<ecmt_context> ecmt;
-  tls_config tls;          ///< module-wide AT+ECMTCFG="ssl" (nt35e form)
+  tls_config tls;                           ///< module-wide AT+ECMTCFG="ssl" (nt35e form)
   int cloud_type = 0, cloud_data_type = 0;  ///< AT+ECMTCFG="cloud", stored only
 
   engine::counters count;
@@ -119,7 +125,10 @@ class modem {
   profile profile_;
   engine::time_point now_;
   timer_id next_id_ = 1;
-  struct entry { timer_id id; task fn; };
+  struct entry {
+    timer_id id;
+    task fn;
+  };
   std::multimap<engine::time_point, entry> timers_;
   std::deque<urc> urcs_;
   engine::actions actions_;

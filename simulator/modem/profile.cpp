@@ -80,9 +80,12 @@ const std::map<std::string, setter>& setters() {
     std::map<std::string, setter> t;
     t["style"] = [](profile& p, std::string_view v) -> std::string {
       auto l = lower(v);
-      if (l == "compact") p.style = response_style::compact;
-      else if (l == "spaced") p.style = response_style::spaced;
-      else return "expects compact or spaced, got \"" + std::string(v) + "\"";
+      if (l == "compact")
+        p.style = response_style::compact;
+      else if (l == "spaced")
+        p.style = response_style::spaced;
+      else
+        return "expects compact or spaced, got \"" + std::string(v) + "\"";
       return {};
     };
     t["imei"] = [](profile& p, std::string_view v) -> std::string {
@@ -110,9 +113,12 @@ const std::map<std::string, setter>& setters() {
     };
     t["sim"] = [](profile& p, std::string_view v) -> std::string {
       auto l = lower(v);
-      if (l == "ready") p.sim_present = true;
-      else if (l == "absent") p.sim_present = false;
-      else return "expects ready or absent, got \"" + std::string(v) + "\"";
+      if (l == "ready")
+        p.sim_present = true;
+      else if (l == "absent")
+        p.sim_present = false;
+      else
+        return "expects ready or absent, got \"" + std::string(v) + "\"";
       return {};
     };
     t["apn"] = string_field(&profile::apn);

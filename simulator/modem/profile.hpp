@@ -32,13 +32,13 @@ struct timings {
   int open_ok = 10;
   int first_open_ok = 1000;
   int conn_ok = 1;
-  int ecmt_ok = 5;              ///< SUB/UNS/PUB/CLOSE/DISC
+  int ecmt_ok = 5;  ///< SUB/UNS/PUB/CLOSE/DISC
   int qos0_publish_urc = 20;
   int close_disc_urc = 50;
   int recv_urc = 50;
-  int urc_after_backend = 10;   ///< added to live ack URCs
-  int boot = 1500;              ///< power-on / reboot to ECRDY
-  int registration = 2000;      ///< ECRDY or CFUN=1 to registered
+  int urc_after_backend = 10;  ///< added to live ack URCs
+  int boot = 1500;             ///< power-on / reboot to ECRDY
+  int registration = 2000;     ///< ECRDY or CFUN=1 to registered
   int reboot_after_ok = 100;
   int cfun_off_ok = 300;
   int cfun_on_ok = 100;
@@ -54,17 +54,17 @@ struct timings {
 
 struct profile {
   std::string name = "nt35e";
-  int max_ecmt_id = 4;                  ///< ids 0..max
+  int max_ecmt_id = 4;  ///< ids 0..max
   response_style style = response_style::compact;
-  bool echo = true;                     ///< ATE at power-on
-  bool verbose = true;                  ///< ATV
-  bool quiet = false;                   ///< ATQ
+  bool echo = true;     ///< ATE at power-on
+  bool verbose = true;  ///< ATV
+  bool quiet = false;   ///< ATQ
   int cmee = 1;
   std::string banner = "ECRDY";
   std::string manufacturer = "Lierda";
   std::string model = "NT35E";
   std::string revision = "NT35E-CN_V1.0.5";
-  bool ati_single_line = false;         ///< ec616s: "Eigencomm <revision>"
+  bool ati_single_line = false;  ///< ec616s: "Eigencomm <revision>"
   std::string imei = "866123045678904";
   std::string svn = "01";
   std::string imsi = "460001234567890";
@@ -77,18 +77,17 @@ struct profile {
   int cesq_rsrq = 20, cesq_rsrp = 46;
   std::string tac = "5A0B", cell_id = "0C1F2E3D";
   int act = 7;
-  int registration_result = 1;          ///< 1 home, 5 roaming
+  int registration_result = 1;  ///< 1 home, 5 roaming
   int cereg_n = 0;
   int timezone_quarters = 32;
   // ECMT limits (characters)
-  int max_host = 127, max_client_id = 48, max_user = 48, max_password = 128, max_topic = 255,
-      max_payload = 1024;
+  int max_host = 127, max_client_id = 48, max_user = 48, max_password = 128, max_topic = 255, max_payload = 1024;
   int max_incoming_topic = 128, max_incoming_payload = 1024;
-  std::string cert_dir = ".";           ///< where AT+ECMTCFG="ssl" file names are looked up
-  bool show_secrets = false;            ///< log passwords unmasked
-  std::string explain;                  ///< "", "en" or "zh": explain mode's language
-  bool start_registered = false;        ///< power on already booted and registered, silently (replay handover)
-  double time_scale = 1.0;              ///< every simulated delay is multiplied by this (0.05 = 20x faster)
+  std::string cert_dir = ".";     ///< where AT+ECMTCFG="ssl" file names are looked up
+  bool show_secrets = false;      ///< log passwords unmasked
+  std::string explain;            ///< "", "en" or "zh": explain mode's language
+  bool start_registered = false;  ///< power on already booted and registered, silently (replay handover)
+  double time_scale = 1.0;        ///< every simulated delay is multiplied by this (0.05 = 20x faster)
   quirks quirk;
   timings timing;
 };

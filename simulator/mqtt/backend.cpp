@@ -51,7 +51,8 @@ std::string describe(const any_request& r, bool show_secrets) {
           if (o.will.enabled) s += " will=" + quote(o.will.topic);
           return s;
         } else if constexpr (std::is_same_v<T, request::subscribe>) {
-          return "subscribe" + id + " msg " + std::to_string(q.msg_id) + " " + quote(q.topic) + " qos " + std::to_string(q.qos);
+          return "subscribe" + id + " msg " + std::to_string(q.msg_id) + " " + quote(q.topic) + " qos " +
+                 std::to_string(q.qos);
         } else if constexpr (std::is_same_v<T, request::unsubscribe>) {
           return "unsubscribe" + id + " msg " + std::to_string(q.msg_id) + " " + quote(q.topic);
         } else if constexpr (std::is_same_v<T, request::publish>) {

@@ -31,58 +31,120 @@ struct will_options {
 
 /// Everything that goes into one MQTT CONNECT.
 struct connect_options {
-  std::string client_id;                ///< empty: the broker assigns one
+  std::string client_id;  ///< empty: the broker assigns one
   std::optional<std::string> user_name;
   std::optional<std::string> password;  ///< never logged unmasked
   int keepalive_s = 120;                ///< 0: no PINGREQ
   bool clean_session = true;
-  int version = 4;                      ///< 3 = MQTT 3.1 ("MQIsdp"), 4 = 3.1.1
+  int version = 4;  ///< 3 = MQTT 3.1 ("MQIsdp"), 4 = 3.1.1
   will_options will;
 };
 
 namespace request {
 /// Resolve host, open TCP (and TLS); answer with event::opened.
-struct open { int id; std::string host; int port; tls_options tls; };
+struct open {
+  int id;
+  std::string host;
+  int port;
+  tls_options tls;
+};
 /// Send CONNECT on the opened link (reopening it first when it is down); answer
 /// with event::connack or event::connect_failed.
-struct connect { int id; std::string host; int port; tls_options tls; connect_options options; };
+struct connect {
+  int id;
+  std::string host;
+  int port;
+  tls_options tls;
+  connect_options options;
+};
 /// SUBSCRIBE one topic; answer with event::suback.
-struct subscribe { int id; int msg_id; std::string topic; int qos; };
+struct subscribe {
+  int id;
+  int msg_id;
+  std::string topic;
+  int qos;
+};
 /// UNSUBSCRIBE one topic; answer with event::unsuback.
-struct unsubscribe { int id; int msg_id; std::string topic; };
+struct unsubscribe {
+  int id;
+  int msg_id;
+  std::string topic;
+};
 /// PUBLISH; answer with event::published once written (qos 0) or acknowledged.
-struct publish { int id; int msg_id; int qos; bool retain; std::string topic; std::string payload; };
+struct publish {
+  int id;
+  int msg_id;
+  int qos;
+  bool retain;
+  std::string topic;
+  std::string payload;
+};
 /// Send DISCONNECT when connected, then close TCP. No answer event.
-struct disconnect { int id; };
+struct disconnect {
+  int id;
+};
 /// Drop the TCP link without DISCONNECT (reboot, radio off). No answer event.
-struct abort { int id; };
+struct abort {
+  int id;
+};
 }  // namespace request
 
-using any_request = std::variant<request::open, request::connect, request::subscribe,
-                                 request::unsubscribe, request::publish, request::disconnect,
-                                 request::abort>;
+using any_request = std::variant<request::open, request::connect, request::subscribe, request::unsubscribe,
+                                 request::publish, request::disconnect, request::abort>;
 
 namespace event {
 /// Result of request::open.
-struct opened { int id; bool ok; std::string detail; };
+struct opened {
+  int id;
+  bool ok;
+  std::string detail;
+};
 /// A CONNACK arrived; return_code 0..5 as sent, 6 for malformed or above 5.
-struct connack { int id; int return_code; };
+struct connack {
+  int id;
+  int return_code;
+};
 /// CONNECT could not be sent or no CONNACK came (the module's 2,2).
-struct connect_failed { int id; std::string detail; };
+struct connect_failed {
+  int id;
+  std::string detail;
+};
 /// SUBACK (result 0), malformed (1), send failure (2).
-struct suback { int id; int msg_id; int result; };
+struct suback {
+  int id;
+  int msg_id;
+  int result;
+};
 /// UNSUBACK (0), malformed (1), send failure (2).
-struct unsuback { int id; int msg_id; int result; };
+struct unsuback {
+  int id;
+  int msg_id;
+  int result;
+};
 /// Publish finished: 0 written/acknowledged, 1 malformed ack, 2 send failure.
-struct published { int id; int msg_id; int result; };
+struct published {
+  int id;
+  int msg_id;
+  int result;
+};
 /// An incoming PUBLISH.
-struct message { int id; int msg_id; std::string topic; std::string payload; int qos; bool retained; };
+struct message {
+  int id;
+  int msg_id;
+  std::string topic;
+  std::string payload;
+  int qos;
+  bool retained;
+};
 /// A connected link died (peer closed, reset, keepalive lost).
-struct link_lost { int id; std::string detail; };
+struct link_lost {
+  int id;
+  std::string detail;
+};
 }  // namespace event
 
-using any_event = std::variant<event::opened, event::connack, event::connect_failed, event::suback,
-                               event::unsuback, event::published, event::message, event::link_lost>;
+using any_event = std::variant<event::opened, event::connack, event::connect_failed, event::suback, event::unsuback,
+                               event::published, event::message, event::link_lost>;
 
 /// Short human-readable form of a request or event for the transcript; passwords masked
 /// unless show_secrets.
@@ -102,7 +164,9 @@ class backend {
   void set_sink(event_sink sink) { sink_ = std::move(sink); }
 
  protected:
-  void emit(any_event e) { if (sink_) sink_(std::move(e)); }
+  void emit(any_event e) {
+    if (sink_) sink_(std::move(e));
+  }
 
  private:
   event_sink sink_;

@@ -16,9 +16,7 @@ bool is_name_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' || c == '_';
 }
 
-bool is_ipv6_char(char c) {
-  return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.';
-}
+bool is_ipv6_char(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.'; }
 
 /// Port text to 1..65535; nullopt when it is not that.
 std::optional<int> parse_port(std::string_view s) {
@@ -38,8 +36,7 @@ struct parsed_side {
 };
 
 /// Parses "host", "host:port", "[v6]" or "[v6]:port". `what` names the side in errors.
-std::optional<parsed_side> parse_side(std::string_view text, std::string_view what,
-                                      std::string& why) {
+std::optional<parsed_side> parse_side(std::string_view text, std::string_view what, std::string& why) {
   parsed_side out;
   std::string_view port_text;
   bool has_port = false;
@@ -68,8 +65,8 @@ std::optional<parsed_side> parse_side(std::string_view text, std::string_view wh
   } else {
     const auto colon = text.find(':');
     if (colon != std::string_view::npos && text.find(':', colon + 1) != std::string_view::npos) {
-      why = std::string("an IPv6 address in the ") + std::string(what) +
-            " must be written in brackets, e.g. [::1]:1883";
+      why =
+          std::string("an IPv6 address in the ") + std::string(what) + " must be written in brackets, e.g. [::1]:1883";
       return std::nullopt;
     }
     const std::string_view host = text.substr(0, colon);
@@ -99,9 +96,7 @@ std::optional<parsed_side> parse_side(std::string_view text, std::string_view wh
   return out;
 }
 
-std::string bracket(const std::string& host) {
-  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
-}
+std::string bracket(const std::string& host) { return host.find(':') != std::string::npos ? "[" + host + "]" : host; }
 
 }  // namespace
 
@@ -122,8 +117,7 @@ std::optional<host_map::entry> host_map::parse_entry(std::string_view spec, std:
   return entry{from->host, from->port, host_port{to->host, *to->port}};
 }
 
-std::optional<host_map> host_map::parse(const std::vector<std::string>& specs,
-                                        std::string* error) {
+std::optional<host_map> host_map::parse(const std::vector<std::string>& specs, std::string* error) {
   host_map map;
   for (const auto& s : specs) {
     auto e = parse_entry(s, error);
@@ -142,9 +136,8 @@ std::string host_map::add(std::string_view spec) {
 }
 
 void host_map::add(entry e) {
-  auto same = std::find_if(entries_.begin(), entries_.end(), [&](const entry& x) {
-    return x.host == e.host && x.port == e.port;
-  });
+  auto same = std::find_if(entries_.begin(), entries_.end(),
+                           [&](const entry& x) { return x.host == e.host && x.port == e.port; });
   if (same != entries_.end())
     *same = std::move(e);
   else
@@ -153,8 +146,7 @@ void host_map::add(entry e) {
 
 host_port host_map::resolve(std::string_view host, int port) const {
   std::string_view bare = host;
-  if (bare.size() >= 2 && bare.front() == '[' && bare.back() == ']')
-    bare = bare.substr(1, bare.size() - 2);
+  if (bare.size() >= 2 && bare.front() == '[' && bare.back() == ']') bare = bare.substr(1, bare.size() - 2);
   const std::string key = lower(bare);
   const entry* any_port = nullptr;
   for (const auto& e : entries_) {

@@ -39,8 +39,7 @@ class host_map {
   static std::optional<entry> parse_entry(std::string_view spec, std::string* error = nullptr);
 
   /// Builds a table from several specs; nullopt (and *error) on the first bad one.
-  static std::optional<host_map> parse(const std::vector<std::string>& specs,
-                                       std::string* error = nullptr);
+  static std::optional<host_map> parse(const std::vector<std::string>& specs, std::string* error = nullptr);
 
   /// Adds one spec. Returns an empty string on success, else the error sentence.
   std::string add(std::string_view spec);

@@ -77,8 +77,8 @@ int loopback_broker::connack_code(const connect_options& o) const {
   return 5;  // mosquitto answers a wrong user or password with "not authorised"
 }
 
-void loopback_broker::deliver(const std::string& topic, const std::string& payload, int qos, bool retained,
-                              int delay, std::vector<timed_event>& out) {
+void loopback_broker::deliver(const std::string& topic, const std::string& payload, int qos, bool retained, int delay,
+                              std::vector<timed_event>& out) {
   for (auto& [id, s] : sessions_) {
     if (!s.connected) continue;
     int best = -1;
@@ -141,15 +141,18 @@ std::vector<loopback_broker::timed_event> loopback_broker::handle(const any_requ
           for (const auto& [topic, value] : retained_) {
             if (!topic_matches(r.topic, topic)) continue;
             int qos = std::min(value.second, r.qos);
-            out.push_back({ack_ms + 1, any_event{event::message{r.id, qos > 0 ? next_id(s) : 0, topic, value.first, qos, true}}});
+            out.push_back(
+                {ack_ms + 1, any_event{event::message{r.id, qos > 0 ? next_id(s) : 0, topic, value.first, qos, true}}});
           }
         } else if constexpr (std::is_same_v<T, request::unsubscribe>) {
           s.subscriptions.erase(r.topic);
           out.push_back({ack_ms, any_event{event::unsuback{r.id, r.msg_id, 0}}});
         } else if constexpr (std::is_same_v<T, request::publish>) {
           if (r.retain) {
-            if (r.payload.empty()) retained_.erase(r.topic);
-            else retained_[r.topic] = {r.payload, r.qos};
+            if (r.payload.empty())
+              retained_.erase(r.topic);
+            else
+              retained_[r.topic] = {r.payload, r.qos};
           }
           out.push_back({r.qos == 0 ? std::min(20, ack_ms) : ack_ms, any_event{event::published{r.id, r.msg_id, 0}}});
           deliver(r.topic, r.payload, r.qos, false, delivery_ms, out);

@@ -1,11 +1,11 @@
 #include "paho/paho_backend.hpp"
 
+#include <mqtt/async_client.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <mqtt/async_client.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -73,8 +73,8 @@ class paho_waker {
     if (fd < 0) return;
     const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
     auto last = last_poke_.load(std::memory_order_relaxed);
-    const auto min_gap = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                             std::chrono::milliseconds(2)).count();
+    const auto min_gap =
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::milliseconds(2)).count();
     if (now - last < min_gap || !last_poke_.compare_exchange_strong(last, now)) return;
     static const unsigned char pingresp[2] = {0xD0, 0x00};
     (void)::send(fd, pingresp, sizeof pingresp, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -94,9 +94,9 @@ class paho_waker {
       return;
     }
     try {
-      client_ = std::make_unique<::mqtt::async_client>("tcp://127.0.0.1:" + std::to_string(ntohs(a.sin_port)),
-                                                       "nt35e-sim-paho-waker",
-                                                       ::mqtt::create_options(MQTTVERSION_3_1_1));
+      client_ =
+          std::make_unique<::mqtt::async_client>("tcp://127.0.0.1:" + std::to_string(ntohs(a.sin_port)),
+                                                 "nt35e-sim-paho-waker", ::mqtt::create_options(MQTTVERSION_3_1_1));
       ::mqtt::connect_options co;
       co.set_mqtt_version(MQTTVERSION_3_1_1);
       co.set_keep_alive_interval(0);
@@ -191,8 +191,7 @@ class tls_upstream final : public upstream {
 /// only), client certificate and key for mode 2. Throws with a readable sentence.
 std::shared_ptr<ssl::context> make_tls_context(const tls_options& tls) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                   ssl::context::no_sslv3);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3);
   ctx->set_verify_mode(ssl::verify_peer);
   auto need = [](const std::string& what, const std::string& path) {
     std::error_code fec;
@@ -211,8 +210,7 @@ std::shared_ptr<ssl::context> make_tls_context(const tls_options& tls) {
     need("client certificate", tls.cert_file);
     need("client key", tls.key_file);
     ctx->use_certificate_chain_file(tls.cert_file, ec);
-    if (ec)
-      throw std::runtime_error("TLS: cannot load client certificate \"" + tls.cert_file + "\": " + ec.message());
+    if (ec) throw std::runtime_error("TLS: cannot load client certificate \"" + tls.cert_file + "\": " + ec.message());
     ctx->use_private_key_file(tls.key_file, ssl::context::pem, ec);
     if (ec) throw std::runtime_error("TLS: cannot load client key \"" + tls.key_file + "\": " + ec.message());
   }
@@ -234,8 +232,14 @@ class dial_op : public std::enable_shared_from_this<dial_op> {
 
   dial_op(asio::any_io_executor ex, host_port target, std::string sni, tls_options tls,
           std::optional<tcp::endpoint> known, std::chrono::milliseconds limit)
-      : ex_(ex), resolver_(ex), timer_(ex), target_(std::move(target)), sni_(std::move(sni)),
-        tls_(std::move(tls)), known_(known), limit_(limit) {}
+      : ex_(ex),
+        resolver_(ex),
+        timer_(ex),
+        target_(std::move(target)),
+        sni_(std::move(sni)),
+        tls_(std::move(tls)),
+        known_(known),
+        limit_(limit) {}
 
   void start(done_fn done) {
     done_ = std::move(done);
@@ -252,11 +256,9 @@ class dial_op : public std::enable_shared_from_this<dial_op> {
       asio::post(ex_, [self] { self->connect(*self->known_); });
       return;
     }
-    resolver_.async_resolve(target_.host, std::to_string(target_.port),
-                            tcp::resolver::numeric_service,
-                            [self](const error_code& ec, const tcp::resolver::results_type& results) {
-                              self->on_resolved(ec, results);
-                            });
+    resolver_.async_resolve(
+        target_.host, std::to_string(target_.port), tcp::resolver::numeric_service,
+        [self](const error_code& ec, const tcp::resolver::results_type& results) { self->on_resolved(ec, results); });
   }
 
   void cancel() {
@@ -406,12 +408,11 @@ class relay : public std::enable_shared_from_this<relay> {
     up_->read_some(asio::buffer(up_buf_), [self](const error_code& ec, std::size_t n) {
       if (self->closed_) return;
       if (ec) return self->upstream_ended(ec);
-      asio::async_write(self->down_, asio::buffer(self->up_buf_.data(), n),
-                        [self](const error_code& wec, std::size_t) {
-                          if (self->closed_) return;
-                          if (wec) return self->close();  // Paho's socket is gone
-                          self->pump_up();
-                        });
+      asio::async_write(self->down_, asio::buffer(self->up_buf_.data(), n), [self](const error_code& wec, std::size_t) {
+        if (self->closed_) return;
+        if (wec) return self->close();  // Paho's socket is gone
+        self->pump_up();
+      });
     });
   }
 
@@ -426,12 +427,11 @@ class relay : public std::enable_shared_from_this<relay> {
       if (ec) return self->close();
       self->paho_spoke_ = true;
       if (self->up_ended_) return self->pump_down();  // broker side gone: drain and drop
-      self->up_->write_all(asio::buffer(self->down_buf_.data(), n),
-                           [self](const error_code& wec, std::size_t) {
-                             if (self->closed_) return;
-                             if (wec) self->upstream_ended(wec);
-                             self->pump_down();
-                           });
+      self->up_->write_all(asio::buffer(self->down_buf_.data(), n), [self](const error_code& wec, std::size_t) {
+        if (self->closed_) return;
+        if (wec) self->upstream_ended(wec);
+        self->pump_down();
+      });
     });
   }
 
@@ -492,7 +492,13 @@ class relay : public std::enable_shared_from_this<relay> {
 /// How many publishes Paho may hold before its send thread writes them.
 constexpr int max_queued_publishes = 65535;
 
-enum class op_kind : std::uintptr_t { connect = 1, subscribe, unsubscribe, publish, disconnect };
+enum class op_kind : std::uintptr_t {
+  connect = 1,
+  subscribe,
+  unsubscribe,
+  publish,
+  disconnect
+};
 
 void* op_context(op_kind k, int msg_id) {
   const auto v = (static_cast<std::uintptr_t>(k) << 17) | static_cast<std::uintptr_t>(msg_id & 0xFFFF);
@@ -512,8 +518,12 @@ class paho_backend::impl : public std::enable_shared_from_this<impl> {
  public:
   impl(paho_backend* owner, asio::any_io_executor ex, nt35e::mqtt::host_map map, std::string cert_dir,
        bool show_secrets)
-      : owner_(owner), ex_(std::move(ex)), map_(std::move(map)), cert_dir_(std::move(cert_dir)),
-        show_secrets_(show_secrets), reaper_(ex_) {}
+      : owner_(owner),
+        ex_(std::move(ex)),
+        map_(std::move(map)),
+        cert_dir_(std::move(cert_dir)),
+        show_secrets_(show_secrets),
+        reaper_(ex_) {}
 
   // ---- Paho callbacks: run on Paho's threads; copy, post, nothing else. ----------------
   class paho_client;
@@ -529,8 +539,8 @@ class paho_backend::impl : public std::enable_shared_from_this<impl> {
     void message_arrived(const ::mqtt::const_message_ptr& m) {
       if (!m) return;
       const int qos = m->get_qos();
-      ev::message msg{id_, qos > 0 ? detail::packet_id_of(*m) : 0, m->get_topic(),
-                      m->get_payload_str(), qos, m->is_retained()};
+      ev::message msg{
+          id_, qos > 0 ? detail::packet_id_of(*m) : 0, m->get_topic(), m->get_payload_str(), qos, m->is_retained()};
       post([msg = std::move(msg)](impl& s, int id, std::uint64_t gen) mutable {
         s.on_message(id, gen, std::move(msg));
       });
@@ -553,8 +563,7 @@ class paho_backend::impl : public std::enable_shared_from_this<impl> {
         const_cast<::mqtt::token&>(tok).try_wait();  // NOLINT
       } catch (const ::mqtt::exception& e) {
         why = e.get_message().empty() ? e.get_error_str() : e.get_message();
-      } catch (...) {
-      }
+      } catch (...) {}
       if (why.empty()) why = ::mqtt::exception::error_str(rc);
       // No call back into Paho from here: this can run inside MQTTAsync_destroy, with
       // Paho's global mutex held by the calling thread.
@@ -587,7 +596,11 @@ class paho_backend::impl : public std::enable_shared_from_this<impl> {
     std::unique_ptr<::mqtt::async_client> cli;
   };
 
-  enum class phase { dialing, connecting, connected };
+  enum class phase {
+    dialing,
+    connecting,
+    connected
+  };
 
   struct session {
     int id = 0;
@@ -627,7 +640,6 @@ class paho_backend::impl : public std::enable_shared_from_this<impl> {
     return n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
   }
 
-
   // ---- requests ----------------------------------------------------------------------
 
   void submit(nt35e::mqtt::any_request r) {
@@ -646,9 +658,9 @@ class paho_backend::impl : public std::enable_shared_from_this<impl> {
     sl.close_opened_link();
 
     const host_port target = map_.resolve(r.host, r.port);
-    if (target.host != r.host || target.port != r.port) log("id " + std::to_string(r.id) + ": " + r.host + ":" +
-                                                            std::to_string(r.port) + " mapped to " +
-                                                            target.host + ":" + std::to_string(target.port));
+    if (target.host != r.host || target.port != r.port)
+      log("id " + std::to_string(r.id) + ": " + r.host + ":" + std::to_string(r.port) + " mapped to " + target.host +
+          ":" + std::to_string(target.port));
     const std::uint64_t gen = ++next_gen_;
     sl.open_gen = gen;
     auto op = std::make_shared<dial_op>(ex_, target, r.host, resolve_paths(r.tls), std::nullopt, limit_);
@@ -808,8 +820,7 @@ class paho_backend::impl : public std::enable_shared_from_this<impl> {
       // message the module would have sent. As for in-flight messages, the host decides.
       ::mqtt::create_options create(version);
       create.set_max_buffered_messages(max_queued_publishes);
-      pc->cli = std::make_unique<::mqtt::async_client>("tcp://127.0.0.1:" + std::to_string(port), o.client_id,
-                                                       create);
+      pc->cli = std::make_unique<::mqtt::async_client>("tcp://127.0.0.1:" + std::to_string(port), o.client_id, create);
       // Handlers rather than set_callback(): set_callback() takes the client's lock and
       // then Paho C's, the reverse of Paho's own token path (ThreadSanitizer reports the
       // inversion); these setters take only Paho C's.
@@ -831,10 +842,9 @@ class paho_backend::impl : public std::enable_shared_from_this<impl> {
         co.set_will(::mqtt::will_options(o.will.topic, o.will.message.data(), o.will.message.size(), o.will.qos,
                                          o.will.retain));
       log("id " + std::to_string(s->id) + ": CONNECT to " + res.detail + " via 127.0.0.1:" + std::to_string(port) +
-          " (MQTT " + (version == MQTTVERSION_3_1 ? "3.1" : "3.1.1") + ", client id \"" + o.client_id +
-          "\", user " + (o.user_name ? "\"" + *o.user_name + "\"" : std::string("none")) + ", password " +
-          (o.password ? (show_secrets_ ? "\"" + *o.password + "\"" : std::string("****")) : std::string("none")) +
-          ")");
+          " (MQTT " + (version == MQTTVERSION_3_1 ? "3.1" : "3.1.1") + ", client id \"" + o.client_id + "\", user " +
+          (o.user_name ? "\"" + *o.user_name + "\"" : std::string("none")) + ", password " +
+          (o.password ? (show_secrets_ ? "\"" + *o.password + "\"" : std::string("****")) : std::string("none")) + ")");
       pc->cli->connect(co, op_context(op_kind::connect, 0), pc->cb);
     } catch (const ::mqtt::exception& e) {
       s->paho = std::move(pc);
@@ -895,18 +905,22 @@ class paho_backend::impl : public std::enable_shared_from_this<impl> {
         result = 0;
       } else {
         // A failure with the link gone is the link loss, reported on its own.
-        const bool still_connected = s->paho && s->paho->cli && s->paho->cli->is_connected() &&
-                                     (!s->link || s->link->upstream_detail().empty());
+        const bool still_connected =
+            s->paho && s->paho->cli && s->paho->cli->is_connected() && (!s->link || s->link->upstream_detail().empty());
         if (!still_connected) return;
         log("id " + std::to_string(id) + ": operation failed: " + why);
         result = 2;
       }
     }
     switch (kind) {
-      case op_kind::subscribe: return deliver(ev::suback{id, msg_id, result});
-      case op_kind::unsubscribe: return deliver(ev::unsuback{id, msg_id, result});
-      case op_kind::publish: return deliver(ev::published{id, msg_id, result});
-      default: return;
+      case op_kind::subscribe:
+        return deliver(ev::suback{id, msg_id, result});
+      case op_kind::unsubscribe:
+        return deliver(ev::unsuback{id, msg_id, result});
+      case op_kind::publish:
+        return deliver(ev::published{id, msg_id, result});
+      default:
+        return;
     }
   }
 

@@ -54,8 +54,7 @@ class paho_backend final : public nt35e::mqtt::backend {
  public:
   /// `cert_dir`: where relative TLS file names are looked up. `show_secrets`: log
   /// passwords in clear (default masked).
-  paho_backend(boost::asio::any_io_executor ex, nt35e::mqtt::host_map map, std::string cert_dir,
-               bool show_secrets);
+  paho_backend(boost::asio::any_io_executor ex, nt35e::mqtt::host_map map, std::string cert_dir, bool show_secrets);
   /// Drops every link without DISCONNECT (like a power cut) and destroys the Paho clients.
   /// Does not need the executor to run; call it on the executor's thread (or after the
   /// executor stopped).

@@ -11,21 +11,29 @@
 namespace nt35e::scenario {
 namespace {
 
-using modem::ecmt_state;
 using engine::log_level;
+using modem::ecmt_state;
 
 const char* event_name(const mqtt::any_event& e) {
   return std::visit(
       [](const auto& v) -> const char* {
         using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, mqtt::event::opened>) return "opened";
-        else if constexpr (std::is_same_v<T, mqtt::event::connack>) return "connack";
-        else if constexpr (std::is_same_v<T, mqtt::event::connect_failed>) return "connect_failed";
-        else if constexpr (std::is_same_v<T, mqtt::event::suback>) return "suback";
-        else if constexpr (std::is_same_v<T, mqtt::event::unsuback>) return "unsuback";
-        else if constexpr (std::is_same_v<T, mqtt::event::published>) return "published";
-        else if constexpr (std::is_same_v<T, mqtt::event::message>) return "message";
-        else return "link_lost";
+        if constexpr (std::is_same_v<T, mqtt::event::opened>)
+          return "opened";
+        else if constexpr (std::is_same_v<T, mqtt::event::connack>)
+          return "connack";
+        else if constexpr (std::is_same_v<T, mqtt::event::connect_failed>)
+          return "connect_failed";
+        else if constexpr (std::is_same_v<T, mqtt::event::suback>)
+          return "suback";
+        else if constexpr (std::is_same_v<T, mqtt::event::unsuback>)
+          return "unsuback";
+        else if constexpr (std::is_same_v<T, mqtt::event::published>)
+          return "published";
+        else if constexpr (std::is_same_v<T, mqtt::event::message>)
+          return "message";
+        else
+          return "link_lost";
       },
       e);
 }
@@ -203,25 +211,42 @@ void fault_engine::handle_event(modem::modem& m, const mqtt::any_event& event) {
   std::string name = event_name(event);
   int id = event_id(event);
   for (auto& ar : rules_)
-    if (ar.r.when.kind == trigger_kind::mqtt_event && (!ar.r.when.id || *ar.r.when.id == id) &&
-        matches(ar, name))
+    if (ar.r.when.kind == trigger_kind::mqtt_event && (!ar.r.when.id || *ar.r.when.id == id) && matches(ar, name))
       run(m, ar);
   modem::on_backend_event(m, event);
 }
 
 void fault_engine::fire(modem::modem& m, const action& a) {
   ++m.count.faults;
-  m.log(log_level::info, std::string("scenario action ") + to_string(a.kind) +
-                             (a.id ? " on id " + std::to_string(*a.id) : std::string{}), "scenario.action");
+  m.log(
+      log_level::info,
+      std::string("scenario action ") + to_string(a.kind) + (a.id ? " on id " + std::to_string(*a.id) : std::string{}),
+      "scenario.action");
   switch (a.kind) {
-    case action_kind::replace_response: pending_response_.replace = a.text; break;
-    case action_kind::delay_response: pending_response_.extra_delay_ms += static_cast<int>(a.by.count()); break;
-    case action_kind::never_answer: pending_response_.never = true; break;
-    case action_kind::truncate_response: pending_response_.keep = a.keep; break;
-    case action_kind::refuse_connect: refuse_connect_.push_back({a.id, a.code}); break;
-    case action_kind::dns_failure: dns_failure_.push_back({a.id, 0}); break;
-    case action_kind::tcp_open_failure: tcp_failure_.push_back({a.id, 0}); break;
-    case action_kind::connfail_then_connack: connfail_then_connack_.push_back({a.id, 0}); break;
+    case action_kind::replace_response:
+      pending_response_.replace = a.text;
+      break;
+    case action_kind::delay_response:
+      pending_response_.extra_delay_ms += static_cast<int>(a.by.count());
+      break;
+    case action_kind::never_answer:
+      pending_response_.never = true;
+      break;
+    case action_kind::truncate_response:
+      pending_response_.keep = a.keep;
+      break;
+    case action_kind::refuse_connect:
+      refuse_connect_.push_back({a.id, a.code});
+      break;
+    case action_kind::dns_failure:
+      dns_failure_.push_back({a.id, 0});
+      break;
+    case action_kind::tcp_open_failure:
+      tcp_failure_.push_back({a.id, 0});
+      break;
+    case action_kind::connfail_then_connack:
+      connfail_then_connack_.push_back({a.id, 0});
+      break;
     case action_kind::drop_link:
       for (int id : ids_for(m, a.id)) {
         if (m.ecmt[static_cast<std::size_t>(id)].state != ecmt_state::connected) continue;
@@ -262,9 +287,15 @@ void fault_engine::fire(modem::modem& m, const action& a) {
         handle_event(m, mqtt::event::message{id, msg_id, a.topic, a.payload, a.qos, a.retain});
       }
       break;
-    case action_kind::inject_urc: m.emit_urc(a.text, true); break;
-    case action_kind::duplicate_next_urc: duplicate_urc_.push_back(a.text); break;
-    case action_kind::send_bytes: m.write(a.text); break;
+    case action_kind::inject_urc:
+      m.emit_urc(a.text, true);
+      break;
+    case action_kind::duplicate_next_urc:
+      duplicate_urc_.push_back(a.text);
+      break;
+    case action_kind::send_bytes:
+      m.write(a.text);
+      break;
     case action_kind::lose_registration:
       m.set_stat(static_cast<modem::reg_stat>(a.stat));
       if (m.pdp_active) {
@@ -298,7 +329,9 @@ void fault_engine::fire(modem::modem& m, const action& a) {
       m.sim_present = true;
       if (m.cfun == 1) modem::radio_on(m, 0);
       break;
-    case action_kind::reboot: modem::schedule_reboot(m, 0); break;
+    case action_kind::reboot:
+      modem::schedule_reboot(m, 0);
+      break;
   }
 }
 

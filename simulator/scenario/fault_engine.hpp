@@ -25,7 +25,7 @@ struct response_change {
   std::optional<std::string> replace;  ///< bytes sent instead of the answer
   int extra_delay_ms = 0;
   bool never = false;
-  std::optional<std::size_t> keep;     ///< truncate the answer to this many bytes
+  std::optional<std::size_t> keep;  ///< truncate the answer to this many bytes
   bool any() const { return replace || extra_delay_ms || never || keep; }
 };
 
@@ -60,7 +60,10 @@ class fault_engine {
   broker_script broker_;
 
   // Armed one-shot faults, consumed by the next matching request or URC.
-  struct armed { std::optional<int> id; int code = 0; };
+  struct armed {
+    std::optional<int> id;
+    int code = 0;
+  };
   std::vector<armed> refuse_connect_, dns_failure_, tcp_failure_, connfail_then_connack_;
   std::vector<std::string> duplicate_urc_;  ///< glob patterns ("" = any)
   response_change pending_response_;

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <climits>
 #include <cmath>
-#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -50,15 +50,22 @@ std::string quote(std::string_view s) {
 
 std::string type_name(const json& j) {
   switch (j.type()) {
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::null: return "null";
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::boolean:
+      return "a boolean";
+    case json::value_t::null:
+      return "null";
     case json::value_t::number_integer:
     case json::value_t::number_unsigned:
-    case json::value_t::number_float: return "a number";
-    default: return "nothing";
+    case json::value_t::number_float:
+      return "a number";
+    default:
+      return "nothing";
   }
 }
 
@@ -157,19 +164,19 @@ const std::vector<std::string> profile_names = {"nt35e", "ec616s"};
 const std::vector<std::pair<std::string, int>> registrations = {
     {"home", 1}, {"roaming", 5}, {"searching", 2}, {"denied", 3}, {"none", 0}};
 
-const std::vector<std::string> trigger_keys = {"at",     "on_command", "on_command_regex", "on_urc",
-                                               "on_urc_regex", "on_mqtt", "on_publish"};
+const std::vector<std::string> trigger_keys = {"at",           "on_command", "on_command_regex", "on_urc",
+                                               "on_urc_regex", "on_mqtt",    "on_publish"};
 
 std::vector<std::string> keys_of(std::string_view where) {
   if (where == "scenario")
-    return {"$schema",    "name",    "description", "profile", "settings",     "time_scale",
-            "network",    "broker",  "rules",       "modems",  "fleet_events"};
+    return {"$schema", "name",   "description", "profile", "settings",    "time_scale",
+            "network", "broker", "rules",       "modems",  "fleet_events"};
   if (where == "modem_override") return {"select", "settings", "network", "broker", "rules", "replace_rules"};
   if (where == "fleet_event") return {"at", "fire", "select", "fraction", "seed", "stagger"};
   if (where == "network") return {"registration", "registration_delay", "rssi", "ber", "rsrq", "rsrp", "sim"};
   if (where == "broker")
-    return {"live",        "map_host",    "credentials", "allow_anonymous", "connack", "unresolvable",
-            "unreachable", "delays",      "retained",    "replies",         "messages"};
+    return {"live",        "map_host", "credentials", "allow_anonymous", "connack", "unresolvable",
+            "unreachable", "delays",   "retained",    "replies",         "messages"};
   if (where == "delays") return {"open", "connack", "ack", "delivery"};
   if (where == "credential") return {"client_id", "user", "password"};
   if (where == "retained") return {"topic", "payload", "qos"};
@@ -233,10 +240,14 @@ std::optional<duration> parse_unsigned_duration(std::string_view text, std::stri
     return fail("time " + q + " has no unit; write \"" + std::string(number) + "ms\" or \"" + std::string(number) +
                 "s\"");
   std::uint64_t unit_ms = 0;
-  if (unit == "ms") unit_ms = 1;
-  else if (unit == "s") unit_ms = 1000;
-  else if (unit == "m") unit_ms = 60'000;
-  else if (unit == "h") unit_ms = 3'600'000;
+  if (unit == "ms")
+    unit_ms = 1;
+  else if (unit == "s")
+    unit_ms = 1000;
+  else if (unit == "m")
+    unit_ms = 60'000;
+  else if (unit == "h")
+    unit_ms = 3'600'000;
   else if (std::all_of(unit.begin(), unit.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); }))
     return fail("time " + q + " has an unknown unit " + quote(unit) + "; use ms, s, m or h");
   else
@@ -286,7 +297,7 @@ class checker {
   /// itself; an override's merged world maps what the override gave to /modems/i/...
   std::function<std::string(const std::string&)> origin;
   int max_id = 4;
-  std::string id_scope;               // "profile nt35e has ids 0 to 4"
+  std::string id_scope;  // "profile nt35e has ids 0 to 4"
 
   void error(const std::string& ptr, std::string message, bool at_key = false) {
     problems.push_back({ptr, std::move(message), at_key});
@@ -294,7 +305,8 @@ class checker {
 
   void set_id_scope(const std::string& profile, bool from_setting) {
     if (from_setting)
-      id_scope = max_id == 0 ? "setting max_id gives only id 0" : "setting max_id gives ids 0 to " + std::to_string(max_id);
+      id_scope =
+          max_id == 0 ? "setting max_id gives only id 0" : "setting max_id gives ids 0 to " + std::to_string(max_id);
     else
       id_scope = "profile " + profile + (max_id == 0 ? " has only id 0" : " has ids 0 to " + std::to_string(max_id));
   }
@@ -350,8 +362,10 @@ class checker {
   void in_document_order(std::vector<T>& keys, const std::string& ptr) const {
     if (!loc) return;
     auto key_of = [](const T& k) -> const std::string& {
-      if constexpr (std::is_same_v<T, std::string>) return k;
-      else return k.first;
+      if constexpr (std::is_same_v<T, std::string>)
+        return k;
+      else
+        return k.first;
     };
     std::stable_sort(keys.begin(), keys.end(), [&](const T& a, const T& b) {
       return order_of(child(ptr, key_of(a))) < order_of(child(ptr, key_of(b)));
@@ -421,8 +435,8 @@ class checker {
     if (it == obj.end()) return false;
     auto n = whole(*it);
     if (!n || ((*n < 0 || *n > r.max) && *n != r.unknown)) {
-      error(child(ptr, r.key), "expected " + range_text(0, r.max) + ", or " + std::to_string(r.unknown) +
-                                   " (unknown), got " + got(*it));
+      error(child(ptr, r.key),
+            "expected " + range_text(0, r.max) + ", or " + std::to_string(r.unknown) + " (unknown), got " + got(*it));
       return false;
     }
     out = static_cast<int>(*n);
@@ -434,8 +448,8 @@ class checker {
     if (it == obj.end()) return false;
     auto n = whole(*it);
     if (!n) {
-      error(child(ptr, key), "expected an ECMT id (a whole number from 0 to " + std::to_string(max_id) + "), got " +
-                                 got(*it));
+      error(child(ptr, key),
+            "expected an ECMT id (a whole number from 0 to " + std::to_string(max_id) + "), got " + got(*it));
       return false;
     }
     if (*n < 0 || *n > max_id) {
@@ -453,8 +467,10 @@ class checker {
     if (it->is_number()) {
       const bool negative =
           it->is_number_float() ? it->get<double>() < 0 : !it->is_number_unsigned() && it->get<long long>() < 0;
-      if (negative) error(at, "time " + it->dump() + " is negative");
-      else error(at, "time " + it->dump() + " has no unit; write \"" + it->dump() + "ms\" or \"" + it->dump() + "s\"");
+      if (negative)
+        error(at, "time " + it->dump() + " is negative");
+      else
+        error(at, "time " + it->dump() + " has no unit; write \"" + it->dump() + "ms\" or \"" + it->dump() + "s\"");
       return false;
     }
     if (!it->is_string()) {
@@ -488,7 +504,8 @@ class checker {
       return false;
     }
     if (t.find_first_of("+#") != std::string::npos) {
-      error(child(ptr, key), "topic " + quote(t) + " contains a wildcard; a message's topic cannot contain \"+\" or \"#\"");
+      error(child(ptr, key),
+            "topic " + quote(t) + " contains a wildcard; a message's topic cannot contain \"+\" or \"#\"");
       return false;
     }
     out = std::move(t);
@@ -506,7 +523,8 @@ class checker {
       std::size_t start = 0;
       for (;;) {
         const auto slash = f.find('/', start);
-        const auto level = std::string_view(f).substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+        const auto level =
+            std::string_view(f).substr(start, slash == std::string::npos ? std::string::npos : slash - start);
         if (level.find('#') != std::string_view::npos && (level != "#" || slash != std::string::npos)) {
           why = "topic filter " + quote(f) + " is invalid: \"#\" must be a whole level and the last one";
           break;
@@ -573,19 +591,29 @@ class checker {
 
     switch (a.kind) {
       case action_kind::replace_response:
-      case action_kind::inject_urc: read_string(j, ptr, "text", a.text); break;
+      case action_kind::inject_urc:
+        read_string(j, ptr, "text", a.text);
+        break;
       case action_kind::send_bytes: {
         const bool text = j.contains("text"), hex = j.contains("hex");
-        if (text && hex) error(child(ptr, "hex"), "send_bytes takes \"text\" or \"hex\", not both", true);
+        if (text && hex)
+          error(child(ptr, "hex"), "send_bytes takes \"text\" or \"hex\", not both", true);
         else if (!text && !hex && !hinted->count("text") && !hinted->count("hex"))
           error(ptr, "missing required key \"text\" or \"hex\" for send_bytes");
-        else if (text) read_string(j, ptr, "text", a.text);
-        else read_hex(j, ptr, a.text);
+        else if (text)
+          read_string(j, ptr, "text", a.text);
+        else
+          read_hex(j, ptr, a.text);
         break;
       }
-      case action_kind::delay_response: read_duration(j, ptr, "by", a.by); break;
-      case action_kind::never_answer: break;
-      case action_kind::truncate_response: read_int(j, ptr, "keep", a.keep, 0, 1'000'000); break;
+      case action_kind::delay_response:
+        read_duration(j, ptr, "by", a.by);
+        break;
+      case action_kind::never_answer:
+        break;
+      case action_kind::truncate_response:
+        read_int(j, ptr, "keep", a.keep, 0, 1'000'000);
+        break;
       case action_kind::refuse_connect:
         read_int(j, ptr, "code", a.code, 1, 5);
         read_id(j, ptr, "id", a.id);
@@ -595,7 +623,9 @@ class checker {
       case action_kind::drop_link:
       case action_kind::stop_pings:
       case action_kind::resume_pings:
-      case action_kind::connfail_then_connack: read_id(j, ptr, "id", a.id); break;
+      case action_kind::connfail_then_connack:
+        read_id(j, ptr, "id", a.id);
+        break;
       case action_kind::deliver:
         read_id(j, ptr, "id", a.id);
         read_topic(j, ptr, "topic", a.topic);
@@ -603,15 +633,21 @@ class checker {
         read_int(j, ptr, "qos", a.qos, 0, 2);
         read_bool(j, ptr, "retain", a.retain);
         break;
-      case action_kind::duplicate_next_urc: read_string(j, ptr, "pattern", a.text); break;
+      case action_kind::duplicate_next_urc:
+        read_string(j, ptr, "pattern", a.text);
+        break;
       case action_kind::lose_registration:
         if (auto it = j.find("stat"); it != j.end()) {
           auto n = whole(*it);
-          if (n && (*n == 0 || *n == 2 || *n == 3)) a.stat = static_cast<int>(*n);
-          else error(child(ptr, "stat"), "expected 0 (not registered), 2 (searching) or 3 (denied), got " + got(*it));
+          if (n && (*n == 0 || *n == 2 || *n == 3))
+            a.stat = static_cast<int>(*n);
+          else
+            error(child(ptr, "stat"), "expected 0 (not registered), 2 (searching) or 3 (denied), got " + got(*it));
         }
         break;
-      case action_kind::regain_registration: read_duration(j, ptr, "by", a.by); break;
+      case action_kind::regain_registration:
+        read_duration(j, ptr, "by", a.by);
+        break;
       case action_kind::set_signal: {
         read_signal(j, ptr, signal_ranges[0], a.rssi);
         read_signal(j, ptr, signal_ranges[1], a.ber);
@@ -624,7 +660,8 @@ class checker {
       }
       case action_kind::remove_sim:
       case action_kind::insert_sim:
-      case action_kind::reboot: break;
+      case action_kind::reboot:
+        break;
     }
     return problems.size() == before;
   }
@@ -641,9 +678,12 @@ class checker {
         continue;
       }
       int v = -1;
-      if (c >= '0' && c <= '9') v = c - '0';
-      else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
+      if (c >= '0' && c <= '9')
+        v = c - '0';
+      else if (c >= 'a' && c <= 'f')
+        v = c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        v = c - 'A' + 10;
       if (v < 0) ok = false;
       if (!ok) break;
       if (high < 0) {
@@ -679,8 +719,10 @@ class checker {
         for (const auto& [name, value] : members(*it, "/settings")) {
           const auto at = child("/settings", name);
           if (std::find(names.begin(), names.end(), name) == names.end()) {
-            if (closest(name, names)) error(at, unknown("setting", name, names), true);
-            else error(at, modem::set_profile_field(scratch, name, ""), true);
+            if (closest(name, names))
+              error(at, unknown("setting", name, names), true);
+            else
+              error(at, modem::set_profile_field(scratch, name, ""), true);
             continue;
           }
           if (!value->is_string()) {
@@ -863,8 +905,7 @@ class checker {
     bool hinted_trigger = false;
     for (const auto& k : trigger_keys) hinted_trigger = hinted_trigger || hinted->count(k);
     if (given.empty()) {
-      if (!hinted_trigger)
-        error(ptr, "a rule needs a trigger: one of " + join(trigger_keys));
+      if (!hinted_trigger) error(ptr, "a rule needs a trigger: one of " + join(trigger_keys));
     } else if (given.size() > 1) {
       error(child(ptr, given[1]), "a rule has exactly one trigger, but this one has " + join(given, " and "), true);
     }
@@ -894,13 +935,16 @@ class checker {
     }
 
     if (obj.contains("occurrence")) {
-      if (trig == "at") error(child(ptr, "occurrence"), "\"occurrence\" does not apply to an \"at\" rule", true);
-      else read_int(obj, ptr, "occurrence", t.occurrence, 1, INT_MAX);
+      if (trig == "at")
+        error(child(ptr, "occurrence"), "\"occurrence\" does not apply to an \"at\" rule", true);
+      else
+        read_int(obj, ptr, "occurrence", t.occurrence, 1, INT_MAX);
     }
     if (obj.contains("id")) {
       if (!trig.empty() && trig != "on_mqtt" && trig != "on_publish")
         error(child(ptr, "id"), "\"id\" applies only to on_mqtt and on_publish rules", true);
-      else read_id(obj, ptr, "id", t.id);
+      else
+        read_id(obj, ptr, "id", t.id);
     }
     read_duration(obj, ptr, "after", r.after);
 
@@ -928,9 +972,10 @@ class checker {
     if (r.after.count() > 0)
       for (const auto& a : r.then)
         if (command_only(a.kind)) {
-          error(child(ptr, "after"), std::string(to_string(a.kind)) +
-                                         " changes the answer to the command that fired the rule, so the rule cannot "
-                                         "have \"after\" (delay_response delays the answer)",
+          error(child(ptr, "after"),
+                std::string(to_string(a.kind)) +
+                    " changes the answer to the command that fired the rule, so the rule cannot "
+                    "have \"after\" (delay_response delays the answer)",
                 true);
           break;
         }
@@ -1120,10 +1165,10 @@ class checker {
 
 /// Maps a pointer of an override's merged world to where the value is in the file.
 struct override_origin {
-  std::string prefix;                                // "/modems/2"
-  std::set<std::string> settings, network, broker;   // the members it gives (escaped tokens)
-  bool rules = false;                                // it gives rules...
-  bool replace = false;                              // ... instead of the scenario's
+  std::string prefix;                               // "/modems/2"
+  std::set<std::string> settings, network, broker;  // the members it gives (escaped tokens)
+  bool rules = false;                               // it gives rules...
+  bool replace = false;                             // ... instead of the scenario's
   bool base_has_rules = false;
   std::size_t base_rules = 0;
 
@@ -1135,7 +1180,7 @@ struct override_origin {
     if (end1 == std::string::npos) return first == "rules" && own_rules ? prefix + ptr : ptr;
     const auto end2 = ptr.find('/', end1 + 1);
     const std::string second = ptr.substr(end1 + 1, end2 == std::string::npos ? std::string::npos : end2 - end1 - 1);
-    const std::set<std::string>* given = first == "settings" ? &settings
+    const std::set<std::string>* given = first == "settings"  ? &settings
                                          : first == "network" ? &network
                                          : first == "broker"  ? &broker
                                                               : nullptr;
@@ -1193,9 +1238,9 @@ void read_modems(const json& root, const json_locator& loc, checker& c, scenario
     for (const char* section : {"settings", "network", "broker"}) {
       const auto given = o.find(section);
       if (given == o.end()) continue;
-      if (!c.expect(*given, child(ptr, section), json::value_t::object,
-                    section == std::string("settings") ? "an object of setting names and string values"
-                                                       : "an object")) {
+      if (!c.expect(
+              *given, child(ptr, section), json::value_t::object,
+              section == std::string("settings") ? "an object of setting names and string values" : "an object")) {
         mergeable = false;
         continue;
       }
@@ -1205,7 +1250,7 @@ void read_modems(const json& root, const json_locator& loc, checker& c, scenario
         mergeable = false;
         continue;
       }
-      auto& tokens = section == std::string("settings") ? origin.settings
+      auto& tokens = section == std::string("settings")  ? origin.settings
                      : section == std::string("network") ? origin.network
                                                          : origin.broker;
       for (const auto& [key, value] : given->items()) {
@@ -1217,10 +1262,14 @@ void read_modems(const json& root, const json_locator& loc, checker& c, scenario
     origin.base_rules = origin.base_has_rules && base_rules->is_array() ? base_rules->size() : 0;
     if (const auto rules = o.find("rules"); rules != o.end()) {
       origin.rules = true;
-      if (!c.expect(*rules, child(ptr, "rules"), json::value_t::array, "an array of rules")) mergeable = false;
-      else if (origin.replace || !origin.base_has_rules) world["rules"] = *rules;
-      else if (!base_rules->is_array()) mergeable = false;
-      else for (const auto& r : *rules) world["rules"].push_back(r);
+      if (!c.expect(*rules, child(ptr, "rules"), json::value_t::array, "an array of rules"))
+        mergeable = false;
+      else if (origin.replace || !origin.base_has_rules)
+        world["rules"] = *rules;
+      else if (!base_rules->is_array())
+        mergeable = false;
+      else
+        for (const auto& r : *rules) world["rules"].push_back(r);
     } else if (origin.replace) {
       world["rules"] = json::array();
     }
@@ -1252,9 +1301,9 @@ void read_modems(const json& root, const json_locator& loc, checker& c, scenario
         for (const auto& a : selections[i].second)
           for (const auto& b : selections[j].second)
             if (a.first <= b.last && b.first <= a.last) {
-              c.error(child(selections[j].first, "select"),
-                      "index " + std::to_string(std::max(a.first, b.first)) + " is also selected by " +
-                          selections[i].first + "; a modem may be chosen by one override only");
+              c.error(child(selections[j].first, "select"), "index " + std::to_string(std::max(a.first, b.first)) +
+                                                                " is also selected by " + selections[i].first +
+                                                                "; a modem may be chosen by one override only");
               return;
             }
     }();
@@ -1331,8 +1380,10 @@ std::optional<duration> parse_duration(std::string_view text, std::string* error
     std::string why;
     (void)parse_unsigned_duration(text.substr(1), text, &why, &malformed);
     if (error) {
-      if (malformed) *error = "expected a time such as \"250ms\" or \"3s\", got " + quote(text);
-      else *error = "time " + quote(text) + " is negative";
+      if (malformed)
+        *error = "expected a time such as \"250ms\" or \"3s\", got " + quote(text);
+      else
+        *error = "time " + quote(text) + " is negative";
     }
     return std::nullopt;
   }
@@ -1352,27 +1403,41 @@ std::vector<std::string> known_keys(std::string_view where) { return keys_of(whe
 
 std::vector<std::string> action_keys(action_kind k) {
   switch (k) {
-    case action_kind::replace_response: return {"text"};
-    case action_kind::delay_response: return {"by"};
-    case action_kind::never_answer: return {};
-    case action_kind::truncate_response: return {"keep"};
-    case action_kind::refuse_connect: return {"id", "code"};
+    case action_kind::replace_response:
+      return {"text"};
+    case action_kind::delay_response:
+      return {"by"};
+    case action_kind::never_answer:
+      return {};
+    case action_kind::truncate_response:
+      return {"keep"};
+    case action_kind::refuse_connect:
+      return {"id", "code"};
     case action_kind::dns_failure:
     case action_kind::tcp_open_failure:
     case action_kind::drop_link:
     case action_kind::stop_pings:
     case action_kind::resume_pings:
-    case action_kind::connfail_then_connack: return {"id"};
-    case action_kind::deliver: return {"id", "topic", "payload", "qos", "retain"};
-    case action_kind::inject_urc: return {"text"};
-    case action_kind::duplicate_next_urc: return {"pattern"};
-    case action_kind::send_bytes: return {"text", "hex"};
-    case action_kind::lose_registration: return {"stat"};
-    case action_kind::regain_registration: return {"by"};
-    case action_kind::set_signal: return {"rssi", "ber", "rsrq", "rsrp"};
+    case action_kind::connfail_then_connack:
+      return {"id"};
+    case action_kind::deliver:
+      return {"id", "topic", "payload", "qos", "retain"};
+    case action_kind::inject_urc:
+      return {"text"};
+    case action_kind::duplicate_next_urc:
+      return {"pattern"};
+    case action_kind::send_bytes:
+      return {"text", "hex"};
+    case action_kind::lose_registration:
+      return {"stat"};
+    case action_kind::regain_registration:
+      return {"by"};
+    case action_kind::set_signal:
+      return {"rssi", "ber", "rsrq", "rsrp"};
     case action_kind::remove_sim:
     case action_kind::insert_sim:
-    case action_kind::reboot: return {};
+    case action_kind::reboot:
+      return {};
   }
   return {};
 }
@@ -1380,13 +1445,20 @@ std::vector<std::string> action_keys(action_kind k) {
 std::vector<std::string> action_required_keys(action_kind k) {
   switch (k) {
     case action_kind::replace_response:
-    case action_kind::inject_urc: return {"text"};
-    case action_kind::delay_response: return {"by"};
-    case action_kind::truncate_response: return {"keep"};
-    case action_kind::refuse_connect: return {"code"};
-    case action_kind::deliver: return {"topic"};
-    case action_kind::lose_registration: return {"stat"};
-    default: return {};
+    case action_kind::inject_urc:
+      return {"text"};
+    case action_kind::delay_response:
+      return {"by"};
+    case action_kind::truncate_response:
+      return {"keep"};
+    case action_kind::refuse_connect:
+      return {"code"};
+    case action_kind::deliver:
+      return {"topic"};
+    case action_kind::lose_registration:
+      return {"stat"};
+    default:
+      return {};
   }
 }
 
@@ -1424,8 +1496,8 @@ std::variant<scenario, std::vector<diagnostic>> load_text(std::string_view text,
     if (message.rfind("number ", 0) == 0 && message.find(" is too large") != std::string::npos)
       offset = std::min(text.find(message.substr(7, message.find(" is too large") - 7)), text.size());
     const auto pos = loc.position_of(offset);
-    return std::vector<diagnostic>{{file_name, pos.line, pos.column, shown(loc.pointer_at(offset)),
-                                    "invalid JSON: " + message}};
+    return std::vector<diagnostic>{
+        {file_name, pos.line, pos.column, shown(loc.pointer_at(offset)), "invalid JSON: " + message}};
   }
 
   const json_locator loc(text);
@@ -1440,8 +1512,8 @@ std::variant<scenario, std::vector<diagnostic>> load_text(std::string_view text,
   for (const auto& d : loc.duplicates())
     c.error(d.pointer,
             "duplicate key " + quote(unescape_pointer_token(d.pointer.substr(d.pointer.rfind('/') + 1))) +
-                " (first given at line " +
-                std::to_string(d.first.line) + ", column " + std::to_string(d.first.column) + ")",
+                " (first given at line " + std::to_string(d.first.line) + ", column " + std::to_string(d.first.column) +
+                ")",
             true);
   if (!c.problems.empty()) return to_diagnostics(c.problems, loc, file_name);
   return s;
@@ -1504,15 +1576,25 @@ nlohmann::json to_json(const action& a) {
   if (a.id) j["id"] = *a.id;
   switch (a.kind) {
     case action_kind::replace_response:
-    case action_kind::inject_urc: j["text"] = a.text; break;
+    case action_kind::inject_urc:
+      j["text"] = a.text;
+      break;
     case action_kind::send_bytes:
-      if (valid_utf8(a.text)) j["text"] = a.text;
-      else j["hex"] = hex_of(a.text);
+      if (valid_utf8(a.text))
+        j["text"] = a.text;
+      else
+        j["hex"] = hex_of(a.text);
       break;
     case action_kind::delay_response:
-    case action_kind::regain_registration: j["by"] = format_duration(a.by); break;
-    case action_kind::truncate_response: j["keep"] = a.keep; break;
-    case action_kind::refuse_connect: j["code"] = a.code; break;
+    case action_kind::regain_registration:
+      j["by"] = format_duration(a.by);
+      break;
+    case action_kind::truncate_response:
+      j["keep"] = a.keep;
+      break;
+    case action_kind::refuse_connect:
+      j["code"] = a.code;
+      break;
     case action_kind::deliver:
       j["topic"] = a.topic;
       j["payload"] = a.payload;
@@ -1522,14 +1604,17 @@ nlohmann::json to_json(const action& a) {
     case action_kind::duplicate_next_urc:
       if (!a.text.empty()) j["pattern"] = a.text;
       break;
-    case action_kind::lose_registration: j["stat"] = a.stat; break;
+    case action_kind::lose_registration:
+      j["stat"] = a.stat;
+      break;
     case action_kind::set_signal:
       if (a.rssi) j["rssi"] = *a.rssi;
       if (a.ber) j["ber"] = *a.ber;
       if (a.rsrq) j["rsrq"] = *a.rsrq;
       if (a.rsrp) j["rsrp"] = *a.rsrp;
       break;
-    default: break;
+    default:
+      break;
   }
   return j;
 }
@@ -1599,11 +1684,21 @@ nlohmann::json to_json(const scenario& s) {
     rj["name"] = r.name;
     const auto& t = r.when;
     switch (t.kind) {
-      case trigger_kind::at: rj["at"] = format_duration(t.at); break;
-      case trigger_kind::command: rj[t.regex ? "on_command_regex" : "on_command"] = t.pattern; break;
-      case trigger_kind::urc: rj[t.regex ? "on_urc_regex" : "on_urc"] = t.pattern; break;
-      case trigger_kind::mqtt_event: rj["on_mqtt"] = t.pattern; break;
-      case trigger_kind::publish: rj["on_publish"] = t.pattern; break;
+      case trigger_kind::at:
+        rj["at"] = format_duration(t.at);
+        break;
+      case trigger_kind::command:
+        rj[t.regex ? "on_command_regex" : "on_command"] = t.pattern;
+        break;
+      case trigger_kind::urc:
+        rj[t.regex ? "on_urc_regex" : "on_urc"] = t.pattern;
+        break;
+      case trigger_kind::mqtt_event:
+        rj["on_mqtt"] = t.pattern;
+        break;
+      case trigger_kind::publish:
+        rj["on_publish"] = t.pattern;
+        break;
     }
     if (t.occurrence > 0) rj["occurrence"] = t.occurrence;
     if (t.id) rj["id"] = *t.id;

@@ -9,9 +9,12 @@ std::string escape_pointer_token(std::string_view token) {
   std::string out;
   out.reserve(token.size());
   for (char c : token) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
@@ -54,8 +57,7 @@ int hex_value(char c) {
 /// pointer it was reading (pointer_at); without one it records every place.
 class json_scanner {
  public:
-  json_scanner(std::string_view text, std::size_t stop, json_locator* out)
-      : t_(text), stop_(stop), out_(out) {}
+  json_scanner(std::string_view text, std::size_t stop, json_locator* out) : t_(text), stop_(stop), out_(out) {}
 
   /// Scans the document. Returns true if it was read to the end without error.
   bool run() {
@@ -67,7 +69,7 @@ class json_scanner {
     return true;
   }
 
-  std::string where;  ///< the pointer at the stop offset or at the syntax error
+  std::string where;          ///< the pointer at the stop offset or at the syntax error
   std::size_t offset = npos;  ///< where the syntax error is
   bool stopped = false;
 
@@ -119,14 +121,19 @@ class json_scanner {
     }
     if (out_) out_->places_[ptr].value = p_;
     switch (t_[p_]) {
-      case '{': return object(ptr, depth);
-      case '[': return array(ptr, depth);
+      case '{':
+        return object(ptr, depth);
+      case '[':
+        return array(ptr, depth);
       case '"':
         if (!string(nullptr)) return overshot(ptr) ? false : fail(ptr);
         return !overshot(ptr);
-      case 't': return literal("true", ptr);
-      case 'f': return literal("false", ptr);
-      case 'n': return literal("null", ptr);
+      case 't':
+        return literal("true", ptr);
+      case 'f':
+        return literal("false", ptr);
+      case 'n':
+        return literal("null", ptr);
       default:
         if (t_[p_] == '-' || (t_[p_] >= '0' && t_[p_] <= '9')) return number(ptr);
         return fail(ptr);
@@ -221,14 +228,26 @@ class json_scanner {
       if (++p_ >= t_.size()) return false;
       const char e = t_[p_++];
       switch (e) {
-        case '"': case '\\': case '/':
+        case '"':
+        case '\\':
+        case '/':
           if (decoded) *decoded += e;
           break;
-        case 'b': if (decoded) *decoded += '\b'; break;
-        case 'f': if (decoded) *decoded += '\f'; break;
-        case 'n': if (decoded) *decoded += '\n'; break;
-        case 'r': if (decoded) *decoded += '\r'; break;
-        case 't': if (decoded) *decoded += '\t'; break;
+        case 'b':
+          if (decoded) *decoded += '\b';
+          break;
+        case 'f':
+          if (decoded) *decoded += '\f';
+          break;
+        case 'n':
+          if (decoded) *decoded += '\n';
+          break;
+        case 'r':
+          if (decoded) *decoded += '\r';
+          break;
+        case 't':
+          if (decoded) *decoded += '\t';
+          break;
         case 'u': {
           unsigned cp = 0;
           if (!hex4(cp)) return false;
@@ -244,7 +263,8 @@ class json_scanner {
           if (decoded) append_utf8(*decoded, cp);
           break;
         }
-        default: return false;
+        default:
+          return false;
       }
     }
     return false;

@@ -54,9 +54,9 @@ class json_locator {
 
   /// An object key given twice (nlohmann keeps the last one silently).
   struct duplicate {
-    std::string pointer;   ///< the member
-    text_position first;   ///< where the first key is
-    text_position again;   ///< where the repeated key is
+    std::string pointer;  ///< the member
+    text_position first;  ///< where the first key is
+    text_position again;  ///< where the repeated key is
   };
   [[nodiscard]] const std::vector<duplicate>& duplicates() const { return duplicates_; }
 

@@ -57,11 +57,16 @@ std::vector<std::string> action_names() {
 
 const char* to_string(trigger_kind k) {
   switch (k) {
-    case trigger_kind::at: return "at";
-    case trigger_kind::command: return "on_command";
-    case trigger_kind::urc: return "on_urc";
-    case trigger_kind::mqtt_event: return "on_mqtt";
-    case trigger_kind::publish: return "on_publish";
+    case trigger_kind::at:
+      return "at";
+    case trigger_kind::command:
+      return "on_command";
+    case trigger_kind::urc:
+      return "on_urc";
+    case trigger_kind::mqtt_event:
+      return "on_mqtt";
+    case trigger_kind::publish:
+      return "on_publish";
   }
   return "?";
 }

@@ -19,10 +19,10 @@ using duration = std::chrono::milliseconds;
 /// Everything a rule or the control channel can make happen.
 enum class action_kind {
   // -- the answer to the command that fired the rule (command triggers only)
-  replace_response,       ///< text: bytes sent instead of the module's answer (final result included)
-  delay_response,         ///< by: the answer comes this much later
-  never_answer,           ///< no answer at all (the module hangs; later input waits behind it)
-  truncate_response,      ///< keep: only the first `keep` bytes of the answer are sent
+  replace_response,   ///< text: bytes sent instead of the module's answer (final result included)
+  delay_response,     ///< by: the answer comes this much later
+  never_answer,       ///< no answer at all (the module hangs; later input waits behind it)
+  truncate_response,  ///< keep: only the first `keep` bytes of the answer are sent
   // -- MQTT and the network behind it
   refuse_connect,         ///< code 1..5: CONNACK refusal for the next CONNECT (id, or any id)
   dns_failure,            ///< the next ECMTOPEN (id, or any) fails at DNS: +ECMTOPEN:<id>,-1
@@ -33,16 +33,16 @@ enum class action_kind {
   deliver,                ///< an incoming PUBLISH on id (or every connected id): topic, payload, qos, retain
   connfail_then_connack,  ///< the next CONNECT on id reports +ECMTCONN:<id>,2,2 first, then its CONNACK
   // -- URCs and raw bytes
-  inject_urc,             ///< text: an extra URC, framed and queued like any other
-  duplicate_next_urc,     ///< the next URC (matching pattern, if given) is written twice
-  send_bytes,             ///< text: raw bytes written to the DTE as they are (garbled or truncated output)
+  inject_urc,          ///< text: an extra URC, framed and queued like any other
+  duplicate_next_urc,  ///< the next URC (matching pattern, if given) is written twice
+  send_bytes,          ///< text: raw bytes written to the DTE as they are (garbled or truncated output)
   // -- the cellular side
-  lose_registration,      ///< stat (0 not registered, 2 searching, 3 denied): PDP lost, ECMT links drop
-  regain_registration,    ///< back to the profile's registration result after `by` (default 0)
-  set_signal,             ///< rssi, ber, rsrq, rsrp
-  remove_sim,             ///< the SIM disappears: registration lost, +CPIN? → CME 10
-  insert_sim,             ///< the SIM is back; the module registers again
-  reboot,                 ///< the module reboots as after AT+ECRST (banner included)
+  lose_registration,    ///< stat (0 not registered, 2 searching, 3 denied): PDP lost, ECMT links drop
+  regain_registration,  ///< back to the profile's registration result after `by` (default 0)
+  set_signal,           ///< rssi, ber, rsrq, rsrp
+  remove_sim,           ///< the SIM disappears: registration lost, +CPIN? → CME 10
+  insert_sim,           ///< the SIM is back; the module registers again
+  reboot,               ///< the module reboots as after AT+ECRST (banner included)
 };
 
 const char* to_string(action_kind k);
@@ -53,17 +53,17 @@ std::vector<std::string> action_names();
 
 struct action {
   action_kind kind = action_kind::inject_urc;
-  std::optional<int> id;   ///< ECMT id; empty = every id / any id
-  int code = 0;            ///< refuse_connect: CONNACK code
-  duration by{0};          ///< delay_response, regain_registration
-  std::string text;        ///< replace_response, inject_urc, send_bytes; pattern for duplicate_next_urc
-  std::string topic;       ///< deliver
-  std::string payload;     ///< deliver
-  int qos = 0;             ///< deliver
-  bool retain = false;     ///< deliver
-  int stat = 0;            ///< lose_registration
+  std::optional<int> id;  ///< ECMT id; empty = every id / any id
+  int code = 0;           ///< refuse_connect: CONNACK code
+  duration by{0};         ///< delay_response, regain_registration
+  std::string text;       ///< replace_response, inject_urc, send_bytes; pattern for duplicate_next_urc
+  std::string topic;      ///< deliver
+  std::string payload;    ///< deliver
+  int qos = 0;            ///< deliver
+  bool retain = false;    ///< deliver
+  int stat = 0;           ///< lose_registration
   std::optional<int> rssi, ber, rsrq, rsrp;  ///< set_signal
-  std::size_t keep = 0;    ///< truncate_response
+  std::size_t keep = 0;                      ///< truncate_response
 };
 
 /// What makes a rule fire.
@@ -79,17 +79,17 @@ const char* to_string(trigger_kind k);
 
 struct trigger {
   trigger_kind kind = trigger_kind::at;
-  duration at{0};            ///< `at`
-  std::string pattern;       ///< glob (* ?) for command/urc, event name for mqtt_event, topic filter for publish
-  bool regex = false;        ///< pattern is an ECMAScript regex (case-insensitive, searched) instead of a glob
-  int occurrence = 0;        ///< 0: every match; N: only the Nth match
-  std::optional<int> id;     ///< mqtt_event / publish: only this id
+  duration at{0};         ///< `at`
+  std::string pattern;    ///< glob (* ?) for command/urc, event name for mqtt_event, topic filter for publish
+  bool regex = false;     ///< pattern is an ECMAScript regex (case-insensitive, searched) instead of a glob
+  int occurrence = 0;     ///< 0: every match; N: only the Nth match
+  std::optional<int> id;  ///< mqtt_event / publish: only this id
 };
 
 struct rule {
-  std::string name;          ///< for logs; defaults to "rule <index>"
+  std::string name;  ///< for logs; defaults to "rule <index>"
   trigger when;
-  duration after{0};         ///< the actions run this long after the trigger
+  duration after{0};  ///< the actions run this long after the trigger
   std::vector<action> then;
 };
 
@@ -117,26 +117,26 @@ struct reply {
 struct timed_message {
   duration at{0};
   message msg;
-  int count = 1;             ///< how many (a burst), numbered payloads when payload contains {n}
-  duration every{0};         ///< spacing between them
+  int count = 1;      ///< how many (a burst), numbered payloads when payload contains {n}
+  duration every{0};  ///< spacing between them
 };
 
 struct broker_script {
-  bool live = false;                                     ///< use --live's real broker instead of the script
+  bool live = false;                                          ///< use --live's real broker instead of the script
   std::vector<std::pair<std::string, std::string>> map_host;  ///< live: "HOST[:PORT]" -> "ADDR:PORT"
-  std::vector<credential> credentials;                   ///< non-empty: CONNECT must match one, else 5 (what mosquitto answers)
-  bool allow_anonymous = true;                           ///< with credentials: CONNECT without user name accepted?
-  std::optional<int> connack_code;                       ///< every CONNECT answered with this code
-  std::vector<std::string> unresolvable;                 ///< host names whose DNS lookup fails (plus *.invalid)
-  std::vector<std::string> unreachable;                  ///< "host" or "host:port" that refuse TCP
+  std::vector<credential> credentials;    ///< non-empty: CONNECT must match one, else 5 (what mosquitto answers)
+  bool allow_anonymous = true;            ///< with credentials: CONNECT without user name accepted?
+  std::optional<int> connack_code;        ///< every CONNECT answered with this code
+  std::vector<std::string> unresolvable;  ///< host names whose DNS lookup fails (plus *.invalid)
+  std::vector<std::string> unreachable;   ///< "host" or "host:port" that refuse TCP
   duration open_delay{300}, connack_delay{300}, ack_delay{150}, delivery_delay{60};
-  std::vector<message> retained;                         ///< present from the start
+  std::vector<message> retained;  ///< present from the start
   std::vector<reply> replies;
   std::vector<timed_message> messages;
 };
 
 struct network_script {
-  int registration = 1;                  ///< result after searching: 1 home, 5 roaming, 3 denied, 0 none
+  int registration = 1;                        ///< result after searching: 1 home, 5 roaming, 3 denied, 0 none
   std::optional<duration> registration_delay;  ///< ECRDY to registered (profile default 2 s)
   std::optional<int> rssi, ber, rsrq, rsrp;
   bool sim = true;
@@ -164,17 +164,17 @@ std::string format_select(const std::vector<index_range>& ranges);
 struct fleet_event {
   duration at{0};
   action fire;
-  std::vector<index_range> select;       ///< global indices as written; empty: every modem
-  std::optional<double> fraction;        ///< 0 < f <= 1: a random share of the selected modems
-  std::optional<std::uint64_t> seed;     ///< as written (only with fraction); absent: the event's position
-  duration stagger{0};                   ///< the first fires at `at`, the last at `at` + stagger
+  std::vector<index_range> select;    ///< global indices as written; empty: every modem
+  std::optional<double> fraction;     ///< 0 < f <= 1: a random share of the selected modems
+  std::optional<std::uint64_t> seed;  ///< as written (only with fraction); absent: the event's position
+  duration stagger{0};                ///< the first fires at `at`, the last at `at` + stagger
 };
 
 /// One entry of the scenario's "modems": the modems it selects play another world.
 struct modem_override {
-  std::vector<index_range> select;       ///< as written ("0-9,15" or [0, 1]); never empty
-  std::string path;                      ///< its JSON pointer ("/modems/2"), for messages
-  std::string text;                      ///< the override's JSON as written (compact), for to_json
+  std::vector<index_range> select;  ///< as written ("0-9,15" or [0, 1]); never empty
+  std::string path;                 ///< its JSON pointer ("/modems/2"), for messages
+  std::string text;                 ///< the override's JSON as written (compact), for to_json
   /// The override's own settings, in its order. They are in world->settings too, and
   /// are applied once more after --set and --time-scale (the most specific wins).
   std::vector<std::pair<std::string, std::string>> settings;
@@ -188,12 +188,12 @@ struct modem_override {
 };
 
 struct scenario {
-  std::string file;                      ///< where it came from, for messages
+  std::string file;  ///< where it came from, for messages
   std::string name;
   std::string description;
   std::string profile = "nt35e";
   std::vector<std::pair<std::string, std::string>> settings;  ///< profile overrides, as --set
-  double time_scale = 1.0;               ///< --time-scale wins when given
+  double time_scale = 1.0;                                    ///< --time-scale wins when given
   network_script network;
   broker_script broker;
   std::vector<rule> rules;

@@ -31,12 +31,18 @@ namespace nt35e::trace {
 
 const char* to_string(log_format f) {
   switch (f) {
-    case log_format::automatic: return "auto";
-    case log_format::plain: return "plain";
-    case log_format::timestamped: return "timestamped";
-    case log_format::sscom: return "sscom";
-    case log_format::annotated: return "annotated";
-    case log_format::hex: return "hex";
+    case log_format::automatic:
+      return "auto";
+    case log_format::plain:
+      return "plain";
+    case log_format::timestamped:
+      return "timestamped";
+    case log_format::sscom:
+      return "sscom";
+    case log_format::annotated:
+      return "annotated";
+    case log_format::hex:
+      return "hex";
   }
   return "?";
 }
@@ -51,12 +57,24 @@ std::optional<log_format> log_format_from_string(std::string_view name) {
 std::string describe(log_format f, bool annotated) {
   std::string base;
   switch (f) {
-    case log_format::automatic: base = "automatic"; break;
-    case log_format::plain: base = "plain transcript"; break;
-    case log_format::timestamped: base = "timestamped lines"; break;
-    case log_format::sscom: base = "SSCOM-style log with 发→◇/收←◆ markers"; break;
-    case log_format::annotated: base = "annotated log"; break;
-    case log_format::hex: base = "hex dump"; break;
+    case log_format::automatic:
+      base = "automatic";
+      break;
+    case log_format::plain:
+      base = "plain transcript";
+      break;
+    case log_format::timestamped:
+      base = "timestamped lines";
+      break;
+    case log_format::sscom:
+      base = "SSCOM-style log with 发→◇/收←◆ markers";
+      break;
+    case log_format::annotated:
+      base = "annotated log";
+      break;
+    case log_format::hex:
+      base = "hex dump";
+      break;
   }
   if (annotated && f != log_format::annotated) base += " with comments";
   return base;
@@ -64,12 +82,18 @@ std::string describe(log_format f, bool annotated) {
 
 const char* to_string(line_role r) {
   switch (r) {
-    case line_role::command: return "command";
-    case line_role::data: return "data";
-    case line_role::echo: return "echo";
-    case line_role::response: return "response";
-    case line_role::urc: return "urc";
-    case line_role::comment: return "comment";
+    case line_role::command:
+      return "command";
+    case line_role::data:
+      return "data";
+    case line_role::echo:
+      return "echo";
+    case line_role::response:
+      return "response";
+    case line_role::urc:
+      return "urc";
+    case line_role::comment:
+      return "comment";
   }
   return "?";
 }
@@ -78,9 +102,15 @@ std::string format(const import_message& m, const std::string& file) {
   std::string out = file;
   if (m.line > 0) out += ":" + std::to_string(m.line);
   switch (m.level) {
-    case message_level::note: out += ": note: "; break;
-    case message_level::warning: out += ": warning: "; break;
-    case message_level::error: out += ": error: "; break;
+    case message_level::note:
+      out += ": note: ";
+      break;
+    case message_level::warning:
+      out += ": warning: ";
+      break;
+    case message_level::error:
+      out += ": error: ";
+      break;
   }
   return out + m.text;
 }
@@ -253,8 +283,10 @@ std::string shown(std::string_view s) {
       out += "...";
       break;
     }
-    if (c == '\r') out += "\\r";
-    else if (c == '\n') out += "\\n";
+    if (c == '\r')
+      out += "\\r";
+    else if (c == '\n')
+      out += "\\n";
     else if (c < 0x20 || c == 0x7F) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\x%02X", c);
@@ -273,7 +305,8 @@ std::string bytes_as_text(std::string_view s) {
   std::string out;
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
-    if (c < 0x80) out += ch;
+    if (c < 0x80)
+      out += ch;
     else {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\x%02X", c);
@@ -377,8 +410,8 @@ std::size_t find_comment(std::string_view s) {
     if (quoted || i == 0 || !is_blank_char(s[i - 1])) continue;
     auto rest = s.substr(i);
     bool arrow = rest.starts_with("←");
-    bool marker = arrow || rest.starts_with("<--") || rest.starts_with("<-") || rest.starts_with("//") ||
-                  rest.starts_with("#");
+    bool marker =
+        arrow || rest.starts_with("<--") || rest.starts_with("<-") || rest.starts_with("//") || rest.starts_with("#");
     if (!marker) continue;
     if (payload && !arrow && !(i >= 2 && is_blank_char(s[i - 2]))) continue;
     return i;
@@ -405,7 +438,11 @@ std::string comment_text(std::string_view c) {
 // ---------------------------------------------------------------------------------
 // Direction markers
 
-enum class from { unknown, host, module };
+enum class from {
+  unknown,
+  host,
+  module
+};
 
 /// Strips a send/receive marker of the serial tools (发→◇, 收←◆, also without the
 /// diamond) from the front of `s`.
@@ -600,8 +637,8 @@ std::vector<physical_line> split_and_decode(std::string_view bytes, std::vector<
       char buf[96];
       std::snprintf(buf, sizeof buf, "byte 0x%02X at byte %zu is invalid in both", static_cast<unsigned char>(raw[at]),
                     at + 1);
-      msgs.push_back({n, message_level::error,
-                      std::string("neither UTF-8 nor GBK: ") + buf + "; the line is left out"});
+      msgs.push_back(
+          {n, message_level::error, std::string("neither UTF-8 nor GBK: ") + buf + "; the line is left out"});
       out.push_back({n, std::string(raw), false});
       return;
     }
@@ -638,9 +675,9 @@ struct entry {
   bool stamp_has_date = false;
   from dir = from::unknown;
   std::string text;
-  std::string bytes;       ///< hex dumps: the exact bytes
+  std::string bytes;  ///< hex dumps: the exact bytes
   bool has_bytes = false;
-  std::string comment;     ///< a trailing comment, without its marker
+  std::string comment;  ///< a trailing comment, without its marker
   bool comment_only = false;
   bool continuation = false;  ///< no stamp or marker of its own
 };
@@ -669,8 +706,10 @@ line_shape shape_of(const physical_line& pl) {
   take_hex_marker(hexpart);
   if (parse_hex(hexpart)) sh.hex = true;
   std::string_view content = ltrim(rest);
-  if (take_sscom_marker(content) != from::unknown) sh.sscom = true;
-  else take_text_marker(content);
+  if (take_sscom_marker(content) != from::unknown)
+    sh.sscom = true;
+  else
+    take_text_marker(content);
   auto c = find_comment(content);
   if (c != std::string_view::npos) {
     sh.comment = true;
@@ -711,8 +750,10 @@ class lexer {
     for (const auto& pl : lines) {
       if (!pl.decoded) continue;
       if (trim_line(pl.text).empty()) continue;
-      if (f_ == log_format::hex) hex_line(pl);
-      else text_line(pl);
+      if (f_ == log_format::hex)
+        hex_line(pl);
+      else
+        text_line(pl);
     }
     if (f_ == log_format::hex) flush_hex();
     return std::move(out_);
@@ -832,7 +873,8 @@ class lexer {
         pending_dated_ = dated;
         return;
       }
-      msgs_.push_back({pl.number, message_level::error, "cannot place " + shown(trim_line(pl.text)) + ": not hex bytes"});
+      msgs_.push_back(
+          {pl.number, message_level::error, "cannot place " + shown(trim_line(pl.text)) + ": not hex bytes"});
       return;
     }
     if (dir == from::unknown) dir = run_dir_;
@@ -930,7 +972,11 @@ class placer {
   }
 
  private:
-  enum class waiting { nothing, answer, data };
+  enum class waiting {
+    nothing,
+    answer,
+    data
+  };
 
   void emit(const entry& e, line_role role, std::string text, std::string bytes = {}) {
     log_line l;
@@ -950,7 +996,8 @@ class placer {
     std::string text = e.text;
     from dir = e.dir;
     if (dir == from::unknown) {
-      if (state_ == waiting::data && !is_final_result(text) && !is_command_text(text)) dir = from::host;
+      if (state_ == waiting::data && !is_final_result(text) && !is_command_text(text))
+        dir = from::host;
       else if (is_command_text(text)) {
         if (!out_.empty() && last_command_ >= 0 && module_since_command_ == 0 && host_since_command_ == 0 &&
             out_[static_cast<std::size_t>(last_command_)].text == text)
@@ -961,8 +1008,10 @@ class placer {
         dir = from::module;
       }
     }
-    if (dir == from::host) place_host(e, text);
-    else place_module(e, text, e.dir == from::unknown);
+    if (dir == from::host)
+      place_host(e, text);
+    else
+      place_module(e, text, e.dir == from::unknown);
     if (!e.comment.empty()) emit(e, line_role::comment, e.comment);
   }
 
@@ -1013,8 +1062,10 @@ class placer {
       }
       emit(e, line_role::response, text, e.bytes);
       ++module_since_command_;
-      if (is_final_result(text)) state_ = waiting::nothing;
-      else if (is_prompt(text)) state_ = waiting::data;
+      if (is_final_result(text))
+        state_ = waiting::nothing;
+      else if (is_prompt(text))
+        state_ = waiting::data;
       return;
     }
     if (state_ == waiting::data && is_final_result(text)) {
@@ -1023,9 +1074,9 @@ class placer {
       return;
     }
     if (by_content && !module_like(text)) {
-      msgs_.push_back({e.line, message_level::error,
-                       "cannot place " + shown(text) +
-                           ": it is not an AT command, and no command is waiting for an answer here"});
+      msgs_.push_back(
+          {e.line, message_level::error,
+           "cannot place " + shown(text) + ": it is not an AT command, and no command is waiting for an answer here"});
       return;
     }
     ++module_since_command_;
@@ -1087,14 +1138,19 @@ class placer {
       if (i > 0) {
         switch (out_[i].role) {
           case line_role::command:
-          case line_role::data: t += 100'000; break;
+          case line_role::data:
+            t += 100'000;
+            break;
           case line_role::response:
             // one answer is one write: its lines come together, 5 ms after the command
             if (out_[i - 1].role != line_role::response) t += 5'000;
             break;
-          case line_role::urc: t += 300'000; break;
+          case line_role::urc:
+            t += 300'000;
+            break;
           case line_role::echo:
-          case line_role::comment: break;
+          case line_role::comment:
+            break;
         }
       }
       out_[i].t_us = t;
@@ -1150,10 +1206,14 @@ detection detect(const std::vector<physical_line>& lines) {
   d.annotated = comments > 0;
   int content = nonblank - comment_only;
   if (content > 0) {
-    if (hex * 10 >= content * 6) d.format = log_format::hex;
-    else if (sscom > 0) d.format = log_format::sscom;
-    else if (stamped * 2 >= content && at * 2 >= content) d.format = log_format::timestamped;
-    else if (stamped == 0 && at * 2 >= content && at > 0) d.format = log_format::plain;
+    if (hex * 10 >= content * 6)
+      d.format = log_format::hex;
+    else if (sscom > 0)
+      d.format = log_format::sscom;
+    else if (stamped * 2 >= content && at * 2 >= content)
+      d.format = log_format::timestamped;
+    else if (stamped == 0 && at * 2 >= content && at > 0)
+      d.format = log_format::plain;
   }
   if (d.format) {
     if (*d.format == log_format::hex) d.annotated = false;  // decided again per line by the lexer
@@ -1161,10 +1221,9 @@ detection detect(const std::vector<physical_line>& lines) {
   }
   auto of = [&](int n) { return std::to_string(n) + " of " + std::to_string(nonblank) + " lines"; };
   d.why_not = "tried plain (" + of(at) + " look like AT commands or module output; at least half must), " +
-              "timestamped (" + of(stamped) + " start with a [time] stamp), " +
-              "sscom (" + (sscom ? of(sscom) : std::string("no line")) + " with 发→◇/收←◆ markers), " +
-              "annotated (" + of(comments) + " with ← // # comments), " +
-              "hex (" + of(hex) + " are hex bytes; at least 60% must)";
+              "timestamped (" + of(stamped) + " start with a [time] stamp), " + "sscom (" +
+              (sscom ? of(sscom) : std::string("no line")) + " with 发→◇/收←◆ markers), " + "annotated (" +
+              of(comments) + " with ← // # comments), " + "hex (" + of(hex) + " are hex bytes; at least 60% must)";
   if (undecoded > 0) d.why_not += "; " + std::to_string(undecoded) + " lines are neither UTF-8 nor GBK";
   return d;
 }
@@ -1178,7 +1237,8 @@ imported_log import_log(std::string_view bytes, const std::string& name, const i
   imported_log log;
   log.name = name;
   auto lines = split_and_decode(bytes, log.messages, log.total_lines);
-  bool any = std::any_of(lines.begin(), lines.end(), [](const physical_line& pl) { return !trim_line(pl.text).empty(); });
+  bool any =
+      std::any_of(lines.begin(), lines.end(), [](const physical_line& pl) { return !trim_line(pl.text).empty(); });
   if (!any) {
     log.messages.push_back({0, message_level::error, "the log is empty"});
     return log;
@@ -1199,9 +1259,9 @@ imported_log import_log(std::string_view bytes, const std::string& name, const i
   bool annotated = detected.annotated;
   if (f == log_format::automatic) {
     if (!detected.format) {
-      log.messages.push_back({0, message_level::error,
-                              "cannot tell the format of the log: " + detected.why_not +
-                                  "; give --format to read it as one of them"});
+      log.messages.push_back(
+          {0, message_level::error,
+           "cannot tell the format of the log: " + detected.why_not + "; give --format to read it as one of them"});
       return log;
     }
     f = *detected.format;
@@ -1264,10 +1324,14 @@ std::string to_trace(const imported_log& log) {
       case line_role::response:
       case line_role::urc:
         e.dir = direction::module_to_dte;
-        if (!l.bytes.empty()) e.data = l.bytes;
-        else if (l.text == ">") e.data = "\r\n> ";
-        else if (info_continues) e.data = l.text + "\r\n";  // the next line of one information text
-        else e.data = "\r\n" + l.text + "\r\n";
+        if (!l.bytes.empty())
+          e.data = l.bytes;
+        else if (l.text == ">")
+          e.data = "\r\n> ";
+        else if (info_continues)
+          e.data = l.text + "\r\n";  // the next line of one information text
+        else
+          e.data = "\r\n" + l.text + "\r\n";
         break;
       case line_role::comment:
         e.dir = direction::state;
@@ -1328,8 +1392,8 @@ std::string dump_inline(const ojson& j) {
 
 /// A query with no side effect whose answer does not depend on the session so far.
 bool independent_query(std::string_view command) {
-  static const std::set<std::string> names = {"I",     "+CSQ",  "+CESQ", "+CGSN", "+GSN",  "+CIMI",  "+ECICCID",
-                                              "+CGMI", "+GMI",  "+CGMM", "+GMM",  "+CGMR", "+GMR",   "+CCLK"};
+  static const std::set<std::string> names = {"I",     "+CSQ", "+CESQ", "+CGSN", "+GSN",  "+CIMI", "+ECICCID",
+                                              "+CGMI", "+GMI", "+CGMM", "+GMM",  "+CGMR", "+GMR",  "+CCLK"};
   auto name = at_command_name(command);
   if (!names.count(name)) return false;
   auto rest = trim_line(command.substr(2 + name.size()));
@@ -1339,18 +1403,18 @@ bool independent_query(std::string_view command) {
 /// One module line the simulator wrote, with the host line it followed.
 struct sim_line {
   std::string text;
-  int anchor = -1;   ///< index of the host item before it (-1: before the first)
+  int anchor = -1;  ///< index of the host item before it (-1: before the first)
   bool response = false;
 };
 
 /// A host line of the log with what the log says came back.
 struct host_item {
-  std::size_t index = 0;         ///< into imported_log::lines
+  std::size_t index = 0;  ///< into imported_log::lines
   bool command = true;
   std::vector<std::string> answer;  ///< response lines (no echo)
   bool answered = false;            ///< a final result or prompt is among them
   std::int64_t t_us = 0;
-  std::int64_t answer_t_us = 0;     ///< time of the last answer line (or t_us)
+  std::int64_t answer_t_us = 0;  ///< time of the last answer line (or t_us)
 };
 
 /// The simulator's core with a manual clock and the scripted broker, as the unit
@@ -1413,16 +1477,20 @@ class reference {
         (!interp_.next_deadline() || events_.front().first <= *interp_.next_deadline())) {
       auto what = std::move(events_.front().second);
       events_.erase(events_.begin());
-      if (auto* ev = std::get_if<mqtt::any_event>(&what)) apply(interp_.on_mqtt_event(*ev, now_));
-      else queue(broker_.publish_now(std::get<mqtt::loopback_broker::broker_publish>(what)));
+      if (auto* ev = std::get_if<mqtt::any_event>(&what))
+        apply(interp_.on_mqtt_event(*ev, now_));
+      else
+        queue(broker_.publish_now(std::get<mqtt::loopback_broker::broker_publish>(what)));
     } else {
       apply(interp_.on_timer(now_));
     }
   }
   void apply(engine::actions actions) {
     for (auto& a : actions) {
-      if (auto* w = std::get_if<engine::write_bytes>(&a)) output_ += w->bytes;
-      else if (auto* r = std::get_if<mqtt::any_request>(&a)) queue(broker_.handle(*r));
+      if (auto* w = std::get_if<engine::write_bytes>(&a))
+        output_ += w->bytes;
+      else if (auto* r = std::get_if<mqtt::any_request>(&a))
+        queue(broker_.handle(*r));
     }
   }
   void queue(std::vector<mqtt::loopback_broker::timed_event> events) {
@@ -1477,8 +1545,8 @@ class line_cutter {
 struct run_result {
   std::vector<std::vector<std::string>> answers;  ///< per host item
   std::vector<bool> answered;
-  std::vector<sim_line> urcs;                    ///< lines outside answers, in order
-  std::vector<sim_line> all;                     ///< every module line but echo, in order
+  std::vector<sim_line> urcs;  ///< lines outside answers, in order
+  std::vector<sim_line> all;   ///< every module line but echo, in order
 };
 
 /// Longest common subsequence of two lists of strings: the pairs (i, j) matched.
@@ -1487,8 +1555,7 @@ std::vector<std::pair<std::size_t, std::size_t>> lcs(const std::vector<std::stri
   std::size_t n = a.size(), m = b.size();
   std::vector<std::vector<std::uint32_t>> L(n + 1, std::vector<std::uint32_t>(m + 1, 0));
   for (std::size_t i = n; i-- > 0;)
-    for (std::size_t j = m; j-- > 0;)
-      L[i][j] = a[i] == b[j] ? L[i + 1][j + 1] + 1 : std::max(L[i + 1][j], L[i][j + 1]);
+    for (std::size_t j = m; j-- > 0;) L[i][j] = a[i] == b[j] ? L[i + 1][j + 1] + 1 : std::max(L[i + 1][j], L[i][j + 1]);
   std::vector<std::pair<std::size_t, std::size_t>> out;
   std::size_t i = 0, j = 0;
   while (i < n && j < m) {
@@ -1590,7 +1657,7 @@ class scenario_builder {
           log_matched[k] = sim_matched[j] = true;
           res.messages.push_back({log_.lines[log_idx[k]].line, message_level::note,
                                   shown(logu[k]) + " comes in another order among the URCs around it in the "
-                                  "simulator (acknowledgements and incoming messages may swap)"});
+                                                   "simulator (acknowledgements and incoming messages may swap)"});
           break;
         }
     }
@@ -1602,8 +1669,8 @@ class scenario_builder {
       if (a >= 0 && !has_later_lines(static_cast<std::size_t>(a)) && !items_[static_cast<std::size_t>(a)].answered)
         continue;
       int line = a >= 0 ? log_.lines[items_[static_cast<std::size_t>(a)].index].line : 0;
-      std::string where = a >= 0 ? "after " + shown(masked(log_.lines[items_[static_cast<std::size_t>(a)].index].text))
-                                 : "at power-on";
+      std::string where =
+          a >= 0 ? "after " + shown(masked(log_.lines[items_[static_cast<std::size_t>(a)].index].text)) : "at power-on";
       if (a >= 0 && static_cast<std::size_t>(a) + 1 == items_.size() && !log_has_lines_after_last_answer())
         continue;  // the log ends before it would come
       res.messages.push_back({line, message_level::note,
@@ -1640,8 +1707,8 @@ class scenario_builder {
     res.reproduced = reproduced;
     for (std::size_t i = 0; i < logm.size(); ++i)
       if (!ok[i])
-        res.messages.push_back({logm_line[i], message_level::warning,
-                                shown(logm[i]) + " is not reproduced by the scenario"});
+        res.messages.push_back(
+            {logm_line[i], message_level::warning, shown(logm[i]) + " is not reproduced by the scenario"});
     for (auto& m : messages_) res.messages.push_back(m);
     std::stable_sort(res.messages.begin(), res.messages.end(), by_line);
     res.rules = static_cast<int>(rules_.size());
@@ -1688,8 +1755,10 @@ class scenario_builder {
         continue;
       auto name = line_name(l.text);
       if (name.empty() || l.text.size() <= name.size() || l.text[name.size()] != ':') continue;
-      if (l.text.size() > name.size() + 1 && l.text[name.size() + 1] == ' ') ++spaced;
-      else ++compact;
+      if (l.text.size() > name.size() + 1 && l.text[name.size() + 1] == ' ')
+        ++spaced;
+      else
+        ++compact;
     }
     spaced_ = spaced > compact;
   }
@@ -1812,8 +1881,8 @@ class scenario_builder {
       const auto& l = log_.lines[items_[h].index];
       auto name = at_command_name(l.text);
       auto params = at_command_params(l.text);
-      if (params.empty() || params[0].empty() ||
-          params[0].find_first_not_of("0123456789") != std::string::npos || params[0].size() > 1)
+      if (params.empty() || params[0].empty() || params[0].find_first_not_of("0123456789") != std::string::npos ||
+          params[0].size() > 1)
         continue;
       int id = std::stoi(params[0]);
       if (id > 4) continue;
@@ -1831,9 +1900,9 @@ class scenario_builder {
             r["occurrence"] = trig.second;
             r["then"] = ojson::array({ojson{{"action", "connfail_then_connack"}, {"id", id}}});
             add_rule(std::move(r), l.line,
-                     masked(l.text) + " got " + log_.lines[urcs[0]].text + " (line " + std::to_string(log_.lines[urcs[0]].line) +
-                         ") and then " + log_.lines[urcs[1]].text + " (line " +
-                         std::to_string(log_.lines[urcs[1]].line) + "): the double CONNACK");
+                     masked(l.text) + " got " + log_.lines[urcs[0]].text + " (line " +
+                         std::to_string(log_.lines[urcs[0]].line) + ") and then " + log_.lines[urcs[1]].text +
+                         " (line " + std::to_string(log_.lines[urcs[1]].line) + "): the double CONNACK");
             scenario::action a;
             a.kind = scenario::action_kind::connfail_then_connack;
             a.id = id;
@@ -2036,7 +2105,8 @@ class scenario_builder {
                        ", " + std::to_string(log_.total_lines) + " lines).";
     // In log order (rules that fire on the same command keep the order they were made in).
     auto rules = rules_;
-    std::stable_sort(rules.begin(), rules.end(), [](const json_rule& a, const json_rule& b) { return a.line < b.line; });
+    std::stable_sort(rules.begin(), rules.end(),
+                     [](const json_rule& a, const json_rule& b) { return a.line < b.line; });
     if (rules.empty()) desc += " The module answered as the standard module does: no rules.";
     for (std::size_t i = 0; i < rules.size(); ++i) desc += " Rule " + std::to_string(i) + ", " + rules[i].why + ".";
     std::string out = "{\n";

@@ -25,7 +25,14 @@
 
 namespace nt35e::trace {
 
-enum class log_format { automatic, plain, timestamped, sscom, annotated, hex };
+enum class log_format {
+  automatic,
+  plain,
+  timestamped,
+  sscom,
+  annotated,
+  hex
+};
 
 /// "plain", "timestamped", … ("auto" for automatic).
 const char* to_string(log_format f);
@@ -34,7 +41,11 @@ std::optional<log_format> log_format_from_string(std::string_view name);
 /// A sentence naming the format for people: "timestamped lines", "SSCOM-style send/receive markers".
 std::string describe(log_format f, bool annotated);
 
-enum class message_level { note, warning, error };
+enum class message_level {
+  note,
+  warning,
+  error
+};
 
 /// One thing the import has to say about the log.
 struct import_message {
@@ -59,23 +70,23 @@ enum class line_role {
 const char* to_string(line_role r);
 
 struct log_line {
-  int line = 0;              ///< where it was in the log
-  std::int64_t t_us = 0;     ///< since the log's first line (synthesized when the log has no times)
+  int line = 0;           ///< where it was in the log
+  std::int64_t t_us = 0;  ///< since the log's first line (synthesized when the log has no times)
   line_role role = line_role::urc;
-  std::string text;          ///< UTF-8, without framing (no CR/LF); the prompt is ">"
-  std::string bytes;         ///< the exact bytes when the log gives them (hex dumps); else empty
+  std::string text;   ///< UTF-8, without framing (no CR/LF); the prompt is ">"
+  std::string bytes;  ///< the exact bytes when the log gives them (hex dumps); else empty
   bool host() const { return role == line_role::command || role == line_role::data; }
   bool module() const { return role == line_role::echo || role == line_role::response || role == line_role::urc; }
 };
 
 struct imported_log {
-  std::string name;                 ///< the file name used in messages
+  std::string name;                       ///< the file name used in messages
   log_format format = log_format::plain;  ///< what was read (never automatic)
-  bool annotated = false;           ///< trailing comments were found and stripped
-  bool timed = false;               ///< times come from the log (else synthesized)
-  std::string started;              ///< the first stamp as ISO 8601 when the log has a date, else empty
-  int total_lines = 0;              ///< lines in the file
-  std::vector<log_line> lines;      ///< in log order
+  bool annotated = false;                 ///< trailing comments were found and stripped
+  bool timed = false;                     ///< times come from the log (else synthesized)
+  std::string started;                    ///< the first stamp as ISO 8601 when the log has a date, else empty
+  int total_lines = 0;                    ///< lines in the file
+  std::vector<log_line> lines;            ///< in log order
   std::vector<import_message> messages;
   /// At least one line was placed (the import succeeds).
   bool ok() const;
@@ -93,7 +104,7 @@ imported_log import_log(std::string_view bytes, const std::string& name, const i
 std::string to_trace(const imported_log& log);
 
 struct scenario_result {
-  std::string json;                      ///< the scenario file (scenarios/README.md)
+  std::string json;  ///< the scenario file (scenarios/README.md)
   int rules = 0;
   int module_lines = 0;                  ///< module lines in the log (echo not counted)
   int reproduced = 0;                    ///< of which the simulator writes the same with the scenario

@@ -130,9 +130,12 @@ std::vector<std::string> redacted_names(const redact_options& r) {
 redact_options redact_options_from(const std::vector<std::string>& names) {
   redact_options r{false, false, false};
   for (const auto& n : names) {
-    if (n == "passwords") r.passwords = true;
-    else if (n == "payloads") r.payloads = true;
-    else if (n == "credentials") r.credentials = true;
+    if (n == "passwords")
+      r.passwords = true;
+    else if (n == "payloads")
+      r.payloads = true;
+    else if (n == "credentials")
+      r.credentials = true;
   }
   return r;
 }
@@ -202,8 +205,10 @@ recorder::recorder(std::ostream& out, header h, redact_options r, engine::time_p
   auto line = to_jsonl(h);
   out_->write(line.data(), static_cast<std::streamsize>(line.size()));
   out_->flush();
-  if (!*out_) error_ = "cannot write the trace header";
-  else ++lines_;
+  if (!*out_)
+    error_ = "cannot write the trace header";
+  else
+    ++lines_;
 }
 
 namespace {
@@ -222,9 +227,7 @@ recorder::recorder(const std::string& path, header h, redact_options r, engine::
   owned_.reset(out_);
 }
 
-recorder::~recorder() {
-  finish(start_ + std::chrono::microseconds(last_t_));
-}
+recorder::~recorder() { finish(start_ + std::chrono::microseconds(last_t_)); }
 
 std::int64_t recorder::micros(engine::time_point t) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(t - start_).count();

@@ -35,10 +35,14 @@ std::string show(std::string_view bytes) {
   std::string out;
   for (char ch : bytes) {
     auto c = static_cast<unsigned char>(ch);
-    if (c == '\r') out += "\\r";
-    else if (c == '\n') out += "\\n";
-    else if (c >= 0x20 && c < 0x7F) out += ch;
-    else if (c >= 0x80) out += ch;  // UTF-8 text stays readable in the log
+    if (c == '\r')
+      out += "\\r";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c >= 0x20 && c < 0x7F)
+      out += ch;
+    else if (c >= 0x80)
+      out += ch;  // UTF-8 text stays readable in the log
     else {
       out += "\\x";
       out += hex[c >> 4];
@@ -98,9 +102,12 @@ bool opens_data_mode(std::string_view text) {
   int commas = 0;
   bool quoted = false;
   for (std::size_t i = p + 9; i < u.size(); ++i) {
-    if (u[i] == '"') quoted = !quoted;
-    else if (!quoted && u[i] == ',') ++commas;
-    else if (!quoted && u[i] == ';') break;
+    if (u[i] == '"')
+      quoted = !quoted;
+    else if (!quoted && u[i] == ',')
+      ++commas;
+    else if (!quoted && u[i] == ';')
+      break;
   }
   return commas == 4;
 }
@@ -134,9 +141,12 @@ std::string_view to_string(match_mode m) { return m == match_mode::strict ? "str
 
 std::string_view to_string(off_script p) {
   switch (p) {
-    case off_script::stop: return "stop";
-    case off_script::error: return "error";
-    case off_script::handover: return "handover";
+    case off_script::stop:
+      return "stop";
+    case off_script::error:
+      return "error";
+    case off_script::handover:
+      return "handover";
   }
   return "?";
 }
@@ -157,8 +167,7 @@ bool matches_pattern(std::string_view pattern, std::string_view text, bool ignor
     }
   }
   pieces.push_back(pattern.substr(from));
-  if (pieces.size() == 1)
-    return pattern.size() == text.size() && equal_at(text, 0, pattern, ignore_case);
+  if (pieces.size() == 1) return pattern.size() == text.size() && equal_at(text, 0, pattern, ignore_case);
   const auto& first = pieces.front();
   const auto& last = pieces.back();
   if (first.size() + last.size() > text.size()) return false;
@@ -362,9 +371,7 @@ struct replayer::impl {
            matches_pattern(command_name(u.text), command_name(host_text), true);
   }
 
-  std::string expected_text(const unit& u) const {
-    return (u.data ? "the data-mode payload " : "") + show(u.text);
-  }
+  std::string expected_text(const unit& u) const { return (u.data ? "the data-mode payload " : "") + show(u.text); }
 
   /// A complete host line; `rest` is what followed it in this feed.
   void line(std::string raw, bool data, std::string_view rest, time_point now) {
@@ -435,8 +442,8 @@ struct replayer::impl {
              seconds(u.t_us) + " s), the host sent " + show(text);
     } else if (!units.empty()) {
       const auto& u = units.back();
-      what = "the trace has no more host lines (its last, trace line " + std::to_string(u.line) +
-             ", was recorded at " + seconds(u.t_us) + " s), the host sent " + show(text);
+      what = "the trace has no more host lines (its last, trace line " + std::to_string(u.line) + ", was recorded at " +
+             seconds(u.t_us) + " s), the host sent " + show(text);
     } else {
       what = "the trace has no host lines, the host sent " + show(text);
     }
@@ -490,8 +497,8 @@ replayer::replayer(trace t, replay_options o, engine::time_point now) : impl_(st
   std::snprintf(scale, sizeof scale, "%g", o.time_scale);
   m.say(now, log_level::info, "replay.start",
         "replaying a trace of " + std::to_string(m.units.size()) + " host lines and " + std::to_string(events) +
-            " events (profile " + profile + (started.empty() ? "" : ", recorded " + started) + "): " +
-            std::string(to_string(o.match)) + " matching, off script: " + std::string(to_string(o.policy)) +
+            " events (profile " + profile + (started.empty() ? "" : ", recorded " + started) +
+            "): " + std::string(to_string(o.match)) + " matching, off script: " + std::string(to_string(o.policy)) +
             ", time scale " + scale);
   for (auto& it : m.boot) {
     auto due = m.scaled(now, it.t_us);

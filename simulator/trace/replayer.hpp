@@ -47,8 +47,15 @@
 
 namespace nt35e::trace {
 
-enum class match_mode { strict, lenient };
-enum class off_script { stop, error, handover };
+enum class match_mode {
+  strict,
+  lenient
+};
+enum class off_script {
+  stop,
+  error,
+  handover
+};
 
 std::string_view to_string(match_mode m);  ///< "strict", "lenient"
 std::string_view to_string(off_script p);  ///< "stop", "error", "handover"

@@ -18,12 +18,23 @@ std::string html_escape(std::string_view s) {
   out.reserve(s.size() + 16);
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -59,17 +70,21 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-
 bool utf8_ok(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
     std::size_t n = 0;
-    if (c < 0x80) n = 0;
-    else if (c >= 0xC2 && c <= 0xDF) n = 1;
-    else if (c >= 0xE0 && c <= 0xEF) n = 2;
-    else if (c >= 0xF0 && c <= 0xF4) n = 3;
-    else return false;
+    if (c < 0x80)
+      n = 0;
+    else if (c >= 0xC2 && c <= 0xDF)
+      n = 1;
+    else if (c >= 0xE0 && c <= 0xEF)
+      n = 2;
+    else if (c >= 0xF0 && c <= 0xF4)
+      n = 3;
+    else
+      return false;
     if (n > 0 && i + n >= s.size()) return false;
     for (std::size_t k = 1; k <= n; ++k)
       if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
@@ -121,11 +136,10 @@ std::string name_of(std::string_view t) {
   return upper_ascii(t.substr(0, t.find_first_of(": ")));
 }
 
-
 bool is_urc_name(const std::string& n) {
-  static const std::set<std::string> names = {"+ECMTOPEN", "+ECMTCLOSE", "+ECMTCONN", "+ECMTDISC", "+ECMTSUB",
-                                              "+ECMTUNS",  "+ECMTPUB",   "+ECMTSTAT", "+ECMTRECV", "+CEREG",
-                                              "+ECPING",   "ECRDY"};
+  static const std::set<std::string> names = {"+ECMTOPEN", "+ECMTCLOSE", "+ECMTCONN", "+ECMTDISC",
+                                              "+ECMTSUB",  "+ECMTUNS",   "+ECMTPUB",  "+ECMTSTAT",
+                                              "+ECMTRECV", "+CEREG",     "+ECPING",   "ECRDY"};
   return names.count(n) > 0;
 }
 
@@ -275,16 +289,20 @@ std::vector<message> messages_of(const trace& t) {
         for (char c : e.data) {
           if (!pending_echo.empty() && mod.empty() && c == pending_echo.front()) {
             pending_echo.erase(0, 1);
-            if (c == '\r' || c == '\n') flush_echo(e.t_us);
-            else echo += c;
+            if (c == '\r' || c == '\n')
+              flush_echo(e.t_us);
+            else
+              echo += c;
             continue;
           }
           if (!pending_echo.empty()) {
             pending_echo.clear();
             flush_echo(e.t_us);
           }
-          if (c == '\r' || c == '\n') module_line(e.t_us);
-          else mod += c;
+          if (c == '\r' || c == '\n')
+            module_line(e.t_us);
+          else
+            mod += c;
         }
         // An echo without CR (a payload in data mode) ends with the host's bytes.
         if (!echo.empty() && pending_echo.empty() && host.empty()) flush_echo(e.t_us);
@@ -304,10 +322,10 @@ std::vector<message> messages_of(const trace& t) {
       case direction::state: {
         std::string label = label_of(e.text);
         if (!e.reason.empty() && e.reason != "import.comment") label = "[" + e.reason + "] " + label;
-        bool bad = !e.reason.empty() && (e.reason.starts_with("syntax.") || e.reason.starts_with("state.") ||
-                                         e.reason.starts_with("param.") || e.reason.starts_with("net.") ||
-                                         e.reason.starts_with("guard.") || e.reason.starts_with("line.") ||
-                                         e.reason.starts_with("input.") || e.reason.starts_with("sim."));
+        bool bad = !e.reason.empty() &&
+                   (e.reason.starts_with("syntax.") || e.reason.starts_with("state.") ||
+                    e.reason.starts_with("param.") || e.reason.starts_with("net.") || e.reason.starts_with("guard.") ||
+                    e.reason.starts_with("line.") || e.reason.starts_with("input.") || e.reason.starts_with("sim."));
         add(K::note, L::module, L::module, e.t_us, label, bad);
         break;
       }
@@ -327,9 +345,9 @@ std::vector<message> messages_of(const trace& t) {
 std::vector<timeline_row> timeline_of(const std::vector<message>& messages) {
   std::vector<timeline_row> rows;
   constexpr std::size_t none = static_cast<std::size_t>(-1);
-  std::size_t waiting = none;                      // the row whose final result is due
-  std::map<std::string, std::size_t> reporting;    // URC key -> row
-  std::map<std::size_t, std::string> key_of_row;   // opened once the command is accepted
+  std::size_t waiting = none;                     // the row whose final result is due
+  std::map<std::string, std::size_t> reporting;   // URC key -> row
+  std::map<std::size_t, std::string> key_of_row;  // opened once the command is accepted
   for (std::size_t i = 0; i < messages.size(); ++i) {
     const auto& m = messages[i];
     if (m.what == message::kind::command) {
@@ -484,7 +502,9 @@ std::string t_text(std::int64_t us) { return seconds(us); }
 
 struct lanes {
   int host = 250, module = 640, broker = 1030;
-  int x(message::lane l) const { return l == message::lane::host ? host : l == message::lane::module ? module : broker; }
+  int x(message::lane l) const {
+    return l == message::lane::host ? host : l == message::lane::module ? module : broker;
+  }
 };
 
 std::string svg_diagram(const std::vector<message>& ms) {
@@ -516,18 +536,21 @@ std::string svg_diagram(const std::vector<message>& ms) {
            color + "\"/></marker>";
   out += "</defs>\n";
   // Lifelines and their heads
-  for (auto [x, name] : {std::pair{L.host, "Host (DTE)"}, std::pair{L.module, "NT35E"}, std::pair{L.broker, "Broker"}}) {
+  for (auto [x, name] :
+       {std::pair{L.host, "Host (DTE)"}, std::pair{L.module, "NT35E"}, std::pair{L.broker, "Broker"}}) {
     out += "<line class=\"lifeline\" x1=\"" + std::to_string(x) + "\" y1=\"" + std::to_string(head - 10) + "\" x2=\"" +
            std::to_string(x) + "\" y2=\"" + std::to_string(height - 8) + "\"/>\n";
-    out += "<g class=\"head\"><rect x=\"" + std::to_string(x - 60) + "\" y=\"8\" width=\"120\" height=\"30\" rx=\"5\"/>"
-           "<text x=\"" + std::to_string(x) + "\" y=\"28\" text-anchor=\"middle\">" + name + "</text></g>\n";
+    out += "<g class=\"head\"><rect x=\"" + std::to_string(x - 60) +
+           "\" y=\"8\" width=\"120\" height=\"30\" rx=\"5\"/>"
+           "<text x=\"" +
+           std::to_string(x) + "\" y=\"28\" text-anchor=\"middle\">" + name + "</text></g>\n";
   }
   out += "<text class=\"time\" x=\"8\" y=\"28\">time (s)</text>\n";
   for (auto [gy, d] : gaps) {
-    out += "<g class=\"gap\"><line x1=\"70\" y1=\"" + std::to_string(gy + 10) + "\" x2=\"" + std::to_string(width - 20) +
-           "\" y2=\"" + std::to_string(gy + 10) + "\"/><text x=\"" + std::to_string(L.module) + "\" y=\"" +
-           std::to_string(gy + 14) + "\" text-anchor=\"middle\">… " + html_escape(format_delay(d)) +
-           " later …</text></g>\n";
+    out += "<g class=\"gap\"><line x1=\"70\" y1=\"" + std::to_string(gy + 10) + "\" x2=\"" +
+           std::to_string(width - 20) + "\" y2=\"" + std::to_string(gy + 10) + "\"/><text x=\"" +
+           std::to_string(L.module) + "\" y=\"" + std::to_string(gy + 14) + "\" text-anchor=\"middle\">… " +
+           html_escape(format_delay(d)) + " later …</text></g>\n";
   }
   for (std::size_t i = 0; i < ms.size(); ++i) {
     const auto& m = ms[i];
@@ -536,12 +559,26 @@ std::string svg_diagram(const std::vector<message>& ms) {
     std::string marker;
     switch (m.what) {
       case message::kind::command:
-      case message::kind::data: cls = "cmd"; marker = "a-cmd"; break;
-      case message::kind::echo: cls = "echo"; marker = "a-echo"; break;
-      case message::kind::module_line: cls = "mod"; marker = "a-mod"; break;
+      case message::kind::data:
+        cls = "cmd";
+        marker = "a-cmd";
+        break;
+      case message::kind::echo:
+        cls = "echo";
+        marker = "a-echo";
+        break;
+      case message::kind::module_line:
+        cls = "mod";
+        marker = "a-mod";
+        break;
       case message::kind::request:
-      case message::kind::event: cls = "net"; marker = "a-net"; break;
-      case message::kind::note: cls = "note"; break;
+      case message::kind::event:
+        cls = "net";
+        marker = "a-net";
+        break;
+      case message::kind::note:
+        cls = "note";
+        break;
     }
     if (m.problem) {
       cls += " bad";
@@ -582,14 +619,16 @@ std::string code(const std::string& s, bool bad = false) {
 std::string timeline_table(const std::vector<message>& ms, const std::vector<timeline_row>& rows) {
   (void)ms;
   std::string out;
-  out += "<table id=\"tl\">\n<thead><tr><th>time (s)</th><th>command</th><th>answer</th>"
-         "<th>URCs that report on it (delay from the command)</th></tr></thead>\n<tbody>\n";
+  out +=
+      "<table id=\"tl\">\n<thead><tr><th>time (s)</th><th>command</th><th>answer</th>"
+      "<th>URCs that report on it (delay from the command)</th></tr></thead>\n<tbody>\n";
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
     std::string cls = r.problem ? "bad" : "fine";
     if (r.command.empty()) cls += " urc";
     out += "<tr id=\"r" + std::to_string(i) + "\" class=\"" + cls + "\">";
-    out += "<td class=\"t\"><a href=\"#m" + std::to_string(r.message) + "\">" + html_escape(t_text(r.t_us)) + "</a></td>";
+    out +=
+        "<td class=\"t\"><a href=\"#m" + std::to_string(r.message) + "\">" + html_escape(t_text(r.t_us)) + "</a></td>";
     if (r.command.empty()) {
       out += "<td class=\"cmd\">unsolicited</td><td></td><td>";
       const auto& u = r.reports.front();
@@ -599,8 +638,10 @@ std::string timeline_table(const std::vector<message>& ms, const std::vector<tim
         const auto& rep = r.reports[k];
         out += "<br><span class=\"arrow\">→</span>" + code(rep.text, rep.problem) + " <span class=\"delay\">after " +
                html_escape(format_delay(rep.delay_us)) + "</span>";
-        if (rep.problem) out += " <span class=\"why\">" + html_escape(problem_of(rep.text)) + "</span>";
-        else if (name_of(rep.text) == "+ECMTCONN") out += " <span class=\"delay\">(reconnected)</span>";
+        if (rep.problem)
+          out += " <span class=\"why\">" + html_escape(problem_of(rep.text)) + "</span>";
+        else if (name_of(rep.text) == "+ECMTCONN")
+          out += " <span class=\"delay\">(reconnected)</span>";
       }
       out += "</td></tr>\n";
       continue;
@@ -636,8 +677,10 @@ std::string render_report(const trace& t, const report_options& options) {
   auto rows = timeline_of(ms);
   int commands = 0, problems = 0, urcs = 0, mqtt = 0;
   for (const auto& r : rows) {
-    if (!r.command.empty()) ++commands;
-    else ++urcs;
+    if (!r.command.empty())
+      ++commands;
+    else
+      ++urcs;
     if (r.problem) ++problems;
   }
   for (const auto& m : ms)
@@ -646,8 +689,9 @@ std::string render_report(const trace& t, const report_options& options) {
 
   std::string title = "NT35E session" + (options.title.empty() ? std::string() : " — " + options.title);
   std::string out;
-  out += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  out +=
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   out += "<title>" + html_escape(title) + "</title>\n<style>" + std::string(style) + "</style>\n</head>\n<body>\n";
   out += "<h1>" + html_escape(title) + "</h1>\n<p class=\"meta\">profile " + html_escape(t.head.profile);
   if (!t.head.started.empty()) out += " · started " + html_escape(t.head.started);
@@ -664,8 +708,9 @@ std::string render_report(const trace& t, const report_options& options) {
   out += "<p>" + std::to_string(commands) + (commands == 1 ? " command, " : " commands, ") + std::to_string(urcs) +
          " unsolicited URC" + (urcs == 1 ? "" : "s") + ", " + std::to_string(mqtt) + " MQTT packets and events.</p>\n";
   if (problems == 0) {
-    out += "<div class=\"verdict good\">No errors or refusals: every command was answered without an error and "
-           "every URC reported success.</div>\n";
+    out +=
+        "<div class=\"verdict good\">No errors or refusals: every command was answered without an error and "
+        "every URC reported success.</div>\n";
   } else {
     std::size_t first_bad = 0;
     while (first_bad < rows.size() && !rows[first_bad].problem) ++first_bad;
@@ -693,12 +738,13 @@ std::string render_report(const trace& t, const report_options& options) {
 
   // Sequence diagram
   out += "<h2 id=\"sequence\">Sequence diagram</h2>\n";
-  out += "<p class=\"legend\"><span><i class=\"sw\" style=\"background:#1f4e99\"></i>host line</span>"
-         "<span><i class=\"sw\" style=\"background:#1e6b35\"></i>module line</span>"
-         "<span><i class=\"sw\" style=\"background:#a3a3a3\"></i>echo</span>"
-         "<span><i class=\"sw\" style=\"background:#6a1b9a\"></i>MQTT</span>"
-         "<span><i class=\"sw\" style=\"background:#b3261e\"></i>error or refusal</span>"
-         "<span>notes in yellow boxes; hover an arrow for its full text</span></p>\n";
+  out +=
+      "<p class=\"legend\"><span><i class=\"sw\" style=\"background:#1f4e99\"></i>host line</span>"
+      "<span><i class=\"sw\" style=\"background:#1e6b35\"></i>module line</span>"
+      "<span><i class=\"sw\" style=\"background:#a3a3a3\"></i>echo</span>"
+      "<span><i class=\"sw\" style=\"background:#6a1b9a\"></i>MQTT</span>"
+      "<span><i class=\"sw\" style=\"background:#b3261e\"></i>error or refusal</span>"
+      "<span>notes in yellow boxes; hover an arrow for its full text</span></p>\n";
   out += svg_diagram(ms);
   out += "<script>" + std::string(script) + "</script>\n</body>\n</html>\n";
   return out;

@@ -34,8 +34,20 @@ std::string render_report(const trace& t, const report_options& options = {});
 
 /// One arrow (or note) of the sequence diagram, assembled from the trace's byte chunks.
 struct message {
-  enum class kind { command, data, echo, module_line, request, event, note };
-  enum class lane { host, module, broker };
+  enum class kind {
+    command,
+    data,
+    echo,
+    module_line,
+    request,
+    event,
+    note
+  };
+  enum class lane {
+    host,
+    module,
+    broker
+  };
   kind what = kind::note;
   lane from = lane::module, to = lane::module;
   std::int64_t t_us = 0;
@@ -50,7 +62,7 @@ std::vector<message> messages_of(const trace& t);
 /// One row of the timeline: a command with its answer and the URCs that report on it, or
 /// an unsolicited URC (command empty).
 struct timeline_row {
-  std::size_t message = 0;        ///< index of the command (or URC) in messages_of()
+  std::size_t message = 0;  ///< index of the command (or URC) in messages_of()
   std::int64_t t_us = 0;
   std::string command;            ///< empty for an unsolicited URC
   std::vector<std::string> info;  ///< information text before the final result
@@ -58,13 +70,13 @@ struct timeline_row {
   std::int64_t result_delay_us = -1;
   struct report {
     std::string text;
-    std::int64_t delay_us = 0;    ///< from the command
+    std::int64_t delay_us = 0;  ///< from the command
     bool problem = false;
     std::size_t message = 0;
   };
-  std::vector<report> reports;    ///< URCs that report on the command; for a URC row, the URC itself
-  bool problem = false;           ///< something on this row went wrong
-  std::string why;                ///< one phrase when problem: "ERROR", "+ECMTCONN:0,0,5: refused (5)"
+  std::vector<report> reports;  ///< URCs that report on the command; for a URC row, the URC itself
+  bool problem = false;         ///< something on this row went wrong
+  std::string why;              ///< one phrase when problem: "ERROR", "+ECMTCONN:0,0,5: refused (5)"
 };
 
 std::vector<timeline_row> timeline_of(const std::vector<message>& messages);

@@ -19,7 +19,8 @@
 namespace nt35e::trace {
 namespace {
 
-constexpr std::string_view import_help = R"(usage: nt35e-sim import [--format FORMAT] [--to trace|scenario] [-o OUT] LOGFILE
+constexpr std::string_view import_help =
+    R"(usage: nt35e-sim import [--format FORMAT] [--to trace|scenario] [-o OUT] LOGFILE
 
 Turns a customer's serial log into a trace (JSON Lines, for --replay and report) or a
 scenario (JSON, for --scenario) that makes the simulator answer as that module did.
@@ -154,8 +155,8 @@ int import_main(int argc, char** argv) {
       if (missing) return usage("import", "--format needs a value (auto, plain, timestamped, sscom, annotated or hex)");
       auto f = log_format_from_string(value);
       if (!f)
-        return usage("import", "--format expects auto, plain, timestamped, sscom, annotated or hex, got \"" + value +
-                                   "\"");
+        return usage("import",
+                     "--format expects auto, plain, timestamped, sscom, annotated or hex, got \"" + value + "\"");
       opts.format = *f;
     } else if (take_value(args, i, "--to", value, missing)) {
       if (missing) return usage("import", "--to needs a value (trace or scenario)");
@@ -168,7 +169,8 @@ int import_main(int argc, char** argv) {
     } else if (a.size() > 1 && a.front() == '-') {
       return usage("import", "unknown option " + std::string(a));
     } else {
-      if (have_log) return usage("import", "give one log file, got \"" + log_path + "\" and \"" + std::string(a) + "\"");
+      if (have_log)
+        return usage("import", "give one log file, got \"" + log_path + "\" and \"" + std::string(a) + "\"");
       log_path = std::string(a);
       have_log = true;
     }
@@ -188,16 +190,20 @@ int import_main(int argc, char** argv) {
 
   int commands = 0, module = 0, notes = 0, echoes = 0;
   for (const auto& l : log.lines) {
-    if (l.role == line_role::command || l.role == line_role::data) ++commands;
-    else if (l.role == line_role::comment) ++notes;
-    else if (l.role == line_role::echo) ++echoes;
-    else ++module;
+    if (l.role == line_role::command || l.role == line_role::data)
+      ++commands;
+    else if (l.role == line_role::comment)
+      ++notes;
+    else if (l.role == line_role::echo)
+      ++echoes;
+    else
+      ++module;
   }
   std::cerr << name << ": read as " << describe(log.format, log.annotated)
             << (opts.format == log_format::automatic ? " (detected)" : "") << ": " << count(commands, "host line")
             << ", " << count(module, "module line") << (echoes ? ", " + count(echoes, "echo", "echoes") : "")
-            << (notes ? ", " + count(notes, "comment") : "")
-            << (log.timed ? "" : "; no times in the log, made up") << "\n";
+            << (notes ? ", " + count(notes, "comment") : "") << (log.timed ? "" : "; no times in the log, made up")
+            << "\n";
 
   std::string text;
   if (to == "trace") {
@@ -205,8 +211,9 @@ int import_main(int argc, char** argv) {
   } else {
     auto sc = to_scenario(log);
     for (const auto& m : sc.messages) std::cerr << format(m, name) << "\n";
-    std::cerr << name << ": scenario with " << sc.rules << (sc.rules == 1 ? " rule" : " rules") << "; with it the simulator writes "
-              << sc.reproduced << " of the log's " << sc.module_lines << " module lines\n";
+    std::cerr << name << ": scenario with " << sc.rules << (sc.rules == 1 ? " rule" : " rules")
+              << "; with it the simulator writes " << sc.reproduced << " of the log's " << sc.module_lines
+              << " module lines\n";
     text = sc.json;
   }
   if (!write_out(out_path, text, error)) {
@@ -244,8 +251,10 @@ int report_main(int argc, char** argv) {
   if (!have_trace) return usage("report", "give the trace file (JSON Lines) to report on");
   if (out_path.empty()) {
     out_path = trace_path;
-    if (out_path.ends_with(".jsonl")) out_path.resize(out_path.size() - 6);
-    else if (out_path.ends_with(".json")) out_path.resize(out_path.size() - 5);
+    if (out_path.ends_with(".jsonl"))
+      out_path.resize(out_path.size() - 6);
+    else if (out_path.ends_with(".json"))
+      out_path.resize(out_path.size() - 5);
     out_path += ".html";
     if (trace_path == "-") out_path = "-";
   }

@@ -35,9 +35,7 @@ const char* type_name(const json& v) {
 }
 
 /// Text field as a JSON string literal (UTF-8 kept; bytes that are not UTF-8 become U+FFFD).
-std::string json_text(const std::string& s) {
-  return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
-}
+std::string json_text(const std::string& s) { return json(s).dump(-1, ' ', false, json::error_handler_t::replace); }
 
 /// UTF-8 (already validated by the JSON parser) to bytes, one byte per code point.
 /// Returns the first code point above U+00FF instead when there is one.
@@ -48,10 +46,19 @@ std::variant<std::string, char32_t> code_points_to_bytes(const std::string& s) {
     auto c = static_cast<unsigned char>(s[i]);
     char32_t cp;
     std::size_t n;
-    if (c < 0x80) { cp = c; n = 1; }
-    else if ((c & 0xE0) == 0xC0) { cp = c & 0x1F; n = 2; }
-    else if ((c & 0xF0) == 0xE0) { cp = c & 0x0F; n = 3; }
-    else { cp = c & 0x07; n = 4; }
+    if (c < 0x80) {
+      cp = c;
+      n = 1;
+    } else if ((c & 0xE0) == 0xC0) {
+      cp = c & 0x1F;
+      n = 2;
+    } else if ((c & 0xF0) == 0xE0) {
+      cp = c & 0x0F;
+      n = 3;
+    } else {
+      cp = c & 0x07;
+      n = 4;
+    }
     for (std::size_t k = 1; k < n && i + k < s.size(); ++k)
       cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
     if (cp > 0xFF) return cp;
@@ -92,18 +99,23 @@ struct checker {
 
 std::string_view to_string(direction d) {
   switch (d) {
-    case direction::dte_to_module: return "dte>mod";
-    case direction::module_to_dte: return "mod>dte";
-    case direction::module_to_net: return "mod>net";
-    case direction::net_to_module: return "net>mod";
-    case direction::state: return "state";
+    case direction::dte_to_module:
+      return "dte>mod";
+    case direction::module_to_dte:
+      return "mod>dte";
+    case direction::module_to_net:
+      return "mod>net";
+    case direction::net_to_module:
+      return "net>mod";
+    case direction::state:
+      return "state";
   }
   return "?";
 }
 
 std::optional<direction> parse_direction(std::string_view text) {
-  for (auto d : {direction::dte_to_module, direction::module_to_dte, direction::module_to_net,
-                 direction::net_to_module, direction::state})
+  for (auto d : {direction::dte_to_module, direction::module_to_dte, direction::module_to_net, direction::net_to_module,
+                 direction::state})
     if (to_string(d) == text) return d;
   return std::nullopt;
 }
@@ -116,11 +128,21 @@ std::string json_bytes(std::string_view bytes) {
   for (char ch : bytes) {
     auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '\r': out += "\\r"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
       default:
         if (c >= 0x20 && c < 0x7F) {
           out += ch;
@@ -150,8 +172,8 @@ std::string utc_now_iso8601() {
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(us));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(us));
   return buf;
 }
 
@@ -230,7 +252,7 @@ std::variant<trace, load_error> parse(std::string_view text, const std::string& 
     const int n = static_cast<int>(i) + 1;
     checker c{name, n};
     std::string_view line = lines[i];
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // written on Windows
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);           // written on Windows
     if (i == 0 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);  // a BOM
     if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
 
@@ -245,7 +267,8 @@ std::variant<trace, load_error> parse(std::string_view text, const std::string& 
       if (!have_header)
         return c.fail("line " + std::to_string(n) +
                       " is not JSON, so this is not a trace (a raw serial log? turn it into a trace with "
-                      "nt35e-sim import): " + parse_detail(e));
+                      "nt35e-sim import): " +
+                      parse_detail(e));
       if (at_end)
         return c.fail("line " + std::to_string(n) + " is cut off in the middle of the file (" + parse_detail(e) +
                       "); each line must be one complete JSON object");
@@ -256,8 +279,9 @@ std::variant<trace, load_error> parse(std::string_view text, const std::string& 
       if (!have_header)
         return c.fail("line " + std::to_string(n) + " is " + type_name(v) +
                       ", not a trace header; a trace begins with " + std::string(header_example));
-      return c.fail("line " + std::to_string(n) + " is " + type_name(v) +
-                    ", not an event; each event is one JSON object such as {\"t\":0,\"dir\":\"mod>dte\",\"data\":\"...\"}");
+      return c.fail(
+          "line " + std::to_string(n) + " is " + type_name(v) +
+          ", not an event; each event is one JSON object such as {\"t\":0,\"dir\":\"mod>dte\",\"data\":\"...\"}");
     }
 
     if (!have_header) {
@@ -265,8 +289,8 @@ std::variant<trace, load_error> parse(std::string_view text, const std::string& 
         if (v.contains("dir") || v.contains("t"))
           return c.fail("the header line is missing: line " + std::to_string(n) +
                         " is already an event; a trace begins with " + std::string(header_example));
-        return c.fail("line " + std::to_string(n) + " is not a trace header (expected " +
-                      std::string(header_example) + ")");
+        return c.fail("line " + std::to_string(n) + " is not a trace header (expected " + std::string(header_example) +
+                      ")");
       }
       const auto& tr = v["trace"];
       if (!tr.is_string() || tr.get<std::string>() != "nt35e-sim")
@@ -285,8 +309,8 @@ std::variant<trace, load_error> parse(std::string_view text, const std::string& 
       }
       if (v.contains("started")) {
         if (!v["started"].is_string())
-          return c.fail("\"started\" must be a string (ISO 8601 time), got " +
-                        std::string(type_name(v["started"])) + " " + shown(v["started"]));
+          return c.fail("\"started\" must be a string (ISO 8601 time), got " + std::string(type_name(v["started"])) +
+                        " " + shown(v["started"]));
         out.head.started = v["started"].get<std::string>();
       }
       if (v.contains("redacted")) {
@@ -321,8 +345,7 @@ std::variant<trace, load_error> parse(std::string_view text, const std::string& 
 
     if (!v.contains("dir")) return c.fail("the event has no \"dir\" (dte>mod, mod>dte, mod>net, net>mod or state)");
     const auto& d = v["dir"];
-    if (!d.is_string())
-      return c.fail("\"dir\" must be a string, got " + std::string(type_name(d)) + " " + shown(d));
+    if (!d.is_string()) return c.fail("\"dir\" must be a string, got " + std::string(type_name(d)) + " " + shown(d));
     auto dir = parse_direction(d.get<std::string>());
     if (!dir)
       return c.fail("unknown direction " + shown(d) + " (expected dte>mod, mod>dte, mod>net, net>mod or state)");
@@ -380,8 +403,8 @@ std::variant<trace, load_error> parse(std::string_view text, const std::string& 
   }
 
   if (!have_header)
-    return load_error{1, name + ":1: the file is empty; a trace begins with a header line such as " +
-                             std::string(header_example)};
+    return load_error{
+        1, name + ":1: the file is empty; a trace begins with a header line such as " + std::string(header_example)};
   return out;
 }
 

@@ -43,19 +43,19 @@ std::string_view to_string(direction d);
 std::optional<direction> parse_direction(std::string_view text);
 
 struct event {
-  std::int64_t t_us = 0;                   ///< microseconds since the start
+  std::int64_t t_us = 0;  ///< microseconds since the start
   direction dir = direction::state;
-  std::string data;                        ///< dte>mod, mod>dte: the raw bytes
-  int id = -1;                             ///< mod>net, net>mod: the ECMT id (-1: none)
-  std::string text;                        ///< mod>net, net>mod: "what"; state: "text"
-  std::string reason;                      ///< state: optional reason code
-  int line = 0;                            ///< where parse() found it (1-based); 0 when built in memory
+  std::string data;    ///< dte>mod, mod>dte: the raw bytes
+  int id = -1;         ///< mod>net, net>mod: the ECMT id (-1: none)
+  std::string text;    ///< mod>net, net>mod: "what"; state: "text"
+  std::string reason;  ///< state: optional reason code
+  int line = 0;        ///< where parse() found it (1-based); 0 when built in memory
 };
 
 struct header {
   std::string profile = "nt35e";
-  std::string started;                     ///< ISO 8601 UTC, e.g. 2026-11-26T10:48:28.123456Z
-  std::vector<std::string> redacted;       ///< "passwords", "payloads", "credentials"
+  std::string started;                ///< ISO 8601 UTC, e.g. 2026-11-26T10:48:28.123456Z
+  std::vector<std::string> redacted;  ///< "passwords", "payloads", "credentials"
 };
 
 struct trace {

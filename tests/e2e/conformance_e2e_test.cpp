@@ -20,8 +20,8 @@ class Conformance : public ::testing::TestWithParam<bool> {
   void SetUp() override {
     bool pty = GetParam();
     link_ = std::filesystem::temp_directory_path() / ("nt35e-conf-" + std::to_string(::getpid()));
-    std::vector<std::string> args = pty ? std::vector<std::string>{"--pty", link_.string()}
-                                        : std::vector<std::string>{"--tcp", "0"};
+    std::vector<std::string> args =
+        pty ? std::vector<std::string>{"--pty", link_.string()} : std::vector<std::string>{"--tcp", "0"};
     sim_ = std::make_unique<sim_process>(args);
     ASSERT_TRUE(sim_->wait_ready()) << sim_->diagnostics();
     started_ = std::chrono::steady_clock::now();

@@ -54,12 +54,12 @@ int control_port(const sim_process& sim, std::string* error) {
   return std::atoi(text.c_str() + text.rfind(':') + 1);
 }
 
-
 /// An answer of the channel: ok is a boolean, and an error is a sentence.
 ::testing::AssertionResult well_formed(const json& a) {
   if (!a.is_object()) return ::testing::AssertionFailure() << "not a JSON object: " << a.dump();
   if (!a.contains("ok") || !a["ok"].is_boolean()) return ::testing::AssertionFailure() << "no boolean ok: " << a.dump();
-  if (!a["ok"].get<bool>() && (!a.contains("error") || !a["error"].is_string() || a["error"].get<std::string>().empty()))
+  if (!a["ok"].get<bool>() &&
+      (!a.contains("error") || !a["error"].is_string() || a["error"].get<std::string>().empty()))
     return ::testing::AssertionFailure() << "ok=false without an error sentence: " << a.dump();
   return ::testing::AssertionSuccess();
 }
@@ -116,8 +116,8 @@ class temp_dir {
 class ControlChannel : public ::testing::Test {
  protected:
   void SetUp() override {
-    sim_ = std::make_unique<sim_process>(std::vector<std::string>{
-        "--tcp", "0", "--control", "0", "--set", "timing.boot=50", "--set", "timing.registration=50"});
+    sim_ = std::make_unique<sim_process>(std::vector<std::string>{"--tcp", "0", "--control", "0", "--set",
+                                                                  "timing.boot=50", "--set", "timing.registration=50"});
     ASSERT_TRUE(sim_->wait_ready()) << sim_->diagnostics();
     std::string why;
     port_ = control_port(*sim_, &why);
@@ -131,8 +131,7 @@ class ControlChannel : public ::testing::Test {
       if (cereg != line("+CEREG:0,1") + ok) dte_->read_for(50ms);
     }
     ASSERT_EQ(cereg, line("+CEREG:0,1") + ok) << sim_->diagnostics();
-    ASSERT_EQ(cmd("AT+ECMTOPEN=0,\"test.mosquitto.org\",1883", "+ECMTOPEN:0,0\r\n", 5s),
-              ok + line("+ECMTOPEN:0,0"))
+    ASSERT_EQ(cmd("AT+ECMTOPEN=0,\"test.mosquitto.org\",1883", "+ECMTOPEN:0,0\r\n", 5s), ok + line("+ECMTOPEN:0,0"))
         << sim_->diagnostics();
     ASSERT_EQ(cmd("AT+ECMTCONN=0", "+ECMTCONN:0,0,0\r\n", 5s), ok + line("+ECMTCONN:0,0,0")) << sim_->diagnostics();
   }

@@ -23,9 +23,13 @@ class LiveEcmt : public ::testing::Test {
  protected:
   void start(broker_config cfg = {.tls = false}, std::vector<std::string> extra = {}, bool pty = false) {
     broker = std::make_unique<mosquitto_broker>(cfg);
-    std::vector<std::string> args = {"--live", "--log-level", "debug", "--map-host",
+    std::vector<std::string> args = {"--live",
+                                     "--log-level",
+                                     "debug",
+                                     "--map-host",
                                      "test.mosquitto.org=127.0.0.1:" + std::to_string(broker->port()),
-                                     "--cert-dir", broker->dir()};
+                                     "--cert-dir",
+                                     broker->dir()};
     if (pty) {
       args.insert(args.end(), {"--pty", broker->dir() + "/nt35e0"});
     } else {
@@ -36,7 +40,8 @@ class LiveEcmt : public ::testing::Test {
     args.insert(args.end(), extra.begin(), extra.end());
     sim = std::make_unique<sim_process>(args);
     ASSERT_TRUE(sim->wait_ready()) << sim->diagnostics();
-    dte = std::make_unique<dte_client>(pty ? dte_client::open_pty(sim->pty_link()) : dte_client::connect_tcp(sim->tcp_port()));
+    dte = std::make_unique<dte_client>(pty ? dte_client::open_pty(sim->pty_link())
+                                           : dte_client::connect_tcp(sim->tcp_port()));
     ASSERT_NE(dte->read_until("ECRDY\r\n", 5s).find("ECRDY"), std::string::npos) << sim->diagnostics();
     ASSERT_EQ(cmd("ATE0", ok), "ATE0\r" + ok);
     // Registered and PDP active before the first ECMTOPEN.
@@ -57,7 +62,8 @@ class LiveEcmt : public ::testing::Test {
   void open_connect(int id, int port, const std::string& conn_args = "") {
     auto s = std::to_string(id);
     auto open = urc("+ECMTOPEN:" + s + ",0");
-    ASSERT_EQ(cmd("AT+ECMTOPEN=" + s + ",\"127.0.0.1\"," + std::to_string(port), open), ok + open) << sim->diagnostics();
+    ASSERT_EQ(cmd("AT+ECMTOPEN=" + s + ",\"127.0.0.1\"," + std::to_string(port), open), ok + open)
+        << sim->diagnostics();
     auto conn = urc("+ECMTCONN:" + s + ",0,0");
     ASSERT_EQ(cmd("AT+ECMTCONN=" + s + conn_args, conn), ok + conn) << sim->diagnostics();
   }
@@ -102,9 +108,9 @@ TEST_F(LiveEcmt, WrongPasswordIsRefusedWith5AndTheRightOneAccepted_A8) {
   EXPECT_EQ(cmd("AT+ECMTCONN=0,\"dev01\",\"" + broker->user() + "\",\"wrong\"", urc("+ECMTCONN:0,0,5")),
             ok + urc("+ECMTCONN:0,0,5"));
   EXPECT_EQ(cmd("AT+ECMTSUB=0,1,\"test\",1", cme3), cme3) << "A.8: back to OPENED";
-  EXPECT_EQ(cmd("AT+ECMTCONN=0,\"dev01\",\"" + broker->user() + "\",\"" + broker->password() + "\"",
-                urc("+ECMTCONN:0,0,0")),
-            ok + urc("+ECMTCONN:0,0,0"));
+  EXPECT_EQ(
+      cmd("AT+ECMTCONN=0,\"dev01\",\"" + broker->user() + "\",\"" + broker->password() + "\"", urc("+ECMTCONN:0,0,0")),
+      ok + urc("+ECMTCONN:0,0,0"));
   EXPECT_EQ(sim->stderr_text().find(broker->password()), std::string::npos) << "password never logged";
   EXPECT_EQ(sim->stderr_text().find("\"wrong\""), std::string::npos);
   // Why the URC said 5 is in the transcript: the live backend's own line.
@@ -167,7 +173,8 @@ TEST_F(LiveEcmt, Qos1And2BothWaysWithAwkwardPayloads) {
   auto r2 = cmd("AT+ECMTPUB=0,12,2,0,\"out/q2\",{\"t\":21.5,\"ok\":true}", urc("+ECMTPUB:0,12,0"));
   EXPECT_EQ(r2, ok + urc("+ECMTPUB:0,12,0"));
   std::string big(1024, 'x');
-  EXPECT_EQ(cmd("AT+ECMTPUB=0,13,1,0,\"out/big\",\"" + big + "\"", urc("+ECMTPUB:0,13,0")), ok + urc("+ECMTPUB:0,13,0"));
+  EXPECT_EQ(cmd("AT+ECMTPUB=0,13,1,0,\"out/big\",\"" + big + "\"", urc("+ECMTPUB:0,13,0")),
+            ok + urc("+ECMTPUB:0,13,0"));
   ASSERT_EQ(sub.wait_for(10s), 0) << sub.output();
   auto seen = sub.output();
   EXPECT_NE(seen.find("out/q1 a,b \"quoted\" c\n"), std::string::npos) << seen;
@@ -192,7 +199,8 @@ TEST_F(LiveEcmt, OpenAndConnectShareOneTcpConnection) {
   auto connections = [&] {
     const std::string log = broker->log();
     std::size_t n = 0;
-    for (auto at = log.find("New connection from"); at != std::string::npos; at = log.find("New connection from", at + 1))
+    for (auto at = log.find("New connection from"); at != std::string::npos;
+         at = log.find("New connection from", at + 1))
       ++n;
     return n;
   };
@@ -208,8 +216,8 @@ TEST_F(LiveEcmt, OpenAndConnectShareOneTcpConnection) {
 }
 
 TEST_F(LiveEcmt, PipelinedQos0PublishesAreAllSent) {
-  start({.tls = false}, {"--set", "timing.basic_result=0", "--set", "timing.ecmt_ok=0", "--set",
-                         "timing.qos0_publish_urc=0"});
+  start({.tls = false},
+        {"--set", "timing.basic_result=0", "--set", "timing.ecmt_ok=0", "--set", "timing.qos0_publish_urc=0"});
   open_connect(0, broker->port());
   auto count = [](const std::string& text, std::string_view what) {
     std::size_t n = 0;
@@ -226,7 +234,8 @@ TEST_F(LiveEcmt, PipelinedQos0PublishesAreAllSent) {
     for (int i = 0; i < 100 && count(got, "+ECMTPUB:0,0,") < per_write; ++i) got += dte->read_for(50ms);
     EXPECT_EQ(count(got, "OK\r\n"), static_cast<std::size_t>(per_write)) << printable(got.substr(0, 400));
     EXPECT_EQ(count(got, "+ECMTPUB:0,0,0\r\n"), static_cast<std::size_t>(per_write))
-        << "round " << round << ": " << count(got, "+ECMTPUB:0,0,2") << " refused\n" << sim->diagnostics();
+        << "round " << round << ": " << count(got, "+ECMTPUB:0,0,2") << " refused\n"
+        << sim->diagnostics();
   }
 }
 
@@ -279,9 +288,9 @@ TEST_F(LiveEcmt, SeveralIdsOnDifferentListenersAtOnce) {
 
 TEST_F(LiveEcmt, StateErrorsAndCmeeRendering_A14) {
   start();
-  for (const char* line : {"AT+ECMTCONN=0", "AT+ECMTSUB=0,1,\"t\",0", "AT+ECMTUNS=0,1,\"t\"",
-                           "AT+ECMTPUB=0,0,0,0,\"t\",\"x\"", "AT+ECMTDISC=0", "AT+ECMTCLOSE=0",
-                           "AT+ECMTCFG=\"keepalive\",0"})
+  for (const char* line :
+       {"AT+ECMTCONN=0", "AT+ECMTSUB=0,1,\"t\",0", "AT+ECMTUNS=0,1,\"t\"", "AT+ECMTPUB=0,0,0,0,\"t\",\"x\"",
+        "AT+ECMTDISC=0", "AT+ECMTCLOSE=0", "AT+ECMTCFG=\"keepalive\",0"})
     EXPECT_EQ(cmd(line, cme3), cme3) << line;
   EXPECT_EQ(cmd("AT+CMEE=2", ok), ok);
   EXPECT_EQ(cmd("AT+ECMTDISC=3", "allowed\r\n"), "\r\n+CME ERROR: operation not allowed\r\n");

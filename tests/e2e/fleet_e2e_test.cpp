@@ -93,7 +93,6 @@ int control_port(const sim_process& sim) {
   return std::atoi(all.c_str() + at + std::string("\ncontrol: 127.0.0.1:").size());
 }
 
-
 bool accepted(const json& j) { return j.is_object() && j.value("ok", false); }
 
 /// A DTE on one modem of the fleet.
@@ -162,9 +161,7 @@ void in_parallel(std::size_t n, F f) {
   for (auto& t : threads) t.join();
 }
 
-std::vector<std::string> fast_start() {
-  return {"--set", "timing.boot=50", "--set", "timing.registration=50"};
-}
+std::vector<std::string> fast_start() { return {"--set", "timing.boot=50", "--set", "timing.registration=50"}; }
 
 std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
@@ -196,11 +193,11 @@ class FleetTcp : public ::testing::Test {
   void SetUp() override {
     base_ = free_port_range(size);
     ASSERT_GT(base_, 0) << "no range of " << size << " free ports found";
-    sim_ = std::make_unique<sim_process>(with(
-        {"--fleet", std::to_string(size), "--tcp", std::to_string(base_), "--control", "0"}, fast_start()));
+    sim_ = std::make_unique<sim_process>(
+        with({"--fleet", std::to_string(size), "--tcp", std::to_string(base_), "--control", "0"}, fast_start()));
     ASSERT_TRUE(sim_->wait_ready(20s)) << sim_->diagnostics();
-    ASSERT_EQ(sim_->ready_line(), "ready: fleet 20 tcp 127.0.0.1:" + std::to_string(base_) + ".." +
-                                      std::to_string(base_ + size - 1));
+    ASSERT_EQ(sim_->ready_line(),
+              "ready: fleet 20 tcp 127.0.0.1:" + std::to_string(base_) + ".." + std::to_string(base_ + size - 1));
     control_ = control_port(*sim_);
     ASSERT_GT(control_, 0) << sim_->diagnostics();
     std::string why_not;
@@ -231,7 +228,8 @@ TEST_F(FleetTcp, EveryModemHasItsOwnLuhnValidImei) {
 TEST_F(FleetTcp, SeedFlowOnEveryModemAtOnceThenHalfTheLinksDrop) {
   std::vector<std::string> result(size);
   in_parallel(size, [&](std::size_t i) { result[i] = lines_[i].seed_flow(); });
-  for (int i = 0; i < size; ++i) EXPECT_EQ(result[static_cast<std::size_t>(i)], "") << "modem " << i << "\n" << sim_->diagnostics();
+  for (int i = 0; i < size; ++i)
+    EXPECT_EQ(result[static_cast<std::size_t>(i)], "") << "modem " << i << "\n" << sim_->diagnostics();
 
   control_client c(control_);
   ASSERT_TRUE(c.connected());
@@ -312,7 +310,8 @@ TEST_F(FleetTcp, ControlRequestsNameTheirModem) {
   fired = c.ask(R"({"fleet": {"fire": {"action": "inject_urc", "text": "+NOTE:L"}, "modems": [1, 5, 5, 19]}})");
   ASSERT_TRUE(accepted(fired)) << fired.dump();
   EXPECT_EQ(fired["modems"], json::parse("[1, 5, 19]"));
-  for (int i : {1, 5, 19}) EXPECT_EQ(lines_[static_cast<std::size_t>(i)].dte->read_until("+NOTE:L\r\n", 3s), line("+NOTE:L"));
+  for (int i : {1, 5, 19})
+    EXPECT_EQ(lines_[static_cast<std::size_t>(i)].dte->read_until("+NOTE:L\r\n", 3s), line("+NOTE:L"));
   EXPECT_EQ(lines_[2].dte->read_for(200ms), "");
   // Stagger: every modem, spread over 1 s (the first at once, the last after 1 s).
   auto t0 = steady::now();
@@ -327,10 +326,11 @@ TEST_F(FleetTcp, ControlRequestsNameTheirModem) {
   EXPECT_LT(first, 500ms);
   EXPECT_GE(last, 900ms);
   // Mistakes are refused with one sentence.
-  for (const char* bad : {R"({"modem": 20, "query": "state"})", R"({"modem": -1, "query": "state"})",
-                          R"({"modem": 1, "fleet": {"fire": "reboot"}})", R"({"fleet": {"fire": "reboot", "fraction": 2}})",
-                          R"({"fleet": {"fire": "reboot", "modems": [25]}})", R"({"fleet": {"fraction": 0.5}})",
-                          R"({"fleet": {"fire": "reboot", "stagger": "soon"}})", R"({"fleet": {"fire": "reboot", "seed": 1}})"}) {
+  for (const char* bad :
+       {R"({"modem": 20, "query": "state"})", R"({"modem": -1, "query": "state"})",
+        R"({"modem": 1, "fleet": {"fire": "reboot"}})", R"({"fleet": {"fire": "reboot", "fraction": 2}})",
+        R"({"fleet": {"fire": "reboot", "modems": [25]}})", R"({"fleet": {"fraction": 0.5}})",
+        R"({"fleet": {"fire": "reboot", "stagger": "soon"}})", R"({"fleet": {"fire": "reboot", "seed": 1}})"}) {
     json answer = c.ask(bad);
     EXPECT_FALSE(answer.value("ok", true)) << bad << " -> " << answer.dump();
     EXPECT_TRUE(answer.contains("error") && !answer["error"].get<std::string>().empty()) << answer.dump();
@@ -348,7 +348,8 @@ TEST_F(FleetTcp, ControlRequestsNameTheirModem) {
 // 10 modems on PTY links.
 
 TEST(FleetPty, TenModemsOnTheirLinksWithDistinctImeis) {
-  const std::string prefix = (std::filesystem::temp_directory_path() / ("nt35e-fleet-" + std::to_string(::getpid()) + "-")).string();
+  const std::string prefix =
+      (std::filesystem::temp_directory_path() / ("nt35e-fleet-" + std::to_string(::getpid()) + "-")).string();
   sim_process sim(with({"--fleet", "10", "--pty", prefix}, fast_start()));
   ASSERT_TRUE(sim.wait_ready(20s)) << sim.diagnostics();
   EXPECT_EQ(sim.ready_line(), "ready: fleet 10 pty " + prefix + "0.." + prefix + "9");
@@ -365,7 +366,8 @@ TEST(FleetPty, TenModemsOnTheirLinksWithDistinctImeis) {
   }
   EXPECT_EQ(seen.size(), 10u);
   EXPECT_EQ(sim.stop(10s), 0) << sim.diagnostics();
-  for (int i = 0; i < 10; ++i) EXPECT_FALSE(std::filesystem::exists(prefix + std::to_string(i))) << "link " << i << " removed";
+  for (int i = 0; i < 10; ++i)
+    EXPECT_FALSE(std::filesystem::exists(prefix + std::to_string(i))) << "link " << i << " removed";
 }
 
 // ---------------------------------------------------------------------------
@@ -507,10 +509,12 @@ TEST_F(FleetOverrides, ASingleModemIsIndexZeroAndCheckScenarioReportsOverrides) 
   r = run_sim({"--check-scenario", bad.string()});
   std::filesystem::remove(bad);
   EXPECT_EQ(r.status, 2);
-  EXPECT_EQ(r.err, bad.string() + ":2:14: error: /modems/0/select: \"3-1\" is not a range (the start is above the end)\n" +
-                       bad.string() + ":3:55: error: /modems/1/broker/credentials/0/user: expected a string, got a number\n" +
-                       bad.string() + ":4:14: error: /modems/2/select: index 4 is also selected by /modems/1; a modem "
-                                      "may be chosen by one override only\n");
+  EXPECT_EQ(r.err,
+            bad.string() + ":2:14: error: /modems/0/select: \"3-1\" is not a range (the start is above the end)\n" +
+                bad.string() + ":3:55: error: /modems/1/broker/credentials/0/user: expected a string, got a number\n" +
+                bad.string() +
+                ":4:14: error: /modems/2/select: index 4 is also selected by /modems/1; a modem "
+                "may be chosen by one override only\n");
   EXPECT_EQ(r.out, "");
 }
 
@@ -582,7 +586,8 @@ TEST_F(FleetEvents, ThirtyPercentOfTheLinksDropAtTheirTimeAndTheControlChannelPi
     got = lines_[i].cmd("AT+ECMTCONN=0,\"c" + std::to_string(i) + "\"", "+ECMTCONN:0,0,0\r\n", 3s);
     if (got != ok + line("+ECMTCONN:0,0,0")) result[i] = "ECMTCONN -> " + printable(got);
   });
-  for (int i = 0; i < size; ++i) ASSERT_EQ(result[static_cast<std::size_t>(i)], "") << "modem " << i << "\n" << sim_->diagnostics();
+  for (int i = 0; i < size; ++i)
+    ASSERT_EQ(result[static_cast<std::size_t>(i)], "") << "modem " << i << "\n" << sim_->diagnostics();
   ASSERT_LT(steady::now() - powered_, 3500ms) << "too slow to connect before the event";
 
   const auto seen = watch("+ECMTSTAT:0,1\r\n", powered_ + 7s);
@@ -641,7 +646,8 @@ TEST_F(FleetEvents, SelectedModemsFireStaggeredOnTheScaledTimeline) {
       EXPECT_EQ(seen[i].text, "") << "modem " << i << " is not selected";
       continue;
     }
-    ASSERT_TRUE(seen[i].at.has_value()) << "modem " << i << ": " << printable(seen[i].text) << "\n" << sim_->diagnostics();
+    ASSERT_TRUE(seen[i].at.has_value()) << "modem " << i << ": " << printable(seen[i].text) << "\n"
+                                        << sim_->diagnostics();
     EXPECT_EQ(seen[i].text, line("+EVT:1"));
     const auto due = 2000ms + 500ms * static_cast<int>(i - 2);
     EXPECT_GE(*seen[i].at, due - 100ms) << "modem " << i;
@@ -658,8 +664,8 @@ TEST_F(FleetEvents, SelectedModemsFireStaggeredOnTheScaledTimeline) {
 }
 
 TEST(FleetEventsSingleModem, TheOneModemIsIndexZero) {
-  const auto file = std::filesystem::temp_directory_path() /
-                    ("nt35e-fleet-events-single-" + std::to_string(::getpid()) + ".json");
+  const auto file =
+      std::filesystem::temp_directory_path() / ("nt35e-fleet-events-single-" + std::to_string(::getpid()) + ".json");
   std::ofstream(file) << R"({"fleet_events": [
     {"at": "1s", "fire": {"action": "inject_urc", "text": "+ONE"}},
     {"at": "1500ms", "fire": {"action": "inject_urc", "text": "+NOTME"}, "select": "1-9"},

@@ -61,7 +61,8 @@ class harness {
     if (std::getenv("NT35E_PAHO_LOG"))
       backend_->set_log_sink([t0 = std::chrono::steady_clock::now()](std::string_view line) {
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
-        std::fprintf(stderr, "%6lld %.*s\n", static_cast<long long>(ms.count()), static_cast<int>(line.size()), line.data());
+        std::fprintf(stderr, "%6lld %.*s\n", static_cast<long long>(ms.count()), static_cast<int>(line.size()),
+                     line.data());
       });
   }
   ~harness() {
@@ -91,8 +92,7 @@ class harness {
 
   /// Waits for the first event of type E that matches `pred`, removes and returns it.
   template <class E>
-  std::optional<E> wait(const std::function<bool(const E&)>& pred = nullptr,
-                        std::chrono::milliseconds timeout = 8s) {
+  std::optional<E> wait(const std::function<bool(const E&)>& pred = nullptr, std::chrono::milliseconds timeout = 8s) {
     std::optional<E> found;
     run_until(
         [&] {
@@ -237,8 +237,7 @@ class raw_server {
   /// Keeps the connection until the peer closes it (or 5 s).
   static void hold(int fd) {
     char buf[256];
-    while (::recv(fd, buf, sizeof buf, 0) > 0) {
-    }
+    while (::recv(fd, buf, sizeof buf, 0) > 0) {}
   }
 
  private:
@@ -455,8 +454,8 @@ TEST(PahoBackend, SubackFailureCodeIsStillResult0) {
     raw_server::send_bytes(fd, {0x20, 0x02, 0x00, 0x00});
     auto sub = raw_server::read_packet(fd);  // SUBSCRIBE: packet id in the first two bytes
     if (!sub || (sub->first & 0xF0) != 0x80 || sub->second.size() < 2) return;
-    raw_server::send_bytes(fd, {0x90, 0x03, static_cast<unsigned char>(sub->second[0]),
-                                static_cast<unsigned char>(sub->second[1]), 0x80});
+    raw_server::send_bytes(
+        fd, {0x90, 0x03, static_cast<unsigned char>(sub->second[0]), static_cast<unsigned char>(sub->second[1]), 0x80});
     raw_server::hold(fd);
   });
   harness h;
@@ -687,8 +686,7 @@ TEST(PahoBackend, BrokerStoppedIsLinkLost) {
 
 TEST(PahoBackend, DestructorWithLiveLinksDoesNotBlock) {
   harness h;
-  for (int id = 0; id < 3; ++id)
-    ASSERT_EQ(h.connect(id, broker().port(), client(unique("dtor"))), 0) << h.last_failure;
+  for (int id = 0; id < 3; ++id) ASSERT_EQ(h.connect(id, broker().port(), client(unique("dtor"))), 0) << h.last_failure;
   h.submit(req::open{3, "127.0.0.1", broker().port(), {}});  // still pending
   const auto t0 = std::chrono::steady_clock::now();
   h.destroy_backend();
@@ -718,8 +716,8 @@ TEST(PahoBackend, ManyClientsConnectAtOnce) {
   const std::string base = unique("many");
   for (int i = 0; i < backends; ++i)
     for (int id = 0; id < 5; ++id)
-      hs[static_cast<std::size_t>(i)]->submit(
-          req::connect{id, "127.0.0.1", broker().port(), {}, client(base + "-" + std::to_string(i) + "-" + std::to_string(id))});
+      hs[static_cast<std::size_t>(i)]->submit(req::connect{
+          id, "127.0.0.1", broker().port(), {}, client(base + "-" + std::to_string(i) + "-" + std::to_string(id))});
   const auto t0 = std::chrono::steady_clock::now();
   for (auto& h : hs) {
     ASSERT_TRUE(h->run_until([&] { return h->all<ev::connack>().size() == 5; }, 10s));

@@ -26,8 +26,8 @@ class Library : public ::testing::Test {
  protected:
   /// Starts the simulator on scenarios/<name>.json; `scale` speeds the world up.
   void start(const std::string& name, std::vector<std::string> extra = {}, bool wait_registered = true) {
-    std::vector<std::string> args = {"--scenario", std::string(NT35E_SCENARIOS_DIR) + "/" + name + ".json", "--tcp",
-                                     "0", "--log-level", "debug"};
+    std::vector<std::string> args = {
+        "--scenario", std::string(NT35E_SCENARIOS_DIR) + "/" + name + ".json", "--tcp", "0", "--log-level", "debug"};
     args.insert(args.end(), extra.begin(), extra.end());
     sim = std::make_unique<sim_process>(args);
     ASSERT_TRUE(sim->wait_ready()) << sim->diagnostics();

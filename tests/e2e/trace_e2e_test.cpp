@@ -121,7 +121,8 @@ TEST(Trace, OffScriptHostGetsErrorOrAHandover) {
 
 TEST(Trace, BadTraceFilesAreOneClearMessage) {
   auto broken = scratch("broken.jsonl");
-  std::ofstream(broken) << "{\"trace\":\"nt35e-sim\",\"version\":1,\"profile\":\"nt35e\"}\n{\"t\":5,\"dir\":\"mod>dte\",\"da";
+  std::ofstream(broken)
+      << "{\"trace\":\"nt35e-sim\",\"version\":1,\"profile\":\"nt35e\"}\n{\"t\":5,\"dir\":\"mod>dte\",\"da";
   auto r = run_sim({"--replay", broken.string()});
   EXPECT_EQ(r.status, 2);
   EXPECT_NE(r.err.find(":2:"), std::string::npos) << r.err;

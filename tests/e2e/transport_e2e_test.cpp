@@ -317,19 +317,18 @@ TEST_P(bad_options, exit_two_with_one_sentence) {
   EXPECT_EQ(r.out, "");
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    e2e, bad_options,
-    ::testing::Values(bad_option{"tcp_without_port", {"--tcp"}, "--tcp"},
-                      bad_option{"unknown_profile", {"--profile", "nope"}, "nope"},
-                      bad_option{"unknown_option", {"--bogus"}, "--bogus"},
-                      bad_option{"two_transports", {"--tcp", "0", "--pty", "/tmp/x"}, "--pty"},
-                      bad_option{"port_out_of_range", {"--tcp", "70000"}, "70000"},
-                      bad_option{"bad_echo", {"--echo", "2"}, "--echo"},
-                      bad_option{"bad_log_level", {"--log-level", "loud"}, "loud"},
-                      bad_option{"set_without_equals", {"--set", "echo"}, "--set"},
-                      bad_option{"set_unknown_field", {"--set", "nosuchfield=1"}, "nosuchfield"},
-                      bad_option{"stray_argument", {"stray"}, "stray"}),
-    [](const ::testing::TestParamInfo<bad_option>& info) { return info.param.label; });
+INSTANTIATE_TEST_SUITE_P(e2e, bad_options,
+                         ::testing::Values(bad_option{"tcp_without_port", {"--tcp"}, "--tcp"},
+                                           bad_option{"unknown_profile", {"--profile", "nope"}, "nope"},
+                                           bad_option{"unknown_option", {"--bogus"}, "--bogus"},
+                                           bad_option{"two_transports", {"--tcp", "0", "--pty", "/tmp/x"}, "--pty"},
+                                           bad_option{"port_out_of_range", {"--tcp", "70000"}, "70000"},
+                                           bad_option{"bad_echo", {"--echo", "2"}, "--echo"},
+                                           bad_option{"bad_log_level", {"--log-level", "loud"}, "loud"},
+                                           bad_option{"set_without_equals", {"--set", "echo"}, "--set"},
+                                           bad_option{"set_unknown_field", {"--set", "nosuchfield=1"}, "nosuchfield"},
+                                           bad_option{"stray_argument", {"stray"}, "stray"}),
+                         [](const ::testing::TestParamInfo<bad_option>& info) { return info.param.label; });
 
 TEST(options, help_exits_zero_with_usage_on_stdout) {
   auto r = run_sim({"--help"});

@@ -90,8 +90,10 @@ class control_client {
       if (::poll(&p, 1, left(deadline)) <= 0) return false;
       char buf[8192];
       ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) eof_ = true;
-      else pending_.append(buf, static_cast<std::size_t>(n));
+      if (n <= 0)
+        eof_ = true;
+      else
+        pending_.append(buf, static_cast<std::size_t>(n));
     }
     return true;
   }
@@ -106,7 +108,8 @@ class control_client {
 
  private:
   static int left(std::chrono::steady_clock::time_point deadline) {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
     return ms < 0 ? 0 : static_cast<int>(ms);
   }
   int fd_ = -1;

@@ -49,8 +49,10 @@ class core_harness {
       if (broker_next && *broker_next == *t) {
         auto what = std::move(broker_events_.front().second);
         broker_events_.erase(broker_events_.begin());
-        if (auto* ev = std::get_if<mqtt::any_event>(&what)) apply(interp_.on_mqtt_event(*ev, now_));
-        else queue(broker_.publish_now(std::get<mqtt::loopback_broker::broker_publish>(what)));
+        if (auto* ev = std::get_if<mqtt::any_event>(&what))
+          apply(interp_.on_mqtt_event(*ev, now_));
+        else
+          queue(broker_.publish_now(std::get<mqtt::loopback_broker::broker_publish>(what)));
       } else {
         apply(interp_.on_timer(now_));
       }
@@ -105,11 +107,13 @@ class core_harness {
 
   void apply(engine::actions actions) {
     for (auto& a : actions) {
-      if (auto* w = std::get_if<engine::write_bytes>(&a)) output_ += w->bytes;
+      if (auto* w = std::get_if<engine::write_bytes>(&a))
+        output_ += w->bytes;
       else if (auto* r = std::get_if<mqtt::any_request>(&a)) {
         requests_.push_back(*r);
         if (with_broker_) queue(broker_.handle(*r));
-      } else if (auto* l = std::get_if<engine::log_record>(&a)) logs_.push_back(*l);
+      } else if (auto* l = std::get_if<engine::log_record>(&a))
+        logs_.push_back(*l);
     }
   }
 

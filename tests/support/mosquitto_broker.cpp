@@ -86,8 +86,7 @@ void must_run(const std::vector<std::string>& argv, const std::string& dir) {
   if (r.exit_code != 0) {
     std::string cmd;
     for (const auto& a : argv) cmd += a + " ";
-    throw std::runtime_error("command failed (" + std::to_string(r.exit_code) + "): " + cmd +
-                             "\n" + r.output);
+    throw std::runtime_error("command failed (" + std::to_string(r.exit_code) + "): " + cmd + "\n" + r.output);
   }
 }
 
@@ -106,8 +105,7 @@ child_process::child_process(const std::vector<std::string>& argv, std::string o
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, output_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
+  posix_spawn_file_actions_addopen(&fa, 1, output_file_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&fa, 1, 2);
   // posix_spawn is safe to use with other threads running (Paho's, in the tests).
   const int rc = ::posix_spawnp(&pid_, args[0], &fa, nullptr, args.data(), environ);
@@ -173,8 +171,7 @@ std::string child_process::output() const { return read_file(output_file_); }
 run_result run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                        const std::string& scratch_dir) {
   static std::atomic<int> counter{0};
-  const std::string out = scratch_dir + "/run-" + std::to_string(::getpid()) + "-" +
-                          std::to_string(++counter) + ".out";
+  const std::string out = scratch_dir + "/run-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + ".out";
   run_result r;
   {
     child_process p(argv, out);
@@ -226,27 +223,25 @@ void mosquitto_broker::write_files() {
   if (cfg_.tls) {
     // Small, fast EC keys. A CA, a server certificate for 127.0.0.1/localhost, a client
     // certificate, and an unrelated CA for the "wrong CA" tests.
-    const std::vector<std::string> ec = {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                                         "-nodes"};
+    const std::vector<std::string> ec = {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"};
     auto req_ca = [&](const std::string& stem, const std::string& cn) {
       std::vector<std::string> a = {"openssl", "req", "-x509"};
       a.insert(a.end(), ec.begin(), ec.end());
-      a.insert(a.end(), {"-keyout", dir_ + "/" + stem + ".key", "-out", dir_ + "/" + stem + ".crt",
-                         "-days", "3650", "-subj", "/CN=" + cn, "-addext",
-                         "basicConstraints=critical,CA:TRUE", "-addext",
+      a.insert(a.end(), {"-keyout", dir_ + "/" + stem + ".key", "-out", dir_ + "/" + stem + ".crt", "-days", "3650",
+                         "-subj", "/CN=" + cn, "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
                          "keyUsage=critical,keyCertSign,cRLSign"});
       must_run(a, dir_);
     };
     auto leaf = [&](const std::string& stem, const std::string& cn, const std::string& ext) {
       std::vector<std::string> a = {"openssl", "req"};
       a.insert(a.end(), ec.begin(), ec.end());
-      a.insert(a.end(), {"-keyout", dir_ + "/" + stem + ".key", "-out", dir_ + "/" + stem + ".csr",
-                         "-subj", "/CN=" + cn});
+      a.insert(a.end(),
+               {"-keyout", dir_ + "/" + stem + ".key", "-out", dir_ + "/" + stem + ".csr", "-subj", "/CN=" + cn});
       must_run(a, dir_);
       write_file(dir_ + "/" + stem + ".ext", ext);
-      must_run({"openssl", "x509", "-req", "-in", dir_ + "/" + stem + ".csr", "-CA",
-                dir_ + "/ca.crt", "-CAkey", dir_ + "/ca.key", "-CAcreateserial", "-out",
-                dir_ + "/" + stem + ".crt", "-days", "3650", "-extfile", dir_ + "/" + stem + ".ext"},
+      must_run({"openssl", "x509", "-req", "-in", dir_ + "/" + stem + ".csr", "-CA", dir_ + "/ca.crt", "-CAkey",
+                dir_ + "/ca.key", "-CAcreateserial", "-out", dir_ + "/" + stem + ".crt", "-days", "3650", "-extfile",
+                dir_ + "/" + stem + ".ext"},
                dir_);
     };
     req_ca("ca", "nt35e test CA");
@@ -299,11 +294,10 @@ void mosquitto_broker::start() {
   const auto deadline = clock_type::now() + 5s;
   for (int i = 0; i < n; ++i) {
     while (!accepts_tcp(ports_[i])) {
-      if (!proc_.running())
-        throw std::runtime_error("mosquitto exited: " + proc_.output() + "\n" + log());
+      if (!proc_.running()) throw std::runtime_error("mosquitto exited: " + proc_.output() + "\n" + log());
       if (clock_type::now() >= deadline)
-        throw std::runtime_error("mosquitto does not accept connections on port " +
-                                 std::to_string(ports_[i]) + "\n" + log());
+        throw std::runtime_error("mosquitto does not accept connections on port " + std::to_string(ports_[i]) + "\n" +
+                                 log());
       std::this_thread::sleep_for(10ms);
     }
   }
@@ -333,8 +327,7 @@ bool mosquitto_broker::running() { return proc_.running(); }
 
 std::string mosquitto_broker::log() const { return read_file(log_file()); }
 
-bool mosquitto_broker::wait_for_log(const std::string& needle,
-                                    std::chrono::milliseconds timeout) const {
+bool mosquitto_broker::wait_for_log(const std::string& needle, std::chrono::milliseconds timeout) const {
   const auto deadline = clock_type::now() + timeout;
   for (;;) {
     if (log().find(needle) != std::string::npos) return true;
@@ -343,28 +336,25 @@ bool mosquitto_broker::wait_for_log(const std::string& needle,
   }
 }
 
-run_result mosquitto_broker::publish(const std::string& topic, const std::string& payload, int qos,
-                                     bool retain, const std::vector<std::string>& extra) const {
-  std::vector<std::string> a = {"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port()),
-                                "-t", topic, "-m", payload, "-q", std::to_string(qos)};
+run_result mosquitto_broker::publish(const std::string& topic, const std::string& payload, int qos, bool retain,
+                                     const std::vector<std::string>& extra) const {
+  std::vector<std::string> a = {"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port()), "-t",
+                                topic,           "-m", payload,     "-q", std::to_string(qos)};
   if (retain) a.push_back("-r");
   a.insert(a.end(), extra.begin(), extra.end());
   return run_command(a, 5s, dir_);
 }
 
-run_result mosquitto_broker::subscribe(const std::string& topic, int count, int wait_s,
-                                       int qos) const {
-  return run_command({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port()), "-t", topic,
-                      "-q", std::to_string(qos), "-v", "-C", std::to_string(count), "-W",
-                      std::to_string(wait_s)},
+run_result mosquitto_broker::subscribe(const std::string& topic, int count, int wait_s, int qos) const {
+  return run_command({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port()), "-t", topic, "-q",
+                      std::to_string(qos), "-v", "-C", std::to_string(count), "-W", std::to_string(wait_s)},
                      std::chrono::seconds(wait_s + 5), dir_);
 }
 
 child_process mosquitto_broker::subscribe_async(const std::string& topic, int count, int wait_s,
                                                 const std::string& client_id, int qos) const {
-  return child_process({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port()), "-i",
-                        client_id, "-t", topic, "-q", std::to_string(qos), "-v", "-C",
-                        std::to_string(count), "-W", std::to_string(wait_s)},
+  return child_process({"mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port()), "-i", client_id, "-t", topic,
+                        "-q", std::to_string(qos), "-v", "-C", std::to_string(count), "-W", std::to_string(wait_s)},
                        next_output_file("sub"));
 }
 

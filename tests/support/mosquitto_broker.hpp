@@ -49,9 +49,9 @@ class child_process {
 };
 
 struct run_result {
-  int exit_code = -1;    ///< 128+signal when killed; -1 when it had to be killed for the timeout
+  int exit_code = -1;  ///< 128+signal when killed; -1 when it had to be killed for the timeout
   bool timed_out = false;
-  std::string output;    ///< stdout and stderr together
+  std::string output;  ///< stdout and stderr together
 };
 
 /// Runs a command to completion, killing it after `timeout`.
@@ -59,8 +59,8 @@ run_result run_command(const std::vector<std::string>& argv, std::chrono::millis
                        const std::string& scratch_dir = "/tmp");
 
 struct broker_config {
-  bool tls = true;                ///< generate certificates and the two TLS listeners
-  std::string user = "nt35e";     ///< the password listener's one account
+  bool tls = true;             ///< generate certificates and the two TLS listeners
+  std::string user = "nt35e";  ///< the password listener's one account
   std::string password = "s3cret";
 };
 
@@ -102,14 +102,14 @@ class mosquitto_broker {
   bool wait_for_log(const std::string& needle, std::chrono::milliseconds timeout) const;
 
   /// mosquitto_pub on the anonymous listener (5 s limit). `extra` is appended to argv.
-  run_result publish(const std::string& topic, const std::string& payload, int qos = 0,
-                     bool retain = false, const std::vector<std::string>& extra = {}) const;
+  run_result publish(const std::string& topic, const std::string& payload, int qos = 0, bool retain = false,
+                     const std::vector<std::string>& extra = {}) const;
   /// mosquitto_sub -v -C count -W wait_s on the anonymous listener; blocks until done.
   run_result subscribe(const std::string& topic, int count, int wait_s, int qos = 0) const;
   /// The same in the background. Pass a client id and wait_for_log("Received SUBSCRIBE from
   /// " + client_id) to know that the subscription is in place.
-  child_process subscribe_async(const std::string& topic, int count, int wait_s,
-                                const std::string& client_id, int qos = 0) const;
+  child_process subscribe_async(const std::string& topic, int count, int wait_s, const std::string& client_id,
+                                int qos = 0) const;
 
  private:
   void write_files();

@@ -77,11 +77,16 @@ std::string printable(std::string_view bytes) {
   std::string out = "\"";
   for (char ch : bytes) {
     auto c = static_cast<unsigned char>(ch);
-    if (c == '\r') out += "\\r";
-    else if (c == '\n') out += "\\n";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\\') out += "\\\\";
-    else if (c >= 0x20 && c < 0x7F) out += ch;
+    if (c == '\r')
+      out += "\\r";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\\')
+      out += "\\\\";
+    else if (c >= 0x20 && c < 0x7F)
+      out += ch;
     else {
       out += "\\x";
       out += hex[c >> 4];
@@ -192,7 +197,7 @@ int sim_process::tcp_port() const {
 }
 
 std::string sim_process::stderr_text() const {
-  struct stat st{};
+  struct stat st {};
   if (stderr_fd_ < 0 || ::fstat(stderr_fd_, &st) != 0) return {};
   std::string text(static_cast<std::size_t>(st.st_size), '\0');
   ssize_t n = ::pread(stderr_fd_, text.data(), text.size(), 0);
@@ -250,8 +255,7 @@ int sim_process::stop(milliseconds bound) {
   if (auto s = wait_exit(bound)) return *s;
   ::kill(pid_, SIGKILL);
   int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-  }
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {}
   status_ = decode_status(status);
   return *status_;
 }

@@ -31,7 +31,10 @@ TEST_F(BadInput, GarbageAndBinaryWithoutAtAreDiscardedSilently) {
 TEST_F(BadInput, NulBytes) {
   EXPECT_EQ(h.exchange(std::string("\0AT", 3)), ok) << "bytes before AT are discarded";
   EXPECT_EQ(h.exchange(std::string("AT\0", 3)), error);
-  EXPECT_EQ(h.exchange(std::string("AT+CMEE=\0" "1", 10)), error);
+  EXPECT_EQ(h.exchange(std::string("AT+CMEE=\0"
+                                   "1",
+                                   10)),
+            error);
   EXPECT_TRUE(h.logged_reason("syntax.non_ascii") || h.logged_reason("syntax.bad_form")) << h.log_text();
 }
 
@@ -113,8 +116,8 @@ TEST_F(BadInput, OneByteAtATime) {
 TEST_F(BadInput, ManyCommandsInOneWriteAreAnsweredInOrder) {
   h.send("AT\rAT+CSQ\rATI\rAT+FOO\rAT+CGMI\r");
   h.run_for(ms(200));
-  EXPECT_EQ(h.take_output(), ok + "\r\n+CSQ:23,99\r\n" + ok + "\r\nLierda\r\nNT35E\r\nRevision: NT35E-CN_V1.0.5\r\n" + ok +
-                                 error + "\r\nLierda\r\n" + ok);
+  EXPECT_EQ(h.take_output(), ok + "\r\n+CSQ:23,99\r\n" + ok + "\r\nLierda\r\nNT35E\r\nRevision: NT35E-CN_V1.0.5\r\n" +
+                                 ok + error + "\r\nLierda\r\n" + ok);
 }
 
 TEST_F(BadInput, InputOverflowWhileBusyGivesOneError) {
@@ -156,8 +159,8 @@ TEST_F(BadInput, UrcsWaitForAPartialLineButNotForever) {
 
   h.exchange("AT+CFUN=0", ms(400));
   h.exchange("AT+CFUN=1", ms(1400));
-  h.send("AT+CS");      // and then the DTE goes quiet
-  h.run_for(ms(599));   // URC due at +600 ms, partial line is 600 ms old: still held
+  h.send("AT+CS");     // and then the DTE goes quiet
+  h.run_for(ms(599));  // URC due at +600 ms, partial line is 600 ms old: still held
   EXPECT_EQ(h.take_output(), "");
   h.run_for(ms(1000));
   EXPECT_EQ(h.take_output(), "\r\n+CEREG:1\r\n") << "a stale partial line stops holding URCs after 1 s";

@@ -20,7 +20,8 @@ class Ecmt : public ::testing::Test {
   }
   void open_and_connect(int id = 0) {
     auto s = std::to_string(id);
-    ASSERT_EQ(h.exchange("AT+ECMTOPEN=" + s + ",\"test.mosquitto.org\",1883", ms(1500)), ok + urc("+ECMTOPEN:" + s + ",0"));
+    ASSERT_EQ(h.exchange("AT+ECMTOPEN=" + s + ",\"test.mosquitto.org\",1883", ms(1500)),
+              ok + urc("+ECMTOPEN:" + s + ",0"));
     ASSERT_EQ(h.exchange("AT+ECMTCONN=" + s, ms(500)), ok + urc("+ECMTCONN:" + s + ",0,0"));
   }
   core_harness h;

@@ -41,7 +41,8 @@ TEST_F(EcmtCommands, CfgTestAnswerIsFixed) {
             "+ECMTCFG:\"will\",(0-4),(0,1),(0-2),(0,1),\"will_topic\",\"will_msg\"\r\n"
             "+ECMTCFG:\"version\",(0-4),(3,4)\r\n"
             "+ECMTCFG:\"aliauth\",(0-4),\"productkey\",\"devicename\",\"devicesecret\"\r\n"
-            "+ECMTCFG:\"cloud\",(0-255),(0-255)\r\n" + ok);
+            "+ECMTCFG:\"cloud\",(0-255),(0-255)\r\n" +
+                ok);
 }
 
 TEST_F(EcmtCommands, CfgWriteAndQuery) {
@@ -121,11 +122,19 @@ TEST_F(EcmtCommands, IdsAreIndependent) {
 
 TEST_F(EcmtCommands, InlinePayloadRules) {
   connect(0);
-  struct row { const char* tail; std::string payload; };
+  struct row {
+    const char* tail;
+    std::string payload;
+  };
   const row rows[] = {
-      {"\"a,b\"", "a,b"},          {"{\"k\":1}", "{\"k\":1}"}, {"\"{\"k\":1}\"", "{\"k\":1}"},
-      {"hello\"", "hello\""},      {"\"\"", ""},               {"a;b;AT+CSQ", "a;b;AT+CSQ"},
-      {"  spaced", "spaced"},      {"\xE2\x80\x9Chello\xE2\x80\x9D", "\xE2\x80\x9Chello\xE2\x80\x9D"},
+      {"\"a,b\"", "a,b"},
+      {"{\"k\":1}", "{\"k\":1}"},
+      {"\"{\"k\":1}\"", "{\"k\":1}"},
+      {"hello\"", "hello\""},
+      {"\"\"", ""},
+      {"a;b;AT+CSQ", "a;b;AT+CSQ"},
+      {"  spaced", "spaced"},
+      {"\xE2\x80\x9Chello\xE2\x80\x9D", "\xE2\x80\x9Chello\xE2\x80\x9D"},
   };
   for (const auto& r : rows) {
     EXPECT_EQ(h.exchange(std::string("AT+ECMTPUB=0,0,0,0,\"t\",") + r.tail, ms(100)), ok + urc("+ECMTPUB:0,0,0"))

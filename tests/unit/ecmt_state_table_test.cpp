@@ -97,12 +97,9 @@ TEST_P(StateTable, EveryCommandGetsTheSpecifiedAnswer) {
     bool accepted;
   };
   const row rows[] = {
-      {"AT+ECMTCFG=\"keepalive\",0", !none},
-      {"AT+ECMTSUB=0,1,\"t\",1", connected},
-      {"AT+ECMTUNS=0,1,\"t\"", connected},
-      {"AT+ECMTPUB=0,1,1,0,\"t\",\"x\"", connected},
-      {"AT+ECMTCONN=0", !none && !configured},
-      {"AT+ECMTCLOSE=0", s == ecmt_state::opened || connected},
+      {"AT+ECMTCFG=\"keepalive\",0", !none},   {"AT+ECMTSUB=0,1,\"t\",1", connected},
+      {"AT+ECMTUNS=0,1,\"t\"", connected},     {"AT+ECMTPUB=0,1,1,0,\"t\",\"x\"", connected},
+      {"AT+ECMTCONN=0", !none && !configured}, {"AT+ECMTCLOSE=0", s == ecmt_state::opened || connected},
   };
   for (const auto& r : rows) {
     enter_again(s);

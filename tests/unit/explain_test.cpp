@@ -28,7 +28,8 @@ TEST(Explain, HintsForNewcomerMistakes) {
   EXPECT_NE(explain::hint(typo, "+ECMTSUB=0,1,”test”,2", language::en).find("smart quotes"), std::string::npos);
   at::failure early{true, 3, "state.not_allowed", ""};
   EXPECT_NE(explain::hint(early, "+ECMTCONN=0", language::en).find("+ECMTOPEN:<id>,0"), std::string::npos);
-  EXPECT_NE(explain::hint(early, "+ECMTPUB=0,0,0,0,\"t\",\"x\"", language::zh).find("+ECMTCONN:<id>,0,0"), std::string::npos);
+  EXPECT_NE(explain::hint(early, "+ECMTPUB=0,0,0,0,\"t\",\"x\"", language::zh).find("+ECMTCONN:<id>,0,0"),
+            std::string::npos);
   at::failure guard{false, 0, "guard.expired", ""};
   EXPECT_NE(explain::hint(guard, "", language::en).find("Ctrl-Z"), std::string::npos);
 }

@@ -226,9 +226,11 @@ TEST_F(Faults, ScriptedRepliesRetainedAndTimedMessages) {
   w.broker.messages.push_back(burst);
   start(w);
   connect();
-  EXPECT_EQ(h->exchange("AT+ECMTSUB=0,1,\"cfg\",1", ms(300)), ok + urc("+ECMTSUB:0,1,0,1") + urc("+ECMTRECV:0,1,\"cfg\",v1"));
+  EXPECT_EQ(h->exchange("AT+ECMTSUB=0,1,\"cfg\",1", ms(300)),
+            ok + urc("+ECMTSUB:0,1,0,1") + urc("+ECMTRECV:0,1,\"cfg\",v1"));
   EXPECT_EQ(h->exchange("AT+ECMTSUB=0,2,\"pong\",0", ms(300)), ok + urc("+ECMTSUB:0,2,0,1"));
-  EXPECT_EQ(h->exchange("AT+ECMTPUB=0,0,0,0,\"ping\",\"x\"", ms(300)), ok + urc("+ECMTPUB:0,0,0") + urc("+ECMTRECV:0,0,\"pong\",hi"));
+  EXPECT_EQ(h->exchange("AT+ECMTPUB=0,0,0,0,\"ping\",\"x\"", ms(300)),
+            ok + urc("+ECMTPUB:0,0,0") + urc("+ECMTRECV:0,0,\"pong\",hi"));
   EXPECT_EQ(h->exchange("AT+ECMTSUB=0,3,\"burst\",1", ms(300)), ok + urc("+ECMTSUB:0,3,0,1"));
   h->run_for(ms(5000));
   auto out = h->take_output();

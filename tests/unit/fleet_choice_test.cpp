@@ -64,8 +64,9 @@ TEST(FleetChoice, CountIsTheRoundedFraction) {
     double f;
     std::size_t k;
   };
-  for (const auto& [n, f, k] : {c{10, 0.3, 3}, c{1000, 0.3, 300}, c{10, 0.25, 3}, c{10, 0.24, 2}, c{10, 0.04, 0},
-                                c{10, 0.05, 1}, c{10, 1.0, 10}, c{1, 0.5, 1}, c{1, 0.49, 0}, c{0, 0.5, 0}, c{7, 0.5, 4}}) {
+  for (const auto& [n, f, k] :
+       {c{10, 0.3, 3}, c{1000, 0.3, 300}, c{10, 0.25, 3}, c{10, 0.24, 2}, c{10, 0.04, 0}, c{10, 0.05, 1},
+        c{10, 1.0, 10}, c{1, 0.5, 1}, c{1, 0.49, 0}, c{0, 0.5, 0}, c{7, 0.5, 4}}) {
     SCOPED_TRACE(std::to_string(n) + " x " + std::to_string(f));
     const auto chosen = choose_fraction(iota(n), f, 3);
     EXPECT_EQ(chosen.size(), k);

@@ -148,9 +148,9 @@ TEST(import_log, double_connack_scenario_reproduces_the_trace_in_the_simulator) 
   test::core_harness h(profile, true, world);
   h.boot_and_register();
   h.exchange("ATE0");
-  EXPECT_NE(h.exchange("AT+ECMTOPEN=0,\"broker.example.com\",1883", std::chrono::milliseconds(3000))
-                .find("+ECMTOPEN:0,0"),
-            std::string::npos);
+  EXPECT_NE(
+      h.exchange("AT+ECMTOPEN=0,\"broker.example.com\",1883", std::chrono::milliseconds(3000)).find("+ECMTOPEN:0,0"),
+      std::string::npos);
   auto out = h.exchange("AT+ECMTCONN=0,\"dev01\"", std::chrono::milliseconds(3000));
   EXPECT_EQ(out, "\r\nOK\r\n\r\n+ECMTCONN:0,2,2\r\n\r\n+ECMTCONN:0,0,0\r\n");
   // Only the first CONNECT: a second connection is standard again.
@@ -222,8 +222,11 @@ TEST(import_log, mixed_gbk_and_utf8_lines_are_each_read_and_named) {
     }
   EXPECT_TRUE(found);
   // A single GBK line gets the one-line note.
-  auto single = import_log("[10:00:00.000]\xb7\xa2\xa1\xfa\xa1\xf3" "AT\r\n[10:00:00.010]\xca\xd5\xa1\xfb\xa1\xf4" "OK\r\n",
-                           "s.log");
+  auto single = import_log(
+      "[10:00:00.000]\xb7\xa2\xa1\xfa\xa1\xf3"
+      "AT\r\n[10:00:00.010]\xca\xd5\xa1\xfb\xa1\xf4"
+      "OK\r\n",
+      "s.log");
   EXPECT_EQ(messages_text(single.messages, "s.log"), "s.log:1: note: lines 1 to 2 are not valid UTF-8, read as GBK\n");
   auto only_second = import_log("[10:00:00.000]发→◇AT\n[10:00:00.010]\xca\xd5\xa1\xfb\xa1\xf4OK\n", "s.log");
   EXPECT_EQ(messages_text(only_second.messages, "s.log"), "s.log:2: note: not valid UTF-8, read as GBK\n");
@@ -286,9 +289,11 @@ TEST(import_log, usage_errors_exit_2_with_one_sentence) {
   EXPECT_EQ(run({"import", "--format", "csv", "x.log"}),
             (std::pair{2, std::string("nt35e-sim import: --format expects auto, plain, timestamped, sscom, annotated "
                                       "or hex, got \"csv\"; try --help\n")}));
-  EXPECT_EQ(run({"import", "--to", "html", "x.log"}),
-            (std::pair{2, std::string("nt35e-sim import: --to expects trace or scenario, got \"html\"; try --help\n")}));
-  EXPECT_EQ(run({"import"}), (std::pair{2, std::string("nt35e-sim import: give the log file to import; try --help\n")}));
+  EXPECT_EQ(
+      run({"import", "--to", "html", "x.log"}),
+      (std::pair{2, std::string("nt35e-sim import: --to expects trace or scenario, got \"html\"; try --help\n")}));
+  EXPECT_EQ(run({"import"}),
+            (std::pair{2, std::string("nt35e-sim import: give the log file to import; try --help\n")}));
   auto missing = run({"import", "/nonexistent/x.log"});
   EXPECT_EQ(missing.first, 1);
   EXPECT_EQ(missing.second, "/nonexistent/x.log: error: cannot open the file: No such file or directory\n");

@@ -98,8 +98,12 @@ TEST(Arguments, SyntaxErrorsNameTheCause) {
   };
   EXPECT_EQ(reason("\"abc"), "syntax.unterminated_string");
   EXPECT_EQ(reason("\"abc\"d"), "syntax.text_after_quote");
-  EXPECT_EQ(reason("\xE2\x80\x9C" "abc"), "syntax.typographic_quote");
-  EXPECT_EQ(reason("1\xEF\xBC\x8C" "2"), "syntax.fullwidth_punct");
+  EXPECT_EQ(reason("\xE2\x80\x9C"
+                   "abc"),
+            "syntax.typographic_quote");
+  EXPECT_EQ(reason("1\xEF\xBC\x8C"
+                   "2"),
+            "syntax.fullwidth_punct");
   EXPECT_EQ(reason("caf\xC3\xA9"), "syntax.non_ascii");
   EXPECT_EQ(reason("\"caf\xC3\xA9\""), "ok") << "UTF-8 inside quotes is content";
 }

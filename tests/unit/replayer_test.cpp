@@ -41,7 +41,10 @@ trace seed_flow() {
 }
 
 trace from_text(const std::string& body) {
-  auto r = parse(R"({"trace":"nt35e-sim","version":1,"profile":"nt35e","redacted":["passwords"]})" "\n" + body, "mem.jsonl");
+  auto r = parse(R"({"trace":"nt35e-sim","version":1,"profile":"nt35e","redacted":["passwords"]})"
+                 "\n" +
+                     body,
+                 "mem.jsonl");
   if (auto* e = std::get_if<load_error>(&r)) {
     ADD_FAILURE() << e->message;
     return {};
@@ -180,9 +183,9 @@ TEST(Replay, StrictSeedFlowAtTheRecordedTimesIsTheRecording) {
   }
   auto recorded = p.logged("replay.recorded");
   EXPECT_EQ(recorded.size(), 15u) << "every mod>net, net>mod and state event";
-  EXPECT_NE(std::find(recorded.begin(), recorded.end(),
-                      "recorded net>mod (trace line 19, 6.681 s): CONNACK id 0 code 0"),
-            recorded.end());
+  EXPECT_NE(
+      std::find(recorded.begin(), recorded.end(), "recorded net>mod (trace line 19, 6.681 s): CONNACK id 0 code 0"),
+      recorded.end());
   EXPECT_TRUE(p.logged("replay.off_script").empty());
 }
 
@@ -294,9 +297,15 @@ trace typed_open() {
     body += R"({"t":)" + std::to_string(t + 40) + R"(,"dir":"mod>dte","data":")" + b + "\"}\n";
     t += 1000;
   }
-  body += R"({"t":)" + std::to_string(t) + R"(,"dir":"dte>mod","data":"\r"})" "\n";
-  body += R"({"t":)" + std::to_string(t + 40) + R"(,"dir":"mod>dte","data":"\r"})" "\n";
-  body += R"({"t":)" + std::to_string(t + 10000) + R"(,"dir":"mod>dte","data":"\r\nOK\r\n"})" "\n";
+  body += R"({"t":)" + std::to_string(t) +
+          R"(,"dir":"dte>mod","data":"\r"})"
+          "\n";
+  body += R"({"t":)" + std::to_string(t + 40) +
+          R"(,"dir":"mod>dte","data":"\r"})"
+          "\n";
+  body += R"({"t":)" + std::to_string(t + 10000) +
+          R"(,"dir":"mod>dte","data":"\r\nOK\r\n"})"
+          "\n";
   return from_text(body);
 }
 
@@ -334,12 +343,16 @@ TEST(Replay, EchoOfALineTypedOtherwiseIsTheHostsOwn) {
 }
 
 TEST(Replay, AnyPlaceholderInStrictMode) {
-  auto t = from_text(
-      R"({"t":0,"dir":"dte>mod","data":"AT+ECMTPUB=0,0,0,0,\"test\",{any}\r"})" "\n"
-      R"({"t":5000,"dir":"mod>dte","data":"\r\nOK\r\n"})" "\n"
-      R"({"t":25000,"dir":"mod>dte","data":"\r\n+ECMTPUB:0,0,0\r\n"})" "\n"
-      R"({"t":30000,"dir":"dte>mod","data":"AT+ECMTOPEN={any},\"{any}\",1883\r"})" "\n"
-      R"({"t":40000,"dir":"mod>dte","data":"\r\nOK\r\n"})" "\n");
+  auto t = from_text(R"({"t":0,"dir":"dte>mod","data":"AT+ECMTPUB=0,0,0,0,\"test\",{any}\r"})"
+                     "\n"
+                     R"({"t":5000,"dir":"mod>dte","data":"\r\nOK\r\n"})"
+                     "\n"
+                     R"({"t":25000,"dir":"mod>dte","data":"\r\n+ECMTPUB:0,0,0\r\n"})"
+                     "\n"
+                     R"({"t":30000,"dir":"dte>mod","data":"AT+ECMTOPEN={any},\"{any}\",1883\r"})"
+                     "\n"
+                     R"({"t":40000,"dir":"mod>dte","data":"\r\nOK\r\n"})"
+                     "\n");
   player p(t);
   p.send("AT+ECMTPUB=0,0,0,0,\"test\",\"21.5 C\"\r");
   p.until(T0 + 1s);
@@ -491,12 +504,16 @@ TEST(ReplayOffScript, AfterTheLastRecordedLine) {
 // ---- data mode -------------------------------------------------------------------
 
 TEST(Replay, DataModePayloadEndsAtCtrlZNotAtCr) {
-  auto t = from_text(
-      R"({"t":0,"dir":"dte>mod","data":"AT+ECMTPUB=0,5,1,0,\"test\"\r"})" "\n"
-      R"({"t":100,"dir":"mod>dte","data":"\r\n> "})" "\n"
-      R"({"t":9000,"dir":"dte>mod","data":"line 1\rline 2\u001a"})" "\n"
-      R"({"t":14000,"dir":"mod>dte","data":"\r\nOK\r\n"})" "\n"
-      R"({"t":64000,"dir":"mod>dte","data":"\r\n+ECMTPUB:0,5,0\r\n"})" "\n");
+  auto t = from_text(R"({"t":0,"dir":"dte>mod","data":"AT+ECMTPUB=0,5,1,0,\"test\"\r"})"
+                     "\n"
+                     R"({"t":100,"dir":"mod>dte","data":"\r\n> "})"
+                     "\n"
+                     R"({"t":9000,"dir":"dte>mod","data":"line 1\rline 2\u001a"})"
+                     "\n"
+                     R"({"t":14000,"dir":"mod>dte","data":"\r\nOK\r\n"})"
+                     "\n"
+                     R"({"t":64000,"dir":"mod>dte","data":"\r\n+ECMTPUB:0,5,0\r\n"})"
+                     "\n");
   player p(t);
   p.send("AT+ECMTPUB=0,5,1,0,\"test\"\r");
   p.until(T0 + 1s);
@@ -515,8 +532,7 @@ TEST(Replay, DataModePayloadEndsAtCtrlZNotAtCr) {
 /// session will wire them.
 class recorded_session {
  public:
-  explicit recorded_session(recorder& rec)
-      : rec_(rec), now_(T0), interp_(*modem::builtin_profile("nt35e"), T0) {
+  explicit recorded_session(recorder& rec) : rec_(rec), now_(T0), interp_(*modem::builtin_profile("nt35e"), T0) {
     queue(broker_.start());
   }
 
@@ -593,7 +609,13 @@ script_t driver_script() {
       {7200ms, "AT+ECMTPUB=0,0,0,0,\"test\",\"hello\"\r"},
       {7800ms, "AT+ECMTPUB=0,5,1,0,\"test\"\r"},
       {7900ms, "{\"t\":21.5}\x1a"},
-      {8500ms, "A"}, {8501ms, "T"}, {8502ms, "+"}, {8503ms, "C"}, {8504ms, "S"}, {8505ms, "Q"}, {8506ms, "\r"},
+      {8500ms, "A"},
+      {8501ms, "T"},
+      {8502ms, "+"},
+      {8503ms, "C"},
+      {8504ms, "S"},
+      {8505ms, "Q"},
+      {8506ms, "\r"},
       {9000ms, "ATE0\r"},
       {9500ms, "AT+CGSN\r"},
       {9600ms, "AT+ECMTDISC=0\r"},
@@ -619,7 +641,8 @@ TEST(ReplayRoundTrip, ARecordedSessionReplaysByteForByteAndOnTime) {
   ASSERT_GT(live.size(), 20u);
   EXPECT_EQ(file.str().find("secret"), std::string::npos);
   // NT35E_WRITE_SAMPLE_TRACE=path regenerates tests/data/traces/recorded-session.jsonl.
-  if (const char* sample = std::getenv("NT35E_WRITE_SAMPLE_TRACE")) std::ofstream(sample, std::ios::binary) << file.str();
+  if (const char* sample = std::getenv("NT35E_WRITE_SAMPLE_TRACE"))
+    std::ofstream(sample, std::ios::binary) << file.str();
 
   auto parsed = parse(file.str(), "session.jsonl");
   ASSERT_TRUE(std::holds_alternative<trace>(parsed)) << std::get<load_error>(parsed).message;
@@ -639,7 +662,8 @@ TEST(ReplayRoundTrip, ARecordedSessionReplaysByteForByteAndOnTime) {
 TEST(ReplayRoundTrip, TheShippedRecordingReplaysAgainstItsScript) {
   // A trace written by the recorder from the real core (see above), kept as a sample
   // for the import and report tools; replaying it gives back exactly what it recorded.
-  auto r = load((fs::path(__FILE__).parent_path().parent_path() / "data" / "traces" / "recorded-session.jsonl").string());
+  auto r =
+      load((fs::path(__FILE__).parent_path().parent_path() / "data" / "traces" / "recorded-session.jsonl").string());
   ASSERT_TRUE(std::holds_alternative<trace>(r)) << std::get<load_error>(r).message;
   const auto& t = std::get<trace>(r);
   std::vector<write_at> expected;

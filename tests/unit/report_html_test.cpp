@@ -32,8 +32,10 @@ event ev(std::int64_t t_ms, direction d, std::string data, std::string text = {}
   event e;
   e.t_us = t_ms * 1000;
   e.dir = d;
-  if (d == direction::dte_to_module || d == direction::module_to_dte) e.data = std::move(data);
-  else e.text = std::move(text.empty() ? data : text);
+  if (d == direction::dte_to_module || d == direction::module_to_dte)
+    e.data = std::move(data);
+  else
+    e.text = std::move(text.empty() ? data : text);
   return e;
 }
 
@@ -54,8 +56,8 @@ void expect_self_contained(const std::string& html) {
 }
 
 TEST(report_html, every_sample_trace_gives_a_self_contained_report) {
-  for (auto stem : {"plain", "timestamped", "sscom", "annotated", "hex", "double-connack", "mixed-encoding",
-                    "clock-jumps"}) {
+  for (auto stem :
+       {"plain", "timestamped", "sscom", "annotated", "hex", "double-connack", "mixed-encoding", "clock-jumps"}) {
     SCOPED_TRACE(stem);
     auto t = load_sample(stem);
     auto html = render_report(t, {std::string(stem) + ".trace.jsonl"});
@@ -151,7 +153,8 @@ TEST(report_html, bytes_in_any_chunks_become_lines_with_the_echo_recognised) {
               ev(3, out, "\r\nO"), ev(4, out, "K\r\n"),
               // data mode
               ev(10, in, "AT+ECMTPUB=0,1,1,0,\"t\"\r"), ev(11, out, "AT+ECMTPUB=0,1,1,0,\"t\"\r\r\n> "),
-              ev(12, in, "hi\x1a"), ev(12, out, "hi"), ev(13, out, "\r\nOK\r\n"), ev(200, out, "\r\n+ECMTPUB:0,1,0\r\n")};
+              ev(12, in, "hi\x1a"), ev(12, out, "hi"), ev(13, out, "\r\nOK\r\n"),
+              ev(200, out, "\r\n+ECMTPUB:0,1,0\r\n")};
   auto ms = messages_of(t);
   std::vector<std::string> got;
   for (const auto& m : ms) {

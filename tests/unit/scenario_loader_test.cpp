@@ -81,9 +81,9 @@ TEST(ScenarioDiagnostic, FormatIsCompilerStyleAndLeavesOutEmptyParts) {
 
 TEST(ScenarioDuration, AcceptedForms) {
   const std::pair<const char*, duration> cases[] = {
-      {"250ms", 250ms}, {"3s", 3s},         {"1.5s", 1500ms}, {"2m", 2min},  {"1h", 1h},        {"0s", 0ms},
-      {"0ms", 0ms},     {"0.25s", 250ms},   {"007s", 7s},     {"1.50s", 1500ms}, {"0.001s", 1ms}, {"168h", 168h},
-      {"2.5m", 150s},   {"0.0001h", 360ms}, {"100ms", 100ms}};
+      {"250ms", 250ms}, {"3s", 3s},     {"1.5s", 1500ms}, {"2m", 2min},       {"1h", 1h},
+      {"0s", 0ms},      {"0ms", 0ms},   {"0.25s", 250ms}, {"007s", 7s},       {"1.50s", 1500ms},
+      {"0.001s", 1ms},  {"168h", 168h}, {"2.5m", 150s},   {"0.0001h", 360ms}, {"100ms", 100ms}};
   for (const auto& [text, want] : cases) {
     std::string why;
     auto d = parse_duration(text, &why);
@@ -141,8 +141,9 @@ TEST(ScenarioBadInput, TimesInAFile) {
             R"(t.json:1:19: error: /rules/0/at: time "-5s" is negative)");
   EXPECT_EQ(error(R"({"rules": [{"at": -5, "then": [{"action": "reboot"}]}]})"),
             R"(t.json:1:19: error: /rules/0/at: time -5 is negative)");
-  EXPECT_EQ(error(R"({"network": {"registration_delay": "2 seconds"}})"),
-            R"(t.json:1:36: error: /network/registration_delay: expected a time such as "250ms" or "3s", got "2 seconds")");
+  EXPECT_EQ(
+      error(R"({"network": {"registration_delay": "2 seconds"}})"),
+      R"(t.json:1:36: error: /network/registration_delay: expected a time such as "250ms" or "3s", got "2 seconds")");
   EXPECT_EQ(error(R"({"broker": {"messages": [{"topic": "t", "every": true}]}})"),
             R"(t.json:1:50: error: /broker/messages/0/every: expected a time such as "250ms" or "3s", got a boolean)");
   EXPECT_EQ(error(R"({"rules": [{"at": "1s", "after": "100us", "then": [{"action": "reboot"}]}]})"),
@@ -159,14 +160,17 @@ TEST(ScenarioBadInput, BrokenJson) {
             "t.json:3:47: error: /rules/0/then/0: invalid JSON: unexpected '}'; expected string literal\n");
   EXPECT_EQ(errors("{\"name\": \"x\"\n \"profile\": \"nt35e\"}"),
             "t.json:2:2: error: /: invalid JSON: unexpected string literal; expected '}'\n");
-  EXPECT_EQ(errors(""), "t.json:1:1: error: /: invalid JSON: unexpected end of input; expected '[', '{', or a literal\n");
+  EXPECT_EQ(errors(""),
+            "t.json:1:1: error: /: invalid JSON: unexpected end of input; expected '[', '{', or a literal\n");
   EXPECT_EQ(errors("{\"name\": \"x\""), "t.json:1:13: error: /: invalid JSON: unexpected end of input; expected '}'\n");
-  EXPECT_EQ(errors(R"({"name": "x"} x)"), "t.json:1:15: error: /: invalid JSON: invalid literal; expected end of input\n");
+  EXPECT_EQ(errors(R"({"name": "x"} x)"),
+            "t.json:1:15: error: /: invalid JSON: invalid literal; expected end of input\n");
   EXPECT_EQ(errors(R"({"time_scale": tru})"), "t.json:1:16: error: /time_scale: invalid JSON: invalid literal\n");
   EXPECT_EQ(errors(R"({"name": "a\qb"})"),
             "t.json:1:13: error: /name: invalid JSON: invalid string: forbidden character after backslash\n");
   EXPECT_EQ(errors("{name: 1}"), "t.json:1:2: error: /: invalid JSON: invalid literal; expected string literal\n");
-  EXPECT_EQ(errors(R"({"time_scale": 1e400})"), "t.json:1:16: error: /time_scale: invalid JSON: number 1e400 is too large\n");
+  EXPECT_EQ(errors(R"({"time_scale": 1e400})"),
+            "t.json:1:16: error: /time_scale: invalid JSON: number 1e400 is too large\n");
   // Comments are not JSON.
   EXPECT_EQ(errors("{\n  // a comment\n}"),
             "t.json:2:3: error: /: invalid JSON: invalid literal; expected string literal\n");
@@ -199,33 +203,45 @@ TEST(ScenarioBadInput, WrongTypes) {
             "t.json:1:38: error: /broker/credentials/0/user: expected a string, got a number");
   EXPECT_EQ(error("[]"), "t.json:1:1: error: /: expected an object, got an array");
   EXPECT_EQ(error(R"({"name": null})"), "t.json:1:10: error: /name: expected a string, got null");
-  EXPECT_EQ(error(R"({"time_scale": "2"})"), "t.json:1:16: error: /time_scale: expected a number above 0 and at most 1000 (0.05: twenty times faster), got a string");
-  EXPECT_EQ(error(R"({"time_scale": 0})"), "t.json:1:16: error: /time_scale: expected a number above 0 and at most 1000 (0.05: twenty times faster), got 0");
+  EXPECT_EQ(error(R"({"time_scale": "2"})"),
+            "t.json:1:16: error: /time_scale: expected a number above 0 and at most 1000 (0.05: twenty times faster), "
+            "got a string");
+  EXPECT_EQ(
+      error(R"({"time_scale": 0})"),
+      "t.json:1:16: error: /time_scale: expected a number above 0 and at most 1000 (0.05: twenty times faster), got 0");
   EXPECT_EQ(error(R"({"time_scale": 1001})"),
-            "t.json:1:16: error: /time_scale: expected a number above 0 and at most 1000 (0.05: twenty times faster), got 1001");
-  EXPECT_EQ(error(R"({"time_scale": -0.5})"), "t.json:1:16: error: /time_scale: expected a number above 0 and at most 1000 (0.05: twenty times faster), got -0.5");
+            "t.json:1:16: error: /time_scale: expected a number above 0 and at most 1000 (0.05: twenty times faster), "
+            "got 1001");
+  EXPECT_EQ(error(R"({"time_scale": -0.5})"),
+            "t.json:1:16: error: /time_scale: expected a number above 0 and at most 1000 (0.05: twenty times faster), "
+            "got -0.5");
   EXPECT_EQ(error(R"({"network": []})"), "t.json:1:13: error: /network: expected an object, got an array");
-  EXPECT_EQ(error(R"({"network": {"sim": "yes"}})"), "t.json:1:21: error: /network/sim: expected true or false, got a string");
+  EXPECT_EQ(error(R"({"network": {"sim": "yes"}})"),
+            "t.json:1:21: error: /network/sim: expected true or false, got a string");
   EXPECT_EQ(error(R"({"network": {"rssi": 40}})"),
             "t.json:1:22: error: /network/rssi: expected a whole number from 0 to 31, or 99 (unknown), got 40");
   EXPECT_EQ(error(R"({"network": {"rsrp": 98}})"),
             "t.json:1:22: error: /network/rsrp: expected a whole number from 0 to 97, or 255 (unknown), got 98");
   EXPECT_EQ(error(R"({"rules": {}})"), "t.json:1:11: error: /rules: expected an array, got an object");
   EXPECT_EQ(error(R"({"rules": [[]]})"), "t.json:1:12: error: /rules/0: expected an object, got an array");
-  EXPECT_EQ(error(R"({"broker": {"live": 1}})"), "t.json:1:21: error: /broker/live: expected true or false, got a number");
+  EXPECT_EQ(error(R"({"broker": {"live": 1}})"),
+            "t.json:1:21: error: /broker/live: expected true or false, got a number");
   EXPECT_EQ(error(R"({"broker": {"retained": [{"topic": "t", "qos": "1"}]}})"),
             "t.json:1:48: error: /broker/retained/0/qos: expected a whole number from 0 to 2, got a string");
   EXPECT_EQ(error(R"({"broker": {"retained": [{"topic": "t", "qos": 1.5}]}})"),
             "t.json:1:48: error: /broker/retained/0/qos: expected a whole number from 0 to 2, got 1.5");
-  EXPECT_EQ(error(R"({"broker": {"connack": 6}})"), "t.json:1:24: error: /broker/connack: expected a whole number from 0 to 5, got 6");
+  EXPECT_EQ(error(R"({"broker": {"connack": 6}})"),
+            "t.json:1:24: error: /broker/connack: expected a whole number from 0 to 5, got 6");
   EXPECT_EQ(error(R"({"broker": {"messages": [{"topic": "t", "count": 0}]}})"),
             "t.json:1:50: error: /broker/messages/0/count: expected a whole number from 1 to 1000000, got 0");
   EXPECT_EQ(error(R"({"settings": {"echo": 0}})"),
             "t.json:1:23: error: /settings/echo: expected a string (settings are written as for --set), got a number");
   EXPECT_EQ(error(R"({"rules": [{"at": "1s", "then": {"action": "reboot"}}]})"),
             "t.json:1:33: error: /rules/0/then: expected an array of actions, got an object");
-  EXPECT_EQ(error(with_action(R"("reboot")")), "t.json:1:34: error: /rules/0/then/0: expected an object with an \"action\", got a string");
-  EXPECT_EQ(error(with_action(R"({"action": 7})")), "t.json:1:45: error: /rules/0/then/0/action: expected an action name, got a number");
+  EXPECT_EQ(error(with_action(R"("reboot")")),
+            "t.json:1:34: error: /rules/0/then/0: expected an object with an \"action\", got a string");
+  EXPECT_EQ(error(with_action(R"({"action": 7})")),
+            "t.json:1:45: error: /rules/0/then/0/action: expected an action name, got a number");
 }
 
 TEST(ScenarioBadInput, WholeNumbersMayBeWrittenWithAZeroFraction) {
@@ -242,12 +258,15 @@ TEST(ScenarioBadInput, UnknownKeys) {
             R"(t.json:1:13: error: /broker/conack: unknown key "conack"; did you mean "connack"?)");
   EXPECT_EQ(error(R"({"Name": "x"})"), R"(t.json:1:2: error: /Name: unknown key "Name"; did you mean "name"?)");
   EXPECT_EQ(error(R"({"rule": []})"), R"(t.json:1:2: error: /rule: unknown key "rule"; did you mean "rules"?)");
-  EXPECT_EQ(error(R"({"network": {"registration_dly": "1s"}})"),
-            R"(t.json:1:14: error: /network/registration_dly: unknown key "registration_dly"; did you mean "registration_delay"?)");
-  EXPECT_EQ(error(R"({"broker": {"delays": {"pubck": "1s"}}})"),
-            R"(t.json:1:24: error: /broker/delays/pubck: unknown key "pubck"; expected one of: open, connack, ack, delivery)");
-  EXPECT_EQ(error(R"({"colour": "red"})"),
-            R"(t.json:1:2: error: /colour: unknown key "colour"; expected one of: $schema, name, description, profile, settings, time_scale, network, broker, rules, modems, fleet_events)");
+  EXPECT_EQ(
+      error(R"({"network": {"registration_dly": "1s"}})"),
+      R"(t.json:1:14: error: /network/registration_dly: unknown key "registration_dly"; did you mean "registration_delay"?)");
+  EXPECT_EQ(
+      error(R"({"broker": {"delays": {"pubck": "1s"}}})"),
+      R"(t.json:1:24: error: /broker/delays/pubck: unknown key "pubck"; expected one of: open, connack, ack, delivery)");
+  EXPECT_EQ(
+      error(R"({"colour": "red"})"),
+      R"(t.json:1:2: error: /colour: unknown key "colour"; expected one of: $schema, name, description, profile, settings, time_scale, network, broker, rules, modems, fleet_events)");
   EXPECT_EQ(error(R"({"rules": [{"on_comand": "+X", "then": [{"action": "reboot"}]}]})"),
             R"(t.json:1:13: error: /rules/0/on_comand: unknown key "on_comand"; did you mean "on_command"?)")
       << "the misspelt trigger is the one message (no \"needs a trigger\" too)";
@@ -268,7 +287,8 @@ TEST(ScenarioBadInput, UnknownKeysInActions) {
             R"(t.json:1:70: error: /rules/0/then/0/qso: unknown key "qso"; did you mean "qos"?)");
   EXPECT_EQ(error(with_action(R"({"action": "drop_link", "zzz": 5})")),
             R"(t.json:1:58: error: /rules/0/then/0/zzz: unknown key "zzz"; expected one of: action, id)");
-  EXPECT_EQ(error(with_action(R"({"id": 0})")), R"(t.json:1:34: error: /rules/0/then/0: missing required key "action")");
+  EXPECT_EQ(error(with_action(R"({"id": 0})")),
+            R"(t.json:1:34: error: /rules/0/then/0: missing required key "action")");
   EXPECT_EQ(error(with_action(R"({"acton": "reboot"})")),
             R"(t.json:1:35: error: /rules/0/then/0/acton: unknown key "acton"; did you mean "action"?)");
 }
@@ -279,13 +299,13 @@ TEST(ScenarioBadInput, UnknownKeysInActions) {
 TEST(ScenarioBadInput, UnknownActionNames) {
   EXPECT_EQ(error(with_action(R"({"action": "drop_links"})")),
             R"(t.json:1:45: error: /rules/0/then/0/action: unknown action "drop_links"; did you mean "drop_link"?)");
-  EXPECT_EQ(error(with_action(R"({"action": "explode"})")),
-            R"(t.json:1:45: error: /rules/0/then/0/action: unknown action "explode"; expected one of: )" +
-                [] {
-                  std::string all;
-                  for (const auto& n : action_names()) all += (all.empty() ? "" : ", ") + n;
-                  return all;
-                }());
+  EXPECT_EQ(
+      error(with_action(R"({"action": "explode"})")),
+      R"(t.json:1:45: error: /rules/0/then/0/action: unknown action "explode"; expected one of: )" + [] {
+        std::string all;
+        for (const auto& n : action_names()) all += (all.empty() ? "" : ", ") + n;
+        return all;
+      }());
 }
 
 TEST(ScenarioBadInput, ActionFields) {
@@ -295,24 +315,29 @@ TEST(ScenarioBadInput, ActionFields) {
             R"(t.json:1:71: error: /rules/0/then/0/code: expected a whole number from 1 to 5, got 0)");
   EXPECT_EQ(error(with_action(R"({"action": "deliver", "payload": "x"})")),
             R"(t.json:1:34: error: /rules/0/then/0: missing required key "topic" for deliver)");
-  EXPECT_EQ(error(with_action(R"({"action": "deliver", "topic": "a/#"})")),
-            R"(t.json:1:65: error: /rules/0/then/0/topic: topic "a/#" contains a wildcard; a message's topic cannot contain "+" or "#")");
+  EXPECT_EQ(
+      error(with_action(R"({"action": "deliver", "topic": "a/#"})")),
+      R"(t.json:1:65: error: /rules/0/then/0/topic: topic "a/#" contains a wildcard; a message's topic cannot contain "+" or "#")");
   EXPECT_EQ(error(with_action(R"({"action": "deliver", "topic": ""})")),
             R"(t.json:1:65: error: /rules/0/then/0/topic: expected a topic, got an empty string)");
-  EXPECT_EQ(error(with_action(R"({"action": "lose_registration", "stat": 1})")),
-            R"(t.json:1:74: error: /rules/0/then/0/stat: expected 0 (not registered), 2 (searching) or 3 (denied), got 1)");
+  EXPECT_EQ(
+      error(with_action(R"({"action": "lose_registration", "stat": 1})")),
+      R"(t.json:1:74: error: /rules/0/then/0/stat: expected 0 (not registered), 2 (searching) or 3 (denied), got 1)");
   EXPECT_EQ(error(with_action(R"({"action": "lose_registration"})")),
             R"(t.json:1:34: error: /rules/0/then/0: missing required key "stat" for lose_registration)");
-  EXPECT_EQ(error(with_action(R"({"action": "set_signal"})")),
-            R"(t.json:1:34: error: /rules/0/then/0: set_signal needs at least one of "rssi", "ber", "rsrq" and "rsrp")");
-  EXPECT_EQ(error(with_action(R"({"action": "set_signal", "rssi": 32})")),
-            R"(t.json:1:67: error: /rules/0/then/0/rssi: expected a whole number from 0 to 31, or 99 (unknown), got 32)");
+  EXPECT_EQ(
+      error(with_action(R"({"action": "set_signal"})")),
+      R"(t.json:1:34: error: /rules/0/then/0: set_signal needs at least one of "rssi", "ber", "rsrq" and "rsrp")");
+  EXPECT_EQ(
+      error(with_action(R"({"action": "set_signal", "rssi": 32})")),
+      R"(t.json:1:67: error: /rules/0/then/0/rssi: expected a whole number from 0 to 31, or 99 (unknown), got 32)");
   EXPECT_EQ(error(with_action(R"({"action": "send_bytes"})")),
             R"(t.json:1:34: error: /rules/0/then/0: missing required key "text" or "hex" for send_bytes)");
   EXPECT_EQ(error(with_action(R"({"action": "send_bytes", "text": "a", "hex": "61"})")),
             R"(t.json:1:72: error: /rules/0/then/0/hex: send_bytes takes "text" or "hex", not both)");
-  EXPECT_EQ(error(with_action(R"({"action": "send_bytes", "hex": "0d0a f"})")),
-            R"(t.json:1:66: error: /rules/0/then/0/hex: expected bytes as pairs of hex digits such as "0d0a ff", got "0d0a f")");
+  EXPECT_EQ(
+      error(with_action(R"({"action": "send_bytes", "hex": "0d0a f"})")),
+      R"(t.json:1:66: error: /rules/0/then/0/hex: expected bytes as pairs of hex digits such as "0d0a ff", got "0d0a f")");
   EXPECT_EQ(error(with_action(R"({"action": "truncate_response", "keep": -1})", R"("on_command": "+CSQ")")),
             R"(t.json:1:84: error: /rules/0/then/0/keep: expected a whole number from 0 to 1000000, got -1)");
   EXPECT_EQ(error(with_action(R"({"action": "delay_response"})", R"("on_command": "+CSQ")")),
@@ -331,31 +356,38 @@ TEST(ScenarioBadInput, ResponseActionsNeedACommandRule) {
   EXPECT_EQ(error(with_action(R"({"action": "delay_response", "by": "1s"})", R"("on_command": "+CSQ", "after": "1s")")),
             "t.json:1:35: error: /rules/0/after: delay_response changes the answer to the command that fired the rule, "
             "so the rule cannot have \"after\" (delay_response delays the answer)");
-  EXPECT_EQ(errors(with_action(R"({"action": "never_answer"})", R"("on_command_regex": "^\\+CSQ", "after": "0s")")), "ok");
+  EXPECT_EQ(errors(with_action(R"({"action": "never_answer"})", R"("on_command_regex": "^\\+CSQ", "after": "0s")")),
+            "ok");
 }
 
 // ---------------------------------------------------------------------------------
 // Triggers and patterns
 
 TEST(ScenarioBadInput, PatternsThatCannotCompile) {
-  EXPECT_EQ(error(with_action(R"({"action": "reboot"})", R"("on_command_regex": "(")")),
-            R"(t.json:1:33: error: /rules/0/on_command_regex: regex "(" does not compile: Mismatched '(' and ')' in regular expression)");
-  EXPECT_EQ(error(with_action(R"({"action": "reboot"})", R"("on_urc_regex": "[a")")),
-            R"(t.json:1:29: error: /rules/0/on_urc_regex: regex "[a" does not compile: Unexpected character within '[...]' in regular expression)");
-  EXPECT_EQ(error(with_action(R"({"action": "reboot"})", R"("on_publish": "a/#/b")")),
-            R"(t.json:1:27: error: /rules/0/on_publish: topic filter "a/#/b" is invalid: "#" must be a whole level and the last one)");
+  EXPECT_EQ(
+      error(with_action(R"({"action": "reboot"})", R"("on_command_regex": "(")")),
+      R"(t.json:1:33: error: /rules/0/on_command_regex: regex "(" does not compile: Mismatched '(' and ')' in regular expression)");
+  EXPECT_EQ(
+      error(with_action(R"({"action": "reboot"})", R"("on_urc_regex": "[a")")),
+      R"(t.json:1:29: error: /rules/0/on_urc_regex: regex "[a" does not compile: Unexpected character within '[...]' in regular expression)");
+  EXPECT_EQ(
+      error(with_action(R"({"action": "reboot"})", R"("on_publish": "a/#/b")")),
+      R"(t.json:1:27: error: /rules/0/on_publish: topic filter "a/#/b" is invalid: "#" must be a whole level and the last one)");
   EXPECT_EQ(error(with_action(R"({"action": "reboot"})", R"("on_publish": "a/b+")")),
             R"(t.json:1:27: error: /rules/0/on_publish: topic filter "a/b+" is invalid: "+" must be a whole level)");
   EXPECT_EQ(error(with_action(R"({"action": "reboot"})", R"("on_publish": "")")),
             R"(t.json:1:27: error: /rules/0/on_publish: expected a topic filter, got an empty string)");
-  EXPECT_EQ(error(R"({"broker": {"replies": [{"on_publish": "#/x", "topic": "r"}]}})"),
-            R"(t.json:1:40: error: /broker/replies/0/on_publish: topic filter "#/x" is invalid: "#" must be a whole level and the last one)");
-  EXPECT_EQ(error(with_action(R"({"action": "reboot"})", R"("on_command": "AT+ECMTCONN=*")")),
-            R"(t.json:1:27: error: /rules/0/on_command: on_command matches the text after "AT": write "+ECMTCONN=*", not "AT+ECMTCONN=*")");
+  EXPECT_EQ(
+      error(R"({"broker": {"replies": [{"on_publish": "#/x", "topic": "r"}]}})"),
+      R"(t.json:1:40: error: /broker/replies/0/on_publish: topic filter "#/x" is invalid: "#" must be a whole level and the last one)");
+  EXPECT_EQ(
+      error(with_action(R"({"action": "reboot"})", R"("on_command": "AT+ECMTCONN=*")")),
+      R"(t.json:1:27: error: /rules/0/on_command: on_command matches the text after "AT": write "+ECMTCONN=*", not "AT+ECMTCONN=*")");
   EXPECT_EQ(error(with_action(R"({"action": "reboot"})", R"("on_mqtt": "conack")")),
             R"(t.json:1:24: error: /rules/0/on_mqtt: unknown MQTT event "conack"; did you mean "connack"?)");
-  EXPECT_EQ(error(with_action(R"({"action": "reboot"})", R"("on_mqtt": "boom")")),
-            R"(t.json:1:24: error: /rules/0/on_mqtt: unknown MQTT event "boom"; expected one of: opened, connack, connect_failed, suback, unsuback, published, message, link_lost)");
+  EXPECT_EQ(
+      error(with_action(R"({"action": "reboot"})", R"("on_mqtt": "boom")")),
+      R"(t.json:1:24: error: /rules/0/on_mqtt: unknown MQTT event "boom"; expected one of: opened, connack, connect_failed, suback, unsuback, published, message, link_lost)");
 }
 
 TEST(ScenarioBadInput, ExactlyOneTrigger) {
@@ -382,38 +414,52 @@ TEST(ScenarioBadInput, IdsOutOfRange) {
             "t.json:1:64: error: /rules/0/then/0/id: id -1 is out of range: profile nt35e has ids 0 to 4");
   EXPECT_EQ(error(with_action(R"({"action": "drop_link", "id": "0"})")),
             "t.json:1:64: error: /rules/0/then/0/id: expected an ECMT id (a whole number from 0 to 4), got a string");
-  EXPECT_EQ(error(R"({"profile": "ec616s", "rules": [{"on_mqtt": "connack", "id": 1, "then": [{"action": "reboot"}]}]})"),
-            "t.json:1:62: error: /rules/0/id: id 1 is out of range: profile ec616s has only id 0");
-  EXPECT_EQ(error(R"({"profile": "ec616s", "rules": [{"at": "1s", "then": [{"action": "deliver", "id": 1, "topic": "t"}]}]})"),
-            "t.json:1:83: error: /rules/0/then/0/id: id 1 is out of range: profile ec616s has only id 0");
-  EXPECT_EQ(error(R"({"settings": {"max_id": "1"}, "rules": [{"on_publish": "#", "id": 2, "then": [{"action": "reboot"}]}]})"),
-            "t.json:1:67: error: /rules/0/id: id 2 is out of range: setting max_id gives ids 0 to 1");
-  EXPECT_EQ(errors(R"({"profile": "ec616s", "rules": [{"on_mqtt": "connack", "id": 0, "then": [{"action": "drop_link", "id": 0}]}]})"),
-            "ok");
+  EXPECT_EQ(
+      error(R"({"profile": "ec616s", "rules": [{"on_mqtt": "connack", "id": 1, "then": [{"action": "reboot"}]}]})"),
+      "t.json:1:62: error: /rules/0/id: id 1 is out of range: profile ec616s has only id 0");
+  EXPECT_EQ(
+      error(
+          R"({"profile": "ec616s", "rules": [{"at": "1s", "then": [{"action": "deliver", "id": 1, "topic": "t"}]}]})"),
+      "t.json:1:83: error: /rules/0/then/0/id: id 1 is out of range: profile ec616s has only id 0");
+  EXPECT_EQ(
+      error(
+          R"({"settings": {"max_id": "1"}, "rules": [{"on_publish": "#", "id": 2, "then": [{"action": "reboot"}]}]})"),
+      "t.json:1:67: error: /rules/0/id: id 2 is out of range: setting max_id gives ids 0 to 1");
+  EXPECT_EQ(
+      errors(
+          R"({"profile": "ec616s", "rules": [{"on_mqtt": "connack", "id": 0, "then": [{"action": "drop_link", "id": 0}]}]})"),
+      "ok");
 }
 
 TEST(ScenarioBadInput, ProfilesAndSettings) {
-  EXPECT_EQ(error(R"({"profile": "nt36e"})"), R"(t.json:1:13: error: /profile: unknown profile "nt36e"; did you mean "nt35e"?)");
-  EXPECT_EQ(error(R"({"profile": "bg96"})"), R"(t.json:1:13: error: /profile: unknown profile "bg96"; expected one of: nt35e, ec616s)");
-  EXPECT_EQ(error(R"({"settings": {"ecoh": "1"}})"), R"(t.json:1:15: error: /settings/ecoh: unknown setting "ecoh"; did you mean "echo"?)");
+  EXPECT_EQ(error(R"({"profile": "nt36e"})"),
+            R"(t.json:1:13: error: /profile: unknown profile "nt36e"; did you mean "nt35e"?)");
+  EXPECT_EQ(error(R"({"profile": "bg96"})"),
+            R"(t.json:1:13: error: /profile: unknown profile "bg96"; expected one of: nt35e, ec616s)");
+  EXPECT_EQ(error(R"({"settings": {"ecoh": "1"}})"),
+            R"(t.json:1:15: error: /settings/ecoh: unknown setting "ecoh"; did you mean "echo"?)");
   EXPECT_EQ(error(R"({"settings": {"xyzzy": "1"}})"),
             R"(t.json:1:15: error: /settings/xyzzy: unknown setting "xyzzy"; known: )" + modem::profile_field_names());
-  EXPECT_EQ(error(R"({"settings": {"echo": "2"}})"), R"(t.json:1:23: error: /settings/echo: echo expects 0 or 1, got "2")");
+  EXPECT_EQ(error(R"({"settings": {"echo": "2"}})"),
+            R"(t.json:1:23: error: /settings/echo: echo expects 0 or 1, got "2")");
   EXPECT_EQ(error(R"({"settings": {"imei": "866123045678900"}})"),
             R"(t.json:1:23: error: /settings/imei: imei "866123045678900" fails the Luhn check a real IMEI passes)");
-  EXPECT_EQ(error(R"({"settings": {"quirk.disc_in_opened_fails": "maybe"}})"),
-            R"(t.json:1:45: error: /settings/quirk.disc_in_opened_fails: quirk.disc_in_opened_fails expects on or off, got "maybe")");
+  EXPECT_EQ(
+      error(R"({"settings": {"quirk.disc_in_opened_fails": "maybe"}})"),
+      R"(t.json:1:45: error: /settings/quirk.disc_in_opened_fails: quirk.disc_in_opened_fails expects on or off, got "maybe")");
 }
 
 TEST(ScenarioBadInput, BrokerHostsAndMessages) {
   EXPECT_EQ(error(R"({"broker": {"map_host": {"test.mosquitto.org": "127.0.0.1"}}})"),
             R"(t.json:1:48: error: /broker/map_host/test.mosquitto.org: the target needs a port (ADDR:PORT))");
-  EXPECT_EQ(error(R"({"broker": {"map_host": {"a::b": "127.0.0.1:1883"}}})"),
-            R"(t.json:1:26: error: /broker/map_host/a::b: an IPv6 address in the mapped host must be written in brackets, e.g. [::1]:1883)");
+  EXPECT_EQ(
+      error(R"({"broker": {"map_host": {"a::b": "127.0.0.1:1883"}}})"),
+      R"(t.json:1:26: error: /broker/map_host/a::b: an IPv6 address in the mapped host must be written in brackets, e.g. [::1]:1883)");
   EXPECT_EQ(error(R"({"broker": {"map_host": {"h": 1883}}})"),
             R"(t.json:1:31: error: /broker/map_host/h: expected "ADDR:PORT", got a number)");
-  EXPECT_EQ(error(R"({"broker": {"unreachable": ["10.0.0.9:99999"]}})"),
-            R"(t.json:1:29: error: /broker/unreachable/0: expected "HOST" or "HOST:PORT" with a port from 1 to 65535, got "10.0.0.9:99999")");
+  EXPECT_EQ(
+      error(R"({"broker": {"unreachable": ["10.0.0.9:99999"]}})"),
+      R"(t.json:1:29: error: /broker/unreachable/0: expected "HOST" or "HOST:PORT" with a port from 1 to 65535, got "10.0.0.9:99999")");
   EXPECT_EQ(error(R"({"broker": {"unresolvable": [""]}})"),
             R"(t.json:1:30: error: /broker/unresolvable/0: expected a host name, got an empty string)");
   EXPECT_EQ(error(R"({"broker": {"messages": [{"payload": "x"}]}})"),
@@ -565,14 +611,14 @@ std::vector<action_case> action_cases() {
          EXPECT_TRUE(a.retain);
        }},
       {R"({"action":"connfail_then_connack","id":0})", [](const action& a) { EXPECT_EQ(a.id, 0); }},
-      {R"({"action":"inject_urc","text":"+ECMTSTAT:0,1"})", [](const action& a) { EXPECT_EQ(a.text, "+ECMTSTAT:0,1"); }},
+      {R"({"action":"inject_urc","text":"+ECMTSTAT:0,1"})",
+       [](const action& a) { EXPECT_EQ(a.text, "+ECMTSTAT:0,1"); }},
       {R"({"action":"duplicate_next_urc","pattern":"+ECMTCONN:*"})",
        [](const action& a) { EXPECT_EQ(a.text, "+ECMTCONN:*"); }},
       {R"({"action":"duplicate_next_urc"})", [](const action& a) { EXPECT_EQ(a.text, ""); }},
       {R"({"action":"send_bytes","text":"\r\n+ECMTRE\u001a\u0000"})",
        [](const action& a) { EXPECT_EQ(a.text, std::string("\r\n+ECMTRE\x1a\0", 11)); }},
-      {R"({"action":"send_bytes","hex":"0d 0a ff fe"})",
-       [](const action& a) { EXPECT_EQ(a.text, "\r\n\xff\xfe"); }},
+      {R"({"action":"send_bytes","hex":"0d 0a ff fe"})", [](const action& a) { EXPECT_EQ(a.text, "\r\n\xff\xfe"); }},
       {R"({"action":"lose_registration","stat":2})", [](const action& a) { EXPECT_EQ(a.stat, 2); }},
       {R"({"action":"regain_registration","by":"3s"})", [](const action& a) { EXPECT_EQ(a.by, 3s); }},
       {R"({"action":"set_signal","ber":0,"rsrp":255,"rsrq":34,"rssi":99})",
@@ -659,7 +705,6 @@ TEST(ScenarioRoundTrip, EveryTriggerKind) {
 }
 
 TEST(ScenarioRoundTrip, EveryField) {
-
   const auto s = load(every_field_text, "dir/everything.json");
   EXPECT_EQ(s.file, "dir/everything.json");
   EXPECT_EQ(s.name, "everything");
@@ -741,7 +786,8 @@ TEST(ScenarioRoundTrip, DefaultsOfAnEmptyScenario) {
 }
 
 TEST(ScenarioRoundTrip, RegistrationNames) {
-  const std::pair<const char*, int> names[] = {{"home", 1}, {"roaming", 5}, {"searching", 2}, {"denied", 3}, {"none", 0}};
+  const std::pair<const char*, int> names[] = {
+      {"home", 1}, {"roaming", 5}, {"searching", 2}, {"denied", 3}, {"none", 0}};
   for (const auto& [name, stat] : names) {
     auto s = load(std::string(R"({"network": {"registration": ")") + name + "\"}}");
     EXPECT_EQ(s.network.registration, stat) << name;
@@ -776,7 +822,8 @@ TEST(ScenarioOverrides, BadSelections) {
     return error(R"({"modems": [{"select": )" + select_json + "}]}");
   };
   // The value starts at column 24.
-  EXPECT_EQ(bad(R"("3-1")"), R"(t.json:1:24: error: /modems/0/select: "3-1" is not a range (the start is above the end))");
+  EXPECT_EQ(bad(R"("3-1")"),
+            R"(t.json:1:24: error: /modems/0/select: "3-1" is not a range (the start is above the end))");
   EXPECT_EQ(bad(R"("0-9, 12 -5")"),
             R"(t.json:1:24: error: /modems/0/select: "12 -5" is not a range (the start is above the end))");
   for (const char* syntax : {R"("")", R"("1,,2")", R"("1,")", R"("a")", R"("-3")", R"("3-")", R"("1-2-3")", R"("1 2")",
@@ -786,37 +833,46 @@ TEST(ScenarioOverrides, BadSelections) {
         << syntax;
   EXPECT_EQ(bad(R"("1000000")"),
             R"(t.json:1:24: error: /modems/0/select: index 1000000 is above 999999, the highest fleet index)");
-  EXPECT_EQ(bad(R"("5-00099999999999999999999")"),
-            R"(t.json:1:24: error: /modems/0/select: index 99999999999999999999 is above 999999, the highest fleet index)");
+  EXPECT_EQ(
+      bad(R"("5-00099999999999999999999")"),
+      R"(t.json:1:24: error: /modems/0/select: index 99999999999999999999 is above 999999, the highest fleet index)");
   EXPECT_EQ(bad("[]"), R"(t.json:1:24: error: /modems/0/select: expected at least one index, got an empty array)");
-  EXPECT_EQ(bad("[1, -1]"),
-            R"(t.json:1:28: error: /modems/0/select/1: expected a fleet index (a whole number from 0 to 999999), got -1)");
-  EXPECT_EQ(bad("[1.5]"),
-            R"(t.json:1:25: error: /modems/0/select/0: expected a fleet index (a whole number from 0 to 999999), got 1.5)");
-  EXPECT_EQ(bad(R"(["1"])"),
-            R"(t.json:1:25: error: /modems/0/select/0: expected a fleet index (a whole number from 0 to 999999), got a string)");
+  EXPECT_EQ(
+      bad("[1, -1]"),
+      R"(t.json:1:28: error: /modems/0/select/1: expected a fleet index (a whole number from 0 to 999999), got -1)");
+  EXPECT_EQ(
+      bad("[1.5]"),
+      R"(t.json:1:25: error: /modems/0/select/0: expected a fleet index (a whole number from 0 to 999999), got 1.5)");
+  EXPECT_EQ(
+      bad(R"(["1"])"),
+      R"(t.json:1:25: error: /modems/0/select/0: expected a fleet index (a whole number from 0 to 999999), got a string)");
   EXPECT_EQ(bad("[1000000]"),
             R"(t.json:1:25: error: /modems/0/select/0: index 1000000 is above 999999, the highest fleet index)");
-  EXPECT_EQ(bad("5"),
-            R"(t.json:1:24: error: /modems/0/select: expected indices: a string such as "0-9,15" or an array of whole numbers, got a number)");
+  EXPECT_EQ(
+      bad("5"),
+      R"(t.json:1:24: error: /modems/0/select: expected indices: a string such as "0-9,15" or an array of whole numbers, got a number)");
 }
 
 TEST(ScenarioOverrides, BadOverrides) {
-  EXPECT_EQ(error(R"({"modems": {}})"), R"(t.json:1:12: error: /modems: expected an array of overrides, got an object)");
+  EXPECT_EQ(error(R"({"modems": {}})"),
+            R"(t.json:1:12: error: /modems: expected an array of overrides, got an object)");
   EXPECT_EQ(error(R"({"modems": [5]})"), R"(t.json:1:13: error: /modems/0: expected an object, got a number)");
   EXPECT_EQ(error(R"({"modems": [{"network": {"rssi": 5}}]})"),
             R"(t.json:1:13: error: /modems/0: missing required key "select")");
   EXPECT_EQ(error(R"({"modems": [{"selct": "1"}]})"),
             R"(t.json:1:14: error: /modems/0/selct: unknown key "selct"; did you mean "select"?)")
       << "the misspelt key is the one message";
-  EXPECT_EQ(error(R"({"modems": [{"select": "1", "profile": "ec616s"}]})"),
-            R"(t.json:1:29: error: /modems/0/profile: unknown key "profile"; expected one of: select, settings, network, broker, rules, replace_rules)");
-  EXPECT_EQ(error(R"({"modems": [{"select": "1", "modems": []}]})"),
-            R"(t.json:1:29: error: /modems/0/modems: unknown key "modems"; expected one of: select, settings, network, broker, rules, replace_rules)");
+  EXPECT_EQ(
+      error(R"({"modems": [{"select": "1", "profile": "ec616s"}]})"),
+      R"(t.json:1:29: error: /modems/0/profile: unknown key "profile"; expected one of: select, settings, network, broker, rules, replace_rules)");
+  EXPECT_EQ(
+      error(R"({"modems": [{"select": "1", "modems": []}]})"),
+      R"(t.json:1:29: error: /modems/0/modems: unknown key "modems"; expected one of: select, settings, network, broker, rules, replace_rules)");
   EXPECT_EQ(error(R"({"modems": [{"select": "1", "network": "weak"}]})"),
             R"(t.json:1:40: error: /modems/0/network: expected an object, got a string)");
-  EXPECT_EQ(error(R"({"modems": [{"select": "1", "settings": []}]})"),
-            R"(t.json:1:41: error: /modems/0/settings: expected an object of setting names and string values, got an array)");
+  EXPECT_EQ(
+      error(R"({"modems": [{"select": "1", "settings": []}]})"),
+      R"(t.json:1:41: error: /modems/0/settings: expected an object of setting names and string values, got an array)");
   EXPECT_EQ(error(R"({"modems": [{"select": "1", "rules": {}}]})"),
             R"(t.json:1:38: error: /modems/0/rules: expected an array of rules, got an object)");
   EXPECT_EQ(error(R"({"modems": [{"select": "1", "replace_rules": "yes"}]})"),
@@ -831,8 +887,10 @@ TEST(ScenarioOverrides, ProblemsInsideAnOverrideAreWhereTheOverrideHasThem) {
       "  \"modems\": [\n"
       "    {\"select\": \"0\", \"network\": {\"rsi\": 5}},\n"
       "    {\"select\": \"1\", \"broker\": {\"credentials\": [{\"user\": 5}]}},\n"
-      "    {\"select\": \"2\", \"settings\": {\"echo\": \"2\"}, \"rules\": [{\"at\": \"10\", \"then\": [{\"action\": \"reboot\"}]}]},\n"
-      "    {\"select\": \"3\", \"replace_rules\": true, \"rules\": [{\"at\": \"1s\", \"then\": [{\"action\": \"drop_links\"}]}]}\n"
+      "    {\"select\": \"2\", \"settings\": {\"echo\": \"2\"}, \"rules\": [{\"at\": \"10\", \"then\": [{\"action\": "
+      "\"reboot\"}]}]},\n"
+      "    {\"select\": \"3\", \"replace_rules\": true, \"rules\": [{\"at\": \"1s\", \"then\": [{\"action\": "
+      "\"drop_links\"}]}]}\n"
       "  ]\n"
       "}\n";
   EXPECT_EQ(errors(text, "fleet.json"),
@@ -845,12 +903,14 @@ TEST(ScenarioOverrides, ProblemsInsideAnOverrideAreWhereTheOverrideHasThem) {
 }
 
 TEST(ScenarioOverrides, TheScenariosOwnProblemsAreReportedOnce) {
-  EXPECT_EQ(errors(R"({"network": {"rssi": 40}, "modems": [{"select": "1"}, {"select": "2", "network": {"sim": false}}]})"),
-            "t.json:1:22: error: /network/rssi: expected a whole number from 0 to 31, or 99 (unknown), got 40\n");
+  EXPECT_EQ(
+      errors(R"({"network": {"rssi": 40}, "modems": [{"select": "1"}, {"select": "2", "network": {"sim": false}}]})"),
+      "t.json:1:22: error: /network/rssi: expected a whole number from 0 to 31, or 99 (unknown), got 40\n");
   // Given by the override instead, the scenario's bad value is not in its world (but is still an error).
-  EXPECT_EQ(errors(R"({"network": {"rssi": 40}, "modems": [{"select": "1", "network": {"rssi": 41}}]})"),
-            "t.json:1:22: error: /network/rssi: expected a whole number from 0 to 31, or 99 (unknown), got 40\n"
-            "t.json:1:74: error: /modems/0/network/rssi: expected a whole number from 0 to 31, or 99 (unknown), got 41\n");
+  EXPECT_EQ(
+      errors(R"({"network": {"rssi": 40}, "modems": [{"select": "1", "network": {"rssi": 41}}]})"),
+      "t.json:1:22: error: /network/rssi: expected a whole number from 0 to 31, or 99 (unknown), got 40\n"
+      "t.json:1:74: error: /modems/0/network/rssi: expected a whole number from 0 to 31, or 99 (unknown), got 41\n");
 }
 
 TEST(ScenarioOverrides, AnOverridesSettingsApplyToTheWholeWorld) {
@@ -858,10 +918,12 @@ TEST(ScenarioOverrides, AnOverridesSettingsApplyToTheWholeWorld) {
   // override's own rule is checked against its max_id.
   const std::string text = R"({"rules": [{"at": "1s", "then": [{"action": "drop_link", "id": 3}]}],
  "modems": [{"select": "5", "settings": {"max_id": "1"}, "rules": [{"at": "2s", "then": [{"action": "drop_link", "id": 2}]}]}]})";
-  EXPECT_EQ(errors(text),
-            "t.json:1:64: error: /rules/0/then/0/id: id 3 is out of range: setting max_id gives ids 0 to 1 (with the override "
-            "/modems/0)\n"
-            "t.json:2:120: error: /modems/0/rules/0/then/0/id: id 2 is out of range: setting max_id gives ids 0 to 1\n");
+  EXPECT_EQ(
+      errors(text),
+      "t.json:1:64: error: /rules/0/then/0/id: id 3 is out of range: setting max_id gives ids 0 to 1 (with the "
+      "override "
+      "/modems/0)\n"
+      "t.json:2:120: error: /modems/0/rules/0/then/0/id: id 2 is out of range: setting max_id gives ids 0 to 1\n");
   // ...and an ec616s scenario's modems may get more ids.
   EXPECT_EQ(errors(R"({"profile": "ec616s", "modems": [{"select": "1", "settings": {"max_id": "2"},
                       "rules": [{"at": "2s", "then": [{"action": "drop_link", "id": 2}]}]}]})"),
@@ -869,11 +931,12 @@ TEST(ScenarioOverrides, AnOverridesSettingsApplyToTheWholeWorld) {
 }
 
 TEST(ScenarioOverrides, OverlappingSelectionsNameBothOverrides) {
-  EXPECT_EQ(errors(R"({"modems": [{"select": "0-9"}, {"select": [12, 5]}, {"select": "10-20"}, {"select": "30,31"}]})"),
-            "t.json:1:43: error: /modems/1/select: index 5 is also selected by /modems/0; a modem may be chosen by one "
-            "override only\n"
-            "t.json:1:64: error: /modems/2/select: index 12 is also selected by /modems/1; a modem may be chosen by one "
-            "override only\n");
+  EXPECT_EQ(
+      errors(R"({"modems": [{"select": "0-9"}, {"select": [12, 5]}, {"select": "10-20"}, {"select": "30,31"}]})"),
+      "t.json:1:43: error: /modems/1/select: index 5 is also selected by /modems/0; a modem may be chosen by one "
+      "override only\n"
+      "t.json:1:64: error: /modems/2/select: index 12 is also selected by /modems/1; a modem may be chosen by one "
+      "override only\n");
   EXPECT_EQ(errors(R"({"modems": [{"select": "1-3,2"}]})"), "ok") << "one override may name an index twice";
 }
 
@@ -1069,13 +1132,15 @@ TEST(ScenarioFleetEvents, Forms) {
   EXPECT_TRUE(s.modems[0].world->fleet_events.empty());
   EXPECT_EQ(s.modems[0].world->network.rssi, 4);
   EXPECT_TRUE(load("{}").fleet_events.empty());
-  EXPECT_EQ(load(R"({"fleet_events": [{"at": "0s", "fire": "remove_sim", "fraction": 0.5, "seed": 18446744073709551615}]})")
-                .fleet_events[0]
-                .seed,
-            18446744073709551615ull)
+  EXPECT_EQ(
+      load(R"({"fleet_events": [{"at": "0s", "fire": "remove_sim", "fraction": 0.5, "seed": 18446744073709551615}]})")
+          .fleet_events[0]
+          .seed,
+      18446744073709551615ull)
       << "any 64-bit seed";
-  EXPECT_EQ(load(R"({"fleet_events": [{"at": "0s", "fire": "reboot", "fraction": 0.5, "seed": 3.0}]})").fleet_events[0].seed,
-            3u);
+  EXPECT_EQ(
+      load(R"({"fleet_events": [{"at": "0s", "fire": "reboot", "fraction": 0.5, "seed": 3.0}]})").fleet_events[0].seed,
+      3u);
 }
 
 TEST(ScenarioFleetEvents, RoundTripThroughToJson) {
@@ -1295,9 +1360,8 @@ TEST_F(ScenarioSchema, ListsEveryActionWithTheLoadersFields) {
 
 TEST_F(ScenarioSchema, ObjectsHaveTheLoadersKeys) {
   EXPECT_EQ(keys_of(schema), set_of(known_keys("scenario")));
-  for (const char* where :
-       {"network", "broker", "delays", "credential", "retained", "reply", "message", "rule", "modem_override",
-        "fleet_event"})
+  for (const char* where : {"network", "broker", "delays", "credential", "retained", "reply", "message", "rule",
+                            "modem_override", "fleet_event"})
     EXPECT_EQ(keys_of(schema["$defs"][where]), set_of(known_keys(where))) << where;
   EXPECT_EQ(schema["$defs"]["rule"]["properties"]["on_mqtt"]["enum"].get<std::vector<std::string>>(),
             mqtt_event_names());
@@ -1403,7 +1467,9 @@ for f in sys.argv[3:]:
 sys.exit(1 if bad else 0)
 )";
   const auto out = dir / "out.txt";
-  const int rc = std::system(("python3 " + script.string() + " " + NT35E_SCENARIOS_DIR + " " + dir.string() + list + " >" + out.string() + " 2>&1").c_str());
+  const int rc = std::system(("python3 " + script.string() + " " + NT35E_SCENARIOS_DIR + " " + dir.string() + list +
+                              " >" + out.string() + " 2>&1")
+                                 .c_str());
   EXPECT_EQ(rc, 0) << read(out);
   fs::remove_all(dir);
 }

@@ -17,7 +17,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-const std::string head = R"({"trace":"nt35e-sim","version":1,"profile":"nt35e","redacted":[]})" "\n";
+const std::string head = R"({"trace":"nt35e-sim","version":1,"profile":"nt35e","redacted":[]})"
+                         "\n";
 
 fs::path traces_dir() { return fs::path(__FILE__).parent_path().parent_path() / "data" / "traces"; }
 
@@ -73,24 +74,29 @@ TEST(TraceFormat, HeaderLine) {
   header h;
   h.started = "2026-11-26T10:48:28.123456Z";
   h.redacted = {"passwords"};
-  EXPECT_EQ(to_jsonl(h),
-            R"({"trace":"nt35e-sim","version":1,"profile":"nt35e","started":"2026-11-26T10:48:28.123456Z","redacted":["passwords"]})"
-            "\n");
+  EXPECT_EQ(
+      to_jsonl(h),
+      R"({"trace":"nt35e-sim","version":1,"profile":"nt35e","started":"2026-11-26T10:48:28.123456Z","redacted":["passwords"]})"
+      "\n");
 }
 
 TEST(TraceFormat, EventLinesOfEachDirection) {
   event e = bytes_event(1500123, direction::module_to_dte, "\r\nECRDY\r\n");
-  EXPECT_EQ(to_jsonl(e), R"({"t":1500123,"dir":"mod>dte","data":"\r\nECRDY\r\n"})" "\n");
+  EXPECT_EQ(to_jsonl(e), R"({"t":1500123,"dir":"mod>dte","data":"\r\nECRDY\r\n"})"
+                         "\n");
   e = bytes_event(7, direction::dte_to_module, "AT\"\\\x1a\xff\r");
-  EXPECT_EQ(to_jsonl(e), R"({"t":7,"dir":"dte>mod","data":"AT\"\\\u001a\u00ff\r"})" "\n");
+  EXPECT_EQ(to_jsonl(e), R"({"t":7,"dir":"dte>mod","data":"AT\"\\\u001a\u00ff\r"})"
+                         "\n");
   e = text_event(8, direction::module_to_net, 0, R"(connect id 0 127.0.0.1:1883 client_id="" password="****")");
   EXPECT_EQ(to_jsonl(e),
             R"({"t":8,"dir":"mod>net","id":0,"what":"connect id 0 127.0.0.1:1883 client_id=\"\" password=\"****\""})"
             "\n");
   e = text_event(9, direction::net_to_module, 1, "CONNACK id 1 code 5");
-  EXPECT_EQ(to_jsonl(e), R"({"t":9,"dir":"net>mod","id":1,"what":"CONNACK id 1 code 5"})" "\n");
+  EXPECT_EQ(to_jsonl(e), R"({"t":9,"dir":"net>mod","id":1,"what":"CONNACK id 1 code 5"})"
+                         "\n");
   e = text_event(10, direction::state, -1, "ECMT id 0: OPENED -> CONNECTING on ECMTCONN");
-  EXPECT_EQ(to_jsonl(e), R"({"t":10,"dir":"state","text":"ECMT id 0: OPENED -> CONNECTING on ECMTCONN"})" "\n");
+  EXPECT_EQ(to_jsonl(e), R"({"t":10,"dir":"state","text":"ECMT id 0: OPENED -> CONNECTING on ECMTCONN"})"
+                         "\n");
   e.reason = "net.link_lost";
   EXPECT_EQ(to_jsonl(e),
             R"({"t":10,"dir":"state","text":"ECMT id 0: OPENED -> CONNECTING on ECMTCONN","reason":"net.link_lost"})"
@@ -98,8 +104,8 @@ TEST(TraceFormat, EventLinesOfEachDirection) {
 }
 
 TEST(TraceFormat, DirectionNames) {
-  for (auto d : {direction::dte_to_module, direction::module_to_dte, direction::module_to_net,
-                 direction::net_to_module, direction::state})
+  for (auto d : {direction::dte_to_module, direction::module_to_dte, direction::module_to_net, direction::net_to_module,
+                 direction::state})
     EXPECT_EQ(parse_direction(to_string(d)), d);
   EXPECT_EQ(to_string(direction::dte_to_module), "dte>mod");
   EXPECT_EQ(to_string(direction::net_to_module), "net>mod");
@@ -134,7 +140,8 @@ TEST(TraceFormat, EveryByteRoundTrips) {
 
 TEST(TraceFormat, TextFieldsKeepUtf8) {
   trace t;
-  t.events.push_back(text_event(5, direction::state, -1, "parameter 3 begins with U+201D \xE2\x80\x9D", "syntax.typographic_quote"));
+  t.events.push_back(
+      text_event(5, direction::state, -1, "parameter 3 begins with U+201D \xE2\x80\x9D", "syntax.typographic_quote"));
   t.events.push_back(text_event(6, direction::net_to_module, 2, "message id 2 msg 0 \"t\" \"\\xE4\" qos 0"));
   auto back = parsed(to_jsonl(t));
   ASSERT_EQ(back.events.size(), 2u);
@@ -155,7 +162,8 @@ TEST(TraceFormat, LenientAboutLayout) {
   // Blank lines, CRLF line ends, a BOM, unknown fields and no final newline are fine;
   // line numbers still count every line of the file.
   auto t = parsed("\xEF\xBB\xBF" + head + "\r\n\n" +
-                  R"({"t":1,"dir":"mod>dte","data":"a","future":true})" "\r\n" +
+                  R"({"t":1,"dir":"mod>dte","data":"a","future":true})"
+                  "\r\n" +
                   R"({"t":1,"dir":"state","text":"x"})");
   ASSERT_EQ(t.events.size(), 2u);
   EXPECT_EQ(t.events[0].line, 4);
@@ -180,7 +188,9 @@ TEST(TraceFormat, LoadsTheSeedFlow) {
 // ---- bad input -------------------------------------------------------------------
 
 TEST(TraceBadInput, TruncatedLastLine) {
-  std::string text = head + R"({"t":1500000,"dir":"mod>dte","data":"\r\nECRDY\r\n"})" "\n" +
+  std::string text = head +
+                     R"({"t":1500000,"dir":"mod>dte","data":"\r\nECRDY\r\n"})"
+                     "\n" +
                      R"({"t":1600000,"dir":"mod>dte","data":"\r\nO)";
   EXPECT_EQ(error_of(text),
             "t.jsonl:3: line 3 is cut off: the file ends inside a JSON object — was the recording interrupted?");
@@ -209,7 +219,10 @@ TEST(TraceBadInput, SampleFilesUnderTestsData) {
 }
 
 TEST(TraceBadInput, CorruptedLines) {
-  EXPECT_EQ(error_of(head + R"({"t":5,"dir":"mod>dte",data:"x"})" "\n" + R"({"t":6,"dir":"state","text":"x"})"),
+  EXPECT_EQ(error_of(head +
+                     R"({"t":5,"dir":"mod>dte",data:"x"})"
+                     "\n" +
+                     R"({"t":6,"dir":"state","text":"x"})"),
             "t.jsonl:2: line 2 is not valid JSON: syntax error while parsing object key - invalid literal; last "
             "read: '\"mod>dte\",d'; expected string literal");
   EXPECT_EQ(error_of(head + "{\"t\":5,\"dir\":\"mod>dte\",\"da\n" + R"({"t":6,"dir":"state","text":"x"})"),
@@ -230,7 +243,8 @@ TEST(TraceBadInput, MissingOrWrongHeader) {
             "t.jsonl:1: the file is empty; a trace begins with a header line such as "
             "{\"trace\":\"nt35e-sim\",\"version\":1,...}");
   EXPECT_EQ(error_of("\n\n"), error_of(""));
-  EXPECT_EQ(error_of(R"({"t":0,"dir":"mod>dte","data":"x"})" "\n"),
+  EXPECT_EQ(error_of(R"({"t":0,"dir":"mod>dte","data":"x"})"
+                     "\n"),
             "t.jsonl:1: the header line is missing: line 1 is already an event; a trace begins with "
             "{\"trace\":\"nt35e-sim\",\"version\":1,...}");
   EXPECT_EQ(error_of("[10:15:02.123] AT+ECMTCONN=0\n"),
@@ -241,13 +255,15 @@ TEST(TraceBadInput, MissingOrWrongHeader) {
             "t.jsonl:1: trace version 2 is not supported (this simulator reads version 1)");
   EXPECT_EQ(error_of(R"({"trace":"nt35e-sim","version":"1"})"),
             "t.jsonl:1: \"version\" must be a whole number, got a string \"1\"");
-  EXPECT_EQ(error_of(R"({"trace":"nt35e-sim"})"), "t.jsonl:1: the header has no \"version\" (this simulator reads version 1)");
+  EXPECT_EQ(error_of(R"({"trace":"nt35e-sim"})"),
+            "t.jsonl:1: the header has no \"version\" (this simulator reads version 1)");
   EXPECT_EQ(error_of(R"({"trace":"nt35e-sim","version":1,"redacted":"passwords"})"),
             "t.jsonl:1: \"redacted\" must be an array of strings, got a string \"passwords\"");
   EXPECT_EQ(error_of(R"({"trace":"nt35e-sim","version":1,"profile":3})"),
             "t.jsonl:1: \"profile\" must be a string, got a number 3");
-  EXPECT_EQ(error_of(head + head), "t.jsonl:2: a second header at line 2 (two traces joined into one file?); a trace "
-                                   "has one header, on line 1");
+  EXPECT_EQ(error_of(head + head),
+            "t.jsonl:2: a second header at line 2 (two traces joined into one file?); a trace "
+            "has one header, on line 1");
 }
 
 TEST(TraceBadInput, WrongFieldTypes) {
@@ -266,7 +282,8 @@ TEST(TraceBadInput, WrongFieldTypes) {
             "t.jsonl:2: unknown direction \"host>mod\" (expected dte>mod, mod>dte, mod>net, net>mod or state)");
   EXPECT_EQ(one(R"({"t":0,"dir":"mod>dte"})"),
             "t.jsonl:2: a \"mod>dte\" event needs \"data\" (the bytes, one code point per byte)");
-  EXPECT_EQ(one(R"({"t":0,"dir":"dte>mod","data":[65,84]})"), "t.jsonl:2: \"data\" must be a string, got an array [65,84]");
+  EXPECT_EQ(one(R"({"t":0,"dir":"dte>mod","data":[65,84]})"),
+            "t.jsonl:2: \"data\" must be a string, got an array [65,84]");
   EXPECT_EQ(one(R"({"t":0,"dir":"mod>dte","data":"\u4e2d"})"),
             "t.jsonl:2: \"data\" holds U+4E2D, which is not a byte: data carries one code point per byte "
             "(U+0000..U+00FF); write other text as its UTF-8 bytes, e.g. \\u00e4\\u00b8\\u00ad for U+4E2D");
@@ -280,9 +297,13 @@ TEST(TraceBadInput, WrongFieldTypes) {
 }
 
 TEST(TraceBadInput, TimeGoingBackwards) {
-  std::string text = head + R"({"t":1000,"dir":"mod>dte","data":"a"})" "\n" +
-                     R"({"t":2000,"dir":"dte>mod","data":"b"})" "\n" +
-                     R"({"t":1500,"dir":"state","text":"c"})" "\n";
+  std::string text = head +
+                     R"({"t":1000,"dir":"mod>dte","data":"a"})"
+                     "\n" +
+                     R"({"t":2000,"dir":"dte>mod","data":"b"})"
+                     "\n" +
+                     R"({"t":1500,"dir":"state","text":"c"})"
+                     "\n";
   EXPECT_EQ(error_of(text, "trace.jsonl"),
             "trace.jsonl:4: time goes backwards (1500 µs after 2000 µs); traces must be in time order");
   EXPECT_EQ(error_line(text), 4);
@@ -291,7 +312,8 @@ TEST(TraceBadInput, TimeGoingBackwards) {
 TEST(TraceBadInput, UnreadableFile) {
   auto r = load("/nonexistent/dir/x.jsonl");
   ASSERT_TRUE(std::holds_alternative<load_error>(r));
-  EXPECT_EQ(std::get<load_error>(r).message, "/nonexistent/dir/x.jsonl: cannot open the trace: No such file or directory");
+  EXPECT_EQ(std::get<load_error>(r).message,
+            "/nonexistent/dir/x.jsonl: cannot open the trace: No such file or directory");
   EXPECT_EQ(std::get<load_error>(r).line, 0);
 }
 
@@ -313,9 +335,10 @@ TEST(Recorder, WritesHeaderAndTimedEvents) {
     header h;
     h.started = "2026-11-26T10:48:28.123456Z";
     recorder rec(out, h, {}, t0);
-    EXPECT_EQ(out.str(),
-              R"({"trace":"nt35e-sim","version":1,"profile":"nt35e","started":"2026-11-26T10:48:28.123456Z","redacted":["passwords"]})"
-              "\n")
+    EXPECT_EQ(
+        out.str(),
+        R"({"trace":"nt35e-sim","version":1,"profile":"nt35e","started":"2026-11-26T10:48:28.123456Z","redacted":["passwords"]})"
+        "\n")
         << "the header is written (and flushed) at once";
     rec.dte_out("\r\nECRDY\r\n", t0 + 1500123us);
     rec.dte_in("AT\r", t0 + 2s);
@@ -328,13 +351,20 @@ TEST(Recorder, WritesHeaderAndTimedEvents) {
     EXPECT_TRUE(rec.ok());
   }
   EXPECT_EQ(out.str().substr(out.str().find('\n') + 1),
-            R"({"t":1500123,"dir":"mod>dte","data":"\r\nECRDY\r\n"})" "\n"
-            R"({"t":2000000,"dir":"dte>mod","data":"AT\r"})" "\n"
-            R"({"t":2005000,"dir":"mod>dte","data":"\r\nOK\r\n"})" "\n"
-            R"({"t":3000000,"dir":"mod>net","id":0,"what":"open id 0 test.mosquitto.org:1883"})" "\n"
-            R"({"t":4000000,"dir":"net>mod","id":0,"what":"CONNACK id 0 code 5"})" "\n"
-            R"({"t":5000000,"dir":"state","text":"link lost on id 0: reset","reason":"net.link_lost"})" "\n"
-            R"({"t":5000000,"dir":"state","text":"late"})" "\n")
+            R"({"t":1500123,"dir":"mod>dte","data":"\r\nECRDY\r\n"})"
+            "\n"
+            R"({"t":2000000,"dir":"dte>mod","data":"AT\r"})"
+            "\n"
+            R"({"t":2005000,"dir":"mod>dte","data":"\r\nOK\r\n"})"
+            "\n"
+            R"({"t":3000000,"dir":"mod>net","id":0,"what":"open id 0 test.mosquitto.org:1883"})"
+            "\n"
+            R"({"t":4000000,"dir":"net>mod","id":0,"what":"CONNACK id 0 code 5"})"
+            "\n"
+            R"({"t":5000000,"dir":"state","text":"link lost on id 0: reset","reason":"net.link_lost"})"
+            "\n"
+            R"({"t":5000000,"dir":"state","text":"late"})"
+            "\n")
       << "a time out of order is written as the last time, so the file stays valid";
   EXPECT_EQ(error_of(out.str()), "ok");
 }
@@ -459,14 +489,18 @@ TEST(Recorder, DataModePayloadRedaction) {
       rec.dte_in(data.substr(i, 1), t0 + std::chrono::milliseconds(10 + i));
       rec.dte_out(data.substr(i, 1), t0 + std::chrono::milliseconds(10 + i));  // echo
     }
-    rec.dte_in("\x1a" "AT\r", t0 + 30ms);
+    rec.dte_in(
+        "\x1a"
+        "AT\r",
+        t0 + 30ms);
     rec.dte_out("\r\nOK\r\n", t0 + 35ms);
   }
   EXPECT_EQ(out.str().find("21.5"), std::string::npos) << out.str();
   auto t = parsed(out.str());
-  EXPECT_EQ(joined(t, direction::dte_to_module), "AT+ECMTPUB=0,5,1,0,\"test\"\r<redacted 10 bytes>\x1a" "AT\r");
-  EXPECT_EQ(joined(t, direction::module_to_dte),
-            "AT+ECMTPUB=0,5,1,0,\"test\"\r\r\n> <redacted 10 bytes>\r\nOK\r\n");
+  EXPECT_EQ(joined(t, direction::dte_to_module),
+            "AT+ECMTPUB=0,5,1,0,\"test\"\r<redacted 10 bytes>\x1a"
+            "AT\r");
+  EXPECT_EQ(joined(t, direction::module_to_dte), "AT+ECMTPUB=0,5,1,0,\"test\"\r\r\n> <redacted 10 bytes>\r\nOK\r\n");
 }
 
 TEST(Recorder, HeldBytesAreWrittenAtTheEnd) {

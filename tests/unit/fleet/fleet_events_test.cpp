@@ -55,10 +55,10 @@ TEST(FleetWarnings, SelectionsThatMissEveryModemOfTheFleetAreNamed) {
   config c;
   c.size = 4;
   c.offset = 4;  // indices 4..7
-  EXPECT_EQ(idle_selection_warnings(c, s),
-            (std::vector<std::string>{
-                "scenario override /modems/1 selects no modem of this fleet (indices 4..7)",
-                "scenario fleet event /fleet_events/1 selects no modem of this fleet (indices 4..7)"}));
+  EXPECT_EQ(
+      idle_selection_warnings(c, s),
+      (std::vector<std::string>{"scenario override /modems/1 selects no modem of this fleet (indices 4..7)",
+                                "scenario fleet event /fleet_events/1 selects no modem of this fleet (indices 4..7)"}));
   c.offset = 100;  // indices 100..103: now /modems/0 misses, /modems/1 hits; events 1 and 2 miss
   EXPECT_EQ(idle_selection_warnings(c, s),
             (std::vector<std::string>{
@@ -74,7 +74,8 @@ TEST(FleetEventLog, TheLogLineSaysWhatFiredWhereAndHow) {
   EXPECT_EQ(describe_fleet_event(e, 0, 300, 1000),
             "fleet event /fleet_events/0 at 10s: drop_link on 300 of 1000 modems (seed 7)");
   e.seed.reset();
-  EXPECT_EQ(describe_fleet_event(e, 3, 3, 10), "fleet event /fleet_events/3 at 10s: drop_link on 3 of 10 modems (seed 3)")
+  EXPECT_EQ(describe_fleet_event(e, 3, 3, 10),
+            "fleet event /fleet_events/3 at 10s: drop_link on 3 of 10 modems (seed 3)")
       << "the default seed is the event's position";
   auto r = event(20s, scenario::action_kind::reboot);
   r.stagger = 5s;
@@ -86,8 +87,9 @@ TEST(FleetEventLog, TheLogLineSaysWhatFiredWhereAndHow) {
             "fleet event /fleet_events/2 at 1500ms: set_signal on 11 of 1000 modems (select 0-9,15)");
   s.fraction = 0.5;
   s.seed = 1;
-  EXPECT_EQ(describe_fleet_event(s, 2, 6, 1), "fleet event /fleet_events/2 at 1500ms: set_signal on 6 of 1 modem "
-                                              "(select 0-9,15, seed 1)");
+  EXPECT_EQ(describe_fleet_event(s, 2, 6, 1),
+            "fleet event /fleet_events/2 at 1500ms: set_signal on 6 of 1 modem "
+            "(select 0-9,15, seed 1)");
   EXPECT_EQ(scaled(10s, 0.5), 5s);
   EXPECT_EQ(scaled(3ms, 0.01), 30us);
   EXPECT_EQ(scaled(0ms, 2.0), 0us);
