@@ -34,9 +34,36 @@ std::size_t ifind(std::string_view hay, std::string_view needle, std::size_t fro
   return std::string_view::npos;
 }
 
+bool glob_match(std::string_view pattern, std::string_view text) {
+  // Iterative glob with backtracking on the last '*'.
+  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  auto eq = [](char a, char b) { return to_lower(a) == to_lower(b); };
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || (pattern[p] != '*' && eq(pattern[p], text[t])))) {
+      ++p;
+      ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::string_view trim_left(std::string_view s) {
+  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
   return s;
 }
 

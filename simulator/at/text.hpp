@@ -29,8 +29,14 @@ bool istarts_with(std::string_view s, std::string_view prefix);
 /// Where `needle` first occurs in `hay` from `from`, ignoring ASCII case; npos when absent.
 std::size_t ifind(std::string_view hay, std::string_view needle, std::size_t from = 0);
 
+/// Glob match ignoring ASCII case: `*` is any run of bytes, `?` any one byte
+/// (scenario triggers such as "+ECMTCONN=*" or "+ECMTSTAT:?,1").
+bool glob_match(std::string_view pattern, std::string_view text);
+
 /// Without leading and trailing blanks.
 std::string_view trim(std::string_view s);
+/// Without leading blanks (a log line's text after its stamp or direction marker).
+std::string_view trim_left(std::string_view s);
 /// Without leading blanks and trailing blanks, CR and LF (a line as a log shows it).
 std::string_view trim_line(std::string_view s);
 

@@ -5,12 +5,13 @@
 #include "at/command_line.hpp"
 #include "at/line_discipline.hpp"
 #include "at/render.hpp"
+#include "at/text.hpp"
 #include "commands/registry.hpp"
+#include "engine/fault_engine.hpp"
 #include "explain/explainer.hpp"
 #include "modem/ecmt_machine.hpp"
 #include "modem/modem.hpp"
 #include "modem/power.hpp"
-#include "scenario/fault_engine.hpp"
 
 namespace nt35e::engine {
 
@@ -38,29 +39,16 @@ constexpr std::size_t max_pending_input = 4096;
 constexpr unsigned char ctrl_z = 0x1A;
 constexpr unsigned char esc = 0x1B;
 
+/// A line for the log: control bytes escaped, UTF-8 kept readable.
 std::string printable(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c == '\r')
-      out += "\\r";
-    else if (c == '\n')
-      out += "\\n";
-    else if (c < 0x20 || c == 0x7f) {
-      static const char* hex = "0123456789ABCDEF";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else
-      out += static_cast<char>(c);
-  }
-  return out;
+  return at::escape_bytes(s, {.high = at::escape_options::high_bytes::keep});
 }
 
 class runner {
  public:
   std::string shown(const std::string& line) const { return m_.prof().show_secrets ? line : at::mask_secrets(line); }
 
-  runner(modem::modem& m, interpreter_state& s, scenario::fault_engine& f) : m_(m), s_(s), f_(f) {}
+  runner(modem::modem& m, interpreter_state& s, fault_engine& f) : m_(m), s_(s), f_(f) {}
 
   void byte(unsigned char b) {
     if (m_.booting) return;  // silent until ECRDY: input is discarded (§4.2)
@@ -357,20 +345,20 @@ class runner {
  private:
   modem::modem& m_;
   interpreter_state& s_;
-  scenario::fault_engine& f_;
+  fault_engine& f_;
 };
 
 }  // namespace
 
 struct interpreter::impl {
   interpreter_state state;
-  scenario::fault_engine faults;
+  fault_engine faults;
   time_point powered_on;
 };
 
 interpreter::interpreter(modem::profile profile, time_point now, const scenario::scenario& world)
     : modem_(std::make_unique<modem::modem>(std::move(profile), now)), impl_(std::make_unique<impl>()) {
-  impl_->faults = scenario::fault_engine(world);
+  impl_->faults = fault_engine(world);
   impl_->powered_on = now;
   modem::power_on(*modem_);
   impl_->faults.start(*modem_);

@@ -1,13 +1,14 @@
 #include "io/logger.hpp"
 
-#include "at/command_line.hpp"
-
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 
 #include <unistd.h>
+
+#include "at/command_line.hpp"
+#include "at/text.hpp"
 
 namespace nt35e::io {
 
@@ -41,42 +42,7 @@ void print_now(std::FILE* f, std::string_view text) {
   std::fflush(f);
 }
 
-std::string escape_bytes(std::string_view bytes) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(bytes.size() + 2);
-  out += '"';
-  for (char ch : bytes) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '\r':
-        out += "\\r";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      default:
-        if (c >= 0x20 && c < 0x7F) {
-          out += ch;
-        } else {
-          out += "\\x";
-          out += hex[c >> 4];
-          out += hex[c & 0xF];
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
+std::string escape_bytes(std::string_view bytes) { return at::escape_bytes(bytes, {.quoted = true}); }
 
 logger::logger(log_level threshold, int fd) : threshold_(threshold), fd_(fd) {}
 

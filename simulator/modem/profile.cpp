@@ -4,14 +4,10 @@
 #include <functional>
 #include <map>
 
+#include "at/text.hpp"
+
 namespace nt35e::modem {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool parse_int(std::string_view v, int& out) {
   auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
@@ -19,7 +15,7 @@ bool parse_int(std::string_view v, int& out) {
 }
 
 bool parse_bool(std::string_view v, bool& out) {
-  auto l = lower(v);
+  auto l = at::to_lower(v);
   if (l == "1" || l == "on" || l == "true" || l == "yes") return out = true, true;
   if (l == "0" || l == "off" || l == "false" || l == "no") return out = false, true;
   return false;
@@ -79,7 +75,7 @@ const std::map<std::string, setter>& setters() {
   static const std::map<std::string, setter> table = [] {
     std::map<std::string, setter> t;
     t["style"] = [](profile& p, std::string_view v) -> std::string {
-      auto l = lower(v);
+      auto l = at::to_lower(v);
       if (l == "compact")
         p.style = response_style::compact;
       else if (l == "spaced")
@@ -112,7 +108,7 @@ const std::map<std::string, setter>& setters() {
       return {};
     };
     t["sim"] = [](profile& p, std::string_view v) -> std::string {
-      auto l = lower(v);
+      auto l = at::to_lower(v);
       if (l == "ready")
         p.sim_present = true;
       else if (l == "absent")

@@ -3,14 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "at/text.hpp"
+
 namespace nt35e::mqtt {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool is_name_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-' || c == '_';
@@ -52,7 +48,7 @@ std::optional<parsed_side> parse_side(std::string_view text, std::string_view wh
       why = std::string(what) + " \"" + std::string(inside) + "\" is not an IPv6 address";
       return std::nullopt;
     }
-    out.host = lower(inside);
+    out.host = at::to_lower(inside);
     const std::string_view rest = text.substr(close + 1);
     if (!rest.empty()) {
       if (rest.front() != ':') {
@@ -79,7 +75,7 @@ std::optional<parsed_side> parse_side(std::string_view text, std::string_view wh
             "\" is not a host name or IPv4 address";
       return std::nullopt;
     }
-    out.host = lower(host);
+    out.host = at::to_lower(host);
     if (colon != std::string_view::npos) {
       has_port = true;
       port_text = text.substr(colon + 1);
@@ -147,7 +143,7 @@ void host_map::add(entry e) {
 host_port host_map::resolve(std::string_view host, int port) const {
   std::string_view bare = host;
   if (bare.size() >= 2 && bare.front() == '[' && bare.back() == ']') bare = bare.substr(1, bare.size() - 2);
-  const std::string key = lower(bare);
+  const std::string key = at::to_lower(bare);
   const entry* any_port = nullptr;
   for (const auto& e : entries_) {
     if (e.host != key) continue;

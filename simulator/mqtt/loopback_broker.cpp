@@ -4,39 +4,15 @@
 #include <cctype>
 #include <type_traits>
 
+#include "at/text.hpp"
+#include "mqtt/topic.hpp"
+
 namespace nt35e::mqtt {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 int ms(scenario::duration d) { return static_cast<int>(d.count()); }
 
 }  // namespace
-
-bool topic_matches(std::string_view filter, std::string_view topic) {
-  // Topics starting with '$' are not matched by wildcards at the first level.
-  if (!topic.empty() && topic[0] == '$' && !filter.empty() && (filter[0] == '+' || filter[0] == '#')) return false;
-  std::size_t f = 0, t = 0;
-  while (true) {
-    auto f_end = filter.find('/', f);
-    auto t_end = topic.find('/', t);
-    auto f_level = filter.substr(f, f_end == std::string_view::npos ? std::string_view::npos : f_end - f);
-    if (f_level == "#") return true;
-    auto t_level = topic.substr(t, t_end == std::string_view::npos ? std::string_view::npos : t_end - t);
-    if (f_level != "+" && f_level != t_level) return false;
-    bool f_last = f_end == std::string_view::npos;
-    bool t_last = t_end == std::string_view::npos;
-    if (f_last && t_last) return true;
-    if (t_last) return !f_last && filter.substr(f_end + 1) == "#";  // "a/#" matches "a"
-    if (f_last) return false;
-    f = f_end + 1;
-    t = t_end + 1;
-  }
-}
 
 loopback_broker::loopback_broker(scenario::broker_script script) : script_(std::move(script)) {
   for (const auto& m : script_.retained) retained_[m.topic] = {m.payload, m.qos};
@@ -49,18 +25,18 @@ int loopback_broker::next_id(session& s) {
 }
 
 bool loopback_broker::unresolvable(const std::string& host) const {
-  auto h = lower(host);
+  auto h = at::to_lower(host);
   // RFC 6761: names under .invalid never resolve, the usual way to test a DNS failure.
   if (h.size() >= 8 && h.compare(h.size() - 8, 8, ".invalid") == 0) return true;
   return std::any_of(script_.unresolvable.begin(), script_.unresolvable.end(),
-                     [&](const std::string& u) { return lower(u) == h; });
+                     [&](const std::string& u) { return at::to_lower(u) == h; });
 }
 
 bool loopback_broker::unreachable(const std::string& host, int port) const {
-  auto h = lower(host);
+  auto h = at::to_lower(host);
   auto hp = h + ":" + std::to_string(port);
   return std::any_of(script_.unreachable.begin(), script_.unreachable.end(),
-                     [&](const std::string& u) { return lower(u) == h || lower(u) == hp; });
+                     [&](const std::string& u) { return at::to_lower(u) == h || at::to_lower(u) == hp; });
 }
 
 int loopback_broker::connack_code(const connect_options& o) const {

@@ -15,9 +15,6 @@
 
 namespace nt35e::mqtt {
 
-/// True when an MQTT topic filter (with + and #) matches a topic name.
-bool topic_matches(std::string_view filter, std::string_view topic);
-
 class loopback_broker {
  public:
   /// The broker itself publishes (a scripted reply or timed message): decided when due,

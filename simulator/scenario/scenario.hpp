@@ -2,7 +2,7 @@
 // A scenario: the world around the module (profile, network, DNS, broker) and a
 // set of rules "when this happens, do that" (spec-free; see scenarios/README.md).
 // Plain structs: the JSON loader (scenario/loader) fills them, the core
-// (scenario/fault_engine) plays them, the control channel fires single actions.
+// (engine/fault_engine) plays them, the control channel fires single actions.
 
 #include <chrono>
 #include <cstdint>

@@ -1,10 +1,11 @@
-// Scenario rules and actions played by the core (scenario/fault_engine), over the
+// Scenario rules and actions played by the core (engine/fault_engine), over the
 // scripted broker, through a manual clock.
 
 #include <gtest/gtest.h>
 
+#include "at/text.hpp"
+#include "engine/fault_engine.hpp"
 #include "scenario/apply.hpp"
-#include "scenario/fault_engine.hpp"
 #include "support/core_harness.hpp"
 
 namespace nt35e::test {
@@ -53,12 +54,12 @@ class Faults : public ::testing::Test {
 };
 
 TEST(Glob, CaseInsensitiveWithStarAndQuestionMark) {
-  EXPECT_TRUE(scenario::glob_match("+ECMTCONN=*", "+ecmtconn=0,\"id\""));
-  EXPECT_TRUE(scenario::glob_match("+CSQ", "+csq"));
-  EXPECT_FALSE(scenario::glob_match("+CSQ", "+CSQ=?"));
-  EXPECT_TRUE(scenario::glob_match("+ECMTSTAT:?,1", "+ECMTSTAT:0,1"));
-  EXPECT_TRUE(scenario::glob_match("*", ""));
-  EXPECT_FALSE(scenario::glob_match("a*b", "acd"));
+  EXPECT_TRUE(at::glob_match("+ECMTCONN=*", "+ecmtconn=0,\"id\""));
+  EXPECT_TRUE(at::glob_match("+CSQ", "+csq"));
+  EXPECT_FALSE(at::glob_match("+CSQ", "+CSQ=?"));
+  EXPECT_TRUE(at::glob_match("+ECMTSTAT:?,1", "+ECMTSTAT:0,1"));
+  EXPECT_TRUE(at::glob_match("*", ""));
+  EXPECT_FALSE(at::glob_match("a*b", "acd"));
 }
 
 TEST_F(Faults, RefuseTheThirdConnect) {

@@ -7,6 +7,7 @@
 #include "at/line_discipline.hpp"
 #include "at/render.hpp"
 #include "mqtt/loopback_broker.hpp"
+#include "mqtt/topic.hpp"
 
 namespace nt35e::at {
 namespace {

@@ -1,14 +1,23 @@
-#include "scenario/fault_engine.hpp"
+#include "engine/fault_engine.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <type_traits>
 
+#include "at/text.hpp"
 #include "modem/ecmt_machine.hpp"
 #include "modem/power.hpp"
 #include "mqtt/loopback_broker.hpp"
+#include "mqtt/topic.hpp"
 
-namespace nt35e::scenario {
+namespace nt35e::engine {
+
+// The scenario's vocabulary, by name; `scenario::action` stays qualified (engine::action
+// is the interpreter's output).
+using scenario::action_kind;
+using scenario::duration;
+using scenario::trigger_kind;
+
 namespace {
 
 using engine::log_level;
@@ -67,31 +76,7 @@ std::vector<int> ids_for(const modem::modem& m, const std::optional<int>& id) {
 
 }  // namespace
 
-bool glob_match(std::string_view pattern, std::string_view text) {
-  // Iterative glob with backtracking on the last '*'.
-  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  auto eq = [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-  };
-  while (t < text.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || (pattern[p] != '*' && eq(pattern[p], text[t])))) {
-      ++p;
-      ++t;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
-fault_engine::fault_engine(const scenario& world) : broker_(world.broker) {
+fault_engine::fault_engine(const scenario::scenario& world) : broker_(world.broker) {
   for (const auto& r : world.rules) {
     armed_rule ar{r, std::nullopt, 0};
     if (r.when.regex) {
@@ -115,7 +100,7 @@ void fault_engine::start(modem::modem& m) {
 }
 
 bool fault_engine::matches(armed_rule& ar, std::string_view text) {
-  bool hit = ar.re ? std::regex_search(text.begin(), text.end(), *ar.re) : glob_match(ar.r.when.pattern, text);
+  bool hit = ar.re ? std::regex_search(text.begin(), text.end(), *ar.re) : at::glob_match(ar.r.when.pattern, text);
   if (!hit) return false;
   ++ar.seen;
   return ar.r.when.occurrence == 0 || ar.seen == ar.r.when.occurrence;
@@ -145,7 +130,7 @@ response_change fault_engine::on_command(modem::modem& m, std::string_view line)
 int fault_engine::on_urc(modem::modem& m, const std::string& text) {
   int copies = 1;
   for (auto it = duplicate_urc_.begin(); it != duplicate_urc_.end(); ++it)
-    if (it->empty() || glob_match(*it, text) || glob_match(*it, at::styled(text, at::response_style::compact))) {
+    if (it->empty() || at::glob_match(*it, text) || at::glob_match(*it, at::styled(text, at::response_style::compact))) {
       duplicate_urc_.erase(it);
       copies = 2;
       break;
@@ -216,7 +201,7 @@ void fault_engine::handle_event(modem::modem& m, const mqtt::any_event& event) {
   modem::on_backend_event(m, event);
 }
 
-void fault_engine::fire(modem::modem& m, const action& a) {
+void fault_engine::fire(modem::modem& m, const scenario::action& a) {
   ++m.count.faults;
   m.log(
       log_level::info,
@@ -335,4 +320,4 @@ void fault_engine::fire(modem::modem& m, const action& a) {
   }
 }
 
-}  // namespace nt35e::scenario
+}  // namespace nt35e::engine

@@ -18,7 +18,7 @@
 #include "mqtt/backend.hpp"
 #include "scenario/scenario.hpp"
 
-namespace nt35e::scenario {
+namespace nt35e::engine {
 
 /// How the answer to one command line is changed (replace/delay/never/truncate actions).
 struct response_change {
@@ -32,7 +32,7 @@ struct response_change {
 class fault_engine {
  public:
   fault_engine() = default;
-  explicit fault_engine(const scenario& world);
+  explicit fault_engine(const scenario::scenario& world);
 
   /// Schedules the time-offset rules; call once at power-on. Installs the modem hooks.
   void start(modem::modem& m);
@@ -42,11 +42,11 @@ class fault_engine {
   /// An event from the backend (or synthesized by a fault): triggers, then the ECMT machine.
   void handle_event(modem::modem& m, const mqtt::any_event& event);
   /// Carries out one action now.
-  void fire(modem::modem& m, const action& a);
+  void fire(modem::modem& m, const scenario::action& a);
 
  private:
   struct armed_rule {
-    rule r;
+    scenario::rule r;
     std::optional<std::regex> re;
     int seen = 0;
   };
@@ -57,7 +57,7 @@ class fault_engine {
   void later(modem::modem& m, int ms, mqtt::any_event e);
 
   std::vector<armed_rule> rules_;
-  broker_script broker_;
+  scenario::broker_script broker_;
 
   // Armed one-shot faults, consumed by the next matching request or URC.
   struct armed {
@@ -72,7 +72,4 @@ class fault_engine {
   int urc_depth_ = 0;
 };
 
-/// Case-insensitive glob with * and ?.
-bool glob_match(std::string_view pattern, std::string_view text);
-
-}  // namespace nt35e::scenario
+}  // namespace nt35e::engine
