@@ -394,6 +394,8 @@ actions interpreter::on_timer(time_point now) {
   return modem_->take_actions();
 }
 
+void interpreter::set_utc(std::int64_t utc_seconds, time_point now) { modem_->set_utc(utc_seconds, now); }
+
 actions interpreter::fire(const scenario::action& action, time_point now) {
   advance(now);
   impl_->faults.fire(*modem_, action);

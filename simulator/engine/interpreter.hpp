@@ -4,6 +4,7 @@
 //
 // Thread safety: none; the session owning it calls it from one executor.
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -38,6 +39,10 @@ class interpreter {
   actions on_timer(time_point now);
   /// When on_timer should be called next; empty when nothing is scheduled.
   std::optional<time_point> next_deadline() const;
+
+  /// Tells the module the host's UTC time (seconds since 1970) at `now`, for AT+CCLK:
+  /// the core reads no wall clock of its own.
+  void set_utc(std::int64_t utc_seconds, time_point now);
 
   /// Carries out one action now, as a scenario rule would (the control channel's "fire").
   actions fire(const scenario::action& action, time_point now);

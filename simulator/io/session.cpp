@@ -1,7 +1,6 @@
 #include "io/session.hpp"
 
-#include "modem/modem.hpp"
-
+#include <chrono>
 #include <exception>
 #include <type_traits>
 #include <utility>
@@ -10,6 +9,8 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
+
+#include "modem/modem.hpp"
 
 namespace nt35e::io {
 
@@ -65,6 +66,14 @@ session::~session() {
   if (backend_) backend_->set_sink(nullptr);
 }
 
+void session::power_on(const modem::profile& profile) {
+  const auto now = clock::now();
+  interpreter_.emplace(profile, now, world_);
+  // The wall clock is read here, at the I/O edge, and handed to the core (AT+CCLK).
+  const auto utc = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  interpreter_->set_utc(utc.count(), now);
+}
+
 void session::start() {
   if (interpreter_ || stopped_) return;
   if (replay_) {
@@ -72,7 +81,7 @@ void session::start() {
     arm_timer();
     return;
   }
-  interpreter_.emplace(profile_, clock::now(), world_);
+  power_on(profile_);
   log_.log(log_level::debug, "module powered on (profile " + profile_.name + ")");
   arm_timer();
 }
@@ -86,7 +95,7 @@ void session::hand_over() {
   // The trace already played the boot: the module takes over booted and registered.
   auto booted = profile_;
   booted.start_registered = true;
-  interpreter_.emplace(booted, clock::now(), world_);
+  power_on(booted);
   log_.log(log_level::info,
            "replay handed over to the module (" + std::to_string(leftover.size()) + " bytes of host input passed on)");
   if (!leftover.empty())

@@ -155,6 +155,8 @@ class session final : public dte_port {
   session_tap* tap_ = nullptr;
   std::unique_ptr<answer_source> replay_;
   void hand_over();
+  /// Powers the interpreter on at the steady clock's now, with the host's UTC time.
+  void power_on(const modem::profile& profile);
 
   /// Handlers posted from the backend's sink hold a weak copy; gone once the session is.
   std::shared_ptr<session*> self_;

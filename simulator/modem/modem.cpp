@@ -1,5 +1,7 @@
 #include "modem/modem.hpp"
 
+#include <chrono>
+
 namespace nt35e::modem {
 
 const char* to_string(reg_stat s) {
@@ -201,6 +203,15 @@ void modem::set_stat(reg_stat s) {
   log(engine::log_level::info, std::string("registration: ") + to_string(stat) + " -> " + to_string(s));
   stat = s;
   if (set.cereg_n >= 1) emit_urc(cereg_urc_text());
+}
+
+std::int64_t modem::utc_seconds() const {
+  return utc_origin_s_ + std::chrono::duration_cast<std::chrono::seconds>(now_ - utc_origin_at_).count();
+}
+
+void modem::set_utc(std::int64_t utc_seconds, engine::time_point at) {
+  utc_origin_s_ = utc_seconds;
+  utc_origin_at_ = at;
 }
 
 }  // namespace nt35e::modem

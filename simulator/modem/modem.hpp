@@ -74,7 +74,7 @@ class modem {
   reg_stat stat = reg_stat::not_registered;
   bool pdp_active = false;
   std::map<int, pdp_context> pdp;
-  std::int64_t clock_offset_s = 0;
+  std::int64_t clock_offset_s = 0;  ///< AT+CCLK's time minus the host's UTC, in seconds
   int timezone_quarters = 32;
   bool booting = true;  ///< between power-on/reboot and ECRDY: silent, input discarded
   int reboots = 0;      ///< the interpreter resets its line state when this changes
@@ -91,6 +91,11 @@ class modem {
 
   // ---- time and scheduler
   engine::time_point now() const { return now_; }
+  /// The host's UTC time now, in whole seconds since 1970: the origin the session set
+  /// (set_utc) moved on by the steady clock. The core reads no wall clock of its own.
+  std::int64_t utc_seconds() const;
+  /// Ties the steady clock's `at` to the host's UTC `utc_seconds` (0 until a session sets it).
+  void set_utc(std::int64_t utc_seconds, engine::time_point at);
   void set_now(engine::time_point t) { now_ = t; }
   timer_id after(int ms, task t);
   /// A profile delay in real time, after the time scale.
@@ -124,6 +129,8 @@ class modem {
  private:
   profile profile_;
   engine::time_point now_;
+  std::int64_t utc_origin_s_ = 0;
+  engine::time_point utc_origin_at_{};
   timer_id next_id_ = 1;
   struct entry {
     timer_id id;
