@@ -25,6 +25,10 @@
 // unsuback / published report. Incoming messages carry the broker's packet id for qos 1
 // and 2 (read from the Paho C message) and 0 for qos 0.
 //
+// The parts, one job each (internal, namespace detail): paho/dialer (DNS + TCP + TLS),
+// paho/upstream (the broker side of a link), paho/relay (the loopback relay),
+// paho/paho_client (a Paho client and its callbacks), paho/waker, paho/packet_id.
+//
 // Threads: Paho's callbacks run on Paho's two library threads (shared by all clients of
 // the process); they only copy data and post to the executor. Everything else,
 // including emit(), runs on the executor. Nothing here blocks the executor (no token
@@ -33,7 +37,7 @@
 //
 // Process-wide helper: one extra Paho client, never destroyed, that wakes Paho's
 // receive thread so a new CONNECT goes out at once instead of after Paho's 1 s poll
-// (see paho_waker in the .cpp). Cost per connected id: 3 sockets (Paho's, the relay's
+// (see paho/waker.hpp). Cost per connected id: 3 sockets (Paho's, the relay's
 // two) plus a listening socket while connecting; 1000 modems x 5 ids need a raised
 // RLIMIT_NOFILE.
 
@@ -62,10 +66,13 @@ class paho_backend final : public nt35e::mqtt::backend {
   paho_backend(const paho_backend&) = delete;
   paho_backend& operator=(const paho_backend&) = delete;
 
+  /// Carries out one request, on the executor; its answer (if any) comes later through
+  /// emit(), never from inside this call.
   void submit(nt35e::mqtt::any_request r) override;
 
   /// Optional diagnostics (one line per call, no trailing newline), on the executor.
   using log_sink = std::function<void(std::string_view line)>;
+  /// Sets (or, with an empty one, clears) the diagnostics sink.
   void set_log_sink(log_sink sink);
 
   /// Limit for TCP connect + TLS handshake, and for the CONNACK (spec: 10 s). For tests.

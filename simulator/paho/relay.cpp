@@ -1,0 +1,132 @@
+#include "paho/relay.hpp"
+
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/write.hpp>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <utility>
+
+#include "paho/waker.hpp"
+
+namespace nt35e::paho::detail {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+/// Paho's socket keeps Nagle on (so does mosquitto by default), and both often write
+/// two small packets back to back (PUBACK then PUBREL, PUBLISH then PUBREL...): the
+/// second waits for our ACK, which Linux delays by up to 40 ms. Acknowledging at once
+/// removes that stall (measured: qos 2 round trip 44 ms -> under 1 ms). TCP_QUICKACK
+/// is not sticky, so it is renewed before every read.
+void quick_ack(tcp::socket& s) {
+  if (!s.is_open()) return;
+  int one = 1;
+  (void)::setsockopt(s.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+}
+
+}  // namespace
+
+relay::relay(asio::any_io_executor ex, std::unique_ptr<upstream> up)
+    : acceptor_(ex), down_(ex), nudge_timer_(ex), up_(std::move(up)) {}
+
+std::uint16_t relay::listen(error_code& ec) {
+  const tcp::endpoint ep(asio::ip::address_v4::loopback(), 0);
+  acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(1, ec);
+  if (ec) return 0;
+  return acceptor_.local_endpoint(ec).port();
+}
+
+void relay::start() {
+  auto self = shared_from_this();
+  acceptor_.async_accept(down_, [self](const error_code& ec) {
+    error_code ignore;
+    self->acceptor_.close(ignore);
+    if (self->closed_) return;
+    if (ec) return self->close();
+    self->down_.set_option(tcp::no_delay(true), ignore);
+    self->nudge_paho();
+    self->pump_up();
+    self->pump_down();
+  });
+}
+
+void relay::close() {
+  if (closed_) return;
+  closed_ = true;
+  error_code ignore;
+  acceptor_.close(ignore);
+  down_.close(ignore);
+  nudge_timer_.cancel();
+  up_->close();
+}
+
+// broker -> Paho
+void relay::pump_up() {
+  quick_ack(up_->socket());
+  auto self = shared_from_this();
+  up_->read_some(asio::buffer(up_buf_), [self](const error_code& ec, std::size_t n) {
+    if (self->closed_) return;
+    if (ec) return self->upstream_ended(ec);
+    asio::async_write(self->down_, asio::buffer(self->up_buf_.data(), n), [self](const error_code& wec, std::size_t) {
+      if (self->closed_) return;
+      if (wec) return self->close();  // Paho's socket is gone
+      self->pump_up();
+    });
+  });
+}
+
+// Paho -> broker
+void relay::pump_down() {
+  quick_ack(down_);
+  auto self = shared_from_this();
+  down_.async_read_some(asio::buffer(down_buf_), [self](const error_code& ec, std::size_t n) {
+    if (self->closed_) return;
+    // Paho closed its socket (after DISCONNECT, a refusal, or its own keepalive
+    // timeout): everything it wrote has been forwarded; close the broker side.
+    if (ec) return self->close();
+    self->paho_spoke_ = true;
+    if (self->up_ended_) return self->pump_down();  // broker side gone: drain and drop
+    self->up_->write_all(asio::buffer(self->down_buf_.data(), n), [self](const error_code& wec, std::size_t) {
+      if (self->closed_) return;
+      if (wec) self->upstream_ended(wec);
+      self->pump_down();
+    });
+  });
+}
+
+/// Paho's receive thread notices a new socket's finished TCP connect only in a poll
+/// round that started after the connect and that ends (up to 1 s). Until Paho's first
+/// bytes (the CONNECT) arrive, wake it every few ms so that such a round ends at once.
+void relay::nudge_paho() {
+  if (paho_spoke_ || closed_ || nudges_ >= 400) return;
+  ++nudges_;
+  waker::instance().poke();
+  nudge_timer_.expires_after(std::chrono::milliseconds(5));
+  nudge_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    if (!ec) self->nudge_paho();
+  });
+}
+
+void relay::upstream_ended(const error_code& ec) {
+  if (up_ended_) return;
+  up_ended_ = true;
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
+    up_detail_ = "connection closed by the broker";
+  else
+    up_detail_ = ec.message();
+  up_->close();
+  // FIN towards Paho after the bytes already forwarded: Paho reads them, then sees the
+  // end of stream and reports the loss (or the failed CONNECT) itself, in order.
+  error_code ignore;
+  down_.shutdown(tcp::socket::shutdown_send, ignore);
+}
+
+}  // namespace nt35e::paho::detail

@@ -1,0 +1,67 @@
+#pragma once
+// The in-process relay between Paho and the broker: a one-shot listener on 127.0.0.1 that
+// Paho connects to, then a byte pump between Paho's socket ("down") and the broker link
+// ("up", plain or TLS, made by the dialer).
+//
+// Why it exists: Paho has no way to drop a connection without DISCONNECT
+// (MQTTAsync_destroy sends one; verified against mosquitto: no will). With the relay,
+// close() cuts the broker socket abruptly, so the broker publishes the will, exactly as
+// when the module reboots or loses its link. It also keeps TLS out of Paho: Paho only
+// ever speaks plain MQTT.
+//
+// Thread safety: none; every call and every completion runs on the executor given to the
+// constructor.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "paho/upstream.hpp"
+
+namespace nt35e::paho::detail {
+
+/// Carries one MQTT connection between a Paho client and the broker. Make it with
+/// std::make_shared (pending operations keep it alive).
+class relay : public std::enable_shared_from_this<relay> {
+ public:
+  /// `up`: the connected broker link, owned from now on.
+  relay(boost::asio::any_io_executor ex, std::unique_ptr<upstream> up);
+
+  /// Opens the listener on 127.0.0.1 with an ephemeral port; returns that port (0 and
+  /// `ec` set on failure).
+  std::uint16_t listen(boost::system::error_code& ec);
+
+  /// Accepts Paho's one connection, then forwards both ways until either side ends.
+  void start();
+
+  /// Drops both sides now (abort, or a session that is over): no DISCONNECT, no close_notify.
+  void close();
+
+  /// Why the broker side ended ("" while it is up).
+  [[nodiscard]] const std::string& upstream_detail() const { return up_detail_; }
+
+ private:
+  void pump_up();
+  void pump_down();
+  void nudge_paho();
+  void upstream_ended(const boost::system::error_code& ec);
+
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::ip::tcp::socket down_;
+  boost::asio::steady_timer nudge_timer_;
+  std::unique_ptr<upstream> up_;
+  std::array<char, 4096> up_buf_{};
+  std::array<char, 4096> down_buf_{};
+  std::string up_detail_;
+  bool up_ended_ = false;
+  bool closed_ = false;
+  bool paho_spoke_ = false;  // Paho's first bytes (its CONNECT) arrived: no more nudging
+  int nudges_ = 0;
+};
+
+}  // namespace nt35e::paho::detail

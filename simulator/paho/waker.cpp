@@ -1,0 +1,79 @@
+#include "paho/waker.hpp"
+
+#include <mqtt/async_client.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <exception>
+#include <string>
+#include <thread>
+
+namespace nt35e::paho::detail {
+
+waker& waker::instance() {
+  static waker* w = new waker;  // intentionally never destroyed (see waker.hpp)
+  return *w;
+}
+
+void waker::poke() {
+  const int fd = fd_.load(std::memory_order_acquire);
+  if (fd < 0) return;
+  const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  auto last = last_poke_.load(std::memory_order_relaxed);
+  const auto min_gap =
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::milliseconds(2)).count();
+  if (now - last < min_gap || !last_poke_.compare_exchange_strong(last, now)) return;
+  static const unsigned char pingresp[2] = {0xD0, 0x00};
+  (void)::send(fd, pingresp, sizeof pingresp, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+waker::waker() {
+  const int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (lfd < 0) return;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(lfd, 1) != 0 ||
+      ::getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    ::close(lfd);
+    return;
+  }
+  try {
+    client_ = std::make_unique<::mqtt::async_client>("tcp://127.0.0.1:" + std::to_string(ntohs(a.sin_port)),
+                                                     "nt35e-sim-paho-waker", ::mqtt::create_options(MQTTVERSION_3_1_1));
+    ::mqtt::connect_options co;
+    co.set_mqtt_version(MQTTVERSION_3_1_1);
+    co.set_keep_alive_interval(0);
+    co.set_clean_session(true);
+    co.set_automatic_reconnect(false);
+    client_->connect(co);
+  } catch (const std::exception&) {
+    ::close(lfd);
+    return;
+  }
+  // The handshake on a short-lived thread of its own, so no caller ever waits for it;
+  // until it is done poke() does nothing.
+  std::thread([this, lfd] {
+    timeval tv{5, 0};
+    ::setsockopt(lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    const int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+    ::close(lfd);
+    if (fd < 0) return;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    unsigned char buf[256];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);  // the CONNECT (one small packet)
+    static const unsigned char connack[4] = {0x20, 0x02, 0x00, 0x00};
+    if (n < 2 || buf[0] != 0x10 || ::send(fd, connack, sizeof connack, MSG_NOSIGNAL) != 4) {
+      ::close(fd);
+      return;
+    }
+    fd_.store(fd, std::memory_order_release);
+  }).detach();
+}
+
+}  // namespace nt35e::paho::detail
