@@ -1,0 +1,29 @@
+#pragma once
+// An MQTT backend for unit tests (mqtt::backend): records what the modem asks for and
+// sends back exactly the events the test hands it, when the test hands them.
+//
+// Thread safety: none; call deliver() on the session's executor (the test's thread while
+// it runs the io_context), as a real backend does.
+
+#include <utility>
+#include <vector>
+
+#include "mqtt/backend.hpp"
+
+namespace nt35e::test {
+
+class fake_backend final : public mqtt::backend {
+ public:
+  void submit(mqtt::any_request r) override { requests_.push_back(std::move(r)); }
+
+  /// Hands `e` to the session now, as the network's answer.
+  void deliver(mqtt::any_event e) { emit(std::move(e)); }
+
+  /// Every request submitted so far, in order.
+  [[nodiscard]] const std::vector<mqtt::any_request>& requests() const { return requests_; }
+
+ private:
+  std::vector<mqtt::any_request> requests_;
+};
+
+}  // namespace nt35e::test
