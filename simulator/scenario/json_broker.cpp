@@ -1,0 +1,120 @@
+// The scripted broker of a scenario ("broker"): host mapping, credentials, CONNACK
+// answers, unreachable hosts, delays, retained messages, replies and timed messages.
+
+#include "mqtt/host_map.hpp"
+#include "scenario/json_detail.hpp"
+
+namespace nt35e::scenario::json_detail {
+
+void checker::read_broker(const json& obj, broker_script& b) {
+  const std::string ptr = "/broker";
+  if (!check_object(obj, ptr, keys_of("broker"))) return;
+  read_bool(obj, ptr, "live", b.live);
+  if (auto it = obj.find("map_host"); it != obj.end()) {
+    const std::string at = "/broker/map_host";
+    if (expect(*it, at, json::value_t::object, "an object of \"HOST[:PORT]\": \"ADDR:PORT\"")) {
+      for (const auto& [from, to] : members(*it, at)) {
+        const auto here = child(at, from);
+        if (!to->is_string()) {
+          error(here, "expected \"ADDR:PORT\", got " + type_name(*to));
+          continue;
+        }
+        const std::string spec = from + "=" + to->get<std::string>();
+        std::string why;
+        if (!mqtt::host_map::parse_entry(spec, &why)) {
+          // "--map-host "SPEC": WHY." -> WHY
+          const std::string head = "--map-host \"" + spec + "\": ";
+          if (why.rfind(head, 0) == 0) why.erase(0, head.size());
+          if (!why.empty() && why.back() == '.') why.pop_back();
+          error(here, why, why.find("mapped host") != std::string::npos);
+          continue;
+        }
+        b.map_host.emplace_back(from, to->get<std::string>());
+      }
+    }
+  }
+  read_array(obj, ptr, "credentials", [&](const json& e, const std::string& at) {
+    auto hinted = check_object(e, at, keys_of("credential"));
+    if (!hinted) return;
+    credential c;
+    require(e, at, "user", *hinted);
+    std::string id;
+    if (read_string(e, at, "client_id", id)) c.client_id = id;
+    read_string(e, at, "user", c.user);
+    read_string(e, at, "password", c.password);
+    b.credentials.push_back(std::move(c));
+  });
+  read_bool(obj, ptr, "allow_anonymous", b.allow_anonymous);
+  int code = 0;
+  if (read_int(obj, ptr, "connack", code, 0, 5)) b.connack_code = code;
+  read_host_list(obj, ptr, "unresolvable", b.unresolvable, false);
+  read_host_list(obj, ptr, "unreachable", b.unreachable, true);
+  if (auto it = obj.find("delays"); it != obj.end()) {
+    const std::string at = "/broker/delays";
+    if (check_object(*it, at, keys_of("delays"))) {
+      read_duration(*it, at, "open", b.open_delay);
+      read_duration(*it, at, "connack", b.connack_delay);
+      read_duration(*it, at, "ack", b.ack_delay);
+      read_duration(*it, at, "delivery", b.delivery_delay);
+    }
+  }
+  read_array(obj, ptr, "retained", [&](const json& e, const std::string& at) {
+    auto hinted = check_object(e, at, keys_of("retained"));
+    if (!hinted) return;
+    message m;
+    read_message_fields(e, at, m, *hinted);
+    b.retained.push_back(std::move(m));
+  });
+  read_array(obj, ptr, "replies", [&](const json& e, const std::string& at) {
+    auto hinted = check_object(e, at, keys_of("reply"));
+    if (!hinted) return;
+    reply r;
+    require(e, at, "on_publish", *hinted);
+    read_filter(e, at, "on_publish", r.filter);
+    read_message_fields(e, at, r.respond, *hinted);
+    read_duration(e, at, "after", r.after);
+    b.replies.push_back(std::move(r));
+  });
+  read_array(obj, ptr, "messages", [&](const json& e, const std::string& at) {
+    auto hinted = check_object(e, at, keys_of("message"));
+    if (!hinted) return;
+    timed_message t;
+    read_duration(e, at, "at", t.at);
+    read_message_fields(e, at, t.msg, *hinted);
+    read_int(e, at, "count", t.count, 1, 1'000'000);
+    read_duration(e, at, "every", t.every);
+    b.messages.push_back(std::move(t));
+  });
+}
+
+void checker::read_message_fields(const json& obj, const std::string& ptr, message& m,
+                                  const std::set<std::string>& hinted) {
+  require(obj, ptr, "topic", hinted);
+  read_topic(obj, ptr, "topic", m.topic);
+  read_string(obj, ptr, "payload", m.payload);
+  read_int(obj, ptr, "qos", m.qos, 0, 2);
+}
+
+void checker::read_host_list(const json& obj, const std::string& ptr, const std::string& key,
+                             std::vector<std::string>& out, bool with_port) {
+  read_array(obj, ptr, key, [&](const json& e, const std::string& at) {
+    if (!expect(e, at, json::value_t::string, with_port ? "\"HOST\" or \"HOST:PORT\"" : "a host name")) return;
+    const auto text = e.get<std::string>();
+    if (text.empty()) {
+      error(at, std::string("expected ") + (with_port ? "\"HOST\" or \"HOST:PORT\"" : "a host name") +
+                    ", got an empty string");
+      return;
+    }
+    if (with_port) {
+      // The same host syntax as --map-host's left side (IPv6 in brackets).
+      std::string why;
+      if (!mqtt::host_map::parse_entry(text + "=127.0.0.1:1", &why)) {
+        error(at, "expected \"HOST\" or \"HOST:PORT\" with a port from 1 to 65535, got " + quote(text));
+        return;
+      }
+    }
+    out.push_back(text);
+  });
+}
+
+}  // namespace nt35e::scenario::json_detail

@@ -1,0 +1,46 @@
+// Small text helpers of the scenario JSON loader. lower and valid_utf8 are kept here,
+// and only here, until the shared core text module replaces them.
+
+#include <cctype>
+
+#include "scenario/json_detail.hpp"
+
+namespace nt35e::scenario::json_detail {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool valid_utf8(std::string_view s) {
+  try {
+    (void)json(std::string(s)).dump();
+    return true;
+  } catch (const json::exception&) {
+    return false;
+  }
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (const auto& i : items) {
+    if (!out.empty()) out += sep;
+    out += i;
+  }
+  return out;
+}
+
+std::vector<std::string> split_names(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < list.size()) {
+    auto comma = list.find(", ", start);
+    if (comma == std::string::npos) comma = list.size();
+    out.push_back(list.substr(start, comma - start));
+    start = comma + 2;
+  }
+  return out;
+}
+
+}  // namespace nt35e::scenario::json_detail
