@@ -1,7 +1,5 @@
 #include "trace/import_log.hpp"
 
-#include "trace/at_text.hpp"
-
 #include <iconv.h>
 
 #include <algorithm>
@@ -9,17 +7,20 @@
 #include <chrono>
 #include <climits>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "at/text.hpp"
+#include "at/urc_table.hpp"
+#include "at/vocabulary.hpp"
 #include "engine/interpreter.hpp"
 #include "modem/modem.hpp"
 #include "modem/profile.hpp"
 #include "mqtt/loopback_broker.hpp"
 #include "scenario/apply.hpp"
-#include "scenario/fault_engine.hpp"
 #include "scenario/scenario.hpp"
 #include "trace/recorder.hpp"
 #include "trace/trace_file.hpp"
@@ -124,44 +125,6 @@ bool imported_log::ok() const {
 
 namespace detail {
 
-bool valid_utf8(std::string_view s, std::size_t* bad_at) {
-  std::size_t i = 0;
-  auto fail = [&] {
-    if (bad_at) *bad_at = i;
-    return false;
-  };
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return fail();
-    }
-    if (i + n >= s.size()) return fail();  // cut short
-    for (std::size_t k = 1; k <= n; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return fail();
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
-      return fail();
-    i += n + 1;
-  }
-  return true;
-}
-
 std::optional<std::string> gbk_to_utf8(std::string_view s) { return gbk_to_utf8(s, nullptr); }
 
 std::optional<std::string> gbk_to_utf8(std::string_view s, std::size_t* bad_at) {
@@ -206,8 +169,7 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& value) {
 }  // namespace
 
 std::optional<std::int64_t> parse_stamp(std::string_view s, bool* has_date) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  s = at::trim(s);
   std::size_t p = 0;
   std::int64_t day_us = 0;
   bool dated = false;
@@ -260,58 +222,29 @@ std::optional<std::int64_t> parse_stamp(std::string_view s, bool* has_date) {
 
 namespace {
 
-using detail::valid_utf8;
-
-bool is_blank_char(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view ltrim(std::string_view s) {
-  while (!s.empty() && is_blank_char(s.front())) s.remove_prefix(1);
-  return s;
-}
-std::string_view rtrim(std::string_view s) {
-  while (!s.empty() && (is_blank_char(s.back()) || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-  return s;
-}
+using at::is_blank;
+using at::trim_left;
+using at::trim_line;
 
 /// Text for a message: quoted, control bytes escaped, cut after 60 bytes (UTF-8 kept whole).
 std::string shown(std::string_view s) {
-  std::string out = "\"";
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (n >= 60 && (c & 0xC0) != 0x80) {
-      out += "...";
-      break;
-    }
-    if (c == '\r')
-      out += "\\r";
-    else if (c == '\n')
-      out += "\\n";
-    else if (c < 0x20 || c == 0x7F) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02X", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-    ++n;
-  }
-  return out + "\"";
+  constexpr std::size_t max_shown = 60;
+  std::size_t cut = std::min(max_shown, s.size());
+  while (cut < s.size() && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) ++cut;  // the rest of a character
+  return "\"" + at::escape_bytes(s.substr(0, cut), {.high = at::escape_options::high_bytes::keep}) +
+         (cut < s.size() ? "...\"" : "\"");
 }
 
-/// Bytes shown as text: UTF-8 as it is, other bytes as \xNN.
+/// Bytes shown as text: UTF-8 as it is (control bytes too), other bytes of 0x80 and
+/// above as \xNN.
 std::string bytes_as_text(std::string_view s) {
-  if (valid_utf8(s)) return std::string(s);
+  if (at::valid_utf8(s)) return std::string(s);
   std::string out;
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c < 0x80)
-      out += ch;
-    else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02X", c);
-      out += buf;
-    }
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (static_cast<unsigned char>(s[i]) < 0x80)
+      out += s[i];
+    else
+      out += at::escape_bytes(s.substr(i, 1));
   }
   return out;
 }
@@ -347,45 +280,20 @@ std::string iso_text(std::int64_t us) {
 // ---------------------------------------------------------------------------------
 // What a line of AT traffic is
 
-bool is_final_result(std::string_view t) {
-  t = trim_line(t);
-  return t == "OK" || t == "ERROR" || starts_with_ci(t, "+CME ERROR") || starts_with_ci(t, "+CMS ERROR") ||
-         t == "NO CARRIER";
-}
-
-bool is_prompt(std::string_view t) { return trim_line(t) == ">"; }
-
-bool is_command_text(std::string_view t) { return starts_with_ci(t, "AT") || t == "A/" || t == "a/"; }
-
-/// "+ECMTCONN" of "+ECMTCONN:0,0,0" (upper case); empty when the line has no +NAME.
-std::string line_name(std::string_view t) {
-  t = trim_line(t);
-  if (t.empty() || (t.front() != '+' && t.front() != '*' && t.front() != '^')) return {};
-  auto end = t.find_first_of(": ");
-  return upper_ascii(t.substr(0, end));
-}
-
-/// Names that only ever come as URCs (or as answers to their own command).
-bool is_urc_name(const std::string& name) {
-  static const std::set<std::string> names = {
-      "+ECMTOPEN", "+ECMTCLOSE", "+ECMTCONN", "+ECMTDISC", "+ECMTSUB", "+ECMTUNS", "+ECMTPUB", "+ECMTSTAT",
-      "+ECMTRECV", "+CEREG",     "+CGREG",    "+CREG",     "+ECPING",  "+CGEV",    "+CPIN",    "+QIURC"};
-  return names.count(name) > 0;
-}
-
 /// A module line that makes sense on its own (outside an answer): a URC, a banner, a result.
 bool module_like(std::string_view t) {
   t = trim_line(t);
   if (t.empty()) return false;
-  if (is_final_result(t) || is_prompt(t)) return true;
-  if (t == "ECRDY" || t == "RDY" || t == "READY" || starts_with_ci(t, "NORMAL POWER DOWN")) return true;
-  return !line_name(t).empty() && t.size() > 1 && std::isalpha(static_cast<unsigned char>(t[1]));
+  if (at::final_result_of(t) || at::is_prompt(t)) return true;
+  // The NT35E's banner and other modules' ones.
+  if (t == "ECRDY" || t == "RDY" || t == "READY" || at::istarts_with(t, "NORMAL POWER DOWN")) return true;
+  return !at::response_name(t).empty() && t.size() > 1 && std::isalpha(static_cast<unsigned char>(t[1]));
 }
 
 /// Looks like AT traffic at all (for detecting the plain format).
 bool at_like(std::string_view t) {
   t = trim_line(t);
-  if (is_command_text(t) || module_like(t)) return true;
+  if (at::is_command_line(t) || module_like(t)) return true;
   return !t.empty() && t.find_first_not_of("0123456789") == std::string_view::npos && t.size() >= 6;
 }
 
@@ -395,11 +303,11 @@ bool at_like(std::string_view t) {
 /// Where a trailing comment starts (← …, <- …, // …, # …) outside quotes, preceded by
 /// white space; npos when there is none. Raw payload lines need two blanks before it.
 std::size_t find_comment(std::string_view s) {
-  auto t = ltrim(s);
+  auto t = trim_left(s);
   std::size_t lead = s.size() - t.size();
   if (t.starts_with("#") || t.starts_with("//")) return lead;
   if (t.starts_with("←")) return lead;
-  bool payload = starts_with_ci(t, "+ECMTRECV") || starts_with_ci(t, "AT+ECMTPUB");
+  bool payload = at::istarts_with(t, "+ECMTRECV") || at::istarts_with(t, "AT+ECMTPUB");
   bool quoted = false;
   for (std::size_t i = lead; i < s.size(); ++i) {
     char c = s[i];
@@ -407,13 +315,13 @@ std::size_t find_comment(std::string_view s) {
       quoted = !quoted;
       continue;
     }
-    if (quoted || i == 0 || !is_blank_char(s[i - 1])) continue;
+    if (quoted || i == 0 || !is_blank(s[i - 1])) continue;
     auto rest = s.substr(i);
     bool arrow = rest.starts_with("←");
     bool marker =
         arrow || rest.starts_with("<--") || rest.starts_with("<-") || rest.starts_with("//") || rest.starts_with("#");
     if (!marker) continue;
-    if (payload && !arrow && !(i >= 2 && is_blank_char(s[i - 2]))) continue;
+    if (payload && !arrow && !(i >= 2 && is_blank(s[i - 2]))) continue;
     return i;
   }
   // A quote left open (a payload with an odd number of quotes): look again for a clear arrow.
@@ -459,7 +367,7 @@ from take_sscom_marker(std::string_view& s) {
 
 /// Markers of hex dumps: > <, TX RX, 发 收 (and the SSCOM ones), with an optional ':'.
 from take_hex_marker(std::string_view& s) {
-  auto t = ltrim(s);
+  auto t = trim_left(s);
   if (auto d = take_sscom_marker(t); d != from::unknown) {
     s = t;
     return d;
@@ -468,14 +376,14 @@ from take_hex_marker(std::string_view& s) {
                                                               {"发", from::host}, {"收", from::module},
                                                               {">", from::host},  {"<", from::module}};
   for (const auto& [m, d] : markers) {
-    if (!starts_with_ci(t, m)) continue;
+    if (!at::istarts_with(t, m)) continue;
     auto rest = t.substr(m.size());
     // "TX" must stand alone ("TX:", "TX ", "TX>"), so a hex byte is never taken for it.
-    if (!rest.empty() && !is_blank_char(rest.front()) && rest.front() != ':' && rest.front() != '>' &&
-        rest.front() != '<' && !(m.size() > 2))
+    if (!rest.empty() && !is_blank(rest.front()) && rest.front() != ':' && rest.front() != '>' && rest.front() != '<' &&
+        !(m.size() > 2))
       if (m == "TX" || m == "RX") continue;
     if (!rest.empty() && (rest.front() == ':' || rest.front() == '>' || rest.front() == '<')) rest.remove_prefix(1);
-    s = ltrim(rest);
+    s = trim_left(rest);
     return d;
   }
   return from::unknown;
@@ -483,12 +391,12 @@ from take_hex_marker(std::string_view& s) {
 
 /// Markers of timestamped text logs: "TX:" / "RX:" (with the colon).
 from take_text_marker(std::string_view& s) {
-  auto t = ltrim(s);
-  if (starts_with_ci(t, "TX:")) {
+  auto t = trim_left(s);
+  if (at::istarts_with(t, "TX:")) {
     s = t.substr(3);
     return from::host;
   }
-  if (starts_with_ci(t, "RX:")) {
+  if (at::istarts_with(t, "RX:")) {
     s = t.substr(3);
     return from::module;
   }
@@ -497,7 +405,7 @@ from take_text_marker(std::string_view& s) {
 
 /// A bracketed stamp at the front of `s`, removed.
 std::optional<std::int64_t> take_stamp(std::string_view& s, bool& has_date) {
-  auto t = ltrim(s);
+  auto t = trim_left(s);
   if (!t.starts_with("[")) return std::nullopt;
   auto close = t.find(']');
   if (close == std::string_view::npos) return std::nullopt;
@@ -514,9 +422,7 @@ bool is_hex_digit(char c) { return std::isxdigit(static_cast<unsigned char>(c)) 
 
 /// Length of the UTF-8 sequence starting at s[i] (1 for anything broken).
 std::size_t cp_len(std::string_view s, std::size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  std::size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-  return std::min(n, s.size() - i);
+  return std::min(at::utf8_sequence_length(static_cast<unsigned char>(s[i])), s.size() - i);
 }
 
 /// Does `column` show `bytes` (printable ASCII as itself, anything else as one other mark)?
@@ -548,10 +454,10 @@ std::optional<std::string> parse_hex(std::string_view s) {
   };
   std::vector<token> tokens;
   for (std::size_t i = 0; i < s.size();) {
-    while (i < s.size() && is_blank_char(s[i])) ++i;
+    while (i < s.size() && is_blank(s[i])) ++i;
     if (i >= s.size()) break;
     std::size_t j = i;
-    while (j < s.size() && !is_blank_char(s[j])) ++j;
+    while (j < s.size() && !is_blank(s[j])) ++j;
     tokens.push_back({i, s.substr(i, j - i)});
     i = j;
   }
@@ -626,7 +532,7 @@ std::vector<physical_line> split_and_decode(std::string_view bytes, std::vector<
     // Lone CRs inside a line break it too (captures of raw module output), same number.
     std::string text;
     std::size_t bad = 0;
-    if (valid_utf8(raw, &bad)) {
+    if (at::valid_utf8(raw, &bad)) {
       text = std::string(raw);
     } else if (std::size_t gbad = 0; auto g = detail::gbk_to_utf8(raw, &gbad)) {
       text = *g;
@@ -705,7 +611,7 @@ line_shape shape_of(const physical_line& pl) {
   std::string_view hexpart = rest;
   take_hex_marker(hexpart);
   if (parse_hex(hexpart)) sh.hex = true;
-  std::string_view content = ltrim(rest);
+  std::string_view content = trim_left(rest);
   if (take_sscom_marker(content) != from::unknown)
     sh.sscom = true;
   else
@@ -766,7 +672,7 @@ class lexer {
     auto c = find_comment(content);
     if (c == std::string_view::npos) return {};
     auto text = comment_text(content.substr(c));
-    content = rtrim(content.substr(0, c));
+    content = trim_line(content.substr(0, c));
     return text.empty() ? std::string("(empty comment)") : text;
   }
 
@@ -789,7 +695,7 @@ class lexer {
     from dir = from::unknown;
     bool marked = false;
     if (f_ == log_format::sscom) {
-      content = ltrim(content);
+      content = trim_left(content);
       dir = take_sscom_marker(content);
       marked = dir != from::unknown;
     } else if (f_ == log_format::timestamped) {
@@ -932,7 +838,7 @@ class lexer {
       while (!text.empty() && (text.back() == 0x1A || text.back() == 0x1B)) text.pop_back();
       for (std::size_t k = start; k < i; ++k) e.bytes += run_[k].c;
       e.has_bytes = true;
-      e.text = bytes_as_text(rtrim(text));
+      e.text = bytes_as_text(trim_line(text));
       if (content_end == content && !e.text.empty()) e.text.clear();
       if (e.text.empty()) {
         // Only line ends: glue them to the previous line of the same stream.
@@ -996,9 +902,9 @@ class placer {
     std::string text = e.text;
     from dir = e.dir;
     if (dir == from::unknown) {
-      if (state_ == waiting::data && !is_final_result(text) && !is_command_text(text))
+      if (state_ == waiting::data && !at::final_result_of(text) && !at::is_command_line(text))
         dir = from::host;
-      else if (is_command_text(text)) {
+      else if (at::is_command_line(text)) {
         if (!out_.empty() && last_command_ >= 0 && module_since_command_ == 0 && host_since_command_ == 0 &&
             out_[static_cast<std::size_t>(last_command_)].text == text)
           dir = from::module;  // the module's echo of the line above
@@ -1016,7 +922,7 @@ class placer {
   }
 
   void place_host(const entry& e, const std::string& text) {
-    if (state_ == waiting::data || !is_command_text(text)) {
+    if (state_ == waiting::data || !at::is_command_line(text)) {
       if (state_ != waiting::data)
         msgs_.push_back({e.line, message_level::note,
                          "the host sent " + shown(text) + ", which is not an AT command; kept as data"});
@@ -1030,7 +936,7 @@ class placer {
     emit(e, line_role::command, text, e.bytes);
     last_command_ = static_cast<int>(out_.size()) - 1;
     last_data_ = -1;
-    command_name_ = at_command_name(text);
+    command_name_ = at::command_name(text);
     state_ = waiting::answer;
     module_since_command_ = 0;
     host_since_command_ = 0;
@@ -1055,20 +961,21 @@ class placer {
       return;
     }
     if (state_ == waiting::answer) {
-      auto name = line_name(text);
-      if (!name.empty() && name != command_name_ && is_urc_name(name)) {
+      // Any URC in the table, other modules' too: customer logs come from many modules.
+      auto name = at::response_name(text);
+      if (!name.empty() && name != command_name_ && at::find_urc(name)) {
         emit(e, line_role::urc, text, e.bytes);
         return;
       }
       emit(e, line_role::response, text, e.bytes);
       ++module_since_command_;
-      if (is_final_result(text))
+      if (at::final_result_of(text))
         state_ = waiting::nothing;
-      else if (is_prompt(text))
+      else if (at::is_prompt(text))
         state_ = waiting::data;
       return;
     }
-    if (state_ == waiting::data && is_final_result(text)) {
+    if (state_ == waiting::data && at::final_result_of(text)) {
       emit(e, line_role::response, text, e.bytes);
       state_ = waiting::nothing;
       return;
@@ -1080,7 +987,7 @@ class placer {
       return;
     }
     ++module_since_command_;
-    emit(e, is_final_result(text) ? line_role::response : line_role::urc, text, e.bytes);
+    emit(e, at::final_result_of(text) ? line_role::response : line_role::urc, text, e.bytes);
   }
 
   void assign_times(const std::vector<const entry*>& src, std::string& started) {
@@ -1305,7 +1212,7 @@ std::string to_trace(const imported_log& log) {
   for (const auto& l : log.lines) {
     event e;
     e.t_us = l.t_us;
-    bool info = l.role == line_role::response && !is_final_result(l.text) && !is_prompt(l.text);
+    bool info = l.role == line_role::response && !at::final_result_of(l.text) && !at::is_prompt(l.text);
     bool info_continues = info && in_info;
     if (l.role != line_role::comment) in_info = info;
     switch (l.role) {
@@ -1394,7 +1301,7 @@ std::string dump_inline(const ojson& j) {
 bool independent_query(std::string_view command) {
   static const std::set<std::string> names = {"I",     "+CSQ", "+CESQ", "+CGSN", "+GSN",  "+CIMI", "+ECICCID",
                                               "+CGMI", "+GMI", "+CGMM", "+GMM",  "+CGMR", "+GMR",  "+CCLK"};
-  auto name = at_command_name(command);
+  auto name = at::command_name(command);
   if (!names.count(name)) return false;
   auto rest = trim_line(command.substr(2 + name.size()));
   return rest.empty() || rest == "?";
@@ -1512,34 +1419,20 @@ class reference {
   std::string output_;
 };
 
-/// Cuts the module's output into lines ("> " is a line of its own).
+/// The module's output as a DTE reads it: lines without their blanks and line ends, the
+/// data prompt as ">".
 class line_cutter {
  public:
   std::vector<std::string> push(std::string_view bytes) {
-    buf_ += bytes;
     std::vector<std::string> out;
-    while (true) {
-      std::size_t s = 0;
-      while (s < buf_.size() && (buf_[s] == '\r' || buf_[s] == '\n')) ++s;
-      buf_.erase(0, s);
-      auto e = buf_.find_first_of("\r\n");
-      if (e == std::string::npos) {
-        if (buf_ == "> " || buf_ == ">") {
-          out.push_back(">");
-          buf_.clear();
-        }
-        break;
-      }
-      auto line = buf_.substr(0, e);
-      buf_.erase(0, e);
-      auto t = std::string(rtrim(line));
-      if (!t.empty()) out.push_back(t);
-    }
+    cutter_.push(bytes, [&](std::string_view line) {
+      if (auto t = trim_line(line); !t.empty()) out.emplace_back(t);
+    });
     return out;
   }
 
  private:
-  std::string buf_;
+  at::output_line_cutter cutter_{std::numeric_limits<std::size_t>::max()};
 };
 
 struct run_result {
@@ -1737,7 +1630,7 @@ class scenario_builder {
         auto& h = items_.back();
         h.answer.push_back(l.text);
         h.answer_t_us = l.t_us;
-        if (is_final_result(l.text) || is_prompt(l.text)) h.answered = true;
+        if (at::final_result_of(l.text) || at::is_prompt(l.text)) h.answered = true;
       }
       if (l.role == line_role::urc) {
         if (first_urc_t_ < 0) first_urc_t_ = l.t_us;
@@ -1750,10 +1643,8 @@ class scenario_builder {
   void detect_style() {
     int spaced = 0, compact = 0;
     for (const auto& l : log_.lines) {
-      if (!l.module() || l.role == line_role::echo || starts_with_ci(l.text, "+CME ERROR") ||
-          starts_with_ci(l.text, "+CMS ERROR"))
-        continue;
-      auto name = line_name(l.text);
+      if (!l.module() || l.role == line_role::echo || at::final_result_of(l.text)) continue;
+      auto name = at::response_name(l.text);
       if (name.empty() || l.text.size() <= name.size() || l.text[name.size()] != ':') continue;
       if (l.text.size() > name.size() + 1 && l.text[name.size() + 1] == ' ')
         ++spaced;
@@ -1791,19 +1682,19 @@ class scenario_builder {
   std::pair<std::string, int> trigger_for(std::size_t h, bool by_name) const {
     const auto& text = log_.lines[items_[h].index].text;
     std::string after = text.size() >= 2 ? text.substr(2) : std::string();
-    auto name = at_command_name(text);
+    auto name = at::command_name(text);
     std::string glob = after;
     if (by_name || after.find_first_of("*?") != std::string::npos || name == "+ECMTCONN") {
       auto eq = after.find('=');
       if (eq != std::string::npos) glob = after.substr(0, eq) + "=*";
     }
     // The loader refuses a glob that starts with "AT" (it could never match as meant).
-    if (starts_with_ci(glob, "at")) glob = "*" + glob;
+    if (at::istarts_with(glob, "at")) glob = "*" + glob;
     int n = 0;
     for (std::size_t k = 0; k <= h; ++k) {
       if (!items_[k].command) continue;
       const auto& t = log_.lines[items_[k].index].text;
-      if (t.size() >= 2 && scenario::glob_match(glob, std::string_view(t).substr(2))) ++n;
+      if (t.size() >= 2 && at::glob_match(glob, std::string_view(t).substr(2))) ++n;
     }
     return {glob, n};
   }
@@ -1823,7 +1714,7 @@ class scenario_builder {
     std::string info, out;
     std::vector<std::string> info_lines;
     for (const auto& a : it.answer) {
-      if (is_final_result(a)) {
+      if (at::final_result_of(a)) {
         if (!info_lines.empty()) {
           out += "\r\n";
           for (std::size_t k = 0; k < info_lines.size(); ++k) out += (k ? "\r\n" : "") + info_lines[k];
@@ -1831,7 +1722,7 @@ class scenario_builder {
           info_lines.clear();
         }
         out += "\r\n" + a + "\r\n";
-      } else if (is_prompt(a)) {
+      } else if (at::is_prompt(a)) {
         out += "\r\n> ";
       } else {
         info_lines.push_back(a);
@@ -1849,15 +1740,15 @@ class scenario_builder {
   /// command with the same name (for the same id).
   std::vector<std::size_t> urcs_reporting_on(std::size_t h, const std::string& urc_name, const std::string& id) const {
     std::vector<std::size_t> out;
-    auto name = at_command_name(log_.lines[items_[h].index].text);
+    auto name = at::command_name(log_.lines[items_[h].index].text);
     for (std::size_t i = items_[h].index + 1; i < log_.lines.size(); ++i) {
       const auto& l = log_.lines[i];
-      if (l.role == line_role::command && at_command_name(l.text) == name) {
-        auto p = at_command_params(l.text);
+      if (l.role == line_role::command && at::command_name(l.text) == name) {
+        auto p = at::command_params(l.text);
         if (!p.empty() && p[0] == id) break;
       }
-      if (l.role != line_role::urc || line_name(l.text) != urc_name) continue;
-      auto f = response_fields(l.text);
+      if (l.role != line_role::urc || at::response_name(l.text) != urc_name) continue;
+      auto f = at::response_fields(l.text);
       if (!f.empty() && f[0] == id) out.push_back(i);
     }
     return out;
@@ -1868,8 +1759,8 @@ class scenario_builder {
   void fault_rules() {
     for (std::size_t i = 0; i < log_.lines.size(); ++i) {
       const auto& l = log_.lines[i];
-      if (l.role != line_role::urc || line_name(l.text) != "+ECMTSTAT") continue;
-      auto f = response_fields(l.text);
+      if (l.role != line_role::urc || at::response_name(l.text) != "+ECMTSTAT") continue;
+      auto f = at::response_fields(l.text);
       if (f.size() != 2 || f[1] != "1" || f[0].size() != 1 || f[0][0] < '0' || f[0][0] > '4') continue;
       scenario::action a;
       a.kind = scenario::action_kind::drop_link;
@@ -1879,8 +1770,8 @@ class scenario_builder {
     for (std::size_t h = 0; h < items_.size(); ++h) {
       if (!items_[h].command) continue;
       const auto& l = log_.lines[items_[h].index];
-      auto name = at_command_name(l.text);
-      auto params = at_command_params(l.text);
+      auto name = at::command_name(l.text);
+      auto params = at::command_params(l.text);
       if (params.empty() || params[0].empty() || params[0].find_first_not_of("0123456789") != std::string::npos ||
           params[0].size() > 1)
         continue;
@@ -1889,10 +1780,10 @@ class scenario_builder {
       if (name == "+ECMTCONN") {
         auto urcs = urcs_reporting_on(h, "+ECMTCONN", params[0]);
         if (urcs.empty()) continue;
-        auto f0 = response_fields(log_.lines[urcs[0]].text);
+        auto f0 = at::response_fields(log_.lines[urcs[0]].text);
         if (f0.size() != 3) continue;
         if (f0[1] == "2" && f0[2] == "2" && urcs.size() >= 2) {
-          auto f1 = response_fields(log_.lines[urcs[1]].text);
+          auto f1 = at::response_fields(log_.lines[urcs[1]].text);
           if (f1.size() == 3 && f1[1] == "0") {
             auto trig = trigger_for(h, true);
             ojson r;
@@ -1931,7 +1822,7 @@ class scenario_builder {
       } else if (name == "+ECMTOPEN") {
         auto urcs = urcs_reporting_on(h, "+ECMTOPEN", params[0]);
         if (urcs.empty()) continue;
-        auto f0 = response_fields(log_.lines[urcs[0]].text);
+        auto f0 = at::response_fields(log_.lines[urcs[0]].text);
         if (f0.size() == 2 && f0[1] == "-1") {
           auto trig = trigger_for(h, true);
           ojson r;
@@ -2080,7 +1971,7 @@ class scenario_builder {
           }
           res.answers[h].push_back(t);
           res.all.push_back({t, anchor, true});
-          if (is_final_result(t) || is_prompt(t)) done = true;
+          if (at::final_result_of(t) || at::is_prompt(t)) done = true;
         }
         return done;
       };

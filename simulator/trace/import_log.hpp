@@ -118,8 +118,7 @@ struct scenario_result {
 scenario_result to_scenario(const imported_log& log);
 
 namespace detail {
-/// Exposed for the unit tests.
-bool valid_utf8(std::string_view s, std::size_t* bad_at = nullptr);
+// Exposed for the unit tests (the UTF-8 check is at::valid_utf8).
 /// GBK (CP936) to UTF-8; nullopt when the bytes are not GBK.
 std::optional<std::string> gbk_to_utf8(std::string_view s);
 /// The same; when the bytes are not GBK, `bad_at` is the offset where reading stopped.

@@ -1,7 +1,6 @@
 #include "trace/recorder.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -10,6 +9,7 @@
 #include <type_traits>
 
 #include "at/command_line.hpp"
+#include "at/text.hpp"
 
 namespace nt35e::trace {
 namespace {
@@ -18,13 +18,8 @@ constexpr unsigned char ctrl_z = 0x1A;
 constexpr unsigned char esc = 0x1B;
 constexpr std::size_t max_held = 64 * 1024;  // a line longer than this is written anyway
 
-bool line_end(char c) { return c == '\r' || c == '\n'; }
-
-std::string upper(std::string_view s) {
-  std::string u(s);
-  for (auto& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return u;
-}
+using at::is_line_end;
+using at::to_upper;
 
 /// Where parameter `index` (0-based) of the command whose arguments start at `from`
 /// begins, and where the parameter ends, honouring quotes. Stops at ';' and line ends.
@@ -39,10 +34,10 @@ std::optional<param_span> find_param(std::string_view s, std::size_t from, int i
     std::size_t e = b;
     if (e < s.size() && s[e] == '"') {
       ++e;
-      while (e < s.size() && s[e] != '"' && !line_end(s[e])) ++e;
+      while (e < s.size() && s[e] != '"' && !is_line_end(s[e])) ++e;
       if (e < s.size() && s[e] == '"') ++e;
     }
-    while (e < s.size() && s[e] != ',' && s[e] != ';' && !line_end(s[e])) ++e;
+    while (e < s.size() && s[e] != ',' && s[e] != ';' && !is_line_end(s[e])) ++e;
     if (k == index) return param_span{b, e};
     if (e >= s.size() || s[e] != ',') return std::nullopt;
     i = e + 1;
@@ -51,7 +46,7 @@ std::optional<param_span> find_param(std::string_view s, std::size_t from, int i
 
 /// '*' over the content of parameter `index` of every `marker` command (quotes kept).
 void mask_param(std::string& s, std::string_view marker, int index) {
-  auto u = upper(s);
+  auto u = to_upper(s);
   for (auto p = u.find(marker); p != std::string::npos; p = u.find(marker, p + 1)) {
     auto span = find_param(s, p + marker.size(), index);
     if (!span) continue;
@@ -67,7 +62,7 @@ void mask_param(std::string& s, std::string_view marker, int index) {
 /// Parameter `index` of every `marker` command, to the end of its line, becomes
 /// "<redacted N bytes>" (a quoted payload keeps its quotes and N counts what is inside).
 void redact_tail(std::string& s, std::string_view marker, int index) {
-  auto u = upper(s);
+  auto u = to_upper(s);
   std::size_t search = 0;
   while (true) {
     auto p = u.find(marker, search);
@@ -79,14 +74,14 @@ void redact_tail(std::string& s, std::string_view marker, int index) {
     }
     std::size_t b = span->begin;
     std::size_t e = b;
-    while (e < s.size() && !line_end(s[e])) ++e;
+    while (e < s.size() && !is_line_end(s[e])) ++e;
     std::string replacement;
     if (e - b >= 2 && s[b] == '"' && s[e - 1] == '"')
       replacement = "\"" + redacted_payload(e - b - 2) + "\"";
     else
       replacement = redacted_payload(e - b);
     s.replace(b, e - b, replacement);
-    u.replace(b, e - b, upper(replacement));
+    u.replace(b, e - b, to_upper(replacement));
     search = b + replacement.size();
   }
 }
@@ -96,7 +91,7 @@ constexpr std::string_view payload_markers[] = {"ECMTPUB=", "ECMTRECV:"};
 /// Where payload redaction must start holding bytes of an unfinished line: at the
 /// first payload command, or at a tail that may still become one.
 std::size_t hold_from(std::string_view line) {
-  auto u = upper(line);
+  auto u = to_upper(line);
   std::size_t at = line.size();
   for (auto m : payload_markers) {
     auto p = u.find(m);
@@ -167,7 +162,7 @@ struct recorder::stream {
     std::string out;
     for (char c : chunk) {
       line.push_back(c);
-      if (line_end(c)) {
+      if (is_line_end(c)) {
         out += redact_text(line, r).substr(written);
         line.clear();
         written = 0;

@@ -1,11 +1,12 @@
 #include "trace/replayer.hpp"
 
-#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <map>
 #include <stdexcept>
 #include <utility>
+
+#include "at/text.hpp"
 
 namespace nt35e::trace {
 namespace {
@@ -18,41 +19,21 @@ constexpr char ctrl_z = 0x1A;
 constexpr char esc = 0x1B;
 constexpr char backspace = 0x08;
 
-char up(char c) { return static_cast<char>(std::toupper(static_cast<unsigned char>(c))); }
-
 bool equal_at(std::string_view text, std::size_t pos, std::string_view word, bool ignore_case) {
   if (pos + word.size() > text.size()) return false;
   for (std::size_t i = 0; i < word.size(); ++i) {
     char a = text[pos + i], b = word[i];
-    if (ignore_case ? up(a) != up(b) : a != b) return false;
+    if (ignore_case ? at::to_upper(a) != at::to_upper(b) : a != b) return false;
   }
   return true;
 }
 
-/// Bytes for a message: printable ASCII as is, the rest escaped; long texts shortened.
+/// Bytes for a message: printable ASCII as is, UTF-8 text kept readable, the rest
+/// escaped; long texts shortened.
 std::string show(std::string_view bytes) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (char ch : bytes) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c == '\r')
-      out += "\\r";
-    else if (c == '\n')
-      out += "\\n";
-    else if (c >= 0x20 && c < 0x7F)
-      out += ch;
-    else if (c >= 0x80)
-      out += ch;  // UTF-8 text stays readable in the log
-    else {
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 0xF];
-    }
-    if (out.size() > 160) {
-      out += "... (" + std::to_string(bytes.size()) + " bytes)";
-      break;
-    }
-  }
+  constexpr std::size_t max_shown = 160;
+  auto out = at::escape_bytes(bytes, {.high = at::escape_options::high_bytes::keep, .max_output = max_shown});
+  if (out.size() > max_shown) out += "... (" + std::to_string(bytes.size()) + " bytes)";
   return out;
 }
 
@@ -71,7 +52,7 @@ struct cutter {
     if (raw.empty() && b == '\n') return false;  // S4 before a line: ignored
     raw.push_back(b);
     if (b == '\r') return true;
-    return raw.size() == 2 && up(raw[0]) == 'A' && raw[1] == '/';  // "A/": repeat, no CR
+    return at::iequals(raw, "A/");  // repeat, no CR
   }
 };
 
@@ -91,12 +72,11 @@ std::string effective(std::string_view raw, bool data) {
   return out;
 }
 
-bool blank(std::string_view s) { return s.find_first_not_of(" \t") == std::string_view::npos; }
+bool blank(std::string_view s) { return at::trim(s).empty(); }
 
 /// AT+ECMTPUB written with topic but no payload: the module answers with the data prompt.
 bool opens_data_mode(std::string_view text) {
-  std::string u;
-  for (char c : text) u.push_back(up(c));
+  const auto u = at::to_upper(text);
   auto p = u.find("+ECMTPUB=");
   if (p == std::string::npos) return false;
   int commas = 0;
@@ -190,13 +170,7 @@ bool matches_pattern(std::string_view pattern, std::string_view text, bool ignor
 }
 
 std::string command_name(std::string_view line) {
-  auto stop = line.find_first_of("=?");
-  std::string_view name = line.substr(0, stop);
-  while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
-  while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) name.remove_prefix(1);
-  std::string out;
-  for (char c : name) out.push_back(up(c));
-  return out;
+  return at::to_upper(at::trim(line.substr(0, line.find_first_of("=?"))));
 }
 
 struct replayer::impl {

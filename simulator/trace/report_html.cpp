@@ -1,12 +1,14 @@
 #include "trace/report_html.hpp"
 
-#include "trace/at_text.hpp"
-
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <optional>
-#include <set>
+
+#include "at/text.hpp"
+#include "at/urc_table.hpp"
+#include "at/vocabulary.hpp"
 
 namespace nt35e::trace {
 
@@ -62,52 +64,11 @@ std::string format_delay(std::int64_t us) {
 
 namespace {
 
-bool blank(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && blank(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool utf8_ok(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    if (c < 0x80)
-      n = 0;
-    else if (c >= 0xC2 && c <= 0xDF)
-      n = 1;
-    else if (c >= 0xE0 && c <= 0xEF)
-      n = 2;
-    else if (c >= 0xF0 && c <= 0xF4)
-      n = 3;
-    else
-      return false;
-    if (n > 0 && i + n >= s.size()) return false;
-    for (std::size_t k = 1; k <= n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    i += n + 1;
-  }
-  return true;
-}
-
-/// Bytes as a one-line label: UTF-8 kept, control bytes and broken UTF-8 as \xNN.
+/// Bytes as a one-line label: UTF-8 kept, control bytes (CR and LF too) and broken
+/// UTF-8 as \xNN.
 std::string label_of(std::string_view bytes) {
-  bool good = utf8_ok(bytes);
-  std::string out;
-  for (char ch : bytes) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7F || (!good && c >= 0x80)) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02X", c);
-      out += buf;
-    } else {
-      out += ch;
-    }
-  }
-  return out;
+  return at::escape_bytes(bytes,
+                          {.named_line_ends = false, .high = at::escape_options::high_bytes::keep_if_valid_utf8});
 }
 
 /// Cuts a label to `n` code points, with an ellipsis.
@@ -115,38 +76,19 @@ std::string cut(const std::string& s, std::size_t n) {
   std::size_t cps = 0, i = 0;
   while (i < s.size()) {
     if (cps == n) return s.substr(0, i) + "…";
-    auto c = static_cast<unsigned char>(s[i]);
-    i += c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    i += at::utf8_sequence_length(static_cast<unsigned char>(s[i]));
     ++cps;
   }
   return s;
 }
 
-bool is_final(std::string_view t) {
-  t = trim(t);
-  return t == "OK" || t == "ERROR" || starts_with_ci(t, "+CME ERROR") || starts_with_ci(t, "+CMS ERROR") ||
-         t == "NO CARRIER";
-}
-
-/// "+ECMTCONN" of "+ECMTCONN: 0,0,0"; "ECRDY" for the banner; "" otherwise.
-std::string name_of(std::string_view t) {
-  t = trim(t);
-  if (t == "ECRDY") return "ECRDY";
-  if (t.empty() || t.front() != '+') return {};
-  return upper_ascii(t.substr(0, t.find_first_of(": ")));
-}
-
-bool is_urc_name(const std::string& n) {
-  static const std::set<std::string> names = {"+ECMTOPEN", "+ECMTCLOSE", "+ECMTCONN", "+ECMTDISC",
-                                              "+ECMTSUB",  "+ECMTUNS",   "+ECMTPUB",  "+ECMTSTAT",
-                                              "+ECMTRECV", "+CEREG",     "+ECPING",   "ECRDY"};
-  return names.count(n) > 0;
-}
+/// A final result that ends the command it answers (OK, ERROR, +CME ERROR: 10, ...).
+bool is_final(std::string_view line) { return at::final_result_of(line).has_value(); }
 
 /// What a command waits for: the URC name and the key fields (id, msgID) it reports with.
 std::optional<std::string> key_of_command(std::string_view command) {
-  auto name = at_command_name(command);
-  auto p = at_command_params(command);
+  auto name = at::command_name(command);
+  auto p = at::command_params(command);
   if (name == "+ECRST") return std::string("ECRDY");
   if (name == "+ECPING") return std::string("+ECPING");
   if (p.empty()) return std::nullopt;
@@ -158,9 +100,9 @@ std::optional<std::string> key_of_command(std::string_view command) {
 }
 
 std::optional<std::string> key_of_urc(std::string_view line) {
-  auto name = name_of(line);
+  auto name = at::response_name(line);
   if (name == "ECRDY" || name == "+ECPING") return name;
-  auto f = response_fields(line);
+  auto f = at::response_fields(line);
   if (f.empty()) return std::nullopt;
   if (name == "+ECMTOPEN" || name == "+ECMTCLOSE" || name == "+ECMTCONN" || name == "+ECMTDISC")
     return name + "/" + f[0];
@@ -181,12 +123,11 @@ bool net_problem(std::string_view what) {
 }  // namespace
 
 std::string problem_of(std::string_view line) {
-  auto t = trim(line);
-  if (t == "ERROR") return "ERROR";
-  if (starts_with_ci(t, "+CME ERROR") || starts_with_ci(t, "+CMS ERROR")) return std::string(t);
-  if (t == "NO CARRIER") return "NO CARRIER";
-  auto name = name_of(t);
-  auto f = response_fields(t);
+  auto t = at::trim(line);
+  // A failed command: the result itself says why (ERROR, +CME ERROR: 10, NO CARRIER).
+  if (auto r = at::final_result_of(t); r && at::is_failure(*r)) return std::string(t);
+  auto name = at::response_name(t);
+  auto f = at::response_fields(t);
   if (name == "+ECMTSTAT") return "link lost";
   if (name == "+ECMTOPEN" && f.size() >= 2 && f[1] != "0") return "open failed";
   if (name == "+ECMTCONN" && f.size() >= 3) {
@@ -216,37 +157,42 @@ std::string problem_of(std::string_view line) {
 
 std::vector<message> messages_of(const trace& t) {
   std::vector<message> out;
-  std::string host, pending_echo, echo, mod;
+  std::string host, pending_echo, echo;
+  // Module lines of any length: a label shows the whole line.
+  at::output_line_cutter mod(std::numeric_limits<std::size_t>::max());
   bool data_mode = false;
   std::string last_command;
   int module_since_command = 0;
-  auto add = [&](message::kind k, message::lane from, message::lane to, std::int64_t at, std::string label,
+  auto add = [&](message::kind k, message::lane from, message::lane to, std::int64_t t_us, std::string label,
                  bool problem = false) {
     message m;
     m.what = k;
     m.from = from;
     m.to = to;
-    m.t_us = at;
+    m.t_us = t_us;
     m.label = std::move(label);
     m.problem = problem;
     out.push_back(std::move(m));
   };
   using K = message::kind;
   using L = message::lane;
-  auto flush_echo = [&](std::int64_t at) {
-    if (!echo.empty()) add(K::echo, L::module, L::host, at, label_of(echo));
+  auto flush_echo = [&](std::int64_t t_us) {
+    if (!echo.empty()) add(K::echo, L::module, L::host, t_us, label_of(echo));
     echo.clear();
   };
-  auto module_line = [&](std::int64_t at) {
-    if (mod.empty()) return;
-    auto label = label_of(mod);
-    mod.clear();
+  auto module_line = [&](std::int64_t t_us, std::string_view line) {
+    auto label = label_of(line);
     if (module_since_command == 0 && !last_command.empty() && label == last_command) {
-      add(K::echo, L::module, L::host, at, label);  // echo that came after something else
+      add(K::echo, L::module, L::host, t_us, label);  // echo that came after something else
       return;
     }
     ++module_since_command;
-    add(K::module_line, L::module, L::host, at, label, !problem_of(label).empty());
+    add(K::module_line, L::module, L::host, t_us, label, !problem_of(label).empty());
+  };
+  auto prompt = [&](std::int64_t t_us) {
+    add(K::module_line, L::module, L::host, t_us, ">");
+    data_mode = true;
+    ++module_since_command;
   };
   for (const auto& e : t.events) {
     switch (e.dir) {
@@ -276,7 +222,7 @@ std::vector<message> messages_of(const trace& t) {
             // LF after CR: ignored by the module
           } else {
             host += c;
-            if (host == "A/" || host == "a/") {
+            if (at::iequals(host, "A/")) {
               last_command = host;
               add(K::command, L::host, L::module, e.t_us, host);
               host.clear();
@@ -285,34 +231,33 @@ std::vector<message> messages_of(const trace& t) {
           }
         }
         break;
-      case direction::module_to_dte:
-        for (char c : e.data) {
-          if (!pending_echo.empty() && mod.empty() && c == pending_echo.front()) {
-            pending_echo.erase(0, 1);
-            if (c == '\r' || c == '\n')
-              flush_echo(e.t_us);
-            else
-              echo += c;
-            continue;
-          }
-          if (!pending_echo.empty()) {
-            pending_echo.clear();
+      case direction::module_to_dte: {
+        std::string_view data = e.data;
+        // The echo of what the host sent comes first, byte for byte, at the start of a line.
+        while (!data.empty() && !pending_echo.empty() && mod.partial().empty() &&
+               data.front() == pending_echo.front()) {
+          const char c = data.front();
+          data.remove_prefix(1);
+          pending_echo.erase(0, 1);
+          if (at::is_line_end(c))
             flush_echo(e.t_us);
-          }
-          if (c == '\r' || c == '\n')
-            module_line(e.t_us);
           else
-            mod += c;
+            echo += c;
         }
+        if (!data.empty() && !pending_echo.empty()) {
+          pending_echo.clear();
+          flush_echo(e.t_us);
+        }
+        // The rest is the module's own output: its complete lines, then (after the echo
+        // below) the data prompt if the chunk ends with one.
+        const auto last_end = data.find_last_of("\r\n");
+        const auto lines = last_end == std::string_view::npos ? std::string_view() : data.substr(0, last_end + 1);
+        mod.push(lines, [&](std::string_view line) { module_line(e.t_us, line); });
         // An echo without CR (a payload in data mode) ends with the host's bytes.
         if (!echo.empty() && pending_echo.empty() && host.empty()) flush_echo(e.t_us);
-        if (mod == "> " || mod == ">") {
-          mod.clear();
-          add(K::module_line, L::module, L::host, e.t_us, ">");
-          data_mode = true;
-          ++module_since_command;
-        }
+        mod.push(data.substr(lines.size()), [&](std::string_view) { prompt(e.t_us); });
         break;
+      }
       case direction::module_to_net:
         add(K::request, L::module, L::broker, e.t_us, label_of(e.text), net_problem(e.text));
         break;
@@ -333,7 +278,11 @@ std::vector<message> messages_of(const trace& t) {
   }
   std::int64_t end = t.events.empty() ? 0 : t.events.back().t_us;
   flush_echo(end);
-  if (!mod.empty()) module_line(end);
+  if (!mod.partial().empty()) {
+    const std::string rest(mod.partial());
+    mod.reset();
+    module_line(end, rest);
+  }
   if (!host.empty())
     add(data_mode ? K::data : K::command, L::host, L::module, end, label_of(host) + " (no CR: never sent as a line)");
   return out;
@@ -371,9 +320,11 @@ std::vector<timeline_row> timeline_of(const std::vector<message>& messages) {
     }
     if (m.what != message::kind::module_line) continue;
     const auto& text = m.label;
-    auto name = name_of(text);
-    bool urc = is_urc_name(name);
-    if (waiting != none && urc && name == at_command_name(rows[waiting].command)) {
+    auto name = at::response_name(text);
+    // Only the NT35E's own URCs open rows of their own here: the report reads the
+    // simulator's traces.
+    bool urc = at::is_module_urc(name);
+    if (waiting != none && urc && name == at::command_name(rows[waiting].command)) {
       // The command's own name: information text (AT+CEREG? -> +CEREG:0,1; AT+ECMTCONN? ->
       // +ECMTCONN:0,3) unless the command was accepted and is waiting for this URC.
       urc = false;
@@ -423,7 +374,7 @@ std::vector<timeline_row> timeline_of(const std::vector<message>& messages) {
     // Link lost: the next +ECMTCONN of that id is the module's own reconnect; it reports on
     // the +ECMTSTAT row (not on the old AT+ECMTCONN).
     if (name == "+ECMTSTAT") {
-      auto f = response_fields(text);
+      auto f = at::response_fields(text);
       if (!f.empty()) reporting["+ECMTCONN/" + f[0]] = rows.size() - 1;
     }
   }
@@ -640,7 +591,7 @@ std::string timeline_table(const std::vector<message>& ms, const std::vector<tim
                html_escape(format_delay(rep.delay_us)) + "</span>";
         if (rep.problem)
           out += " <span class=\"why\">" + html_escape(problem_of(rep.text)) + "</span>";
-        else if (name_of(rep.text) == "+ECMTCONN")
+        else if (at::response_name(rep.text) == "+ECMTCONN")
           out += " <span class=\"delay\">(reconnected)</span>";
       }
       out += "</td></tr>\n";

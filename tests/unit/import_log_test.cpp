@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "at/text.hpp"
 #include "scenario/apply.hpp"
 #include "scenario/json_loader.hpp"
 #include "support/core_harness.hpp"
@@ -321,13 +322,13 @@ TEST(import_log, stamps_in_both_styles) {
 }
 
 TEST(import_log, encodings) {
-  EXPECT_TRUE(detail::valid_utf8("AT+CSQ"));
-  EXPECT_TRUE(detail::valid_utf8("发→◇"));
+  EXPECT_TRUE(at::valid_utf8("AT+CSQ"));
+  EXPECT_TRUE(at::valid_utf8("发→◇"));
   std::size_t bad = 0;
-  EXPECT_FALSE(detail::valid_utf8("ab\xb7\xa2", &bad));
+  EXPECT_FALSE(at::valid_utf8("ab\xb7\xa2", &bad));
   EXPECT_EQ(bad, 2u);
-  EXPECT_FALSE(detail::valid_utf8("\xed\xa0\x80"));  // a surrogate
-  EXPECT_FALSE(detail::valid_utf8("\xc0\xaf"));      // overlong
+  EXPECT_FALSE(at::valid_utf8("\xed\xa0\x80"));  // a surrogate
+  EXPECT_FALSE(at::valid_utf8("\xc0\xaf"));      // overlong
   EXPECT_EQ(detail::gbk_to_utf8("\xb7\xa2\xa1\xfa\xa1\xf3\xca\xd5\xa1\xfb\xa1\xf4\xa1\xf5"), "发→◇收←◆□");
   EXPECT_FALSE(detail::gbk_to_utf8("\xff\xfe"));
 }
