@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "at/text.hpp"
 #include "scenario/json_loader.hpp"
 #include "scenario/json_locator.hpp"
 #include "scenario/scenario.hpp"
@@ -33,13 +34,8 @@ namespace nt35e::scenario::json_detail {
 using json = nlohmann::json;
 
 // ---------------------------------------------------------------------------------
-// Text (json_text.cpp). lower and valid_utf8 stay here, in one place, until the shared
-// core text module takes them over.
+// Text (json_text.cpp; case and UTF-8 checks are at::to_lower and at::valid_utf8).
 
-/// `s` with ASCII letters in lower case.
-std::string lower(std::string_view s);
-/// True when `s` is well-formed UTF-8 (nlohmann can dump it as a JSON string).
-bool valid_utf8(std::string_view s);
 /// The items separated by `sep`.
 std::string join(const std::vector<std::string>& items, std::string_view sep = ", ");
 /// "a, b, c" -> {"a", "b", "c"} (the separator is exactly ", ").

@@ -12,7 +12,7 @@ namespace {
 
 /// Optimal string alignment distance (Levenshtein plus transpositions), case-insensitive.
 std::size_t edit_distance(std::string_view a_in, std::string_view b_in) {
-  const auto a = lower(a_in), b = lower(b_in);
+  const auto a = at::to_lower(a_in), b = at::to_lower(b_in);
   std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
   for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
   for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
@@ -69,12 +69,12 @@ std::optional<std::string> closest(std::string_view word, const std::vector<std:
   if (word.size() > 100) return std::nullopt;
   std::optional<std::string> best;
   std::size_t best_score = SIZE_MAX;
-  const auto w = lower(word);
+  const auto w = at::to_lower(word);
   for (const auto& c : candidates) {
     const std::size_t limit = c.size() <= 3 ? 1 : 2;
     std::size_t score = edit_distance(w, c);
     if (score > limit) {
-      const auto l = lower(c);
+      const auto l = at::to_lower(c);
       const bool prefix = w.size() >= 3 && (l.rfind(w, 0) == 0 || w.rfind(l, 0) == 0);
       score = prefix ? limit + 1 : SIZE_MAX;
     }

@@ -107,7 +107,7 @@ void checker::read_pattern(const json& obj, const std::string& ptr, const std::s
     } catch (const std::regex_error& e) {
       error(at, "regex " + quote(t.pattern) + " does not compile: " + e.what());
     }
-  } else if (key == "on_command" && lower(t.pattern).rfind("at", 0) == 0) {
+  } else if (key == "on_command" && at::to_lower(t.pattern).rfind("at", 0) == 0) {
     error(at, "on_command matches the text after \"AT\": write " + quote(t.pattern.substr(2)) + ", not " +
                   quote(t.pattern));
   }

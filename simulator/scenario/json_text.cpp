@@ -1,26 +1,8 @@
-// Small text helpers of the scenario JSON loader. lower and valid_utf8 are kept here,
-// and only here, until the shared core text module replaces them.
-
-#include <cctype>
+// Small text helpers of the scenario JSON loader (case and UTF-8 come from at/text).
 
 #include "scenario/json_detail.hpp"
 
 namespace nt35e::scenario::json_detail {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool valid_utf8(std::string_view s) {
-  try {
-    (void)json(std::string(s)).dump();
-    return true;
-  } catch (const json::exception&) {
-    return false;
-  }
-}
 
 std::string join(const std::vector<std::string>& items, std::string_view sep) {
   std::string out;

@@ -7,7 +7,6 @@ namespace nt35e::scenario {
 
 using json_detail::json;
 using json_detail::registrations;
-using json_detail::valid_utf8;
 
 namespace {
 
@@ -43,7 +42,7 @@ nlohmann::json to_json(const action& a) {
       j["text"] = a.text;
       break;
     case action_kind::send_bytes:
-      if (valid_utf8(a.text))
+      if (at::valid_utf8(a.text))
         j["text"] = a.text;
       else
         j["hex"] = hex_of(a.text);
