@@ -172,10 +172,6 @@ pair_result interleaved(line_channel& sim, line_channel& echo, const std::string
   return {summarize(std::move(a)), summarize(std::move(b))};
 }
 
-std::string tail(const std::string& s, std::size_t n = 3000) {
-  return s.size() > n ? "..." + s.substr(s.size() - n) : s;
-}
-
 using results_by_cmd = std::map<std::string, pair_result>;
 
 /// The simulator in `mode` and a fresh raw echo on the same kind of line, interleaved.

@@ -149,7 +149,7 @@ latency_pair latencies(paho_sink& sink, publisher& sim, publisher& direct, int q
   const int warmup = 20;
   auto stop_at = clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(seconds));
   for (int i = 0; i < warmup + n; ++i) {
-    if (interrupted()) throw std::runtime_error("interrupted by a signal");
+    check_interrupt();
     if (i >= warmup && clock::now() >= stop_at) break;
     double s = 0, d = 0;
     if (i % 2 == 0) {
@@ -183,7 +183,7 @@ std::pair<rate_result, rate_result> rates(paho_sink& sink, publisher& sim, publi
     auto t0 = clock::now();
     auto end = t0 + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(slice));
     while (clock::now() < end) {
-      if (interrupted()) throw std::runtime_error("interrupted by a signal");
+      check_interrupt();
       p.start(qos, topic, make_payload(tag, r.sent, payload_size));
       p.finish(qos, false);
       ++r.sent;
@@ -232,7 +232,7 @@ window_result sim_window(live_sim& s, const std::string& topic, std::size_t wind
   const auto deadline = end + 15s;
   auto last_ack = t0;
   while (true) {
-    if (interrupted()) throw std::runtime_error("interrupted by a signal");
+    check_interrupt();
     const auto now = clock::now();
     if (!awaiting_ok && in_flight.size() < window && now < end) {
       do next_msg = next_msg % 65535 + 1;
@@ -282,7 +282,7 @@ window_result paho_window(mqtt::async_client& c, const std::string& topic, std::
     ++r.acked;
   };
   while (clock::now() < end) {
-    if (interrupted()) throw std::runtime_error("interrupted by a signal");
+    check_interrupt();
     if (in_flight.size() >= window) complete_oldest();
     const auto payload = make_payload("w", seq++, payload_size);
     in_flight.push_back(c.publish(topic, payload.data(), payload.size(), 1, false));

@@ -35,8 +35,6 @@ std::atomic<bool> g_interrupted{false};
 
 extern "C" void on_signal(int) { g_interrupted.store(true); }
 
-std::runtime_error sys_error(const std::string& what) { return std::runtime_error(what + ": " + std::strerror(errno)); }
-
 int remaining_ms(clock::time_point deadline) {
   auto left = std::chrono::duration_cast<milliseconds>(deadline - clock::now()).count();
   if (left < 0) return 0;
@@ -44,11 +42,13 @@ int remaining_ms(clock::time_point deadline) {
   return static_cast<int>(left);
 }
 
+}  // namespace
+
+std::runtime_error sys_error(const std::string& what) { return std::runtime_error(what + ": " + std::strerror(errno)); }
+
 void check_interrupt() {
   if (g_interrupted.load()) throw std::runtime_error("interrupted by a signal");
 }
-
-}  // namespace
 
 void install_signal_handlers() {
   std::signal(SIGPIPE, SIG_IGN);
@@ -62,6 +62,12 @@ void install_signal_handlers() {
 bool interrupted() { return g_interrupted.load(); }
 
 double micros(clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
+
+double millis(clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+clock::duration seconds_of(double s) {
+  return std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(s));
+}
 
 summary summarize(std::vector<double> v) {
   summary s;
@@ -424,6 +430,8 @@ std::string fixed(double v, int digits) {
   std::snprintf(buf, sizeof buf, "%.*f", digits, v);
   return buf;
 }
+
+std::string tail(const std::string& s, std::size_t n) { return s.size() > n ? "..." + s.substr(s.size() - n) : s; }
 
 int guarded_main(const char* name, const std::function<int()>& body) {
   try {

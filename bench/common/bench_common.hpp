@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,10 @@ using namespace std::chrono_literals;
 
 /// Microseconds between two instants, as a double.
 double micros(clock::duration d);
+/// Milliseconds between two instants, as a double.
+double millis(clock::duration d);
+/// A number of seconds as a clock duration.
+clock::duration seconds_of(double s);
 
 /// Summary of a set of samples (microseconds, or any unit).
 struct summary {
@@ -163,12 +168,19 @@ class temp_dir {
 
 /// Formats a number with `digits` decimals.
 std::string fixed(double v, int digits = 1);
+/// The last `n` characters of `s` (with "..." before them when cut): diagnostics stay readable.
+std::string tail(const std::string& s, std::size_t n = 3000);
+/// A std::runtime_error saying `what` and errno's text.
+std::runtime_error sys_error(const std::string& what);
 
 /// Ignores SIGPIPE and turns SIGINT/SIGTERM/SIGHUP into an exit() so that destructors
 /// (simulators, brokers, echo children) still run... as far as exit() runs them: the
 /// handler sets a flag that the loops check (interrupted()).
 void install_signal_handlers();
+/// True once SIGINT, SIGTERM or SIGHUP arrived.
 bool interrupted();
+/// Throws std::runtime_error("interrupted by a signal") once interrupted(): loops call it.
+void check_interrupt();
 
 /// A benchmark's main(): runs `body` and turns an exception into one line on stderr
 /// ("<name>: <what>") and exit status 1.

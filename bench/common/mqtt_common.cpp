@@ -1,6 +1,7 @@
 #include "common/mqtt_common.hpp"
 
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace nt35e::bench {
@@ -12,6 +13,28 @@ std::unique_ptr<test::mosquitto_broker> start_bench_broker() {
     conf << "\n# nt35e benchmarks: no per-client queue limit (loss is measured at the receivers)\n"
          << "max_queued_messages 0\n";
     if (!conf) throw std::runtime_error("cannot append to " + b->dir() + "/mosquitto.conf");
+  }
+  b->restart();
+  return b;
+}
+
+std::unique_ptr<test::mosquitto_broker> start_quiet_broker() {
+  auto b = std::make_unique<test::mosquitto_broker>(test::broker_config{.tls = false});
+  const std::string path = b->dir() + "/mosquitto.conf";
+  std::string conf;
+  {
+    std::ifstream in(path);
+    std::ostringstream s;
+    s << in.rdbuf();
+    conf = s.str();
+  }
+  const std::string all = "log_type all\n";
+  if (auto at = conf.find(all); at != std::string::npos)
+    conf.replace(at, all.size(), "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n");
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << conf;
+    if (!out) throw std::runtime_error("cannot write " + path);
   }
   b->restart();
   return b;
@@ -130,7 +153,7 @@ std::size_t paho_sink::wait_count(const std::string& topic, std::size_t n, clock
     if (now >= deadline) return c;
     if (idle != milliseconds::max() && now - last_change >= idle) return c;
     cv_.wait_for(lock, 20ms);
-    if (interrupted()) throw std::runtime_error("interrupted by a signal");
+    check_interrupt();
   }
 }
 

@@ -25,6 +25,10 @@ namespace nt35e::bench {
 /// subscriber's in-flight window is full) at the broker, for simulator and baseline alike.
 /// Loss is to be measured at the receivers.
 std::unique_ptr<test::mosquitto_broker> start_bench_broker();
+/// The tests' mosquitto fixture (plain TCP) with its per-packet log (log_type all) cut
+/// down to error, warning, notice and information: with many clients publishing, one log
+/// line per PUBLISH would cost the broker more than the clients being measured.
+std::unique_ptr<test::mosquitto_broker> start_quiet_broker();
 /// How often mosquitto logged "Outgoing messages are being dropped for client" so far.
 std::size_t broker_drop_notices(const test::mosquitto_broker& broker);
 

@@ -1,0 +1,40 @@
+#pragma once
+// Load generation and the measurement under it: modem 0 of a fleet times `AT` -> `OK`
+// round trips on its own thread while the other modems publish, in slices that
+// alternate between an idle fleet and a loaded one.
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "common/bench_common.hpp"
+#include "fleet/dte_fleet.hpp"
+
+namespace nt35e::bench::fleet {
+
+/// Modem 0's round trips idle and loaded, and what the load itself did.
+struct load_result {
+  bool measured = false;
+  std::string why;  ///< when not measured, or what went wrong
+  summary idle, loaded;
+  std::size_t publishes = 0;  ///< OKs to AT+ECMTPUB during the loaded slices
+  double loaded_s = 0;
+  std::size_t errors = 0, failed_urcs = 0;
+  std::size_t late = 0;  ///< paced load: sends skipped because the previous publish was not answered yet
+  std::string first_failure;
+  /// Answered publishes per second of loaded time.
+  [[nodiscard]] double rate() const { return loaded_s > 0 ? static_cast<double>(publishes) / loaded_s : 0; }
+};
+
+/// `rounds` times: an idle slice of `idle_s`, then a loaded slice of `load_s` (after a
+/// 100 ms ramp) in which every modem of `publishers` publishes QoS 0:
+/// `AT+ECMTPUB=0,0,0,0,"bench/fleet/<i>","<32 bytes>"`, `per_modem_rate` publishes per
+/// second each, spread evenly over the fleet (a busy fleet), or with 0 as fast as each
+/// modem answers (the next on OK: saturation). Modem 0 (not among the publishers; its
+/// line is detached from `f`) measures `AT` round trips on its own thread throughout,
+/// at most `samples` per phase, spread over the rounds; samples taken across a change of
+/// phase and during the ramp or the drain are dropped.
+load_result round_trips_under_load(dte_fleet& f, const std::vector<std::size_t>& publishers, int rounds, double idle_s,
+                                   double load_s, std::size_t samples, double per_modem_rate);
+
+}  // namespace nt35e::bench::fleet
