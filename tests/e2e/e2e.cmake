@@ -1,23 +1,67 @@
-# End-to-end tests: the real binary over a real PTY/TCP line, real mosquitto brokers.
-include(${CMAKE_CURRENT_LIST_DIR}/CMakeLists.part.txt)
-include(${CMAKE_CURRENT_LIST_DIR}/CMakeLists.part.paho.txt)
+# End-to-end tests: the real nt35e-sim binary started per test and driven over a real
+# PTY, TCP or stdio line as a DTE would drive it; real mosquitto brokers on 127.0.0.1.
+# Included from tests/CMakeLists.txt, after nt35e_add_test().
+#
+# Run-time needs in PATH: mosquitto, mosquitto_passwd, mosquitto_pub, mosquitto_sub, openssl
+# (Debian: mosquitto mosquitto-clients openssl), and python3 for control_cli_python.
 
-if(TARGET nt35e_test_mosquitto)
-  nt35e_add_test(nt35e_ecmt_live_e2e_tests e2e ${CMAKE_CURRENT_LIST_DIR}/ecmt_live_e2e_test.cpp)
-  target_link_libraries(nt35e_ecmt_live_e2e_tests PRIVATE nt35e_test_sim_process nt35e_test_mosquitto)
+set(_nt35e_tests_dir ${PROJECT_SOURCE_DIR}/tests)
+
+# Starts the real binary (tests/support/sim_process); the tests run it, so it is built first.
+add_library(nt35e_test_sim_process STATIC ${_nt35e_tests_dir}/support/sim_process.cpp)
+target_include_directories(nt35e_test_sim_process PUBLIC ${_nt35e_tests_dir})
+target_link_libraries(nt35e_test_sim_process PUBLIC nt35e_options)
+target_compile_definitions(nt35e_test_sim_process PUBLIC NT35E_SIM_BINARY="$<TARGET_FILE:nt35e-sim>")
+add_dependencies(nt35e_test_sim_process nt35e-sim)
+
+# A real mosquitto per test on free loopback ports (tests/support/mosquitto_broker).
+add_library(nt35e_test_mosquitto STATIC ${_nt35e_tests_dir}/support/mosquitto_broker.cpp)
+target_include_directories(nt35e_test_mosquitto PUBLIC ${_nt35e_tests_dir})
+target_link_libraries(nt35e_test_mosquitto PUBLIC nt35e_options)
+
+# nt35e_add_e2e_test(<name> SOURCES <file>... [LIBS <target>...] [DEFINES <definition>...])
+# One end-to-end test executable, labelled e2e; SOURCES are relative to tests/e2e/.
+function(nt35e_add_e2e_test name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "SOURCES;LIBS;DEFINES")
+  list(TRANSFORM arg_SOURCES PREPEND ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/)
+  nt35e_add_test(${name} e2e ${arg_SOURCES})
+  target_link_libraries(${name} PRIVATE ${arg_LIBS})
+  target_compile_definitions(${name} PRIVATE ${arg_DEFINES})
+endfunction()
+
+# The real binary over its PTY, TCP and stdio lines.
+nt35e_add_e2e_test(nt35e_transport_e2e_tests SOURCES transport_e2e_test.cpp LIBS nt35e_test_sim_process
+                   DEFINES NT35E_EXPECTED_VERSION="${PROJECT_VERSION}")
+# The Paho backend on its own against a real mosquitto (no simulator process).
+nt35e_add_e2e_test(nt35e_paho_tests SOURCES paho_backend_test.cpp LIBS nt35e_paho nt35e_test_mosquitto)
+# AT+ECMT... with --live against a real mosquitto.
+nt35e_add_e2e_test(nt35e_ecmt_live_e2e_tests SOURCES ecmt_live_e2e_test.cpp
+                   LIBS nt35e_test_sim_process nt35e_test_mosquitto)
+# Spec appendix A cases on the default backend over a real PTY and TCP socket, byte for byte.
+nt35e_add_e2e_test(nt35e_conformance_e2e_tests SOURCES conformance_e2e_test.cpp LIBS nt35e_test_sim_process)
+# The runtime control channel (--control) and --scenario / --check-scenario / --time-scale.
+nt35e_add_e2e_test(nt35e_control_e2e_tests SOURCES control_e2e_test.cpp
+                   LIBS nt35e_test_sim_process nlohmann_json::nlohmann_json)
+# Every scenario of the library played on the real binary.
+nt35e_add_e2e_test(nt35e_scenario_library_e2e_tests SOURCES scenario_library_e2e_test.cpp
+                   LIBS nt35e_test_sim_process DEFINES NT35E_SCENARIOS_DIR="${PROJECT_SOURCE_DIR}/scenarios")
+# Fleet mode (--fleet N): N modems in one process, fleet events and metrics, option checks.
+nt35e_add_e2e_test(nt35e_fleet_e2e_tests SOURCES fleet_e2e_test.cpp
+                   LIBS nt35e_test_sim_process nlohmann_json::nlohmann_json Threads::Threads)
+# Traces: record, replay byte for byte, import a customer log, the report, explain mode.
+nt35e_add_e2e_test(nt35e_trace_e2e_tests SOURCES trace_e2e_test.cpp LIBS nt35e_test_sim_process
+                   DEFINES NT35E_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data")
+
+# The control channel's CLI (tools/nt35e-ctl) driven by a Python script (standard library
+# only) that injects a fault while a DTE holds the simulator's PTY.
+find_package(Python3 COMPONENTS Interpreter QUIET)
+if(Python3_Interpreter_FOUND)
+  add_test(NAME control_cli_python
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/control_cli_test.py
+                   --sim $<TARGET_FILE:nt35e-sim> --ctl ${PROJECT_SOURCE_DIR}/tools/nt35e-ctl)
+  set_tests_properties(control_cli_python PROPERTIES LABELS e2e TIMEOUT 120)
+else()
+  message(WARNING "python3 not found: the control_cli_python test is not registered")
 endif()
 
-nt35e_add_test(nt35e_conformance_e2e_tests e2e ${CMAKE_CURRENT_LIST_DIR}/conformance_e2e_test.cpp)
-target_link_libraries(nt35e_conformance_e2e_tests PRIVATE nt35e_test_sim_process)
-include(${CMAKE_CURRENT_LIST_DIR}/control.cmake)
-
-if(TARGET nt35e_scenario)
-  nt35e_add_test(nt35e_scenario_library_e2e_tests e2e ${CMAKE_CURRENT_LIST_DIR}/scenario_library_e2e_test.cpp)
-  target_link_libraries(nt35e_scenario_library_e2e_tests PRIVATE nt35e_test_sim_process)
-  target_compile_definitions(nt35e_scenario_library_e2e_tests PRIVATE NT35E_SCENARIOS_DIR="${PROJECT_SOURCE_DIR}/scenarios")
-endif()
-include(${CMAKE_CURRENT_LIST_DIR}/fleet.cmake)
-
-nt35e_add_test(nt35e_trace_e2e_tests e2e ${CMAKE_CURRENT_LIST_DIR}/trace_e2e_test.cpp)
-target_link_libraries(nt35e_trace_e2e_tests PRIVATE nt35e_test_sim_process)
-target_compile_definitions(nt35e_trace_e2e_tests PRIVATE NT35E_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data")
+unset(_nt35e_tests_dir)
