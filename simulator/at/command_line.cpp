@@ -3,10 +3,11 @@
 #include <cctype>
 #include <cstdio>
 
+#include "at/text.hpp"
+
 namespace nt35e::at {
 namespace {
 
-char upper(char c) { return static_cast<char>(std::toupper(static_cast<unsigned char>(c))); }
 bool is_alpha(char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_ascii_printable(char c) {
@@ -58,7 +59,7 @@ const char* to_string(form f) {
 
 std::optional<std::size_t> find_at_prefix(std::string_view line) {
   for (std::size_t i = 0; i + 1 < line.size(); ++i)
-    if (upper(line[i]) == 'A' && upper(line[i + 1]) == 'T') return i;
+    if (to_upper(line[i]) == 'A' && to_upper(line[i + 1]) == 'T') return i;
   return std::nullopt;
 }
 
@@ -107,7 +108,7 @@ std::variant<std::vector<command>, failure> parse_command_line(std::string_view 
               line[p] == ':' || line[p] == '-' || line[p] == '/'))
         ++p;
       if (p == start + 1) return bad_char(line, p < line.size() ? p : start, "where a command name should start");
-      for (std::size_t i = start; i < p; ++i) cmd.name.push_back(upper(line[i]));
+      for (std::size_t i = start; i < p; ++i) cmd.name.push_back(to_upper(line[i]));
       if (p < line.size() && line[p] == '=') {
         if (p + 1 < line.size() && line[p + 1] == '?') {
           cmd.what = form::test;
@@ -149,10 +150,10 @@ std::variant<std::vector<command>, failure> parse_command_line(std::string_view 
     if (c == '&') {
       ++p;
       if (p >= line.size() || !is_alpha(line[p])) return bad_char(line, p < line.size() ? p : start, "after '&'");
-      cmd.name = std::string("&") + upper(line[p]);
+      cmd.name = std::string("&") + to_upper(line[p]);
       ++p;
     } else if (is_alpha(c)) {
-      cmd.name = std::string(1, upper(c));
+      cmd.name = std::string(1, to_upper(c));
       ++p;
     } else {
       return bad_char(line, p, "where a command should start");
@@ -207,9 +208,7 @@ namespace nt35e::at {
 
 std::string mask_secrets(std::string_view line) {
   std::string out(line);
-  std::string upper;
-  upper.reserve(out.size());
-  for (char c : out) upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  const std::string upper = to_upper(out);
   std::size_t from = 0;
   while (true) {
     auto p = upper.find("ECMTCONN=", from);

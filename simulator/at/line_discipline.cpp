@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "at/text.hpp"
+
 namespace nt35e::at {
 
 std::optional<line_event> line_discipline::push(unsigned char byte, const line_settings& settings) {
@@ -26,7 +28,7 @@ std::optional<line_event> line_discipline::push(unsigned char byte, const line_s
     return std::nullopt;
   }
   buffer_.push_back(static_cast<char>(byte));
-  if (buffer_.size() == 2 && std::toupper(static_cast<unsigned char>(buffer_[0])) == 'A' && buffer_[1] == '/') {
+  if (buffer_.size() == 2 && to_upper(buffer_[0]) == 'A' && buffer_[1] == '/') {
     buffer_.clear();
     return line_event{line_event::kind::repeat, {}};
   }
