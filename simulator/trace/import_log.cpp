@@ -203,7 +203,7 @@ std::string to_trace(const imported_log& log) {
         e.dir = direction::module_to_dte;
         if (!l.bytes.empty())
           e.data = l.bytes;
-        else if (l.text == ">")
+        else if (at::is_prompt(l.text))
           e.data = "\r\n> ";
         else if (info_continues)
           e.data = l.text + "\r\n";  // the next line of one information text

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "at/text.hpp"
+#include "at/vocabulary.hpp"
 
 namespace nt35e::trace {
 namespace {
@@ -219,10 +220,15 @@ struct replayer::impl {
     auto next_is_data = [&] {
       if (units.empty() || units.back().data || !opens_data_mode(units.back().text)) return false;
       // The prompt comes unless the command failed.
+      at::output_line_cutter output;
+      bool failed = false;
       for (const auto* list : {&units.back().pre, &units.back().post})
         for (const auto& it : *list)
-          if (it.bytes && it.data.find("ERROR") != std::string::npos) return false;
-      return true;
+          if (it.bytes)
+            output.push(it.data, [&](std::string_view line) {
+              if (auto r = at::final_result_of(line); r && at::is_failure(*r)) failed = true;
+            });
+      return !failed;
     };
 
     for (std::size_t i = 0; i < t.events.size(); ++i) {

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "at/text.hpp"
+
 namespace nt35e::trace {
 namespace {
 
@@ -242,7 +244,7 @@ std::variant<trace, load_error> parse(std::string_view text, const std::string& 
   // The last line holding anything: a cut-off recording ends there.
   std::size_t last_content = 0;
   for (std::size_t i = 0; i < lines.size(); ++i)
-    if (lines[i].find_first_not_of(" \t\r") != std::string_view::npos) last_content = i + 1;
+    if (!at::trim_line(lines[i]).empty()) last_content = i + 1;
 
   trace out;
   bool have_header = false;
@@ -254,7 +256,7 @@ std::variant<trace, load_error> parse(std::string_view text, const std::string& 
     std::string_view line = lines[i];
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);           // written on Windows
     if (i == 0 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);  // a BOM
-    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (at::trim(line).empty()) continue;
 
     json v;
     try {

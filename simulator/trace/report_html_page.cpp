@@ -1,0 +1,339 @@
+// The session report's HTML (trace/report_html.hpp): summary, timeline table and the
+// inline SVG sequence diagram, from the messages and rows report_html.cpp reads out of
+// the trace. Self-contained: inline CSS and SVG, a few lines of inline JavaScript.
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "at/text.hpp"
+#include "at/vocabulary.hpp"
+#include "trace/report_html.hpp"
+
+namespace nt35e::trace {
+
+namespace {
+
+/// Cuts a label to `n` code points, with an ellipsis.
+std::string cut(const std::string& s, std::size_t n) {
+  std::size_t cps = 0, i = 0;
+  while (i < s.size()) {
+    if (cps == n) return s.substr(0, i) + "…";
+    i += at::utf8_sequence_length(static_cast<unsigned char>(s[i]));
+    ++cps;
+  }
+  return s;
+}
+
+constexpr std::string_view style = R"(
+:root { --ink:#1d2330; --muted:#6b7280; --bad:#b3261e; --badbg:#fdecea; --ok:#1e6b35; --host:#1f4e99; --net:#6a1b9a; --line:#d0d5dd; }
+* { box-sizing: border-box; }
+body { margin: 0; padding: 24px 32px; color: var(--ink); background: #fff;
+       font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", sans-serif; }
+h1 { font-size: 22px; margin: 0 0 4px; }
+h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+.meta { color: var(--muted); margin: 0; }
+code, td.t, .mono { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 13px; }
+.verdict { padding: 10px 14px; border-radius: 6px; margin: 12px 0; }
+.verdict.good { background: #e8f5ec; color: var(--ok); }
+.verdict.bad { background: var(--badbg); color: var(--bad); }
+ol.problems { margin: 6px 0 0 0; }
+ol.problems a { color: var(--bad); }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; vertical-align: top; padding: 4px 8px; border-bottom: 1px solid #eef0f3; }
+th { background: #f6f7f9; position: sticky; top: 0; }
+td.t a { color: var(--muted); text-decoration: none; }
+tr.bad td { background: var(--badbg); }
+tr.urc td.cmd { color: var(--muted); font-style: italic; }
+.bad-text { color: var(--bad); font-weight: 600; }
+.delay { color: var(--muted); white-space: nowrap; }
+.why { color: var(--bad); }
+.arrow { color: var(--muted); padding: 0 4px; }
+#tl.only tr.fine { display: none; }
+.filter { margin: 4px 0 8px; display: inline-block; }
+.legend span { margin-right: 14px; white-space: nowrap; }
+.sw { display: inline-block; width: 18px; height: 3px; vertical-align: middle; margin-right: 4px; }
+svg { display: block; margin-top: 8px; }
+svg text { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12px; }
+svg text.time { font-size: 11px; }
+svg g text.time, svg > text.time { fill: #6b7280; }
+svg g.bad text.time { fill: var(--bad); }
+svg .lifeline { stroke: #9aa3af; stroke-dasharray: 4 4; }
+svg .head rect { fill: #f1f3f6; stroke: #9aa3af; }
+svg .head text { font-family: system-ui, sans-serif; font-size: 13px; font-weight: 600; }
+svg .cmd line { stroke: var(--host); } svg .cmd text { fill: var(--host); }
+svg .mod line { stroke: var(--ok); } svg .mod text { fill: var(--ok); }
+svg .echo line { stroke: #a3a3a3; stroke-dasharray: 3 3; } svg .echo text { fill: #a3a3a3; }
+svg .net line { stroke: var(--net); } svg .net text { fill: var(--net); }
+svg .note text { fill: #6b7280; font-style: italic; font-size: 11px; }
+svg .note rect { fill: #fffbe6; stroke: #e6d98c; }
+svg .bad line { stroke: var(--bad); stroke-width: 2; } svg .bad text { fill: var(--bad); font-weight: 700; }
+svg .note.bad rect { fill: var(--badbg); stroke: var(--bad); }
+svg .gap text { fill: #9aa3af; font-style: italic; font-size: 11px; }
+svg .gap line { stroke: #e5e7eb; }
+svg g:target rect.hl, svg rect.hl { fill: transparent; }
+svg g:target rect.hl { fill: #fff3c4; }
+)";
+
+constexpr std::string_view script = R"(
+(function () {
+  var box = document.getElementById('only');
+  var table = document.getElementById('tl');
+  if (box && table) box.addEventListener('change', function () { table.classList.toggle('only', box.checked); });
+})();
+)";
+
+std::string t_text(std::int64_t us) { return seconds(us); }
+
+struct lanes {
+  int host = 250, module = 640, broker = 1030;
+  int x(message::lane l) const {
+    return l == message::lane::host ? host : l == message::lane::module ? module : broker;
+  }
+};
+
+std::string svg_diagram(const std::vector<message>& ms) {
+  lanes L;
+  const int width = 1160, head = 56, row = 24, gap_row = 18;
+  // Rows: one per message, plus a gap marker before a pause longer than one second.
+  std::vector<int> ys;
+  std::vector<std::pair<int, std::int64_t>> gaps;
+  int y = head + 10;
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    if (i > 0 && ms[i].t_us - ms[i - 1].t_us >= 1'000'000) {
+      gaps.emplace_back(y, ms[i].t_us - ms[i - 1].t_us);
+      y += gap_row;
+    }
+    y += row;
+    ys.push_back(y);
+  }
+  const int height = y + 24;
+  std::string out;
+  out += "<svg role=\"img\" aria-label=\"sequence diagram\" width=\"" + std::to_string(width) + "\" height=\"" +
+         std::to_string(height) + "\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) + "\">\n";
+  out += "<defs>";
+  for (auto [id, color] : {std::pair{"a-cmd", "#1f4e99"}, std::pair{"a-mod", "#1e6b35"}, std::pair{"a-echo", "#a3a3a3"},
+                           std::pair{"a-net", "#6a1b9a"}, std::pair{"a-bad", "#b3261e"}})
+    out += std::string("<marker id=\"") + id +
+           "\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"9\" "
+           "markerHeight=\"9\" "
+           "orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"" +
+           color + "\"/></marker>";
+  out += "</defs>\n";
+  // Lifelines and their heads
+  for (auto [x, name] :
+       {std::pair{L.host, "Host (DTE)"}, std::pair{L.module, "NT35E"}, std::pair{L.broker, "Broker"}}) {
+    out += "<line class=\"lifeline\" x1=\"" + std::to_string(x) + "\" y1=\"" + std::to_string(head - 10) + "\" x2=\"" +
+           std::to_string(x) + "\" y2=\"" + std::to_string(height - 8) + "\"/>\n";
+    out += "<g class=\"head\"><rect x=\"" + std::to_string(x - 60) +
+           "\" y=\"8\" width=\"120\" height=\"30\" rx=\"5\"/>"
+           "<text x=\"" +
+           std::to_string(x) + "\" y=\"28\" text-anchor=\"middle\">" + name + "</text></g>\n";
+  }
+  out += "<text class=\"time\" x=\"8\" y=\"28\">time (s)</text>\n";
+  for (auto [gy, d] : gaps) {
+    out += "<g class=\"gap\"><line x1=\"70\" y1=\"" + std::to_string(gy + 10) + "\" x2=\"" +
+           std::to_string(width - 20) + "\" y2=\"" + std::to_string(gy + 10) + "\"/><text x=\"" +
+           std::to_string(L.module) + "\" y=\"" + std::to_string(gy + 14) + "\" text-anchor=\"middle\">… " +
+           html_escape(format_delay(d)) + " later …</text></g>\n";
+  }
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    const auto& m = ms[i];
+    const int yy = ys[i];
+    std::string cls;
+    std::string marker;
+    switch (m.what) {
+      case message::kind::command:
+      case message::kind::data:
+        cls = "cmd";
+        marker = "a-cmd";
+        break;
+      case message::kind::echo:
+        cls = "echo";
+        marker = "a-echo";
+        break;
+      case message::kind::module_line:
+        cls = "mod";
+        marker = "a-mod";
+        break;
+      case message::kind::request:
+      case message::kind::event:
+        cls = "net";
+        marker = "a-net";
+        break;
+      case message::kind::note:
+        cls = "note";
+        break;
+    }
+    if (m.problem) {
+      cls += " bad";
+      if (m.what != message::kind::note) marker = "a-bad";
+    }
+    std::string label = m.label;
+    if (m.what == message::kind::echo) label = "echo " + label;
+    out += "<g id=\"m" + std::to_string(i) + "\" class=\"" + cls + "\"><title>" + html_escape(t_text(m.t_us)) + " s  " +
+           html_escape(m.label) + "</title>";
+    out += "<rect class=\"hl\" x=\"0\" y=\"" + std::to_string(yy - row + 4) + "\" width=\"" + std::to_string(width) +
+           "\" height=\"" + std::to_string(row) + "\"/>";
+    out += "<text class=\"time\" x=\"8\" y=\"" + std::to_string(yy) + "\">" + html_escape(t_text(m.t_us)) + "</text>";
+    if (m.what == message::kind::note) {
+      auto text = cut(label, 70);
+      int w = static_cast<int>(std::min<std::size_t>(text.size(), 72)) * 7 + 12;
+      out += "<rect x=\"" + std::to_string(L.module + 8) + "\" y=\"" + std::to_string(yy - 14) + "\" width=\"" +
+             std::to_string(std::min(w, width - L.module - 16)) + "\" height=\"18\" rx=\"3\"/>";
+      out += "<text x=\"" + std::to_string(L.module + 14) + "\" y=\"" + std::to_string(yy - 1) + "\">" +
+             html_escape(text) + "</text>";
+    } else {
+      int x1 = L.x(m.from), x2 = L.x(m.to);
+      int mid = (x1 + x2) / 2;
+      out += "<line x1=\"" + std::to_string(x1) + "\" y1=\"" + std::to_string(yy) + "\" x2=\"" + std::to_string(x2) +
+             "\" y2=\"" + std::to_string(yy) + "\" marker-end=\"url(#" + marker + ")\"/>";
+      out += "<text x=\"" + std::to_string(mid) + "\" y=\"" + std::to_string(yy - 5) + "\" text-anchor=\"middle\">" +
+             html_escape(cut(label, 52)) + "</text>";
+    }
+    out += "</g>\n";
+  }
+  out += "</svg>\n";
+  return out;
+}
+
+std::string code(const std::string& s, bool bad = false) {
+  return std::string("<code") + (bad ? " class=\"bad-text\"" : "") + ">" + html_escape(s) + "</code>";
+}
+
+std::string timeline_table(const std::vector<message>& ms, const std::vector<timeline_row>& rows) {
+  (void)ms;
+  std::string out;
+  out +=
+      "<table id=\"tl\">\n<thead><tr><th>time (s)</th><th>command</th><th>answer</th>"
+      "<th>URCs that report on it (delay from the command)</th></tr></thead>\n<tbody>\n";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    std::string cls = r.problem ? "bad" : "fine";
+    if (r.command.empty()) cls += " urc";
+    out += "<tr id=\"r" + std::to_string(i) + "\" class=\"" + cls + "\">";
+    out +=
+        "<td class=\"t\"><a href=\"#m" + std::to_string(r.message) + "\">" + html_escape(t_text(r.t_us)) + "</a></td>";
+    if (r.command.empty()) {
+      out += "<td class=\"cmd\">unsolicited</td><td></td><td>";
+      const auto& u = r.reports.front();
+      out += code(u.text, u.problem);
+      if (u.problem) out += " <span class=\"why\">" + html_escape(problem_of(u.text)) + "</span>";
+      for (std::size_t k = 1; k < r.reports.size(); ++k) {
+        const auto& rep = r.reports[k];
+        out += "<br><span class=\"arrow\">→</span>" + code(rep.text, rep.problem) + " <span class=\"delay\">after " +
+               html_escape(format_delay(rep.delay_us)) + "</span>";
+        if (rep.problem)
+          out += " <span class=\"why\">" + html_escape(problem_of(rep.text)) + "</span>";
+        else if (at::response_name(rep.text) == "+ECMTCONN")
+          out += " <span class=\"delay\">(reconnected)</span>";
+      }
+      out += "</td></tr>\n";
+      continue;
+    }
+    out += "<td class=\"cmd\">" + code(r.command) + "</td><td>";
+    for (const auto& info : r.info) out += code(info) + " ";
+    if (!r.result.empty()) {
+      bool bad = !problem_of(r.result).empty();
+      out += "<span class=\"arrow\">→</span>" + code(r.result, bad) + " <span class=\"delay\">after " +
+             html_escape(format_delay(r.result_delay_us)) + "</span>";
+    } else {
+      out += "<span class=\"bad-text\">no answer</span>";
+    }
+    out += "</td><td>";
+    bool first = true;
+    for (const auto& rep : r.reports) {
+      if (!first) out += "<br>";
+      first = false;
+      out += "<span class=\"arrow\">→</span>" + code(rep.text, rep.problem) + " <span class=\"delay\">after " +
+             html_escape(format_delay(rep.delay_us)) + "</span>";
+      if (rep.problem) out += " <span class=\"why\">" + html_escape(problem_of(rep.text)) + "</span>";
+    }
+    out += "</td></tr>\n";
+  }
+  out += "</tbody></table>\n";
+  return out;
+}
+
+}  // namespace
+
+std::string render_report(const trace& t, const report_options& options) {
+  auto ms = messages_of(t);
+  auto rows = timeline_of(ms);
+  int commands = 0, problems = 0, urcs = 0, mqtt = 0;
+  for (const auto& r : rows) {
+    if (!r.command.empty())
+      ++commands;
+    else
+      ++urcs;
+    if (r.problem) ++problems;
+  }
+  for (const auto& m : ms)
+    if (m.what == message::kind::request || m.what == message::kind::event) ++mqtt;
+  std::int64_t duration = t.events.empty() ? 0 : t.events.back().t_us;
+
+  std::string title = "NT35E session" + (options.title.empty() ? std::string() : " — " + options.title);
+  std::string out;
+  out +=
+      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  out += "<title>" + html_escape(title) + "</title>\n<style>" + std::string(style) + "</style>\n</head>\n<body>\n";
+  out += "<h1>" + html_escape(title) + "</h1>\n<p class=\"meta\">profile " + html_escape(t.head.profile);
+  if (!t.head.started.empty()) out += " · started " + html_escape(t.head.started);
+  out += " · " + html_escape(format_delay(duration)) + " · " + std::to_string(t.events.size()) + " events";
+  if (!t.head.redacted.empty()) {
+    std::string r;
+    for (const auto& x : t.head.redacted) r += (r.empty() ? "" : ", ") + x;
+    out += " · redacted: " + html_escape(r);
+  }
+  out += "</p>\n";
+
+  // Summary
+  out += "<h2 id=\"summary\">Summary</h2>\n";
+  out += "<p>" + std::to_string(commands) + (commands == 1 ? " command, " : " commands, ") + std::to_string(urcs) +
+         " unsolicited URC" + (urcs == 1 ? "" : "s") + ", " + std::to_string(mqtt) + " MQTT packets and events.</p>\n";
+  if (problems == 0) {
+    out +=
+        "<div class=\"verdict good\">No errors or refusals: every command was answered without an error and "
+        "every URC reported success.</div>\n";
+  } else {
+    std::size_t first_bad = 0;
+    while (first_bad < rows.size() && !rows[first_bad].problem) ++first_bad;
+    out += "<div class=\"verdict bad\">" + std::to_string(problems) + (problems == 1 ? " place" : " places") +
+           " where the session went wrong; the first at <a href=\"#r" + std::to_string(first_bad) + "\">" +
+           html_escape(t_text(rows[first_bad].t_us)) + " s</a>.</div>\n";
+    out += "<ol class=\"problems\">\n";
+    int shown = 0;
+    for (std::size_t i = 0; i < rows.size() && shown < 20; ++i) {
+      const auto& r = rows[i];
+      if (!r.problem) continue;
+      ++shown;
+      std::string what = r.command.empty() ? r.why : r.command + ": " + r.why;
+      out += "<li><a href=\"#r" + std::to_string(i) + "\">" + html_escape(t_text(r.t_us)) + " s — " +
+             html_escape(what) + "</a></li>\n";
+    }
+    if (problems > shown) out += "<li>… and " + std::to_string(problems - shown) + " more in the timeline</li>\n";
+    out += "</ol>\n";
+  }
+
+  // Timeline
+  out += "<h2 id=\"timeline\">Timeline</h2>\n";
+  out += "<label class=\"filter\"><input type=\"checkbox\" id=\"only\"> only rows with problems</label>\n";
+  out += timeline_table(ms, rows);
+
+  // Sequence diagram
+  out += "<h2 id=\"sequence\">Sequence diagram</h2>\n";
+  out +=
+      "<p class=\"legend\"><span><i class=\"sw\" style=\"background:#1f4e99\"></i>host line</span>"
+      "<span><i class=\"sw\" style=\"background:#1e6b35\"></i>module line</span>"
+      "<span><i class=\"sw\" style=\"background:#a3a3a3\"></i>echo</span>"
+      "<span><i class=\"sw\" style=\"background:#6a1b9a\"></i>MQTT</span>"
+      "<span><i class=\"sw\" style=\"background:#b3261e\"></i>error or refusal</span>"
+      "<span>notes in yellow boxes; hover an arrow for its full text</span></p>\n";
+  out += svg_diagram(ms);
+  out += "<script>" + std::string(script) + "</script>\n</body>\n</html>\n";
+  return out;
+}
+
+}  // namespace nt35e::trace
