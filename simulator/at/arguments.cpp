@@ -9,6 +9,55 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 std::string nth(std::size_t i) { return "parameter " + std::to_string(i + 1); }
 
+// What a value sentence may name; filled only when a check fails.
+struct sentence_fields {
+  std::size_t index = 0;
+  std::string_view name = {};
+  std::string_view value = {};
+  std::string min = {}, max = {}, allowed = {}, length = {};
+};
+
+// Expands {param}, {name}, {value}, {min}, {max}, {allowed}, {length} in the declared
+// sentence, or in the default one when none was declared; unknown braces stay as written.
+std::string fill(std::string_view says, std::string_view fallback, const sentence_fields& f) {
+  std::string_view in = says.empty() ? fallback : says;
+  std::string out;
+  for (std::size_t p = 0; p < in.size();) {
+    auto open = in.find('{', p);
+    auto close = open == std::string_view::npos ? open : in.find('}', open);
+    if (close == std::string_view::npos) {
+      out += in.substr(p);
+      break;
+    }
+    out += in.substr(p, open - p);
+    auto key = in.substr(open + 1, close - open - 1);
+    if (key == "param")
+      out += nth(f.index);
+    else if (key == "name")
+      out += f.name;
+    else if (key == "value")
+      out += f.value;
+    else if (key == "min")
+      out += f.min;
+    else if (key == "max")
+      out += f.max;
+    else if (key == "allowed")
+      out += f.allowed;
+    else if (key == "length")
+      out += f.length;
+    else
+      out += in.substr(open, close - open + 1);
+    p = close + 1;
+  }
+  return out;
+}
+
+// A value problem is +CME ERROR unless the declaration asks for plain ERROR.
+failure value_failure(const value_rule& rule, std::string reason, std::string sentence) {
+  if (rule.cme == 0) return syntax_error(std::move(reason), std::move(sentence));
+  return cme_error(rule.cme, std::move(reason), std::move(sentence));
+}
+
 }  // namespace
 
 std::variant<arguments, failure> arguments::parse(std::string_view text, std::size_t offset,
@@ -87,24 +136,15 @@ std::variant<arguments, failure> arguments::parse(std::string_view text, std::si
   return out;
 }
 
-std::optional<failure> arguments::expect(std::initializer_list<type> types, std::size_t required) const {
+std::optional<failure> arguments::expect_at_most(std::size_t max) const {
   // A trailing omitted parameter beyond the declared ones is still "too many".
-  if (params_.size() > types.size())
-    return syntax_error("syntax.too_many_params", "at most " + std::to_string(types.size()) +
-                                                      " parameters are accepted, " + std::to_string(params_.size()) +
-                                                      " were given");
-  std::size_t i = 0;
-  for (auto t : types) {
-    if (i >= params_.size() || params_[i].what == param::kind::omitted) {
-      if (i < required) return syntax_error("syntax.missing_param", nth(i) + " is mandatory and was not given");
-      ++i;
-      continue;
-    }
-    if (t == type::number)
-      if (auto f = expect_number(i)) return f;
-    ++i;
-  }
-  return std::nullopt;
+  if (params_.size() <= max) return std::nullopt;
+  return syntax_error("syntax.too_many_params", "at most " + std::to_string(max) + " parameters are accepted, " +
+                                                    std::to_string(params_.size()) + " were given");
+}
+
+failure arguments::missing(std::size_t i) {
+  return syntax_error("syntax.missing_param", nth(i) + " is mandatory and was not given");
 }
 
 std::optional<failure> arguments::expect_number(std::size_t i) const {
@@ -130,21 +170,54 @@ std::int64_t arguments::number(std::size_t i) const {
   return v;
 }
 
-std::optional<failure> arguments::in_range(std::size_t i, std::int64_t min, std::int64_t max,
-                                           std::string_view name) const {
+std::optional<failure> arguments::in_range(std::size_t i, std::int64_t min, std::int64_t max, std::string_view name,
+                                           value_rule rule) const {
   auto v = number(i);
   if (v >= min && v <= max) return std::nullopt;
-  return not_allowed("param.range", nth(i) + " (" + std::string(name) + ") is " + params_.at(i).text + ", outside " +
-                                        std::to_string(min) + "-" + std::to_string(max));
+  sentence_fields f{i, name, text(i)};
+  f.min = std::to_string(min);
+  f.max = std::to_string(max);
+  f.allowed = "(" + f.min + (min == max ? "" : "-" + f.max) + ")";
+  return value_failure(rule, "param.range", fill(rule.says, "{param} ({name}) is {value}, outside {min}-{max}", f));
 }
 
-std::optional<failure> arguments::length(std::size_t i, std::size_t max, std::string_view name) const {
-  const auto& t = params_.at(i).text;
-  if (t.empty()) return not_allowed("param.empty", nth(i) + " (" + std::string(name) + ") is present but empty");
-  if (t.size() > max)
-    return not_allowed("param.too_long", nth(i) + " (" + std::string(name) + ") has " + std::to_string(t.size()) +
-                                             " characters, at most " + std::to_string(max) + " are allowed");
-  return std::nullopt;
+std::optional<failure> arguments::one_of(std::size_t i, std::span<const std::int64_t> allowed, std::string_view name,
+                                         value_rule rule) const {
+  auto v = number(i);
+  for (auto a : allowed)
+    if (v == a) return std::nullopt;
+  sentence_fields f{i, name, text(i)};
+  for (auto a : allowed) {
+    if (!f.allowed.empty()) f.allowed += ", ";
+    f.allowed += std::to_string(a);
+  }
+  return value_failure(rule, "param.range", fill(rule.says, "{param} ({name}) is {value}; allowed: {allowed}", f));
+}
+
+std::optional<failure> arguments::one_of(std::size_t i, std::span<const std::string_view> allowed,
+                                         std::string_view name, value_rule rule) const {
+  const auto& v = text(i);
+  for (auto a : allowed)
+    if (v == a) return std::nullopt;
+  sentence_fields f{i, name, v};
+  for (auto a : allowed) {
+    if (!f.allowed.empty()) f.allowed += ", ";
+    f.allowed += a;
+  }
+  return value_failure(rule, "param.range", fill(rule.says, "{param} ({name}) is \"{value}\"; allowed: {allowed}", f));
+}
+
+std::optional<failure> arguments::length(std::size_t i, std::size_t max, std::string_view name, value_rule rule,
+                                         bool empty_ok) const {
+  const auto& t = text(i);
+  sentence_fields f{i, name, t};
+  if (t.empty() && !empty_ok)
+    return value_failure(rule, "param.empty", fill({}, "{param} ({name}) is present but empty", f));
+  if (t.size() <= max) return std::nullopt;
+  f.max = std::to_string(max);
+  f.length = std::to_string(t.size());
+  return value_failure(rule, "param.too_long",
+                       fill(rule.says, "{param} ({name}) has {length} characters, at most {max} are allowed", f));
 }
 
 }  // namespace nt35e::at

@@ -122,12 +122,8 @@ at::response sreg_write(modem::modem& m, const at::command& cmd) {
   return at::response::ok();
 }
 
-at::response cmee_write(modem::modem& m, const at::command& cmd) {
-  auto parsed = parse_args(cmd, {at::type::number}, 1);
-  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
-  auto& a = std::get<at::arguments>(parsed);
-  if (auto f = a.in_range(0, 0, 2, "n")) return at::response::fail(*f);
-  m.set.cmee = static_cast<int>(a.number(0));
+at::response cmee_write(modem::modem& m, const args& a) {
+  m.set.cmee = a.integer(0);
   return at::response::ok();
 }
 at::response cmee_read(modem::modem& m, const at::command&) {
@@ -149,13 +145,8 @@ at::response ecrst_exec(modem::modem& m, const at::command&) {
   return at::response::ok();
 }
 
-at::response ecrst_write(modem::modem& m, const at::command& cmd) {
-  auto parsed = parse_args(cmd, {at::type::string, at::type::number}, 2);
-  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
-  auto& a = std::get<at::arguments>(parsed);
-  if (a.text(0) != "delay") return at::response::fail(at::not_allowed("param.range", "only \"delay\" is known"));
-  if (auto f = a.in_range(1, 0, 3'600'000, "delay ms")) return at::response::fail(*f);
-  modem::schedule_reboot(m, static_cast<int>(a.number(1)));
+at::response ecrst_write(modem::modem& m, const args& a) {
+  modem::schedule_reboot(m, a.integer(1));  // AT+ECRST="delay",<ms>
   return at::response::ok();
 }
 

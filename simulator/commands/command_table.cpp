@@ -1,5 +1,6 @@
 // THE table: every AT command the module knows is listed here, once.
-// Adding a command: one row here, its handlers in the family file.
+// Adding a command: one row here, its handlers in the family file; a write form
+// with parameters declares them here too and its handler gets checked values.
 
 #include <algorithm>
 #include <array>
@@ -15,38 +16,124 @@ namespace b = commands::basic;
 namespace id = commands::identity;
 namespace nw = commands::network;
 namespace mt = commands::ecmt;
+using modem::profile;
 
-// Sorted by name (checked by a unit test) so lookup is a binary search.
-// {name, test, read, write, execute, family, raw_tail, summary}
+// ---- Write-form parameters -----------------------------------------------------
+// One list per declared write form, in parameter order; its handler reads them by
+// position. The table checks count and syntax (ERROR), then each given parameter's
+// value in order (+CME ERROR per the form's value_error or the parameter's own);
+// checks that need other parameters or state stay in the handler.
+
+constexpr param_spec cmee_params[] = {number("n").range(0, 2)};
+constexpr write_form cmee{cmee_params, b::cmee_write, basic_value_error};
+
+constexpr std::string_view delay_word[] = {"delay"};
+constexpr param_spec ecrst_params[] = {text("mode").one_of(delay_word).saying("only \"delay\" is known"),
+                                       number("delay ms").range(0, 3'600'000)};
+constexpr write_form ecrst{ecrst_params, b::ecrst_write, basic_value_error};
+
+constexpr param_spec cgsn_params[] = {number("snt").range(0, 3)};
+constexpr write_form cgsn{cgsn_params, id::cgsn_write, basic_value_error};
+
+constexpr param_spec cclk_params[] = {text("time")};  // its format is the handler's
+constexpr write_form cclk{cclk_params, id::cclk_write, basic_value_error};
+
+constexpr param_spec cereg_params[] = {number("n").range(0, 2)};
+constexpr write_form cereg{cereg_params, nw::cereg_write, basic_value_error};
+
+constexpr param_spec cgatt_params[] = {number("state").range(0, 1)};
+constexpr write_form cgatt{cgatt_params, nw::cgatt_write, basic_value_error};
+
+constexpr std::int64_t fun_levels[] = {0, 1, 4};
+constexpr param_spec cfun_params[] = {
+    number("fun").one_of(fun_levels).saying("{param} ({name}) must be 0, 1 or 4, got {value}"),
+    number("rst").optional().range(0, 0)};
+constexpr write_form cfun{cfun_params, nw::cfun_write, basic_value_error};
+
+constexpr param_spec cgpaddr_params[] = {number("cid")};  // defined cids are state: the handler's
+constexpr write_form cgpaddr{cgpaddr_params, nw::cgpaddr_write, basic_value_error};
+
+constexpr std::string_view pdp_types[] = {"IP", "IPV6", "IPV4V6"};
+constexpr param_spec cgdcont_params[] = {
+    number("cid").range(1, 15),
+    text("PDP_type").optional().one_of(pdp_types).saying("PDP type must be IP, IPV6 or IPV4V6, got \"{value}\""),
+    // Read only with a PDP type: without one the context is deleted and the APN ignored.
+    text("APN")
+        .optional()
+        .max_length(99)
+        .allow_empty()
+        .saying("the APN has more than 99 characters")
+        .checked_by_handler()};
+constexpr write_form cgdcont{cgdcont_params, nw::cgdcont_write, basic_value_error};
+
+constexpr param_spec open_params[] = {mt::id_param, text("host_name").max_length(&profile::max_host),
+                                      number("port").range(1, 65535)};
+constexpr write_form ecmt_open{open_params, mt::open_write};
+
+constexpr param_spec id_only_params[] = {mt::id_param};
+constexpr write_form ecmt_close{id_only_params, mt::close_write};
+constexpr write_form ecmt_disc{id_only_params, mt::disc_write};
+
+constexpr param_spec conn_params[] = {mt::id_param, text("clientID").optional().max_length(&profile::max_client_id),
+                                      text("username").optional().max_length(&profile::max_user),
+                                      text("password").optional().max_length(&profile::max_password)};
+constexpr write_form ecmt_conn{conn_params, mt::conn_write};
+
+constexpr param_spec sub_params[] = {mt::id_param, number("msgID").range(1, 65535),
+                                     text("topic").max_length(&profile::max_topic), number("qos").range(0, 2)};
+constexpr write_form ecmt_sub{sub_params, mt::sub_write};
+
+constexpr param_spec uns_params[] = {mt::id_param, number("msgID").range(1, 65535),
+                                     text("topic").max_length(&profile::max_topic)};
+constexpr write_form ecmt_uns{uns_params, mt::uns_write};
+
+// The tens digit of <retain> is an RAI hint (§5.8).
+constexpr std::int64_t retain_values[] = {0, 1, 10, 11, 20, 21, 30, 31};
+constexpr param_spec pub_params[] = {
+    mt::id_param,
+    number("msgID").range(0, 65535),
+    number("qos").range(0, 2),
+    number("retain")
+        .one_of(retain_values)
+        .saying("{param} ({name}) is {value}; allowed: {allowed} (tens digit = RAI hint)"),
+    text("topic").max_length(&profile::max_topic),
+    tail("payload").optional()};  // absent: data mode; its quoting and length rules are the handler's
+constexpr write_form ecmt_pub{pub_params, mt::pub_write};
+
+// ---- The table ------------------------------------------------------------------
+// Sorted by name (checked at compile time) so lookup is a binary search.
+// {name, test, read, write, execute, family, raw_tail, summary}; raw_tail is set
+// exactly when the write form's last parameter is a tail().
 constexpr auto table = std::to_array<command_spec>({
     {"&F", nullptr, nullptr, b::factory, b::factory, basic, false, "restore factory settings"},
-    {"+CCLK", b::ok_only, id::cclk_read, id::cclk_write, nullptr, basic, false, "real-time clock"},
-    {"+CEREG", nw::cereg_test, nw::cereg_read, nw::cereg_write, nullptr, basic, false, "EPS registration status"},
+    {"+CCLK", b::ok_only, id::cclk_read, declared<cclk>, nullptr, basic, false, "real-time clock"},
+    {"+CEREG", nw::cereg_test, nw::cereg_read, declared<cereg>, nullptr, basic, false, "EPS registration status"},
     {"+CESQ", nw::cesq_test, nullptr, nullptr, nw::cesq_exec, basic, false, "extended signal quality"},
-    {"+CFUN", nw::cfun_test, nw::cfun_read, nw::cfun_write, nullptr, basic, false, "functionality level"},
-    {"+CGATT", nw::cgatt_test, nw::cgatt_read, nw::cgatt_write, nullptr, basic, false, "PS attach"},
-    {"+CGDCONT", nw::cgdcont_test, nw::cgdcont_read, nw::cgdcont_write, nullptr, basic, false,
+    {"+CFUN", nw::cfun_test, nw::cfun_read, declared<cfun>, nullptr, basic, false, "functionality level"},
+    {"+CGATT", nw::cgatt_test, nw::cgatt_read, declared<cgatt>, nullptr, basic, false, "PS attach"},
+    {"+CGDCONT", nw::cgdcont_test, nw::cgdcont_read, declared<cgdcont>, nullptr, basic, false,
      "PDP context definition"},
     {"+CGMI", b::ok_only, nullptr, nullptr, id::cgmi, basic, false, "manufacturer"},
     {"+CGMM", b::ok_only, nullptr, nullptr, id::cgmm, basic, false, "model"},
     {"+CGMR", b::ok_only, nullptr, nullptr, id::cgmr, basic, false, "revision"},
-    {"+CGPADDR", nw::cgpaddr_test, nullptr, nw::cgpaddr_write, nw::cgpaddr_exec, basic, false, "PDP address"},
-    {"+CGSN", id::cgsn_test, nullptr, id::cgsn_write, id::cgsn_exec, basic, false, "IMEI / serial number"},
+    {"+CGPADDR", nw::cgpaddr_test, nullptr, declared<cgpaddr>, nw::cgpaddr_exec, basic, false, "PDP address"},
+    {"+CGSN", id::cgsn_test, nullptr, declared<cgsn>, id::cgsn_exec, basic, false, "IMEI / serial number"},
     {"+CIMI", b::ok_only, nullptr, nullptr, id::cimi, basic, false, "IMSI"},
     {"+CLAC", b::ok_only, nullptr, nullptr, b::clac, basic, false, "list available commands"},
-    {"+CMEE", b::cmee_test, b::cmee_read, b::cmee_write, nullptr, basic, false, "error reporting mode"},
+    {"+CMEE", b::cmee_test, b::cmee_read, declared<cmee>, nullptr, basic, false, "error reporting mode"},
     {"+CPIN", nullptr, id::cpin_read, nullptr, nullptr, basic, false, "SIM PIN state"},
     {"+CSQ", nw::csq_test, nullptr, nullptr, nw::csq_exec, basic, false, "signal quality"},
     {"+ECICCID", b::ok_only, nullptr, nullptr, id::eciccid, basic, false, "SIM ICCID"},
     {"+ECMTCFG", mt::cfg_test, nullptr, mt::cfg_write, nullptr, ecmt, false, "configure an MQTT context"},
-    {"+ECMTCLOSE", mt::close_test, nullptr, mt::close_write, nullptr, ecmt, false, "close the MQTT network link"},
-    {"+ECMTCONN", mt::conn_test, mt::conn_read, mt::conn_write, nullptr, ecmt, false, "MQTT CONNECT"},
-    {"+ECMTDISC", mt::disc_test, nullptr, mt::disc_write, nullptr, ecmt, false, "MQTT DISCONNECT"},
-    {"+ECMTOPEN", mt::open_test, mt::open_read, mt::open_write, nullptr, ecmt, false, "open the MQTT network link"},
-    {"+ECMTPUB", mt::pub_test, nullptr, mt::pub_write, nullptr, ecmt, true, "MQTT PUBLISH"},
-    {"+ECMTSUB", mt::sub_test, nullptr, mt::sub_write, nullptr, ecmt, false, "MQTT SUBSCRIBE"},
-    {"+ECMTUNS", mt::uns_test, nullptr, mt::uns_write, nullptr, ecmt, false, "MQTT UNSUBSCRIBE"},
-    {"+ECRST", b::ok_only, nullptr, b::ecrst_write, b::ecrst_exec, basic, false, "reboot the module"},
+    {"+ECMTCLOSE", mt::close_test, nullptr, declared<ecmt_close>, nullptr, ecmt, false, "close the MQTT network link"},
+    {"+ECMTCONN", mt::conn_test, mt::conn_read, declared<ecmt_conn>, nullptr, ecmt, false, "MQTT CONNECT"},
+    {"+ECMTDISC", mt::disc_test, nullptr, declared<ecmt_disc>, nullptr, ecmt, false, "MQTT DISCONNECT"},
+    {"+ECMTOPEN", mt::open_test, mt::open_read, declared<ecmt_open>, nullptr, ecmt, false,
+     "open the MQTT network link"},
+    {"+ECMTPUB", mt::pub_test, nullptr, declared<ecmt_pub>, nullptr, ecmt, true, "MQTT PUBLISH"},
+    {"+ECMTSUB", mt::sub_test, nullptr, declared<ecmt_sub>, nullptr, ecmt, false, "MQTT SUBSCRIBE"},
+    {"+ECMTUNS", mt::uns_test, nullptr, declared<ecmt_uns>, nullptr, ecmt, false, "MQTT UNSUBSCRIBE"},
+    {"+ECRST", b::ok_only, nullptr, declared<ecrst>, b::ecrst_exec, basic, false, "reboot the module"},
     {"+GSN", b::ok_only, nullptr, nullptr, id::cgsn_exec, basic, false, "IMEI"},
     {"E", nullptr, b::echo_read, b::echo_write, b::echo_exec, basic, false, "echo"},
     {"I", nullptr, nullptr, b::info, b::info, basic, false, "identification"},
@@ -75,15 +162,6 @@ const command_spec* find_command(std::string_view upper_name) {
                              [](const command_spec& s, std::string_view n) { return s.name < n; });
   if (it == table.end() || it->name != upper_name) return nullptr;
   return &*it;
-}
-
-std::variant<at::arguments, at::response> parse_args(const at::command& cmd, std::initializer_list<at::type> types,
-                                                     std::size_t required, std::optional<std::size_t> raw_after) {
-  auto parsed = at::arguments::parse(cmd.args, cmd.args_offset, raw_after);
-  if (auto* f = std::get_if<at::failure>(&parsed)) return at::response::fail(*f);
-  auto& args = std::get<at::arguments>(parsed);
-  if (auto f = args.expect(types, required)) return at::response::fail(*f);
-  return std::move(args);
 }
 
 }  // namespace nt35e::commands

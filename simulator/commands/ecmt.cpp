@@ -12,7 +12,6 @@ namespace {
 
 using modem::ecmt_event;
 using modem::ecmt_state;
-using N = at::type;
 
 std::string id_range(const modem::modem& m) {
   return m.prof().max_ecmt_id == 0 ? "(0)" : "(0-" + std::to_string(m.prof().max_ecmt_id) + ")";
@@ -20,16 +19,7 @@ std::string id_range(const modem::modem& m) {
 
 at::response fail(at::failure f) { return at::response::fail(std::move(f)); }
 
-std::optional<at::failure> check_id(const modem::modem& m, const at::arguments& a, std::size_t i = 0) {
-  if (!m.valid_id(a.number(i)))
-    return at::not_allowed("param.range", "parameter " + std::to_string(i + 1) + " (tcpconnectID) is " + a.text(i) +
-                                              ", this profile accepts ids " + id_range(m));
-  return std::nullopt;
-}
-
-modem::ecmt_context& ctx_of(modem::modem& m, const at::arguments& a) {
-  return m.ecmt.at(static_cast<std::size_t>(a.number(0)));
-}
+modem::ecmt_context& ctx_of(modem::modem& m, const args& a) { return m.ecmt.at(static_cast<std::size_t>(a.number(0))); }
 
 at::failure wrong_state(int id, ecmt_state s, std::string_view command, std::string_view needs) {
   return at::not_allowed("state.not_allowed", "id " + std::to_string(id) + " is " + modem::to_string(s) + "; " +
@@ -93,50 +83,116 @@ at::response cfg_query(modem::modem& m, const std::string& name, int id) {
   return at::response::ok().line("+ECMTCFG:\"" + name + "\"," + v, true).after(m.prof().timing.cfg_ok);
 }
 
+// AT+ECMTCFG="ssl",<id>... is the CAT1 file form: a mode, then the CA, certificate and key files.
+constexpr param_spec ssl_params[] = {text("option"), number("ssl mode").range(0, 2),
+                                     text("file").optional().max_length(255).checked_by_handler(),
+                                     text("file").optional().max_length(255).checked_by_handler(),
+                                     text("file").optional().max_length(255).checked_by_handler()};
+
 at::response cfg_ssl(modem::modem& m, const at::command& cmd) {
   auto parsed = at::arguments::parse(cmd.args, cmd.args_offset);
   if (auto* f = std::get_if<at::failure>(&parsed)) return fail(*f);
-  auto& a = std::get<at::arguments>(parsed);
-  if (a.size() >= 2 && a.quoted(1)) {
+  auto& raw = std::get<at::arguments>(parsed);
+  if (raw.size() >= 2 && raw.quoted(1)) {
     // ec616s forms: "psk"/"ecc"/"ca"; accepted and stored nowhere the live backend reads (noted).
-    const auto& kind = a.text(1);
+    const auto& kind = raw.text(1);
     if (kind != "psk" && kind != "ecc" && kind != "ca")
       return fail(at::not_allowed("param.range", "ssl kind must be psk, ecc or ca, got \"" + kind + "\""));
     m.log(engine::log_level::info, "AT+ECMTCFG=\"ssl\",\"" + kind + "\" accepted; only the CAT1 file form drives TLS",
           "note");
     return at::response::ok().after(m.prof().timing.cfg_ok);
   }
-  if (auto f = a.expect({N::string, N::number, N::string, N::string, N::string}, 2)) return fail(*f);
-  if (auto f = a.in_range(1, 0, 2, "ssl mode")) return fail(*f);
-  int mode = static_cast<int>(a.number(1));
-  if (mode >= 1 && !a.present(2))
+  args a(std::move(raw), ssl_params, m.prof());
+  if (auto f = a.check_syntax()) return fail(*f);
+  if (auto f = a.check_values()) return fail(*f);
+  int mode = a.integer(1);
+  if (mode >= 1 && !a.has(2))
     return fail(at::not_allowed("param.range", "ssl mode " + std::to_string(mode) + " needs a CA file name"));
-  if (mode == 2 && (!a.present(3) || !a.present(4)))
+  if (mode == 2 && (!a.has(3) || !a.has(4)))
     return fail(at::not_allowed("param.range", "ssl mode 2 (mutual) needs the CA, certificate and key file names"));
-  for (std::size_t i = 2; i < a.size(); ++i)
-    if (a.present(i))
-      if (auto f = a.length(i, 255, "file")) return fail(*f);
-  m.tls = modem::tls_config{mode, a.present(2) ? a.text(2) : "", a.present(3) ? a.text(3) : "",
-                            a.present(4) ? a.text(4) : ""};
+  for (std::size_t i = 2; i < 5; ++i)
+    if (auto f = a.check(i)) return fail(*f);
+  m.tls = modem::tls_config{mode, a.has(2) ? a.text(2) : "", a.has(3) ? a.text(3) : "", a.has(4) ? a.text(4) : ""};
   return at::response::ok().after(m.prof().timing.cfg_ok);
 }
 
+// AT+ECMTCFG="cloud"[,<type>,<data_type>]: no id; both values or neither (a query).
+constexpr param_spec cloud_params[] = {text("option"), number("type").optional().range(0, 255),
+                                       number("data_type").optional().range(0, 255)};
+
 at::response cfg_cloud(modem::modem& m, const at::command& cmd) {
-  auto parsed = parse_args(cmd, {N::string, N::number, N::number}, 1);
-  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
-  auto& a = std::get<at::arguments>(parsed);
-  if (!a.present(1) && !a.present(2))
+  auto parsed = parse_args(cmd, m.prof(), cloud_params);
+  if (auto* f = std::get_if<at::failure>(&parsed)) return fail(*f);
+  const auto& a = std::get<args>(parsed);
+  if (!a.has(1) && !a.has(2))
     return at::response::ok()
         .line("+ECMTCFG:\"cloud\"," + std::to_string(m.cloud_type) + "," + std::to_string(m.cloud_data_type), true)
         .after(m.prof().timing.cfg_ok);
-  if (!a.present(1) || !a.present(2))
+  if (!a.has(1) || !a.has(2))
     return fail(at::syntax_error("syntax.missing_param", "\"cloud\" needs both <type> and <data_type>"));
-  if (auto f = a.in_range(1, 0, 255, "type")) return fail(*f);
-  if (auto f = a.in_range(2, 0, 255, "data_type")) return fail(*f);
-  m.cloud_type = static_cast<int>(a.number(1));
-  m.cloud_data_type = static_cast<int>(a.number(2));
+  if (auto f = a.check_values()) return fail(*f);
+  m.cloud_type = a.integer(1);
+  m.cloud_data_type = a.integer(2);
   m.log(engine::log_level::info, "\"cloud\" is stored only; OneNET/Ali processing is out of scope", "note");
   return at::response::ok().after(m.prof().timing.cfg_ok);
+}
+
+// ---- AT+ECMTCFG="<option>",<id>[,<values>...]: one parameter list per option -------
+
+constexpr param_spec option_name = text("option");
+constexpr param_spec keepalive_params[] = {option_name, id_param, number("keepalive").range(0, 3600)};
+constexpr param_spec session_params[] = {option_name, id_param, number("session").range(0, 1)};
+constexpr param_spec timeout_params[] = {option_name, id_param, number("pkt_timeout").range(1, 60),
+                                         number("retry_times").optional().range(1, 10),
+                                         number("timeout_notice").optional().range(0, 1)};
+// The topic is checked after "will_flag 1 needs a will topic", so both strings are the handler's.
+constexpr param_spec will_params[] = {option_name,
+                                      id_param,
+                                      number("will_flag").range(0, 1),
+                                      number("will_qos").optional().range(0, 2),
+                                      number("will_retain").optional().range(0, 1),
+                                      text("will_topic").optional().max_length(255).checked_by_handler(),
+                                      text("will_msg")
+                                          .optional()
+                                          .max_length(255)
+                                          .allow_empty()
+                                          .saying("will_msg has more than 255 characters")
+                                          .checked_by_handler()};
+constexpr std::int64_t mqtt_versions[] = {3, 4};
+constexpr param_spec version_params[] = {
+    option_name, id_param, number("version").one_of(mqtt_versions).saying("version must be 3 (MQTT 3.1) or 4 (3.1.1)")};
+constexpr param_spec aliauth_params[] = {option_name, id_param, text("productkey").max_length(32),
+                                         text("devicename").max_length(32), text("devicesecret").max_length(64)};
+constexpr param_spec echomode_params[] = {option_name, id_param, number("echomode").range(0, 1)};
+constexpr param_spec dataformat_params[] = {option_name, id_param, number("send format").range(0, 1),
+                                            number("recv format").range(0, 1)};
+
+struct cfg_option {
+  std::string_view name;
+  std::span<const param_spec> params;
+};
+constexpr cfg_option cfg_options[] = {
+    {"keepalive", keepalive_params}, {"session", session_params},       {"timeout", timeout_params},
+    {"will", will_params},           {"version", version_params},       {"aliauth", aliauth_params},
+    {"echomode", echomode_params},   {"dataformat", dataformat_params},
+};
+
+// ECMTCFG words its own syntax errors, and its query form needs only the name and the id.
+std::optional<at::failure> cfg_syntax(const at::arguments& a, std::span<const param_spec> params,
+                                      const std::string& name, bool query) {
+  if (a.size() > params.size())
+    return at::syntax_error("syntax.too_many_params",
+                            "\"" + name + "\" takes at most " + std::to_string(params.size()) + " parameters");
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (!a.present(i)) {
+      if (i < 2 || (!query && params[i].required))
+        return at::syntax_error("syntax.missing_param", "parameter " + std::to_string(i + 1) + " is mandatory");
+      continue;
+    }
+    if (params[i].type == at::type::number)
+      if (auto f = a.expect_number(i)) return f;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -164,114 +220,60 @@ at::response cfg_write(modem::modem& m, const at::command& cmd) {
   if (name == "ssl") return cfg_ssl(m, cmd);
   if (name == "cloud") return cfg_cloud(m, cmd);
 
-  struct option {
-    const char* name;
-    std::initializer_list<N> values;
-    std::size_t required_values;
-  };
-  static const option options[] = {
-      {"keepalive", {N::number}, 1},
-      {"session", {N::number}, 1},
-      {"timeout", {N::number, N::number, N::number}, 1},
-      {"will", {N::number, N::number, N::number, N::string, N::string}, 1},
-      {"version", {N::number}, 1},
-      {"aliauth", {N::string, N::string, N::string}, 3},
-      {"echomode", {N::number}, 1},
-      {"dataformat", {N::number, N::number}, 2},
-  };
-  auto opt = std::find_if(std::begin(options), std::end(options), [&](const option& o) { return name == o.name; });
-  if (opt == std::end(options))
+  auto opt =
+      std::find_if(std::begin(cfg_options), std::end(cfg_options), [&](const cfg_option& o) { return name == o.name; });
+  if (opt == std::end(cfg_options))
     return fail(
         at::not_allowed("param.cfg_name", "\"" + name +
                                               "\" is not an ECMTCFG option (names are lower case: "
                                               "keepalive, session, timeout, will, version, aliauth, cloud, ssl, "
                                               "echomode, dataformat)"));
-  std::vector<N> types{N::string, N::number};
-  types.insert(types.end(), opt->values.begin(), opt->values.end());
   // Query form: name and id only.
   bool query = first.size() == 2;
-  at::arguments& a = first;
-  {
-    // The option decides the value types, so the check runs over a built list.
-    std::size_t required = query ? 2 : 2 + opt->required_values;
-    if (a.size() > types.size())
-      return fail(at::syntax_error("syntax.too_many_params",
-                                   "\"" + name + "\" takes at most " + std::to_string(types.size()) + " parameters"));
-    for (std::size_t i = 0; i < types.size(); ++i) {
-      if (!a.present(i)) {
-        if (i < required)
-          return fail(at::syntax_error("syntax.missing_param", "parameter " + std::to_string(i + 1) + " is mandatory"));
-        continue;
-      }
-      if (types[i] == N::number) {
-        if (auto f = a.expect_number(i)) return fail(*f);
-      }
-    }
-  }
-  if (auto f = check_id(m, a, 1)) return fail(*f);
-  int id = static_cast<int>(a.number(1));
+  if (auto f = cfg_syntax(first, opt->params, name, query)) return fail(*f);
+  args a(std::move(first), opt->params, m.prof());
+  // The id, then (written form) the option's plain value checks.
+  if (auto f = a.check_values()) return fail(*f);
+  int id = a.integer(1);
   if (query) return cfg_query(m, name, id);
 
   auto& c = m.ecmt[static_cast<std::size_t>(id)].config;
-  auto num = [&](std::size_t i) { return static_cast<int>(a.number(i)); };
   if (name == "keepalive") {
-    if (auto f = a.in_range(2, 0, 3600, "keepalive")) return fail(*f);
-    c.keepalive = num(2);
+    c.keepalive = a.integer(2);
     c.keepalive_set = true;
   } else if (name == "session") {
-    if (auto f = a.in_range(2, 0, 1, "session")) return fail(*f);
-    c.session = num(2);
+    c.session = a.integer(2);
     c.session_set = true;
   } else if (name == "timeout") {
-    if (auto f = a.in_range(2, 1, 60, "pkt_timeout")) return fail(*f);
-    if (a.present(3))
-      if (auto f = a.in_range(3, 1, 10, "retry_times")) return fail(*f);
-    if (a.present(4))
-      if (auto f = a.in_range(4, 0, 1, "timeout_notice")) return fail(*f);
-    c.pkt_timeout = num(2);
-    c.retry = a.present(3) ? num(3) : 3;
-    c.notice = a.present(4) ? num(4) : 0;
+    c.pkt_timeout = a.integer(2);
+    c.retry = a.has(3) ? a.integer(3) : 3;
+    c.notice = a.has(4) ? a.integer(4) : 0;
     c.timeout_set = true;
   } else if (name == "will") {
-    if (auto f = a.in_range(2, 0, 1, "will_flag")) return fail(*f);
     mqtt::will_options w;
-    w.enabled = num(2) == 1;
-    if (a.present(3))
-      if (auto f = a.in_range(3, 0, 2, "will_qos")) return fail(*f);
-    if (a.present(4))
-      if (auto f = a.in_range(4, 0, 1, "will_retain")) return fail(*f);
-    if (w.enabled && !a.present(5)) return fail(at::not_allowed("param.range", "will_flag 1 needs a will topic"));
-    if (a.present(5))
-      if (auto f = a.length(5, 255, "will_topic")) return fail(*f);
-    if (a.present(6) && a.text(6).size() > 255)
-      return fail(at::not_allowed("param.too_long", "will_msg has more than 255 characters"));
-    w.qos = a.present(3) ? num(3) : 0;
-    w.retain = a.present(4) && num(4) == 1;
-    w.topic = a.present(5) ? a.text(5) : "";
-    w.message = a.present(6) ? a.text(6) : "";
+    w.enabled = a.integer(2) == 1;
+    if (w.enabled && !a.has(5)) return fail(at::not_allowed("param.range", "will_flag 1 needs a will topic"));
+    if (auto f = a.check(5)) return fail(*f);
+    if (auto f = a.check(6)) return fail(*f);
+    w.qos = a.has(3) ? a.integer(3) : 0;
+    w.retain = a.has(4) && a.integer(4) == 1;
+    w.topic = a.has(5) ? a.text(5) : "";
+    w.message = a.has(6) ? a.text(6) : "";
     c.will = w;
   } else if (name == "version") {
-    if (num(2) != 3 && num(2) != 4)
-      return fail(at::not_allowed("param.range", "version must be 3 (MQTT 3.1) or 4 (3.1.1)"));
-    c.version = num(2);
+    c.version = a.integer(2);
     c.version_set = true;
   } else if (name == "aliauth") {
-    if (auto f = a.length(2, 32, "productkey")) return fail(*f);
-    if (auto f = a.length(3, 32, "devicename")) return fail(*f);
-    if (auto f = a.length(4, 64, "devicesecret")) return fail(*f);
     c.ali_product_key = a.text(2);
     c.ali_device_name = a.text(3);
     c.ali_device_secret = a.text(4);
     m.log(engine::log_level::info, "\"aliauth\" is stored only; Ali credential processing is out of scope", "note");
   } else if (name == "echomode") {
-    if (auto f = a.in_range(2, 0, 1, "echomode")) return fail(*f);
-    c.echomode = num(2);
+    c.echomode = a.integer(2);
     m.log(engine::log_level::info, "\"echomode\" is stored only", "note");
   } else if (name == "dataformat") {
-    if (auto f = a.in_range(2, 0, 1, "send format")) return fail(*f);
-    if (auto f = a.in_range(3, 0, 1, "recv format")) return fail(*f);
-    c.dataformat_send = num(2);
-    c.dataformat_recv = num(3);
+    c.dataformat_send = a.integer(2);
+    c.dataformat_recv = a.integer(3);
     m.log(engine::log_level::info, "\"dataformat\" is stored only; hex mode is not implemented", "note");
   }
   ensure_context(m, id);
@@ -293,14 +295,8 @@ at::response open_read(modem::modem& m, const at::command&) {
   return r;
 }
 
-at::response open_write(modem::modem& m, const at::command& cmd) {
-  auto parsed = parse_args(cmd, {N::number, N::string, N::number}, 3);
-  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
-  auto& a = std::get<at::arguments>(parsed);
-  if (auto f = check_id(m, a)) return fail(*f);
-  if (auto f = a.length(1, static_cast<std::size_t>(m.prof().max_host), "host_name")) return fail(*f);
-  if (auto f = a.in_range(2, 1, 65535, "port")) return fail(*f);
-  int id = static_cast<int>(a.number(0));
+at::response open_write(modem::modem& m, const args& a) {
+  int id = a.integer(0);
   auto& ctx = ctx_of(m, a);
   if (!m.pdp_active)
     return fail(at::not_allowed("net.no_pdp", "no PDP context is active (registration " +
@@ -321,7 +317,7 @@ at::response open_write(modem::modem& m, const at::command& cmd) {
       ctx.state == ecmt_state::close_fail)
     m.request(mqtt::request::abort{id});
   ctx.host = a.text(1);
-  ctx.port = static_cast<int>(a.number(2));
+  ctx.port = a.integer(2);
   ctx.host_stored = true;
   ctx.connect_queued = false;
   m.transition(id, ecmt_state::opening, ecmt_event::open_cmd);
@@ -335,12 +331,8 @@ at::response close_test(modem::modem& m, const at::command&) {
   return at::response::ok().line("+ECMTCLOSE: " + id_range(m));
 }
 
-at::response close_write(modem::modem& m, const at::command& cmd) {
-  auto parsed = parse_args(cmd, {N::number}, 1);
-  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
-  auto& a = std::get<at::arguments>(parsed);
-  if (auto f = check_id(m, a)) return fail(*f);
-  int id = static_cast<int>(a.number(0));
+at::response close_write(modem::modem& m, const args& a) {
+  int id = a.integer(0);
   auto& ctx = ctx_of(m, a);
   bool reconnecting_ok = ctx.state == ecmt_state::reconnecting && !m.prof().quirk.stuck_while_reconnecting;
   if (ctx.state != ecmt_state::opened && ctx.state != ecmt_state::connected && !reconnecting_ok)
@@ -378,19 +370,9 @@ at::response conn_read(modem::modem& m, const at::command&) {
   return r;
 }
 
-at::response conn_write(modem::modem& m, const at::command& cmd) {
-  auto parsed = parse_args(cmd, {N::number, N::string, N::string, N::string}, 1);
-  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
-  auto& a = std::get<at::arguments>(parsed);
-  if (auto f = check_id(m, a)) return fail(*f);
+at::response conn_write(modem::modem& m, const args& a) {
   const auto& p = m.prof();
-  if (a.present(1))
-    if (auto f = a.length(1, static_cast<std::size_t>(p.max_client_id), "clientID")) return fail(*f);
-  if (a.present(2))
-    if (auto f = a.length(2, static_cast<std::size_t>(p.max_user), "username")) return fail(*f);
-  if (a.present(3))
-    if (auto f = a.length(3, static_cast<std::size_t>(p.max_password), "password")) return fail(*f);
-  int id = static_cast<int>(a.number(0));
+  int id = a.integer(0);
   auto& ctx = ctx_of(m, a);
   auto s = ctx.state;
   if (s == ecmt_state::none || s == ecmt_state::configured || s == ecmt_state::closing ||
@@ -403,12 +385,12 @@ at::response conn_write(modem::modem& m, const at::command& cmd) {
   }
 
   mqtt::connect_options o;
-  bool all_three = a.present(1) && a.present(2) && a.present(3);
+  bool all_three = a.has(1) && a.has(2) && a.has(3);
   if (!p.quirk.clientid_needs_all_three || all_three) {
-    if (a.present(1)) o.client_id = a.text(1);
-    if (a.present(2)) o.user_name = a.text(2);
-    if (a.present(3)) o.password = a.text(3);
-  } else if (a.present(1)) {
+    if (a.has(1)) o.client_id = a.text(1);
+    if (a.has(2)) o.user_name = a.text(2);
+    if (a.has(3)) o.password = a.text(3);
+  } else if (a.has(1)) {
     m.log(engine::log_level::info,
           "quirk.clientid_needs_all_three: client id and credentials dropped because not all three were given", "note");
   }
@@ -444,12 +426,8 @@ at::response disc_test(modem::modem& m, const at::command&) {
   return at::response::ok().line("+ECMTDISC: " + id_range(m));
 }
 
-at::response disc_write(modem::modem& m, const at::command& cmd) {
-  auto parsed = parse_args(cmd, {N::number}, 1);
-  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
-  auto& a = std::get<at::arguments>(parsed);
-  if (auto f = check_id(m, a)) return fail(*f);
-  int id = static_cast<int>(a.number(0));
+at::response disc_write(modem::modem& m, const args& a) {
+  int id = a.integer(0);
   auto& ctx = ctx_of(m, a);
   int urc_at = ok_delay(m) + m.prof().timing.close_disc_urc;
   auto finish_ok = [&] {
@@ -483,20 +461,13 @@ at::response sub_test(modem::modem& m, const at::command&) {
   return at::response::ok().line("+ECMTSUB: " + id_range(m) + ",<msgID>,\"<topic>\",<qos>");
 }
 
-at::response sub_write(modem::modem& m, const at::command& cmd) {
-  auto parsed = parse_args(cmd, {N::number, N::number, N::string, N::number}, 4);
-  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
-  auto& a = std::get<at::arguments>(parsed);
-  if (auto f = check_id(m, a)) return fail(*f);
-  if (auto f = a.in_range(1, 1, 65535, "msgID")) return fail(*f);
-  if (auto f = a.length(2, static_cast<std::size_t>(m.prof().max_topic), "topic")) return fail(*f);
-  if (auto f = a.in_range(3, 0, 2, "qos")) return fail(*f);
-  int id = static_cast<int>(a.number(0));
+at::response sub_write(modem::modem& m, const args& a) {
+  int id = a.integer(0);
   auto& ctx = ctx_of(m, a);
   if (ctx.state != ecmt_state::connected) return fail(wrong_state(id, ctx.state, "ECMTSUB", "CONNECTED"));
-  int msg = static_cast<int>(a.number(1));
-  ctx.pending_subs[msg] = {a.text(2), static_cast<int>(a.number(3))};
-  m.request(mqtt::request::subscribe{id, msg, a.text(2), static_cast<int>(a.number(3))});
+  int msg = a.integer(1);
+  ctx.pending_subs[msg] = {a.text(2), a.integer(3)};
+  m.request(mqtt::request::subscribe{id, msg, a.text(2), a.integer(3)});
   expect_ack(m, id, 'S', msg);
   return at::response::ok().after(ok_delay(m));
 }
@@ -505,17 +476,11 @@ at::response uns_test(modem::modem& m, const at::command&) {
   return at::response::ok().line("+ECMTUNS: " + id_range(m) + ",<msgID>,\"<topic>\"");
 }
 
-at::response uns_write(modem::modem& m, const at::command& cmd) {
-  auto parsed = parse_args(cmd, {N::number, N::number, N::string}, 3);
-  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
-  auto& a = std::get<at::arguments>(parsed);
-  if (auto f = check_id(m, a)) return fail(*f);
-  if (auto f = a.in_range(1, 1, 65535, "msgID")) return fail(*f);
-  if (auto f = a.length(2, static_cast<std::size_t>(m.prof().max_topic), "topic")) return fail(*f);
-  int id = static_cast<int>(a.number(0));
+at::response uns_write(modem::modem& m, const args& a) {
+  int id = a.integer(0);
   auto& ctx = ctx_of(m, a);
   if (ctx.state != ecmt_state::connected) return fail(wrong_state(id, ctx.state, "ECMTUNS", "CONNECTED"));
-  int msg = static_cast<int>(a.number(1));
+  int msg = a.integer(1);
   ctx.pending_unsubs[msg] = a.text(2);
   m.request(mqtt::request::unsubscribe{id, msg, a.text(2)});
   expect_ack(m, id, 'U', msg);
@@ -526,21 +491,11 @@ at::response pub_test(modem::modem& m, const at::command&) {
   return at::response::ok().line("+ECMTPUB: " + id_range(m) + ",<msgID>,<qos>,<retain>,\"<topic>\"[,\"<payload>\"]");
 }
 
-at::response pub_write(modem::modem& m, const at::command& cmd) {
-  auto parsed = parse_args(cmd, {N::number, N::number, N::number, N::number, N::string, N::any}, 5, 5);
-  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
-  auto& a = std::get<at::arguments>(parsed);
-  if (auto f = check_id(m, a)) return fail(*f);
-  if (auto f = a.in_range(1, 0, 65535, "msgID")) return fail(*f);
-  if (auto f = a.in_range(2, 0, 2, "qos")) return fail(*f);
-  auto retain = a.number(3);
-  if (retain > 31 || retain % 10 > 1)
-    return fail(at::not_allowed("param.range", "parameter 4 (retain) is " + a.text(3) +
-                                                   "; allowed: 0, 1, 10, 11, 20, 21, 30, 31 (tens digit = RAI hint)"));
-  if (auto f = a.length(4, static_cast<std::size_t>(m.prof().max_topic), "topic")) return fail(*f);
-  int id = static_cast<int>(a.number(0));
-  int msg = static_cast<int>(a.number(1));
-  int qos = static_cast<int>(a.number(2));
+at::response pub_write(modem::modem& m, const args& a) {
+  int id = a.integer(0);
+  int msg = a.integer(1);
+  int qos = a.integer(2);
+  int retain = a.integer(3);
   if (qos > 0 && msg == 0)
     return fail(at::not_allowed("param.range", "qos " + std::to_string(qos) + " needs a msgID from 1 to 65535"));
   auto& ctx = ctx_of(m, a);
@@ -548,7 +503,7 @@ at::response pub_write(modem::modem& m, const at::command& cmd) {
   mqtt::request::publish pub{id, msg, qos, retain % 10 == 1, a.text(4), {}};
   auto max = static_cast<std::size_t>(m.prof().max_payload);
 
-  if (a.present(5)) {
+  if (a.has(5)) {
     std::string payload = a.text(5);
     bool quoted_edge = payload.front() == '"' || payload.back() == '"';
     if (payload.size() > max + 2 || (payload.size() > max && !quoted_edge))

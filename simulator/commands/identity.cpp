@@ -18,13 +18,9 @@ at::response cgmm(modem::modem& m, const at::command&) { return at::response::ok
 at::response cgmr(modem::modem& m, const at::command&) { return at::response::ok().line(m.prof().revision, true); }
 at::response cgsn_exec(modem::modem& m, const at::command&) { return at::response::ok().line(m.prof().imei, true); }
 
-at::response cgsn_write(modem::modem& m, const at::command& cmd) {
-  auto parsed = parse_args(cmd, {at::type::number}, 1);
-  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
-  auto& a = std::get<at::arguments>(parsed);
-  if (auto f = a.in_range(0, 0, 3, "snt")) return at::response::fail(*f);
+at::response cgsn_write(modem::modem& m, const args& a) {
   const auto& p = m.prof();
-  switch (a.number(0)) {
+  switch (a.integer(0)) {
     case 0:
       return at::response::ok().line(p.imei, true);
     case 1:
@@ -64,10 +60,7 @@ at::response cclk_read(modem::modem& m, const at::command&) {
   return at::response::ok().line(std::string("+CCLK: \"") + buf + "\"");
 }
 
-at::response cclk_write(modem::modem& m, const at::command& cmd) {
-  auto parsed = parse_args(cmd, {at::type::string}, 1);
-  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
-  auto& a = std::get<at::arguments>(parsed);
+at::response cclk_write(modem::modem& m, const args& a) {
   int yy, mo, dd, hh, mi, ss, tz;
   char sign;
   char tail;

@@ -5,7 +5,6 @@
 #include "modem/power.hpp"
 
 namespace nt35e::commands::network {
-namespace {}  // namespace
 
 at::response csq_exec(modem::modem& m, const at::command&) {
   if (!m.registered()) return at::response::ok().line("+CSQ: 99,99");
@@ -22,12 +21,8 @@ at::response cesq_test(modem::modem&, const at::command&) {
   return at::response::ok().line("+CESQ: (0-63,99),(0-7,99),(0-96,255),(0-49,255),(0-34,255),(0-97,255)");
 }
 
-at::response cereg_write(modem::modem& m, const at::command& cmd) {
-  auto parsed = parse_args(cmd, {at::type::number}, 1);
-  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
-  auto& a = std::get<at::arguments>(parsed);
-  if (auto f = a.in_range(0, 0, 2, "n")) return at::response::fail(*f);
-  m.set.cereg_n = static_cast<int>(a.number(0));
+at::response cereg_write(modem::modem& m, const args& a) {
+  m.set.cereg_n = a.integer(0);
   return at::response::ok();
 }
 at::response cereg_read(modem::modem& m, const at::command&) {
@@ -36,12 +31,8 @@ at::response cereg_read(modem::modem& m, const at::command&) {
 }
 at::response cereg_test(modem::modem&, const at::command&) { return at::response::ok().line("+CEREG: (0-2)"); }
 
-at::response cgatt_write(modem::modem& m, const at::command& cmd) {
-  auto parsed = parse_args(cmd, {at::type::number}, 1);
-  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
-  auto& a = std::get<at::arguments>(parsed);
-  if (auto f = a.in_range(0, 0, 1, "state")) return at::response::fail(*f);
-  if (a.number(0) == 0) {
+at::response cgatt_write(modem::modem& m, const args& a) {
+  if (a.integer(0) == 0) {
     modem::detach(m);
     return at::response::ok();
   }
@@ -59,21 +50,14 @@ at::response cgatt_read(modem::modem& m, const at::command&) {
 }
 at::response cgatt_test(modem::modem&, const at::command&) { return at::response::ok().line("+CGATT: (0,1)"); }
 
-at::response cfun_write(modem::modem& m, const at::command& cmd) {
-  auto parsed = parse_args(cmd, {at::type::number, at::type::number}, 1);
-  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
-  auto& a = std::get<at::arguments>(parsed);
-  auto fun = a.number(0);
-  if (fun != 0 && fun != 1 && fun != 4)
-    return at::response::fail(at::not_allowed("param.range", "parameter 1 (fun) must be 0, 1 or 4, got " + a.text(0)));
-  if (a.present(1))
-    if (auto f = a.in_range(1, 0, 0, "rst")) return at::response::fail(*f);
+at::response cfun_write(modem::modem& m, const args& a) {
+  int fun = a.integer(0);
   if (fun == m.cfun) return at::response::ok();
   if (fun == 1) {
     modem::radio_on(m, m.prof().timing.cfun_on_ok);
     return at::response::ok().after(m.prof().timing.cfun_on_ok);
   }
-  modem::radio_off(m, static_cast<int>(fun));
+  modem::radio_off(m, fun);
   return at::response::ok().after(m.prof().timing.cfun_off_ok);
 }
 at::response cfun_read(modem::modem& m, const at::command&) {
@@ -99,10 +83,7 @@ at::response cgpaddr_exec(modem::modem& m, const at::command&) {
   for (const auto& [cid, ctx] : m.pdp) r.line(cgpaddr_line(m, cid));
   return r;
 }
-at::response cgpaddr_write(modem::modem& m, const at::command& cmd) {
-  auto parsed = parse_args(cmd, {at::type::number}, 1);
-  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
-  auto& a = std::get<at::arguments>(parsed);
+at::response cgpaddr_write(modem::modem& m, const args& a) {
   auto cid = a.number(0);
   if (!m.pdp.contains(static_cast<int>(cid)) || cid > 15)
     return at::response::fail(at::not_allowed("param.range", "cid " + a.text(0) + " is not defined"));
@@ -114,25 +95,16 @@ at::response cgpaddr_test(modem::modem& m, const at::command&) {
   return at::response::ok().line("+CGPADDR: (" + list + ")");
 }
 
-at::response cgdcont_write(modem::modem& m, const at::command& cmd) {
-  auto parsed = parse_args(cmd, {at::type::number, at::type::string, at::type::string}, 1);
-  if (auto* r = std::get_if<at::response>(&parsed)) return *r;
-  auto& a = std::get<at::arguments>(parsed);
-  if (auto f = a.in_range(0, 1, 15, "cid")) return at::response::fail(*f);
-  int cid = static_cast<int>(a.number(0));
-  if (!a.present(1)) {
+at::response cgdcont_write(modem::modem& m, const args& a) {
+  int cid = a.integer(0);
+  if (!a.has(1)) {
     if (cid == 1 && m.pdp_active)
       return at::response::fail(at::not_allowed("state.not_allowed", "cid 1 is active; detach first (AT+CGATT=0)"));
     m.pdp.erase(cid);
     return at::response::ok();
   }
-  const auto& type = a.text(1);
-  if (type != "IP" && type != "IPV6" && type != "IPV4V6")
-    return at::response::fail(
-        at::not_allowed("param.range", "PDP type must be IP, IPV6 or IPV4V6, got \"" + type + "\""));
-  if (a.present(2) && a.text(2).size() > 99)
-    return at::response::fail(at::not_allowed("param.too_long", "the APN has more than 99 characters"));
-  m.pdp[cid] = modem::pdp_context{type, a.present(2) ? a.text(2) : std::string{}};
+  if (auto f = a.check(2)) return at::response::fail(*f);  // the APN, now that a type was given
+  m.pdp[cid] = modem::pdp_context{a.text(1), a.has(2) ? a.text(2) : std::string{}};
   return at::response::ok();
 }
 at::response cgdcont_read(modem::modem& m, const at::command&) {

@@ -1,16 +1,15 @@
 #pragma once
 // The one command table: every AT command is registered in command_table.cpp
 // with a small handler per form; a missing form answers per the family's rule.
+// A write form that takes parameters declares them there (write_form.hpp); the
+// table checks them and its handler receives the checked values.
 
-#include <initializer_list>
-#include <optional>
 #include <span>
 #include <string_view>
-#include <variant>
 
-#include "at/arguments.hpp"
 #include "at/command_line.hpp"
 #include "at/result.hpp"
+#include "commands/write_form.hpp"
 
 namespace nt35e::modem {
 class modem;
@@ -30,7 +29,7 @@ struct command_spec {
   std::string_view name;  ///< upper case, with its prefix: "E", "&F", "+CSQ"
   handler test = nullptr;
   handler read = nullptr;
-  handler write = nullptr;
+  handler write = nullptr;  ///< declared<form> when the table checks the parameters
   handler execute = nullptr;
   family kind = family::basic;
   bool raw_tail = false;  ///< write arguments run to the end of the line (ECMTPUB payload)
@@ -41,12 +40,6 @@ struct command_spec {
 std::span<const command_spec> command_table();
 /// Looks a command up by its upper-case name; S-registers ("S7") map to "S".
 const command_spec* find_command(std::string_view upper_name);
-
-/// Parses a write form's arguments and checks count and types; the error
-/// alternative is the response to send (ERROR).
-std::variant<at::arguments, at::response> parse_args(const at::command& cmd, std::initializer_list<at::type> types,
-                                                     std::size_t required,
-                                                     std::optional<std::size_t> raw_after = std::nullopt);
 
 // Family handlers (one file per family), referenced only by the table.
 namespace basic {
@@ -63,12 +56,12 @@ at::response factory(modem::modem&, const at::command&);
 at::response reset_z(modem::modem&, const at::command&);
 at::response sreg_read(modem::modem&, const at::command&);
 at::response sreg_write(modem::modem&, const at::command&);
-at::response cmee_write(modem::modem&, const at::command&);
+at::response cmee_write(modem::modem&, const args&);
 at::response cmee_read(modem::modem&, const at::command&);
 at::response cmee_test(modem::modem&, const at::command&);
 at::response ok_only(modem::modem&, const at::command&);
 at::response ecrst_exec(modem::modem&, const at::command&);
-at::response ecrst_write(modem::modem&, const at::command&);
+at::response ecrst_write(modem::modem&, const args&);
 at::response clac(modem::modem&, const at::command&);
 }  // namespace basic
 
@@ -77,13 +70,13 @@ at::response cgmi(modem::modem&, const at::command&);
 at::response cgmm(modem::modem&, const at::command&);
 at::response cgmr(modem::modem&, const at::command&);
 at::response cgsn_exec(modem::modem&, const at::command&);
-at::response cgsn_write(modem::modem&, const at::command&);
+at::response cgsn_write(modem::modem&, const args&);
 at::response cgsn_test(modem::modem&, const at::command&);
 at::response cimi(modem::modem&, const at::command&);
 at::response eciccid(modem::modem&, const at::command&);
 at::response cpin_read(modem::modem&, const at::command&);
 at::response cclk_read(modem::modem&, const at::command&);
-at::response cclk_write(modem::modem&, const at::command&);
+at::response cclk_write(modem::modem&, const args&);
 }  // namespace identity
 
 namespace network {
@@ -91,19 +84,19 @@ at::response csq_exec(modem::modem&, const at::command&);
 at::response csq_test(modem::modem&, const at::command&);
 at::response cesq_exec(modem::modem&, const at::command&);
 at::response cesq_test(modem::modem&, const at::command&);
-at::response cereg_write(modem::modem&, const at::command&);
+at::response cereg_write(modem::modem&, const args&);
 at::response cereg_read(modem::modem&, const at::command&);
 at::response cereg_test(modem::modem&, const at::command&);
-at::response cgatt_write(modem::modem&, const at::command&);
+at::response cgatt_write(modem::modem&, const args&);
 at::response cgatt_read(modem::modem&, const at::command&);
 at::response cgatt_test(modem::modem&, const at::command&);
-at::response cfun_write(modem::modem&, const at::command&);
+at::response cfun_write(modem::modem&, const args&);
 at::response cfun_read(modem::modem&, const at::command&);
 at::response cfun_test(modem::modem&, const at::command&);
 at::response cgpaddr_exec(modem::modem&, const at::command&);
-at::response cgpaddr_write(modem::modem&, const at::command&);
+at::response cgpaddr_write(modem::modem&, const args&);
 at::response cgpaddr_test(modem::modem&, const at::command&);
-at::response cgdcont_write(modem::modem&, const at::command&);
+at::response cgdcont_write(modem::modem&, const args&);
 at::response cgdcont_read(modem::modem&, const at::command&);
 at::response cgdcont_test(modem::modem&, const at::command&);
 at::response ecping_write(modem::modem&, const at::command&);
@@ -111,24 +104,29 @@ at::response ecping_test(modem::modem&, const at::command&);
 }  // namespace network
 
 namespace ecmt {
+/// <tcpconnectID>: 0 to the profile's max_ecmt_id.
+inline constexpr param_spec id_param = number("tcpconnectID")
+                                           .range(0, &modem::profile::max_ecmt_id)
+                                           .saying("{param} ({name}) is {value}, this profile accepts ids {allowed}");
+
 at::response cfg_test(modem::modem&, const at::command&);
 at::response cfg_write(modem::modem&, const at::command&);
 at::response open_test(modem::modem&, const at::command&);
 at::response open_read(modem::modem&, const at::command&);
-at::response open_write(modem::modem&, const at::command&);
+at::response open_write(modem::modem&, const args&);
 at::response close_test(modem::modem&, const at::command&);
-at::response close_write(modem::modem&, const at::command&);
+at::response close_write(modem::modem&, const args&);
 at::response conn_test(modem::modem&, const at::command&);
 at::response conn_read(modem::modem&, const at::command&);
-at::response conn_write(modem::modem&, const at::command&);
+at::response conn_write(modem::modem&, const args&);
 at::response disc_test(modem::modem&, const at::command&);
-at::response disc_write(modem::modem&, const at::command&);
+at::response disc_write(modem::modem&, const args&);
 at::response sub_test(modem::modem&, const at::command&);
-at::response sub_write(modem::modem&, const at::command&);
+at::response sub_write(modem::modem&, const args&);
 at::response uns_test(modem::modem&, const at::command&);
-at::response uns_write(modem::modem&, const at::command&);
+at::response uns_write(modem::modem&, const args&);
 at::response pub_test(modem::modem&, const at::command&);
-at::response pub_write(modem::modem&, const at::command&);
+at::response pub_write(modem::modem&, const args&);
 }  // namespace ecmt
 
 }  // namespace nt35e::commands
