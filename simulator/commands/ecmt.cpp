@@ -38,22 +38,6 @@ void ensure_context(modem::modem& m, int id) {
     m.transition(id, ecmt_state::configured, ecmt_event::cfg_write);
 }
 
-// Arms the pkt_timeout fallback of an ack when quirk.no_ack_timeout is off.
-void expect_ack(modem::modem& m, int id, char kind, int msg_id) {
-  if (m.prof().quirk.no_ack_timeout) return;
-  auto& ctx = m.ecmt[static_cast<std::size_t>(id)];
-  auto key = std::make_pair(kind, msg_id);
-  m.cancel(ctx.ack_timers[key]);
-  ctx.ack_timers[key] = m.after(ctx.config.effective_pkt_timeout() * 1000, [id, kind, msg_id](modem::modem& mm) {
-    auto& c = mm.ecmt[static_cast<std::size_t>(id)];
-    c.ack_timers.erase({kind, msg_id});
-    auto base = std::to_string(id) + "," + std::to_string(msg_id);
-    if (kind == 'S') mm.emit_urc("+ECMTSUB: " + base + ",2,0");
-    if (kind == 'U') mm.emit_urc("+ECMTUNS: " + base + ",2");
-    if (kind == 'P') mm.emit_urc("+ECMTPUB: " + base + ",2");
-  });
-}
-
 // ---- AT+ECMTCFG option by option ------------------------------------------------
 
 at::response cfg_query(modem::modem& m, const std::string& name, int id) {
@@ -468,7 +452,7 @@ at::response sub_write(modem::modem& m, const args& a) {
   int msg = a.integer(1);
   ctx.pending_subs[msg] = {a.text(2), a.integer(3)};
   m.request(mqtt::request::subscribe{id, msg, a.text(2), a.integer(3)});
-  expect_ack(m, id, 'S', msg);
+  modem::expect_ack(m, id, modem::ecmt_ack::sub, msg);
   return at::response::ok().after(ok_delay(m));
 }
 
@@ -483,7 +467,7 @@ at::response uns_write(modem::modem& m, const args& a) {
   int msg = a.integer(1);
   ctx.pending_unsubs[msg] = a.text(2);
   m.request(mqtt::request::unsubscribe{id, msg, a.text(2)});
-  expect_ack(m, id, 'U', msg);
+  modem::expect_ack(m, id, modem::ecmt_ack::uns, msg);
   return at::response::ok().after(ok_delay(m));
 }
 
@@ -519,7 +503,7 @@ at::response pub_write(modem::modem& m, const args& a) {
       ok.note = "the payload contains typographic quotes; they are published as payload bytes";
     pub.payload = std::move(payload);
     m.request(std::move(pub));
-    if (qos > 0) expect_ack(m, id, 'P', msg);
+    if (qos > 0) modem::expect_ack(m, id, modem::ecmt_ack::pub, msg);
     return ok;
   }
 
@@ -541,7 +525,7 @@ at::response pub_write(modem::modem& m, const args& a) {
     pub.payload = std::string(data);
     int id = pub.id, msg = pub.msg_id, qos = pub.qos;
     m.request(std::move(pub));
-    if (qos > 0) expect_ack(m, id, 'P', msg);
+    if (qos > 0) modem::expect_ack(m, id, modem::ecmt_ack::pub, msg);
     return at::response::ok();
   };
   return r;

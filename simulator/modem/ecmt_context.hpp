@@ -48,8 +48,17 @@ enum class ecmt_event {
   reboot,
 };
 
+/// What a pending acknowledgement waits for: the broker's answer to one request.
+enum class ecmt_ack {
+  sub,  ///< SUBACK for AT+ECMTSUB, reported as +ECMTSUB
+  uns,  ///< UNSUBACK for AT+ECMTUNS, reported as +ECMTUNS
+  pub,  ///< PUBACK/PUBCOMP for AT+ECMTPUB with qos > 0, reported as +ECMTPUB
+};
+
 const char* to_string(ecmt_state s);
 const char* to_string(ecmt_event e);
+/// "SUB", "UNS", "PUB": the command and URC name after "ECMT" (defined in ecmt_machine.cpp).
+const char* to_string(ecmt_ack a);
 
 /// Stored AT+ECMTCFG values; a query shows them, 0 for never-written fields (§5.1).
 struct ecmt_config {
@@ -89,8 +98,8 @@ struct ecmt_context {
   std::map<std::string, int> subscriptions;                 ///< acknowledged: filter -> qos
   std::map<int, std::pair<std::string, int>> pending_subs;  ///< msgID -> filter, qos
   std::map<int, std::string> pending_unsubs;                ///< msgID -> filter
-  /// Acks awaited when quirk.no_ack_timeout is off: ('S'|'U'|'P', msgID) -> timer.
-  std::map<std::pair<char, int>, std::uint64_t> ack_timers;
+  /// Acks awaited when quirk.no_ack_timeout is off: (kind, msgID) -> pkt_timeout timer.
+  std::map<std::pair<ecmt_ack, int>, std::uint64_t> ack_timers;
 };
 
 }  // namespace nt35e::modem

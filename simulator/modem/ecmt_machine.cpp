@@ -13,7 +13,8 @@ ecmt_context& ctx(modem& m, int id) { return m.ecmt.at(static_cast<std::size_t>(
 
 bool valid(const modem& m, int id) { return id >= 0 && static_cast<std::size_t>(id) < m.ecmt.size(); }
 
-void settle_ack(modem& m, int id, char kind, int msg_id) {
+// The acknowledgement arrived: its timeout fallback is no longer needed.
+void settle_ack(modem& m, int id, ecmt_ack kind, int msg_id) {
   auto& c = ctx(m, id);
   auto it = c.ack_timers.find({kind, msg_id});
   if (it == c.ack_timers.end()) return;
@@ -130,7 +131,7 @@ void on(modem& m, const mqtt::event::connect_failed& e) {
 void on(modem& m, const mqtt::event::suback& e) {
   auto& c = ctx(m, e.id);
   if (c.state != ecmt_state::connected) return;
-  settle_ack(m, e.id, 'S', e.msg_id);
+  settle_ack(m, e.id, ecmt_ack::sub, e.msg_id);
   if (auto it = c.pending_subs.find(e.msg_id); it != c.pending_subs.end()) {
     if (e.result == 0) c.subscriptions[it->second.first] = it->second.second;
     c.pending_subs.erase(it);
@@ -143,7 +144,7 @@ void on(modem& m, const mqtt::event::suback& e) {
 void on(modem& m, const mqtt::event::unsuback& e) {
   auto& c = ctx(m, e.id);
   if (c.state != ecmt_state::connected) return;
-  settle_ack(m, e.id, 'U', e.msg_id);
+  settle_ack(m, e.id, ecmt_ack::uns, e.msg_id);
   if (auto it = c.pending_unsubs.find(e.msg_id); it != c.pending_unsubs.end()) {
     if (e.result == 0) c.subscriptions.erase(it->second);
     c.pending_unsubs.erase(it);
@@ -153,7 +154,7 @@ void on(modem& m, const mqtt::event::unsuback& e) {
 
 void on(modem& m, const mqtt::event::published& e) {
   if (ctx(m, e.id).state != ecmt_state::connected) return;
-  settle_ack(m, e.id, 'P', e.msg_id);
+  settle_ack(m, e.id, ecmt_ack::pub, e.msg_id);
   m.emit_urc("+ECMTPUB: " + sid(e.id) + "," + std::to_string(e.msg_id) + "," + std::to_string(e.result));
 }
 
@@ -196,6 +197,33 @@ void on(modem& m, const mqtt::event::link_lost& e) {
 }
 
 }  // namespace
+
+const char* to_string(ecmt_ack a) {
+  switch (a) {
+    case ecmt_ack::sub:
+      return "SUB";
+    case ecmt_ack::uns:
+      return "UNS";
+    case ecmt_ack::pub:
+      return "PUB";
+  }
+  return "?";
+}
+
+void expect_ack(modem& m, int id, ecmt_ack kind, int msg_id) {
+  if (m.prof().quirk.no_ack_timeout) return;
+  auto& c = ctx(m, id);
+  auto key = std::make_pair(kind, msg_id);
+  m.cancel(c.ack_timers[key]);
+  c.ack_timers[key] = m.after(c.config.effective_pkt_timeout() * 1000, [id, key](modem& mm) {
+    ctx(mm, id).ack_timers.erase(key);
+    // Result 2 is "timed out"; only +ECMTSUB carries a 4th field (no return code counted).
+    std::string urc =
+        "+ECMT" + std::string(to_string(key.first)) + ": " + sid(id) + "," + std::to_string(key.second) + ",2";
+    if (key.first == ecmt_ack::sub) urc += ",0";
+    mm.emit_urc(urc);
+  });
+}
 
 mqtt::request::connect connect_request(const modem& m, int id) {
   const auto& c = m.ecmt.at(static_cast<std::size_t>(id));

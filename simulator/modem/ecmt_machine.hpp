@@ -2,6 +2,7 @@
 // The per-id ECMT state machine's reactions to the network (spec §5.10, §7):
 // backend events, link loss, reconnection. Commands live in commands/ecmt.cpp.
 
+#include "modem/ecmt_context.hpp"
 #include "mqtt/backend.hpp"
 
 namespace nt35e::modem {
@@ -19,4 +20,7 @@ void schedule_reconnect(modem& m, int id, int ms);
 void delete_context(modem& m, int id);
 /// The mqtt::request::connect for `id` from its stored host and CONNECT options.
 mqtt::request::connect connect_request(const modem& m, int id);
+/// Waits for the broker's `kind` acknowledgement of `msg_id` on `id`: unless
+/// quirk.no_ack_timeout, the URC reports result 2 after the id's pkt_timeout.
+void expect_ack(modem& m, int id, ecmt_ack kind, int msg_id);
 }  // namespace nt35e::modem
