@@ -2,6 +2,7 @@
 // trailing comments, hex dumps, AT traffic) and which format the whole log is in.
 
 #include <algorithm>
+#include <cctype>
 #include <string>
 
 #include "at/text.hpp"
