@@ -49,7 +49,7 @@ at::response cpin_read(modem::modem& m, const at::command&) {
 }
 
 at::response cclk_read(modem::modem& m, const at::command&) {
-  auto t = std::time(nullptr) + m.clock_offset_s + m.timezone_quarters * 15 * 60;
+  const auto t = static_cast<std::time_t>(m.utc_seconds() + m.clock_offset_s + m.timezone_quarters * 15 * 60);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[64];
@@ -80,7 +80,7 @@ at::response cclk_write(modem::modem& m, const args& a) {
   int quarters = sign == '-' ? -tz : tz;
   // The given time is local; keep UTC as offset from the host clock.
   auto utc = timegm(&tm) - quarters * 15 * 60;
-  m.clock_offset_s = utc - std::time(nullptr);
+  m.clock_offset_s = utc - m.utc_seconds();
   m.timezone_quarters = quarters;
   return at::response::ok();
 }
