@@ -7,12 +7,14 @@ packages=(
   build-essential cmake pkg-config
   libboost1.81-dev             # Asio 1.26: as_tuple, any_completion_handler
   nlohmann-json3-dev
+  libcli11-dev                 # the command line (header-only; find_package(CLI11 CONFIG))
   libgtest-dev
   libpaho-mqttpp-dev libpaho-mqtt-dev libssl-dev
   mosquitto mosquitto-clients  # real broker for the integration tests
   openssl                      # test certificates
   clang-14 libclang-rt-14-dev  # libFuzzer and sanitizers
   python3 python3-jsonschema  # the scenario schema test validates with it
+  help2man                     # man pages from --help (the man target)
 )
 
 missing=()

@@ -23,7 +23,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "app/cli.hpp"
+#include "app/import_command.hpp"
 #include "app/options.hpp"
+#include "app/report_command.hpp"
 #include "app/trace_adapters.hpp"
 #include "control/control_server.hpp"
 #include "fleet/fleet.hpp"
@@ -36,7 +39,6 @@
 #include "io/tcp_transport.hpp"
 #include "modem/profile.hpp"
 #include "mqtt/backend.hpp"
-#include "trace/tools_main.hpp"
 
 #include "mqtt/host_map.hpp"
 #include "paho/paho_backend.hpp"
@@ -44,10 +46,6 @@
 #include "scenario/json_loader.hpp"
 #include "scenario/scenario.hpp"
 #include "scripted/loopback_backend.hpp"
-
-#ifndef NT35E_VERSION
-#define NT35E_VERSION "unknown"
-#endif
 
 namespace net = boost::asio;
 using namespace nt35e;
@@ -303,22 +301,18 @@ int main(int argc, char** argv) {
   // A DTE that vanishes mid-write must give EPIPE, not kill us.
   std::signal(SIGPIPE, SIG_IGN);
 
-  // Subcommands: the trace tools (also reachable as tools/nt35e-import, tools/nt35e-report).
-  if (argc > 1 && std::string_view(argv[1]) == "import") return trace::import_main(argc - 1, argv + 1);
-  if (argc > 1 && std::string_view(argv[1]) == "report") return trace::report_main(argc - 1, argv + 1);
-
-  std::vector<std::string_view> args(argv + 1, argv + argc);
-  auto parsed = app::parse_options(args);
-  if (!parsed.error.empty()) return usage_error(parsed.error);
-  const auto& opts = parsed.opts;
-  if (opts.help) {
-    print_now(stdout, app::usage());
-    return 0;
-  }
-  if (opts.version) {
-    print_now(stdout, "nt35e-sim " NT35E_VERSION "\n");
-    return 0;
-  }
+  // nt35e-sim's own options, and the trace tools as subcommands (also reachable as
+  // tools/nt35e-import and tools/nt35e-report).
+  CLI::App cli("", "nt35e-sim");
+  app::option_parser sim(cli);
+  app::import_request import;
+  auto* import_command = app::add_import_command(cli, import);
+  app::report_request report;
+  auto* report_command = app::add_report_command(cli, report);
+  if (auto status = app::parse_command_line(cli, std::vector<std::string>(argv + 1, argv + argc))) return *status;
+  if (import_command->parsed()) return app::run_import(import);
+  if (report_command->parsed()) return app::run_report(report);
+  const auto& opts = sim.result();
 
   if (opts.check_scenario_file) {
     const auto& file = *opts.check_scenario_file;

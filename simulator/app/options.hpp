@@ -1,14 +1,15 @@
 #pragma once
-// The command line of nt35e-sim, parsed by hand: every mistake becomes one
-// sentence naming the option (main adds "try --help" and exits with status 2).
+// The command line of nt35e-sim itself, declared on CLI11 (app/cli.hpp): every mistake
+// becomes one sentence naming the option, printed with "try --help", status 2. The
+// help text is built from the same declarations, and the man page from the help.
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include "io/logger.hpp"
@@ -54,18 +55,34 @@ struct options {
   std::optional<std::string> replay_file;  ///< --replay FILE: answer from a trace
   bool replay_lenient = false;             ///< --replay-match lenient
   std::string off_script = "error";        ///< --off-script stop|error|handover
-  bool help = false;
-  bool version = false;
 };
 
-/// Either options or the sentence saying what is wrong.
-struct parse_result {
-  options opts;
-  std::string error;
-};
+/// nt35e-sim's own options on its CLI11 app. Each option's callback runs as soon as it
+/// is parsed, so --set and its shortcuts keep their order and the first mistake is the
+/// one reported; the checks that need the whole line (the fleet's) run after it.
+class option_parser {
+ public:
+  /// Sets up `app` as nt35e-sim (usage, help layout) and declares every option on it.
+  explicit option_parser(CLI::App& app);
+  option_parser(const option_parser&) = delete;
+  option_parser& operator=(const option_parser&) = delete;
 
-/// Parses the arguments after the program name.
-parse_result parse_options(const std::vector<std::string_view>& args);
+  /// The options given; complete once the command line parsed without a mistake.
+  const options& result() const { return opts_; }
+
+ private:
+  void add_transport_options(CLI::App& app);
+  void add_module_options(CLI::App& app);
+  void add_mqtt_and_trace_options(CLI::App& app);
+  void add_scenario_options(CLI::App& app);
+  void add_fleet_options(CLI::App& app);
+  void choose_transport(const std::string& name, transport_kind kind);
+  void check_whole_line();
+
+  options opts_;
+  std::optional<std::string> transport_option_;  ///< the first transport given, for the clash message
+  bool fleet_offset_given_ = false;
+};
 
 /// The profile the modem runs with, lowest precedence first: the scenario's built-in
 /// profile (or --profile's), the scenario's settings and network (scenario::apply),
@@ -75,8 +92,5 @@ std::string build_profile(const options& opts, const scenario::scenario& world, 
 /// The profile of the modems a scenario override selects: build_profile on its world,
 /// then the override's own settings once more, last (the most specific wins).
 std::string build_profile(const options& opts, const scenario::modem_override& o, modem::profile& out);
-
-/// The text --help prints.
-std::string usage();
 
 }  // namespace nt35e::app

@@ -17,12 +17,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/import_command.hpp"
 #include "at/text.hpp"
 #include "scenario/apply.hpp"
 #include "scenario/json_loader.hpp"
 #include "support/core_harness.hpp"
 #include "trace/import_log.hpp"
-#include "trace/tools_main.hpp"
 #include "trace/trace_file.hpp"
 
 namespace nt35e::trace {
@@ -170,7 +170,7 @@ TEST(import_log, import_subcommand_writes_the_scenario_file) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   testing::internal::CaptureStderr();
-  int rc = import_main(static_cast<int>(argv.size()), argv.data());
+  int rc = app::import_main(static_cast<int>(argv.size()), argv.data());
   auto err = testing::internal::GetCapturedStderr();
   EXPECT_EQ(rc, 0) << err;
   EXPECT_NE(err.find("double-connack.log: read as timestamped lines (detected)"), std::string::npos) << err;
@@ -198,7 +198,7 @@ TEST(import_log, unknown_format_is_one_message_naming_the_formats_tried) {
   char* argv[] = {a0.data(), a1.data()};
   testing::internal::CaptureStderr();
   testing::internal::CaptureStdout();
-  EXPECT_EQ(import_main(2, argv), 1);
+  EXPECT_EQ(app::import_main(2, argv), 1);
   auto err = testing::internal::GetCapturedStderr();
   EXPECT_EQ(testing::internal::GetCapturedStdout(), "");
   EXPECT_EQ(err.rfind("unknown-format.log: error: cannot tell the format of the log: tried plain", 0), 0u) << err;
@@ -282,7 +282,7 @@ TEST(import_log, usage_errors_exit_2_with_one_sentence) {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     testing::internal::CaptureStderr();
-    int rc = import_main(static_cast<int>(argv.size()), argv.data());
+    int rc = app::import_main(static_cast<int>(argv.size()), argv.data());
     return std::pair{rc, testing::internal::GetCapturedStderr()};
   };
   EXPECT_EQ(run({"import", "--fromat", "x.log"}),

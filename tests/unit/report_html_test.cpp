@@ -11,8 +11,8 @@
 #include <regex>
 #include <sstream>
 
+#include "app/report_command.hpp"
 #include "trace/report_html.hpp"
-#include "trace/tools_main.hpp"
 #include "trace/trace_file.hpp"
 
 namespace nt35e::trace {
@@ -262,7 +262,7 @@ TEST(report_html, report_subcommand) {
   std::string a0 = "report", a1 = (dir / "dc.jsonl").string();
   char* argv[] = {a0.data(), a1.data()};
   testing::internal::CaptureStderr();
-  EXPECT_EQ(report_main(2, argv), 0);
+  EXPECT_EQ(app::report_main(2, argv), 0);
   EXPECT_EQ(testing::internal::GetCapturedStderr(), "wrote " + (dir / "dc.html").string() + "\n");
   EXPECT_TRUE(fs::exists(dir / "dc.html"));
   // A broken trace: the loader's message with its line, status 1.
@@ -270,13 +270,13 @@ TEST(report_html, report_subcommand) {
   std::string b1 = (dir / "bad.jsonl").string();
   char* argv2[] = {a0.data(), b1.data()};
   testing::internal::CaptureStderr();
-  EXPECT_EQ(report_main(2, argv2), 1);
+  EXPECT_EQ(app::report_main(2, argv2), 1);
   auto err = testing::internal::GetCapturedStderr();
   EXPECT_NE(err.find(":2:"), std::string::npos) << err;
   std::string c1 = "--colour";
   char* argv3[] = {a0.data(), c1.data()};
   testing::internal::CaptureStderr();
-  EXPECT_EQ(report_main(2, argv3), 2);
+  EXPECT_EQ(app::report_main(2, argv3), 2);
   EXPECT_EQ(testing::internal::GetCapturedStderr(), "nt35e-sim report: unknown option --colour; try --help\n");
   fs::remove_all(dir);
 }

@@ -1,0 +1,141 @@
+#include "app/import_command.hpp"
+
+#include <iostream>
+
+#include "app/cli.hpp"
+#include "app/tool_io.hpp"
+
+namespace nt35e::app {
+
+namespace {
+
+constexpr const char* usage = "Usage: nt35e-sim import [--format FORMAT] [--to trace|scenario] [-o OUT] LOGFILE\n";
+
+constexpr const char* description =
+    "Turns a customer's serial log into a trace (JSON Lines, for --replay and report) or a\n"
+    "scenario (JSON, for --scenario) that makes the simulator answer as that module did.";
+
+constexpr const char* format_help =
+    "how to read the log: auto (the default: looked at, and\n"
+    "said on stderr), plain, timestamped, sscom, annotated or\n"
+    "hex (see Formats below)";
+
+constexpr const char* to_help =
+    "what to write: a trace (the default), or a scenario with\n"
+    "rules only where the module differed from the standard\n"
+    "module (replace_response, connfail_then_connack,\n"
+    "refuse_connect, tcp_open_failure, inject_urc)";
+
+constexpr const char* footer =
+    "Formats:\n"
+    "  plain        commands and answers one per line (lines starting with AT are\n"
+    "               the host's; times are made up: commands 100 ms apart)\n"
+    "  timestamped  [2024-05-01_10:15:02:123]AT+CSQ or [10:15:02.123] +CSQ: 23,99\n"
+    "  sscom        [10:15:02.123]发→◇AT+CSQ□ / [10:15:02.456]收←◆+CSQ:23,99\n"
+    "  annotated    any of these with comments: \"OK   ← opened\", \"// ...\", \"# ...\"\n"
+    "  hex          41 54 0D 0A or 0000: 41 54 0D  AT. with > < / TX RX / 发 收\n"
+    "\n"
+    "Lines may be UTF-8 or GBK (each line is read as UTF-8 if it is valid, else as GBK).\n"
+    "Every line that cannot be placed is reported with its line number; the import fails\n"
+    "(status 1) only when no line could be placed or the format cannot be told.\n"
+    "\n"
+    "Example (the double-CONNACK trace, reproduced in one command):\n"
+    "  nt35e-sim import --to scenario -o dc.json customer.log && nt35e-sim --scenario dc.json\n";
+
+/// "1 host line", "2 host lines".
+std::string count(int n, const std::string& one, const std::string& many = {}) {
+  return std::to_string(n) + " " + (n == 1 ? one : many.empty() ? one + "s" : many);
+}
+
+}  // namespace
+
+CLI::App* add_import_command(CLI::App& root, import_request& request) {
+  auto* cmd =
+      add_command(root, "import", "turn a customer's serial log into a trace or a scenario", usage, description, 23);
+  cmd->footer(footer);
+  add_value(*cmd, "--format", "FORMAT", "a value (auto, plain, timestamped, sscom, annotated or hex)", format_help,
+            [&request](const std::string& value) {
+              auto f = trace::log_format_from_string(value);
+              if (!f)
+                throw usage_error("--format expects auto, plain, timestamped, sscom, annotated or hex, got \"" + value +
+                                  "\"");
+              request.options.format = *f;
+            });
+  add_value(*cmd, "--to", "trace|scenario", "a value (trace or scenario)", to_help,
+            [&request](const std::string& value) {
+              if (value != "trace" && value != "scenario")
+                throw usage_error("--to expects trace or scenario, got \"" + value + "\"");
+              request.to_scenario = value == "scenario";
+            });
+  add_value(*cmd, "-o,--output", "OUT", "a file name", "write to OUT instead of stdout",
+            [&request](const std::string& value) { request.output = value; });
+  cmd->add_option("LOGFILE", request.logs, "the serial log (- reads stdin)")->group("Arguments");
+  on_parsed(*cmd, [&request] {
+    if (request.logs.empty()) throw usage_error("give the log file to import");
+    if (request.logs.size() > 1)
+      throw usage_error("give one log file, got \"" + request.logs[0] + "\" and \"" + request.logs[1] + "\"");
+  });
+  return cmd;
+}
+
+int run_import(const import_request& request) {
+  const auto& log_path = request.logs.front();
+  const auto& out_path = request.output;
+  const auto& opts = request.options;
+  const auto name = base_name(log_path);
+  std::string error;
+  auto bytes = read_input(log_path, error);
+  if (!bytes) {
+    std::cerr << log_path << ": error: " << error << "\n";
+    return 1;
+  }
+  auto log = trace::import_log(*bytes, name, opts);
+  for (const auto& m : log.messages) std::cerr << format(m, name) << "\n";
+  if (!log.ok()) return 1;
+
+  int commands = 0, module = 0, notes = 0, echoes = 0;
+  for (const auto& l : log.lines) {
+    if (l.role == trace::line_role::command || l.role == trace::line_role::data)
+      ++commands;
+    else if (l.role == trace::line_role::comment)
+      ++notes;
+    else if (l.role == trace::line_role::echo)
+      ++echoes;
+    else
+      ++module;
+  }
+  std::cerr << name << ": read as " << describe(log.format, log.annotated)
+            << (opts.format == trace::log_format::automatic ? " (detected)" : "") << ": "
+            << count(commands, "host line") << ", " << count(module, "module line")
+            << (echoes ? ", " + count(echoes, "echo", "echoes") : "") << (notes ? ", " + count(notes, "comment") : "")
+            << (log.timed ? "" : "; no times in the log, made up") << "\n";
+
+  std::string text;
+  if (!request.to_scenario) {
+    text = to_trace(log);
+  } else {
+    auto sc = to_scenario(log);
+    for (const auto& m : sc.messages) std::cerr << format(m, name) << "\n";
+    std::cerr << name << ": scenario with " << sc.rules << (sc.rules == 1 ? " rule" : " rules")
+              << "; with it the simulator writes " << sc.reproduced << " of the log's " << sc.module_lines
+              << " module lines\n";
+    text = sc.json;
+  }
+  if (!write_output(out_path, text, error)) {
+    std::cerr << "nt35e-sim import: error: " << error << "\n";
+    return 1;
+  }
+  if (!out_path.empty() && out_path != "-") std::cerr << "wrote " << out_path << "\n";
+  return 0;
+}
+
+int import_main(int argc, char** argv) {
+  CLI::App root("", "nt35e-sim");
+  configure(root, "Usage: nt35e-sim import ...\n", "", 25, "Other");
+  import_request request;
+  add_import_command(root, request);
+  if (auto status = parse_command_line(root, std::vector<std::string>(argv, argv + argc))) return *status;
+  return run_import(request);
+}
+
+}  // namespace nt35e::app

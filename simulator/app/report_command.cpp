@@ -1,0 +1,87 @@
+#include "app/report_command.hpp"
+
+#include <iostream>
+#include <variant>
+
+#include "app/cli.hpp"
+#include "app/tool_io.hpp"
+#include "trace/report_html.hpp"
+#include "trace/trace_file.hpp"
+
+namespace nt35e::app {
+
+namespace {
+
+constexpr const char* usage = "Usage: nt35e-sim report [-o OUT.html] TRACE.jsonl\n";
+
+constexpr const char* description =
+    "Writes one self-contained HTML file (no external scripts, styles or fonts; it opens\n"
+    "offline) from a trace: a sequence diagram Host <-> NT35E <-> Broker and a timeline that\n"
+    "pairs each command with its result and the URCs that report on it, with the delays,\n"
+    "errors and refusals highlighted.";
+
+/// The default page: the trace's name with .html instead of .jsonl (stdout for stdin).
+std::string default_output(const std::string& trace_path) {
+  if (trace_path == "-") return "-";
+  std::string out = trace_path;
+  if (out.ends_with(".jsonl"))
+    out.resize(out.size() - 6);
+  else if (out.ends_with(".json"))
+    out.resize(out.size() - 5);
+  return out + ".html";
+}
+
+}  // namespace
+
+CLI::App* add_report_command(CLI::App& root, report_request& request) {
+  auto* cmd =
+      add_command(root, "report", "one HTML page from a trace: sequence diagram, timeline", usage, description, 25);
+  add_value(*cmd, "-o,--output", "OUT.html", "a file name",
+            "where to write (default: TRACE with .html instead of .jsonl)",
+            [&request](const std::string& value) { request.output = value; });
+  cmd->add_option("TRACE", request.traces, "the trace (JSON Lines; - reads stdin)")->group("Arguments");
+  on_parsed(*cmd, [&request] {
+    if (request.traces.empty()) throw usage_error("give the trace file (JSON Lines) to report on");
+    if (request.traces.size() > 1)
+      throw usage_error("give one trace file, got \"" + request.traces[0] + "\" and \"" + request.traces[1] + "\"");
+  });
+  return cmd;
+}
+
+int run_report(const report_request& request) {
+  const auto& trace_path = request.traces.front();
+  const auto out_path = request.output.empty() ? default_output(trace_path) : request.output;
+  std::variant<trace::trace, trace::load_error> loaded;
+  if (trace_path == "-") {
+    std::string error;
+    auto text = read_input("-", error);
+    loaded = trace::parse(*text, "stdin");
+  } else {
+    loaded = trace::load(trace_path);
+  }
+  if (auto* bad = std::get_if<trace::load_error>(&loaded)) {
+    std::cerr << bad->message << "\n";
+    return 1;
+  }
+  trace::report_options ro;
+  ro.title = base_name(trace_path);
+  auto html = trace::render_report(std::get<trace::trace>(loaded), ro);
+  std::string error;
+  if (!write_output(out_path, html, error)) {
+    std::cerr << "nt35e-sim report: error: " << error << "\n";
+    return 1;
+  }
+  if (out_path != "-") std::cerr << "wrote " << out_path << "\n";
+  return 0;
+}
+
+int report_main(int argc, char** argv) {
+  CLI::App root("", "nt35e-sim");
+  configure(root, "Usage: nt35e-sim report ...\n", "", 25, "Other");
+  report_request request;
+  add_report_command(root, request);
+  if (auto status = parse_command_line(root, std::vector<std::string>(argv, argv + argc))) return *status;
+  return run_report(request);
+}
+
+}  // namespace nt35e::app
