@@ -7,8 +7,8 @@
 #include "at/text.hpp"
 #include "modem/ecmt_machine.hpp"
 #include "modem/power.hpp"
-#include "mqtt/loopback_broker.hpp"
 #include "mqtt/topic.hpp"
+#include "scenario/scripted_broker.hpp"
 
 namespace nt35e::engine {
 

@@ -15,7 +15,7 @@ loopback_backend::~loopback_backend() {
 
 void loopback_backend::submit(mqtt::any_request r) { schedule(broker_.handle(r)); }
 
-void loopback_backend::schedule(std::vector<mqtt::loopback_broker::timed_event> events) {
+void loopback_backend::schedule(std::vector<scenario::scripted_broker::timed_event> events) {
   auto now = std::chrono::steady_clock::now();
   for (auto& e : events) {
     auto delay = std::chrono::microseconds(static_cast<std::int64_t>(e.delay_ms * 1000.0 * time_scale_));
@@ -36,7 +36,7 @@ void loopback_backend::arm() {
         emit(std::move(*ev));
       } else {
         // A broker-side publish: who gets it is decided now, by the subscriptions of now.
-        auto& pub = std::get<mqtt::loopback_broker::broker_publish>(node.mapped());
+        auto& pub = std::get<scenario::scripted_broker::broker_publish>(node.mapped());
         for (auto& d : broker_.publish_now(pub)) emit(std::move(std::get<mqtt::any_event>(d.what)));
       }
     }

@@ -1,5 +1,5 @@
 #pragma once
-// The offline backend: mqtt::loopback_broker's timed events played on an Asio
+// The offline backend: scenario::scripted_broker's timed events played on an Asio
 // executor, scaled by the profile's time scale. Used when no live broker is asked for.
 //
 // Thread safety: submit() and every event happen on the executor given.
@@ -12,8 +12,8 @@
 
 #include "modem/profile.hpp"
 #include "mqtt/backend.hpp"
-#include "mqtt/loopback_broker.hpp"
 #include "scenario/scenario.hpp"
+#include "scenario/scripted_broker.hpp"
 
 namespace nt35e::scripted {
 
@@ -26,14 +26,14 @@ class loopback_backend : public mqtt::backend {
   void submit(mqtt::any_request r) override;
 
  private:
-  void schedule(std::vector<mqtt::loopback_broker::timed_event> events);
+  void schedule(std::vector<scenario::scripted_broker::timed_event> events);
   void arm();
 
-  mqtt::loopback_broker broker_;
+  scenario::scripted_broker broker_;
   double time_scale_;
   /// Pending work by due time; a multimap keeps insertion order for equal times.
   std::multimap<std::chrono::steady_clock::time_point,
-                std::variant<mqtt::any_event, mqtt::loopback_broker::broker_publish>>
+                std::variant<mqtt::any_event, scenario::scripted_broker::broker_publish>>
       due_;
   boost::asio::steady_timer timer_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -12,8 +12,8 @@
 #include "engine/interpreter.hpp"
 #include "modem/modem.hpp"
 #include "modem/profile.hpp"
-#include "mqtt/loopback_broker.hpp"
 #include "scenario/apply.hpp"
+#include "scenario/scripted_broker.hpp"
 #include "trace/import_detail.hpp"
 
 namespace nt35e::trace::detail {
@@ -84,7 +84,7 @@ class reference {
       if (auto* ev = std::get_if<mqtt::any_event>(&what))
         apply(interp_.on_mqtt_event(*ev, now_));
       else
-        queue(broker_.publish_now(std::get<mqtt::loopback_broker::broker_publish>(what)));
+        queue(broker_.publish_now(std::get<scenario::scripted_broker::broker_publish>(what)));
     } else {
       apply(interp_.on_timer(now_));
     }
@@ -97,7 +97,7 @@ class reference {
         queue(broker_.handle(*r));
     }
   }
-  void queue(std::vector<mqtt::loopback_broker::timed_event> events) {
+  void queue(std::vector<scenario::scripted_broker::timed_event> events) {
     for (auto& e : events) {
       auto due = now_ + std::chrono::duration_cast<engine::duration>(
                             std::chrono::duration<double, std::milli>(e.delay_ms * scale_));
@@ -109,9 +109,9 @@ class reference {
   engine::time_point now_;
   engine::time_point start_;
   engine::interpreter interp_;
-  mqtt::loopback_broker broker_;
+  scenario::scripted_broker broker_;
   double scale_;
-  std::vector<std::pair<engine::time_point, std::variant<mqtt::any_event, mqtt::loopback_broker::broker_publish>>>
+  std::vector<std::pair<engine::time_point, std::variant<mqtt::any_event, scenario::scripted_broker::broker_publish>>>
       events_;
   std::string output_;
 };

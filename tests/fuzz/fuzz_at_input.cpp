@@ -1,5 +1,5 @@
 // libFuzzer target: arbitrary bytes through the line discipline, the parser,
-// every handler and the loopback broker, with time moving between chunks.
+// every handler and the scripted broker, with time moving between chunks.
 // The first byte of each 64-byte chunk picks how far time jumps, so guard
 // timers, boots and reconnects are reached too.
 

@@ -1,5 +1,5 @@
 #pragma once
-// Drives the sans-I/O interpreter with a manual clock and the loopback broker,
+// Drives the sans-I/O interpreter with a manual clock and the scripted broker,
 // so a unit test reads like a terminal session and never sleeps.
 
 #include <chrono>
@@ -9,7 +9,7 @@
 
 #include "engine/interpreter.hpp"
 #include "modem/modem.hpp"
-#include "mqtt/loopback_broker.hpp"
+#include "scenario/scripted_broker.hpp"
 
 namespace nt35e::test {
 
@@ -52,7 +52,7 @@ class core_harness {
         if (auto* ev = std::get_if<mqtt::any_event>(&what))
           apply(interp_.on_mqtt_event(*ev, now_));
         else
-          queue(broker_.publish_now(std::get<mqtt::loopback_broker::broker_publish>(what)));
+          queue(broker_.publish_now(std::get<scenario::scripted_broker::broker_publish>(what)));
       } else {
         apply(interp_.on_timer(now_));
       }
@@ -97,7 +97,7 @@ class core_harness {
   }
   const modem::modem& modem() const { return interp_.state(); }
   engine::time_point now() const { return now_; }
-  mqtt::loopback_broker& broker() { return broker_; }
+  scenario::scripted_broker& broker() { return broker_; }
 
  private:
   std::optional<engine::time_point> next_broker_event() const {
@@ -118,7 +118,7 @@ class core_harness {
   }
 
   // Broker events in due order; equal times keep their order.
-  void queue(std::vector<mqtt::loopback_broker::timed_event> events) {
+  void queue(std::vector<scenario::scripted_broker::timed_event> events) {
     for (auto& e : events) {
       auto due = now_ + std::chrono::duration_cast<engine::duration>(
                             std::chrono::duration<double, std::milli>(e.delay_ms * time_scale_));
@@ -135,9 +135,9 @@ class core_harness {
   engine::time_point now_;
   engine::interpreter interp_;
   bool with_broker_;
-  mqtt::loopback_broker broker_;
+  scenario::scripted_broker broker_;
   double time_scale_;
-  std::vector<std::pair<engine::time_point, std::variant<mqtt::any_event, mqtt::loopback_broker::broker_publish>>>
+  std::vector<std::pair<engine::time_point, std::variant<mqtt::any_event, scenario::scripted_broker::broker_publish>>>
       broker_events_;
   std::string output_;
   std::vector<mqtt::any_request> requests_;

@@ -1,4 +1,4 @@
-// Spec appendix A.3-A.12 and A.15 through the core and the loopback broker, byte for byte.
+// Spec appendix A.3-A.12 and A.15 through the core and the scripted broker, byte for byte.
 
 #include <gtest/gtest.h>
 

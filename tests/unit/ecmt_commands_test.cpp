@@ -115,7 +115,7 @@ TEST_F(EcmtCommands, IdsAreIndependent) {
   EXPECT_EQ(h.exchange("AT+ECMTSUB=3,7,\"a/+\",1", ms(500)), ok + urc("+ECMTSUB:3,7,0,1"));
   EXPECT_EQ(h.exchange("AT+ECMTPUB=0,9,1,0,\"a/b\",\"x\"", ms(500)),
             ok + urc("+ECMTRECV:3,1,\"a/b\",x") + urc("+ECMTPUB:0,9,0"))
-      << "the loopback broker delivers before it acknowledges, as the spec allows for qos 1";
+      << "the scripted broker delivers before it acknowledges, as the spec allows for qos 1";
   EXPECT_EQ(h.exchange("AT+ECMTDISC=0", ms(500)), ok + urc("+ECMTDISC:0,0"));
   EXPECT_EQ(h.exchange("AT+ECMTCONN?"), "\r\n+ECMTCONN:3,3\r\n" + ok);
 }

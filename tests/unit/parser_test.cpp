@@ -6,8 +6,8 @@
 #include "at/command_line.hpp"
 #include "at/line_discipline.hpp"
 #include "at/render.hpp"
-#include "mqtt/loopback_broker.hpp"
 #include "mqtt/topic.hpp"
+#include "scenario/scripted_broker.hpp"
 
 namespace nt35e::at {
 namespace {

@@ -14,7 +14,7 @@
 #include "engine/interpreter.hpp"
 #include "modem/modem.hpp"
 #include "modem/profile.hpp"
-#include "mqtt/loopback_broker.hpp"
+#include "scenario/scripted_broker.hpp"
 #include "trace/recorder.hpp"
 #include "trace/replayer.hpp"
 #include "trace/trace_file.hpp"
@@ -528,7 +528,7 @@ TEST(Replay, DataModePayloadEndsAtCtrlZNotAtCr) {
 
 // ---- recorded from the real core, replayed --------------------------------------
 
-/// The interpreter and the loopback broker with a recorder on every seam, the way the
+/// The interpreter and the scripted broker with a recorder on every seam, the way the
 /// session will wire them.
 class recorded_session {
  public:
@@ -557,7 +557,7 @@ class recorded_session {
           rec_.event(*ev, now_);
           apply(interp_.on_mqtt_event(*ev, now_));
         } else {
-          queue(broker_.publish_now(std::get<mqtt::loopback_broker::broker_publish>(what)));
+          queue(broker_.publish_now(std::get<scenario::scripted_broker::broker_publish>(what)));
         }
       } else {
         apply(interp_.on_timer(now_));
@@ -582,7 +582,7 @@ class recorded_session {
       }
     }
   }
-  void queue(std::vector<mqtt::loopback_broker::timed_event> events) {
+  void queue(std::vector<scenario::scripted_broker::timed_event> events) {
     for (auto& e : events) {
       auto due = now_ + std::chrono::milliseconds(e.delay_ms);
       auto pos = std::find_if(events_.begin(), events_.end(), [&](const auto& x) { return x.first > due; });
@@ -593,8 +593,8 @@ class recorded_session {
   recorder& rec_;
   time_point now_;
   engine::interpreter interp_;
-  mqtt::loopback_broker broker_;
-  std::vector<std::pair<time_point, std::variant<mqtt::any_event, mqtt::loopback_broker::broker_publish>>> events_;
+  scenario::scripted_broker broker_;
+  std::vector<std::pair<time_point, std::variant<mqtt::any_event, scenario::scripted_broker::broker_publish>>> events_;
 };
 
 /// A driver's script: (time since power-on, bytes).

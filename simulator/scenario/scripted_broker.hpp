@@ -13,9 +13,9 @@
 #include "mqtt/backend.hpp"
 #include "scenario/scenario.hpp"
 
-namespace nt35e::mqtt {
+namespace nt35e::scenario {
 
-class loopback_broker {
+class scripted_broker {
  public:
   /// The broker itself publishes (a scripted reply or timed message): decided when due,
   /// against the subscriptions of that moment.
@@ -26,14 +26,14 @@ class loopback_broker {
   };
   struct timed_event {
     int delay_ms;
-    std::variant<any_event, broker_publish> what;
+    std::variant<mqtt::any_event, broker_publish> what;
   };
 
-  loopback_broker() = default;
-  explicit loopback_broker(scenario::broker_script script);
+  scripted_broker() = default;
+  explicit scripted_broker(broker_script script);
 
   /// The events a request causes, each with its delay from now.
-  std::vector<timed_event> handle(const any_request& request);
+  std::vector<timed_event> handle(const mqtt::any_request& request);
   /// What the script publishes by itself, with delays from power-on.
   std::vector<timed_event> start();
   /// A broker-side publish falling due now: one message event per matching subscriber.
@@ -45,16 +45,16 @@ class loopback_broker {
     std::map<std::string, int> subscriptions;  ///< filter -> granted qos
     int next_packet_id = 1;
   };
-  int connack_code(const connect_options& o) const;
+  int connack_code(const mqtt::connect_options& o) const;
   bool unresolvable(const std::string& host) const;
   bool unreachable(const std::string& host, int port) const;
   void deliver(const std::string& topic, const std::string& payload, int qos, bool retained, int delay,
                std::vector<timed_event>& out);
   int next_id(session& s);
 
-  scenario::broker_script script_;
+  broker_script script_;
   std::map<int, session> sessions_;
   std::map<std::string, std::pair<std::string, int>> retained_;  ///< topic -> payload, qos
 };
 
-}  // namespace nt35e::mqtt
+}  // namespace nt35e::scenario

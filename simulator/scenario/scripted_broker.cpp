@@ -1,4 +1,4 @@
-#include "mqtt/loopback_broker.hpp"
+#include "scenario/scripted_broker.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -7,24 +7,24 @@
 #include "at/text.hpp"
 #include "mqtt/topic.hpp"
 
-namespace nt35e::mqtt {
+namespace nt35e::scenario {
 namespace {
 
-int ms(scenario::duration d) { return static_cast<int>(d.count()); }
+int ms(duration d) { return static_cast<int>(d.count()); }
 
 }  // namespace
 
-loopback_broker::loopback_broker(scenario::broker_script script) : script_(std::move(script)) {
+scripted_broker::scripted_broker(broker_script script) : script_(std::move(script)) {
   for (const auto& m : script_.retained) retained_[m.topic] = {m.payload, m.qos};
 }
 
-int loopback_broker::next_id(session& s) {
+int scripted_broker::next_id(session& s) {
   int id = s.next_packet_id;
   s.next_packet_id = s.next_packet_id % 65535 + 1;
   return id;
 }
 
-bool loopback_broker::unresolvable(const std::string& host) const {
+bool scripted_broker::unresolvable(const std::string& host) const {
   auto h = at::to_lower(host);
   // RFC 6761: names under .invalid never resolve, the usual way to test a DNS failure.
   if (h.size() >= 8 && h.compare(h.size() - 8, 8, ".invalid") == 0) return true;
@@ -32,14 +32,14 @@ bool loopback_broker::unresolvable(const std::string& host) const {
                      [&](const std::string& u) { return at::to_lower(u) == h; });
 }
 
-bool loopback_broker::unreachable(const std::string& host, int port) const {
+bool scripted_broker::unreachable(const std::string& host, int port) const {
   auto h = at::to_lower(host);
   auto hp = h + ":" + std::to_string(port);
   return std::any_of(script_.unreachable.begin(), script_.unreachable.end(),
                      [&](const std::string& u) { return at::to_lower(u) == h || at::to_lower(u) == hp; });
 }
 
-int loopback_broker::connack_code(const connect_options& o) const {
+int scripted_broker::connack_code(const mqtt::connect_options& o) const {
   if (script_.connack_code) return *script_.connack_code;
   // Like mosquitto: an empty client id needs MQTT 3.1.1 and a clean session.
   if (o.client_id.empty() && (!o.clean_session || o.version == 3)) return 2;
@@ -53,20 +53,20 @@ int loopback_broker::connack_code(const connect_options& o) const {
   return 5;  // mosquitto answers a wrong user or password with "not authorised"
 }
 
-void loopback_broker::deliver(const std::string& topic, const std::string& payload, int qos, bool retained, int delay,
+void scripted_broker::deliver(const std::string& topic, const std::string& payload, int qos, bool retained, int delay,
                               std::vector<timed_event>& out) {
   for (auto& [id, s] : sessions_) {
     if (!s.connected) continue;
     int best = -1;
     for (const auto& [filter, granted] : s.subscriptions)
-      if (topic_matches(filter, topic)) best = std::max(best, std::min(granted, qos));
+      if (mqtt::topic_matches(filter, topic)) best = std::max(best, std::min(granted, qos));
     if (best < 0) continue;
     int msg_id = best > 0 ? next_id(s) : 0;
-    out.push_back({delay, any_event{event::message{id, msg_id, topic, payload, best, retained}}});
+    out.push_back({delay, mqtt::any_event{mqtt::event::message{id, msg_id, topic, payload, best, retained}}});
   }
 }
 
-std::vector<loopback_broker::timed_event> loopback_broker::start() {
+std::vector<scripted_broker::timed_event> scripted_broker::start() {
   std::vector<timed_event> out;
   for (const auto& m : script_.messages) {
     for (int n = 0; n < std::max(1, m.count); ++n) {
@@ -79,13 +79,13 @@ std::vector<loopback_broker::timed_event> loopback_broker::start() {
   return out;
 }
 
-std::vector<loopback_broker::timed_event> loopback_broker::publish_now(const broker_publish& p) {
+std::vector<scripted_broker::timed_event> scripted_broker::publish_now(const broker_publish& p) {
   std::vector<timed_event> out;
   deliver(p.topic, p.payload, p.qos, false, 0, out);
   return out;
 }
 
-std::vector<loopback_broker::timed_event> loopback_broker::handle(const any_request& request) {
+std::vector<scripted_broker::timed_event> scripted_broker::handle(const mqtt::any_request& request) {
   std::vector<timed_event> out;
   const int open_ms = ms(script_.open_delay), connack_ms = ms(script_.connack_delay), ack_ms = ms(script_.ack_delay),
             delivery_ms = ms(script_.delivery_delay);
@@ -93,47 +93,47 @@ std::vector<loopback_broker::timed_event> loopback_broker::handle(const any_requ
       [&](const auto& r) {
         using T = std::decay_t<decltype(r)>;
         auto& s = sessions_[r.id];
-        if constexpr (std::is_same_v<T, request::open>) {
+        if constexpr (std::is_same_v<T, mqtt::request::open>) {
           s.connected = false;
           if (unresolvable(r.host))
-            out.push_back({open_ms, any_event{event::opened{r.id, false, "DNS: " + r.host + " does not resolve"}}});
+            out.push_back({open_ms, mqtt::any_event{mqtt::event::opened{r.id, false, "DNS: " + r.host + " does not resolve"}}});
           else if (unreachable(r.host, r.port))
-            out.push_back({open_ms, any_event{event::opened{r.id, false, "TCP: connection refused"}}});
+            out.push_back({open_ms, mqtt::any_event{mqtt::event::opened{r.id, false, "TCP: connection refused"}}});
           else
-            out.push_back({open_ms, any_event{event::opened{r.id, true, ""}}});
-        } else if constexpr (std::is_same_v<T, request::connect>) {
+            out.push_back({open_ms, mqtt::any_event{mqtt::event::opened{r.id, true, ""}}});
+        } else if constexpr (std::is_same_v<T, mqtt::request::connect>) {
           if (unresolvable(r.host) || unreachable(r.host, r.port)) {
-            out.push_back({open_ms, any_event{event::connect_failed{r.id, "cannot reach " + r.host}}});
+            out.push_back({open_ms, mqtt::any_event{mqtt::event::connect_failed{r.id, "cannot reach " + r.host}}});
             return;
           }
           int code = connack_code(r.options);
           if (r.options.clean_session) s.subscriptions.clear();
           s.connected = code == 0;
-          out.push_back({connack_ms, any_event{event::connack{r.id, code}}});
-        } else if constexpr (std::is_same_v<T, request::subscribe>) {
+          out.push_back({connack_ms, mqtt::any_event{mqtt::event::connack{r.id, code}}});
+        } else if constexpr (std::is_same_v<T, mqtt::request::subscribe>) {
           s.subscriptions[r.topic] = r.qos;
-          out.push_back({ack_ms, any_event{event::suback{r.id, r.msg_id, 0}}});
+          out.push_back({ack_ms, mqtt::any_event{mqtt::event::suback{r.id, r.msg_id, 0}}});
           // Retained messages follow the SUBACK (§7.5).
           for (const auto& [topic, value] : retained_) {
-            if (!topic_matches(r.topic, topic)) continue;
+            if (!mqtt::topic_matches(r.topic, topic)) continue;
             int qos = std::min(value.second, r.qos);
             out.push_back(
-                {ack_ms + 1, any_event{event::message{r.id, qos > 0 ? next_id(s) : 0, topic, value.first, qos, true}}});
+                {ack_ms + 1, mqtt::any_event{mqtt::event::message{r.id, qos > 0 ? next_id(s) : 0, topic, value.first, qos, true}}});
           }
-        } else if constexpr (std::is_same_v<T, request::unsubscribe>) {
+        } else if constexpr (std::is_same_v<T, mqtt::request::unsubscribe>) {
           s.subscriptions.erase(r.topic);
-          out.push_back({ack_ms, any_event{event::unsuback{r.id, r.msg_id, 0}}});
-        } else if constexpr (std::is_same_v<T, request::publish>) {
+          out.push_back({ack_ms, mqtt::any_event{mqtt::event::unsuback{r.id, r.msg_id, 0}}});
+        } else if constexpr (std::is_same_v<T, mqtt::request::publish>) {
           if (r.retain) {
             if (r.payload.empty())
               retained_.erase(r.topic);
             else
               retained_[r.topic] = {r.payload, r.qos};
           }
-          out.push_back({r.qos == 0 ? std::min(20, ack_ms) : ack_ms, any_event{event::published{r.id, r.msg_id, 0}}});
+          out.push_back({r.qos == 0 ? std::min(20, ack_ms) : ack_ms, mqtt::any_event{mqtt::event::published{r.id, r.msg_id, 0}}});
           deliver(r.topic, r.payload, r.qos, false, delivery_ms, out);
           for (const auto& rep : script_.replies)
-            if (topic_matches(rep.filter, r.topic))
+            if (mqtt::topic_matches(rep.filter, r.topic))
               out.push_back({ms(rep.after), broker_publish{rep.respond.topic, rep.respond.payload, rep.respond.qos}});
         } else {
           // disconnect / abort: the session ends; a clean session forgets its subscriptions.
@@ -144,4 +144,4 @@ std::vector<loopback_broker::timed_event> loopback_broker::handle(const any_requ
   return out;
 }
 
-}  // namespace nt35e::mqtt
+}  // namespace nt35e::scenario
