@@ -31,12 +31,13 @@
 #include "control/control_server.hpp"
 #include "fleet/fleet.hpp"
 #include "fleet/fleet_events.hpp"
-#include "fleet/metrics.hpp"
 #include "io/logger.hpp"
 #include "io/pty_transport.hpp"
 #include "io/session.hpp"
 #include "io/stdio_transport.hpp"
 #include "io/tcp_transport.hpp"
+#include "metrics/line_metrics.hpp"
+#include "metrics/summary.hpp"
 #include "modem/profile.hpp"
 #include "mqtt/backend.hpp"
 
@@ -126,7 +127,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
     return usage_error(e.what());
   }
   io::session session(ex, profile, backend.get(), log, world);
-  fleet::line_metrics metrics;  // latency histograms for the control channel and the exit summary
+  metrics::line_metrics metrics;  // latency histograms for the control channel and the exit summary
   session.set_observer(&metrics);
 
   std::unique_ptr<app::trace_tap> recording;
@@ -261,7 +262,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   auto summary = metrics.collect(session.snapshot(), session.attached());
   shutdown();
   log.log(io::log_level::info, "stopped");
-  if (log.enabled(io::log_level::warn)) print_now(stderr, fleet::format_summary(summary, false));
+  if (log.enabled(io::log_level::warn)) print_now(stderr, metrics::format_summary(summary, false));
   return 0;
 }
 

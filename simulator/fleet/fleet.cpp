@@ -15,11 +15,13 @@
 #include <boost/asio/strand.hpp>
 
 #include "control/control_server.hpp"
+#include "control/target.hpp"
 #include "fleet/fleet_events.hpp"
-#include "fleet/metrics.hpp"
 #include "io/pty_transport.hpp"
 #include "io/session.hpp"
 #include "io/tcp_transport.hpp"
+#include "metrics/line_metrics.hpp"
+#include "metrics/summary.hpp"
 #include "modem/fleet_identity.hpp"
 
 namespace nt35e::fleet {
@@ -49,7 +51,7 @@ struct modem_unit {
   modem::profile profile;
   std::unique_ptr<mqtt::backend> backend;
   std::unique_ptr<io::session> session;
-  line_metrics metrics;
+  metrics::line_metrics metrics;
   std::unique_ptr<io::transport> transport;
   std::string line;    ///< as the transport's ready text ("tcp 127.0.0.1:5003")
   std::string played;  ///< the scenario override it plays ("/modems/2"), or empty
@@ -286,7 +288,7 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
   for (auto& t : pool) t.join();
 
   // ---- stop -----------------------------------------------------------------------------
-  modem_metrics total;
+  metrics::modem_metrics total;
   bool first = true;
   for (auto& u : units) {
     auto m = u->metrics.collect(u->session->snapshot(), u->session->attached());
@@ -297,7 +299,7 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
   }
   stop_all();
   fleet_log.log(io::log_level::info, "stopped");
-  if (c.log_level <= io::log_level::warn) print_now(stderr, format_summary(total, true));
+  if (c.log_level <= io::log_level::warn) print_now(stderr, metrics::format_summary(total, true));
   // The units (transports, sessions, Paho clients) go before the io_context.
   control.reset();
   events.reset();

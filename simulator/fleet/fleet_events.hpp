@@ -21,7 +21,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
-#include "control/control_server.hpp"
+#include "control/target.hpp"
 #include "io/logger.hpp"
 #include "scenario/scenario.hpp"
 

@@ -1,13 +1,14 @@
-// Unit tests of fleet/metrics: the log-scale latency histogram and the line observer
+// Unit tests of metrics/: the log-scale latency histogram and the line observer
 // that times AT command lines and AT+ECMTCONN from the bytes a session passes.
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 
-#include "fleet/metrics.hpp"
+#include "metrics/line_metrics.hpp"
+#include "metrics/summary.hpp"
 
-namespace nt35e::fleet {
+namespace nt35e::metrics {
 namespace {
 
 using namespace std::chrono_literals;
@@ -186,4 +187,4 @@ TEST(ModemMetrics, MergeSumsCountersAndHistograms) {
 }
 
 }  // namespace
-}  // namespace nt35e::fleet
+}  // namespace nt35e::metrics

@@ -13,17 +13,13 @@
 // line_metrics). A command line whose answer the observer does not recognise (ATQ1, a
 // scenario's replace_response) is counted as "unmatched" rather than timed.
 //
-// Histograms have log-scale buckets (4 per power of two, from 1 us to about 71 min), so
-// percentiles are within about 10 %; count, min, max and the mean are exact.
+// The histograms are metrics/histogram; metrics/summary writes all of it as text.
 //
 // Thread safety: none. A line_metrics belongs to one session and is touched only on
 // that session's executor; copies (modem_metrics) are plain values.
 
-#include <array>
-#include <chrono>
 #include <cstdint>
 #include <deque>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,47 +28,9 @@
 #include "engine/clock.hpp"
 #include "engine/snapshot.hpp"
 #include "io/session.hpp"
+#include "metrics/histogram.hpp"
 
-namespace nt35e::fleet {
-
-class latency_histogram {
- public:
-  static constexpr int buckets_per_octave = 4;
-  static constexpr int octaves = 32;  ///< 1 us .. 2^32 us (about 71 minutes); longer goes in the last
-  static constexpr int bucket_count = buckets_per_octave * octaves;
-
-  latency_histogram() = default;
-  latency_histogram(const latency_histogram& other);
-  latency_histogram& operator=(const latency_histogram& other);
-  latency_histogram(latency_histogram&&) noexcept = default;
-  latency_histogram& operator=(latency_histogram&&) noexcept = default;
-
-  void record(std::chrono::nanoseconds d);
-  /// Adds every sample of `other` (fleet totals).
-  void merge(const latency_histogram& other);
-
-  std::uint64_t count() const { return count_; }
-  /// In microseconds; 0 when empty.
-  double min_us() const { return count_ ? static_cast<double>(min_ns_) / 1000.0 : 0.0; }
-  double max_us() const { return count_ ? static_cast<double>(max_ns_) / 1000.0 : 0.0; }
-  double mean_us() const { return count_ ? static_cast<double>(sum_ns_) / 1000.0 / static_cast<double>(count_) : 0.0; }
-  /// The q-quantile (0 < q <= 1) in microseconds: the upper bound of the bucket holding
-  /// it, kept within [min, max]; 0 when empty.
-  double quantile_us(double q) const;
-
-  /// The bucket a duration of `us` microseconds falls in (exposed for tests).
-  static int bucket_of(double us);
-  /// The upper bound of bucket `b` in microseconds.
-  static double upper_bound_us(int b);
-
- private:
-  /// Allocated at the first sample: a modem that is never used costs a pointer.
-  std::unique_ptr<std::array<std::uint64_t, bucket_count>> buckets_;
-  std::uint64_t count_ = 0;
-  std::uint64_t sum_ns_ = 0;
-  std::uint64_t min_ns_ = 0;
-  std::uint64_t max_ns_ = 0;
-};
+namespace nt35e::metrics {
 
 /// Everything measured for one modem, or summed over a fleet.
 struct modem_metrics {
@@ -125,10 +83,4 @@ class line_metrics final : public io::session_observer {
   std::string out_line_;                                       ///< the module's current output line (bounded)
 };
 
-/// Milliseconds with a sensible number of digits ("0.42", "12.3", "1500").
-std::string format_ms(double us);
-
-/// The exit summary: a table for a fleet, a few lines for one modem. Ends with "\n".
-std::string format_summary(const modem_metrics& total, bool fleet);
-
-}  // namespace nt35e::fleet
+}  // namespace nt35e::metrics

@@ -1,0 +1,55 @@
+#pragma once
+// A latency histogram with log-scale buckets (4 per power of two, from 1 us to about
+// 71 min), so that percentiles are within about 10 % at a fixed, small size; count,
+// min, max and the mean are exact. Fleet totals merge the histograms of every modem.
+//
+// Thread safety: none; a histogram is a plain value.
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+namespace nt35e::metrics {
+
+/// Durations in log-scale buckets; allocated at the first sample.
+class latency_histogram {
+ public:
+  static constexpr int buckets_per_octave = 4;
+  static constexpr int octaves = 32;  ///< 1 us .. 2^32 us (about 71 minutes); longer goes in the last
+  static constexpr int bucket_count = buckets_per_octave * octaves;
+
+  latency_histogram() = default;
+  latency_histogram(const latency_histogram& other);
+  latency_histogram& operator=(const latency_histogram& other);
+  latency_histogram(latency_histogram&&) noexcept = default;
+  latency_histogram& operator=(latency_histogram&&) noexcept = default;
+
+  void record(std::chrono::nanoseconds d);
+  /// Adds every sample of `other` (fleet totals).
+  void merge(const latency_histogram& other);
+
+  std::uint64_t count() const { return count_; }
+  /// In microseconds; 0 when empty.
+  double min_us() const { return count_ ? static_cast<double>(min_ns_) / 1000.0 : 0.0; }
+  double max_us() const { return count_ ? static_cast<double>(max_ns_) / 1000.0 : 0.0; }
+  double mean_us() const { return count_ ? static_cast<double>(sum_ns_) / 1000.0 / static_cast<double>(count_) : 0.0; }
+  /// The q-quantile (0 < q <= 1) in microseconds: the upper bound of the bucket holding
+  /// it, kept within [min, max]; 0 when empty.
+  double quantile_us(double q) const;
+
+  /// The bucket a duration of `us` microseconds falls in (exposed for tests).
+  static int bucket_of(double us);
+  /// The upper bound of bucket `b` in microseconds.
+  static double upper_bound_us(int b);
+
+ private:
+  /// Allocated at the first sample: a modem that is never used costs a pointer.
+  std::unique_ptr<std::array<std::uint64_t, bucket_count>> buckets_;
+  std::uint64_t count_ = 0;
+  std::uint64_t sum_ns_ = 0;
+  std::uint64_t min_ns_ = 0;
+  std::uint64_t max_ns_ = 0;
+};
+
+}  // namespace nt35e::metrics
