@@ -1,31 +1,27 @@
 #pragma once
 // Explain mode: one plain sentence per command and per URC, in English or Chinese,
 // saying what it means and what the module is doing, plus hints on the mistakes
-// newcomers make. Pure functions over text; the interpreter emits them as log
-// records with reason "explain" when the profile asks for it.
+// newcomers make. Pure functions over text that look the sentence up in the
+// explanation tables (explanations.hpp); the interpreter emits them as log records
+// with reason "explain" when the profile asks for it.
 
-#include <optional>
 #include <string>
 #include <string_view>
 
 #include "at/result.hpp"
+#include "explain/explanations.hpp"
 
 namespace nt35e::explain {
-
-enum class language {
-  en,
-  zh
-};
 
 /// What a URC means ("+ECMTCONN:0,0,5" → the broker refused the CONNECT: not authorized…).
 /// Empty for text it does not know.
 std::string urc(std::string_view text, language lang);
 
-/// What a command line does (the text after "AT", as typed).
+/// What a command line does (the text after "AT", as typed; its first command counts).
+/// Empty for a command it does not know.
 std::string command(std::string_view line, language lang);
 
 /// A hint for a failed command, from the failure's reason and the line ("" when none).
-/// `state_hint` names the id's state when the reason is state.not_allowed.
 std::string hint(const at::failure& f, std::string_view line, language lang);
 
 }  // namespace nt35e::explain

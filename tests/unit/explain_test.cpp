@@ -34,6 +34,96 @@ TEST(Explain, HintsForNewcomerMistakes) {
   EXPECT_NE(explain::hint(guard, "", language::en).find("Ctrl-Z"), std::string::npos);
 }
 
+// The texts the explain lines carried before they became a table, byte for byte.
+TEST(Explain, TextsAreThoseOfBeforeTheTable) {
+  EXPECT_EQ(explain::urc("+ECMTOPEN:0,0", language::en),
+            "the network link of MQTT id 0 is open (DNS and TCP done); next: AT+ECMTCONN=0");
+  EXPECT_EQ(explain::urc("+ECMTOPEN: 1,-1", language::zh),
+            "MQTT 连接 1 打开失败：域名解析或 TCP 连接失败，配置已删除；检查主机名、端口和网络注册（AT+CEREG?）");
+  EXPECT_EQ(explain::urc("+ECMTCONN:2,0,0", language::en),
+            "MQTT id 2 is connected (CONNACK 0); subscribe and publish now");
+  EXPECT_EQ(explain::urc("+ECMTCONN:0,0,4", language::en), "MQTT id 0: bad user name or password");
+  EXPECT_EQ(explain::urc("+ECMTCONN:0,0,6", language::zh), "MQTT 连接 0：CONNACK 报文异常或返回码大于 5");
+  EXPECT_EQ(explain::urc("+ECMTCONN:0,2", language::en), "MQTT id 0 is connecting or reconnecting");
+  EXPECT_EQ(explain::urc("+ECMTCONN:0,1", language::zh), "MQTT 连接 0 状态：未连接（已打开或已配置）");
+  EXPECT_EQ(explain::urc("+ECMTSUB:0,7,2,0", language::en),
+            "subscription 7 failed (1 = malformed SUBACK, 2 = send failure or timeout)");
+  EXPECT_EQ(explain::urc("+ECMTPUB:0,9,0", language::zh), "消息 9 已发出（QoS 0）或已被服务器确认（QoS 1/2）");
+  EXPECT_EQ(explain::urc("+ECMTDISC:0,-1", language::en),
+            "disconnect failed: the id had only an open link and no MQTT session (a module quirk); the link stays up");
+  EXPECT_EQ(explain::urc("+CEREG:5", language::en), "network registration: registered, roaming");
+  EXPECT_EQ(explain::urc("+CEREG:0,0000,00000000,7", language::zh), "网络注册状态：未注册（射频关闭或无覆盖）");
+  EXPECT_EQ(explain::urc("ECRDY", language::en), "the module finished booting and accepts AT commands");
+
+  EXPECT_EQ(explain::command("+ECMTCONN=1,\"c\"", language::en),
+            "sends the MQTT CONNECT on id 1; the broker's answer comes as +ECMTCONN:1,0,<code> (0 = accepted)");
+  EXPECT_EQ(explain::command("+ecmtopen=3, \"h\",1883", language::zh),
+            "打开 MQTT 连接 3 的 TCP 链路；结果稍后以 +ECMTOPEN:3,<结果> 上报");
+  EXPECT_EQ(explain::command("+ECMTOPEN=?", language::en), "asks which parameter values the command accepts");
+  EXPECT_EQ(explain::command("+CEREG?", language::en), "network registration (+CEREG:<n>,<stat>, stat 1 = registered)");
+  EXPECT_EQ(explain::command("E0", language::zh), "基本设置或识别信息");
+  EXPECT_EQ(explain::command("", language::en), "a basic setting or identification");
+  EXPECT_EQ(explain::command("+QMTOPEN=0,\"h\",1883", language::en), "");
+
+  at::failure range{true, 3, "param.range", "parameter 1 (tcpconnectID) is 7; allowed 0-4"};
+  EXPECT_EQ(explain::hint(range, "+ECMTOPEN=7,\"h\",1", language::en),
+            "hint: the id is out of range (0-4 on the NT35E)");
+  EXPECT_EQ(explain::hint(at::failure{true, 3, "param.range", "parameter 3 (port) is 0"}, "+ECMTOPEN=0,\"h\",0",
+                          language::en),
+            "");
+  at::failure state{true, 3, "state.not_allowed", ""};
+  EXPECT_EQ(explain::hint(state, "+ECMTCLOSE=0", language::zh), "提示：用 AT+ECMTCONN? 查看各连接状态");
+  EXPECT_EQ(explain::hint(state, "+ecmtsub=0,1,\"t\",1", language::en),
+            "hint: wait for +ECMTCONN:<id>,0,0 before subscribing or publishing");
+}
+
+TEST(Explain, NewCommandsAndUrcsAreExplainedToo) {
+  EXPECT_NE(explain::command("+COPS=0", language::en).find("automatic"), std::string::npos);
+  EXPECT_NE(explain::command("+CMGF?", language::zh).find("短信"), std::string::npos);
+  EXPECT_NE(explain::command("S3?", language::en).find("S-register"), std::string::npos);
+  EXPECT_NE(explain::command("+ECMTCONN?", language::en).find("state of every MQTT id"), std::string::npos);
+  EXPECT_EQ(explain::urc("+ECPING:SUCC, dest: 10.0.0.1, RTT: 60 ms", language::en),
+            "an echo reply came back (dest: 10.0.0.1, RTT: 60 ms)");
+  EXPECT_NE(explain::urc("+ECPING:ERROR, cause: 5", language::en).find("cause: 5"), std::string::npos);
+  EXPECT_NE(explain::urc("+ECPING:SEND FAIL: 3, dest: 10.0.0.1", language::en).find("could not be sent"),
+            std::string::npos);
+  EXPECT_NE(explain::urc("+CREG:3", language::zh).find("注册被拒绝"), std::string::npos);
+}
+
+TEST(Explain, LookupsForTheReportAndTheOracle) {
+  const auto* open = explain::find_command("+ecmtopen", at::form::write);
+  ASSERT_NE(open, nullptr);
+  EXPECT_EQ(open->spec, "§5.2");
+  EXPECT_EQ(explain::fill(open->en, {"4"}),
+            "opens the TCP link of MQTT id 4; the result comes later as +ECMTOPEN:4,<result>");
+  EXPECT_EQ(explain::find_command("+ECMTOPEN", at::form::execute), nullptr);
+  EXPECT_EQ(explain::find_command("+CSQ", at::form::test), explain::find_command("+NOPE", at::form::test));
+  EXPECT_EQ(explain::find_command("S5", at::form::read), explain::find_command("S", at::form::read));
+  EXPECT_EQ(explain::find_command_entries("+CREG").size(), 2u);
+
+  const auto* connack = explain::find_urc("+ECMTCONN", {"0", "0", "5"});
+  ASSERT_NE(connack, nullptr);
+  EXPECT_NE(connack->en.find("not authorized"), std::string::npos);
+  EXPECT_EQ(explain::find_urc("+ECMTCONN", {"0"}), nullptr);
+  EXPECT_EQ(explain::find_urc("+NOPE", {}), nullptr);
+
+  EXPECT_EQ(explain::find_result(at::final_result::ok)->en, "the command succeeded");
+  EXPECT_NE(explain::find_result(at::final_result::cme_error)->en.find("AT+CMEE"), std::string::npos);
+  const auto* cme50 = explain::find_cme(50);
+  ASSERT_NE(cme50, nullptr);
+  EXPECT_EQ(cme50->verbose, "Incorrect parameters");
+  EXPECT_EQ(explain::find_cme(31), nullptr);
+  ASSERT_NE(explain::find_cms(303), nullptr);
+  EXPECT_EQ(explain::find_cms(303)->verbose, "operation not supported");
+  EXPECT_NE(explain::find_socket_error("parameter error"), nullptr);
+  EXPECT_EQ(explain::find_socket_error("NO SUCH"), nullptr);
+  EXPECT_NE(explain::find_hint("guard.expired", "", ""), nullptr);
+  EXPECT_EQ(explain::find_hint("param.empty", "+ECMTCONN", ""), nullptr);
+
+  EXPECT_EQ(explain::fill("{1}-{2}-{3}", {"a", "b"}), "a-b-");
+  EXPECT_EQ(explain::fill("{x} {0} {", {"a"}), "{x} {0} {");
+}
+
 TEST(Explain, TheInterpreterEmitsExplainRecords) {
   auto p = *modem::builtin_profile("nt35e");
   p.explain = "en";
