@@ -16,10 +16,10 @@ trace::redact_options redaction(const options& opts, const modem::profile& profi
 class replay_source final : public io::answer_source {
  public:
   replay_source(trace::trace t, trace::replay_options o, bool hand_over_at_end)
-      : replay_(std::move(t), o, engine::clock::now()), hand_over_at_end_(hand_over_at_end) {}
-  engine::actions feed(std::string_view bytes, engine::time_point now) override { return replay_.feed(bytes, now); }
-  engine::actions on_timer(engine::time_point now) override { return replay_.on_timer(now); }
-  std::optional<engine::time_point> next_deadline() const override { return replay_.next_deadline(); }
+      : replay_(std::move(t), o, modem::clock::now()), hand_over_at_end_(hand_over_at_end) {}
+  modem::actions feed(std::string_view bytes, modem::time_point now) override { return replay_.feed(bytes, now); }
+  modem::actions on_timer(modem::time_point now) override { return replay_.on_timer(now); }
+  std::optional<modem::time_point> next_deadline() const override { return replay_.next_deadline(); }
   // "Replay the boot, then go live": with policy handover the end of the trace hands over too.
   bool handover_requested() const override {
     return replay_.handover_requested() || (hand_over_at_end_ && replay_.finished());
@@ -34,9 +34,9 @@ class replay_source final : public io::answer_source {
 }  // namespace
 
 trace_tap::trace_tap(const std::string& path, const options& opts, const modem::profile& profile)
-    : rec_(path, trace::header{profile.name, "", {}}, redaction(opts, profile), engine::clock::now()) {}
+    : rec_(path, trace::header{profile.name, "", {}}, redaction(opts, profile), modem::clock::now()) {}
 
-trace_tap::~trace_tap() { rec_.finish(engine::clock::now()); }
+trace_tap::~trace_tap() { rec_.finish(modem::clock::now()); }
 
 void trace_tap::check() {
   if (rec_.ok() || warned_) return;

@@ -20,23 +20,23 @@ class trace_tap final : public io::session_tap {
   /// Throws std::runtime_error naming the file when it cannot be created.
   trace_tap(const std::string& path, const options& opts, const modem::profile& profile);
   ~trace_tap() override;
-  void dte_in(std::string_view bytes, engine::time_point now) override {
+  void dte_in(std::string_view bytes, modem::time_point now) override {
     rec_.dte_in(bytes, now);
     check();
   }
-  void dte_out(std::string_view bytes, engine::time_point now) override {
+  void dte_out(std::string_view bytes, modem::time_point now) override {
     rec_.dte_out(bytes, now);
     check();
   }
-  void request(const mqtt::any_request& r, engine::time_point now) override {
+  void request(const mqtt::any_request& r, modem::time_point now) override {
     rec_.request(r, now);
     check();
   }
-  void event(const mqtt::any_event& e, engine::time_point now) override {
+  void event(const mqtt::any_event& e, modem::time_point now) override {
     rec_.event(e, now);
     check();
   }
-  void note(const engine::log_record& r, engine::time_point now) override {
+  void note(const modem::log_record& r, modem::time_point now) override {
     rec_.note(r, now);
     check();
   }

@@ -77,7 +77,7 @@ at::response factory(modem::modem& m, const at::command& cmd) {
   if (cmd.what == at::form::write && cmd.args != "0")
     return at::response::fail(at::syntax_error("param.range", "AT&F takes only 0"));
   if (m.prof().quirk.ampf_not_supported) {
-    m.log(engine::log_level::info, "AT&F changes nothing under quirk.ampf_not_supported", "note");
+    m.log(modem::log_level::info, "AT&F changes nothing under quirk.ampf_not_supported", "note");
     return at::response::ok().line("&F: EXEC not support now", true);
   }
   restore_defaults(m);

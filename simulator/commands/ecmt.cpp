@@ -82,7 +82,7 @@ at::response cfg_ssl(modem::modem& m, const at::command& cmd) {
     const auto& kind = raw.text(1);
     if (kind != "psk" && kind != "ecc" && kind != "ca")
       return fail(at::not_allowed("param.range", "ssl kind must be psk, ecc or ca, got \"" + kind + "\""));
-    m.log(engine::log_level::info, "AT+ECMTCFG=\"ssl\",\"" + kind + "\" accepted; only the CAT1 file form drives TLS",
+    m.log(modem::log_level::info, "AT+ECMTCFG=\"ssl\",\"" + kind + "\" accepted; only the CAT1 file form drives TLS",
           "note");
     return at::response::ok().after(m.prof().timing.cfg_ok);
   }
@@ -117,7 +117,7 @@ at::response cfg_cloud(modem::modem& m, const at::command& cmd) {
   if (auto f = a.check_values()) return fail(*f);
   m.cloud_type = a.integer(1);
   m.cloud_data_type = a.integer(2);
-  m.log(engine::log_level::info, "\"cloud\" is stored only; OneNET/Ali processing is out of scope", "note");
+  m.log(modem::log_level::info, "\"cloud\" is stored only; OneNET/Ali processing is out of scope", "note");
   return at::response::ok().after(m.prof().timing.cfg_ok);
 }
 
@@ -251,14 +251,14 @@ at::response cfg_write(modem::modem& m, const at::command& cmd) {
     c.ali_product_key = a.text(2);
     c.ali_device_name = a.text(3);
     c.ali_device_secret = a.text(4);
-    m.log(engine::log_level::info, "\"aliauth\" is stored only; Ali credential processing is out of scope", "note");
+    m.log(modem::log_level::info, "\"aliauth\" is stored only; Ali credential processing is out of scope", "note");
   } else if (name == "echomode") {
     c.echomode = a.integer(2);
-    m.log(engine::log_level::info, "\"echomode\" is stored only", "note");
+    m.log(modem::log_level::info, "\"echomode\" is stored only", "note");
   } else if (name == "dataformat") {
     c.dataformat_send = a.integer(2);
     c.dataformat_recv = a.integer(3);
-    m.log(engine::log_level::info, "\"dataformat\" is stored only; hex mode is not implemented", "note");
+    m.log(modem::log_level::info, "\"dataformat\" is stored only; hex mode is not implemented", "note");
   }
   ensure_context(m, id);
   return at::response::ok().after(m.prof().timing.cfg_ok);
@@ -375,7 +375,7 @@ at::response conn_write(modem::modem& m, const args& a) {
     if (a.has(2)) o.user_name = a.text(2);
     if (a.has(3)) o.password = a.text(3);
   } else if (a.has(1)) {
-    m.log(engine::log_level::info,
+    m.log(modem::log_level::info,
           "quirk.clientid_needs_all_three: client id and credentials dropped because not all three were given", "note");
   }
   o.keepalive_s = ctx.config.effective_keepalive();
@@ -397,7 +397,7 @@ at::response conn_write(modem::modem& m, const args& a) {
     ctx.connack_timer = m.after(p.timing.connack_limit, [id](modem::modem& mm) {
       auto& c = mm.ecmt[static_cast<std::size_t>(id)];
       if (c.state != ecmt_state::connecting) return;
-      mm.log(engine::log_level::warn, "no CONNACK within the limit on id " + std::to_string(id));
+      mm.log(modem::log_level::warn, "no CONNACK within the limit on id " + std::to_string(id));
       mm.request(mqtt::request::abort{id});
       mm.emit_urc("+ECMTCONN: " + std::to_string(id) + ",2,2");
       mm.transition(id, ecmt_state::connect_fail, ecmt_event::connect_failed);
@@ -432,7 +432,7 @@ at::response disc_write(modem::modem& m, const args& a) {
       mm.emit_urc("+ECMTDISC: " + std::to_string(id) + ",-1");
       mm.transition(id, ecmt_state::disc_fail, ecmt_event::disc_failed);
     });
-    m.log(engine::log_level::info, "quirk.disc_in_opened_fails: ECMTDISC on an OPENED id reports -1 and keeps the link",
+    m.log(modem::log_level::info, "quirk.disc_in_opened_fails: ECMTDISC on an OPENED id reports -1 and keeps the link",
           "note");
     return at::response::ok().after(ok_delay(m));
   }
@@ -513,7 +513,7 @@ at::response pub_write(modem::modem& m, const args& a) {
   r.delay_ms = 0;
   r.on_data = [&m, pub, max](std::string_view data, bool cancelled) mutable -> at::response {
     if (cancelled) {
-      m.log(engine::log_level::info, "data mode cancelled with ESC: nothing published", "note");
+      m.log(modem::log_level::info, "data mode cancelled with ESC: nothing published", "note");
       return at::response::ok();
     }
     if (data.size() > max)

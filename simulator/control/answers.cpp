@@ -17,7 +17,7 @@ void append_fields(answer& a, const answer& fields) {
 
 namespace {
 
-answer counters_json(const engine::counters& c) {
+answer counters_json(const modem::counters& c) {
   return answer{{"commands", c.commands},       {"errors", c.errors},       {"urcs", c.urcs},
                 {"bytes_in", c.bytes_in},       {"bytes_out", c.bytes_out}, {"mqtt_requests", c.mqtt_requests},
                 {"mqtt_events", c.mqtt_events}, {"publishes", c.publishes}, {"messages", c.messages},
@@ -38,7 +38,7 @@ answer histogram_json(const metrics::latency_histogram& h) {
 
 }  // namespace
 
-answer to_json(const engine::snapshot& s) {
+answer to_json(const modem::snapshot& s) {
   answer ecmt = answer::array();
   for (const auto& e : s.ecmt) {
     answer subs = answer::array();
@@ -68,7 +68,7 @@ answer to_json(const metrics::modem_metrics& m) {
                 {"unmatched", m.unmatched}};
 }
 
-answer state_answer(const engine::snapshot& s) {
+answer state_answer(const modem::snapshot& s) {
   answer a = {{"ok", true}};
   append_fields(a, to_json(s));
   return a;

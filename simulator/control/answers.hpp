@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "control/protocol.hpp"
-#include "engine/snapshot.hpp"
 #include "metrics/line_metrics.hpp"
+#include "modem/snapshot.hpp"
 #include "scenario/scenario.hpp"
 
 namespace nt35e::control {
@@ -31,12 +31,12 @@ answer error_answer(const std::string& sentence);
 void append_fields(answer& a, const answer& fields);
 
 /// The "query": "state" answer's fields (without "ok"), in the snapshot's order.
-answer to_json(const engine::snapshot& s);
+answer to_json(const modem::snapshot& s);
 /// The "query": "metrics" answer's fields (without "ok").
 answer to_json(const metrics::modem_metrics& m);
 
 /// {"ok":true, <the state's fields>}
-answer state_answer(const engine::snapshot& s);
+answer state_answer(const modem::snapshot& s);
 /// {"ok":true, <the metrics' fields>}
 answer metrics_answer(const metrics::modem_metrics& m);
 

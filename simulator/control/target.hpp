@@ -18,8 +18,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
-#include "engine/snapshot.hpp"
 #include "metrics/line_metrics.hpp"
+#include "modem/snapshot.hpp"
 #include "scenario/scenario.hpp"
 
 namespace nt35e::io {
@@ -30,7 +30,7 @@ namespace nt35e::control {
 
 /// One modem as the channel sees it: the modem's session (see for_session), or a fake in tests.
 struct target {
-  std::function<engine::snapshot()> snapshot;
+  std::function<modem::snapshot()> snapshot;
   std::function<void(const scenario::action&)> fire;
   int max_id = 4;  ///< highest ECMT id, for range checks of "id"
   /// The modem's metrics ("query": "metrics"); empty: the counters of snapshot() only.

@@ -12,7 +12,7 @@
 
 namespace nt35e::engine {
 
-// The scenario's vocabulary, by name; `scenario::action` stays qualified (engine::action
+// The scenario's vocabulary, by name; `scenario::action` stays qualified (modem::action
 // is the interpreter's output).
 using scenario::action_kind;
 using scenario::duration;
@@ -20,8 +20,8 @@ using scenario::trigger_kind;
 
 namespace {
 
-using engine::log_level;
 using modem::ecmt_state;
+using modem::log_level;
 
 const char* event_name(const mqtt::any_event& e) {
   return std::visit(
@@ -108,7 +108,7 @@ bool fault_engine::matches(armed_rule& ar, std::string_view text) {
 
 void fault_engine::run(modem::modem& m, const armed_rule& ar) {
   std::string name = ar.r.name.empty() ? std::string(to_string(ar.r.when.kind)) + " rule" : ar.r.name;
-  m.log(log_level::info, "scenario rule \"" + name + "\" fired", "scenario.rule");
+  m.log(modem::log_level::info, "scenario rule \"" + name + "\" fired", "scenario.rule");
   auto actions = ar.r.then;
   if (ar.r.after.count() > 0) {
     m.after(static_cast<int>(ar.r.after.count()), [this, actions](modem::modem& mm) {
@@ -130,7 +130,8 @@ response_change fault_engine::on_command(modem::modem& m, std::string_view line)
 int fault_engine::on_urc(modem::modem& m, const std::string& text) {
   int copies = 1;
   for (auto it = duplicate_urc_.begin(); it != duplicate_urc_.end(); ++it)
-    if (it->empty() || at::glob_match(*it, text) || at::glob_match(*it, at::styled(text, at::response_style::compact))) {
+    if (it->empty() || at::glob_match(*it, text) ||
+        at::glob_match(*it, at::styled(text, at::response_style::compact))) {
       duplicate_urc_.erase(it);
       copies = 2;
       break;
@@ -155,24 +156,24 @@ bool fault_engine::on_request(modem::modem& m, mqtt::any_request& r) {
   int id = request_id(r);
   if (auto* open = std::get_if<mqtt::request::open>(&r)) {
     if (auto f = take(dns_failure_, id)) {
-      m.log(log_level::info, "scenario: DNS failure for " + open->host, "scenario.fault");
+      m.log(modem::log_level::info, "scenario: DNS failure for " + open->host, "scenario.fault");
       later(m, static_cast<int>(broker_.open_delay.count()), mqtt::event::opened{id, false, "DNS: injected failure"});
       return false;
     }
     if (auto f = take(tcp_failure_, id)) {
-      m.log(log_level::info, "scenario: TCP open failure for " + open->host, "scenario.fault");
+      m.log(modem::log_level::info, "scenario: TCP open failure for " + open->host, "scenario.fault");
       later(m, static_cast<int>(broker_.open_delay.count()), mqtt::event::opened{id, false, "TCP: injected failure"});
       return false;
     }
   } else if (std::holds_alternative<mqtt::request::connect>(r)) {
     if (auto f = take(refuse_connect_, id)) {
-      m.log(log_level::info, "scenario: CONNECT refused with code " + std::to_string(f->code), "scenario.fault");
+      m.log(modem::log_level::info, "scenario: CONNECT refused with code " + std::to_string(f->code), "scenario.fault");
       later(m, static_cast<int>(broker_.connack_delay.count()), mqtt::event::connack{id, f->code});
       return false;
     }
     if (auto f = take(connfail_then_connack_, id)) {
       // The EC626 trace: 2,2 first, then a silent reopen whose CONNACK is reported normally.
-      m.log(log_level::info, "scenario: connfail_then_connack on id " + std::to_string(id), "scenario.fault");
+      m.log(modem::log_level::info, "scenario: connfail_then_connack on id " + std::to_string(id), "scenario.fault");
       auto again = r;
       m.after(300, [again](modem::modem& mm) mutable {
         mm.emit_urc("+ECMTCONN: " + std::to_string(std::visit([](auto& v) { return v.id; }, again)) + ",2,2");
@@ -204,7 +205,7 @@ void fault_engine::handle_event(modem::modem& m, const mqtt::any_event& event) {
 void fault_engine::fire(modem::modem& m, const scenario::action& a) {
   ++m.count.faults;
   m.log(
-      log_level::info,
+      modem::log_level::info,
       std::string("scenario action ") + to_string(a.kind) + (a.id ? " on id " + std::to_string(*a.id) : std::string{}),
       "scenario.action");
   switch (a.kind) {

@@ -29,7 +29,7 @@ struct interpreter_state {
   std::function<at::response(std::string_view, bool)> on_data;
   modem::modem::timer_id data_guard = 0;
   modem::modem::timer_id hold_check = 0;
-  time_point last_input{};
+  modem::time_point last_input{};
   int reboots_seen = 0;
 };
 
@@ -93,18 +93,20 @@ class runner {
   void run_line(const std::string& text) {
     auto at_pos = at::find_at_prefix(text);
     if (!at_pos) {
-      if (!text.empty()) m_.log(log_level::debug, "discarded a line without \"AT\": \"" + printable(text) + "\"");
+      if (!text.empty())
+        m_.log(modem::log_level::debug, "discarded a line without \"AT\": \"" + printable(text) + "\"");
       return;
     }
     std::string line = text.substr(*at_pos);
     s_.last_line = line;
     s_.current_line = line;
     ++m_.count.commands;
-    m_.log(log_level::debug, "command line \"" + printable(shown(line)) + "\"");
+    m_.log(modem::log_level::debug, "command line \"" + printable(shown(line)) + "\"");
     auto change = f_.on_command(m_, std::string_view(line).substr(2));
     if (change.never) {
       // The module hangs on this line: no answer, later input waits (until a reboot).
-      m_.log(log_level::warn, "scenario: \"" + printable(shown(line)) + "\" is never answered", "scenario.fault");
+      m_.log(modem::log_level::warn, "scenario: \"" + printable(shown(line)) + "\" is never answered",
+             "scenario.fault");
       s_.busy = true;
       return;
     }
@@ -126,7 +128,7 @@ class runner {
     for (const auto& cmd : std::get<std::vector<at::command>>(parsed)) {
       at::response r = execute(cmd, delay);
       info += at::render_info(r.lines, m_.render());
-      if (!r.note.empty()) m_.log(log_level::info, "AT" + cmd.name + ": " + r.note, "note");
+      if (!r.note.empty()) m_.log(modem::log_level::info, "AT" + cmd.name + ": " + r.note, "note");
       last = std::move(r);
       if (last.final == at::final_kind::failed || last.final == at::final_kind::prompt) break;
     }
@@ -153,7 +155,7 @@ class runner {
       else if (cmd.what == at::form::write)
         text += (cmd.basic ? "" : "=") + cmd.args;
       auto what = explain::command(text, *lang);
-      if (!what.empty()) m_.log(log_level::info, "AT" + shown(text) + " — " + what, "explain");
+      if (!what.empty()) m_.log(modem::log_level::info, "AT" + shown(text) + " — " + what, "explain");
     }
     const auto* spec = commands::find_command(cmd.name);
     if (!spec) {
@@ -224,12 +226,13 @@ class runner {
 
   void explain(const at::failure& f) {
     auto result = at::final_text(at::final_kind::failed, f, m_.render());
-    m_.log(log_level::warn, "\"" + printable(shown(s_.current_line)) + "\" -> " + result + ": " + f.sentence, f.reason);
+    m_.log(modem::log_level::warn, "\"" + printable(shown(s_.current_line)) + "\" -> " + result + ": " + f.sentence,
+           f.reason);
     if (auto lang = explaining()) {
       auto line = std::string_view(s_.current_line);
       if (line.size() >= 2) line.remove_prefix(2);
       auto h = explain::hint(f, line, *lang);
-      if (!h.empty()) m_.log(log_level::info, h, "explain");
+      if (!h.empty()) m_.log(modem::log_level::info, h, "explain");
     }
   }
 
@@ -295,7 +298,7 @@ class runner {
     if (s_.data.size() > static_cast<std::size_t>(m_.prof().max_payload)) {
       // The firmware leaves data mode silently; later bytes are commands and the
       // publish ends with ERROR when its guard expires (§5.8.2 rule 5).
-      m_.log(log_level::warn,
+      m_.log(modem::log_level::warn,
              "data-mode payload passed " + std::to_string(m_.prof().max_payload) +
                  " bytes: data mode left silently; ERROR follows at the guard",
              "param.too_long");
@@ -337,7 +340,7 @@ class runner {
       m_.write(at::render_urc(u.text, u.fixed, rs));
       if (auto lang = explaining(); lang && !rs.quiet) {
         auto what = explain::urc(at::styled(u.text, at::response_style::compact), *lang);
-        if (!what.empty()) m_.log(log_level::info, at::styled(u.text, rs.style) + " — " + what, "explain");
+        if (!what.empty()) m_.log(modem::log_level::info, at::styled(u.text, rs.style) + " — " + what, "explain");
       }
     }
   }
@@ -353,22 +356,22 @@ class runner {
 struct interpreter::impl {
   interpreter_state state;
   fault_engine faults;
-  time_point powered_on;
+  modem::time_point powered_on;
 };
 
-interpreter::interpreter(modem::profile profile, time_point now, const scenario::scenario& world)
+interpreter::interpreter(modem::profile profile, modem::time_point now, const scenario::scenario& world)
     : modem_(std::make_unique<modem::modem>(std::move(profile), now)), impl_(std::make_unique<impl>()) {
   impl_->faults = fault_engine(world);
   impl_->powered_on = now;
   modem::power_on(*modem_);
   impl_->faults.start(*modem_);
-  modem_->log(log_level::info, "power on, profile " + modem_->prof().name +
-                                   (world.name.empty() ? std::string{} : ", scenario \"" + world.name + "\""));
+  modem_->log(modem::log_level::info, "power on, profile " + modem_->prof().name +
+                                          (world.name.empty() ? std::string{} : ", scenario \"" + world.name + "\""));
 }
 
 interpreter::~interpreter() = default;
 
-actions interpreter::feed(std::string_view bytes, time_point now) {
+modem::actions interpreter::feed(std::string_view bytes, modem::time_point now) {
   advance(now);
   modem_->count.bytes_in += bytes.size();
   runner r(*modem_, impl_->state, impl_->faults);
@@ -380,7 +383,7 @@ actions interpreter::feed(std::string_view bytes, time_point now) {
   return modem_->take_actions();
 }
 
-actions interpreter::on_mqtt_event(const mqtt::any_event& event, time_point now) {
+modem::actions interpreter::on_mqtt_event(const mqtt::any_event& event, modem::time_point now) {
   advance(now);
   impl_->faults.handle_event(*modem_, event);
   advance(now);  // zero-delay consequences of the event, in this call
@@ -388,15 +391,15 @@ actions interpreter::on_mqtt_event(const mqtt::any_event& event, time_point now)
   return modem_->take_actions();
 }
 
-actions interpreter::on_timer(time_point now) {
+modem::actions interpreter::on_timer(modem::time_point now) {
   advance(now);
   runner(*modem_, impl_->state, impl_->faults).flush_urcs();
   return modem_->take_actions();
 }
 
-void interpreter::set_utc(std::int64_t utc_seconds, time_point now) { modem_->set_utc(utc_seconds, now); }
+void interpreter::set_utc(std::int64_t utc_seconds, modem::time_point now) { modem_->set_utc(utc_seconds, now); }
 
-actions interpreter::fire(const scenario::action& action, time_point now) {
+modem::actions interpreter::fire(const scenario::action& action, modem::time_point now) {
   advance(now);
   impl_->faults.fire(*modem_, action);
   advance(now);  // a reboot fired now takes effect now
@@ -404,9 +407,9 @@ actions interpreter::fire(const scenario::action& action, time_point now) {
   return modem_->take_actions();
 }
 
-snapshot interpreter::take_snapshot(time_point now) const {
+modem::snapshot interpreter::take_snapshot(modem::time_point now) const {
   const auto& m = *modem_;
-  snapshot out;
+  modem::snapshot out;
   out.profile = m.prof().name;
   out.uptime_s = std::chrono::duration<double>(now - impl_->powered_on).count();
   out.booting = m.booting;
@@ -418,7 +421,7 @@ snapshot interpreter::take_snapshot(time_point now) const {
   for (std::size_t i = 0; i < m.ecmt.size(); ++i) {
     const auto& c = m.ecmt[i];
     if (c.state == modem::ecmt_state::none) continue;
-    ecmt_snapshot e;
+    modem::ecmt_snapshot e;
     e.id = static_cast<int>(i);
     e.state = modem::to_string(c.state);
     e.host = c.host;
@@ -430,11 +433,11 @@ snapshot interpreter::take_snapshot(time_point now) const {
   return out;
 }
 
-std::optional<time_point> interpreter::next_deadline() const { return modem_->next_deadline(); }
+std::optional<modem::time_point> interpreter::next_deadline() const { return modem_->next_deadline(); }
 
 const modem::modem& interpreter::state() const { return *modem_; }
 
-void interpreter::advance(time_point now) {
+void interpreter::advance(modem::time_point now) {
   if (now > modem_->now()) modem_->set_now(now);
   modem_->run_due();
   auto& s = impl_->state;

@@ -9,10 +9,10 @@
 #include <optional>
 #include <string_view>
 
-#include "engine/action.hpp"
-#include "engine/clock.hpp"
-#include "engine/snapshot.hpp"
+#include "modem/action.hpp"
+#include "modem/clock.hpp"
 #include "modem/profile.hpp"
+#include "modem/snapshot.hpp"
 #include "scenario/scenario.hpp"
 
 namespace nt35e::modem {
@@ -26,34 +26,34 @@ class interpreter {
   /// Powers the module on at `now`: the ECRDY banner follows after the boot delay.
   /// The scenario's rules, network and scripted-broker faults apply from then on
   /// (its profile and settings are already folded into `profile` by the caller).
-  interpreter(modem::profile profile, time_point now, const scenario::scenario& world = {});
+  interpreter(modem::profile profile, modem::time_point now, const scenario::scenario& world = {});
   ~interpreter();
   interpreter(const interpreter&) = delete;
   interpreter& operator=(const interpreter&) = delete;
 
   /// Bytes from the DTE.
-  actions feed(std::string_view bytes, time_point now);
+  modem::actions feed(std::string_view bytes, modem::time_point now);
   /// An event from the MQTT backend.
-  actions on_mqtt_event(const mqtt::any_event& event, time_point now);
+  modem::actions on_mqtt_event(const mqtt::any_event& event, modem::time_point now);
   /// Runs everything due at or before `now`.
-  actions on_timer(time_point now);
+  modem::actions on_timer(modem::time_point now);
   /// When on_timer should be called next; empty when nothing is scheduled.
-  std::optional<time_point> next_deadline() const;
+  std::optional<modem::time_point> next_deadline() const;
 
   /// Tells the module the host's UTC time (seconds since 1970) at `now`, for AT+CCLK:
   /// the core reads no wall clock of its own.
-  void set_utc(std::int64_t utc_seconds, time_point now);
+  void set_utc(std::int64_t utc_seconds, modem::time_point now);
 
   /// Carries out one action now, as a scenario rule would (the control channel's "fire").
-  actions fire(const scenario::action& action, time_point now);
+  modem::actions fire(const scenario::action& action, modem::time_point now);
 
   /// Read-only view of the module for tests, the control channel and logs.
   const modem::modem& state() const;
   /// The same as plain data.
-  snapshot take_snapshot(time_point now) const;
+  modem::snapshot take_snapshot(modem::time_point now) const;
 
  private:
-  void advance(time_point now);
+  void advance(modem::time_point now);
   struct impl;
   std::unique_ptr<modem::modem> modem_;
   std::unique_ptr<impl> impl_;

@@ -21,21 +21,7 @@ std::optional<log_level> parse_log_level(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view level_name(log_level level) {
-  switch (level) {
-    case log_level::trace:
-      return "trace";
-    case log_level::debug:
-      return "debug";
-    case log_level::info:
-      return "info";
-    case log_level::warn:
-      return "warn";
-    case log_level::error:
-      return "error";
-  }
-  return "?";
-}
+std::string_view level_name(log_level level) { return modem::to_string(level); }
 
 void print_now(std::FILE* f, std::string_view text) {
   std::fwrite(text.data(), 1, text.size(), f);

@@ -15,11 +15,11 @@
 #include <string>
 #include <string_view>
 
-#include "engine/action.hpp"
+#include "modem/action.hpp"
 
 namespace nt35e::io {
 
-using engine::log_level;
+using modem::log_level;
 
 /// "error", "warn", "info", "debug" or "trace" to a level; nothing for anything else.
 std::optional<log_level> parse_log_level(std::string_view name);

@@ -15,14 +15,14 @@
 namespace nt35e::io {
 
 namespace net = boost::asio;
-using engine::clock;
+using modem::clock;
 
 namespace {
 
 /// Runs one interpreter call; a bug in the core is logged, not allowed to take the
 /// whole simulator (and the DTE's line) down.
 template <class Call>
-engine::actions guarded(logger& log, const char* what, Call&& call) {
+modem::actions guarded(logger& log, const char* what, Call&& call) {
   try {
     return call();
   } catch (const std::exception& e) {
@@ -70,7 +70,8 @@ void session::power_on(const modem::profile& profile) {
   const auto now = clock::now();
   interpreter_.emplace(profile, now, world_);
   // The wall clock is read here, at the I/O edge, and handed to the core (AT+CCLK).
-  const auto utc = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  const auto utc =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
   interpreter_->set_utc(utc.count(), now);
 }
 
@@ -142,9 +143,9 @@ void session::receive(std::string_view bytes) {
   run(guarded(log_, "feed", [&] { return interpreter_->feed(bytes, now); }));
 }
 
-engine::snapshot session::snapshot() const {
+modem::snapshot session::snapshot() const {
   if (!interpreter_) {
-    engine::snapshot s;
+    modem::snapshot s;
     s.profile = profile_.name;
     s.booting = true;
     return s;
@@ -170,7 +171,7 @@ void session::on_mqtt_event(const mqtt::any_event& event) {
   run(guarded(log_, "mqtt event", [&] { return interpreter_->on_mqtt_event(event, clock::now()); }));
 }
 
-void session::run(engine::actions actions) {
+void session::run(modem::actions actions) {
   // Output of the whole call (and of work already due) leaves in one write.
   running_ = true;
   for (int turn = 0;; ++turn) {
@@ -195,12 +196,12 @@ void session::run(engine::actions actions) {
   check_quiet();
 }
 
-void session::perform(engine::actions& actions) {
+void session::perform(modem::actions& actions) {
   for (auto& action : actions) {
     std::visit(
         [this](auto& a) {
           using type = std::decay_t<decltype(a)>;
-          if constexpr (std::is_same_v<type, engine::write_bytes>) {
+          if constexpr (std::is_same_v<type, modem::write_bytes>) {
             write(std::move(a.bytes));
           } else if constexpr (std::is_same_v<type, mqtt::any_request>) {
             log_.log(log_level::info, "MQTT -> " + mqtt::describe(a, profile_.show_secrets));

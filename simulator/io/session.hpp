@@ -18,29 +18,29 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "engine/interpreter.hpp"
-#include "engine/snapshot.hpp"
 #include "io/logger.hpp"
 #include "io/transport.hpp"
 #include "modem/profile.hpp"
+#include "modem/snapshot.hpp"
 #include "mqtt/backend.hpp"
 #include "scenario/scenario.hpp"
 
 namespace nt35e::io {
 
-/// Watches one session's line, e.g. for latency metrics (fleet::line_metrics). Every
+/// Watches one session's line, e.g. for latency metrics (metrics::line_metrics). Every
 /// call runs on the session's executor, in the order the bytes pass; nothing here may
 /// block or call back into the session.
 class session_observer {
  public:
   virtual ~session_observer() = default;
   /// Bytes the DTE sent, as they arrived at `now` (before the interpreter sees them).
-  virtual void on_input(std::string_view bytes, engine::time_point now) = 0;
+  virtual void on_input(std::string_view bytes, modem::time_point now) = 0;
   /// Bytes the module wrote, as they are handed to the writer at `now` (also when no
   /// DTE is there to get them).
-  virtual void on_output(std::string_view bytes, engine::time_point now) = 0;
+  virtual void on_output(std::string_view bytes, modem::time_point now) = 0;
   /// After every interpreter call, once its output was handed over: how many command
-  /// lines the module has started since power-on (engine::counters::commands).
-  virtual void on_commands(std::uint64_t started, engine::time_point now) = 0;
+  /// lines the module has started since power-on (modem::counters::commands).
+  virtual void on_commands(std::uint64_t started, modem::time_point now) = 0;
 };
 
 /// Records everything that crosses the session (trace::recorder behind an adapter);
@@ -48,11 +48,11 @@ class session_observer {
 class session_tap {
  public:
   virtual ~session_tap() = default;
-  virtual void dte_in(std::string_view bytes, engine::time_point now) = 0;
-  virtual void dte_out(std::string_view bytes, engine::time_point now) = 0;
-  virtual void request(const mqtt::any_request& r, engine::time_point now) = 0;
-  virtual void event(const mqtt::any_event& e, engine::time_point now) = 0;
-  virtual void note(const engine::log_record& r, engine::time_point now) = 0;
+  virtual void dte_in(std::string_view bytes, modem::time_point now) = 0;
+  virtual void dte_out(std::string_view bytes, modem::time_point now) = 0;
+  virtual void request(const mqtt::any_request& r, modem::time_point now) = 0;
+  virtual void event(const mqtt::any_event& e, modem::time_point now) = 0;
+  virtual void note(const modem::log_record& r, modem::time_point now) = 0;
 };
 
 /// Something that answers in the module's place (trace::replayer behind an adapter):
@@ -61,9 +61,9 @@ class session_tap {
 class answer_source {
  public:
   virtual ~answer_source() = default;
-  virtual engine::actions feed(std::string_view bytes, engine::time_point now) = 0;
-  virtual engine::actions on_timer(engine::time_point now) = 0;
-  virtual std::optional<engine::time_point> next_deadline() const = 0;
+  virtual modem::actions feed(std::string_view bytes, modem::time_point now) = 0;
+  virtual modem::actions on_timer(modem::time_point now) = 0;
+  virtual std::optional<modem::time_point> next_deadline() const = 0;
   virtual bool handover_requested() const = 0;
   virtual std::string pending_input() const = 0;
 };
@@ -95,7 +95,7 @@ class session final : public dte_port {
 
   /// The module's state now (for the control channel); before start(), a powered-off
   /// picture with the profile's name.
-  engine::snapshot snapshot() const;
+  modem::snapshot snapshot() const;
   /// Carries out one scenario action now (the control channel's "fire") and the
   /// resulting output like any other call; ignored before start() and after stop().
   void fire(const scenario::action& action);
@@ -117,8 +117,8 @@ class session final : public dte_port {
  private:
   /// Carries out what the interpreter asked for, in order, and whatever fell due in
   /// the meantime; writes the output once; then re-arms the timer.
-  void run(engine::actions actions);
-  void perform(engine::actions& actions);
+  void run(modem::actions actions);
+  void perform(modem::actions& actions);
   /// How many times run() calls the interpreter again for work already due before it
   /// leaves the rest to the timer.
   static constexpr int max_immediate_turns = 8;
@@ -139,7 +139,7 @@ class session final : public dte_port {
   mqtt::backend* backend_;
   logger& log_;
   boost::asio::steady_timer timer_;
-  std::optional<engine::time_point> armed_for_;
+  std::optional<modem::time_point> armed_for_;
   bool stopped_ = false;
 
   dte_stream* stream_ = nullptr;

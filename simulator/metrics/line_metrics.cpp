@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <cctype>
 
+#include "at/text.hpp"
+#include "at/vocabulary.hpp"
+
 namespace nt35e::metrics {
 
 // ---------------------------------------------------------------------------------------
 // modem_metrics
 
-void add(engine::counters& a, const engine::counters& b) {
+void add(modem::counters& a, const modem::counters& b) {
   a.commands += b.commands;
   a.errors += b.errors;
   a.urcs += b.urcs;
@@ -43,25 +46,19 @@ constexpr std::size_t max_tracked_line = 256;
 /// CR arrival times kept while the module is busy (its input buffer holds 4096 bytes).
 constexpr std::size_t max_pending_crs = 4096;
 
-bool starts_with_nocase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i)
-    if (std::toupper(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
-  return true;
-}
-
 enum class final_kind {
   none,
   success,
   error
 };
 
-/// Whether one output line (without its line end) is a final result.
+/// Whether one output line (without its line end) ends a command: a final result in
+/// either ATV form, or the data-mode prompt (the command waits for its payload).
 final_kind final_of(std::string_view line) {
-  if (line == "OK" || line == "0" || line == "> ") return final_kind::success;
-  if (line == "ERROR" || line == "4" || line.starts_with("+CME ERROR") || line.starts_with("+CMS ERROR"))
-    return final_kind::error;
-  return final_kind::none;
+  if (at::is_prompt(line)) return final_kind::success;
+  const auto result = at::final_result_of(line, /*numeric=*/true);
+  if (!result) return final_kind::none;
+  return at::is_failure(*result) ? final_kind::error : final_kind::success;
 }
 
 /// Reads "<digits>" at `pos` (after optional spaces); advances `pos`.
@@ -93,7 +90,7 @@ std::optional<int> connect_urc_id(std::string_view line) {
 
 }  // namespace
 
-void line_metrics::on_input(std::string_view bytes, engine::time_point now) {
+void line_metrics::on_input(std::string_view bytes, modem::time_point now) {
   // The module runs one command line at a time. When none is running, a CR left over
   // from an earlier chunk started nothing (a blank line, a line without "AT", data-mode
   // bytes): only the CRs from here on can start the next command line.
@@ -103,7 +100,7 @@ void line_metrics::on_input(std::string_view bytes, engine::time_point now) {
       if (c == '\r') {
         if (crs_.size() < max_pending_crs) crs_.push_back(now);
         constexpr std::string_view conn = "AT+ECMTCONN=";
-        if (starts_with_nocase(in_line_, conn)) {
+        if (at::istarts_with(in_line_, conn)) {
           std::size_t pos = conn.size();
           if (auto id = read_number(in_line_, pos); id && *id < 64) {
             if (connecting_.size() <= static_cast<std::size_t>(*id))
@@ -121,9 +118,7 @@ void line_metrics::on_input(std::string_view bytes, engine::time_point now) {
   }
 }
 
-void line_metrics::output_segment(engine::time_point now) {
-  const std::string_view line = out_line_;
-  if (line.empty()) return;
+void line_metrics::output_line(std::string_view line, modem::time_point now) {
   switch (final_of(line)) {
     case final_kind::success:
       finals_.push_back(now);
@@ -147,23 +142,11 @@ void line_metrics::output_segment(engine::time_point now) {
   }
 }
 
-void line_metrics::on_output(std::string_view bytes, engine::time_point now) {
-  for (char c : bytes) {
-    if (c == '\r' || c == '\n') {
-      output_segment(now);
-      out_line_.clear();
-    } else if (out_line_.size() < max_tracked_line) {
-      out_line_.push_back(c);
-    }
-  }
-  // The data-mode prompt "\r\n> " has no line end after it.
-  if (out_line_ == "> ") {
-    output_segment(now);
-    out_line_.clear();
-  }
+void line_metrics::on_output(std::string_view bytes, modem::time_point now) {
+  output_lines_.push(bytes, [&](std::string_view line) { output_line(line, now); });
 }
 
-void line_metrics::on_commands(std::uint64_t started, engine::time_point now) {
+void line_metrics::on_commands(std::uint64_t started, modem::time_point now) {
   if (started < started_) {  // the counters began again: start afresh
     started_ = started;
     in_flight_.clear();
@@ -180,7 +163,7 @@ void line_metrics::on_commands(std::uint64_t started, engine::time_point now) {
     in_flight_.pop_front();
   }
   for (; fresh > 0; --fresh) {
-    engine::time_point start = now;
+    modem::time_point start = now;
     if (!crs_.empty()) {
       start = crs_.front();
       crs_.pop_front();
@@ -198,7 +181,7 @@ void line_metrics::on_commands(std::uint64_t started, engine::time_point now) {
   }
 }
 
-modem_metrics line_metrics::collect(const engine::snapshot& snapshot, bool attached) const {
+modem_metrics line_metrics::collect(const modem::snapshot& snapshot, bool attached) const {
   modem_metrics m;
   m.counters = snapshot.count;
   m.at_command = at_command_;

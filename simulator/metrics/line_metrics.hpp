@@ -1,5 +1,5 @@
 #pragma once
-// Metrics of one modem and of a fleet: the core's counters (engine::counters, from the
+// Metrics of one modem and of a fleet: the core's counters (modem::counters, from the
 // session's snapshot) plus two latency histograms measured on the line itself:
 //
 //   AT command  from the CR that ends a command line arriving from the DTE to its final
@@ -25,16 +25,17 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/clock.hpp"
-#include "engine/snapshot.hpp"
+#include "at/vocabulary.hpp"
 #include "io/session.hpp"
 #include "metrics/histogram.hpp"
+#include "modem/clock.hpp"
+#include "modem/snapshot.hpp"
 
 namespace nt35e::metrics {
 
 /// Everything measured for one modem, or summed over a fleet.
 struct modem_metrics {
-  engine::counters counters;
+  modem::counters counters;
   latency_histogram at_command;
   latency_histogram connect;
   std::uint64_t unmatched = 0;  ///< command lines started whose final result was not recognised
@@ -48,39 +49,39 @@ struct modem_metrics {
 };
 
 /// Adds the counters of `b` to `a`.
-void add(engine::counters& a, const engine::counters& b);
+void add(modem::counters& a, const modem::counters& b);
 
 /// Watches one session's line and fills the histograms (see the top of this file).
 class line_metrics final : public io::session_observer {
  public:
-  void on_input(std::string_view bytes, engine::time_point now) override;
-  void on_output(std::string_view bytes, engine::time_point now) override;
-  void on_commands(std::uint64_t started, engine::time_point now) override;
+  void on_input(std::string_view bytes, modem::time_point now) override;
+  void on_output(std::string_view bytes, modem::time_point now) override;
+  void on_commands(std::uint64_t started, modem::time_point now) override;
 
   const latency_histogram& at_command() const { return at_command_; }
   const latency_histogram& connect() const { return connect_; }
   std::uint64_t unmatched() const { return unmatched_; }
 
   /// The metrics with `snapshot`'s counters and state folded in.
-  modem_metrics collect(const engine::snapshot& snapshot, bool attached) const;
+  modem_metrics collect(const modem::snapshot& snapshot, bool attached) const;
 
  private:
-  void output_segment(engine::time_point now);
+  void output_line(std::string_view line, modem::time_point now);
 
   latency_histogram at_command_;
   latency_histogram connect_;
   std::uint64_t unmatched_ = 0;
 
   // AT command latency
-  std::deque<engine::time_point> crs_;        ///< arrival of CRs not yet matched to a command line
-  std::deque<engine::time_point> in_flight_;  ///< start of command lines waiting for their final result
-  std::uint64_t started_ = 0;                 ///< command lines started, as last reported
-  std::vector<engine::time_point> finals_;    ///< final results handed over since the last on_commands
+  std::deque<modem::time_point> crs_;        ///< arrival of CRs not yet matched to a command line
+  std::deque<modem::time_point> in_flight_;  ///< start of command lines waiting for their final result
+  std::uint64_t started_ = 0;                ///< command lines started, as last reported
+  std::vector<modem::time_point> finals_;    ///< final results handed over since the last on_commands
 
   // connect latency
-  std::string in_line_;                                        ///< the DTE's current line (bounded), for AT+ECMTCONN=
-  std::vector<std::optional<engine::time_point>> connecting_;  ///< per ECMT id: CR of AT+ECMTCONN=
-  std::string out_line_;                                       ///< the module's current output line (bounded)
+  std::string in_line_;                                       ///< the DTE's current line (bounded), for AT+ECMTCONN=
+  std::vector<std::optional<modem::time_point>> connecting_;  ///< per ECMT id: CR of AT+ECMTCONN=
+  at::output_line_cutter output_lines_{256};  ///< the module's output as lines (longer ones are not timed)
 };
 
 }  // namespace nt35e::metrics

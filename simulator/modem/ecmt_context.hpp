@@ -7,7 +7,7 @@
 #include <string>
 #include <utility>
 
-#include "engine/clock.hpp"
+#include "modem/clock.hpp"
 #include "mqtt/backend.hpp"
 
 namespace nt35e::modem {

@@ -38,7 +38,7 @@ void on(modem& m, const mqtt::event::opened& e) {
   auto& c = ctx(m, e.id);
   if (c.state != ecmt_state::opening) return;  // stale: the id moved on
   if (!e.ok) {
-    m.log(engine::log_level::warn, "ECMTOPEN id " + sid(e.id) + " failed: " + e.detail, "net.open_failed");
+    m.log(log_level::warn, "ECMTOPEN id " + sid(e.id) + " failed: " + e.detail, "net.open_failed");
     m.emit_urc("+ECMTOPEN: " + sid(e.id) + ",-1");
     delete_context(m, e.id);  // a failed open deletes the context (§5.0)
     return;
@@ -66,7 +66,7 @@ void on(modem& m, const mqtt::event::connack& e) {
     } else {
       m.emit_urc(urc);
       // Refused: link closed, back to OPENED; the next ECMTCONN reopens silently.
-      m.log(engine::log_level::warn,
+      m.log(log_level::warn,
             "broker refused CONNECT on id " + sid(e.id) + " with code " + std::to_string(e.return_code),
             "mqtt.connack_refused");
       m.request(mqtt::request::abort{e.id});
@@ -114,14 +114,14 @@ void on(modem& m, const mqtt::event::connect_failed& e) {
   auto& c = ctx(m, e.id);
   if (c.state == ecmt_state::reconnecting) {
     c.attempt_in_flight = false;
-    m.log(engine::log_level::debug, "reconnect attempt on id " + sid(e.id) + " failed: " + e.detail);
+    m.log(log_level::debug, "reconnect attempt on id " + sid(e.id) + " failed: " + e.detail);
     schedule_reconnect(m, e.id, m.prof().timing.reconnect_every);
     return;
   }
   if (c.state == ecmt_state::connecting ||
       (c.state == ecmt_state::connected && m.prof().quirk.connected_before_connack)) {
     m.cancel(c.connack_timer);
-    m.log(engine::log_level::warn, "CONNECT on id " + sid(e.id) + " failed: " + e.detail, "mqtt.connect_failed");
+    m.log(log_level::warn, "CONNECT on id " + sid(e.id) + " failed: " + e.detail, "mqtt.connect_failed");
     if (!c.connfail_reported) m.emit_urc("+ECMTCONN: " + sid(e.id) + ",2,2");
     c.connfail_reported = false;
     m.transition(e.id, ecmt_state::connect_fail, ecmt_event::connect_failed);
@@ -164,7 +164,7 @@ void on(modem& m, const mqtt::event::message& e) {
   const auto& p = m.prof();
   if (e.topic.size() > static_cast<std::size_t>(p.max_incoming_topic) ||
       e.payload.size() > static_cast<std::size_t>(p.max_incoming_payload)) {
-    m.log(engine::log_level::warn,
+    m.log(log_level::warn,
           "incoming PUBLISH on id " + sid(e.id) + " dropped: topic " + std::to_string(e.topic.size()) + " / payload " +
               std::to_string(e.payload.size()) + " bytes exceed the receive buffer (" +
               std::to_string(p.max_incoming_topic) + " / " + std::to_string(p.max_incoming_payload) + ")",
@@ -183,7 +183,7 @@ void on(modem& m, const mqtt::event::message& e) {
 
 void on(modem& m, const mqtt::event::link_lost& e) {
   auto& c = ctx(m, e.id);
-  m.log(engine::log_level::warn, "link lost on id " + sid(e.id) + ": " + e.detail, "net.link_lost");
+  m.log(log_level::warn, "link lost on id " + sid(e.id) + ": " + e.detail, "net.link_lost");
   if (c.state == ecmt_state::connected) {
     lose_link(m, e.id, ecmt_event::link_lost);
   } else if (c.state == ecmt_state::connecting) {
@@ -254,7 +254,7 @@ void schedule_reconnect(modem& m, int id, int ms) {
       return;
     }
     cc.attempt_in_flight = true;
-    mm.log(engine::log_level::info, "reconnect attempt on id " + sid(id));
+    mm.log(log_level::info, "reconnect attempt on id " + sid(id));
     mm.request(connect_request(mm, id));
   });
 }

@@ -92,7 +92,7 @@ const char* to_string(ecmt_event e) {
   return "?";
 }
 
-modem::modem(profile p, engine::time_point now) : profile_(std::move(p)), now_(now) {
+modem::modem(profile p, time_point now) : profile_(std::move(p)), now_(now) {
   set.echo = profile_.echo;
   set.verbose = profile_.verbose;
   set.quiet = profile_.quiet;
@@ -112,9 +112,7 @@ modem::timer_id modem::after(int ms, task t) {
   return id;
 }
 
-engine::duration modem::scaled(int ms) const {
-  return engine::duration(static_cast<std::int64_t>(ms * profile_.time_scale));
-}
+duration modem::scaled(int ms) const { return duration(static_cast<std::int64_t>(ms * profile_.time_scale)); }
 
 void modem::cancel(timer_id id) {
   if (id == 0) return;
@@ -127,7 +125,7 @@ void modem::cancel(timer_id id) {
 
 void modem::cancel_all() { timers_.clear(); }
 
-std::optional<engine::time_point> modem::next_deadline() const {
+std::optional<time_point> modem::next_deadline() const {
   if (timers_.empty()) return std::nullopt;
   return timers_.begin()->first;
 }
@@ -151,11 +149,11 @@ void modem::write(std::string_view bytes) {
   if (bytes.empty()) return;
   count.bytes_out += bytes.size();
   if (!actions_.empty())
-    if (auto* w = std::get_if<engine::write_bytes>(&actions_.back())) {
+    if (auto* w = std::get_if<write_bytes>(&actions_.back())) {
       w->bytes.append(bytes);
       return;
     }
-  actions_.emplace_back(engine::write_bytes{std::string(bytes)});
+  actions_.emplace_back(write_bytes{std::string(bytes)});
 }
 
 void modem::request(mqtt::any_request r) {
@@ -165,12 +163,12 @@ void modem::request(mqtt::any_request r) {
   actions_.emplace_back(std::move(r));
 }
 
-void modem::log(engine::log_level level, std::string text, std::string reason) {
-  actions_.emplace_back(engine::log_record{level, std::move(reason), std::move(text)});
+void modem::log(log_level level, std::string text, std::string reason) {
+  actions_.emplace_back(log_record{level, std::move(reason), std::move(text)});
 }
 
-engine::actions modem::take_actions() {
-  engine::actions out;
+actions modem::take_actions() {
+  actions out;
   out.swap(actions_);
   return out;
 }
@@ -182,8 +180,8 @@ at::render_settings modem::render() const {
 void modem::transition(int id, ecmt_state to, ecmt_event on) {
   auto& ctx = ecmt.at(static_cast<std::size_t>(id));
   if (ctx.state != to)
-    log(engine::log_level::info, "ECMT id " + std::to_string(id) + ": " + to_string(ctx.state) + " -> " +
-                                     to_string(to) + " on " + to_string(on));
+    log(log_level::info, "ECMT id " + std::to_string(id) + ": " + to_string(ctx.state) + " -> " + to_string(to) +
+                             " on " + to_string(on));
   ctx.state = to;
 }
 
@@ -200,7 +198,7 @@ std::string modem::cereg_urc_text() const {
 
 void modem::set_stat(reg_stat s) {
   if (s == stat) return;
-  log(engine::log_level::info, std::string("registration: ") + to_string(stat) + " -> " + to_string(s));
+  log(log_level::info, std::string("registration: ") + to_string(stat) + " -> " + to_string(s));
   stat = s;
   if (set.cereg_n >= 1) emit_urc(cereg_urc_text());
 }
@@ -209,7 +207,7 @@ std::int64_t modem::utc_seconds() const {
   return utc_origin_s_ + std::chrono::duration_cast<std::chrono::seconds>(now_ - utc_origin_at_).count();
 }
 
-void modem::set_utc(std::int64_t utc_seconds, engine::time_point at) {
+void modem::set_utc(std::int64_t utc_seconds, time_point at) {
   utc_origin_s_ = utc_seconds;
   utc_origin_at_ = at;
 }

@@ -13,11 +13,11 @@
 
 #include "at/line_discipline.hpp"
 #include "at/render.hpp"
-#include "engine/action.hpp"
-#include "engine/clock.hpp"
-#include "engine/snapshot.hpp"
+#include "modem/action.hpp"
+#include "modem/clock.hpp"
 #include "modem/ecmt_context.hpp"
 #include "modem/profile.hpp"
+#include "modem/snapshot.hpp"
 
 namespace nt35e::modem {
 
@@ -62,7 +62,7 @@ class modem {
   using timer_id = std::uint64_t;
   using task = std::function<void(modem&)>;
 
-  modem(profile p, engine::time_point now);
+  modem(profile p, time_point now);
 
   const profile& prof() const { return profile_; }
   profile& prof() { return profile_; }
@@ -82,7 +82,7 @@ class modem {
   tls_config tls;                           ///< module-wide AT+ECMTCFG="ssl" (nt35e form)
   int cloud_type = 0, cloud_data_type = 0;  ///< AT+ECMTCFG="cloud", stored only
 
-  engine::counters count;
+  counters count;
 
   /// Hooks the interpreter sets for the scenario's fault engine: a request may be
   /// swallowed (false), a URC may be written several times (the count returned).
@@ -90,19 +90,19 @@ class modem {
   std::function<int(const std::string&)> urc_hook;
 
   // ---- time and scheduler
-  engine::time_point now() const { return now_; }
+  time_point now() const { return now_; }
   /// The host's UTC time now, in whole seconds since 1970: the origin the session set
   /// (set_utc) moved on by the steady clock. The core reads no wall clock of its own.
   std::int64_t utc_seconds() const;
   /// Ties the steady clock's `at` to the host's UTC `utc_seconds` (0 until a session sets it).
-  void set_utc(std::int64_t utc_seconds, engine::time_point at);
-  void set_now(engine::time_point t) { now_ = t; }
+  void set_utc(std::int64_t utc_seconds, time_point at);
+  void set_now(time_point t) { now_ = t; }
   timer_id after(int ms, task t);
   /// A profile delay in real time, after the time scale.
-  engine::duration scaled(int ms) const;
+  duration scaled(int ms) const;
   void cancel(timer_id id);
   void cancel_all();
-  std::optional<engine::time_point> next_deadline() const;
+  std::optional<time_point> next_deadline() const;
   /// Runs the tasks due at or before now, in order.
   void run_due();
 
@@ -111,9 +111,9 @@ class modem {
   /// Bytes for the DTE, in order with every other action.
   void write(std::string_view bytes);
   void request(mqtt::any_request r);
-  void log(engine::log_level level, std::string text, std::string reason = {});
+  void log(log_level level, std::string text, std::string reason = {});
   std::deque<urc>& pending_urcs() { return urcs_; }
-  engine::actions take_actions();
+  actions take_actions();
 
   /// Settings for rendering, from the current state.
   at::render_settings render() const;
@@ -128,17 +128,17 @@ class modem {
 
  private:
   profile profile_;
-  engine::time_point now_;
+  time_point now_;
   std::int64_t utc_origin_s_ = 0;
-  engine::time_point utc_origin_at_{};
+  time_point utc_origin_at_{};
   timer_id next_id_ = 1;
   struct entry {
     timer_id id;
     task fn;
   };
-  std::multimap<engine::time_point, entry> timers_;
+  std::multimap<time_point, entry> timers_;
   std::deque<urc> urcs_;
-  engine::actions actions_;
+  actions actions_;
 };
 
 }  // namespace nt35e::modem

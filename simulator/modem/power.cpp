@@ -12,7 +12,7 @@ void register_after(modem& m, int ms) {
     mm.set_stat(static_cast<reg_stat>(mm.prof().registration_result));
     if (mm.registered()) {
       mm.pdp_active = true;
-      mm.log(engine::log_level::info, "PDP context 1 active, address " + mm.prof().ipv4);
+      mm.log(log_level::info, "PDP context 1 active, address " + mm.prof().ipv4);
     }
   });
 }
@@ -33,7 +33,7 @@ void power_on(modem& m) {
   m.booting = true;
   m.after(m.prof().timing.boot, [](modem& mm) {
     mm.booting = false;
-    mm.log(engine::log_level::info, "boot complete");
+    mm.log(log_level::info, "boot complete");
     mm.emit_urc(mm.prof().banner, true);
     if (mm.cfun == 1 && mm.sim_present) {
       mm.set_stat(reg_stat::searching);
@@ -46,7 +46,7 @@ void schedule_reboot(modem& m, int delay_ms) {
   // After the OK the module is silent and discards input (§4.2).
   m.booting = true;
   m.after(delay_ms, [](modem& mm) {
-    mm.log(engine::log_level::info, "reboot");
+    mm.log(log_level::info, "reboot");
     drop_all_links(mm);
     mm.cancel_all();
     mm.pending_urcs().clear();

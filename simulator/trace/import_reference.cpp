@@ -26,7 +26,7 @@ using ms = std::chrono::milliseconds;
 class reference {
  public:
   explicit reference(const scenario::scenario& world, const modem::profile& p)
-      : now_(engine::time_point{} + std::chrono::hours(1)),
+      : now_(modem::time_point{} + std::chrono::hours(1)),
         start_(now_),
         interp_(p, now_, world),
         broker_(world.broker),
@@ -34,13 +34,13 @@ class reference {
     queue(broker_.start());
   }
 
-  engine::time_point now() const { return now_; }
-  engine::time_point start() const { return start_; }
+  modem::time_point now() const { return now_; }
+  modem::time_point start() const { return start_; }
 
   void send(std::string_view bytes) { apply(interp_.feed(bytes, now_)); }
 
   /// Runs to `target`, firing everything due on the way.
-  void run_until(engine::time_point target) {
+  void run_until(modem::time_point target) {
     while (true) {
       auto t = next();
       if (!t || *t > target) break;
@@ -51,7 +51,7 @@ class reference {
 
   /// Runs until `done()` or `limit`; returns whether `done()` became true.
   template <class F>
-  bool run_while_not(F done, engine::time_point limit) {
+  bool run_while_not(F done, modem::time_point limit) {
     while (!done()) {
       auto t = next();
       if (!t || *t > limit) {
@@ -70,12 +70,12 @@ class reference {
   }
 
  private:
-  std::optional<engine::time_point> next() const {
+  std::optional<modem::time_point> next() const {
     auto t = interp_.next_deadline();
     if (!events_.empty() && (!t || events_.front().first < *t)) t = events_.front().first;
     return t;
   }
-  void step(engine::time_point t) {
+  void step(modem::time_point t) {
     now_ = std::max(now_, t);
     if (!events_.empty() && events_.front().first <= t &&
         (!interp_.next_deadline() || events_.front().first <= *interp_.next_deadline())) {
@@ -89,9 +89,9 @@ class reference {
       apply(interp_.on_timer(now_));
     }
   }
-  void apply(engine::actions actions) {
+  void apply(modem::actions actions) {
     for (auto& a : actions) {
-      if (auto* w = std::get_if<engine::write_bytes>(&a))
+      if (auto* w = std::get_if<modem::write_bytes>(&a))
         output_ += w->bytes;
       else if (auto* r = std::get_if<mqtt::any_request>(&a))
         queue(broker_.handle(*r));
@@ -99,19 +99,19 @@ class reference {
   }
   void queue(std::vector<scenario::scripted_broker::timed_event> events) {
     for (auto& e : events) {
-      auto due = now_ + std::chrono::duration_cast<engine::duration>(
+      auto due = now_ + std::chrono::duration_cast<modem::duration>(
                             std::chrono::duration<double, std::milli>(e.delay_ms * scale_));
       auto pos = std::find_if(events_.begin(), events_.end(), [&](const auto& x) { return x.first > due; });
       events_.insert(pos, {due, std::move(e.what)});
     }
   }
 
-  engine::time_point now_;
-  engine::time_point start_;
+  modem::time_point now_;
+  modem::time_point start_;
   engine::interpreter interp_;
   scenario::scripted_broker broker_;
   double scale_;
-  std::vector<std::pair<engine::time_point, std::variant<mqtt::any_event, scenario::scripted_broker::broker_publish>>>
+  std::vector<std::pair<modem::time_point, std::variant<mqtt::any_event, scenario::scripted_broker::broker_publish>>>
       events_;
   std::string output_;
 };
@@ -156,7 +156,7 @@ run_result simulate(const scenario::scenario& w, const imported_log& log, const 
     auto since = ms((items[0].t_us - ecrdy_t_us) / 1000);
     first = std::max(first, ref.start() + ms(1500) + since);
   }
-  engine::time_point send_at = first;
+  modem::time_point send_at = first;
   for (std::size_t h = 0; h < items.size(); ++h) {
     const auto& it = items[h];
     const auto& l = log.lines[it.index];

@@ -193,7 +193,7 @@ struct recorder::stream {
   }
 };
 
-recorder::recorder(std::ostream& out, header h, redact_options r, engine::time_point start)
+recorder::recorder(std::ostream& out, header h, redact_options r, modem::time_point start)
     : out_(&out), redact_(r), start_(start), in_(std::make_unique<stream>()), out_stream_(std::make_unique<stream>()) {
   if (h.started.empty()) h.started = utc_now_iso8601();
   h.redacted = redacted_names(r);
@@ -217,14 +217,14 @@ std::unique_ptr<std::ostream> open_trace(const std::string& path) {
 }
 }  // namespace
 
-recorder::recorder(const std::string& path, header h, redact_options r, engine::time_point start)
+recorder::recorder(const std::string& path, header h, redact_options r, modem::time_point start)
     : recorder(*open_trace(path).release(), std::move(h), r, start) {
   owned_.reset(out_);
 }
 
 recorder::~recorder() { finish(start_ + std::chrono::microseconds(last_t_)); }
 
-std::int64_t recorder::micros(engine::time_point t) {
+std::int64_t recorder::micros(modem::time_point t) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(t - start_).count();
   last_t_ = std::max<std::int64_t>(last_t_, us);  // never backwards: the file stays valid
   return last_t_;
@@ -261,7 +261,7 @@ void recorder::leave_data_mode(std::int64_t t_us) {
   unechoed_.clear();
 }
 
-void recorder::dte_in(std::string_view bytes, engine::time_point t) {
+void recorder::dte_in(std::string_view bytes, modem::time_point t) {
   auto t_us = micros(t);
   if (data_mode_) {
     // A data-mode payload: counted, not written, up to its ^Z or ESC.
@@ -290,7 +290,7 @@ void recorder::dte_in(std::string_view bytes, engine::time_point t) {
   write_bytes(direction::dte_to_module, in_->take(bytes, redact_), t_us);
 }
 
-void recorder::dte_out(std::string_view bytes, engine::time_point t) {
+void recorder::dte_out(std::string_view bytes, modem::time_point t) {
   auto t_us = micros(t);
   if (data_mode_) {
     // The module echoes the payload byte for byte (ATE1); anything else ends data mode
@@ -313,7 +313,7 @@ void recorder::dte_out(std::string_view bytes, engine::time_point t) {
   }
 }
 
-void recorder::request(const mqtt::any_request& r, engine::time_point t) {
+void recorder::request(const mqtt::any_request& r, modem::time_point t) {
   auto t_us = micros(t);
   mqtt::any_request copy = r;
   std::visit(overloaded{
@@ -337,7 +337,7 @@ void recorder::request(const mqtt::any_request& r, engine::time_point t) {
   write(e);
 }
 
-void recorder::event(const mqtt::any_event& ev, engine::time_point t) {
+void recorder::event(const mqtt::any_event& ev, modem::time_point t) {
   auto t_us = micros(t);
   mqtt::any_event copy = ev;
   if (redact_.payloads)
@@ -350,7 +350,7 @@ void recorder::event(const mqtt::any_event& ev, engine::time_point t) {
   write(e);
 }
 
-void recorder::note(const engine::log_record& r, engine::time_point t) {
+void recorder::note(const modem::log_record& r, modem::time_point t) {
   trace_event e;
   e.t_us = micros(t);
   e.dir = direction::state;
@@ -359,7 +359,7 @@ void recorder::note(const engine::log_record& r, engine::time_point t) {
   write(e);
 }
 
-void recorder::finish(engine::time_point t) {
+void recorder::finish(modem::time_point t) {
   auto t_us = micros(t);
   leave_data_mode(t_us);
   write_bytes(direction::dte_to_module, in_->drain(redact_), t_us);

@@ -28,8 +28,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/action.hpp"
-#include "engine/clock.hpp"
+#include "modem/action.hpp"
+#include "modem/clock.hpp"
 #include "mqtt/backend.hpp"
 #include "trace/trace_file.hpp"
 
@@ -59,27 +59,27 @@ class recorder {
  public:
   /// Writes the header at once; `start` is time zero of the trace. An empty
   /// `h.started` is filled with the current UTC time; `h.redacted` is set from `r`.
-  recorder(std::ostream& out, header h, redact_options r, engine::time_point start);
+  recorder(std::ostream& out, header h, redact_options r, modem::time_point start);
   /// The same into a new file (truncated); throws std::runtime_error naming the path
   /// and the reason when it cannot be created.
-  recorder(const std::string& path, header h, redact_options r, engine::time_point start);
+  recorder(const std::string& path, header h, redact_options r, modem::time_point start);
   ~recorder();
   recorder(const recorder&) = delete;
   recorder& operator=(const recorder&) = delete;
 
   /// Bytes the host sent to the module.
-  void dte_in(std::string_view bytes, engine::time_point t);
+  void dte_in(std::string_view bytes, modem::time_point t);
   /// Bytes the module wrote to the host.
-  void dte_out(std::string_view bytes, engine::time_point t);
+  void dte_out(std::string_view bytes, modem::time_point t);
   /// An MQTT request the core made.
-  void request(const mqtt::any_request& r, engine::time_point t);
+  void request(const mqtt::any_request& r, modem::time_point t);
   /// An MQTT event the backend reported.
-  void event(const mqtt::any_event& e, engine::time_point t);
+  void event(const mqtt::any_event& e, modem::time_point t);
   /// A log record of the core (state transitions, explanations, notes).
-  void note(const engine::log_record& r, engine::time_point t);
+  void note(const modem::log_record& r, modem::time_point t);
   /// Writes whatever redaction still holds back (a line without its end); the
   /// destructor does this too, with the time of the last event.
-  void finish(engine::time_point t);
+  void finish(modem::time_point t);
 
   /// False once a write failed (disk full, closed pipe); `error()` says why.
   bool ok() const { return error_.empty(); }
@@ -89,7 +89,7 @@ class recorder {
 
  private:
   struct stream;
-  std::int64_t micros(engine::time_point t);
+  std::int64_t micros(modem::time_point t);
   void write(const trace_event& e);
   void write_bytes(direction d, std::string bytes, std::int64_t t_us);
   void leave_data_mode(std::int64_t t_us);
@@ -97,7 +97,7 @@ class recorder {
   std::unique_ptr<std::ostream> owned_;
   std::ostream* out_;
   redact_options redact_;
-  engine::time_point start_;
+  modem::time_point start_;
   std::int64_t last_t_ = 0;
   std::unique_ptr<stream> in_, out_stream_;
   // Data-mode publish (payload redaction only): the module's "> " prompt starts it,

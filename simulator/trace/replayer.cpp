@@ -12,9 +12,9 @@
 namespace nt35e::trace {
 namespace {
 
-using engine::log_level;
-using engine::log_record;
-using engine::time_point;
+using modem::log_level;
+using modem::log_record;
+using modem::time_point;
 
 constexpr char ctrl_z = 0x1A;
 constexpr char esc = 0x1B;
@@ -297,7 +297,7 @@ struct replayer::impl {
   time_point scaled(time_point base, std::int64_t delta_us) const {
     if (delta_us < 0) delta_us = 0;
     auto d = std::chrono::duration<double, std::micro>(static_cast<double>(delta_us) * opt.time_scale);
-    return base + std::chrono::round<engine::clock::duration>(d);
+    return base + std::chrono::round<modem::clock::duration>(d);
   }
 
   void schedule(time_point due, item it) { queue.emplace(std::make_pair(due, order++), std::move(it)); }
@@ -309,12 +309,12 @@ struct replayer::impl {
     schedule(now, std::move(it));
   }
 
-  void run_due(time_point now, engine::actions& out) {
+  void run_due(time_point now, modem::actions& out) {
     while (!queue.empty() && queue.begin()->first.first <= now) {
       auto node = queue.extract(queue.begin());
       auto& it = node.mapped();
       if (it.bytes) {
-        if (!it.data.empty()) out.emplace_back(engine::write_bytes{std::move(it.data)});
+        if (!it.data.empty()) out.emplace_back(modem::write_bytes{std::move(it.data)});
       } else {
         out.emplace_back(std::move(it.log));
       }
@@ -460,7 +460,7 @@ struct replayer::impl {
   }
 };
 
-replayer::replayer(trace t, replay_options o, engine::time_point now) : impl_(std::make_unique<impl>()) {
+replayer::replayer(trace t, replay_options o, modem::time_point now) : impl_(std::make_unique<impl>()) {
   if (!(o.time_scale > 0) || !std::isfinite(o.time_scale)) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%g", o.time_scale);
@@ -489,9 +489,9 @@ replayer::replayer(trace t, replay_options o, engine::time_point now) : impl_(st
 
 replayer::~replayer() = default;
 
-engine::actions replayer::feed(std::string_view bytes, engine::time_point now) {
+modem::actions replayer::feed(std::string_view bytes, modem::time_point now) {
   auto& m = *impl_;
-  engine::actions out;
+  modem::actions out;
   m.run_due(now, out);
   if (m.handover) {
     m.pending.append(bytes);
@@ -520,13 +520,13 @@ engine::actions replayer::feed(std::string_view bytes, engine::time_point now) {
   return out;
 }
 
-engine::actions replayer::on_timer(engine::time_point now) {
-  engine::actions out;
+modem::actions replayer::on_timer(modem::time_point now) {
+  modem::actions out;
   impl_->run_due(now, out);
   return out;
 }
 
-std::optional<engine::time_point> replayer::next_deadline() const {
+std::optional<modem::time_point> replayer::next_deadline() const {
   if (impl_->queue.empty()) return std::nullopt;
   return impl_->queue.begin()->first.first;
 }

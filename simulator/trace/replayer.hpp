@@ -40,8 +40,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/action.hpp"
-#include "engine/clock.hpp"
+#include "modem/action.hpp"
+#include "modem/clock.hpp"
 #include "trace/recorder.hpp"
 #include "trace/trace_file.hpp"
 
@@ -76,17 +76,17 @@ class replayer {
  public:
   /// Starts playing the boot output at `now`. Throws std::invalid_argument when
   /// time_scale is not a positive number.
-  replayer(trace t, replay_options o, engine::time_point now);
+  replayer(trace t, replay_options o, modem::time_point now);
   ~replayer();
   replayer(const replayer&) = delete;
   replayer& operator=(const replayer&) = delete;
 
   /// Host bytes.
-  engine::actions feed(std::string_view bytes, engine::time_point now);
+  modem::actions feed(std::string_view bytes, modem::time_point now);
   /// Plays everything due at or before `now`.
-  engine::actions on_timer(engine::time_point now);
+  modem::actions on_timer(modem::time_point now);
   /// When on_timer should be called next; empty when nothing is scheduled.
-  std::optional<engine::time_point> next_deadline() const;
+  std::optional<modem::time_point> next_deadline() const;
 
   /// Policy handover hit an off-script line: the caller switches to the live or
   /// scripted interpreter and feeds it pending_input().

@@ -19,7 +19,7 @@ class core_harness {
 
   explicit core_harness(modem::profile p = *modem::builtin_profile("nt35e"), bool with_broker = true,
                         const scenario::scenario& world = {})
-      : now_(engine::time_point{} + std::chrono::hours(1)),
+      : now_(modem::time_point{} + std::chrono::hours(1)),
         interp_(std::move(p), now_, world),
         with_broker_(with_broker),
         broker_(world.broker),
@@ -72,7 +72,7 @@ class core_harness {
   void event(mqtt::any_event ev) { apply(interp_.on_mqtt_event(ev, now_)); }
   /// Fires a scenario action now, as the control channel does.
   void fire(const scenario::action& a) { apply(interp_.fire(a, now_)); }
-  engine::snapshot snapshot() const { return interp_.take_snapshot(now_); }
+  modem::snapshot snapshot() const { return interp_.take_snapshot(now_); }
 
   std::string take_output() {
     std::string out;
@@ -84,7 +84,7 @@ class core_harness {
     out.swap(requests_);
     return out;
   }
-  const std::vector<engine::log_record>& logs() const { return logs_; }
+  const std::vector<modem::log_record>& logs() const { return logs_; }
   bool logged_reason(std::string_view reason) const {
     for (const auto& l : logs_)
       if (l.reason == reason) return true;
@@ -96,23 +96,23 @@ class core_harness {
     return out;
   }
   const modem::modem& modem() const { return interp_.state(); }
-  engine::time_point now() const { return now_; }
+  modem::time_point now() const { return now_; }
   scenario::scripted_broker& broker() { return broker_; }
 
  private:
-  std::optional<engine::time_point> next_broker_event() const {
+  std::optional<modem::time_point> next_broker_event() const {
     if (broker_events_.empty()) return std::nullopt;
     return broker_events_.front().first;
   }
 
-  void apply(engine::actions actions) {
+  void apply(modem::actions actions) {
     for (auto& a : actions) {
-      if (auto* w = std::get_if<engine::write_bytes>(&a))
+      if (auto* w = std::get_if<modem::write_bytes>(&a))
         output_ += w->bytes;
       else if (auto* r = std::get_if<mqtt::any_request>(&a)) {
         requests_.push_back(*r);
         if (with_broker_) queue(broker_.handle(*r));
-      } else if (auto* l = std::get_if<engine::log_record>(&a))
+      } else if (auto* l = std::get_if<modem::log_record>(&a))
         logs_.push_back(*l);
     }
   }
@@ -120,7 +120,7 @@ class core_harness {
   // Broker events in due order; equal times keep their order.
   void queue(std::vector<scenario::scripted_broker::timed_event> events) {
     for (auto& e : events) {
-      auto due = now_ + std::chrono::duration_cast<engine::duration>(
+      auto due = now_ + std::chrono::duration_cast<modem::duration>(
                             std::chrono::duration<double, std::milli>(e.delay_ms * time_scale_));
       auto pos = broker_events_.end();
       for (auto it = broker_events_.begin(); it != broker_events_.end(); ++it)
@@ -132,16 +132,16 @@ class core_harness {
     }
   }
 
-  engine::time_point now_;
+  modem::time_point now_;
   engine::interpreter interp_;
   bool with_broker_;
   scenario::scripted_broker broker_;
   double time_scale_;
-  std::vector<std::pair<engine::time_point, std::variant<mqtt::any_event, scenario::scripted_broker::broker_publish>>>
+  std::vector<std::pair<modem::time_point, std::variant<mqtt::any_event, scenario::scripted_broker::broker_publish>>>
       broker_events_;
   std::string output_;
   std::vector<mqtt::any_request> requests_;
-  std::vector<engine::log_record> logs_;
+  std::vector<modem::log_record> logs_;
 };
 
 }  // namespace nt35e::test

@@ -24,7 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using engine::time_point;
+using modem::time_point;
 
 const time_point T0 = time_point{} + std::chrono::hours(3);
 
@@ -66,15 +66,15 @@ struct player {
   replayer r;
   time_point now = T0;
   std::vector<write_at> writes;
-  std::vector<engine::log_record> logs;
+  std::vector<modem::log_record> logs;
 
   player(trace t, replay_options o = {}) : r(std::move(t), o, T0) {}
 
-  void take(engine::actions a) {
+  void take(modem::actions a) {
     for (auto& x : a) {
-      if (auto* w = std::get_if<engine::write_bytes>(&x)) {
+      if (auto* w = std::get_if<modem::write_bytes>(&x)) {
         writes.push_back({ns_since_t0(now), w->bytes});
-      } else if (auto* l = std::get_if<engine::log_record>(&x)) {
+      } else if (auto* l = std::get_if<modem::log_record>(&x)) {
         logs.push_back(*l);
       } else {
         ADD_FAILURE() << "a replay makes no MQTT requests";
@@ -178,7 +178,7 @@ TEST(Replay, StrictSeedFlowAtTheRecordedTimesIsTheRecording) {
   EXPECT_EQ(progress[2], "trace line 15: AT+ECMTCONN=0 matched (recorded at 6.605 s; line 3 of 5)");
   for (const auto& l : p.logs) {
     if (l.reason == "replay.progress" || l.reason == "replay.recorded") {
-      EXPECT_EQ(l.level, engine::log_level::debug);
+      EXPECT_EQ(l.level, modem::log_level::debug);
     }
   }
   auto recorded = p.logged("replay.recorded");
@@ -418,7 +418,7 @@ TEST(ReplayOffScript, StopPlaysNothingMore) {
   EXPECT_EQ(p.logged("replay.off_script")[0],
             "trace line 8 expected AT+ECMTOPEN=0,\"test.mosquitto.org\",1883 (recorded at 5.101 s), the host sent "
             "AT+ECMTCONN=0 — the replay stops here (off-script policy: stop)");
-  EXPECT_EQ(p.logs.back().level, engine::log_level::warn);
+  EXPECT_EQ(p.logs.back().level, modem::log_level::warn);
   EXPECT_TRUE(p.r.stopped());
   EXPECT_FALSE(p.r.next_deadline());
   p.until(T0 + 60s);
@@ -569,15 +569,15 @@ class recorded_session {
   std::vector<write_at> writes;
 
  private:
-  void apply(engine::actions actions) {
+  void apply(modem::actions actions) {
     for (auto& a : actions) {
-      if (auto* w = std::get_if<engine::write_bytes>(&a)) {
+      if (auto* w = std::get_if<modem::write_bytes>(&a)) {
         rec_.dte_out(w->bytes, now_);
         writes.push_back({ns_since_t0(now_), w->bytes});
       } else if (auto* r = std::get_if<mqtt::any_request>(&a)) {
         rec_.request(*r, now_);
         queue(broker_.handle(*r));
-      } else if (auto* l = std::get_if<engine::log_record>(&a)) {
+      } else if (auto* l = std::get_if<modem::log_record>(&a)) {
         rec_.note(*l, now_);
       }
     }

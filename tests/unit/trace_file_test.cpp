@@ -319,7 +319,7 @@ TEST(TraceBadInput, UnreadableFile) {
 
 // ---- recorder --------------------------------------------------------------------
 
-const engine::time_point t0 = engine::time_point{} + std::chrono::hours(2);
+const modem::time_point t0 = modem::time_point{} + std::chrono::hours(2);
 
 /// The data of every event of direction `d`, joined.
 std::string joined(const trace& t, direction d) {
@@ -345,8 +345,8 @@ TEST(Recorder, WritesHeaderAndTimedEvents) {
     rec.dte_out("\r\nOK\r\n", t0 + 2s + 5ms);
     rec.request(mqtt::request::open{0, "test.mosquitto.org", 1883, {}}, t0 + 3s);
     rec.event(mqtt::event::connack{0, 5}, t0 + 4s);
-    rec.note({engine::log_level::info, "net.link_lost", "link lost on id 0: reset"}, t0 + 5s);
-    rec.note({engine::log_level::info, "", "late"}, t0 + 4s);
+    rec.note({modem::log_level::info, "net.link_lost", "link lost on id 0: reset"}, t0 + 5s);
+    rec.note({modem::log_level::info, "", "late"}, t0 + 4s);
     EXPECT_EQ(rec.lines(), 8u);
     EXPECT_TRUE(rec.ok());
   }
@@ -394,7 +394,7 @@ TEST(Recorder, PasswordSplitOverThreeChunks) {
     rec.dte_in("NN=1,dev,user,hun", t0 + 5ms);
     rec.dte_in("ter2\r", t0 + 6ms);
     rec.request(connect("dev01", "user", "secret"), t0 + 7ms);
-    rec.note({engine::log_level::debug, "", "command line \"AT+ECMTCONN=0,\"dev01\",\"user\",\"secret\"\""}, t0 + 8ms);
+    rec.note({modem::log_level::debug, "", "command line \"AT+ECMTCONN=0,\"dev01\",\"user\",\"secret\"\""}, t0 + 8ms);
   }
   EXPECT_EQ(out.str().find("secret"), std::string::npos) << out.str();
   EXPECT_EQ(out.str().find("hunter2"), std::string::npos) << out.str();
@@ -456,7 +456,7 @@ TEST(Recorder, PayloadRedaction) {
     rec.dte_out("yz\r\n", t0 + 62ms);
     rec.request(mqtt::request::publish{0, 0, 0, false, "test", "hello"}, t0 + 70ms);
     rec.event(mqtt::event::message{0, 0, "test", "hello, world", 0, false}, t0 + 80ms);
-    rec.note({engine::log_level::debug, "", "command line \"AT+ECMTPUB=0,0,0,0,\"test\",\"hello\"\""}, t0 + 90ms);
+    rec.note({modem::log_level::debug, "", "command line \"AT+ECMTPUB=0,0,0,0,\"test\",\"hello\"\""}, t0 + 90ms);
   }
   EXPECT_EQ(out.str().find("hello"), std::string::npos) << out.str();
   EXPECT_EQ(out.str().find("world"), std::string::npos) << out.str();

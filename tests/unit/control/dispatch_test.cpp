@@ -30,19 +30,19 @@ using namespace std::chrono_literals;
 
 /// What a fake modem was asked to do, and what it shows.
 struct fake_modem {
-  engine::snapshot snap;
+  modem::snapshot snap;
   std::vector<std::string> fired;  ///< scenario::to_json of each action, in order
 };
 
-engine::snapshot sample_snapshot() {
-  engine::snapshot s;
+modem::snapshot sample_snapshot() {
+  modem::snapshot s;
   s.profile = "nt35e";
   s.uptime_s = 12.5;
   s.registration = 1;
   s.pdp_active = true;
   s.rssi = 20;
-  s.ecmt.push_back(engine::ecmt_snapshot{0, "CONNECTED", "test.mosquitto.org", 1883, {{"t", 1}}});
-  s.ecmt.push_back(engine::ecmt_snapshot{1, "OPENED", "h", 1884, {}});
+  s.ecmt.push_back(modem::ecmt_snapshot{0, "CONNECTED", "test.mosquitto.org", 1883, {{"t", 1}}});
+  s.ecmt.push_back(modem::ecmt_snapshot{1, "OPENED", "h", 1884, {}});
   s.count.commands = 3;
   s.count.errors = 1;
   s.count.urcs = 2;

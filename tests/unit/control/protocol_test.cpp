@@ -306,7 +306,7 @@ TEST(ControlAnswers, ErrorsAreOneCompactLine) {
 }
 
 TEST(ControlAnswers, StateAndMetricsFieldsInOrder) {
-  engine::snapshot s;
+  modem::snapshot s;
   s.profile = "ec616s";
   s.uptime_s = 1.25;
   s.booting = true;

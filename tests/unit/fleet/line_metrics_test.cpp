@@ -12,7 +12,7 @@ namespace nt35e::metrics {
 namespace {
 
 using namespace std::chrono_literals;
-using engine::time_point;
+using modem::time_point;
 
 const time_point t0 = time_point{} + 1000s;
 
@@ -168,7 +168,7 @@ TEST(ModemMetrics, MergeSumsCountersAndHistograms) {
   b.in("AT\r", t0);
   b.run(t0, 1);
   b.out("\r\nOK\r\n", t0 + 3ms);
-  engine::snapshot s;
+  modem::snapshot s;
   s.count.commands = 1;
   s.count.urcs = 2;
   s.ecmt.push_back({0, "CONNECTED", "h", 1883, {}});

@@ -4,8 +4,8 @@
 
 #include <chrono>
 
-namespace nt35e::engine {
+namespace nt35e::modem {
 using clock = std::chrono::steady_clock;
 using time_point = clock::time_point;
 using duration = std::chrono::milliseconds;
-}  // namespace nt35e::engine
+}  // namespace nt35e::modem

@@ -7,7 +7,7 @@
 
 #include "mqtt/backend.hpp"
 
-namespace nt35e::engine {
+namespace nt35e::modem {
 
 /// Bytes for the DTE, in order; the session has exactly one writer for them.
 struct write_bytes {
@@ -35,4 +35,4 @@ using actions = std::vector<action>;
 
 const char* to_string(log_level level);
 
-}  // namespace nt35e::engine
+}  // namespace nt35e::modem

@@ -1,6 +1,6 @@
-#include "engine/action.hpp"
+#include "modem/action.hpp"
 
-namespace nt35e::engine {
+namespace nt35e::modem {
 
 const char* to_string(log_level level) {
   switch (level) {
@@ -18,4 +18,4 @@ const char* to_string(log_level level) {
   return "?";
 }
 
-}  // namespace nt35e::engine
+}  // namespace nt35e::modem

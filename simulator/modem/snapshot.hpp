@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-namespace nt35e::engine {
+namespace nt35e::modem {
 
 struct ecmt_snapshot {
   int id = 0;
@@ -43,4 +43,4 @@ struct snapshot {
   counters count;
 };
 
-}  // namespace nt35e::engine
+}  // namespace nt35e::modem
