@@ -3,12 +3,15 @@
 // the trace. Self-contained: inline CSS and SVG, a few lines of inline JavaScript.
 
 #include <algorithm>
+#include <charconv>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "at/text.hpp"
 #include "at/vocabulary.hpp"
+#include "explain/explainer.hpp"
+#include "explain/explanations.hpp"
 #include "trace/report_html.hpp"
 
 namespace nt35e::trace {
@@ -49,6 +52,7 @@ tr.urc td.cmd { color: var(--muted); font-style: italic; }
 .bad-text { color: var(--bad); font-weight: 600; }
 .delay { color: var(--muted); white-space: nowrap; }
 .why { color: var(--bad); }
+.explain { color: var(--muted); font-style: italic; }
 .arrow { color: var(--muted); padding: 0 4px; }
 #tl.only tr.fine { display: none; }
 .filter { margin: 4px 0 8px; display: inline-block; }
@@ -198,6 +202,31 @@ std::string svg_diagram(const std::vector<message>& ms) {
   return out;
 }
 
+/// What a line means, from the explanation table (English): a command, a final result
+/// (a +CME ERROR by its number) or a URC; empty when the table has nothing for it.
+std::string meaning_of(std::string_view line) {
+  const auto t = at::trim_line(line);
+  if (at::is_command_line(t)) return explain::command(t.substr(2), explain::language::en);
+  if (const auto result = at::final_result_of(t)) {
+    if (*result == at::final_result::cme_error) {
+      const auto fields = at::response_fields(t);
+      int number = 0;
+      if (fields.size() == 1 &&
+          std::from_chars(fields[0].data(), fields[0].data() + fields[0].size(), number).ec == std::errc{})
+        if (const auto* e = explain::find_cme(number)) return std::string(e->text.en);
+    }
+    const auto* e = explain::find_result(*result);
+    return e ? std::string(e->en) : std::string{};
+  }
+  return explain::urc(t, explain::language::en);
+}
+
+/// " <span class="explain">…</span>" for a line the table explains, else nothing.
+std::string meaning_span(std::string_view line) {
+  const auto meaning = meaning_of(line);
+  return meaning.empty() ? std::string{} : " <span class=\"explain\">" + html_escape(meaning) + "</span>";
+}
+
 std::string code(const std::string& s, bool bad = false) {
   return std::string("<code") + (bad ? " class=\"bad-text\"" : "") + ">" + html_escape(s) + "</code>";
 }
@@ -219,25 +248,30 @@ std::string timeline_table(const std::vector<message>& ms, const std::vector<tim
       out += "<td class=\"cmd\">unsolicited</td><td></td><td>";
       const auto& u = r.reports.front();
       out += code(u.text, u.problem);
-      if (u.problem) out += " <span class=\"why\">" + html_escape(problem_of(u.text)) + "</span>";
+      if (u.problem)
+        out += " <span class=\"why\">" + html_escape(problem_of(u.text)) + "</span>" + meaning_span(u.text);
       for (std::size_t k = 1; k < r.reports.size(); ++k) {
         const auto& rep = r.reports[k];
         out += "<br><span class=\"arrow\">→</span>" + code(rep.text, rep.problem) + " <span class=\"delay\">after " +
                html_escape(format_delay(rep.delay_us)) + "</span>";
         if (rep.problem)
-          out += " <span class=\"why\">" + html_escape(problem_of(rep.text)) + "</span>";
+          out += " <span class=\"why\">" + html_escape(problem_of(rep.text)) + "</span>" + meaning_span(rep.text);
         else if (at::response_name(rep.text) == "+ECMTCONN")
           out += " <span class=\"delay\">(reconnected)</span>";
       }
       out += "</td></tr>\n";
       continue;
     }
-    out += "<td class=\"cmd\">" + code(r.command) + "</td><td>";
+    // The command's meaning shows when the pointer rests on it (the explanation table).
+    const auto meaning = meaning_of(r.command);
+    out += "<td class=\"cmd\"" + (meaning.empty() ? std::string{} : " title=\"" + html_escape(meaning) + "\"") + ">" +
+           code(r.command) + "</td><td>";
     for (const auto& info : r.info) out += code(info) + " ";
     if (!r.result.empty()) {
       bool bad = !problem_of(r.result).empty();
       out += "<span class=\"arrow\">→</span>" + code(r.result, bad) + " <span class=\"delay\">after " +
              html_escape(format_delay(r.result_delay_us)) + "</span>";
+      if (bad) out += meaning_span(r.result);
     } else {
       out += "<span class=\"bad-text\">no answer</span>";
     }
@@ -248,7 +282,8 @@ std::string timeline_table(const std::vector<message>& ms, const std::vector<tim
       first = false;
       out += "<span class=\"arrow\">→</span>" + code(rep.text, rep.problem) + " <span class=\"delay\">after " +
              html_escape(format_delay(rep.delay_us)) + "</span>";
-      if (rep.problem) out += " <span class=\"why\">" + html_escape(problem_of(rep.text)) + "</span>";
+      if (rep.problem)
+        out += " <span class=\"why\">" + html_escape(problem_of(rep.text)) + "</span>" + meaning_span(rep.text);
     }
     out += "</td></tr>\n";
   }

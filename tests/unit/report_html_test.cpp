@@ -12,6 +12,8 @@
 #include <sstream>
 
 #include "app/report_command.hpp"
+#include "explain/explainer.hpp"
+#include "explain/explanations.hpp"
 #include "trace/report_html.hpp"
 #include "trace/trace_file.hpp"
 
@@ -125,6 +127,28 @@ TEST(report_html, refused_connect_with_delays_as_in_the_issue) {
   EXPECT_NE(html.find("2 places where the session went wrong"), std::string::npos);
   EXPECT_NE(html.find("<tr id=\"r0\" class=\"bad\">"), std::string::npos);
   EXPECT_NE(html.find("<tr id=\"r1\" class=\"bad\">"), std::string::npos);
+}
+
+TEST(report_html, lines_are_explained_from_the_explanation_table) {
+  trace t;
+  t.events = {ev(0, in, "AT+ECMTCONN=0\r"), ev(1, out, "\r\nOK\r\n"), ev(313, out, "\r\n+ECMTCONN:0,0,5\r\n"),
+              ev(400, in, "AT+ECMTSUB=0,1,\"t\",1\r"), ev(401, out, "\r\n+CME ERROR: 3\r\n")};
+  auto html = render_report(t);
+  // The same texts as --explain, from the one table (explain/), escaped for HTML.
+  const auto refused = explain::urc("+ECMTCONN:0,0,5", explain::language::en);
+  ASSERT_FALSE(refused.empty());
+  EXPECT_NE(html.find("<span class=\"why\">refused: not authorised</span> <span class=\"explain\">" +
+                      html_escape(refused) + "</span>"),
+            std::string::npos)
+      << html;
+  const auto* cme3 = explain::find_cme(3);
+  ASSERT_NE(cme3, nullptr);
+  EXPECT_NE(html.find("<span class=\"explain\">" + html_escape(std::string(cme3->text.en)) + "</span>"),
+            std::string::npos);
+  const auto conn = explain::command("+ECMTCONN=0", explain::language::en);
+  ASSERT_FALSE(conn.empty());
+  EXPECT_NE(html.find("<td class=\"cmd\" title=\"" + html_escape(conn) + "\"><code>AT+ECMTCONN=0</code>"),
+            std::string::npos);
 }
 
 TEST(report_html, everything_from_the_trace_is_escaped) {
