@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick start, part 1: install what is missing, build, and start the virtual NT35E.
-# Default: a PTY linked at /tmp/nt35e0, offline loopback broker (no broker needed).
+# Default: a PTY linked at /tmp/nt35e0, the built-in scripted broker (no broker needed).
 # Any arguments are passed to nt35e-sim, e.g.  tools/run.sh --tcp 7000
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -20,7 +20,8 @@ echo "== tests"
 echo "== unit tests and fuzz corpus under ASan + UBSan (clang-14)"
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNT35E_SANITIZE=ON \
   -DNT35E_BUILD_TESTS=ON >/dev/null
-cmake --build build-asan -j"$jobs" --target nt35e_unit_tests nt35e_fuzz_at_input
+cmake --build build-asan -j"$jobs" --target nt35e_unit_tests nt35e_control_tests nt35e_fleet_metrics_tests \
+  nt35e_fleet_events_tests nt35e_fuzz_at_input
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -L 'unit|fuzz' --timeout 600)
 
