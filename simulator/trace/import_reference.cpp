@@ -9,7 +9,7 @@
 
 #include "at/text.hpp"
 #include "at/vocabulary.hpp"
-#include "engine/interpreter.hpp"
+#include "engine/offline_modem.hpp"
 #include "modem/modem.hpp"
 #include "modem/profile.hpp"
 #include "scenario/apply.hpp"
@@ -20,101 +20,6 @@ namespace nt35e::trace::detail {
 namespace {
 
 using ms = std::chrono::milliseconds;
-
-/// The simulator's core with a manual clock and the scripted broker, as the unit
-/// tests drive it (tests/support/core_harness.hpp), fed with the log's host lines.
-class reference {
- public:
-  explicit reference(const scenario::scenario& world, const modem::profile& p)
-      : now_(modem::time_point{} + std::chrono::hours(1)),
-        start_(now_),
-        interp_(p, now_, world),
-        broker_(world.broker),
-        scale_(p.time_scale) {
-    queue(broker_.start());
-  }
-
-  modem::time_point now() const { return now_; }
-  modem::time_point start() const { return start_; }
-
-  void send(std::string_view bytes) { apply(interp_.feed(bytes, now_)); }
-
-  /// Runs to `target`, firing everything due on the way.
-  void run_until(modem::time_point target) {
-    while (true) {
-      auto t = next();
-      if (!t || *t > target) break;
-      step(*t);
-    }
-    if (target > now_) now_ = target;
-  }
-
-  /// Runs until `done()` or `limit`; returns whether `done()` became true.
-  template <class F>
-  bool run_while_not(F done, modem::time_point limit) {
-    while (!done()) {
-      auto t = next();
-      if (!t || *t > limit) {
-        now_ = std::max(now_, limit);
-        return done();
-      }
-      step(*t);
-    }
-    return true;
-  }
-
-  std::string take_output() {
-    std::string out;
-    out.swap(output_);
-    return out;
-  }
-
- private:
-  std::optional<modem::time_point> next() const {
-    auto t = interp_.next_deadline();
-    if (!events_.empty() && (!t || events_.front().first < *t)) t = events_.front().first;
-    return t;
-  }
-  void step(modem::time_point t) {
-    now_ = std::max(now_, t);
-    if (!events_.empty() && events_.front().first <= t &&
-        (!interp_.next_deadline() || events_.front().first <= *interp_.next_deadline())) {
-      auto what = std::move(events_.front().second);
-      events_.erase(events_.begin());
-      if (auto* ev = std::get_if<mqtt::any_event>(&what))
-        apply(interp_.on_mqtt_event(*ev, now_));
-      else
-        queue(broker_.publish_now(std::get<scenario::scripted_broker::broker_publish>(what)));
-    } else {
-      apply(interp_.on_timer(now_));
-    }
-  }
-  void apply(modem::actions actions) {
-    for (auto& a : actions) {
-      if (auto* w = std::get_if<modem::write_bytes>(&a))
-        output_ += w->bytes;
-      else if (auto* r = std::get_if<mqtt::any_request>(&a))
-        queue(broker_.handle(*r));
-    }
-  }
-  void queue(std::vector<scenario::scripted_broker::timed_event> events) {
-    for (auto& e : events) {
-      auto due = now_ + std::chrono::duration_cast<modem::duration>(
-                            std::chrono::duration<double, std::milli>(e.delay_ms * scale_));
-      auto pos = std::find_if(events_.begin(), events_.end(), [&](const auto& x) { return x.first > due; });
-      events_.insert(pos, {due, std::move(e.what)});
-    }
-  }
-
-  modem::time_point now_;
-  modem::time_point start_;
-  engine::interpreter interp_;
-  scenario::scripted_broker broker_;
-  double scale_;
-  std::vector<std::pair<modem::time_point, std::variant<mqtt::any_event, scenario::scripted_broker::broker_publish>>>
-      events_;
-  std::string output_;
-};
 
 /// The module's output as a DTE reads it: lines without their blanks and line ends, the
 /// data prompt as ">".
@@ -138,7 +43,7 @@ run_result simulate(const scenario::scenario& w, const imported_log& log, const 
                     std::int64_t ecrdy_t_us) {
   auto p = *modem::builtin_profile(w.profile);
   scenario::apply(w, p);
-  reference ref(w, p);
+  engine::offline_modem ref(p, w);
   run_result res;
   res.answers.resize(items.size());
   res.answered.resize(items.size());
