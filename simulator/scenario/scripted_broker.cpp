@@ -96,7 +96,8 @@ std::vector<scripted_broker::timed_event> scripted_broker::handle(const mqtt::an
         if constexpr (std::is_same_v<T, mqtt::request::open>) {
           s.connected = false;
           if (unresolvable(r.host))
-            out.push_back({open_ms, mqtt::any_event{mqtt::event::opened{r.id, false, "DNS: " + r.host + " does not resolve"}}});
+            out.push_back(
+                {open_ms, mqtt::any_event{mqtt::event::opened{r.id, false, "DNS: " + r.host + " does not resolve"}}});
           else if (unreachable(r.host, r.port))
             out.push_back({open_ms, mqtt::any_event{mqtt::event::opened{r.id, false, "TCP: connection refused"}}});
           else
@@ -117,8 +118,8 @@ std::vector<scripted_broker::timed_event> scripted_broker::handle(const mqtt::an
           for (const auto& [topic, value] : retained_) {
             if (!mqtt::topic_matches(r.topic, topic)) continue;
             int qos = std::min(value.second, r.qos);
-            out.push_back(
-                {ack_ms + 1, mqtt::any_event{mqtt::event::message{r.id, qos > 0 ? next_id(s) : 0, topic, value.first, qos, true}}});
+            out.push_back({ack_ms + 1, mqtt::any_event{mqtt::event::message{r.id, qos > 0 ? next_id(s) : 0, topic,
+                                                                            value.first, qos, true}}});
           }
         } else if constexpr (std::is_same_v<T, mqtt::request::unsubscribe>) {
           s.subscriptions.erase(r.topic);
@@ -130,7 +131,8 @@ std::vector<scripted_broker::timed_event> scripted_broker::handle(const mqtt::an
             else
               retained_[r.topic] = {r.payload, r.qos};
           }
-          out.push_back({r.qos == 0 ? std::min(20, ack_ms) : ack_ms, mqtt::any_event{mqtt::event::published{r.id, r.msg_id, 0}}});
+          out.push_back(
+              {r.qos == 0 ? std::min(20, ack_ms) : ack_ms, mqtt::any_event{mqtt::event::published{r.id, r.msg_id, 0}}});
           deliver(r.topic, r.payload, r.qos, false, delivery_ms, out);
           for (const auto& rep : script_.replies)
             if (mqtt::topic_matches(rep.filter, r.topic))

@@ -59,8 +59,7 @@ TEST(Text, EscapeBytesPerStyle) {
   EXPECT_EQ(escape_bytes("a\"b\\\t", {.quoted = true}), "\"a\\\"b\\\\\\t\"");
   using high = escape_options::high_bytes;
   EXPECT_EQ(escape_bytes("\xC3\xA9\x7F", {.high = high::keep}), "\xC3\xA9\\x7F");
-  EXPECT_EQ(escape_bytes("\r\xC3\xA9", {.named_line_ends = false, .high = high::keep_if_valid_utf8}),
-            "\\x0D\xC3\xA9");
+  EXPECT_EQ(escape_bytes("\r\xC3\xA9", {.named_line_ends = false, .high = high::keep_if_valid_utf8}), "\\x0D\xC3\xA9");
   EXPECT_EQ(escape_bytes("\xC3", {.high = high::keep_if_valid_utf8}), "\\xC3");
   const std::string cut = escape_bytes(std::string(300, 'x'), {.max_output = 160});
   EXPECT_EQ(cut.size(), 161u);
