@@ -34,7 +34,7 @@ std::string final_text(final_kind kind, const failure& error, const render_setti
       return "OK";
     case final_kind::failed:
       if (!error.is_cme || s.cmee == 0) return "ERROR";
-      if (s.cmee == 2) return std::string("+CME ERROR: ") + cme_text(error.code);
+      if (s.cmee == 2) return std::string("+CME ERROR: ").append(cme_text(error.code));
       return "+CME ERROR: " + std::to_string(error.code);
     case final_kind::none:
     case final_kind::prompt:

@@ -23,8 +23,37 @@ enum class cme : int {
   unknown = 100,
 };
 
-/// Verbose text of a CME number (AT+CMEE=2).
-const char* cme_text(int code);
+/// The text of a CME number under AT+CMEE=2 (spec §2.7); "unknown" for a number it does not list.
+constexpr std::string_view cme_text(int code) {
+  switch (code) {
+    case 3:
+      return "operation not allowed";
+    case 4:
+      return "operation not supported";
+    case 10:
+      return "SIM not inserted";
+    case 11:
+      return "SIM PIN required";
+    case 12:
+      return "SIM PUK required";
+    case 13:
+      return "SIM failure";
+    case 14:
+      return "SIM busy";
+    case 30:
+      return "no nw service";
+    case 50:
+      return "Incorrect parameters";
+    case 100:
+      return "unknown error";
+    case 127:
+      return "missing or unknown apn";
+    default:
+      return "unknown";
+  }
+}
+/// The text of a CMS number under AT+CMEE=2 (spec §2.7); "unknown" for a number it does not list.
+constexpr std::string_view cms_text(int code) { return code == 303 ? "operation not supported" : "unknown"; }
 
 /// Why a command failed: `ERROR` (syntax, never affected by CMEE) or `+CME ERROR`.
 struct failure {

@@ -67,11 +67,11 @@ struct result_entry {
   explanation text;         ///< what it tells the host
 };
 
-/// What a +CME ERROR or +CMS ERROR number means.
+/// What a +CME ERROR or +CMS ERROR number means. The text the module writes for it under
+/// AT+CMEE=2 is the AT vocabulary's (at::cme_text, at::cms_text), not repeated here.
 struct error_entry {
-  int code;                  ///< the number under AT+CMEE=1
-  std::string_view verbose;  ///< the text under AT+CMEE=2 (spec §2.7)
-  explanation text;          ///< what it tells the host
+  int code;          ///< the number under AT+CMEE=1
+  explanation text;  ///< what it tells the host
 };
 
 /// What a +SOCKET ERROR text means (AT+ECPING, spec §4.3).

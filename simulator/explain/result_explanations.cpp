@@ -61,41 +61,33 @@ static_assert(rows_follow_enum(), "result rows are indexed by at::final_result")
 constexpr std::array cme_rows{
     error_entry{
         3,
-        "operation not allowed",
         {"not allowed now: every error of an ECMT command is 3 (range, length, state); for other commands "
          "the module's state does not allow it",
          "当前不允许该操作：ECMT 指令的所有错误都是 3（范围、长度、状态）；其他指令表示模组当前状态不允许", "§2.7"}},
     error_entry{4,
-                "operation not supported",
                 {"the command does not support this form (e.g. AT+CFUN without parameters)",
                  "该指令不支持这种形式（如不带参数的 AT+CFUN）", "§2.7, §2.6"}},
-    error_entry{10, "SIM not inserted", {"no SIM card", "没有插 SIM 卡", "§2.7"}},
-    error_entry{11, "SIM PIN required", {"the SIM asks for its PIN", "SIM 卡需要输入 PIN 码", "§2.7"}},
-    error_entry{
-        12, "SIM PUK required", {"the SIM is blocked and asks for its PUK", "SIM 卡已锁，需要输入 PUK 码", "§2.7"}},
-    error_entry{13, "SIM failure", {"the SIM card failed", "SIM 卡故障", "§2.7"}},
-    error_entry{14, "SIM busy", {"the SIM is busy; try again a little later", "SIM 卡忙，稍后重试", "§2.7"}},
+    error_entry{10, {"no SIM card", "没有插 SIM 卡", "§2.7"}},
+    error_entry{11, {"the SIM asks for its PIN", "SIM 卡需要输入 PIN 码", "§2.7"}},
+    error_entry{12, {"the SIM is blocked and asks for its PUK", "SIM 卡已锁，需要输入 PUK 码", "§2.7"}},
+    error_entry{13, {"the SIM card failed", "SIM 卡故障", "§2.7"}},
+    error_entry{14, {"the SIM is busy; try again a little later", "SIM 卡忙，稍后重试", "§2.7"}},
     error_entry{30,
-                "no nw service",
                 {"no network service: not registered, or the chosen operator is not there",
                  "无网络服务：没有注册上，或所选运营商不存在", "§2.7, §4.4.4"}},
     error_entry{50,
-                "Incorrect parameters",
                 {"a parameter is out of range or badly formed (27.007 and basic commands)",
                  "参数超出范围或格式错误（27.007 指令和基本指令）", "§2.7, §2.6"}},
     error_entry{
         100,
-        "unknown error",
         {"unknown error (AT+CMEE without parameters gives it)", "未知错误（不带参数的 AT+CMEE 会返回它）", "§2.7"}},
     error_entry{127,
-                "missing or unknown apn",
                 {"the APN is missing or the network does not know it (AT+CGACT on a cid other than 1)",
                  "APN 缺失或网络不认识（如对 cid 1 以外的上下文执行 AT+CGACT）", "§2.7, §4.4.5"}},
 };
 
 constexpr std::array cms_rows{
     error_entry{303,
-                "operation not supported",
                 {"the SMS command does not take this form or value (AT+CMGF=2, AT+CMGF alone)",
                  "短信指令不支持这种形式或取值（如 AT+CMGF=2、不带参数的 AT+CMGF）", "§2.7, §4.4.8"}},
 };

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "at/result.hpp"
 #include "explain/explainer.hpp"
 #include "support/core_harness.hpp"
 
@@ -111,10 +112,10 @@ TEST(Explain, LookupsForTheReportAndTheOracle) {
   EXPECT_NE(explain::find_result(at::final_result::cme_error)->en.find("AT+CMEE"), std::string::npos);
   const auto* cme50 = explain::find_cme(50);
   ASSERT_NE(cme50, nullptr);
-  EXPECT_EQ(cme50->verbose, "Incorrect parameters");
+  EXPECT_EQ(at::cme_text(cme50->code), "Incorrect parameters");
   EXPECT_EQ(explain::find_cme(31), nullptr);
   ASSERT_NE(explain::find_cms(303), nullptr);
-  EXPECT_EQ(explain::find_cms(303)->verbose, "operation not supported");
+  EXPECT_EQ(at::cms_text(explain::find_cms(303)->code), "operation not supported");
   EXPECT_NE(explain::find_socket_error("parameter error"), nullptr);
   EXPECT_EQ(explain::find_socket_error("NO SUCH"), nullptr);
   EXPECT_NE(explain::find_hint("guard.expired", "", ""), nullptr);

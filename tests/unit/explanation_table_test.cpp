@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "at/result.hpp"
 #include "at/urc_table.hpp"
 #include "at/vocabulary.hpp"
 #include "explain/explanations.hpp"
@@ -206,7 +207,7 @@ TEST(ExplanationTable, CmeTextsAreThoseOfTheSpec) {
   for (const auto& [code, text] : spec) {
     const auto* e = find_cme(code);
     ASSERT_NE(e, nullptr) << "CME " << code << " (" << text << ") has no explanation";
-    EXPECT_EQ(e->verbose, text) << "CME " << code;
+    EXPECT_EQ(at::cme_text(e->code), text) << "CME " << code << ": the CMEE=2 text the module writes";
   }
   EXPECT_EQ(cme_entries().size(), spec.size()) << "a CME number the spec does not list";
 }

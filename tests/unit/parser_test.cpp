@@ -134,6 +134,18 @@ TEST(Render, StylesAndFraming) {
   EXPECT_EQ(render_urc("+X: 1", false, s), "");
 }
 
+TEST(Render, CmeeTwoWritesTheTextsOfSpec27) {
+  render_settings s;
+  s.cmee = 2;
+  EXPECT_EQ(final_text(final_kind::failed, cme_error(30, "x", "y"), s), "+CME ERROR: no nw service");
+  EXPECT_EQ(final_text(final_kind::failed, cme_error(50, "x", "y"), s), "+CME ERROR: Incorrect parameters");
+  EXPECT_EQ(final_text(final_kind::failed, cme_error(100, "x", "y"), s), "+CME ERROR: unknown error");
+  EXPECT_EQ(final_text(final_kind::failed, cme_error(127, "x", "y"), s), "+CME ERROR: missing or unknown apn");
+  EXPECT_EQ(final_text(final_kind::failed, cme_error(31, "x", "y"), s), "+CME ERROR: unknown") << "a number §2.7 lacks";
+  s.cmee = 1;
+  EXPECT_EQ(final_text(final_kind::failed, cme_error(50, "x", "y"), s), "+CME ERROR: 50");
+}
+
 TEST(TopicFilters, Wildcards) {
   using mqtt::topic_matches;
   EXPECT_TRUE(topic_matches("a/+/c", "a/b/c"));
