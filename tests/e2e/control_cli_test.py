@@ -200,6 +200,10 @@ def drive(sim, dte, ctl_path):
     check(status == 1 and "JSON" in err, f"raw garbage: status {status}, stderr {err!r}")
     status, out, err = ctl(ctl_path, port, "fire")
     check(status == 2, f"fire without an action: status {status}")
+    check(err.count("\n") == 1 and err.startswith("nt35e-ctl: ") and "(try --help)" in err,
+          f"a usage error is one sentence: {err!r}")
+    status, out, err = ctl(ctl_path, port, "--version")
+    check(status == 0 and out.startswith("nt35e-ctl "), f"--version: status {status}, stdout {out!r}")
     status, out, err = ctl(ctl_path, 1, "state")
     check(status == 2 and "cannot connect" in err, f"a closed port: status {status}, stderr {err!r}")
 
