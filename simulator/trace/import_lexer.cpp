@@ -69,6 +69,18 @@ class lexer {
       add_comment(pl, stamp, dated, comment, true);
       return;
     }
+    // One entry per non-blank piece of the line, all with the line's stamp and direction.
+    auto emit = [&](std::string_view piece) {
+      const auto t = trim_line(piece);
+      if (t.empty()) return;
+      entry e;
+      e.line = pl.number;
+      e.stamp = stamp;
+      e.stamp_has_date = dated;
+      e.dir = dir;
+      e.text = std::string(t);
+      out_.push_back(std::move(e));
+    };
     if (f_ == log_format::sscom) {
       if (marked) {
         last_dir_ = dir;
@@ -81,28 +93,9 @@ class lexer {
           dated = last_dated_;
         }
       }
-      for (auto& piece : split_boxes(content)) {
-        auto t = trim_line(piece);
-        if (t.empty()) continue;
-        entry e;
-        e.line = pl.number;
-        e.stamp = stamp;
-        e.stamp_has_date = dated;
-        e.dir = dir;
-        e.text = std::string(t);
-        out_.push_back(std::move(e));
-      }
+      for (auto& piece : split_boxes(content)) emit(piece);
     } else {
-      auto t = trim_line(content);
-      if (!t.empty()) {
-        entry e;
-        e.line = pl.number;
-        e.stamp = stamp;
-        e.stamp_has_date = dated;
-        e.dir = dir;
-        e.text = std::string(t);
-        out_.push_back(std::move(e));
-      }
+      emit(content);
     }
     if (!comment.empty()) add_comment(pl, stamp, dated, comment, false);
   }
