@@ -70,25 +70,6 @@ std::string list(const std::vector<std::string>& names) {
   return out;
 }
 
-std::string type_name(const json& j) {
-  switch (j.type()) {
-    case json::value_t::null:
-      return "null";
-    case json::value_t::boolean:
-      return "a boolean";
-    case json::value_t::string:
-      return "a string";
-    case json::value_t::array:
-      return "an array";
-    case json::value_t::object:
-      return "an object";
-    case json::value_t::discarded:
-      return "nothing";
-    default:
-      return "a number";
-  }
-}
-
 // ---------------------------------------------------------------------------
 // The line and its envelope
 
@@ -119,7 +100,7 @@ struct envelope {
 envelope open(std::string_view line, std::size_t modems, bool fleet) {
   json request = parse(line);
   if (!request.is_object())
-    refuse("the request must be a JSON object such as {\"query\":\"state\"}, not " + type_name(request));
+    refuse("the request must be a JSON object such as {\"query\":\"state\"}, not " + scenario::json_type_name(request));
   const auto& keys = fleet ? fleet_request_keys : request_keys;
   envelope r;
   if (auto it = request.find("modem"); it != request.end()) {
@@ -128,7 +109,7 @@ envelope open(std::string_view line, std::size_t modems, bool fleet) {
           modems == 1
               ? std::string("\"modem\" can only be 0: this simulator runs one modem (start it with --fleet N for more)")
               : "\"modem\" expects a modem number from 0 to " + std::to_string(modems - 1) + ", not " +
-                    (it->is_number() ? it->dump() : type_name(*it)));
+                    (it->is_number() ? it->dump() : scenario::json_type_name(*it)));
     r.modem = it->get<std::size_t>();
     request.erase(it);
     if (request.empty())
@@ -168,14 +149,15 @@ action_request fire_request(const json& value, int max_id) {
   else if (value.is_object())
     spec = value;
   else
-    refuse("\"fire\" expects an object such as {\"action\":\"drop_link\",\"id\":0}, not " + type_name(value));
+    refuse("\"fire\" expects an object such as {\"action\":\"drop_link\",\"id\":0}, not " +
+           scenario::json_type_name(value));
   return {{checked_action(spec, "/fire", max_id)}, true};
 }
 
 action_request deliver_request(const json& value, int max_id) {
   if (!value.is_object())
     refuse("\"deliver\" expects an object such as {\"id\":0,\"topic\":\"t\",\"payload\":\"p\",\"qos\":1}, not " +
-           type_name(value));
+           scenario::json_type_name(value));
   json spec = value;
   if (auto it = spec.find("action"); it != spec.end() && *it != "deliver")
     refuse("\"deliver\" is a shortcut for the deliver action; use {\"fire\": {...}} for other actions");
@@ -205,7 +187,8 @@ json registration_spec(const json& value) {
       refuse("network.registration " + as_json_string(s) +
              " is not one of home (registered again), searching, denied or none" + hint(s, names));
   } else {
-    refuse("network.registration expects home, searching, denied, none or a +CEREG stat, not " + type_name(value));
+    refuse("network.registration expects home, searching, denied, none or a +CEREG stat, not " +
+           scenario::json_type_name(value));
   }
   switch (*stat) {
     case 1:
@@ -234,7 +217,7 @@ action_request network_request(const json& value, int max_id) {
   std::vector<json> specs;
   if (auto it = value.find("sim"); it != value.end()) {
     if (!it->is_boolean())
-      refuse("network.sim expects true (insert the SIM) or false (remove it), not " + type_name(*it));
+      refuse("network.sim expects true (insert the SIM) or false (remove it), not " + scenario::json_type_name(*it));
     specs.push_back(json{{"action", it->get<bool>() ? "insert_sim" : "remove_sim"}});
   }
   if (auto it = value.find("registration"); it != value.end()) {
@@ -265,7 +248,7 @@ action_request network_request(const json& value, int max_id) {
 fleet_request fleet_request_of(const json& value, std::size_t n, int max_id) {
   if (!value.is_object())
     refuse("\"fleet\" expects an object such as {\"fire\": {\"action\": \"drop_link\"}, \"fraction\": 0.3}, not " +
-           type_name(value));
+           scenario::json_type_name(value));
   for (const auto& [key, v] : value.items())
     if (std::find(fleet_keys.begin(), fleet_keys.end(), key) == fleet_keys.end())
       refuse("fleet has no field " + as_json_string(key) + hint(key, fleet_keys) + "; use " + list(fleet_keys));
@@ -277,17 +260,18 @@ fleet_request fleet_request_of(const json& value, std::size_t n, int max_id) {
   fleet_request r;
   json spec = fire->is_string() ? json{{"action", *fire}} : *fire;
   if (!spec.is_object())
-    refuse("fleet.fire expects an object such as {\"action\":\"drop_link\",\"id\":0}, not " + type_name(*fire));
+    refuse("fleet.fire expects an object such as {\"action\":\"drop_link\",\"id\":0}, not " +
+           scenario::json_type_name(*fire));
   r.action = checked_action(spec, "/fleet/fire", max_id);
 
   if (auto it = value.find("modems"); it != value.end()) {
     if (!it->is_array() || it->empty())
       refuse("fleet.modems expects a list of modem numbers such as [0, 5, 7], not " +
-             (it->is_array() ? std::string("an empty list") : type_name(*it)));
+             (it->is_array() ? std::string("an empty list") : scenario::json_type_name(*it)));
     for (const auto& m : *it) {
       if (!m.is_number_unsigned() || m.get<std::uint64_t>() >= n)
-        refuse("fleet.modems: " + (m.is_number() ? m.dump() : type_name(m)) + " is not a modem number from 0 to " +
-               std::to_string(n - 1));
+        refuse("fleet.modems: " + (m.is_number() ? m.dump() : scenario::json_type_name(m)) +
+               " is not a modem number from 0 to " + std::to_string(n - 1));
       r.candidates.push_back(m.get<std::size_t>());
     }
     std::sort(r.candidates.begin(), r.candidates.end());
@@ -306,13 +290,13 @@ fleet_request fleet_request_of(const json& value, std::size_t n, int max_id) {
   if (fraction != value.end()) {
     if (!fraction->is_number() || !(fraction->get<double>() > 0.0) || fraction->get<double>() > 1.0)
       refuse("fleet.fraction expects a number above 0 and at most 1 (0.3 = 30 % of the modems), not " +
-             (fraction->is_number() ? fraction->dump() : type_name(*fraction)));
+             (fraction->is_number() ? fraction->dump() : scenario::json_type_name(*fraction)));
     r.fraction = fraction->get<double>();
   }
 
   if (auto stagger = value.find("stagger"); stagger != value.end()) {
     if (!stagger->is_string())
-      refuse("fleet.stagger expects a time such as \"5s\" or \"500ms\", not " + type_name(*stagger));
+      refuse("fleet.stagger expects a time such as \"5s\" or \"500ms\", not " + scenario::json_type_name(*stagger));
     std::string why;
     auto d = scenario::parse_duration(stagger->get<std::string>(), &why);
     if (!d) refuse("fleet.stagger: " + why);
@@ -325,7 +309,7 @@ query_kind query_of(const json& value, bool fleet) {
   static const std::vector<std::string> plain = {"state", "metrics", "help"};
   static const std::vector<std::string> with_fleet = {"state", "metrics", "fleet", "help"};
   const auto& names = fleet ? with_fleet : plain;
-  if (!value.is_string()) refuse("\"query\" expects " + list(names) + ", not " + type_name(value));
+  if (!value.is_string()) refuse("\"query\" expects " + list(names) + ", not " + scenario::json_type_name(value));
   const auto what = value.get<std::string>();
   if (std::find(names.begin(), names.end(), what) == names.end())
     refuse("unknown query " + as_json_string(what) + hint(what, names) + "; use " + list(names));

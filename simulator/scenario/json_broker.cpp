@@ -16,7 +16,7 @@ void checker::read_broker(const json& obj, broker_script& b) {
       for (const auto& [from, to] : members(*it, at)) {
         const auto here = child(at, from);
         if (!to->is_string()) {
-          error(here, "expected \"ADDR:PORT\", got " + type_name(*to));
+          error(here, "expected \"ADDR:PORT\", got " + json_type_name(*to));
           continue;
         }
         const std::string spec = from + "=" + to->get<std::string>();

@@ -21,7 +21,7 @@ void checker::set_id_scope(const std::string& profile, bool from_setting) {
 
 bool checker::expect(const json& j, const std::string& ptr, json::value_t type, const char* what) {
   if (j.type() == type || (type == json::value_t::number_float && j.is_number())) return true;
-  error(ptr, std::string("expected ") + what + ", got " + type_name(j));
+  error(ptr, std::string("expected ") + what + ", got " + json_type_name(j));
   return false;
 }
 
@@ -143,7 +143,7 @@ bool checker::read_duration(const json& obj, const std::string& ptr, const std::
     return false;
   }
   if (!it->is_string()) {
-    error(at, "expected a time such as \"250ms\" or \"3s\", got " + type_name(*it));
+    error(at, "expected a time such as \"250ms\" or \"3s\", got " + json_type_name(*it));
     return false;
   }
   std::string why;

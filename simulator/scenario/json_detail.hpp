@@ -46,8 +46,6 @@ std::vector<std::string> split_names(const std::string& list);
 
 /// A string as it would be written in JSON, quotes included (shortened past 60 bytes).
 std::string quote(std::string_view s);
-/// "an object", "a string", "a number"... for "expected X, got <type>".
-std::string type_name(const json& j);
 /// What a value is, for "got ...": numbers by value, the rest by type.
 std::string got(const json& j);
 /// The candidate closest to `word`: within edit distance 2 (1 for candidates of up to

@@ -42,7 +42,12 @@ std::string quote(std::string_view s) {
   return out;
 }
 
-std::string type_name(const json& j) {
+}  // namespace nt35e::scenario::json_detail
+
+namespace nt35e::scenario {
+
+std::string json_type_name(const nlohmann::json& j) {
+  using json = nlohmann::json;
   switch (j.type()) {
     case json::value_t::object:
       return "an object";
@@ -63,7 +68,11 @@ std::string type_name(const json& j) {
   }
 }
 
-std::string got(const json& j) { return j.is_number() ? j.dump() : type_name(j); }
+}  // namespace nt35e::scenario
+
+namespace nt35e::scenario::json_detail {
+
+std::string got(const json& j) { return j.is_number() ? j.dump() : json_type_name(j); }
 
 std::optional<std::string> closest(std::string_view word, const std::vector<std::string>& candidates) {
   if (word.size() > 100) return std::nullopt;

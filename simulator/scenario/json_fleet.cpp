@@ -87,7 +87,7 @@ bool checker::read_select(const json& obj, const std::string& ptr, std::vector<i
       start = comma + 1;
     }
   } else {
-    error(at, "expected indices: a string such as \"0-9,15\" or an array of whole numbers, got " + type_name(*it));
+    error(at, "expected indices: a string such as \"0-9,15\" or an array of whole numbers, got " + json_type_name(*it));
     return false;
   }
   out = std::move(ranges);
@@ -141,8 +141,8 @@ void checker::read_fired_action(const json& e, const std::string& ptr, action& a
   if (it == e.end()) return;
   const auto at = child(ptr, "fire");
   if (!it->is_string() && !it->is_object()) {
-    error(at,
-          "expected an action such as {\"action\": \"drop_link\", \"id\": 0} or an action name, got " + type_name(*it));
+    error(at, "expected an action such as {\"action\": \"drop_link\", \"id\": 0} or an action name, got " +
+                  json_type_name(*it));
     return;
   }
   const json& named = it->is_string() ? *it : it->value("action", json());

@@ -58,6 +58,10 @@ std::variant<action, diagnostic> action_from_json(const nlohmann::json& j, const
 /// The JSON form of an action (only the fields that apply to its kind), for logs and
 /// the control channel's echo; action_from_json reads it back to an equal action.
 nlohmann::json to_json(const action& a);
+
+/// How a JSON value's type reads in a message: "a string", "an object", "a number", "null"…
+/// (the scenario loader's and the control channel's diagnostics say it the same way).
+std::string json_type_name(const nlohmann::json& j);
 /// The JSON form of a whole scenario, every field written out (defaults included), its
 /// "modems" overrides as they were written, its "fleet_events" with their actions in
 /// full and select in its string form; load_text reads its dump back to an equal

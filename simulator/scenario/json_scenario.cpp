@@ -52,7 +52,7 @@ void checker::read_profile_and_settings(const json& root, scenario& s) {
           continue;
         }
         if (!value->is_string()) {
-          error(at, "expected a string (settings are written as for --set), got " + type_name(*value));
+          error(at, "expected a string (settings are written as for --set), got " + json_type_name(*value));
           continue;
         }
         auto why = modem::set_profile_field(scratch, name, value->get<std::string>());
