@@ -121,12 +121,7 @@ int run_import(const import_request& request) {
               << " module lines\n";
     text = sc.json;
   }
-  if (!write_output(out_path, text, error)) {
-    std::cerr << "nt35e-sim import: error: " << error << "\n";
-    return 1;
-  }
-  if (!out_path.empty() && out_path != "-") std::cerr << "wrote " << out_path << "\n";
-  return 0;
+  return finish_output("nt35e-sim import", out_path, text);
 }
 
 int import_main(int argc, char** argv) {

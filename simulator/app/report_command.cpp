@@ -66,13 +66,7 @@ int run_report(const report_request& request) {
   trace::report_options ro;
   ro.title = base_name(trace_path);
   auto html = trace::render_report(std::get<trace::trace>(loaded), ro);
-  std::string error;
-  if (!write_output(out_path, html, error)) {
-    std::cerr << "nt35e-sim report: error: " << error << "\n";
-    return 1;
-  }
-  if (out_path != "-") std::cerr << "wrote " << out_path << "\n";
-  return 0;
+  return finish_output("nt35e-sim report", out_path, html);
 }
 
 int report_main(int argc, char** argv) {

@@ -58,4 +58,14 @@ std::string base_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+int finish_output(std::string_view tool, const std::string& path, const std::string& text) {
+  std::string error;
+  if (!write_output(path, text, error)) {
+    std::cerr << tool << ": error: " << error << "\n";
+    return 1;
+  }
+  if (!path.empty() && path != "-") std::cerr << "wrote " << path << "\n";
+  return 0;
+}
+
 }  // namespace nt35e::app

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace nt35e::app {
 
@@ -12,6 +13,10 @@ std::optional<std::string> read_input(const std::string& path, std::string& erro
 
 /// Writes `text` to `path` ("" or "-": stdout); false with `error` set when it fails.
 bool write_output(const std::string& path, const std::string& text, std::string& error);
+
+/// A tool's last step: writes `text` to `path` and says "wrote PATH" on stderr when it is a
+/// file; on failure says "<tool>: error: <why>". Returns the tool's exit status (0 or 1).
+int finish_output(std::string_view tool, const std::string& path, const std::string& text);
 
 /// The file name messages use for `path`: its last component, "stdin" for "-".
 std::string base_name(const std::string& path);
