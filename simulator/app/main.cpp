@@ -76,6 +76,33 @@ std::string connect_hint(const net::ip::tcp::endpoint& ep) {
   return "connect with: socat -,rawer,escape=0x1d " + target + std::to_string(ep.port()) + "   (Ctrl-] quits)\n";
 }
 
+/// A delay as a person reads it: "1.5 s", "75 ms".
+std::string human_delay(double ms) {
+  char text[32];
+  if (ms >= 1000)
+    std::snprintf(text, sizeof text, "%g s", ms / 1000);
+  else
+    std::snprintf(text, sizeof text, "%g ms", ms);
+  return text;
+}
+
+/// Printed with the ready line: a newcomer's first AT is otherwise lost in the boot,
+/// which ignores input (§4.2), and the first AT+ECMTOPEN fails before registration.
+std::string boot_note(const app::options& opts, const modem::profile& p) {
+  if (opts.replay_file) return {};  // the trace's own boot plays
+  const double boot = p.timing.boot * p.time_scale, registration = p.timing.registration * p.time_scale;
+  if (boot <= 0 && registration <= 0) return {};
+  return "the modem boots first: ECRDY after " + human_delay(boot) + " (input before it is ignored), registered " +
+         human_delay(registration) +
+         " later; --set timing.boot=0 --set timing.registration=0 skips that, --time-scale 0.05 makes every "
+         "delay twenty times shorter\n";
+}
+
+/// Who may open the PTY: --pty-mode and --pty-group.
+io::pty_access pty_access(const app::options& opts) {
+  return io::pty_access{opts.pty_mode, opts.pty_group, opts.pty_group_name};
+}
+
 /// Prints every diagnostic of a scenario that did not load, one per line, on stderr.
 void print_diagnostics(const std::vector<scenario::diagnostic>& diagnostics) {
   print_now(stderr, scenario::format(diagnostics));
@@ -186,7 +213,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
 
   switch (opts.transport) {
     case app::transport_kind::pty:
-      transport = std::make_unique<io::pty_transport>(ex, opts.pty_link, log);
+      transport = std::make_unique<io::pty_transport>(ex, opts.pty_link, log, pty_access(opts));
       break;
     case app::transport_kind::tcp:
       transport = std::make_unique<io::tcp_transport>(ex, opts.tcp_endpoint, log);
@@ -219,7 +246,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
     transport->start(session);
   } catch (const io::startup_error& e) {
     std::fprintf(stderr, "nt35e-sim: %s\n", e.what());
-    return 1;
+    return e.exit_status;
   }
 
   // Before the ready line: a test reads up to "ready:" and must know the port by then.
@@ -233,21 +260,25 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
     case app::transport_kind::pty: {
       const auto& link = static_cast<io::pty_transport&>(*transport).link_path();
       print_now(stdout, "ready: " + transport->ready_text() + "\n" + "connect with: picocom -b 115200 " + link +
-                            "   (Enter sends CR; quit with C-a C-x)" + "   or: tio " + link + "   (quit with C-t q)\n");
+                            "   (Enter sends CR; quit with C-a C-x)" + "   or: tio " + link + "   (quit with C-t q)\n" +
+                            boot_note(opts, profile));
       break;
     }
     case app::transport_kind::tcp:
       print_now(stdout, "ready: " + transport->ready_text() + "\n" +
-                            connect_hint(static_cast<io::tcp_transport&>(*transport).local_endpoint()));
+                            connect_hint(static_cast<io::tcp_transport&>(*transport).local_endpoint()) +
+                            boot_note(opts, profile));
       break;
     case app::transport_kind::stdio: {
       // stdout is the AT line here, so the ready line goes to stderr.
       const bool interactive = static_cast<io::stdio_transport&>(*transport).interactive();
       const char* eol = interactive && ::isatty(STDERR_FILENO) ? "\r\n" : "\n";
       std::string text = "ready: stdio" + std::string(eol);
-      if (interactive)
+      if (interactive) {
         text += "nt35e-sim: you are the DTE: type AT commands (Enter sends CR, the module echoes); Ctrl-] quits" +
                 std::string(eol);
+        if (auto note = boot_note(opts, profile); !note.empty()) text += note.substr(0, note.size() - 1) + eol;
+      }
       print_now(stderr, text);
       break;
     }
@@ -282,6 +313,7 @@ int run_fleet(const app::options& opts, const scenario::scenario& world, const w
   c.threads = opts.threads.value_or(0);
   c.line = opts.transport == app::transport_kind::tcp ? fleet::line_kind::tcp : fleet::line_kind::pty;
   c.pty_prefix = opts.pty_link;
+  c.pty = pty_access(opts);
   c.tcp_base = opts.tcp_endpoint;
   c.control = opts.control_endpoint;
   // A thousand transcripts at info would drown everything else: warn unless asked.

@@ -5,6 +5,8 @@
 #include <functional>
 #include <system_error>
 
+#include <grp.h>
+
 #include "app/cli.hpp"
 #include "fleet/fleet.hpp"
 #include "io/tcp_transport.hpp"
@@ -32,7 +34,10 @@ constexpr const char* footer =
     "plus its number; 0 without --fleet).\n"
     "\n"
     "When the line is ready, one line starting with \"ready:\" is printed on stdout\n"
-    "(on stderr with --stdio), e.g. \"ready: tcp 127.0.0.1:5000\".\n"
+    "(on stderr with --stdio), e.g. \"ready: tcp 127.0.0.1:5000\", then how to\n"
+    "connect and that the modem boots first: ECRDY after 1.5 s (input before it\n"
+    "is ignored), registered 2 s later; --set timing.boot=0 --set\n"
+    "timing.registration=0 skips that, --time-scale 0.05 shortens every delay.\n"
     "SIGINT and SIGTERM stop the simulator cleanly and print a summary of the\n"
     "counters and latencies on stderr (not with --log-level error). Bad options and\n"
     "scenario files that do not load exit with status 2.\n";
@@ -140,6 +145,35 @@ void option_parser::add_transport_options(CLI::App& app) {
   add_flag(app, "--stdio", "this terminal (raw mode, Ctrl-] quits) or a pipe", [this] {
     choose_transport("--stdio", transport_kind::stdio);
   })->group(group);
+  // A new PTY belongs to the simulator's user with mode 0620: a driver running as
+  // another user could not open it, as it opens /dev/ttyUSB0 through the dialout group.
+  value(app, group, "--pty-mode", "MODE", "octal permission bits, as in --pty-mode 0660",
+        "permission bits of the pseudo-terminal, octal (e.g.\n"
+        "0660 with --pty-group dialout: a driver running as a\n"
+        "normal user in that group may open it)",
+        [this](const std::string& v) {
+          const bool octal = v.size() <= 4 && v.find_first_not_of("01234567") == std::string::npos;
+          const unsigned mode = octal ? static_cast<unsigned>(std::stoul(v, nullptr, 8)) : 01000;
+          if (mode > 0777)
+            throw usage_error("--pty-mode takes octal permission bits from 0000 to 0777, as in --pty-mode 0660, not " +
+                              in_quotes(v));
+          opts_.pty_mode = mode;
+        });
+  value(app, group, "--pty-group", "GROUP", "a group name or number, as in --pty-group dialout",
+        "the pseudo-terminal's group (a name or a number)", [this](const std::string& v) {
+          if (auto gid = whole_number(v); gid && *gid <= 0xFFFFFFFEu) {
+            opts_.pty_group = static_cast<unsigned>(*gid);
+          } else {
+            std::vector<char> buffer(16384);
+            ::group g{};
+            ::group* found = nullptr;
+            if (::getgrnam_r(v.c_str(), &g, buffer.data(), buffer.size(), &found) != 0 || !found)
+              throw usage_error("--pty-group: there is no group " + in_quotes(v) +
+                                " on this machine; give a group name from /etc/group or a number");
+            opts_.pty_group = static_cast<unsigned>(found->gr_gid);
+          }
+          opts_.pty_group_name = v;
+        });
 }
 
 void option_parser::add_module_options(CLI::App& app) {
@@ -352,6 +386,9 @@ void option_parser::add_fleet_options(CLI::App& app) {
 
 void option_parser::check_whole_line() {
   auto& o = opts_;
+  if ((o.pty_mode || o.pty_group) && o.transport != transport_kind::pty)
+    throw usage_error(std::string(o.pty_mode ? "--pty-mode" : "--pty-group") +
+                      " goes only with --pty (it says who may open the pseudo-terminal)");
   if (!o.fleet) {
     if (fleet_offset_given_)
       throw usage_error(

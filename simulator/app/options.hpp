@@ -34,6 +34,9 @@ struct field_setting {
 struct options {
   transport_kind transport = transport_kind::pty;
   std::string pty_link = "/tmp/nt35e0";
+  std::optional<unsigned> pty_mode;   ///< --pty-mode: permission bits of the slave, 0 to 0777
+  std::optional<unsigned> pty_group;  ///< --pty-group: the slave's group id
+  std::string pty_group_name;         ///< --pty-group as given, for messages
   boost::asio::ip::tcp::endpoint tcp_endpoint;
   std::string profile_name = "nt35e";
   bool profile_given = false;  ///< --profile was given (it then wins over the scenario's)

@@ -159,7 +159,7 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
     u->session = std::make_unique<io::session>(u->strand, u->profile, u->backend.get(), u->log, world);
     u->session->set_observer(&u->metrics);
     if (c.line == line_kind::pty)
-      u->transport = std::make_unique<io::pty_transport>(u->strand, pty_link(c, i), u->log);
+      u->transport = std::make_unique<io::pty_transport>(u->strand, pty_link(c, i), u->log, c.pty);
     else
       u->transport = std::make_unique<io::tcp_transport>(u->strand, tcp_endpoint(c, i), u->log);
     units.push_back(std::move(u));
@@ -184,7 +184,7 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
     } catch (const io::startup_error& e) {
       stop_all();
       std::string what = e.what();
-      return fail("modem " + std::to_string(u->position) + ": " + what, 1);
+      return fail("modem " + std::to_string(u->position) + ": " + what, e.exit_status);
     }
     u->line = u->transport->ready_text();
     fleet_log.log(io::log_level::debug, "modem " + std::to_string(u->position) + ": index " + std::to_string(u->index) +

@@ -31,6 +31,7 @@
 
 #include "fleet/resources.hpp"
 #include "io/logger.hpp"
+#include "io/pty_transport.hpp"
 #include "modem/profile.hpp"
 #include "mqtt/backend.hpp"
 #include "scenario/scenario.hpp"
@@ -46,6 +47,7 @@ struct config {
   unsigned threads = 0;      ///< 0: hardware_concurrency(), at least 2
   line_kind line = line_kind::pty;
   std::string pty_prefix = "/tmp/nt35e-";   ///< modem i: link PREFIXi
+  io::pty_access pty;                       ///< who may open each PTY (--pty-mode, --pty-group)
   boost::asio::ip::tcp::endpoint tcp_base;  ///< modem i: port BASE+i on the same address
   std::optional<boost::asio::ip::tcp::endpoint> control;
   io::log_level log_level = io::log_level::warn;

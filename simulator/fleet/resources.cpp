@@ -34,15 +34,15 @@ file_limit raise_file_limit() {
 
 std::uint64_t files_needed(std::size_t modems, line_kind line, bool live) {
   const std::uint64_t n = modems;
-  std::uint64_t per_modem = 2;  // PTY: master + a slave opened briefly; TCP: listener + DTE
-  if (live) per_modem += 3;     // Paho's socket + the relay's two (a listener while connecting)
-  (void)line;
+  // PTY: master + a slave opened briefly + the link's lock file; TCP: listener + DTE
+  std::uint64_t per_modem = line == line_kind::pty ? 3 : 2;
+  if (live) per_modem += 3;  // Paho's socket + the relay's two (a listener while connecting)
   return fixed_files + n * per_modem;
 }
 
 std::uint64_t files_to_start(std::size_t modems, line_kind line) {
-  (void)line;
-  return 16 + static_cast<std::uint64_t>(modems);  // one line each, and the process itself
+  // One line each (a PTY also holds its link's lock file), and the process itself.
+  return 16 + static_cast<std::uint64_t>(modems) * (line == line_kind::pty ? 2 : 1);
 }
 
 std::uint64_t resident_kib() {

@@ -2,10 +2,12 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -32,6 +34,15 @@
 //    queue for the next DTE, so dte_gone() discards them through a short open of
 //    the slave (a flush on the master only reaches bytes not yet in that queue).
 
+// Who holds a link. A lock file beside it (PATH.lock) is flock()ed exclusively for as
+// long as the simulator serves the link, and holds its pid as text for the message.
+// The kernel drops a flock when its holder dies in any way (even SIGKILL), so "locked"
+// means "a live process serves this link" without trusting a pid that may have been
+// reused, and a link left by a crash (its lock free) is replaced as before. The lock
+// file is removed on a clean stop while still locked; a starter that opened it just
+// before then locks a file no longer in the directory, sees that (its inode is not the
+// path's) and opens again. A link without a lock file (an older simulator) is stale.
+
 namespace nt35e::io {
 
 namespace net = boost::asio;
@@ -46,10 +57,26 @@ bool is_cooked(const termios& t) {
          (t.c_iflag & (ICRNL | INLCR | IGNCR | ISTRIP | IXON | BRKINT | PARMRK)) != 0 || (t.c_oflag & OPOST) != 0;
 }
 
+/// The pid a lock file names, or "" when it names none (yet).
+std::string lock_owner(int fd) {
+  char text[32] = {};
+  ssize_t n = ::pread(fd, text, sizeof text - 1, 0);
+  std::string pid;
+  for (ssize_t i = 0; i < n && text[i] >= '0' && text[i] <= '9'; ++i) pid += text[i];
+  return pid;
+}
+
+/// "0660"
+std::string octal(unsigned mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", mode);
+  return text;
+}
+
 }  // namespace
 
-pty_transport::pty_transport(net::any_io_executor ex, std::string link_path, logger& log)
-    : master_(ex), poll_timer_(ex), link_path_(std::move(link_path)), log_(log) {}
+pty_transport::pty_transport(net::any_io_executor ex, std::string link_path, logger& log, pty_access access)
+    : master_(ex), poll_timer_(ex), link_path_(std::move(link_path)), log_(log), access_(std::move(access)) {}
 
 pty_transport::~pty_transport() {
   // Without an explicit stop() the session may already be gone: do not call it.
@@ -59,6 +86,11 @@ pty_transport::~pty_transport() {
 
 void pty_transport::start(dte_port& port) {
   port_ = &port;
+  struct stat st {};
+  if (::lstat(link_path_.c_str(), &st) == 0 && !S_ISLNK(st.st_mode))
+    throw startup_error("--pty " + link_path_ +
+                        ": that path exists and is not a symbolic link; remove it or choose another path");
+  claim_link();
 
   int fd = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) throw startup_error("cannot create a pseudo-terminal: " + errno_text(errno));
@@ -69,6 +101,12 @@ void pty_transport::start(dte_port& port) {
     throw startup_error("cannot set up the pseudo-terminal: " + errno_text(err));
   }
   slave_path_ = name;
+  try {
+    apply_access(name);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
 
   // Open the slave once: sets the line raw before any DTE sees it, and afterwards the
   // master reads EIO until a DTE opens it (see the note at the top).
@@ -84,7 +122,10 @@ void pty_transport::start(dte_port& port) {
   master_.assign(fd);
   master_.non_blocking(true);
   make_link();
-  log_.log(log_level::info, "pty " + slave_path_ + " ready, link " + link_path_);
+  std::string access;
+  if (access_.mode) access += ", mode " + octal(*access_.mode);
+  if (access_.group) access += ", group " + access_.group_name;
+  log_.log(log_level::info, "pty " + slave_path_ + " ready, link " + link_path_ + access);
   wait_for_dte();
 }
 
@@ -99,6 +140,61 @@ void pty_transport::stop() {
   boost::system::error_code ignored;
   master_.close(ignored);
   remove_link();
+  release_link();
+}
+
+void pty_transport::claim_link() {
+  const std::string lock = lock_path();
+  // A few tries: each retry means the previous holder removed the file meanwhile.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    // Another user's lock file in a sticky /tmp: locking needs only reading it.
+    if (fd < 0 && (errno == EACCES || errno == EPERM)) fd = ::open(lock.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+      throw startup_error("--pty " + link_path_ + ": cannot open the lock file " + lock + ": " + errno_text(errno));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      const std::string owner = lock_owner(fd);
+      ::close(fd);
+      if (err == EWOULDBLOCK)
+        throw startup_error("--pty " + link_path_ + ": the link is live, owned by " +
+                                (owner.empty() ? std::string("another running process") : "process " + owner) +
+                                " (see " + lock + "); stop that simulator or choose another path",
+                            2);
+      throw startup_error("--pty " + link_path_ + ": cannot lock " + lock + ": " + errno_text(err));
+    }
+    struct stat held {
+    }, named{};
+    if (::fstat(fd, &held) == 0 && ::stat(lock.c_str(), &named) == 0 && held.st_dev == named.st_dev &&
+        held.st_ino == named.st_ino) {
+      lock_fd_ = fd;
+      const std::string pid = std::to_string(::getpid()) + "\n";
+      // A read-only lock file (another user's) still locks; a second starter's message
+      // then names no pid.
+      [[maybe_unused]] const bool named =
+          ::ftruncate(fd, 0) == 0 && ::pwrite(fd, pid.data(), pid.size(), 0) == static_cast<ssize_t>(pid.size());
+      return;
+    }
+    ::close(fd);
+  }
+  throw startup_error("--pty " + link_path_ + ": cannot lock " + lock + ": it keeps being replaced");
+}
+
+void pty_transport::release_link() {
+  if (lock_fd_ < 0) return;
+  // Removed while still locked, so nobody can lock this file and think it names the link.
+  ::unlink(lock_path().c_str());
+  ::close(lock_fd_);
+  lock_fd_ = -1;
+}
+
+void pty_transport::apply_access(const char* slave) {
+  if (access_.group && ::chown(slave, static_cast<uid_t>(-1), static_cast<gid_t>(*access_.group)) != 0)
+    throw startup_error("--pty-group " + access_.group_name + ": cannot give " + slave + " to that group: " +
+                        errno_text(errno) + " (a user who is not root may only choose a group of their own)");
+  if (access_.mode && ::chmod(slave, static_cast<mode_t>(*access_.mode)) != 0)
+    throw startup_error("--pty-mode " + octal(*access_.mode) + ": cannot change the mode of " + slave + ": " +
+                        errno_text(errno));
 }
 
 void pty_transport::make_raw(int fd) {
@@ -116,11 +212,6 @@ void pty_transport::make_raw(int fd) {
 }
 
 void pty_transport::make_link() {
-  struct stat st {};
-  if (::lstat(link_path_.c_str(), &st) == 0 && !S_ISLNK(st.st_mode))
-    throw startup_error("--pty " + link_path_ +
-                        ": that path exists and is not a symbolic link; remove it or choose another path");
-
   // Create the link under a temporary name and rename it over the old one, so a
   // DTE never finds the path missing or half made.
   std::string tmp = link_path_ + ".tmp" + std::to_string(::getpid());

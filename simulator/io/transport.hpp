@@ -16,7 +16,11 @@ namespace nt35e::io {
 /// Thrown by transport::start with one sentence meant for a person
 /// ("--pty /tmp/x: that path exists and is not a symbolic link ...").
 struct startup_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit startup_error(const std::string& sentence, int status = 1)
+      : std::runtime_error(sentence), exit_status(status) {}
+  /// The process's exit status: 2 when the command line asks for something that cannot
+  /// be had (a --pty link another simulator holds), as for a bad option; else 1.
+  int exit_status;
 };
 
 /// The DTE's end of the line, as the session writes to it.

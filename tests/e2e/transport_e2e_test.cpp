@@ -69,6 +69,9 @@ std::string read_final(dte_client& dte, milliseconds timeout = 3s) {
   return got;
 }
 
+/// Exactly one line, ending in a newline.
+bool one_line(const std::string& s) { return !s.empty() && s.find('\n') == s.size() - 1; }
+
 // ---------------------------------------------------------------------------
 // PTY
 
@@ -89,6 +92,29 @@ TEST_F(pty_line, ready_line_names_slave_and_link) {
   EXPECT_EQ(sim_->pty_link(), link_);
   EXPECT_EQ(sim_->pty_slave().rfind("/dev/pts/", 0), 0u) << sim_->ready_line();
   EXPECT_EQ(fs::read_symlink(link_).string(), sim_->pty_slave());
+}
+
+TEST_F(pty_line, ready_block_says_the_modem_boots_first_and_how_to_skip_it) {
+  const auto& out = sim_->stdout_seen();
+  EXPECT_NE(out.find("\nthe modem boots first: ECRDY after 1.5 s (input before it is ignored), registered 2 s later; "
+                     "--set timing.boot=0 --set timing.registration=0 skips that, --time-scale 0.05"),
+            std::string::npos)
+      << out;
+}
+
+TEST(boot_note, follows_the_time_scale_and_goes_when_the_boot_is_skipped) {
+  sim_process fast({"--tcp", "0", "--time-scale", "0.05"});
+  ASSERT_TRUE(fast.wait_ready()) << fast.diagnostics();
+  EXPECT_NE(fast.stdout_seen().find("ECRDY after 75 ms (input before it is ignored), registered 100 ms later"),
+            std::string::npos)
+      << fast.stdout_seen();
+  sim_process skipped({"--tcp", "0", "--set", "timing.boot=0", "--set", "timing.registration=0"});
+  ASSERT_TRUE(skipped.wait_ready()) << skipped.diagnostics();
+  EXPECT_EQ(skipped.stdout_seen().find("boots first"), std::string::npos) << skipped.stdout_seen();
+  // Skipped, the banner comes at once and the modem is registered.
+  auto dte = dte_client::connect_tcp(skipped.tcp_port());
+  ASSERT_TRUE(dte.send("AT+CEREG?\r"));
+  EXPECT_NE(dte.read_until(ok, 2s).find("+CEREG:0,1"), std::string::npos) << skipped.diagnostics();
 }
 
 TEST_F(pty_line, banner_echo_and_ok) {
@@ -161,8 +187,70 @@ TEST_F(pty_line, makes_the_line_raw_again_after_a_dte_cooked_it) {
 
 TEST_F(pty_line, sigterm_removes_the_link_and_exits_zero) {
   ASSERT_TRUE(fs::is_symlink(link_));
+  ASSERT_TRUE(fs::is_regular_file(link_ + ".lock"));
   EXPECT_EQ(sim_->stop(), 0) << sim_->diagnostics();
   EXPECT_FALSE(fs::exists(fs::symlink_status(link_))) << "the link should be gone";
+  EXPECT_FALSE(fs::exists(link_ + ".lock")) << "the lock file should be gone";
+}
+
+TEST_F(pty_line, a_second_simulator_on_the_same_link_exits_two_and_leaves_the_first_working) {
+  const auto slave = sim_->pty_slave();
+  auto second = run_sim({"--pty", link_});
+  EXPECT_EQ(second.status, 2) << second.err;
+  EXPECT_TRUE(one_line(second.err)) << printable(second.err);
+  EXPECT_NE(second.err.find("the link is live, owned by process " + std::to_string(sim_->pid())), std::string::npos)
+      << second.err;
+  EXPECT_EQ(second.out.find("ready:"), std::string::npos) << second.out;
+  // The link is still the first one's, and the first still answers through it.
+  EXPECT_EQ(fs::read_symlink(link_).string(), slave);
+  auto dte = dte_client::open_pty(link_);
+  ASSERT_EQ(dte.read_until(banner, banner_timeout), banner) << sim_->diagnostics();
+  ASSERT_TRUE(dte.send("AT\r"));
+  EXPECT_EQ(dte.read_until(ok), "AT\r" + ok) << sim_->diagnostics();
+  dte.close();
+  EXPECT_EQ(sim_->stop(), 0) << sim_->diagnostics();
+  EXPECT_FALSE(fs::exists(fs::symlink_status(link_))) << "the first one's exit should remove the link";
+}
+
+TEST(pty_link, replaces_a_link_whose_simulator_died) {
+  temp_dir dir;
+  auto link = (dir / "nt35e0").string();
+  {
+    sim_process first({"--pty", link});
+    ASSERT_TRUE(first.wait_ready()) << first.diagnostics();
+    first.signal(SIGKILL);  // no clean stop: the link and the lock file stay behind
+    ASSERT_TRUE(first.wait_exit(5s));
+  }
+  ASSERT_TRUE(fs::is_symlink(link));
+  ASSERT_TRUE(fs::exists(link + ".lock"));
+  sim_process second({"--pty", link});
+  ASSERT_TRUE(second.wait_ready()) << second.diagnostics();
+  EXPECT_EQ(fs::read_symlink(link).string(), second.pty_slave());
+  auto dte = dte_client::open_pty(link);
+  ASSERT_EQ(dte.read_until(banner, banner_timeout), banner) << second.diagnostics();
+}
+
+TEST(pty_access, mode_and_group_apply_to_the_slave) {
+  temp_dir dir;
+  auto link = (dir / "nt35e0").string();
+  // dialout is the group of serial ports on Debian; any existing group proves the point.
+  sim_process sim({"--pty", link, "--pty-mode", "0660", "--pty-group", "dialout"});
+  ASSERT_TRUE(sim.wait_ready()) << sim.diagnostics();
+  struct stat st {};
+  ASSERT_EQ(::stat(sim.pty_slave().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0660u);
+  EXPECT_EQ(st.st_gid, 20u) << "dialout is gid 20 on Debian";
+}
+
+TEST(pty_access, numeric_group_and_other_mode) {
+  temp_dir dir;
+  auto link = (dir / "nt35e0").string();
+  sim_process sim({"--pty", link, "--pty-mode", "600", "--pty-group", "5"});
+  ASSERT_TRUE(sim.wait_ready()) << sim.diagnostics();
+  struct stat st {};
+  ASSERT_EQ(::stat(sim.pty_slave().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(st.st_gid, 5u);
 }
 
 TEST(pty_link, replaces_a_stale_symlink) {
@@ -293,9 +381,6 @@ TEST(stdio_line, answers_a_pipe_and_exits_after_its_end) {
 // ---------------------------------------------------------------------------
 // Options
 
-/// Exactly one line, ending in a newline.
-bool one_line(const std::string& s) { return !s.empty() && s.find('\n') == s.size() - 1; }
-
 struct bad_option {
   std::string label;  ///< the test's name
   std::vector<std::string> args;
@@ -317,18 +402,23 @@ TEST_P(bad_options, exit_two_with_one_sentence) {
   EXPECT_EQ(r.out, "");
 }
 
-INSTANTIATE_TEST_SUITE_P(e2e, bad_options,
-                         ::testing::Values(bad_option{"tcp_without_port", {"--tcp"}, "--tcp"},
-                                           bad_option{"unknown_profile", {"--profile", "nope"}, "nope"},
-                                           bad_option{"unknown_option", {"--bogus"}, "--bogus"},
-                                           bad_option{"two_transports", {"--tcp", "0", "--pty", "/tmp/x"}, "--pty"},
-                                           bad_option{"port_out_of_range", {"--tcp", "70000"}, "70000"},
-                                           bad_option{"bad_echo", {"--echo", "2"}, "--echo"},
-                                           bad_option{"bad_log_level", {"--log-level", "loud"}, "loud"},
-                                           bad_option{"set_without_equals", {"--set", "echo"}, "--set"},
-                                           bad_option{"set_unknown_field", {"--set", "nosuchfield=1"}, "nosuchfield"},
-                                           bad_option{"stray_argument", {"stray"}, "stray"}),
-                         [](const ::testing::TestParamInfo<bad_option>& info) { return info.param.label; });
+INSTANTIATE_TEST_SUITE_P(
+    e2e, bad_options,
+    ::testing::Values(
+        bad_option{"tcp_without_port", {"--tcp"}, "--tcp"},
+        bad_option{"unknown_profile", {"--profile", "nope"}, "nope"},
+        bad_option{"unknown_option", {"--bogus"}, "--bogus"},
+        bad_option{"two_transports", {"--tcp", "0", "--pty", "/tmp/x"}, "--pty"},
+        bad_option{"port_out_of_range", {"--tcp", "70000"}, "70000"}, bad_option{"bad_echo", {"--echo", "2"}, "--echo"},
+        bad_option{"bad_log_level", {"--log-level", "loud"}, "loud"},
+        bad_option{"set_without_equals", {"--set", "echo"}, "--set"},
+        bad_option{"set_unknown_field", {"--set", "nosuchfield=1"}, "nosuchfield"},
+        bad_option{"stray_argument", {"stray"}, "stray"},
+        bad_option{"pty_mode_not_octal", {"--pty-mode", "0689"}, "--pty-mode"},
+        bad_option{"pty_mode_too_high", {"--pty-mode", "4755"}, "4755"},
+        bad_option{"pty_group_unknown", {"--pty-group", "nosuchgroupx"}, "nosuchgroupx"},
+        bad_option{"pty_mode_with_tcp", {"--tcp", "0", "--pty-mode", "0660"}, "--pty-mode goes only with --pty"}),
+    [](const ::testing::TestParamInfo<bad_option>& info) { return info.param.label; });
 
 TEST(options, help_exits_zero_with_usage_on_stdout) {
   auto r = run_sim({"--help"});

@@ -45,6 +45,9 @@ class sim_process {
   bool wait_ready(milliseconds timeout = 10s);
   /// The ready line without its line end ("ready: tcp 127.0.0.1:40123").
   const std::string& ready_line() const { return ready_line_; }
+  /// What wait_ready() read of stdout: the ready line and the lines printed with it
+  /// (how to connect, the boot note), which the simulator writes in one piece.
+  const std::string& stdout_seen() const { return stdout_seen_; }
   /// From "ready: pty /dev/pts/N link PATH": the slave and the link.
   std::string pty_slave() const;
   std::string pty_link() const;
