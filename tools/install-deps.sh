@@ -15,6 +15,7 @@ packages=(
   clang-14 libclang-rt-14-dev  # libFuzzer and sanitizers
   python3 python3-jsonschema  # the scenario schema test validates with it
   help2man                     # man pages from --help (the man target)
+  gammu ppp socat              # real clients in the e2e tests: gammu, ppp's chat, a socat bridge
 )
 
 missing=()

@@ -3,7 +3,8 @@
 # Included from tests/CMakeLists.txt, after nt35e_add_test().
 #
 # Run-time needs in PATH: mosquitto, mosquitto_passwd, mosquitto_pub, mosquitto_sub, openssl
-# (Debian: mosquitto mosquitto-clients openssl), and python3 for control_cli_python.
+# (Debian: mosquitto mosquitto-clients openssl), python3 for control_cli_python and the
+# real_client_* tests, and for those gammu, chat (/usr/sbin, Debian: ppp) and socat.
 
 set(_nt35e_tests_dir ${PROJECT_SOURCE_DIR}/tests)
 
@@ -60,8 +61,21 @@ if(Python3_Interpreter_FOUND)
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/control_cli_test.py
                    --sim $<TARGET_FILE:nt35e-sim> --ctl ${PROJECT_SOURCE_DIR}/tools/nt35e-ctl)
   set_tests_properties(control_cli_python PROPERTIES LABELS e2e TIMEOUT 120)
+
+  # Real third-party clients, unmodified, on the real binary's PTY (tests/e2e/real_clients_test.py):
+  # gammu (Debian: gammu), ppp's chat (ppp) and a socat bridge to --tcp (socat).
+  foreach(_case gammu-identify gammu-securitystatus chat socat-bridge)
+    string(REPLACE "-" "_" _name "real_client_${_case}")
+    add_test(NAME ${_name} COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/real_clients_test.py
+                                   --sim $<TARGET_FILE:nt35e-sim> ${_case})
+    set_tests_properties(${_name} PROPERTIES LABELS e2e TIMEOUT 180)
+  endforeach()
+  add_test(NAME real_client_gammu_identify_ec616s
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/real_clients_test.py
+                   --sim $<TARGET_FILE:nt35e-sim> --profile ec616s gammu-identify)
+  set_tests_properties(real_client_gammu_identify_ec616s PROPERTIES LABELS e2e TIMEOUT 180)
 else()
-  message(WARNING "python3 not found: the control_cli_python test is not registered")
+  message(WARNING "python3 not found: the control_cli_python and real_client_* tests are not registered")
 endif()
 
 unset(_nt35e_tests_dir)
