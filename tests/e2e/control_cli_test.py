@@ -13,7 +13,6 @@ import json
 import os
 import select
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -22,68 +21,19 @@ import time
 import tty
 
 
-class Failure(Exception):
-    pass
+from simulator import Failure, Simulator as _Simulator, check
 
 
-def check(condition, message):
-    if not condition:
-        raise Failure(message)
-
-
-class Simulator:
-    """nt35e-sim on a PTY with a control channel; stdout read with deadlines."""
+class Simulator(_Simulator):
+    """nt35e-sim on a PTY with a control channel."""
 
     def __init__(self, binary, workdir, extra):
         self.link = os.path.join(workdir, "nt35e0")
-        self.stderr_path = os.path.join(workdir, "stderr.txt")
-        self.stderr = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen(
-            [binary, "--pty", self.link, "--control", "0", *extra],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.stderr)
-        self.stdout = b""
-        self.control_port = None
-        self.ready = None
+        super().__init__(binary, workdir, ["--pty", self.link, "--control", "0", *extra])
 
     def wait_ready(self, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        fd = self.proc.stdout.fileno()
-        while True:
-            for raw in self.stdout.split(b"\n")[:-1]:
-                text = raw.decode("utf-8", "replace").rstrip("\r")
-                if text.startswith("control: ") and self.control_port is None:
-                    check(self.ready is None, "the \"control:\" line came after the \"ready:\" line")
-                    self.control_port = int(text.rsplit(":", 1)[1])
-                if text.startswith("ready: "):
-                    self.ready = text
-            if self.ready:
-                check(self.control_port, "no \"control: ADDR:PORT\" line before \"ready:\"")
-                return
-            left = deadline - time.monotonic()
-            check(left > 0, f"no ready line within {timeout:g} s")
-            r, _, _ = select.select([fd], [], [], left)
-            if r:
-                chunk = os.read(fd, 4096)
-                check(chunk, f"nt35e-sim exited before it was ready (status {self.proc.poll()})")
-                self.stdout += chunk
-
-    def stderr_text(self):
-        try:
-            with open(self.stderr_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.proc.stdout.close()
-        self.stderr.close()
+        super().wait_ready(timeout)
+        check(self.control_port, "no \"control: ADDR:PORT\" line before \"ready:\"")
 
 
 class Dte:

@@ -22,23 +22,14 @@ case (tools/install-deps.sh installs gammu, ppp and socat).
 import argparse
 import os
 import re
-import select
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
 
-class Failure(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise Failure(message)
-
+from simulator import Failure, Simulator as _Simulator, check
 
 SKIP_BOOT = ["--set", "timing.boot=0", "--set", "timing.registration=0"]
 
@@ -47,51 +38,11 @@ CHAT_LINE = ("chat -V -s -t 5 ABORT ERROR '' AT OK ATE0 OK AT+CGSN OK AT+CSQ OK 
              "< LINK > LINK")
 
 
-class Simulator:
-    """nt35e-sim with its stdout read up to the ready line."""
+class Simulator(_Simulator):
+    """nt35e-sim with the boot skipped."""
 
     def __init__(self, binary, workdir, args):
-        self.stderr_path = os.path.join(workdir, "sim-stderr.txt")
-        self.stderr = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen([binary, *args, *SKIP_BOOT], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=self.stderr)
-        self.ready = None
-
-    def wait_ready(self, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        fd = self.proc.stdout.fileno()
-        seen = b""
-        while True:
-            for raw in seen.split(b"\n")[:-1]:
-                if raw.startswith(b"ready: "):
-                    self.ready = raw.decode()
-                    return self.ready
-            left = deadline - time.monotonic()
-            check(left > 0, f"no ready line within {timeout:g} s")
-            r, _, _ = select.select([fd], [], [], left)
-            if r:
-                chunk = os.read(fd, 4096)
-                check(chunk, f"nt35e-sim exited before it was ready (status {self.proc.poll()})")
-                seen += chunk
-
-    def tcp_port(self):
-        check(self.ready and self.ready.startswith("ready: tcp "), f"not a TCP ready line: {self.ready!r}")
-        return int(self.ready.rsplit(":", 1)[1])
-
-    def stderr_text(self):
-        with open(self.stderr_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.proc.stdout.close()
-        self.stderr.close()
+        super().__init__(binary, workdir, [*args, *SKIP_BOOT])
 
 
 def need(program):

@@ -1,0 +1,78 @@
+"""What the Python end-to-end scripts share: one clear failure, and the real nt35e-sim
+started with its stdout read up to the ready line (standard library only).
+
+Every wait has a deadline; stop() always ends the process (SIGTERM, then SIGKILL).
+"""
+
+import os
+import select
+import signal
+import subprocess
+import time
+
+
+class Failure(Exception):
+    pass
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+class Simulator:
+    """nt35e-sim with `args`; its stderr in a file of `workdir`, its stdout read with deadlines."""
+
+    def __init__(self, binary, workdir, args):
+        self.stderr_path = os.path.join(workdir, "sim-stderr.txt")
+        self.stderr = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen([binary, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=self.stderr)
+        self.stdout = b""
+        self.control_port = None  # from a "control: ADDR:PORT" line before the ready line
+        self.ready = None
+
+    def wait_ready(self, timeout=10.0):
+        """Reads stdout up to the "ready:" line; Failure if it does not come in time."""
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while True:
+            for raw in self.stdout.split(b"\n")[:-1]:
+                text = raw.decode("utf-8", "replace").rstrip("\r")
+                if text.startswith("control: ") and self.control_port is None:
+                    check(self.ready is None, "the \"control:\" line came after the \"ready:\" line")
+                    self.control_port = int(text.rsplit(":", 1)[1])
+                if text.startswith("ready: "):
+                    self.ready = text
+            if self.ready:
+                return self.ready
+            left = deadline - time.monotonic()
+            check(left > 0, f"no ready line within {timeout:g} s")
+            r, _, _ = select.select([fd], [], [], left)
+            if r:
+                chunk = os.read(fd, 4096)
+                check(chunk, f"nt35e-sim exited before it was ready (status {self.proc.poll()})")
+                self.stdout += chunk
+
+    def tcp_port(self):
+        """The port of a "ready: tcp ADDR:PORT" line."""
+        check(self.ready and self.ready.startswith("ready: tcp "), f"not a TCP ready line: {self.ready!r}")
+        return int(self.ready.rsplit(":", 1)[1])
+
+    def stderr_text(self):
+        try:
+            with open(self.stderr_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self.proc.stdout.close()
+        self.stderr.close()
