@@ -2,27 +2,44 @@
 
 namespace nt35e::at {
 
-std::string styled(std::string_view line, response_style style) {
-  if (line.empty() || line[0] != '+') return std::string(line);
-  auto colon = line.find(':');
-  if (colon == std::string_view::npos) return std::string(line);
-  std::string out(line.substr(0, colon + 1));
-  auto rest = line.substr(colon + 1);
-  bool has_space = !rest.empty() && rest[0] == ' ';
+namespace {
+// The firmware's compact filter looks for the colon only this far into a piece (§2.5).
+constexpr std::size_t colon_window = 32;
+}  // namespace
+
+std::string styled(std::string_view piece, response_style style) {
+  std::size_t start = piece.find_first_not_of("\r\n");
+  if (start == std::string_view::npos) return std::string(piece);
+  auto colon = piece.substr(start, colon_window).find(':');
+  if (colon == std::string_view::npos) return std::string(piece);
+  colon += start;
+  bool has_space = colon + 1 < piece.size() && piece[colon + 1] == ' ';
+  std::string out(piece.substr(0, colon + 1));
   if (style == response_style::compact) {
-    out += has_space ? rest.substr(1) : rest;
-  } else {
-    if (!has_space) out += ' ';
-    out += rest;
+    out += piece.substr(colon + (has_space ? 2 : 1));
+    return out;
   }
+  // Spaced: handlers may write a "+NAME:" piece without the space; give it one.
+  if (!has_space && piece[start] == '+') out += ' ';
+  out += piece.substr(colon + 1);
   return out;
 }
 
 std::string render_info(const std::vector<info_line>& lines, const render_settings& s) {
-  if (lines.empty()) return {};
-  std::string out = s.verbose ? "\r\n" : "";
+  std::string out;
+  bool in_block = false;  // a block's leading CRLF is written once, before its first piece
   for (const auto& l : lines) {
-    out += l.fixed ? l.text : styled(l.text, s.style);
+    auto text = l.fixed ? l.text : styled(l.text, s.style);
+    if (l.continuation) {
+      // Under ATV0 (no leading CRLF anywhere) a continuation piece ends with CRLF like any
+      // other line so that a host can still split it (chosen; §2.3 shows only ATV1).
+      out += s.verbose ? "\r\n" + text : text + "\r\n";
+      in_block = false;
+      continue;
+    }
+    if (!in_block && s.verbose) out += "\r\n";
+    in_block = true;
+    out += text;
     out += "\r\n";
   }
   return out;

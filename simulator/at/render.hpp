@@ -22,10 +22,14 @@ struct render_settings {
   response_style style = response_style::compact;
 };
 
-/// Applies the style to a "+NAME: value" line: compact drops the one space after the first colon.
-std::string styled(std::string_view line, response_style style);
+/// Applies the style to one piece of text (§2.5): the first colon within its first 32
+/// characters (leading CR/LF skipped) loses the one space after it in compact style; in
+/// spaced style a "+NAME:" piece gets one there if it has none. Later lines of the piece
+/// are left alone.
+std::string styled(std::string_view piece, response_style style);
 
-/// One information block (one command's lines).
+/// One information block (one command's pieces); continuation pieces are framed
+/// "\r\n" + text without a trailing CRLF (§2.3).
 std::string render_info(const std::vector<info_line>& lines, const render_settings& s);
 /// The final result; empty under ATQ1.
 std::string render_final(final_kind kind, const failure& error, const render_settings& s);

@@ -70,10 +70,15 @@ failure cme_error(int code, std::string reason, std::string sentence);
 /// The most common one: CME 3 for ranges, lengths, state.
 failure not_allowed(std::string reason, std::string sentence);
 
-/// One line of information text; fixed lines ignore the response style (§2.5).
+/// One piece of information text (§2.3, §2.5): usually one line, but a piece may hold
+/// several lines joined by "\r\n", and the compact filter then changes only its first
+/// colon (later lines keep their space). Fixed pieces ignore the response style.
 struct info_line {
   std::string text;
   bool fixed = false;
+  /// A continuation piece (AT+CNUM): "\r\n" + text with no CRLF after it, so the final
+  /// result's own framing follows without an empty line (§2.3).
+  bool continuation = false;
 };
 
 enum class final_kind {
@@ -103,6 +108,11 @@ struct response {
   }
   response& line(std::string text, bool fixed = false) {
     lines.push_back({std::move(text), fixed});
+    return *this;
+  }
+  /// A continuation piece (§2.3): framed "\r\n" + text, without a trailing CRLF.
+  response& continuation(std::string text) {
+    lines.push_back({std::move(text), false, true});
     return *this;
   }
   response& after(int ms) {

@@ -7,13 +7,16 @@
 namespace nt35e::commands::basic {
 namespace {
 
-// Basic commands take one optional digit: "E" = "E0".
+// A basic command's value out of range is CME 50 like a 27.007 command's (§2.7).
+at::failure basic_range(std::string sentence) {
+  return at::cme_error(static_cast<int>(at::cme::incorrect_parameters), "param.range", std::move(sentence));
+}
+
+// ATE, ATQ and ATV take one digit; the bare and read forms are not in the table (CME 4).
 std::optional<at::failure> single_digit(const at::command& cmd, int max, int& value) {
   value = 0;
-  if (cmd.what == at::form::execute) return std::nullopt;
   if (cmd.args.size() != 1 || cmd.args[0] - '0' > max)
-    return at::syntax_error("param.range",
-                            cmd.name + " takes 0" + (max > 0 ? "-" + std::to_string(max) : "") + ", got " + cmd.args);
+    return basic_range("AT" + cmd.name + " takes 0" + (max > 0 ? "-" + std::to_string(max) : "") + ", got " + cmd.args);
   value = cmd.args[0] - '0';
   return std::nullopt;
 }
@@ -39,10 +42,6 @@ at::response echo_write(modem::modem& m, const at::command& cmd) {
   m.set.echo = v == 1;
   return at::response::ok();
 }
-at::response echo_exec(modem::modem& m, const at::command& cmd) { return echo_write(m, cmd); }
-at::response echo_read(modem::modem& m, const at::command&) {
-  return at::response::ok().line("+ECHO: " + std::to_string(m.set.echo ? 1 : 0));
-}
 
 at::response verbose_write(modem::modem& m, const at::command& cmd) {
   int v = 0;
@@ -50,7 +49,6 @@ at::response verbose_write(modem::modem& m, const at::command& cmd) {
   m.set.verbose = v == 1;  // the OK itself is already in the new format (§4)
   return at::response::ok();
 }
-at::response verbose_exec(modem::modem& m, const at::command& cmd) { return verbose_write(m, cmd); }
 
 at::response quiet_write(modem::modem& m, const at::command& cmd) {
   int v = 0;
@@ -58,11 +56,10 @@ at::response quiet_write(modem::modem& m, const at::command& cmd) {
   m.set.quiet = v == 1;
   return at::response::ok();  // rendered empty under ATQ1: "ATQ1 itself gets no OK"
 }
-at::response quiet_exec(modem::modem& m, const at::command& cmd) { return quiet_write(m, cmd); }
 
 at::response info(modem::modem& m, const at::command& cmd) {
   if (cmd.what == at::form::write && cmd.args != "0")
-    return at::response::fail(at::syntax_error("param.range", "ATI takes only 0"));
+    return at::response::fail(basic_range("ATI takes only 0, got " + cmd.args));
   const auto& p = m.prof();
   at::response r;
   if (p.ati_single_line) {
@@ -75,10 +72,11 @@ at::response info(modem::modem& m, const at::command& cmd) {
 
 at::response factory(modem::modem& m, const at::command& cmd) {
   if (cmd.what == at::form::write && cmd.args != "0")
-    return at::response::fail(at::syntax_error("param.range", "AT&F takes only 0"));
+    return at::response::fail(basic_range("AT&F takes only 0, got " + cmd.args));
   if (m.prof().quirk.ampf_not_supported) {
     m.log(modem::log_level::info, "AT&F changes nothing under quirk.ampf_not_supported", "note");
-    return at::response::ok().line("&F: EXEC not support now", true);
+    // Not fixed: the compact filter takes any first colon (§2.5), "&F:EXEC not support now".
+    return at::response::ok().line("&F: EXEC not support now");
   }
   restore_defaults(m);
   return at::response::ok();
@@ -86,7 +84,7 @@ at::response factory(modem::modem& m, const at::command& cmd) {
 
 at::response reset_z(modem::modem& m, const at::command& cmd) {
   if (cmd.what == at::form::write && cmd.args != "0")
-    return at::response::fail(at::syntax_error("param.range", "ATZ takes only 0"));
+    return at::response::fail(basic_range("ATZ takes only 0, got " + cmd.args));
   restore_defaults(m);  // no stored user profile exists (chosen)
   return at::response::ok();
 }
@@ -117,7 +115,7 @@ at::response sreg_write(modem::modem& m, const at::command& cmd) {
   if (cmd.args.empty() || cmd.args.size() > 3)
     return at::response::fail(at::syntax_error("syntax.not_a_number", cmd.name + "= needs a value 0-127"));
   int v = std::stoi(cmd.args);
-  if (v > 127) return at::response::fail(at::not_allowed("param.range", cmd.name + " must be 0-127, got " + cmd.args));
+  if (v > 127) return at::response::fail(basic_range(cmd.name + " must be 0-127, got " + cmd.args));
   *r = static_cast<unsigned char>(v);
   return at::response::ok();
 }
@@ -125,6 +123,11 @@ at::response sreg_write(modem::modem& m, const at::command& cmd) {
 at::response cmee_write(modem::modem& m, const args& a) {
   m.set.cmee = a.integer(0);
   return at::response::ok();
+}
+at::response cmee_exec(modem::modem&, const at::command&) {
+  // The firmware's AT+CMEE handler answers its execute form with CME 100 (§2.7 exception).
+  return at::response::fail(at::cme_error(static_cast<int>(at::cme::unknown), "form.not_supported",
+                                          "AT+CMEE needs a value: AT+CMEE=0, 1 or 2 (the module answers CME 100)"));
 }
 at::response cmee_read(modem::modem& m, const at::command&) {
   return at::response::ok().line("+CMEE: " + std::to_string(m.set.cmee));

@@ -10,6 +10,7 @@
 namespace nt35e::commands {
 namespace {
 
+using family::action;
 using family::basic;
 using family::ecmt;
 namespace b = commands::basic;
@@ -25,7 +26,8 @@ using modem::profile;
 // checks that need other parameters or state stay in the handler.
 
 constexpr param_spec cmee_params[] = {number("n").range(0, 2)};
-constexpr write_form cmee{cmee_params, b::cmee_write, basic_value_error};
+// AT+CMEE's own range error is CME 4, not 50 (§2.7 exception, [FW H]).
+constexpr write_form cmee{cmee_params, b::cmee_write, value_error{4}};
 
 constexpr std::string_view delay_word[] = {"delay"};
 constexpr param_spec ecrst_params[] = {text("mode").one_of(delay_word).saying("only \"delay\" is known"),
@@ -36,7 +38,8 @@ constexpr param_spec cgsn_params[] = {number("snt").range(0, 3)};
 constexpr write_form cgsn{cgsn_params, id::cgsn_write, basic_value_error};
 
 constexpr param_spec cclk_params[] = {text("time")};  // its format is the handler's
-constexpr write_form cclk{cclk_params, id::cclk_write, basic_value_error};
+// A malformed or refused AT+CCLK write is CME 3 (§2.7 exception).
+constexpr write_form cclk{cclk_params, id::cclk_write, value_error{3}};
 
 constexpr param_spec cereg_params[] = {number("n").range(0, 2)};
 constexpr write_form cereg{cereg_params, nw::cereg_write, basic_value_error};
@@ -47,16 +50,20 @@ constexpr write_form cgatt{cgatt_params, nw::cgatt_write, basic_value_error};
 constexpr std::int64_t fun_levels[] = {0, 1, 4};
 constexpr param_spec cfun_params[] = {
     number("fun").one_of(fun_levels).saying("{param} ({name}) must be 0, 1 or 4, got {value}"),
-    number("rst").optional().range(0, 0)};
+    number("rst").optional().range(0, 1)};  // 1 with fun 1: reboot (chosen, §4)
 constexpr write_form cfun{cfun_params, nw::cfun_write, basic_value_error};
 
 constexpr param_spec cgpaddr_params[] = {number("cid")};  // defined cids are state: the handler's
 constexpr write_form cgpaddr{cgpaddr_params, nw::cgpaddr_write, basic_value_error};
 
-constexpr std::string_view pdp_types[] = {"IP", "IPV6", "IPV4V6"};
+constexpr std::string_view pdp_types[] = {"IP", "IPV6", "IPV4V6", "Non-IP"};
 constexpr param_spec cgdcont_params[] = {
-    number("cid").range(1, 15),
-    text("PDP_type").optional().one_of(pdp_types).saying("PDP type must be IP, IPV6 or IPV4V6, got \"{value}\""),
+    // A cid outside 0-10 is CME 4, not 50 (§2.7 exception).
+    number("cid").range(0, 10).failing_with(value_error{4}),
+    text("PDP_type")
+        .optional()
+        .one_of(pdp_types)
+        .saying("PDP type must be IP, IPV6, IPV4V6 or Non-IP, got \"{value}\""),
     // Read only with a PDP type: without one the context is deleted and the APN ignored.
     text("APN")
         .optional()
@@ -101,29 +108,31 @@ constexpr param_spec pub_params[] = {
 constexpr write_form ecmt_pub{pub_params, mt::pub_write};
 
 // ---- The table ------------------------------------------------------------------
-// Sorted by name (checked at compile time) so lookup is a binary search.
+// Sorted by name (checked at compile time) so lookup is a binary search. ATE, ATQ and
+// ATV take a digit: the bare and read forms are CME 4 (§4; ATV chosen alike). AT+GSN
+// does not exist (§4.4.11).
 // {name, test, read, write, execute, family, raw_tail, summary}; raw_tail is set
 // exactly when the write form's last parameter is a tail().
 constexpr auto table = std::to_array<command_spec>({
     {"&F", nullptr, nullptr, b::factory, b::factory, basic, false, "restore factory settings"},
     {"+CCLK", b::ok_only, id::cclk_read, declared<cclk>, nullptr, basic, false, "real-time clock"},
     {"+CEREG", nw::cereg_test, nw::cereg_read, declared<cereg>, nullptr, basic, false, "EPS registration status"},
-    {"+CESQ", nw::cesq_test, nullptr, nullptr, nw::cesq_exec, basic, false, "extended signal quality"},
+    {"+CESQ", nw::cesq_test, nullptr, nullptr, nw::cesq_exec, action, false, "extended signal quality"},
     {"+CFUN", nw::cfun_test, nw::cfun_read, declared<cfun>, nullptr, basic, false, "functionality level"},
     {"+CGATT", nw::cgatt_test, nw::cgatt_read, declared<cgatt>, nullptr, basic, false, "PS attach"},
     {"+CGDCONT", nw::cgdcont_test, nw::cgdcont_read, declared<cgdcont>, nullptr, basic, false,
      "PDP context definition"},
-    {"+CGMI", b::ok_only, nullptr, nullptr, id::cgmi, basic, false, "manufacturer"},
-    {"+CGMM", b::ok_only, nullptr, nullptr, id::cgmm, basic, false, "model"},
-    {"+CGMR", b::ok_only, nullptr, nullptr, id::cgmr, basic, false, "revision"},
-    {"+CGPADDR", nw::cgpaddr_test, nullptr, declared<cgpaddr>, nw::cgpaddr_exec, basic, false, "PDP address"},
-    {"+CGSN", id::cgsn_test, nullptr, declared<cgsn>, id::cgsn_exec, basic, false, "IMEI / serial number"},
-    {"+CIMI", b::ok_only, nullptr, nullptr, id::cimi, basic, false, "IMSI"},
-    {"+CLAC", b::ok_only, nullptr, nullptr, b::clac, basic, false, "list available commands"},
-    {"+CMEE", b::cmee_test, b::cmee_read, declared<cmee>, nullptr, basic, false, "error reporting mode"},
+    {"+CGMI", b::ok_only, nullptr, nullptr, id::cgmi, action, false, "manufacturer"},
+    {"+CGMM", b::ok_only, nullptr, nullptr, id::cgmm, action, false, "model"},
+    {"+CGMR", b::ok_only, nullptr, nullptr, id::cgmr, action, false, "revision"},
+    {"+CGPADDR", nw::cgpaddr_test, nullptr, declared<cgpaddr>, nw::cgpaddr_exec, action, false, "PDP address"},
+    {"+CGSN", id::cgsn_test, nullptr, declared<cgsn>, id::cgsn_exec, action, false, "IMEI / serial number"},
+    {"+CIMI", b::ok_only, nullptr, nullptr, id::cimi, action, false, "IMSI"},
+    {"+CLAC", b::ok_only, nullptr, nullptr, b::clac, action, false, "list available commands"},
+    {"+CMEE", b::cmee_test, b::cmee_read, declared<cmee>, b::cmee_exec, basic, false, "error reporting mode"},
     {"+CPIN", nullptr, id::cpin_read, nullptr, nullptr, basic, false, "SIM PIN state"},
-    {"+CSQ", nw::csq_test, nullptr, nullptr, nw::csq_exec, basic, false, "signal quality"},
-    {"+ECICCID", b::ok_only, nullptr, nullptr, id::eciccid, basic, false, "SIM ICCID"},
+    {"+CSQ", nw::csq_test, nullptr, nullptr, nw::csq_exec, action, false, "signal quality"},
+    {"+ECICCID", b::ok_only, nullptr, nullptr, id::eciccid, action, false, "SIM ICCID"},
     {"+ECMTCFG", mt::cfg_test, nullptr, mt::cfg_write, nullptr, ecmt, false, "configure an MQTT context"},
     {"+ECMTCLOSE", mt::close_test, nullptr, declared<ecmt_close>, nullptr, ecmt, false, "close the MQTT network link"},
     {"+ECMTCONN", mt::conn_test, mt::conn_read, declared<ecmt_conn>, nullptr, ecmt, false, "MQTT CONNECT"},
@@ -134,12 +143,11 @@ constexpr auto table = std::to_array<command_spec>({
     {"+ECMTSUB", mt::sub_test, nullptr, declared<ecmt_sub>, nullptr, ecmt, false, "MQTT SUBSCRIBE"},
     {"+ECMTUNS", mt::uns_test, nullptr, declared<ecmt_uns>, nullptr, ecmt, false, "MQTT UNSUBSCRIBE"},
     {"+ECRST", b::ok_only, nullptr, declared<ecrst>, b::ecrst_exec, basic, false, "reboot the module"},
-    {"+GSN", b::ok_only, nullptr, nullptr, id::cgsn_exec, basic, false, "IMEI"},
-    {"E", nullptr, b::echo_read, b::echo_write, b::echo_exec, basic, false, "echo"},
+    {"E", nullptr, nullptr, b::echo_write, nullptr, basic, false, "echo"},
     {"I", nullptr, nullptr, b::info, b::info, basic, false, "identification"},
-    {"Q", nullptr, nullptr, b::quiet_write, b::quiet_exec, basic, false, "quiet result codes"},
+    {"Q", nullptr, nullptr, b::quiet_write, nullptr, basic, false, "quiet result codes"},
     {"S", b::ok_only, b::sreg_read, b::sreg_write, nullptr, basic, false, "S-registers S3, S4, S5"},
-    {"V", nullptr, nullptr, b::verbose_write, b::verbose_exec, basic, false, "verbose result codes"},
+    {"V", nullptr, nullptr, b::verbose_write, nullptr, basic, false, "verbose result codes"},
     {"Z", nullptr, nullptr, b::reset_z, b::reset_z, basic, false, "reset to the default profile"},
 });
 
@@ -150,9 +158,37 @@ constexpr bool sorted() {
 }
 static_assert(sorted(), "keep the command table sorted by name");
 
+// Guard timers of §2.9 by command name, sorted; every other command has timing.guard.
+struct guard_row {
+  std::string_view name;
+  int modem::timings::*ms;
+};
+constexpr auto guards = std::to_array<guard_row>({
+    {"+CFUN", &modem::timings::guard_cfun},
+    {"+CGACT", &modem::timings::guard_cgact},
+    {"+CGATT", &modem::timings::guard_cgatt},
+    {"+COPS", &modem::timings::guard_cops},
+    {"+CPIN", &modem::timings::guard_cpin},
+    {"+ECMTPUB", &modem::timings::guard_publish},
+});
+
+constexpr bool guards_sorted() {
+  for (std::size_t i = 1; i < guards.size(); ++i)
+    if (!(guards[i - 1].name < guards[i].name)) return false;
+  return true;
+}
+static_assert(guards_sorted(), "keep the guard rows sorted by name");
+
 }  // namespace
 
 std::span<const command_spec> command_table() { return table; }
+
+int guard_ms(std::string_view upper_name, const modem::timings& t) {
+  auto it = std::lower_bound(guards.begin(), guards.end(), upper_name,
+                             [](const guard_row& g, std::string_view n) { return g.name < n; });
+  if (it == guards.end() || it->name != upper_name) return t.guard;
+  return t.*(it->ms);
+}
 
 const command_spec* find_command(std::string_view upper_name) {
   if (upper_name.size() > 1 && upper_name[0] == 'S' &&

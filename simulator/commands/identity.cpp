@@ -1,4 +1,4 @@
-// Identity and SIM: +CGMI/+CGMM/+CGMR, +CGSN/+GSN, +CIMI, +ECICCID, +CPIN, +CCLK.
+// Identity and SIM: +CGMI/+CGMM/+CGMR, +CGSN, +CIMI, +ECICCID, +CPIN, +CCLK.
 
 #include <cstdio>
 #include <ctime>
@@ -54,24 +54,29 @@ at::response cclk_read(modem::modem& m, const at::command&) {
   gmtime_r(&t, &tm);
   char buf[64];
   int tz = m.timezone_quarters;
-  std::snprintf(buf, sizeof buf, "%02d/%02d/%02d,%02d:%02d:%02d%c%02d", tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, tz < 0 ? '-' : '+', tz < 0 ? -tz : tz);
-  if (m.prof().style == at::response_style::compact) return at::response::ok().line(std::string("+CCLK: ") + buf);
-  return at::response::ok().line(std::string("+CCLK: \"") + buf + "\"");
+  // Quoted, four-digit year, in both styles: +CCLK has no reference-AT variant (§4).
+  std::snprintf(buf, sizeof buf, "\"%04d/%02d/%02d,%02d:%02d:%02d%c%02d\"", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, tz < 0 ? '-' : '+', tz < 0 ? -tz : tz);
+  return at::response::ok().line(std::string("+CCLK: ") + buf);
 }
 
 at::response cclk_write(modem::modem& m, const args& a) {
-  int yy, mo, dd, hh, mi, ss, tz;
+  int yyyy, mo, dd, hh, mi, ss, tz;
   char sign;
   char tail;
   const auto& s = a.text(0);
-  if (std::sscanf(s.c_str(), "%2d/%2d/%2d,%2d:%2d:%2d%c%2d%c", &yy, &mo, &dd, &hh, &mi, &ss, &sign, &tz, &tail) != 8 ||
-      (sign != '+' && sign != '-') || mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 59 ||
-      tz > 96)
-    return at::response::fail(
-        at::not_allowed("param.range", "the time must read \"yy/MM/dd,hh:mm:ss±zz\", got \"" + s + "\""));
+  if (std::sscanf(s.c_str(), "%4d/%2d/%2d,%2d:%2d:%2d%c%2d%c", &yyyy, &mo, &dd, &hh, &mi, &ss, &sign, &tz, &tail) !=
+          8 ||
+      (sign != '+' && sign != '-') || yyyy < 2000 || yyyy > 2099 || mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 ||
+      mi > 59 || ss > 59 || tz > 96)
+    return at::response::fail(at::not_allowed(
+        "param.range", "the time must read \"yyyy/MM/dd,hh:mm:ss±zz\" with a year 2000-2099, got \"" + s + "\""));
+  if (m.prof().cclk_write_refused)
+    return at::response::fail(at::not_allowed("state.not_allowed",
+                                              "this module refuses AT+CCLK writes while automatic time-zone update "
+                                              "is on (its default); the network sets the clock"));
   std::tm tm{};
-  tm.tm_year = 100 + yy;
+  tm.tm_year = yyyy - 1900;
   tm.tm_mon = mo - 1;
   tm.tm_mday = dd;
   tm.tm_hour = hh;

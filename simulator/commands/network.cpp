@@ -18,7 +18,8 @@ at::response cesq_exec(modem::modem& m, const at::command&) {
                                  std::to_string(m.prof().cesq_rsrp));
 }
 at::response cesq_test(modem::modem&, const at::command&) {
-  return at::response::ok().line("+CESQ: (0-63,99),(0-7,99),(0-96,255),(0-49,255),(0-34,255),(0-97,255)");
+  // The firmware lists only the values it can report: rxlev/ber/rscp/ecno are always unknown (§4).
+  return at::response::ok().line("+CESQ: (99),(99),(255),(255),(0-34,255),(0-97,255)");
 }
 
 at::response cereg_write(modem::modem& m, const args& a) {
@@ -52,6 +53,16 @@ at::response cgatt_test(modem::modem&, const at::command&) { return at::response
 
 at::response cfun_write(modem::modem& m, const args& a) {
   int fun = a.integer(0);
+  if (a.has(1) && a.integer(1) == 1) {
+    // AT+CFUN=1,1 reboots as AT+ECRST does (chosen, §4); a reset with the radio going off
+    // means nothing, so it is a bad value (chosen).
+    if (fun != 1)
+      return at::response::fail(
+          at::cme_error(static_cast<int>(at::cme::incorrect_parameters), "param.range",
+                        "parameter 2 (rst) 1 resets the module only with fun 1, got fun " + std::to_string(fun)));
+    modem::schedule_reboot(m, m.prof().timing.reboot_after_ok);
+    return at::response::ok();
+  }
   if (fun == m.cfun) return at::response::ok();
   if (fun == 1) {
     modem::radio_on(m, m.prof().timing.cfun_on_ok);
@@ -85,8 +96,10 @@ at::response cgpaddr_exec(modem::modem& m, const at::command&) {
 }
 at::response cgpaddr_write(modem::modem& m, const args& a) {
   auto cid = a.number(0);
-  if (!m.pdp.contains(static_cast<int>(cid)) || cid > 15)
-    return at::response::fail(at::not_allowed("param.range", "cid " + a.text(0) + " is not defined"));
+  // Above 10, or in range but not defined (chosen): both CME 50 (§4).
+  if (cid > 10 || !m.pdp.contains(static_cast<int>(cid)))
+    return at::response::fail(at::cme_error(static_cast<int>(at::cme::incorrect_parameters), "param.range",
+                                            "cid " + a.text(0) + (cid > 10 ? " is above 10" : " is not defined")));
   return at::response::ok().line(cgpaddr_line(m, static_cast<int>(cid)));
 }
 at::response cgpaddr_test(modem::modem& m, const at::command&) {
@@ -109,14 +122,23 @@ at::response cgdcont_write(modem::modem& m, const args& a) {
 }
 at::response cgdcont_read(modem::modem& m, const at::command&) {
   at::response r;
+  // One piece per cid (§2.5); an empty APN is an empty field and trailing empty fields are cut (§4).
   for (const auto& [cid, ctx] : m.pdp) {
     std::string addr = cid == 1 && m.pdp_active ? m.prof().ipv4 : "";
-    r.line("+CGDCONT: " + std::to_string(cid) + ",\"" + ctx.type + "\",\"" + ctx.apn + "\",\"" + addr + "\",0,0");
+    std::string line = "+CGDCONT: " + std::to_string(cid) + ",\"" + ctx.type + "\"";
+    if (!ctx.apn.empty() || !addr.empty()) line += "," + (ctx.apn.empty() ? std::string{} : "\"" + ctx.apn + "\"");
+    if (!addr.empty()) line += ",\"" + addr + "\"";
+    r.line(line);
   }
   return r;
 }
 at::response cgdcont_test(modem::modem&, const at::command&) {
-  return at::response::ok().line("+CGDCONT: (1-15),(\"IP\",\"IPV6\",\"IPV4V6\")");
+  // Four pieces, one per PDP type, as the firmware prints them (§4).
+  return at::response::ok()
+      .line("+CGDCONT: (0-10),\"IP\",,,,,(0),(0,2),(0),(0),(0,1),(0),(0,1),(0),(0)")
+      .line("+CGDCONT: (0-10),\"IPV6\",,,,,(0),(0,2),(0),(0),(0,1),(0),(0),(0),(0)")
+      .line("+CGDCONT: (0-10),\"IPV4V6\",,,,,(0),(0,2),(0),(0),(0,1),(0),(0,1),(0),(0)")
+      .line("+CGDCONT: (0-10),\"Non-IP\",,,,,(0),(0,2),(0),(0),(0,1),(0),(0),(0),(0,1)");
 }
 
 }  // namespace nt35e::commands::network

@@ -19,10 +19,11 @@ namespace nt35e::commands {
 
 using handler = at::response (*)(modem::modem&, const at::command&);
 
-/// Which default delay and missing-form rule a command follows.
+/// Which default delay and missing-form rule a command follows (§2.6 rule 8, §4).
 enum class family {
-  basic,  ///< missing form → ERROR; final result after timing.basic_result
-  ecmt,   ///< missing form → CME 3 (§2.6 rule 8); delay per handler
+  basic,   ///< parameter command: missing form → CME 4; final result after timing.basic_result
+  action,  ///< action command (§4 lists them): read form or parameters → ERROR, other missing form → CME 4
+  ecmt,    ///< missing form → CME 3; delay per handler
 };
 
 struct command_spec {
@@ -40,23 +41,24 @@ struct command_spec {
 std::span<const command_spec> command_table();
 /// Looks a command up by its upper-case name; S-registers ("S7") map to "S".
 const command_spec* find_command(std::string_view upper_name);
+/// The guard timer of a command in ms (§2.9), from the profile's timings: a command whose
+/// final result is not due by then answers ERROR. Keyed by name, so a row added for any
+/// command gets its guard (timing.guard unless listed).
+int guard_ms(std::string_view upper_name, const modem::timings& t);
 
 // Family handlers (one file per family), referenced only by the table.
 namespace basic {
 at::response at(modem::modem&, const at::command&);
 at::response echo_write(modem::modem&, const at::command&);
-at::response echo_exec(modem::modem&, const at::command&);
-at::response echo_read(modem::modem&, const at::command&);
 at::response verbose_write(modem::modem&, const at::command&);
-at::response verbose_exec(modem::modem&, const at::command&);
 at::response quiet_write(modem::modem&, const at::command&);
-at::response quiet_exec(modem::modem&, const at::command&);
 at::response info(modem::modem&, const at::command&);
 at::response factory(modem::modem&, const at::command&);
 at::response reset_z(modem::modem&, const at::command&);
 at::response sreg_read(modem::modem&, const at::command&);
 at::response sreg_write(modem::modem&, const at::command&);
 at::response cmee_write(modem::modem&, const args&);
+at::response cmee_exec(modem::modem&, const at::command&);
 at::response cmee_read(modem::modem&, const at::command&);
 at::response cmee_test(modem::modem&, const at::command&);
 at::response ok_only(modem::modem&, const at::command&);

@@ -46,8 +46,9 @@ struct value_error {
   }
 };
 
-/// The V.250 / 27.007 commands' answer to a bad value (CME 3 on both profiles today).
-inline constexpr value_error basic_value_error{3};
+/// The V.250 / 27.007 commands' answer to a value out of range or badly formed: CME 50
+/// (§2.6 rules 3 and 7, §2.7); the exceptions (AT+CMEE, AT+CGDCONT's cid, AT+CCLK) say so.
+inline constexpr value_error basic_value_error{50};
 /// The ECMT family's answer to a bad value: CME 3 (§2.6 rule 8).
 inline constexpr value_error ecmt_value_error{3};
 

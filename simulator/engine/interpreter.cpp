@@ -44,6 +44,25 @@ std::string printable(std::string_view s) {
   return at::escape_bytes(s, {.high = at::escape_options::high_bytes::keep});
 }
 
+/// The answer to a form the command's row does not have (§2.6 rule 8, §4.4.0).
+at::failure missing_form(const commands::command_spec& spec, const at::command& cmd) {
+  std::string sentence = "AT" + cmd.name + " has no " + at::to_string(cmd.what) + " form";
+  switch (spec.kind) {
+    case commands::family::ecmt:
+      return at::not_allowed("syntax.bad_form", sentence);
+    case commands::family::action:
+      // An action command's read form, or parameters given to one that takes none, is a
+      // syntax error; anything else (none today) is an unsupported form.
+      if (cmd.what == at::form::read || cmd.what == at::form::write)
+        return at::syntax_error("syntax.bad_form", sentence + "; it is an action command (execute and test only)");
+      break;
+    case commands::family::basic:
+      break;
+  }
+  return at::cme_error(static_cast<int>(at::cme::operation_not_supported), "form.not_supported",
+                       sentence + "; the module answers CME 4");
+}
+
 class runner {
  public:
   std::string shown(const std::string& line) const { return m_.prof().show_secrets ? line : at::mask_secrets(line); }
@@ -126,7 +145,9 @@ class runner {
     int delay = 0;
     at::response last = at::response::ok();
     for (const auto& cmd : std::get<std::vector<at::command>>(parsed)) {
+      const int started = delay;
       at::response r = execute(cmd, delay);
+      guard(cmd, r, started, delay);
       info += at::render_info(r.lines, m_.render());
       if (!r.note.empty()) m_.log(modem::log_level::info, "AT" + cmd.name + ": " + r.note, "note");
       last = std::move(r);
@@ -183,9 +204,7 @@ class runner {
     }
     if (!h) {
       delay += m_.prof().timing.basic_result;
-      std::string sentence = "AT" + cmd.name + " has no " + at::to_string(cmd.what) + " form";
-      if (spec->kind == commands::family::ecmt) return at::response::fail(at::not_allowed("syntax.bad_form", sentence));
-      return at::response::fail(at::syntax_error("syntax.bad_form", sentence));
+      return at::response::fail(missing_form(*spec, cmd));
     }
     at::response r = h(m_, cmd);
     if (r.delay_ms >= 0)
@@ -193,6 +212,23 @@ class runner {
     else
       delay += spec->kind == commands::family::ecmt ? m_.prof().timing.ecmt_ok : m_.prof().timing.basic_result;
     return r;
+  }
+
+  // §2.9: a command whose final result is not due within its guard timer is abandoned
+  // at the guard with ERROR (its information text is never sent). What it started, such
+  // as an attach, goes on (chosen). Data mode has its own guard (enter_data_mode).
+  void guard(const at::command& cmd, at::response& r, int started, int& delay) {
+    if (r.final == at::final_kind::prompt || r.final == at::final_kind::none) return;
+    const int limit = commands::guard_ms(cmd.name, m_.prof().timing);
+    if (delay - started <= limit) return;
+    m_.log(modem::log_level::info,
+           "AT" + cmd.name + " would answer after " + std::to_string(delay - started) + " ms, past its " +
+               std::to_string(limit) + " ms guard",
+           "note");
+    delay = started + limit;
+    r = at::response::fail(at::syntax_error(
+        "guard.expired", "AT" + cmd.name + " did not reach its final result within its guard timer of " +
+                             std::to_string(limit) + " ms, so the module abandoned it and answered ERROR"));
   }
 
   // The final result after `delay`; URCs and buffered input wait until then.

@@ -59,14 +59,18 @@ static_assert(rows_follow_enum(), "result rows are indexed by at::final_result")
 
 // The spec §2.7 list, ascending (checked below).
 constexpr std::array cme_rows{
-    error_entry{
-        3,
-        {"not allowed now: every error of an ECMT command is 3 (range, length, state); for other commands "
-         "the module's state does not allow it",
-         "当前不允许该操作：ECMT 指令的所有错误都是 3（范围、长度、状态）；其他指令表示模组当前状态不允许", "§2.7"}},
+    error_entry{3,
+                {"not allowed now: every error of an ECMT command is 3 (range, length, state); for other commands "
+                 "the module's state does not allow it, or AT+CCLK refused the time",
+                 "当前不允许该操作：ECMT 指令的所有错误都是 3（范围、长度、状态）；其他指令表示模组当前状态不允许，或 "
+                 "AT+CCLK 拒绝了所设时间",
+                 "§2.7"}},
     error_entry{4,
-                {"the command does not support this form (e.g. AT+CFUN without parameters)",
-                 "该指令不支持这种形式（如不带参数的 AT+CFUN）", "§2.7, §2.6"}},
+                {"the command does not support this form (e.g. AT+CFUN or ATE without a value, ATE?); also AT+CMEE "
+                 "out of range and an AT+CGDCONT cid outside 0-10",
+                 "该指令不支持这种形式（如不带参数的 AT+CFUN 或 ATE、ATE?）；AT+CMEE 取值超范围、AT+CGDCONT 的 cid "
+                 "不在 0-10 也回 4",
+                 "§2.7, §2.6"}},
     error_entry{10, {"no SIM card", "没有插 SIM 卡", "§2.7"}},
     error_entry{11, {"the SIM asks for its PIN", "SIM 卡需要输入 PIN 码", "§2.7"}},
     error_entry{12, {"the SIM is blocked and asks for its PUK", "SIM 卡已锁，需要输入 PUK 码", "§2.7"}},
@@ -119,11 +123,27 @@ constexpr explanation wait_connack{"hint: wait for +ECMTCONN:<id>,0,0 before sub
 // Sorted by reason (checked below); the rows of one reason are tried in order, the
 // specific ones first.
 constexpr std::array hint_rows{
+    hint_entry{"form.not_supported",
+               "",
+               "",
+               {"hint: this form is not supported (CME 4); the test form AT<command>=? shows what it takes, and a "
+                "setting needs its value (AT+CFUN=1, ATE0, not AT+CFUN or ATE)",
+                "提示：不支持这种形式（CME 4）；用测试形式 AT<指令>=? 查看取值，设置类指令要带参数（如 AT+CFUN=1、"
+                "ATE0，而不是 AT+CFUN、ATE）",
+                "§2.6, §2.7"}},
+    hint_entry{"guard.expired",
+               "",
+               "data mode",
+               {"hint: data mode was left open: end the payload with Ctrl-Z (0x1A), or ESC to cancel",
+                "提示：数据模式没有结束：发送负载后要发 Ctrl-Z (0x1A)，或 ESC 取消", "§2.9, §5.8.2"}},
     hint_entry{"guard.expired",
                "",
                "",
-               {"hint: data mode was left open: end the payload with Ctrl-Z (0x1A), or ESC to cancel",
-                "提示：数据模式没有结束：发送负载后要发 Ctrl-Z (0x1A)，或 ESC 取消", "§2.9, §5.8.2"}},
+               {"hint: the command passed its guard timer (5 s; AT+ECMTPUB 20 s, AT+CFUN and AT+CPIN 25 s, "
+                "AT+CGATT and AT+CGACT 70 s, AT+COPS 305 s) and was abandoned with ERROR; retry it",
+                "提示：指令超过了保护定时器（一般 5 秒；AT+ECMTPUB 20 秒，AT+CFUN、AT+CPIN 25 秒，AT+CGATT、"
+                "AT+CGACT 70 秒，AT+COPS 305 秒），被放弃并回 ERROR；请重试",
+                "§2.9"}},
     hint_entry{"net.no_pdp",
                "",
                "",

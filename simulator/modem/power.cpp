@@ -50,9 +50,9 @@ void schedule_reboot(modem& m, int delay_ms) {
     drop_all_links(mm);
     mm.cancel_all();
     mm.pending_urcs().clear();
-    // ATV and ATQ return to the profile; ATE, CMEE, CEREG n, CGDCONT and S3-S5 are NVM (§3.1).
+    // ATV and S3-S5 return to their defaults; ATE, ATQ, CMEE, CEREG n and CGDCONT are NVM (§3.1).
     mm.set.verbose = mm.prof().verbose;
-    mm.set.quiet = mm.prof().quiet;
+    mm.set.line = at::line_settings{};
     mm.stat = reg_stat::not_registered;
     mm.pdp_active = false;
     mm.cfun = 1;

@@ -129,6 +129,7 @@ const std::map<std::string, setter>& setters() {
     };
     t["cereg"] = int_field(&profile::cereg_n, 0, 2);
     t["cert_dir"] = string_field(&profile::cert_dir);
+    t["cclk_write_refused"] = bool_field(&profile::cclk_write_refused);
     t["explain"] = [](profile& p, std::string_view v) -> std::string {
       if (v != "" && v != "en" && v != "zh") return "expects en or zh, got \"" + std::string(v) + "\"";
       p.explain = std::string(v);
@@ -173,6 +174,11 @@ const std::map<std::string, setter>& setters() {
     t["timing.reconnect_every"] = timing_field(&timings::reconnect_every);
     t["timing.guard"] = timing_field(&timings::guard);
     t["timing.guard_publish"] = timing_field(&timings::guard_publish);
+    t["timing.guard_cfun"] = timing_field(&timings::guard_cfun);
+    t["timing.guard_cpin"] = timing_field(&timings::guard_cpin);
+    t["timing.guard_cgatt"] = timing_field(&timings::guard_cgatt);
+    t["timing.guard_cgact"] = timing_field(&timings::guard_cgact);
+    t["timing.guard_cops"] = timing_field(&timings::guard_cops);
     return t;
   }();
   return table;
@@ -195,6 +201,7 @@ std::optional<profile> builtin_profile(std::string_view name) {
     p.imei = "869524041234567";
     p.imsi = "460041234567890";
     p.act = 9;
+    p.cclk_write_refused = false;  // the plain build sets the clock (chosen, §4)
     p.quirk.clientid_needs_all_three = true;
     p.quirk.connected_before_connack = true;
     p.quirk.tls_open_always_ok = true;

@@ -47,8 +47,14 @@ struct timings {
   int reconnect_first = 1000;
   int reconnect_every = 5000;
   int ping_rtt = 60;
-  int guard = 5000;
-  int guard_publish = 20000;
+  // Guard timers (§2.9): a command without its final result by then answers ERROR.
+  int guard = 5000;                  ///< every command not listed below
+  int guard_publish = 20000;         ///< AT+ECMTPUB and its data mode
+  int guard_cfun = 25000;            ///< AT+CFUN
+  int guard_cpin = 25000;            ///< AT+CPIN
+  int guard_cgatt = 70000;           ///< AT+CGATT
+  int guard_cgact = 70000;           ///< AT+CGACT
+  int guard_cops = 305000;           ///< AT+COPS
   int partial_line_urc_hold = 1000;  ///< chosen: a stale partial line stops holding URCs
 };
 
@@ -80,6 +86,9 @@ struct profile {
   int registration_result = 1;  ///< 1 home, 5 roaming
   int cereg_n = 0;
   int timezone_quarters = 32;
+  /// AT+CCLK writes refused with CME 3: the reference build (nt35e) refuses them while automatic
+  /// time-zone update is on, its default (§4).
+  bool cclk_write_refused = true;
   // ECMT limits (characters)
   int max_host = 127, max_client_id = 48, max_user = 48, max_password = 128, max_topic = 255, max_payload = 1024;
   int max_incoming_topic = 128, max_incoming_payload = 1024;

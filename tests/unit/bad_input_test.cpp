@@ -82,9 +82,11 @@ TEST_F(BadInput, UnknownCommandsAndTheOtherVendorsFamilies) {
   EXPECT_TRUE(h.logged_reason("syntax.unknown_command"));
 }
 
-TEST_F(BadInput, OutOfRangeNumbersAreCme3AndBadNumbersAreError) {
-  EXPECT_EQ(h.exchange("AT+CMEE=3"), "\r\n+CME ERROR: 3\r\n");
-  EXPECT_EQ(h.exchange("AT+CEREG=99999999999"), "\r\n+CME ERROR: 3\r\n") << "more than 10 digits";
+// §2.6 rule 3: out of range is CME 50 for 27.007 commands (AT+CMEE's own is 4, §2.7), CME 3 for ECMT.
+TEST_F(BadInput, OutOfRangeNumbersAreCme50AndBadNumbersAreError) {
+  EXPECT_EQ(h.exchange("AT+CMEE=3"), "\r\n+CME ERROR: 4\r\n");
+  EXPECT_EQ(h.exchange("AT+CEREG=99999999999"), "\r\n+CME ERROR: 50\r\n") << "more than 10 digits";
+  EXPECT_EQ(h.exchange("AT+ECMTCLOSE=99999999999"), "\r\n+CME ERROR: 3\r\n") << "ECMT stays 3";
   EXPECT_EQ(h.exchange("AT+CMEE=\"1\""), error) << "quoted number";
   EXPECT_EQ(h.exchange("AT+CMEE=-1"), error) << "sign";
   EXPECT_EQ(h.exchange("AT+CMEE=1 2"), error) << "space inside a number";
@@ -94,10 +96,10 @@ TEST_F(BadInput, OutOfRangeNumbersAreCme3AndBadNumbersAreError) {
 TEST_F(BadInput, WrongForms) {
   EXPECT_EQ(h.exchange("AT+CSQ=5"), error);
   EXPECT_EQ(h.exchange("AT+CSQ?"), error);
-  EXPECT_EQ(h.exchange("ATI?"), error);
+  EXPECT_EQ(h.exchange("ATI?"), "\r\n+CME ERROR: 4\r\n") << "ATI is not an action command of §4: CME 4";
   EXPECT_EQ(h.exchange("AT+ECMTCFG?"), "\r\n+CME ERROR: 3\r\n") << "ECMT missing forms are CME 3";
   EXPECT_EQ(h.exchange("AT+ECMTCFG"), "\r\n+CME ERROR: 3\r\n");
-  EXPECT_EQ(h.exchange("AT+CMEE"), error);
+  EXPECT_EQ(h.exchange("AT+CMEE"), "\r\n+CME ERROR: 100\r\n") << "§2.7 exception";
   EXPECT_EQ(h.exchange("AT+CMEE=1,2"), error) << "too many parameters";
   EXPECT_EQ(h.exchange("AT+ECMTOPEN=0,\"h\""), error) << "missing mandatory";
   EXPECT_EQ(h.exchange("AT+ECMTOPEN=0,\"h\"x,1883"), error) << "text after a closing quote";
@@ -183,14 +185,14 @@ TEST(Verbose, Atv0NumericCodes) {
   EXPECT_EQ(h.exchange("ATV0"), "0\r");
   EXPECT_EQ(h.exchange("AT+CSQ"), "+CSQ:23,99\r\n0\r");
   EXPECT_EQ(h.exchange("AT+FOO"), "4\r");
-  EXPECT_EQ(h.exchange("AT+CMEE=5"), "+CME ERROR: 3\r\n");
+  EXPECT_EQ(h.exchange("AT+CMEE=5"), "+CME ERROR: 4\r\n");
   EXPECT_EQ(h.exchange("ATV1"), "\r\nOK\r\n");
 }
 
 TEST(Echo, EchoesEveryByteIncludingS3AndBackspace) {
   core_harness h;
   h.boot_and_register();
-  EXPECT_EQ(h.exchange("ATX\bE?"), "ATX\bE?\r\r\n+ECHO:1\r\n\r\nOK\r\n");
+  EXPECT_EQ(h.exchange("ATX\bI"), "ATX\bI\r\r\nLierda\r\nNT35E\r\nRevision: NT35E-CN_V1.0.5\r\n\r\nOK\r\n");
 }
 
 TEST(Boot, InputBeforeTheBannerIsDiscarded) {

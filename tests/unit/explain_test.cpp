@@ -31,8 +31,12 @@ TEST(Explain, HintsForNewcomerMistakes) {
   EXPECT_NE(explain::hint(early, "+ECMTCONN=0", language::en).find("+ECMTOPEN:<id>,0"), std::string::npos);
   EXPECT_NE(explain::hint(early, "+ECMTPUB=0,0,0,0,\"t\",\"x\"", language::zh).find("+ECMTCONN:<id>,0,0"),
             std::string::npos);
-  at::failure guard{false, 0, "guard.expired", ""};
+  at::failure guard{false, 0, "guard.expired", "no Ctrl-Z (0x1A) or ESC (0x1B) within the 20 s guard; data mode left"};
   EXPECT_NE(explain::hint(guard, "", language::en).find("Ctrl-Z"), std::string::npos);
+  at::failure slow{false, 0, "guard.expired", "AT+CGATT did not reach its final result within its guard timer"};
+  EXPECT_NE(explain::hint(slow, "+CGATT=1", language::en).find("AT+CGATT and AT+CGACT 70 s"), std::string::npos);
+  at::failure form{true, 4, "form.not_supported", "AT+CFUN has no execute form"};
+  EXPECT_NE(explain::hint(form, "+CFUN", language::en).find("=?"), std::string::npos);
 }
 
 // The texts the explain lines carried before they became a table, byte for byte.
@@ -62,7 +66,9 @@ TEST(Explain, TextsAreThoseOfBeforeTheTable) {
             "打开 MQTT 连接 3 的 TCP 链路；结果稍后以 +ECMTOPEN:3,<结果> 上报");
   EXPECT_EQ(explain::command("+ECMTOPEN=?", language::en), "asks which parameter values the command accepts");
   EXPECT_EQ(explain::command("+CEREG?", language::en), "network registration (+CEREG:<n>,<stat>, stat 1 = registered)");
-  EXPECT_EQ(explain::command("E0", language::zh), "基本设置或识别信息");
+  EXPECT_EQ(explain::command("E0", language::zh),
+            "回显：ATE1 回显收到的每个字节，ATE0 关闭（ATE 和 ATE? 不支持，回 CME 4）");
+  EXPECT_EQ(explain::command("V1", language::zh), "结果码格式：ATV1 文字（OK），ATV0 数字（0）");
   EXPECT_EQ(explain::command("", language::en), "a basic setting or identification");
   EXPECT_EQ(explain::command("+QMTOPEN=0,\"h\",1883", language::en), "");
 

@@ -128,10 +128,38 @@ TEST(Render, StylesAndFraming) {
   render_settings s;
   EXPECT_EQ(styled("+CSQ: 23,99", response_style::compact), "+CSQ:23,99");
   EXPECT_EQ(styled("+CSQ:23,99", response_style::spaced), "+CSQ: 23,99");
-  EXPECT_EQ(styled("Revision: X", response_style::compact), "Revision: X");
   EXPECT_EQ(render_urc("\r\n+ECMTSTAT: 0,1\r\n", false, s), "\r\n+ECMTSTAT:0,1\r\n");
   s.quiet = true;
   EXPECT_EQ(render_urc("+X: 1", false, s), "");
+}
+
+// §2.5: the filter runs once per piece on the first colon within 32 characters, whatever
+// precedes it; later lines of the piece and a colon further in are left alone.
+TEST(Render, CompactFilterWorksPerPiece) {
+  EXPECT_EQ(styled("&F: EXEC not support now", response_style::compact), "&F:EXEC not support now");
+  EXPECT_EQ(styled("&F: EXEC not support now", response_style::spaced), "&F: EXEC not support now");
+  EXPECT_EQ(styled("+CGACT: 1,1\r\n+CGACT: 2,0", response_style::compact), "+CGACT:1,1\r\n+CGACT: 2,0");
+  EXPECT_EQ(styled("\r\n+CSQ: 1,2", response_style::compact), "\r\n+CSQ:1,2") << "leading CR/LF skipped";
+  const std::string far(31, 'x');
+  EXPECT_EQ(styled(far + ": y", response_style::compact), far + ":y") << "colon is character 32";
+  EXPECT_EQ(styled(far + "x: y", response_style::compact), far + "x: y") << "colon is character 33";
+  EXPECT_EQ(styled("+CSQ:  1", response_style::compact), "+CSQ: 1") << "one space removed";
+  EXPECT_EQ(styled("no colon here", response_style::compact), "no colon here");
+}
+
+// §2.3: a continuation piece has no CRLF after it, so the final result follows directly.
+TEST(Render, ContinuationPieces) {
+  render_settings s;
+  response r;
+  r.continuation("+CNUM: \"\",\"139\",129").continuation("+CNUM: \"\",\"+86\",145");
+  EXPECT_EQ(render_info(r.lines, s) + render_final(final_kind::ok, {}, s),
+            "\r\n+CNUM:\"\",\"139\",129\r\n+CNUM:\"\",\"+86\",145\r\nOK\r\n");
+  s.verbose = false;
+  EXPECT_EQ(render_info(r.lines, s), "+CNUM:\"\",\"139\",129\r\n+CNUM:\"\",\"+86\",145\r\n") << "ATV0 (chosen)";
+  s.verbose = true;
+  response mixed;
+  mixed.line("+A: 1").line("+B: 2");
+  EXPECT_EQ(render_info(mixed.lines, s), "\r\n+A:1\r\n+B:2\r\n") << "ordinary lines: one block";
 }
 
 TEST(Render, CmeeTwoWritesTheTextsOfSpec27) {
