@@ -1,10 +1,13 @@
 // Spec appendix A.1, A.2, A.13 (first line) and A.14 against the real binary on its
-// default backend, over a real PTY and a real TCP socket, byte for byte.
+// default backend, over a real PTY and a real TCP socket, byte for byte; and the same
+// under --profile ec616s, whose bytes follow from the spec's rules (echo off at power-on,
+// its identity, one space after the first colon, final results never styled).
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 #include "support/sim_process.hpp"
@@ -14,6 +17,19 @@ namespace {
 
 const std::string ok = "\r\nOK\r\n";
 std::string line(std::string_view t) { return "\r\n" + std::string(t) + "\r\n"; }
+
+/// Sends a line, returns what came back up to `until`.
+using command_fn = std::function<std::string(const std::string&, std::string_view)>;
+
+/// A.14: the same bytes in both profiles (final results are never styled, §2.5).
+void expect_a14(const command_fn& cmd) {
+  EXPECT_EQ(cmd("AT+CMEE=2", ok), ok);
+  EXPECT_EQ(cmd("AT+ECMTDISC=3", "allowed\r\n"), "\r\n+CME ERROR: operation not allowed\r\n");
+  EXPECT_EQ(cmd("AT+CMEE=0", ok), ok);
+  EXPECT_EQ(cmd("AT+ECMTDISC=3", "ERROR\r\n"), "\r\nERROR\r\n");
+  EXPECT_EQ(cmd("AT+CMEE=1", ok), ok);
+  EXPECT_EQ(cmd("AT+ECMTDISC=7", "ERROR: 3\r\n"), "\r\n+CME ERROR: 3\r\n");
+}
 
 class Conformance : public ::testing::TestWithParam<bool> {
  protected:
@@ -62,12 +78,7 @@ TEST_P(Conformance, A1_A2_A13_A14) {
   EXPECT_TRUE(sim_->wait_stderr("syntax.typographic_quote")) << sim_->diagnostics();
   EXPECT_TRUE(sim_->wait_stderr("U+201D RIGHT DOUBLE QUOTATION MARK (E2 80 9D) at byte 15")) << sim_->diagnostics();
   // A.14.
-  EXPECT_EQ(cmd("AT+CMEE=2", ok), ok);
-  EXPECT_EQ(cmd("AT+ECMTDISC=3", "allowed\r\n"), "\r\n+CME ERROR: operation not allowed\r\n");
-  EXPECT_EQ(cmd("AT+CMEE=0", ok), ok);
-  EXPECT_EQ(cmd("AT+ECMTDISC=3", "ERROR\r\n"), "\r\nERROR\r\n");
-  EXPECT_EQ(cmd("AT+CMEE=1", ok), ok);
-  EXPECT_EQ(cmd("AT+ECMTDISC=7", "ERROR: 3\r\n"), "\r\n+CME ERROR: 3\r\n");
+  expect_a14([this](const std::string& l, std::string_view until) { return cmd(l, until); });
 }
 
 TEST_P(Conformance, BadInputOverTheRealLine) {
@@ -88,6 +99,30 @@ TEST_P(Conformance, BadInputOverTheRealLine) {
   for (char c : std::string("at+cgmm\r")) ASSERT_TRUE(dte_->send(std::string(1, c)));
   EXPECT_EQ(dte_->read_until(ok, 3s), line("NT35E") + ok);
   EXPECT_EQ(cmd("AT+CSQ=5", "ERROR\r\n"), "\r\nERROR\r\n");
+}
+
+TEST(ConformanceEc616s, A1_A2_A14) {
+  sim_process sim({"--tcp", "0", "--profile", "ec616s"});
+  ASSERT_TRUE(sim.wait_ready()) << sim.diagnostics();
+  auto dte = dte_client::connect_tcp(sim.tcp_port());
+  auto cmd = [&](const std::string& l, std::string_view until) {
+    EXPECT_TRUE(dte.send(l + "\r"));
+    return dte.read_until(until, 5s);
+  };
+  EXPECT_EQ(dte.read_until("ECRDY\r\n", 6s), line("ECRDY"));
+  EXPECT_EQ(cmd("AT", ok), ok) << "echo is off at power-on";
+  EXPECT_EQ(cmd("ATE0", ok), ok);
+  EXPECT_EQ(cmd("ATI", ok), line("Eigencomm EC616S_SW_V1.0") + ok);
+  EXPECT_EQ(cmd("AT+CGSN", ok), line("869524041234567") + ok);
+  EXPECT_EQ(cmd("AT+ECICCID", ok), line("+ECICCID: 89860020123456789012") + ok);
+  std::string cereg;
+  for (int i = 0; i < 60 && cereg != line("+CEREG: 0,1") + ok; ++i) {
+    cereg = cmd("AT+CEREG?", ok);
+    if (cereg != line("+CEREG: 0,1") + ok) dte.read_for(100ms);
+  }
+  EXPECT_EQ(cereg, line("+CEREG: 0,1") + ok);
+  EXPECT_EQ(cmd("AT+CSQ", ok), line("+CSQ: 23,99") + ok);
+  expect_a14(cmd);
 }
 
 INSTANTIATE_TEST_SUITE_P(Lines, Conformance, ::testing::Values(true, false),
