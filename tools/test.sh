@@ -3,7 +3,8 @@
 # unit tests of the core, end-to-end tests of the real binary over PTY and TCP
 # against real mosquitto brokers the tests start themselves, the fuzz corpus
 # replay, and the unit tests again under AddressSanitizer + UBSan, then the real binary
-# under both sanitizers through the end-to-end tests that drive MQTT and fleets.
+# under both sanitizers through the end-to-end tests that drive MQTT and fleets, and last
+# every fuzz target for 60 s (NT35E_CI_FUZZ=0 skips that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -21,7 +22,8 @@ echo "== unit tests and fuzz corpus under ASan + UBSan (clang-14)"
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNT35E_SANITIZE=ON \
   -DNT35E_BUILD_TESTS=ON >/dev/null
 cmake --build build-asan -j"$jobs" --target nt35e_unit_tests nt35e_control_tests nt35e_fleet_metrics_tests \
-  nt35e_fleet_events_tests nt35e_fuzz_at_input
+  nt35e_fleet_events_tests nt35e_fuzz_at_input nt35e_fuzz_scenario_json nt35e_fuzz_log_import \
+  nt35e_fuzz_trace_replay nt35e_fuzz_control_request nt35e_fuzz_ecmt_machine nt35e_fuzz_dict_tool
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -L 'unit|fuzz' --timeout 600)
 
@@ -32,5 +34,12 @@ cmake --build build-asan -j"$jobs" --target nt35e-sim nt35e_ecmt_live_e2e_tests 
   nt35e_fleet_e2e_tests nt35e_conformance_e2e_tests
 (cd build-asan && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -R 'LiveEcmt|Library|Fleet|Conformance' --timeout 600)
+
+# Every fuzz target for 60 s (libFuzzer, ASan + UBSan): new inputs the seed corpus does not
+# reach. NT35E_CI_FUZZ=0 skips it (about 6 minutes plus the fuzz build).
+if [[ "${NT35E_CI_FUZZ:-1}" == 1 ]]; then
+  echo "== fuzz every target for 60 s (tools/fuzz.sh --minutes 1; NT35E_CI_FUZZ=0 skips)"
+  bash tools/fuzz.sh --minutes 1
+fi
 
 echo "== all tests passed"

@@ -85,6 +85,9 @@ json parse(std::string_view line) {
   } catch (const json::parse_error& e) {
     refuse("the request is not valid JSON (syntax error at byte " + std::to_string(e.byte) +
            "); send one JSON object per line, such as {\"query\":\"help\"}");
+  } catch (const json::out_of_range&) {
+    // nlohmann reports a number beyond double's range (1e999) apart from syntax errors.
+    refuse("the request holds a number too large for any field (beyond 1.8e308)");
   }
   if (deepest > max_depth) refuse("the request is nested more than " + std::to_string(max_depth) + " levels deep");
   return j;

@@ -1,0 +1,48 @@
+// libFuzzer target: arbitrary bytes through the customer-log importer, in automatic
+// detection and forced into each format (the first byte picks one), then to a trace and
+// to a scenario. Invariants: the trace it writes is a valid trace (trace::parse accepts
+// it) and the scenario it writes is one the loader accepts (one place decides what a
+// valid scenario is).
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "fuzz/fuzz_support.hpp"
+#include "scenario/json_loader.hpp"
+#include "trace/import_log.hpp"
+#include "trace/trace_file.hpp"
+
+using nt35e::fuzz::violated;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  namespace tr = nt35e::trace;
+  if (size == 0) return 0;
+  constexpr tr::log_format formats[] = {tr::log_format::automatic,   tr::log_format::plain,
+                                        tr::log_format::timestamped, tr::log_format::sscom,
+                                        tr::log_format::annotated,   tr::log_format::hex};
+  // Only a first byte below 0x06 forces a format, so the seed logs (text) are read as a
+  // user's file is, in automatic detection, with their first byte kept.
+  tr::import_options options;
+  std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  if (data[0] < 6) {
+    options.format = formats[data[0]];
+    bytes.remove_prefix(1);
+  }
+  const auto log = tr::import_log(bytes, "fuzz.log", options);
+  for (const auto& m : log.messages) (void)tr::format(m, "fuzz.log");
+  if (!log.ok()) return 0;
+
+  const std::string trace_text = tr::to_trace(log);
+  auto parsed = tr::parse(trace_text, "imported.jsonl");
+  if (auto* e = std::get_if<tr::load_error>(&parsed))
+    violated("the importer wrote a trace that the trace reader rejects", e->message + "\n" + trace_text);
+
+  const auto result = tr::to_scenario(log);
+  auto loaded = nt35e::scenario::load_text(result.json, "imported.json");
+  if (auto* errors = std::get_if<std::vector<nt35e::scenario::diagnostic>>(&loaded))
+    violated("the importer wrote a scenario that the loader rejects", nt35e::scenario::format(*errors) + result.json);
+  return 0;
+}

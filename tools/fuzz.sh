@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (preset `fuzz`: clang-14, ASan + UBSan, UBSan fatal) and
+# runs each for a while with its seed corpus and dictionary from tests/fuzz/:
+#
+#   tools/fuzz.sh [--minutes N] [TARGET...]     (default: 1 minute, every target)
+#
+# Targets: at_input scenario_json log_import trace_replay control_request ecmt_machine.
+# New corpus entries and crash inputs go to a scratch directory (NT35E_FUZZ_WORK, default
+# build-fuzz/fuzz-work/<target>/), never into the tree: a crash input worth keeping is
+# copied by hand into tests/fuzz/regressions/<target>/, where the normal build's ctest
+# (label fuzz) replays it. For each target it prints the executions reached and exec/s;
+# the exit status is non-zero when any target found a crash, a leak or a timeout.
+# NT35E_FUZZ_BUILD_JOBS sets the build's parallelism (default: every core).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+all=(at_input scenario_json log_import trace_replay control_request ecmt_machine)
+minutes=1
+targets=()
+while (($#)); do
+  case "$1" in
+    --minutes)
+      [[ $# -ge 2 && "$2" =~ ^[0-9]+$ && "$2" -gt 0 ]] || {
+        echo "fuzz.sh: --minutes needs a whole number of minutes above 0, got '${2:-}'" >&2
+        exit 2
+      }
+      minutes=$2
+      shift 2
+      ;;
+    -h | --help)
+      sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      if [[ ! " ${all[*]} " =~ " $1 " ]]; then
+        echo "fuzz.sh: no fuzz target '$1'; the targets are: ${all[*]}" >&2
+        exit 2
+      fi
+      targets+=("$1")
+      shift
+      ;;
+  esac
+done
+((${#targets[@]})) || targets=("${all[@]}")
+
+jobs=${NT35E_FUZZ_BUILD_JOBS:-$(nproc)}
+work=${NT35E_FUZZ_WORK:-build-fuzz/fuzz-work}
+cmake --preset fuzz >/dev/null
+cmake --build build-fuzz -j"$jobs" --target "${targets[@]/#/nt35e_fuzz_}"
+
+failed=()
+summary=()
+for t in "${targets[@]}"; do
+  dir=$work/$t
+  mkdir -p "$dir/corpus" "$dir/crashes"
+  args=(-max_total_time=$((minutes * 60)) -timeout=25 -rss_limit_mb=2048 -print_final_stats=1
+    -artifact_prefix="$dir/crashes/")
+  [[ -f tests/fuzz/dict/$t.dict ]] && args+=(-dict=tests/fuzz/dict/$t.dict)
+  echo "== fuzz $t for $minutes min (scratch corpus and crashes in $dir)"
+  status=0
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
+    build-fuzz/tests/fuzz/nt35e_fuzz_"$t" "${args[@]}" "$dir/corpus" tests/fuzz/corpus/"$t" \
+    tests/fuzz/regressions/"$t" >"$dir/log" 2>&1 || status=$?
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log" | tail -1)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/log" | tail -1)
+  line="$t: ${execs:-?} executions, ${rate:-?} exec/s, scratch corpus $(find "$dir/corpus" -type f | wc -l) files"
+  if ((status != 0)); then
+    line+=", FAILED (exit $status): $(ls -t "$dir"/crashes/* 2>/dev/null | head -1)"
+    failed+=("$t")
+    grep -m1 -E 'ERROR: |runtime error|invariant violated' "$dir/log" >&2 || true
+    echo "   log: $dir/log" >&2
+  fi
+  echo "$line"
+  summary+=("$line")
+done
+
+echo "== fuzz summary"
+printf '%s\n' "${summary[@]}"
+if ((${#failed[@]})); then
+  echo "fuzz.sh: findings in: ${failed[*]} (inputs under $work/<target>/crashes/)" >&2
+  exit 1
+fi
