@@ -110,6 +110,18 @@ TEST_F(Basic, SignalAndRegistration) {
   EXPECT_EQ(h.exchange("AT+CFUN=1", ms(2200)), ok + "\r\n+CEREG:2\r\n" + "\r\n+CEREG:1,5A0B,0C1F2E3D,7\r\n");
 }
 
+// §4 (chosen): AT+CFUN=1,1 answers OK and reboots as AT+ECRST does, 100 ms later.
+TEST_F(Basic, CfunOneOneReboots) {
+  h.send("AT+CFUN=1,1\r");
+  h.run_for(ms(5));
+  EXPECT_EQ(h.take_output(), ok);
+  h.run_for(ms(1590));
+  EXPECT_EQ(h.take_output(), "") << "silent while rebooting";
+  h.run_for(ms(10));
+  EXPECT_EQ(h.take_output(), "\r\nECRDY\r\n");
+  EXPECT_EQ(h.modem().reboots, 1);
+}
+
 TEST_F(Basic, AttachAndDetach) {
   EXPECT_EQ(h.exchange("AT+CGATT=0"), ok);
   EXPECT_EQ(h.exchange("AT+CGATT?"), info("+CGATT:0"));
