@@ -51,6 +51,8 @@ std::string final_text(final_kind kind, const failure& error, const render_setti
       return "OK";
     case final_kind::failed:
       if (!error.is_cme || s.cmee == 0) return "ERROR";
+      if (error.is_cms)
+        return "+CMS ERROR: " + (s.cmee == 2 ? std::string(cms_text(error.code)) : std::to_string(error.code));
       if (s.cmee == 2) return std::string("+CME ERROR: ").append(cme_text(error.code));
       return "+CME ERROR: " + std::to_string(error.code);
     case final_kind::none:
@@ -64,7 +66,7 @@ std::string render_final(final_kind kind, const failure& error, const render_set
   if (kind == final_kind::prompt) return "\r\n> ";
   if (kind == final_kind::none || s.quiet) return {};
   auto text = final_text(kind, error, s);
-  bool cme = text.rfind("+CME", 0) == 0;
+  bool cme = text.rfind("+CME", 0) == 0 || text.rfind("+CMS", 0) == 0;
   if (s.verbose) return "\r\n" + text + "\r\n";
   // ATV0: numeric codes; +CME ERROR stays textual (chosen, §2.4).
   if (cme) return text + "\r\n";

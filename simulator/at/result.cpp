@@ -10,6 +10,12 @@ failure cme_error(int code, std::string reason, std::string sentence) {
   return failure{true, code, std::move(reason), std::move(sentence)};
 }
 
+failure cms_error(int code, std::string reason, std::string sentence) {
+  failure f = cme_error(code, std::move(reason), std::move(sentence));
+  f.is_cms = true;
+  return f;
+}
+
 failure not_allowed(std::string reason, std::string sentence) {
   return cme_error(3, std::move(reason), std::move(sentence));
 }

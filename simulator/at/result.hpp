@@ -55,18 +55,21 @@ constexpr std::string_view cme_text(int code) {
 /// The text of a CMS number under AT+CMEE=2 (spec §2.7); "unknown" for a number it does not list.
 constexpr std::string_view cms_text(int code) { return code == 303 ? "operation not supported" : "unknown"; }
 
-/// Why a command failed: `ERROR` (syntax, never affected by CMEE) or `+CME ERROR`.
+/// Why a command failed: `ERROR` (syntax, never affected by CMEE), `+CME ERROR` or `+CMS ERROR`.
 struct failure {
   bool is_cme = false;
-  int code = 0;          ///< CME number when is_cme
+  int code = 0;          ///< CME number when is_cme (CMS number when also is_cms)
   std::string reason;    ///< e.g. "param.range"
   std::string sentence;  ///< for a person: names the parameter and the cause
+  bool is_cms = false;   ///< rendered as +CMS ERROR (SMS commands, §2.7)
 };
 
 /// A syntax failure: the module answers ERROR.
 failure syntax_error(std::string reason, std::string sentence);
 /// A handler failure: +CME ERROR: <code> (rendered per AT+CMEE).
 failure cme_error(int code, std::string reason, std::string sentence);
+/// An SMS command's failure: +CMS ERROR: <code> (rendered per AT+CMEE like CME).
+failure cms_error(int code, std::string reason, std::string sentence);
 /// The most common one: CME 3 for ranges, lengths, state.
 failure not_allowed(std::string reason, std::string sentence);
 

@@ -1,4 +1,4 @@
-// V.250 basics: E, V, Q, I, Z, &F, S-registers, +CMEE, +CLAC, +ECRST.
+// V.250 basics: E, V, Q, I, Z, &F, S-registers, +CMEE, +ECRST.
 
 #include "commands/registry.hpp"
 #include "modem/modem.hpp"
@@ -28,6 +28,8 @@ void restore_defaults(modem::modem& m) {
   m.set.quiet = p.quiet;
   m.set.cmee = p.cmee;
   m.set.cereg_n = p.cereg_n;
+  m.set.creg_n = p.creg_n;
+  m.set.cgreg_n = p.cgreg_n;
   m.set.line = at::line_settings{};
 }
 
@@ -133,15 +135,6 @@ at::response cmee_read(modem::modem& m, const at::command&) {
   return at::response::ok().line("+CMEE: " + std::to_string(m.set.cmee));
 }
 at::response cmee_test(modem::modem&, const at::command&) { return at::response::ok().line("+CMEE: (0-2)"); }
-
-at::response clac(modem::modem&, const at::command&) {
-  at::response r;
-  for (const auto& spec : command_table()) {
-    std::string name(spec.name);
-    r.line(name[0] == '+' || name[0] == '&' ? "AT" + name : "AT" + name, true);
-  }
-  return r;
-}
 
 at::response ecrst_exec(modem::modem& m, const at::command&) {
   modem::schedule_reboot(m, m.prof().timing.reboot_after_ok);

@@ -17,6 +17,7 @@ namespace b = commands::basic;
 namespace id = commands::identity;
 namespace nw = commands::network;
 namespace mt = commands::ecmt;
+namespace rg = commands::registration;
 using modem::profile;
 
 // ---- Write-form parameters -----------------------------------------------------
@@ -41,8 +42,37 @@ constexpr param_spec cclk_params[] = {text("time")};  // its format is the handl
 // A malformed or refused AT+CCLK write is CME 3 (§2.7 exception).
 constexpr write_form cclk{cclk_params, id::cclk_write, value_error{3}};
 
-constexpr param_spec cereg_params[] = {number("n").range(0, 2)};
-constexpr write_form cereg{cereg_params, nw::cereg_write, basic_value_error};
+constexpr param_spec creg_params[] = {number("n").range(0, 3)};
+constexpr write_form creg{creg_params, rg::creg_write, basic_value_error};
+
+constexpr param_spec cgreg_params[] = {number("n").range(0, 2)};
+constexpr write_form cgreg{cgreg_params, rg::cgreg_write, basic_value_error};
+
+constexpr param_spec cereg_params[] = {number("n").range(0, 5)};
+constexpr write_form cereg{cereg_params, rg::cereg_write, basic_value_error};
+
+// Which parameters AT+COPS takes depends on the mode: the handler checks the rest.
+constexpr param_spec cops_params[] = {
+    number("mode").range(0, 4), number("format").optional().range(0, 2).checked_by_handler(),
+    text("oper").optional().max_length(15).checked_by_handler(), number("AcT").optional()};
+constexpr write_form cops{cops_params, rg::cops_write, basic_value_error};
+
+constexpr param_spec cgact_params[] = {number("state").range(0, 1), number("cid").optional().range(0, 10)};
+constexpr write_form cgact{cgact_params, rg::cgact_write, basic_value_error};
+
+// Its range error is CMS 303 (an SMS command): the handler turns the check into that.
+constexpr param_spec cmgf_params[] = {number("mode").range(0, 1).checked_by_handler()};
+constexpr write_form cmgf{cmgf_params, rg::cmgf_write, basic_value_error};
+
+constexpr param_spec cpsms_params[] = {
+    number("mode").range(0, 2), text("Requested_Periodic-RAU").optional().allow_empty(),
+    text("Requested_GPRS-READY-timer").optional().allow_empty(), text("Requested_Periodic-TAU").optional(),
+    text("Requested_Active-Time").optional()};
+constexpr write_form cpsms{cpsms_params, rg::cpsms_write, basic_value_error};
+
+constexpr param_spec cedrxs_params[] = {number("mode").range(0, 3), number("AcT-type").optional().range(0, 5),
+                                        text("Requested_eDRX_value").optional()};
+constexpr write_form cedrxs{cedrxs_params, rg::cedrxs_write, basic_value_error};
 
 constexpr param_spec cgatt_params[] = {number("state").range(0, 1)};
 constexpr write_form cgatt{cgatt_params, nw::cgatt_write, basic_value_error};
@@ -110,15 +140,18 @@ constexpr write_form ecmt_pub{pub_params, mt::pub_write};
 // ---- The table ------------------------------------------------------------------
 // Sorted by name (checked at compile time) so lookup is a binary search. ATE, ATQ and
 // ATV take a digit: the bare and read forms are CME 4 (§4; ATV chosen alike). AT+GSN
-// does not exist (§4.4.11).
-// {name, test, read, write, execute, family, raw_tail, summary}; raw_tail is set
-// exactly when the write form's last parameter is a tail().
+// does not exist, nor does AT+CLAC (§4.4.11).
+// {name, test, read, write, execute, family, raw_tail, summary[, exists]}; raw_tail is
+// set exactly when the write form's last parameter is a tail().
 constexpr auto table = std::to_array<command_spec>({
     {"&F", nullptr, nullptr, b::factory, b::factory, basic, false, "restore factory settings"},
     {"+CCLK", b::ok_only, id::cclk_read, declared<cclk>, nullptr, basic, false, "real-time clock"},
-    {"+CEREG", nw::cereg_test, nw::cereg_read, declared<cereg>, nullptr, basic, false, "EPS registration status"},
+    {"+CEDRXS", rg::cedrxs_test, rg::cedrxs_read, declared<cedrxs>, nullptr, basic, false, "eDRX settings"},
+    {"+CEER", b::ok_only, nullptr, rg::no_parameters, rg::ceer_exec, action, false, "extended error report"},
+    {"+CEREG", rg::cereg_test, rg::cereg_read, declared<cereg>, nullptr, basic, false, "EPS registration status"},
     {"+CESQ", nw::cesq_test, nullptr, nullptr, nw::cesq_exec, action, false, "extended signal quality"},
     {"+CFUN", nw::cfun_test, nw::cfun_read, declared<cfun>, nullptr, basic, false, "functionality level"},
+    {"+CGACT", rg::cgact_test, rg::cgact_read, declared<cgact>, nullptr, basic, false, "PDP context activation"},
     {"+CGATT", nw::cgatt_test, nw::cgatt_read, declared<cgatt>, nullptr, basic, false, "PS attach"},
     {"+CGDCONT", nw::cgdcont_test, nw::cgdcont_read, declared<cgdcont>, nullptr, basic, false,
      "PDP context definition"},
@@ -126,11 +159,17 @@ constexpr auto table = std::to_array<command_spec>({
     {"+CGMM", b::ok_only, nullptr, nullptr, id::cgmm, action, false, "model"},
     {"+CGMR", b::ok_only, nullptr, nullptr, id::cgmr, action, false, "revision"},
     {"+CGPADDR", nw::cgpaddr_test, nullptr, declared<cgpaddr>, nw::cgpaddr_exec, action, false, "PDP address"},
+    {"+CGREG", rg::cgreg_test, rg::cgreg_read, declared<cgreg>, nullptr, basic, false, "GPRS registration status",
+     rg::cgreg_exists},
     {"+CGSN", id::cgsn_test, nullptr, declared<cgsn>, id::cgsn_exec, action, false, "IMEI / serial number"},
     {"+CIMI", b::ok_only, nullptr, nullptr, id::cimi, action, false, "IMSI"},
-    {"+CLAC", b::ok_only, nullptr, nullptr, b::clac, action, false, "list available commands"},
     {"+CMEE", b::cmee_test, b::cmee_read, declared<cmee>, b::cmee_exec, basic, false, "error reporting mode"},
+    {"+CMGF", rg::cmgf_test, rg::cmgf_read, declared<cmgf>, rg::cmgf_exec, basic, false, "SMS message format"},
+    {"+CNUM", b::ok_only, nullptr, rg::no_parameters, rg::cnum_exec, action, false, "subscriber number"},
+    {"+COPS", rg::cops_test, rg::cops_read, declared<cops>, nullptr, basic, false, "operator selection"},
     {"+CPIN", nullptr, id::cpin_read, nullptr, nullptr, basic, false, "SIM PIN state"},
+    {"+CPSMS", rg::cpsms_test, rg::cpsms_read, declared<cpsms>, nullptr, basic, false, "PSM settings"},
+    {"+CREG", rg::creg_test, rg::creg_read, declared<creg>, nullptr, basic, false, "network registration status"},
     {"+CSQ", nw::csq_test, nullptr, nullptr, nw::csq_exec, action, false, "signal quality"},
     {"+ECICCID", b::ok_only, nullptr, nullptr, id::eciccid, action, false, "SIM ICCID"},
     {"+ECMTCFG", mt::cfg_test, nullptr, mt::cfg_write, nullptr, ecmt, false, "configure an MQTT context"},
@@ -198,6 +237,11 @@ const command_spec* find_command(std::string_view upper_name) {
                              [](const command_spec& s, std::string_view n) { return s.name < n; });
   if (it == table.end() || it->name != upper_name) return nullptr;
   return &*it;
+}
+
+const command_spec* find_command(std::string_view upper_name, const modem::profile& p) {
+  const auto* spec = find_command(upper_name);
+  return spec && spec->exists && !spec->exists(p) ? nullptr : spec;
 }
 
 }  // namespace nt35e::commands

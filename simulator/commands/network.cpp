@@ -1,4 +1,4 @@
-// Radio, registration and packet data: +CSQ, +CESQ, +CEREG, +CGATT, +CFUN, +CGPADDR, +CGDCONT.
+// Radio and packet data: +CSQ, +CESQ, +CGATT, +CFUN, +CGPADDR, +CGDCONT (registration: registration.cpp).
 
 #include "commands/registry.hpp"
 #include "modem/modem.hpp"
@@ -22,16 +22,6 @@ at::response cesq_test(modem::modem&, const at::command&) {
   return at::response::ok().line("+CESQ: (99),(99),(255),(255),(0-34,255),(0-97,255)");
 }
 
-at::response cereg_write(modem::modem& m, const args& a) {
-  m.set.cereg_n = a.integer(0);
-  return at::response::ok();
-}
-at::response cereg_read(modem::modem& m, const at::command&) {
-  auto text = m.cereg_urc_text();  // "+CEREG: <stat>[,...]"
-  return at::response::ok().line("+CEREG: " + std::to_string(m.set.cereg_n) + "," + text.substr(8));
-}
-at::response cereg_test(modem::modem&, const at::command&) { return at::response::ok().line("+CEREG: (0-2)"); }
-
 at::response cgatt_write(modem::modem& m, const args& a) {
   if (a.integer(0) == 0) {
     modem::detach(m);
@@ -47,7 +37,8 @@ at::response cgatt_write(modem::modem& m, const args& a) {
   return at::response::ok().after(m.prof().timing.cgatt_ok);
 }
 at::response cgatt_read(modem::modem& m, const at::command&) {
-  return at::response::ok().line("+CGATT: " + std::to_string(m.pdp_active ? 1 : 0));
+  // Attached = registered: AT+CGACT=0,1 leaves it attached without a PDP (§4.4.5).
+  return at::response::ok().line("+CGATT: " + std::to_string(m.registered() ? 1 : 0));
 }
 at::response cgatt_test(modem::modem&, const at::command&) { return at::response::ok().line("+CGATT: (0,1)"); }
 
@@ -63,7 +54,7 @@ at::response cfun_write(modem::modem& m, const args& a) {
     modem::schedule_reboot(m, m.prof().timing.reboot_after_ok);
     return at::response::ok();
   }
-  if (fun == m.cfun) return at::response::ok();
+  if (fun == m.cfun && !(fun == 1 && m.cops_mode == 2)) return at::response::ok();  // CFUN=1 ends COPS=2
   if (fun == 1) {
     modem::radio_on(m, m.prof().timing.cfun_on_ok);
     return at::response::ok().after(m.prof().timing.cfun_on_ok);

@@ -5,6 +5,7 @@
 // table checks them and its handler receives the checked values.
 
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "at/command_line.hpp"
@@ -35,6 +36,8 @@ struct command_spec {
   family kind = family::basic;
   bool raw_tail = false;  ///< write arguments run to the end of the line (ECMTPUB payload)
   std::string_view summary;
+  /// When set and false for the profile, the command does not exist (a quirk removes it).
+  bool (*exists)(const modem::profile&) = nullptr;
 };
 
 /// The table, sorted by name.
@@ -45,6 +48,11 @@ const command_spec* find_command(std::string_view upper_name);
 /// final result is not due by then answers ERROR. Keyed by name, so a row added for any
 /// command gets its guard (timing.guard unless listed).
 int guard_ms(std::string_view upper_name, const modem::timings& t);
+/// The command `upper_name` under profile `p`: nullptr when unknown or removed by a quirk.
+const command_spec* find_command(std::string_view upper_name, const modem::profile& p);
+/// Why an unknown command is absent, for the explain record, when the spec names it
+/// (§4.4.11, quirk.cgreg_not_supported); empty otherwise.
+std::string absent_command(std::string_view upper_name, const modem::profile& p);
 
 // Family handlers (one file per family), referenced only by the table.
 namespace basic {
@@ -64,7 +72,6 @@ at::response cmee_test(modem::modem&, const at::command&);
 at::response ok_only(modem::modem&, const at::command&);
 at::response ecrst_exec(modem::modem&, const at::command&);
 at::response ecrst_write(modem::modem&, const args&);
-at::response clac(modem::modem&, const at::command&);
 }  // namespace basic
 
 namespace identity {
@@ -86,9 +93,6 @@ at::response csq_exec(modem::modem&, const at::command&);
 at::response csq_test(modem::modem&, const at::command&);
 at::response cesq_exec(modem::modem&, const at::command&);
 at::response cesq_test(modem::modem&, const at::command&);
-at::response cereg_write(modem::modem&, const args&);
-at::response cereg_read(modem::modem&, const at::command&);
-at::response cereg_test(modem::modem&, const at::command&);
 at::response cgatt_write(modem::modem&, const args&);
 at::response cgatt_read(modem::modem&, const at::command&);
 at::response cgatt_test(modem::modem&, const at::command&);
@@ -104,6 +108,39 @@ at::response cgdcont_test(modem::modem&, const at::command&);
 at::response ecping_write(modem::modem&, const at::command&);
 at::response ecping_test(modem::modem&, const at::command&);
 }  // namespace network
+
+namespace registration {
+/// The write form of a parameterless action command: "AT+CEER=" is CME 4, parameters ERROR (§4.4.0).
+at::response no_parameters(modem::modem&, const at::command&);
+at::response creg_test(modem::modem&, const at::command&);
+at::response creg_read(modem::modem&, const at::command&);
+at::response creg_write(modem::modem&, const args&);
+bool cgreg_exists(const modem::profile&);
+at::response cgreg_test(modem::modem&, const at::command&);
+at::response cgreg_read(modem::modem&, const at::command&);
+at::response cgreg_write(modem::modem&, const args&);
+at::response cereg_test(modem::modem&, const at::command&);
+at::response cereg_read(modem::modem&, const at::command&);
+at::response cereg_write(modem::modem&, const args&);
+at::response cops_test(modem::modem&, const at::command&);
+at::response cops_read(modem::modem&, const at::command&);
+at::response cops_write(modem::modem&, const args&);
+at::response cgact_test(modem::modem&, const at::command&);
+at::response cgact_read(modem::modem&, const at::command&);
+at::response cgact_write(modem::modem&, const args&);
+at::response ceer_exec(modem::modem&, const at::command&);
+at::response cnum_exec(modem::modem&, const at::command&);
+at::response cmgf_test(modem::modem&, const at::command&);
+at::response cmgf_read(modem::modem&, const at::command&);
+at::response cmgf_exec(modem::modem&, const at::command&);
+at::response cmgf_write(modem::modem&, const args&);
+at::response cpsms_test(modem::modem&, const at::command&);
+at::response cpsms_read(modem::modem&, const at::command&);
+at::response cpsms_write(modem::modem&, const args&);
+at::response cedrxs_test(modem::modem&, const at::command&);
+at::response cedrxs_read(modem::modem&, const at::command&);
+at::response cedrxs_write(modem::modem&, const args&);
+}  // namespace registration
 
 namespace ecmt {
 /// <tcpconnectID>: 0 to the profile's max_ecmt_id.

@@ -178,9 +178,11 @@ class runner {
       auto what = explain::command(text, *lang);
       if (!what.empty()) m_.log(modem::log_level::info, "AT" + shown(text) + " — " + what, "explain");
     }
-    const auto* spec = commands::find_command(cmd.name);
+    const auto* spec = commands::find_command(cmd.name, m_.prof());
     if (!spec) {
       delay += m_.prof().timing.basic_result;
+      if (auto why = commands::absent_command(cmd.name, m_.prof()); !why.empty())
+        return at::response::fail(at::syntax_error("syntax.unknown_command", std::move(why)));
       std::string hint;
       if (cmd.name.rfind("+QMT", 0) == 0 || cmd.name.rfind("+LMQTT", 0) == 0)
         hint = "; this module's MQTT commands are the AT+ECMT... family";

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "modem/registration.hpp"
+
 namespace nt35e::modem {
 
 const char* to_string(reg_stat s) {
@@ -98,6 +100,9 @@ modem::modem(profile p, time_point now) : profile_(std::move(p)), now_(now) {
   set.quiet = profile_.quiet;
   set.cmee = profile_.cmee;
   set.cereg_n = profile_.cereg_n;
+  set.creg_n = profile_.creg_n;
+  set.cgreg_n = profile_.cgreg_n;
+  set.cmgf = profile_.cmgf;
   sim_present = profile_.sim_present;
   timezone_quarters = profile_.timezone_quarters;
   pdp[1] = pdp_context{profile_.pdp_type, profile_.apn};
@@ -185,22 +190,12 @@ void modem::transition(int id, ecmt_state to, ecmt_event on) {
   ctx.state = to;
 }
 
-std::string modem::cereg_urc_text() const {
-  std::string text = "+CEREG: " + std::to_string(static_cast<int>(stat));
-  if (set.cereg_n == 2 && registered()) {
-    if (profile_.style == at::response_style::compact)
-      text += "," + profile_.tac + "," + profile_.cell_id + "," + std::to_string(profile_.act);
-    else
-      text += ",\"" + profile_.tac + "\",\"" + profile_.cell_id + "\"," + std::to_string(profile_.act);
-  }
-  return text;
-}
-
 void modem::set_stat(reg_stat s) {
   if (s == stat) return;
   log(log_level::info, std::string("registration: ") + to_string(stat) + " -> " + to_string(s));
   stat = s;
-  if (set.cereg_n >= 1) emit_urc(cereg_urc_text());
+  if (s == reg_stat::denied) reject_cause = profile_.reject_cause;
+  report_registration(*this, registration_change::stat);
 }
 
 std::int64_t modem::utc_seconds() const {

@@ -36,6 +36,18 @@ struct pdp_context {
   std::string apn;
 };
 
+/// AT+CPSMS values (§4.4.9): stored only; timers are 8-character bit strings, empty when not given.
+struct psm_settings {
+  int mode = 0;
+  std::string periodic_tau, active_time;
+};
+
+/// AT+CEDRXS values (§4.4.10): stored only.
+struct edrx_settings {
+  std::string value = "0000";  ///< requested eDRX value, 4 bits
+  bool report = false;         ///< +CEDRXP reporting (mode 2)
+};
+
 /// Settings changed by commands; the persistent ones survive AT+ECRST (§3.1).
 struct settings {
   bool echo = true;
@@ -43,6 +55,11 @@ struct settings {
   bool quiet = false;
   int cmee = 1;
   int cereg_n = 0;
+  int creg_n = 0;
+  int cgreg_n = 0;
+  int cmgf = 1;
+  psm_settings psm;
+  edrx_settings edrx;
   at::line_settings line;
 };
 
@@ -74,6 +91,9 @@ class modem {
   reg_stat stat = reg_stat::not_registered;
   bool pdp_active = false;
   std::map<int, pdp_context> pdp;
+  std::optional<int> reject_cause;  ///< EMM cause of the last registration reject, kept until reboot
+  int cops_mode = 0;                ///< AT+COPS: 0 automatic, 1 manual, 2 deregistered, 4 manual/automatic
+  int cops_format = 2;              ///< AT+COPS format of <oper>: 0 long, 1 short, 2 numeric
   std::int64_t clock_offset_s = 0;  ///< AT+CCLK's time minus the host's UTC, in seconds
   int timezone_quarters = 32;
   bool booting = true;  ///< between power-on/reboot and ECRDY: silent, input discarded
@@ -121,9 +141,9 @@ class modem {
   /// Changes an id's state and logs "from X to Y on Z".
   void transition(int id, ecmt_state to, ecmt_event on);
 
-  /// The registration machine: changes stat and emits +CEREG URCs by AT+CEREG n.
+  /// The registration machine: changes stat (a denial records the profile's reject
+  /// cause) and emits the +CEREG, +CREG and +CGREG URCs their report modes ask for.
   void set_stat(reg_stat s);
-  std::string cereg_urc_text() const;
   bool registered() const { return stat == reg_stat::home || stat == reg_stat::roaming; }
 
  private:

@@ -8,7 +8,8 @@ namespace {
 
 void register_after(modem& m, int ms) {
   m.after(ms, [](modem& mm) {
-    if (mm.cfun != 1 || !mm.sim_present) return;
+    // AT+COPS=2 keeps the module deregistered until the host asks again (§4.4.4).
+    if (mm.cfun != 1 || !mm.sim_present || mm.cops_mode == 2) return;
     mm.set_stat(static_cast<reg_stat>(mm.prof().registration_result));
     if (mm.registered()) {
       mm.pdp_active = true;
@@ -56,6 +57,10 @@ void schedule_reboot(modem& m, int delay_ms) {
     mm.stat = reg_stat::not_registered;
     mm.pdp_active = false;
     mm.cfun = 1;
+    // Operator selection and the last EMM cause are not NVM (chosen, §4.4.4, §4.4.6).
+    mm.cops_mode = 0;
+    mm.cops_format = 2;
+    mm.reject_cause.reset();
     ++mm.reboots;
     power_on(mm);
   });
@@ -72,6 +77,7 @@ void radio_off(modem& m, int fun) {
 
 void radio_on(modem& m, int ok_delay_ms) {
   m.cfun = 1;
+  if (m.cops_mode == 2) m.cops_mode = 0;  // AT+CFUN=1 ends an AT+COPS=2 deregistration (chosen)
   if (!m.sim_present) return;
   m.set_stat(reg_stat::searching);
   register_after(m, ok_delay_ms + m.prof().timing.registration);
@@ -86,6 +92,7 @@ void detach(modem& m) {
 }
 
 void attach(modem& m, int ms) {
+  if (m.cops_mode == 2) m.cops_mode = 0;  // as does AT+CGATT=1 (chosen, §4.4.4)
   m.after(ms, [](modem& mm) {
     mm.set_stat(static_cast<reg_stat>(mm.prof().registration_result));
     mm.pdp_active = mm.registered();

@@ -127,7 +127,27 @@ const std::map<std::string, setter>& setters() {
       p.registration_result = n;
       return {};
     };
-    t["cereg"] = int_field(&profile::cereg_n, 0, 2);
+    t["cereg"] = int_field(&profile::cereg_n, 0, 5);
+    t["creg"] = int_field(&profile::creg_n, 0, 3);
+    t["cgreg"] = int_field(&profile::cgreg_n, 0, 2);
+    t["cmgf"] = int_field(&profile::cmgf, 0, 1);
+    t["reject_cause"] = int_field(&profile::reject_cause, 0, 255);
+    t["plmn"] = [](profile& p, std::string_view v) -> std::string {
+      if (v.size() < 5 || v.size() > 6 || v.find_first_not_of("0123456789") != std::string_view::npos)
+        return "expects 5 or 6 digits (MCC and MNC), got \"" + std::string(v) + "\"";
+      p.plmn = std::string(v);
+      return {};
+    };
+    t["operator_long"] = string_field(&profile::operator_long);
+    t["operator_short"] = string_field(&profile::operator_short);
+    t["msisdn"] = [](profile& p, std::string_view v) -> std::string {
+      auto digits = v.substr(!v.empty() && v[0] == '+' ? 1 : 0);
+      if (digits.find_first_not_of("0123456789") != std::string_view::npos || digits.size() > 20)
+        return "expects up to 20 digits, optionally after a +, got \"" + std::string(v) + "\"";
+      p.msisdn = std::string(v);
+      return {};
+    };
+    t["edrx_act_type"] = int_field(&profile::edrx_act_type, 0, 5);
     t["cert_dir"] = string_field(&profile::cert_dir);
     t["cclk_write_refused"] = bool_field(&profile::cclk_write_refused);
     t["explain"] = [](profile& p, std::string_view v) -> std::string {
@@ -153,6 +173,7 @@ const std::map<std::string, setter>& setters() {
     t["quirk.disc_in_opened_fails"] = quirk_field(&quirks::disc_in_opened_fails);
     t["quirk.connfail_then_connack"] = quirk_field(&quirks::connfail_then_connack);
     t["quirk.ampf_not_supported"] = quirk_field(&quirks::ampf_not_supported);
+    t["quirk.cgreg_not_supported"] = quirk_field(&quirks::cgreg_not_supported);
     t["timing.basic_result"] = timing_field(&timings::basic_result);
     t["timing.cfg_ok"] = timing_field(&timings::cfg_ok);
     t["timing.conn_ok"] = timing_field(&timings::conn_ok);
@@ -169,6 +190,11 @@ const std::map<std::string, setter>& setters() {
     t["timing.cfun_off_ok"] = timing_field(&timings::cfun_off_ok);
     t["timing.cfun_on_ok"] = timing_field(&timings::cfun_on_ok);
     t["timing.cgatt_ok"] = timing_field(&timings::cgatt_ok);
+    t["timing.cops_test"] = timing_field(&timings::cops_test);
+    t["timing.cops_off_ok"] = timing_field(&timings::cops_off_ok);
+    t["timing.cops_not_found"] = timing_field(&timings::cops_not_found);
+    t["timing.cgact_on_ok"] = timing_field(&timings::cgact_on_ok);
+    t["timing.cgact_off_ok"] = timing_field(&timings::cgact_off_ok);
     t["timing.connack_limit"] = timing_field(&timings::connack_limit);
     t["timing.reconnect_first"] = timing_field(&timings::reconnect_first);
     t["timing.reconnect_every"] = timing_field(&timings::reconnect_every);
@@ -202,10 +228,12 @@ std::optional<profile> builtin_profile(std::string_view name) {
     p.imsi = "460041234567890";
     p.act = 9;
     p.cclk_write_refused = false;  // the plain build sets the clock (chosen, §4)
+    p.edrx_act_type = 5;
     p.quirk.clientid_needs_all_three = true;
     p.quirk.connected_before_connack = true;
     p.quirk.tls_open_always_ok = true;
     p.quirk.ampf_not_supported = true;
+    p.quirk.cgreg_not_supported = true;
     return p;
   }
   return std::nullopt;

@@ -23,6 +23,7 @@ struct quirks {
   bool disc_in_opened_fails = true;
   bool connfail_then_connack = true;
   bool ampf_not_supported = false;
+  bool cgreg_not_supported = false;  ///< every form of AT+CGREG answers ERROR (unknown command), no +CGREG URC
 };
 
 /// Delays of spec §8, in milliseconds.
@@ -43,6 +44,11 @@ struct timings {
   int cfun_off_ok = 300;
   int cfun_on_ok = 100;
   int cgatt_ok = 1500;
+  int cops_test = 3000;       ///< AT+COPS=? answer (a network scan)
+  int cops_off_ok = 300;      ///< AT+COPS=2 OK
+  int cops_not_found = 3000;  ///< AT+COPS=1 with a PLMN not present: CME 30
+  int cgact_on_ok = 1000;
+  int cgact_off_ok = 300;
   int connack_limit = 10000;
   int reconnect_first = 1000;
   int reconnect_every = 5000;
@@ -84,7 +90,13 @@ struct profile {
   std::string tac = "5A0B", cell_id = "0C1F2E3D";
   int act = 7;
   int registration_result = 1;  ///< 1 home, 5 roaming
-  int cereg_n = 0;
+  int reject_cause = 11;        ///< EMM cause recorded when registration_result is 3 (denied)
+  std::string plmn = "46000";   ///< MCC/MNC of the IMSI (AT+COPS)
+  std::string operator_long = "CHINA MOBILE", operator_short = "CMCC";
+  std::string msisdn;                        ///< subscriber number (AT+CNUM); empty: none stored
+  int edrx_act_type = 4;                     ///< AT+CEDRXS AcT-type: 4 E-UTRAN WB-S1 (CAT1), 5 NB-S1
+  int cereg_n = 0, creg_n = 0, cgreg_n = 0;  ///< registration report modes at first power-on
+  int cmgf = 1;                              ///< AT+CMGF at first power-on: text mode
   int timezone_quarters = 32;
   /// AT+CCLK writes refused with CME 3: the reference build (nt35e) refuses them while automatic
   /// time-zone update is on, its default (§4).
