@@ -67,7 +67,7 @@ for t in "${targets[@]}"; do
   if ((status != 0)); then
     line+=", FAILED (exit $status): $(ls -t "$dir"/crashes/* 2>/dev/null | head -1)"
     failed+=("$t")
-    grep -m1 -E 'ERROR: |runtime error|invariant violated' "$dir/log" >&2 || true
+    grep -m1 -E 'ERROR: |runtime error|invariant violated|what\(\):' "$dir/log" >&2 || true
     echo "   log: $dir/log" >&2
   fi
   echo "$line"

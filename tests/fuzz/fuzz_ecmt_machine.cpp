@@ -17,8 +17,8 @@
 //     dropped when its open fails, and everything dropped by a reboot (§4.2);
 //   * no state without a way out: an id waiting (OPENING, CONNECTING, RECONNECTING,
 //     CLOSING, DISCONNECTING) has a request the broker can answer or a timer; at the
-//     end, with the radio on and a broker that answers everything, no id is left
-//     waiting and no OPEN/CONN is left unanswered.
+//     end, with the radio on and attached (AT+CFUN=1, AT+CGATT=1) and a broker that
+//     answers everything, no id is left waiting and no OPEN/CONN is left unanswered.
 
 #include <algorithm>
 #include <array>
@@ -84,6 +84,8 @@ class machine_fuzzer {
   void finish() {
     run(10s);
     send_command("AT+CFUN=1", command_kind::other, -1);
+    run(10s);
+    send_command("AT+CGATT=1", command_kind::other, -1);  // after AT+CGATT=0, CFUN=1 alone keeps it detached
     run(10s);
     for (int round = 0; round < 50 && (!outstanding_.empty() || waiting_id() >= 0); ++round) {
       while (!outstanding_.empty()) answer_first();
