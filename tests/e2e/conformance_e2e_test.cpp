@@ -125,6 +125,25 @@ TEST(ConformanceEc616s, A1_A2_A14) {
   expect_a14(cmd);
 }
 
+// Spec §4.4.1/§4.4.4 (A.16, A.18) on the real binary: what gammu's networkinfo asks first.
+TEST_P(Conformance, RegistrationAndOperatorQueries) {
+  EXPECT_EQ(dte_->read_until("ECRDY\r\n", 6s), line("ECRDY"));
+  EXPECT_EQ(cmd("ATE0", ok), "ATE0\r" + ok);
+  std::string creg;
+  for (int i = 0; i < 60 && creg != line("+CREG:0,1") + ok; ++i) {
+    creg = cmd("AT+CREG?", ok);
+    if (creg != line("+CREG:0,1") + ok) dte_->read_for(100ms);
+  }
+  EXPECT_EQ(creg, line("+CREG:0,1") + ok) << "registered about 2 s after the banner";
+  EXPECT_EQ(cmd("AT+CREG=2", ok), ok);
+  EXPECT_EQ(cmd("AT+CREG?", ok), line("+CREG:2,1,\"5A0B\",\"0C1F2E3D\",7") + ok);
+  EXPECT_EQ(cmd("AT+COPS=3,2", "\r\n+CME ERROR: 50\r\n"), "\r\n+CME ERROR: 50\r\n") << "locked on nt35e";
+  EXPECT_EQ(cmd("AT+COPS?", ok), line("+COPS:0,2,\"46000\",7") + ok);
+  EXPECT_EQ(cmd("AT+CGREG?", ok), line("+CGREG:0,1") + ok);
+  EXPECT_EQ(cmd("AT+CEREG=2", ok), ok);
+  EXPECT_EQ(cmd("AT+CEREG?", ok), line("+CEREG:2,1,5A0B,0C1F2E3D,7") + ok);
+}
+
 INSTANTIATE_TEST_SUITE_P(Lines, Conformance, ::testing::Values(true, false),
                          [](const auto& info) { return info.param ? std::string("Pty") : std::string("Tcp"); });
 
