@@ -296,8 +296,15 @@ struct replayer::impl {
 
   time_point scaled(time_point base, std::int64_t delta_us) const {
     if (delta_us < 0) delta_us = 0;
-    auto d = std::chrono::duration<double, std::micro>(static_cast<double>(delta_us) * opt.time_scale);
-    return base + std::chrono::round<modem::clock::duration>(d);
+    using tick = modem::clock::duration;
+    const double ticks =
+        std::chrono::duration<double, std::micro>(static_cast<double>(delta_us) * opt.time_scale) / tick(1);
+    // Range check before the double becomes an integer (that conversion is undefined out of
+    // range): a time beyond the clock's reach never comes. The margin covers the rounding of
+    // the double near 2^63. The loader keeps t below max_t_us, so only a huge time scale gets here.
+    const double room = static_cast<double>((time_point::max() - base).count()) - 4096.0;
+    if (!(ticks < room)) return time_point::max();
+    return base + tick(std::llround(ticks));
   }
 
   void schedule(time_point due, item it) { queue.emplace(std::make_pair(due, order++), std::move(it)); }

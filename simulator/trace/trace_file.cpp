@@ -88,6 +88,18 @@ std::string parse_detail(const json::parse_error& e) {
   return colon == std::string::npos ? what : what.substr(colon + 2);
 }
 
+/// A nlohmann error that is not a syntax error, for a person: "the number 1e99999, which is
+/// too large" for the number overflow (406), else nlohmann's sentence without its tag.
+std::string range_detail(const json::exception& e) {
+  std::string what = e.what();
+  if (auto tag = what.find("] "); what.rfind("[json.exception.", 0) == 0 && tag != std::string::npos)
+    what.erase(0, tag + 2);
+  constexpr std::string_view overflow = "number overflow parsing '";
+  if (what.rfind(overflow, 0) == 0 && what.size() > overflow.size() && what.back() == '\'')
+    return "the number " + what.substr(overflow.size(), what.size() - overflow.size() - 1) + ", which is too large";
+  return "a value that cannot be read (" + what + ")";
+}
+
 struct checker {
   const std::string& name;
   int line;
@@ -275,6 +287,11 @@ std::variant<trace, load_error> parse(std::string_view text, const std::string& 
         return c.fail("line " + std::to_string(n) + " is cut off in the middle of the file (" + parse_detail(e) +
                       "); each line must be one complete JSON object");
       return c.fail("line " + std::to_string(n) + " is not valid JSON: " + parse_detail(e));
+    } catch (const json::exception& e) {
+      // Valid syntax that nlohmann cannot hold, e.g. a number beyond a double ("t":1e99999,
+      // out_of_range 406): it is no parse_error, so it needs its own catch to stay positioned.
+      return c.fail("line " + std::to_string(n) + " holds " + range_detail(e) +
+                    "; every number in a trace must fit in 64 bits");
     }
 
     if (!v.is_object()) {
@@ -344,6 +361,9 @@ std::variant<trace, load_error> parse(std::string_view text, const std::string& 
       return c.fail("\"t\" is too large: " + shown(t));
     e.t_us = t.get<std::int64_t>();
     if (e.t_us < 0) return c.fail("\"t\" is negative (" + shown(t) + " µs); it counts microseconds since the start");
+    if (e.t_us > max_t_us)
+      return c.fail("\"t\" is " + shown(t) + " µs, later than a trace can reach (at most " + std::to_string(max_t_us) +
+                    " µs, about 31 years)");
 
     if (!v.contains("dir")) return c.fail("the event has no \"dir\" (dte>mod, mod>dte, mod>net, net>mod or state)");
     const auto& d = v["dir"];

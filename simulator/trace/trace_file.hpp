@@ -9,7 +9,7 @@
 //   {"t":2155000,"dir":"state","text":"...","reason":"net.link_lost"}
 //
 // * Line 1 is the header; every other non-blank line is one event.
-// * `t` is microseconds since the start of the recording; it never decreases.
+// * `t` is microseconds since the start of the recording (at most max_t_us); it never decreases.
 // * `data` carries raw bytes, one code point per byte (byte 0xNN is U+00NN), so any byte
 //   sequence round-trips exactly and the JSON stays valid. The writer escapes control
 //   bytes and everything above 0x7E as \uXXXX (\r \n \t as themselves), so a trace is ASCII.
@@ -41,6 +41,10 @@ enum class direction {
 std::string_view to_string(direction d);
 /// The inverse of to_string; nothing for any other text.
 std::optional<direction> parse_direction(std::string_view text);
+
+/// The latest `t` a trace may hold (about 31 years): checked when loading, so a replay's
+/// clock arithmetic (nanoseconds, times a time scale) always stays in range.
+inline constexpr std::int64_t max_t_us = 1'000'000'000'000'000;
 
 struct event {
   std::int64_t t_us = 0;  ///< microseconds since the start

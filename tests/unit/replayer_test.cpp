@@ -252,6 +252,22 @@ TEST(Replay, TimeScaleMustBePositive) {
   }
 }
 
+// Reliability finding 05: a time the clock cannot hold (the loader keeps t within
+// max_t_us; a huge time scale can still push it beyond) never comes, instead of an
+// undefined double-to-integer conversion that played it at once.
+TEST(Replay, ATimeBeyondTheClockNeverComes) {
+  trace t;
+  event e;
+  e.t_us = max_t_us;
+  e.dir = direction::module_to_dte;
+  e.data = "\r\nECRDY\r\n";
+  t.events.push_back(e);
+  player p(t, {.time_scale = 1e6});
+  p.until(T0 + std::chrono::hours(24 * 365));
+  EXPECT_TRUE(p.writes.empty());
+  EXPECT_EQ(p.r.next_deadline(), time_point::max());
+}
+
 // ---- lenient and placeholders ----------------------------------------------------
 
 TEST(Replay, LenientAcceptsOtherArguments) {

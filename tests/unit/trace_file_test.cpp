@@ -309,6 +309,24 @@ TEST(TraceBadInput, TimeGoingBackwards) {
   EXPECT_EQ(error_line(text), 4);
 }
 
+// Reliability finding 01: a number beyond a double is no syntax error to nlohmann (it
+// throws out_of_range), and escaped the handler; `report` aborted.
+TEST(TraceBadInput, NumberTooLargeForADoubleIsPositioned) {
+  EXPECT_EQ(error_of(head + R"({"t":1e99999,"dir":"mod>dte","data":"x"})" + "\n"),
+            "t.jsonl:2: line 2 holds the number 1e99999, which is too large; every number in a trace must fit in "
+            "64 bits");
+  EXPECT_EQ(error_line(head + "\n" + R"({"t":1,"dir":"state","text":"a","x":-1e400})"), 3);
+}
+
+// Reliability finding 05: a t the replay clock cannot reach is refused when loading.
+TEST(TraceBadInput, TimeBeyondTheReplayClockIsPositioned) {
+  EXPECT_EQ(error_of(head + R"({"t":9000000000000000000,"dir":"mod>dte","data":"x"})" + "\n"),
+            "t.jsonl:2: \"t\" is 9000000000000000000 µs, later than a trace can reach (at most 1000000000000000 "
+            "µs, about 31 years)");
+  EXPECT_TRUE(std::holds_alternative<trace>(
+      parse(head + "{\"t\":" + std::to_string(max_t_us) + R"(,"dir":"mod>dte","data":"x"})" + "\n", "t.jsonl")));
+}
+
 TEST(TraceBadInput, UnreadableFile) {
   auto r = load("/nonexistent/dir/x.jsonl");
   ASSERT_TRUE(std::holds_alternative<load_error>(r));
