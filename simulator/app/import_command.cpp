@@ -119,6 +119,12 @@ int run_import(const import_request& request) {
     std::cerr << name << ": scenario with " << sc.rules << (sc.rules == 1 ? " rule" : " rules")
               << "; with it the simulator writes " << sc.reproduced << " of the log's " << sc.module_lines
               << " module lines\n";
+    if (!sc.invalid.empty()) {
+      std::cerr << name << ": error: the scenario made from this log does not load, so it is not written "
+                << "(a bug of the importer; please report it with the log):\n"
+                << sc.invalid;
+      return 1;
+    }
     text = sc.json;
   }
   return finish_output("nt35e-sim import", out_path, text);

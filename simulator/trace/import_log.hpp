@@ -109,6 +109,9 @@ struct scenario_result {
   int module_lines = 0;                  ///< module lines in the log (echo not counted)
   int reproduced = 0;                    ///< of which the simulator writes the same with the scenario
   std::vector<import_message> messages;  ///< what the scenario cannot reproduce, and why
+  /// Empty when the scenario loads; else the loader's diagnostics (an importer bug: the
+  /// import must then fail rather than hand over a scenario the simulator rejects).
+  std::string invalid;
 };
 
 /// A scenario that makes the simulator answer as the module in the log did, where that

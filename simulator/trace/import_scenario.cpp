@@ -13,6 +13,7 @@
 
 #include "at/text.hpp"
 #include "at/vocabulary.hpp"
+#include "scenario/json_loader.hpp"
 #include "trace/import_detail.hpp"
 #include "trace/recorder.hpp"
 
@@ -205,6 +206,10 @@ class scenario_builder {
     std::stable_sort(res.messages.begin(), res.messages.end(), by_line);
     res.rules = static_cast<int>(world_.rules.size());
     res.json = render();
+    // One place decides what a valid scenario is: the loader. What the importer writes
+    // goes through it before the import may say it succeeded.
+    auto loaded = scenario::load_text(res.json, log_.name + ".scenario.json");
+    if (auto* bad = std::get_if<std::vector<scenario::diagnostic>>(&loaded)) res.invalid = scenario::format(*bad);
     return res;
   }
 
@@ -430,7 +435,7 @@ class scenario_builder {
     std::string why;
     if (a >= 0) {
       const auto& command = log_.lines[items_[static_cast<std::size_t>(a)].index];
-      auto after_ms = (l.t_us - items_[static_cast<std::size_t>(a)].t_us + 500) / 1000;
+      auto after_ms = within_a_scenario(l, (l.t_us - items_[static_cast<std::size_t>(a)].t_us + 500) / 1000);
       r = on_command(trigger_for(static_cast<std::size_t>(a), false));
       r.after = ms(after_ms);
       why = l.text + " came " + std::to_string(after_ms) + " ms after " + masked(command.text) + " (line " +
@@ -438,12 +443,23 @@ class scenario_builder {
     } else {
       // Before the first command: from power-on (ECRDY comes 1.5 s after it).
       std::int64_t base = ecrdy_t_ >= 0 ? ecrdy_t_ - 1'500'000 : 0;
-      auto at_ms = std::max<std::int64_t>(0, (l.t_us - base + 500) / 1000);
+      auto at_ms = within_a_scenario(l, std::max<std::int64_t>(0, (l.t_us - base + 500) / 1000));
       r.when.kind = scenario::trigger_kind::at;
       r.when.at = ms(at_ms);
       why = l.text + " came before any command, " + what;
     }
     add_rule(std::move(r), std::move(act), l.line, why, a >= 0);
+  }
+
+  /// A wait no longer than a scenario may give (max_duration): a longer one is cut to it,
+  /// with a warning, so the scenario still loads.
+  std::int64_t within_a_scenario(const log_line& l, std::int64_t wait_ms) {
+    const std::int64_t limit = scenario::max_duration.count();
+    if (wait_ms <= limit) return wait_ms;
+    messages_.push_back({l.line, message_level::warning,
+                         l.text + " comes " + detail::duration_text(wait_ms) + " later; a scenario waits at most " +
+                             detail::duration_text(limit) + ", so its rule waits that long"});
+    return limit;
   }
 
   /// A rule that fires on the command the trigger names (its glob and occurrence).

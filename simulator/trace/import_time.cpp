@@ -2,10 +2,12 @@
 // lines: from the stamps (midnight crossings counted, never going back) or, when the log
 // has none, made up from the roles.
 
+#include <chrono>
 #include <cstdio>
 
 #include "at/text.hpp"
 #include "trace/import_detail.hpp"
+#include "trace/trace_file.hpp"
 
 namespace nt35e::trace::detail {
 namespace {
@@ -29,6 +31,11 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& value) {
   }
   return true;
 }
+
+/// The farthest one dated stamp may lie from the line before before it counts as garbled:
+/// a scenario's longest wait.
+constexpr std::int64_t max_date_jump_us =
+    std::chrono::duration_cast<std::chrono::microseconds>(scenario::max_duration).count();
 
 }  // namespace
 
@@ -118,22 +125,51 @@ void assign_times(placed& p, bool timed, std::vector<import_message>& msgs, std:
     constexpr std::int64_t day = 86'400'000'000LL;
     std::int64_t day_base = 0;    // midnight of the last date given
     std::int64_t day_offset = 0;  // days added at midnight crossings since then
+    // Stamps with only a time of day before the first date are counted from a day 0 of
+    // their own; the first date then joins that count at the next moment its time of day
+    // comes (the same day, or the next one when the clock went back past 12 hours), so
+    // "[10:15:01] … [2024-05-01_10:15:02]" is one second, not 54 years. `shift` turns a
+    // dated stamp into that count (0 when the log starts with a date).
+    std::int64_t shift = 0;
+    bool dated_yet = false;
+    std::optional<std::int64_t> first_dated;  // the first dated stamp and its time in the count
+    std::int64_t first_dated_t = 0;
     std::vector<std::optional<std::int64_t>> when(out.size());
     int last_warned = -1;
-    bool first_stamp = true;
     for (std::size_t i = 0; i < out.size(); ++i) {
       const auto* e = src[i];
       if (!e->stamp) continue;
       std::int64_t t = 0;
       if (e->stamp_has_date) {
-        day_base = *e->stamp / day * day;
+        if (!dated_yet && prev) {
+          const std::int64_t tod = *e->stamp % day;
+          std::int64_t joined = *prev / day * day + tod;
+          if (joined<*prev&& * prev - joined> 12LL * 3600 * 1'000'000) joined += day;
+          shift = *e->stamp - joined;
+        }
+        const std::int64_t jump = prev ? *e->stamp - shift - *prev : 0;
+        if (dated_yet && (jump > max_date_jump_us || jump < -max_date_jump_us)) {
+          // A date far from the line before is a garbled stamp, not a pause: reading it
+          // would make a gap no scenario can wait through (a scenario's longest time).
+          msgs.push_back({e->line, message_level::warning,
+                          "the date jumps from " + iso_text(*prev + shift) + " to " + iso_text(*e->stamp) +
+                              ", more than " + duration_text(scenario::max_duration.count()) +
+                              " away from the line before; the stamp is not read (kept at the time of the line "
+                              "before)"});
+          when[i] = *prev;
+          continue;
+        }
+        dated_yet = true;
+        day_base = *e->stamp / day * day - shift;
         day_offset = 0;
-        t = *e->stamp;
-        if (first_stamp) started = iso_text(t);
+        t = *e->stamp - shift;
+        if (!first_dated) {
+          first_dated = *e->stamp;
+          first_dated_t = t;
+        }
       } else {
         t = day_base + day_offset + *e->stamp;
       }
-      first_stamp = false;
       if (prev && t < *prev) {
         if (!e->stamp_has_date && *prev - t > 12LL * 3600 * 1'000'000) {
           day_offset += day;
@@ -149,10 +185,20 @@ void assign_times(placed& p, bool timed, std::vector<import_message>& msgs, std:
           t = *prev;
         }
       }
+      if (first && t - *first > max_t_us) {
+        // Only a log of a great many midnights gets here; a trace cannot hold it.
+        msgs.push_back({e->line, message_level::warning,
+                        "time " + clock_text(*e->stamp) + " is more than " + std::to_string(max_t_us / 1'000'000) +
+                            " s after the log's first line, later than a trace can reach; kept at the time of the "
+                            "line before"});
+        t = *prev;
+      }
       prev = t;
       when[i] = t;
       if (!first) first = t;
     }
+    // The log's start in calendar time, when a date was given (before it, counted back).
+    if (first_dated && first) started = iso_text(*first_dated - (first_dated_t - *first));
     // Lines before the first stamp take the first stamp; lines without one, the one before.
     std::int64_t last = first.value_or(0);
     for (std::size_t i = 0; i < out.size(); ++i) {
