@@ -81,7 +81,7 @@ void checker::read_broker(const json& obj, broker_script& b) {
     timed_message t;
     read_duration(e, at, "at", t.at);
     read_message_fields(e, at, t.msg, *hinted);
-    read_int(e, at, "count", t.count, 1, 1'000'000);
+    read_int(e, at, "count", t.count, 1, max_burst_count);
     read_duration(e, at, "every", t.every);
     b.messages.push_back(std::move(t));
   });

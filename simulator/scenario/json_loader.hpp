@@ -76,8 +76,7 @@ std::optional<duration> parse_duration(std::string_view text, std::string* error
 /// The shortest exact text for a duration: "0s", "250ms", "3s", "1500ms", "2m", "1h".
 std::string format_duration(duration d);
 
-/// The longest time parse_duration accepts.
-inline constexpr duration max_duration = std::chrono::hours(168);
+// The longest time parse_duration accepts is max_duration (scenario.hpp).
 
 /// The keys accepted at one place of the format, in documentation order: `where` is
 /// "scenario", "network", "broker", "delays", "credential", "retained", "reply",

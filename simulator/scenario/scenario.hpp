@@ -113,11 +113,18 @@ struct reply {
   duration after{100};
 };
 
+/// The longest time a scenario gives (any "at", "after", "every", delay…). One limit for
+/// the loader (which refuses longer times) and for what plays a scenario (which counts on it).
+inline constexpr duration max_duration = std::chrono::hours(168);
+/// The most messages one burst ("count") may hold: the loader's limit, and the scripted
+/// broker's promise that a burst's times never overflow (it makes them one at a time).
+inline constexpr int max_burst_count = 1'000'000;
+
 /// A message the scripted broker publishes by itself at a time offset.
 struct timed_message {
   duration at{0};
   message msg;
-  int count = 1;      ///< how many (a burst), numbered payloads when payload contains {n}
+  int count = 1;      ///< how many (a burst, 1..max_burst_count), numbered payloads when payload contains {n}
   duration every{0};  ///< spacing between them
 };
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <limits>
 #include <type_traits>
 
 #include "at/text.hpp"
@@ -10,7 +11,11 @@
 namespace nt35e::scenario {
 namespace {
 
-int ms(duration d) { return static_cast<int>(d.count()); }
+// Every delay the broker hands out is one scenario time (at most max_duration), never a
+// sum of them, so it fits an int of milliseconds (a burst's k-th message is scheduled
+// from the one before, not at k x every).
+static_assert(max_duration.count() <= std::numeric_limits<int>::max() / 2);
+int ms(duration d) { return static_cast<int>(std::min(d, max_duration).count()); }
 
 }  // namespace
 
@@ -66,22 +71,30 @@ void scripted_broker::deliver(const std::string& topic, const std::string& paylo
   }
 }
 
+scripted_broker::broker_publish scripted_broker::burst_message(int burst, int n) const {
+  const auto& m = script_.messages[static_cast<std::size_t>(burst)];
+  std::string payload = m.msg.payload;
+  auto p = payload.find("{n}");
+  if (p != std::string::npos) payload.replace(p, 3, std::to_string(n + 1));
+  return broker_publish{m.msg.topic, std::move(payload), m.msg.qos, burst, n};
+}
+
 std::vector<scripted_broker::timed_event> scripted_broker::start() {
+  // Only the first message of each burst: a burst of a million messages costs one event
+  // at a time, not a million up front (reliability finding 06).
   std::vector<timed_event> out;
-  for (const auto& m : script_.messages) {
-    for (int n = 0; n < std::max(1, m.count); ++n) {
-      std::string payload = m.msg.payload;
-      auto p = payload.find("{n}");
-      if (p != std::string::npos) payload.replace(p, 3, std::to_string(n + 1));
-      out.push_back({ms(m.at) + n * ms(m.every), broker_publish{m.msg.topic, payload, m.msg.qos}});
-    }
-  }
+  for (std::size_t b = 0; b < script_.messages.size(); ++b)
+    out.push_back({ms(script_.messages[b].at), burst_message(static_cast<int>(b), 0)});
   return out;
 }
 
 std::vector<scripted_broker::timed_event> scripted_broker::publish_now(const broker_publish& p) {
   std::vector<timed_event> out;
   deliver(p.topic, p.payload, p.qos, false, 0, out);
+  if (p.burst >= 0 && static_cast<std::size_t>(p.burst) < script_.messages.size()) {
+    const auto& m = script_.messages[static_cast<std::size_t>(p.burst)];
+    if (p.n + 1 < std::min(m.count, max_burst_count)) out.push_back({ms(m.every), burst_message(p.burst, p.n + 1)});
+  }
   return out;
 }
 

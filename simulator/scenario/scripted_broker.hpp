@@ -23,6 +23,10 @@ class scripted_broker {
     std::string topic;
     std::string payload;
     int qos = 0;
+    /// A message of the script's burst number `burst` (-1: none), message `n` (0-based):
+    /// publishing it schedules the next one, so a burst is made one message at a time.
+    int burst = -1;
+    int n = 0;
   };
   struct timed_event {
     int delay_ms;
@@ -34,9 +38,11 @@ class scripted_broker {
 
   /// The events a request causes, each with its delay from now.
   std::vector<timed_event> handle(const mqtt::any_request& request);
-  /// What the script publishes by itself, with delays from power-on.
+  /// What the script publishes by itself, with delays from power-on: the first message
+  /// of each burst (publish_now schedules the rest).
   std::vector<timed_event> start();
-  /// A broker-side publish falling due now: one message event per matching subscriber.
+  /// A broker-side publish falling due now: one message event per matching subscriber
+  /// (delay 0), and the burst's next message (a broker_publish, `every` from now).
   std::vector<timed_event> publish_now(const broker_publish& p);
 
  private:
@@ -51,6 +57,8 @@ class scripted_broker {
   void deliver(const std::string& topic, const std::string& payload, int qos, bool retained, int delay,
                std::vector<timed_event>& out);
   int next_id(session& s);
+  /// Message `n` of burst `burst` as a broker_publish ({n} numbered from 1).
+  broker_publish burst_message(int burst, int n) const;
 
   broker_script script_;
   std::map<int, session> sessions_;

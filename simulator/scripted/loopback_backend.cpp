@@ -16,12 +16,16 @@ loopback_backend::~loopback_backend() {
 void loopback_backend::submit(mqtt::any_request r) { schedule(broker_.handle(r)); }
 
 void loopback_backend::schedule(std::vector<scenario::scripted_broker::timed_event> events) {
-  auto now = std::chrono::steady_clock::now();
+  add(std::move(events), std::chrono::steady_clock::now());
+  arm();
+}
+
+void loopback_backend::add(std::vector<scenario::scripted_broker::timed_event> events,
+                           std::chrono::steady_clock::time_point now) {
   for (auto& e : events) {
     auto delay = std::chrono::microseconds(static_cast<std::int64_t>(e.delay_ms * 1000.0 * time_scale_));
     due_.emplace(now + delay, std::move(e.what));
   }
-  arm();
 }
 
 void loopback_backend::arm() {
@@ -36,8 +40,17 @@ void loopback_backend::arm() {
         emit(std::move(*ev));
       } else {
         // A broker-side publish: who gets it is decided now, by the subscriptions of now.
+        // The deliveries come at once; a burst's next message is counted from this one's
+        // due time, so a long burst does not drift with the timer's lateness.
         auto& pub = std::get<scenario::scripted_broker::broker_publish>(node.mapped());
-        for (auto& d : broker_.publish_now(pub)) emit(std::move(std::get<mqtt::any_event>(d.what)));
+        std::vector<scenario::scripted_broker::timed_event> later;
+        for (auto& d : broker_.publish_now(pub)) {
+          if (auto* ev = std::get_if<mqtt::any_event>(&d.what); ev && d.delay_ms == 0)
+            emit(std::move(*ev));
+          else
+            later.push_back(std::move(d));
+        }
+        add(std::move(later), node.key());
       }
     }
     arm();

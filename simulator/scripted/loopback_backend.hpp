@@ -27,6 +27,8 @@ class loopback_backend : public mqtt::backend {
 
  private:
   void schedule(std::vector<scenario::scripted_broker::timed_event> events);
+  /// Queues events with delays counted from `now` (the timer is not armed).
+  void add(std::vector<scenario::scripted_broker::timed_event> events, std::chrono::steady_clock::time_point now);
   void arm();
 
   scenario::scripted_broker broker_;
