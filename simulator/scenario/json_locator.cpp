@@ -313,10 +313,21 @@ class json_scanner {
   }
 };
 
+namespace {
+/// A UTF-8 continuation byte (10xxxxxx): not a column of its own.
+bool continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+}  // namespace
+
 json_locator::json_locator(std::string_view text) : text_(text) {
   line_starts_.push_back(has_bom(text_) ? 3 : 0);
-  for (std::size_t i = 0; i < text_.size(); ++i)
+  continuations_.reserve(text_.size() / block + 1);
+  std::size_t seen = 0;
+  for (std::size_t i = 0;; ++i) {
+    if (i % block == 0) continuations_.push_back(seen);
+    if (i == text_.size()) break;
     if (text_[i] == '\n') line_starts_.push_back(i + 1);
+    if (continuation(text_[i])) ++seen;
+  }
   json_scanner scan(text_, npos, this);
   if (!scan.run()) {
     complete_ = false;
@@ -331,11 +342,18 @@ text_position json_locator::position_of(std::size_t offset) const {
   if (line == 0) return {1, 1};
   const std::size_t start = line_starts_[line - 1];
   const std::size_t end = std::min(offset, text_.size());
-  int column = 1;
-  for (std::size_t i = start; i < end; ++i)
-    if ((static_cast<unsigned char>(text_[i]) & 0xC0) != 0x80) ++column;
+  // Code points = bytes - continuation bytes, counted through the block index so that a
+  // position costs the same on a one-line file of 10 MB as on a short line (counting from
+  // the line's start made diagnostics quadratic: reliability finding 07).
+  int column = 1 + static_cast<int>((end - start) - (continuations_before(end) - continuations_before(start)));
   if (offset > text_.size()) column += static_cast<int>(offset - text_.size());
   return {static_cast<int>(line), column};
+}
+
+std::size_t json_locator::continuations_before(std::size_t offset) const {
+  std::size_t n = continuations_[offset / block];
+  for (std::size_t i = offset / block * block; i < offset; ++i) n += continuation(text_[i]);
+  return n;
 }
 
 std::size_t json_locator::value_offset(const std::string& pointer) const {

@@ -77,6 +77,10 @@ class json_locator {
   };
   std::string text_;  // pointer_at scans again up to its offset
   std::vector<std::size_t> line_starts_;
+  /// UTF-8 continuation bytes before each `block`-th byte: a column in O(block).
+  static constexpr std::size_t block = 256;
+  std::vector<std::size_t> continuations_;
+  [[nodiscard]] std::size_t continuations_before(std::size_t offset) const;
   std::unordered_map<std::string, place> places_;
   std::vector<duplicate> duplicates_;
   bool complete_ = true;
