@@ -82,6 +82,17 @@ std::variant<arguments, failure> arguments::parse(std::string_view text, std::si
       if (close == std::string_view::npos)
         return syntax_error("syntax.unterminated_string", nth(out.params_.size()) + " opens a quote at byte " +
                                                               std::to_string(offset + p) + " that is never closed");
+      // The spec keeps every byte between the quotes (§2.6 rule 4) but says nothing of NUL.
+      // The firmware handles the line as a C string, where a NUL ends it: the quote is
+      // then never closed, so the module answers ERROR. Taking the NUL as content instead
+      // would let a host name end early ("127.0.0.1\0.evil" reaching 127.0.0.1).
+      if (auto nul = text.find('\0', p + 1); nul < close)
+        return syntax_error("syntax.unterminated_string",
+                            nth(out.params_.size()) + " contains byte 0x00 (NUL) at byte " +
+                                std::to_string(offset + nul) +
+                                "; the module reads a line as a C string, so the NUL ends it and the quote opened at "
+                                "byte " +
+                                std::to_string(offset + p) + " is never closed");
       prm.what = param::kind::quoted;
       prm.text = std::string(text.substr(p + 1, close - p - 1));
       p = close + 1;

@@ -1,5 +1,6 @@
 #include "io/logger.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -61,7 +62,14 @@ void logger::log(log_level level, std::string_view text) {
   line += level_name(level);
   line += "] ";
   line += prefix_;
-  line += text;
+  // A log line is one line of text: a control byte that came from outside (a NUL in a
+  // host name, a CR in a topic) is shown escaped, never written raw (a terminal shows a
+  // NUL as a space, a CR rewrites the line).
+  if (std::any_of(text.begin(), text.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) == 0x7F; }))
+    line += at::escape_bytes(text, {.high = at::escape_options::high_bytes::keep});
+  else
+    line += text;
   line += line_end_;
 
   if (batch_depth_ > 0) {
