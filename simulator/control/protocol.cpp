@@ -75,8 +75,10 @@ std::string list(const std::vector<std::string>& names) {
 
 json parse(std::string_view line) {
   int deepest = 0;
-  json::parser_callback_t watch = [&deepest](int depth, json::parse_event_t, json&) {
+  std::string last_key;  // the member being read, to name it when its value cannot be held
+  json::parser_callback_t watch = [&deepest, &last_key](int depth, json::parse_event_t event, json& parsed) {
     deepest = std::max(deepest, depth);
+    if (event == json::parse_event_t::key && parsed.is_string()) last_key = parsed.get<std::string>();
     return true;
   };
   json j;
@@ -85,9 +87,10 @@ json parse(std::string_view line) {
   } catch (const json::parse_error& e) {
     refuse("the request is not valid JSON (syntax error at byte " + std::to_string(e.byte) +
            "); send one JSON object per line, such as {\"query\":\"help\"}");
-  } catch (const json::out_of_range&) {
-    // nlohmann reports a number beyond double's range (1e999) apart from syntax errors.
-    refuse("the request holds a number too large for any field (beyond 1.8e308)");
+  } catch (const json::exception&) {
+    // Valid syntax nlohmann cannot hold: a number beyond a double (out_of_range 406).
+    refuse(std::string("the number ") + (last_key.empty() ? "" : "in \"" + last_key + "\" ") +
+           "is out of range (beyond a 64-bit floating-point number); send a number the field accepts");
   }
   if (deepest > max_depth) refuse("the request is nested more than " + std::to_string(max_depth) + " levels deep");
   return j;
@@ -173,6 +176,13 @@ json registration_spec(const json& value) {
   static const std::vector<std::string> names = {"home", "searching", "denied", "none"};
   std::optional<int> stat;
   if (value.is_number_integer()) {
+    // get<int>() would wrap a large number into a valid stat (4294967297 -> 1).
+    const bool small = value.is_number_unsigned()
+                           ? value.get<std::uint64_t>() <= 255
+                           : value.get<std::int64_t>() >= -255 && value.get<std::int64_t>() <= 255;
+    if (!small)
+      refuse("network.registration " + value.dump() +
+             " is out of range: not a +CEREG stat the network can give (0, 1, 2 or 3)");
     stat = value.get<int>();
   } else if (value.is_string()) {
     auto s = value.get<std::string>();

@@ -241,6 +241,10 @@ TEST(ControlDispatch, BrokenJsonIsRefusedWithTheByte) {
   EXPECT_EQ(c.ask(""), refusal("the request is not valid JSON (syntax error at byte 1)" + tail));
   EXPECT_EQ(c.ask(std::string(100, '[') + std::string(100, ']')),
             refusal("the request is nested more than 32 levels deep"));
+  // Not "internal error ... [json.exception.out_of_range.406]" (reliability, issue 13).
+  EXPECT_EQ(c.ask(R"({"fire": {"action": "drop_link", "id": 1e99999}})"),
+            refusal("the number in \"id\" is out of range (beyond a 64-bit floating-point number); send a number "
+                    "the field accepts"));
   EXPECT_TRUE(c.modem(0).fired.empty());
 }
 

@@ -167,6 +167,19 @@ TEST(ControlProtocol, BrokenJson) {
             R"(the request must be a JSON object such as {"query":"state"}, not an array)");
 }
 
+// Reliability (issue 13, also seen): a number beyond a double was nlohmann's out_of_range,
+// answered "internal error ... [json.exception...]"; a large whole number wrapped into a
+// valid stat. Both are refusals that name the field.
+TEST(ControlProtocol, OutOfRangeNumbersAreRefusalsNamingTheField) {
+  EXPECT_EQ(refused(R"({"network": {"rssi": 1e99999}})"),
+            "the number in \"rssi\" is out of range (beyond a 64-bit floating-point number); send a number the "
+            "field accepts");
+  EXPECT_EQ(refused(R"({"network": {"registration": 4294967297}})"),
+            "network.registration 4294967297 is out of range: not a +CEREG stat the network can give (0, 1, 2 or 3)");
+  EXPECT_EQ(refused("[-1e400]"),
+            "the number is out of range (beyond a 64-bit floating-point number); send a number the field accepts");
+}
+
 TEST(ControlProtocol, UnknownVerbAndItsDidYouMean) {
   const std::string use = "; use one of fire, deliver, network or query";
   EXPECT_EQ(refused(R"({"qury": "state"})"), R"(unknown request "qury" (did you mean "query"?))" + use);
