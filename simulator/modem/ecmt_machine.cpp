@@ -181,6 +181,11 @@ void on(modem& m, const mqtt::event::message& e) {
              std::string(payload));
 }
 
+// Publishes (and SUB/UNS) still awaiting their acknowledgement keep waiting: the spec
+// gives a missing ack nothing under quirk no_ack_timeout (§5.8.3, FW H: no result URC,
+// ever; the host learns of the loss from +ECMTSTAT, §7.4), else result 2 after pkt_timeout
+// from expect_ack's timer, which a link loss does not cancel. Result 2 at the loss itself
+// would be a "socket write failure", which the written PUBLISH was not.
 void on(modem& m, const mqtt::event::link_lost& e) {
   auto& c = ctx(m, e.id);
   m.log(log_level::warn, "link lost on id " + sid(e.id) + ": " + e.detail, "net.link_lost");

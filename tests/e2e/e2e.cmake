@@ -52,6 +52,9 @@ nt35e_add_e2e_test(nt35e_fleet_e2e_tests SOURCES fleet_e2e_test.cpp
 # Traces: record, replay byte for byte, import a customer log, the report, explain mode.
 nt35e_add_e2e_test(nt35e_trace_e2e_tests SOURCES trace_e2e_test.cpp LIBS nt35e_test_sim_process
                    DEFINES NT35E_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data")
+# The inputs that broke the simulator (issue 13, tests/data/reliability/README.md), fed as a user would.
+nt35e_add_e2e_test(nt35e_reliability_e2e_tests SOURCES reliability_e2e_test.cpp LIBS nt35e_test_sim_process
+                   DEFINES NT35E_RELIABILITY_DIR="${PROJECT_SOURCE_DIR}/tests/data/reliability")
 
 # The control channel's CLI (tools/nt35e-ctl) driven by a Python script (standard library
 # only) that injects a fault while a DTE holds the simulator's PTY.
