@@ -205,6 +205,24 @@ void option_parser::add_module_options(CLI::App& app) {
   value(app, group, "--echo", "0|1", "0 or 1", "same as --set echo=...", shortcut("--echo", "echo"));
   value(app, group, "--imei", "N", "a 15-digit IMEI", "same as --set imei=... (15 digits with a valid check digit)",
         shortcut("--imei", "imei"));
+  // The UART: checked here so a bad value is one sentence before anything starts.
+  auto uart = [this](std::string name, std::string field) {
+    return [this, name = std::move(name), field = std::move(field)](const std::string& v) {
+      modem::profile scratch;
+      if (auto why = modem::set_profile_field(scratch, field, v); !why.empty()) throw usage_error(name + " " + why);
+      opts_.settings.push_back({name + " " + v, field, v});
+    };
+  };
+  value(app, group, "--baud", "N", "a rate such as 9600 or 115200",
+        "pace every byte the module sends at N baud, 10 bits a\n"
+        "byte (a 1,000-byte answer takes 1.04 s at 9600);\n"
+        "same as --set uart.baud=N",
+        uart("--baud", "uart.baud"));
+  value(app, group, "--fragment", "SEED", "a seed, a whole number such as 42",
+        "cut the module's output into randomly sized writes (1\n"
+        "byte to a whole line), the same cuts for the same SEED;\n"
+        "same as --set uart.fragment=SEED",
+        uart("--fragment", "uart.fragment"));
   value(app, group, "--cert-dir", "DIR", "a directory", "where AT+ECMTCFG=\"ssl\" certificate files are looked up",
         shortcut("--cert-dir", "cert_dir"), true);
 }
@@ -435,6 +453,7 @@ std::string build_profile(const options& opts, const scenario::scenario& world, 
     auto error = modem::set_profile_field(p, "time_scale", *opts.time_scale);
     if (!error.empty()) return "--time-scale " + *opts.time_scale + ": " + error;
   }
+  if (opts.live) p.live_broker = true;  // the module's own URC delays are added to a real broker's
   out = std::move(p);
   return {};
 }

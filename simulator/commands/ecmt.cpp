@@ -305,9 +305,16 @@ at::response open_write(modem::modem& m, const args& a) {
   ctx.host_stored = true;
   ctx.connect_queued = false;
   m.transition(id, ecmt_state::opening, ecmt_event::open_cmd);
-  const auto& t = m.tls;
-  m.request(mqtt::request::open{id, ctx.host, ctx.port, mqtt::tls_options{t.mode, t.ca_file, t.cert_file, t.key_file}});
   int delay = m.prof().quirk.first_open_delay && first_open ? m.prof().timing.first_open_ok : m.prof().timing.open_ok;
+  // The firmware answers OK first and only then resolves and connects in the background
+  // (§5.2 steps 4-5): the open starts when the OK is due, so +ECMTOPEN follows the OK by
+  // the network's time (A.3: OK after 1 s, +ECMTOPEN ~300 ms later, in a write of its own).
+  m.after(delay, [id](modem::modem& mm) {
+    auto& c = mm.ecmt[static_cast<std::size_t>(id)];
+    if (c.state != ecmt_state::opening) return;  // the open was cut short (radio off, reboot)
+    const auto& t = mm.tls;
+    mm.request(mqtt::request::open{id, c.host, c.port, mqtt::tls_options{t.mode, t.ca_file, t.cert_file, t.key_file}});
+  });
   return at::response::ok().after(delay);
 }
 
@@ -503,7 +510,10 @@ at::response pub_write(modem::modem& m, const args& a) {
       ok.note = "the payload contains typographic quotes; they are published as payload bytes";
     pub.payload = std::move(payload);
     m.request(std::move(pub));
-    if (qos > 0) modem::expect_ack(m, id, modem::ecmt_ack::pub, msg);
+    if (qos > 0)
+      modem::expect_ack(m, id, modem::ecmt_ack::pub, msg);
+    else
+      modem::report_qos0_publish(m, id, msg, ok_delay(m));
     return ok;
   }
 
@@ -525,7 +535,10 @@ at::response pub_write(modem::modem& m, const args& a) {
     pub.payload = std::string(data);
     int id = pub.id, msg = pub.msg_id, qos = pub.qos;
     m.request(std::move(pub));
-    if (qos > 0) modem::expect_ack(m, id, modem::ecmt_ack::pub, msg);
+    if (qos > 0)
+      modem::expect_ack(m, id, modem::ecmt_ack::pub, msg);
+    else
+      modem::report_qos0_publish(m, id, msg, m.prof().timing.ecmt_ok);
     return at::response::ok();
   };
   return r;

@@ -244,8 +244,9 @@ void fault_engine::fire(modem::modem& m, const scenario::action& a) {
       for (int id : ids_for(m, a.id)) {
         const auto& c = m.ecmt[static_cast<std::size_t>(id)];
         if (c.state != ecmt_state::connected || c.connect.keepalive_s == 0) continue;
-        // PINGREQ after keepalive, then 4 receive-loop checks of ~2.1 s (§7.4, §8).
-        int ms = c.connect.keepalive_s * 1000 + 8400;
+        // PINGREQ after keepalive, then 4 receive-loop checks of ~2.1 s (§7.4, §8): the
+        // 8.4 s already end at a receive-loop pass, which the link-loss event adds again.
+        int ms = c.connect.keepalive_s * 1000 + 8400 - m.prof().timing.link_lost_urc;
         m.cancel(ping_loss_timers_[id]);
         ping_loss_timers_[id] = m.after(ms, [this, id](modem::modem& mm) {
           ping_loss_timers_.erase(id);
@@ -281,6 +282,11 @@ void fault_engine::fire(modem::modem& m, const scenario::action& a) {
       break;
     case action_kind::send_bytes:
       m.write(a.text);
+      break;
+    case action_kind::line_noise:
+      // The session's writer carries the noise out on the bytes it puts on the wire.
+      m.add_line_noise(modem::line_noise{m.now(), m.now() + m.scaled(static_cast<int>(a.window.count())), a.drop,
+                                         a.percent, noise_seed_++});
       break;
     case action_kind::lose_registration:
       m.set_stat(static_cast<modem::reg_stat>(a.stat));

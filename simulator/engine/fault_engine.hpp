@@ -70,6 +70,7 @@ class fault_engine {
   std::map<int, std::uint64_t> ping_loss_timers_;
   std::map<int, int> next_packet_id_;
   int urc_depth_ = 0;
+  std::uint64_t noise_seed_ = 1;  ///< each burst of line noise hits other bytes, reproducibly
 };
 
 }  // namespace nt35e::engine

@@ -43,6 +43,8 @@ session::session(net::any_io_executor ex, modem::profile profile, mqtt::backend*
       backend_(backend),
       log_(log),
       timer_(ex_),
+      uart_(profile_.uart),
+      pace_timer_(ex_),
       self_(std::make_shared<session*>(this)) {
   if (backend_) {
     // Backends call the sink on our executor. Inside run() (a backend answering from
@@ -109,6 +111,7 @@ void session::stop() {
   if (stopped_) return;
   stopped_ = true;
   timer_.cancel();
+  pace_timer_.cancel();
   armed_for_.reset();
   if (backend_) backend_->set_sink(nullptr);
 }
@@ -124,6 +127,10 @@ void session::detach() {
   // Output not yet written belonged to the DTE that left; a UART with nothing on the
   // other end loses it too. A write already in flight finishes (or fails) on its own.
   queue_.clear();
+  queue_head_ = 0;
+  pace_timer_.cancel();
+  pacing_ = false;
+  uart_.reset();
   check_quiet();
 }
 
@@ -210,9 +217,18 @@ void session::perform(modem::actions& actions) {
               backend_->submit(std::move(a));
             else
               log_.log(log_level::info, "no MQTT backend: request dropped");
-          } else {
+          } else if constexpr (std::is_same_v<type, modem::log_record>) {
             log_.log(a.level, a.reason.empty() ? a.text : a.reason + ": " + a.text);
             if (tap_) tap_->note(a, clock::now());
+          } else if constexpr (std::is_same_v<type, modem::line_noise>) {
+            uart_.add_noise(a);
+            log_.log(
+                log_level::info,
+                std::string("line noise on the output: ") + (a.drop ? "dropped" : "flipped") + " bytes (" +
+                    std::to_string(a.percent) + " %) for " +
+                    std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(a.until - a.from).count()) +
+                    " ms");
+            do_write();  // output already waiting may now meet the noise piece by piece
           }
         },
         action);
@@ -260,11 +276,12 @@ void session::write(std::string bytes) {
     log_.dte_out(bytes, true);
     return;
   }
-  if (queue_.size() + bytes.size() > max_queued_bytes) {
-    // The DTE is attached but not reading (flow control off, like the module's UART):
-    // keep memory bounded and say so once per episode.
+  if (waiting() + bytes.size() > max_queued_bytes) {
+    // The DTE is attached but not reading, or a slow --baud cannot keep up (flow control
+    // off, like the module's UART): keep memory bounded, count the loss, say so once per episode.
     if (!overflowing_) log_.log(log_level::warn, "the DTE is not reading; dropping output until it catches up");
     overflowing_ = true;
+    dropped_bytes_ += bytes.size();
     log_.dte_out(bytes, true);
     return;
   }
@@ -274,10 +291,53 @@ void session::write(std::string bytes) {
 }
 
 void session::do_write() {
-  if (writing_ || !stream_ || queue_.empty()) return;
+  if (writing_ || pacing_ || !stream_ || waiting() == 0) return;
+  if (!uart_.shaping()) {
+    // A plain pipe: everything waiting leaves in one write.
+    writing_ = true;
+    if (queue_head_ > 0) queue_.erase(0, queue_head_);
+    in_flight_.swap(queue_);
+    queue_.clear();
+    queue_head_ = 0;
+    stream_->async_write(net::buffer(in_flight_), [this](const boost::system::error_code& ec) { on_written(ec); });
+    return;
+  }
+  const auto now = clock::now();
+  auto w = uart_.next_write(std::string_view(queue_).substr(queue_head_), now);
+  if (w.at <= now) return write_piece(w);
+  // The piece is still on the wire: wait for its last bit on a timer, never here.
+  pacing_ = true;
+  pace_timer_.expires_at(w.at);
+  pace_timer_.async_wait([this, w](const boost::system::error_code& ec) {
+    if (ec == net::error::operation_aborted) return;
+    pacing_ = false;
+    if (stopped_ && !stream_) return;
+    write_piece(w);
+  });
+}
+
+void session::write_piece(const uart_line::write& w) {
+  if (!stream_ || waiting() < w.size) return do_write();  // the queue changed meanwhile (a DTE left)
+  uart_.commit(w);
+  in_flight_.assign(queue_, queue_head_, w.size);
+  queue_head_ += w.size;
+  if (queue_head_ == queue_.size()) {
+    queue_.clear();
+    queue_head_ = 0;
+  } else if (queue_head_ > 64 * 1024 && queue_head_ > queue_.size() / 2) {
+    queue_.erase(0, queue_head_);  // keep the piecewise front cheap
+    queue_head_ = 0;
+  }
+  if (auto hit = uart_.apply_noise(in_flight_, clock::now()))
+    log_.log(log_level::debug, "line noise hit " + std::to_string(hit) + " byte(s) of the output");
+  if (in_flight_.empty()) {
+    // Noise dropped the whole piece: nothing to write; go on without re-entering.
+    net::post(ex_, [this, alive = std::weak_ptr<session*>(self_)] {
+      if (alive.lock()) do_write();
+    });
+    return;
+  }
   writing_ = true;
-  in_flight_.swap(queue_);
-  queue_.clear();
   stream_->async_write(net::buffer(in_flight_), [this](const boost::system::error_code& ec) { on_written(ec); });
 }
 
@@ -287,7 +347,9 @@ void session::on_written(const boost::system::error_code& ec) {
   // A failed write means the DTE is going away; its transport sees the same error on
   // the read side and detaches, so nothing else to do here.
   if (ec && ec != net::error::operation_aborted) log_.log(log_level::debug, "write to the DTE failed: " + ec.message());
-  if (queue_.empty()) overflowing_ = false;
+  if (waiting() == 0 && overflowing_ && dropped_bytes_ > 0)
+    log_.log(log_level::warn, std::to_string(dropped_bytes_) + " bytes of output were dropped so far");
+  if (waiting() == 0) overflowing_ = false;
   do_write();
   check_quiet();
 }
@@ -300,7 +362,7 @@ void session::when_quiet(std::chrono::milliseconds horizon, std::function<void()
 
 void session::check_quiet() {
   if (!on_quiet_) return;
-  if (writing_ || !queue_.empty()) return;
+  if (writing_ || pacing_ || waiting() > 0) return;
   if (interpreter_ && !stopped_) {
     auto deadline = interpreter_->next_deadline();
     if (deadline && *deadline - clock::now() <= quiet_horizon_) return;

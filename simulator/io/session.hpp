@@ -20,6 +20,7 @@
 #include "engine/interpreter.hpp"
 #include "io/logger.hpp"
 #include "io/transport.hpp"
+#include "io/uart_line.hpp"
 #include "modem/profile.hpp"
 #include "modem/snapshot.hpp"
 #include "mqtt/backend.hpp"
@@ -129,7 +130,10 @@ class session final : public dte_port {
 
   void write(std::string bytes);
   void do_write();
+  /// Writes the next `w.size` waiting bytes (paced, fragmented or noisy output).
+  void write_piece(const uart_line::write& w);
   void on_written(const boost::system::error_code& ec);
+  std::size_t waiting() const { return queue_.size() - queue_head_; }
   void check_quiet();
 
   boost::asio::any_io_executor ex_;
@@ -143,10 +147,18 @@ class session final : public dte_port {
   bool stopped_ = false;
 
   dte_stream* stream_ = nullptr;
-  std::string queue_;      ///< waiting to be written
-  std::string in_flight_;  ///< being written; untouched until the write completes
+  std::string queue_;           ///< waiting to be written, from queue_head_ on
+  std::size_t queue_head_ = 0;  ///< bytes of queue_ already taken by piecewise writes
+  std::string in_flight_;       ///< being written; untouched until the write completes
   bool writing_ = false;
   bool overflowing_ = false;
+  std::uint64_t dropped_bytes_ = 0;  ///< output lost because the DTE did not read (bounded queue)
+
+  /// The UART: baud pacing, fragments and line noise between the writer and the DTE.
+  /// Its waits are timers on our executor; the modem never waits for the line.
+  uart_line uart_;
+  boost::asio::steady_timer pace_timer_;
+  bool pacing_ = false;  ///< the next piece waits for pace_timer_
 
   std::chrono::milliseconds quiet_horizon_{0};
   std::function<void()> on_quiet_;

@@ -100,6 +100,9 @@ struct ecmt_context {
   std::map<int, std::string> pending_unsubs;                ///< msgID -> filter
   /// Acks awaited when quirk.no_ack_timeout is off: (kind, msgID) -> pkt_timeout timer.
   std::map<std::pair<ecmt_ack, int>, std::uint64_t> ack_timers;
+  /// QoS 0 publishes the module reported itself: msgID -> how many; the backend's
+  /// completion of each is swallowed.
+  std::map<int, int> qos0_publishes;
 };
 
 }  // namespace nt35e::modem

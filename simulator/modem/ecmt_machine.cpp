@@ -153,7 +153,15 @@ void on(modem& m, const mqtt::event::unsuback& e) {
 }
 
 void on(modem& m, const mqtt::event::published& e) {
-  if (ctx(m, e.id).state != ecmt_state::connected) return;
+  auto& c = ctx(m, e.id);
+  if (auto it = c.qos0_publishes.find(e.msg_id); it != c.qos0_publishes.end()) {
+    // A QoS 0 publish has no acknowledgement: the module reported it itself (§8).
+    if (--it->second == 0) c.qos0_publishes.erase(it);
+    if (e.result != 0)
+      m.log(log_level::warn, "QoS 0 publish " + std::to_string(e.msg_id) + " on id " + sid(e.id) + " was not sent");
+    return;
+  }
+  if (c.state != ecmt_state::connected) return;
   settle_ack(m, e.id, ecmt_ack::pub, e.msg_id);
   m.emit_urc("+ECMTPUB: " + sid(e.id) + "," + std::to_string(e.msg_id) + "," + std::to_string(e.result));
 }
@@ -215,6 +223,15 @@ const char* to_string(ecmt_ack a) {
   return "?";
 }
 
+void report_qos0_publish(modem& m, int id, int msg_id, int ok_delay_ms) {
+  ++ctx(m, id).qos0_publishes[msg_id];
+  // The firmware reports a QoS 0 publish once it is sent: 20 ms after its OK (§8).
+  m.after(ok_delay_ms + m.prof().timing.qos0_publish_urc, [id, msg_id](modem& mm) {
+    if (ctx(mm, id).state != ecmt_state::connected) return;
+    mm.emit_urc("+ECMTPUB: " + sid(id) + "," + std::to_string(msg_id) + ",0");
+  });
+}
+
 void expect_ack(modem& m, int id, ecmt_ack kind, int msg_id) {
   if (m.prof().quirk.no_ack_timeout) return;
   auto& c = ctx(m, id);
@@ -237,13 +254,43 @@ mqtt::request::connect connect_request(const modem& m, int id) {
                                 c.connect};
 }
 
-void on_backend_event(modem& m, const mqtt::any_event& event) {
+// The module's own share of the time between a packet from the network and its URC
+// (§8). A live broker gives only the network's time, so the firmware's part is added; the
+// scripted broker's delays are the whole time to the URC (§8 "scripted N ms") except where
+// §8 gives the module's part alone: a message's receive loop and a peer's FIN/RST.
+int module_share(const modem& m, const mqtt::any_event& event) {
+  const auto& t = m.prof().timing;
+  const bool live = m.prof().live_broker;
+  return std::visit(
+      [&](const auto& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, mqtt::event::message>)
+          return t.recv_urc;
+        else if constexpr (std::is_same_v<T, mqtt::event::link_lost>)
+          return t.link_lost_urc;
+        else if constexpr (std::is_same_v<T, mqtt::event::opened>)
+          return live ? t.open_urc : 0;
+        else
+          return live ? t.urc_after_backend : 0;
+      },
+      event);
+}
+
+void react(modem& m, const mqtt::any_event& event) {
   std::visit(
       [&](const auto& e) {
         if (!valid(m, e.id)) return;
         on(m, e);
       },
       event);
+}
+
+void on_backend_event(modem& m, const mqtt::any_event& event) {
+  int share = module_share(m, event);
+  if (share <= 0) return react(m, event);
+  // Handled when the firmware gets to it: the state changes with its URC. A reboot in
+  // between drops the timer with the event, as the firmware's queue is lost.
+  m.after(share, [event](modem& mm) { react(mm, event); });
 }
 
 void schedule_reconnect(modem& m, int id, int ms) {

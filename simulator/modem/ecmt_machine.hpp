@@ -23,4 +23,7 @@ mqtt::request::connect connect_request(const modem& m, int id);
 /// Waits for the broker's `kind` acknowledgement of `msg_id` on `id`: unless
 /// quirk.no_ack_timeout, the URC reports result 2 after the id's pkt_timeout.
 void expect_ack(modem& m, int id, ecmt_ack kind, int msg_id);
+/// A QoS 0 PUBLISH of `msg_id` on `id` whose OK comes after `ok_delay_ms`: the module
+/// writes its +ECMTPUB itself (no acknowledgement exists) and ignores the backend's.
+void report_qos0_publish(modem& m, int id, int msg_id, int ok_delay_ms);
 }  // namespace nt35e::modem

@@ -132,6 +132,8 @@ class modem {
   void write(std::string_view bytes);
   void request(mqtt::any_request r);
   void log(log_level level, std::string text, std::string reason = {});
+  /// A burst of noise for the line's writer (it reads the times, not a clock).
+  void add_line_noise(const line_noise& n) { actions_.emplace_back(n); }
   std::deque<urc>& pending_urcs() { return urcs_; }
   actions take_actions();
 

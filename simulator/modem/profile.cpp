@@ -164,6 +164,33 @@ const std::map<std::string, setter>& setters() {
       return {};
     };
     t["show_secrets"] = bool_field(&profile::show_secrets);
+    // The UART (the session's writer paces and cuts the output by these).
+    t["uart.baud"] = [](profile& p, std::string_view v) -> std::string {
+      std::uint64_t n = 0;
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (v == "off" || v == "0") {
+        p.uart.baud = 0;
+        return {};
+      }
+      if (ec != std::errc{} || ptr != v.data() + v.size() || n < min_baud || n > max_baud)
+        return "expects a rate in bits per second from " + std::to_string(min_baud) + " to " +
+               std::to_string(max_baud) + " (such as 9600 or 115200) or off, got \"" + std::string(v) + "\"";
+      p.uart.baud = static_cast<int>(n);
+      return {};
+    };
+    t["uart.fragment"] = [](profile& p, std::string_view v) -> std::string {
+      if (v == "off") {
+        p.uart.fragment_seed.reset();
+        return {};
+      }
+      std::uint64_t n = 0;
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (v.empty() || ec != std::errc{} || ptr != v.data() + v.size())
+        return "expects a seed, a whole number from 0 to 18446744073709551615 (such as 42), or off, got \"" +
+               std::string(v) + "\"";
+      p.uart.fragment_seed = n;
+      return {};
+    };
     t["quirk.clientid_needs_all_three"] = quirk_field(&quirks::clientid_needs_all_three);
     t["quirk.connected_before_connack"] = quirk_field(&quirks::connected_before_connack);
     t["quirk.tls_open_always_ok"] = quirk_field(&quirks::tls_open_always_ok);
@@ -184,6 +211,8 @@ const std::map<std::string, setter>& setters() {
     t["timing.qos0_publish_urc"] = timing_field(&timings::qos0_publish_urc);
     t["timing.close_disc_urc"] = timing_field(&timings::close_disc_urc);
     t["timing.recv_urc"] = timing_field(&timings::recv_urc);
+    t["timing.open_urc"] = timing_field(&timings::open_urc);
+    t["timing.link_lost_urc"] = timing_field(&timings::link_lost_urc);
     t["timing.boot"] = timing_field(&timings::boot);
     t["timing.registration"] = timing_field(&timings::registration);
     t["timing.reboot_after_ok"] = timing_field(&timings::reboot_after_ok);

@@ -2,6 +2,7 @@
 // Profile values are data (spec §3.1): identity, defaults, timings and quirks.
 // Behaviour lives in code; every field here may be overridden at start-up.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,13 @@ struct quirks {
   bool cgreg_not_supported = false;  ///< every form of AT+CGREG answers ERROR (unknown command), no +CGREG URC
 };
 
+/// The module's UART as the DTE sees it. Not firmware logic: the session paces and cuts
+/// the output by it (the core writes bytes, the line carries them).
+struct uart_settings {
+  int baud = 0;                                ///< 0: as fast as the DTE reads; else 10 bits a byte at this rate
+  std::optional<std::uint64_t> fragment_seed;  ///< cut the output into random pieces, reproducibly
+};
+
 /// Delays of spec §8, in milliseconds.
 struct timings {
   int basic_result = 5;
@@ -37,7 +45,9 @@ struct timings {
   int qos0_publish_urc = 20;
   int close_disc_urc = 50;
   int recv_urc = 50;
-  int urc_after_backend = 10;  ///< added to live ack URCs
+  int urc_after_backend = 10;  ///< the module's share after a live CONNACK, SUBACK, UNSUBACK, PUBACK/PUBCOMP
+  int open_urc = 20;           ///< the module's share after a live TCP open, before +ECMTOPEN
+  int link_lost_urc = 100;     ///< a peer's FIN/RST is noticed at the next receive-loop pass
   int boot = 1500;             ///< power-on / reboot to ECRDY
   int registration = 2000;     ///< ECRDY or CFUN=1 to registered
   int reboot_after_ok = 100;
@@ -109,9 +119,17 @@ struct profile {
   std::string explain;            ///< "", "en" or "zh": explain mode's language
   bool start_registered = false;  ///< power on already booted and registered, silently (replay handover)
   double time_scale = 1.0;        ///< every simulated delay is multiplied by this (0.05 = 20x faster)
+  /// The backend is a real broker: the module's own share of a URC's delay (§8 "live … +
+  /// N ms") is added to its events. The scripted broker's delays already hold it (§8 "scripted").
+  bool live_broker = false;
   quirks quirk;
   timings timing;
+  uart_settings uart;
 };
+
+/// The baud rates uart.baud accepts (chosen: the spec is silent; 300 is the slowest
+/// V.250 rate, 4 Mbit/s above any UART of this module class).
+inline constexpr std::uint64_t min_baud = 300, max_baud = 4'000'000;
 
 /// The built-in profile with that name, or nothing.
 std::optional<profile> builtin_profile(std::string_view name);

@@ -16,7 +16,10 @@ std::string apply(const scenario& s, modem::profile& p) {
   if (n.rsrq) p.cesq_rsrq = *n.rsrq;
   if (n.rsrp) p.cesq_rsrp = *n.rsrp;
   p.sim_present = n.sim;
+  if (s.uart.baud) p.uart.baud = *s.uart.baud;
+  if (s.uart.fragment_seed) p.uart.fragment_seed = *s.uart.fragment_seed;
   if (s.time_scale > 0) p.time_scale = s.time_scale;
+  p.live_broker = s.broker.live;
   return {};
 }
 

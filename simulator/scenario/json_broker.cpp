@@ -53,6 +53,7 @@ void checker::read_broker(const json& obj, broker_script& b) {
     const std::string at = "/broker/delays";
     if (check_object(*it, at, keys_of("delays"))) {
       read_duration(*it, at, "open", b.open_delay);
+      read_duration(*it, at, "open_tls", b.open_tls_delay);
       read_duration(*it, at, "connack", b.connack_delay);
       read_duration(*it, at, "ack", b.ack_delay);
       read_duration(*it, at, "delivery", b.delivery_delay);

@@ -164,6 +164,19 @@ bool checker::read_action(const json& j, const std::string& ptr, action& a) {
     case action_kind::delay_response:
       read_duration(j, ptr, "by", a.by);
       break;
+    case action_kind::line_noise: {
+      read_duration(j, ptr, "for", a.window);
+      if (j.contains("for") && a.window.count() <= 0) error(child(ptr, "for"), "a burst of noise needs a time above 0");
+      if (auto it = j.find("mode"); it != j.end()) {
+        if (it->is_string() && (*it == "flip" || *it == "drop"))
+          a.drop = *it == "drop";
+        else
+          error(child(ptr, "mode"),
+                "expected \"flip\" (a bit of each hit byte flipped) or \"drop\" (hit bytes lost), got " + got(*it));
+      }
+      read_int(j, ptr, "percent", a.percent, 1, 100);
+      break;
+    }
     case action_kind::never_answer:
       break;
     case action_kind::truncate_response:

@@ -20,6 +20,18 @@ void checker::read_scenario(const json& root, scenario& s) {
     else
       s.time_scale = it->get<double>();
   }
+  if (auto it = root.find("uart"); it != root.end() && check_object(*it, "/uart", keys_of("uart"))) {
+    int baud = 0;
+    if (read_int(*it, "/uart", "baud", baud, static_cast<long long>(modem::min_baud),
+                 static_cast<long long>(modem::max_baud)))
+      s.uart.baud = baud;
+    if (auto f = it->find("fragment"); f != it->end()) {
+      if (f->is_number_unsigned())
+        s.uart.fragment_seed = f->get<std::uint64_t>();
+      else
+        error("/uart/fragment", "expected a seed, a whole number from 0 to 18446744073709551615, got " + got(*f));
+    }
+  }
   if (auto it = root.find("network"); it != root.end()) read_network(*it, s.network);
   if (auto it = root.find("broker"); it != root.end()) read_broker(*it, s.broker);
   read_array(root, "", "rules", [&](const json& e, const std::string& at) {

@@ -17,15 +17,16 @@ const std::vector<std::string> trigger_keys = {"at",           "on_command", "on
 
 std::vector<std::string> keys_of(std::string_view where) {
   if (where == "scenario")
-    return {"$schema", "name",   "description", "profile", "settings",    "time_scale",
-            "network", "broker", "rules",       "modems",  "fleet_events"};
+    return {"$schema", "name",    "description", "profile", "settings", "time_scale",
+            "uart",    "network", "broker",      "rules",   "modems",   "fleet_events"};
+  if (where == "uart") return {"baud", "fragment"};
   if (where == "modem_override") return {"select", "settings", "network", "broker", "rules", "replace_rules"};
   if (where == "fleet_event") return {"at", "fire", "select", "fraction", "seed", "stagger"};
   if (where == "network") return {"registration", "registration_delay", "rssi", "ber", "rsrq", "rsrp", "sim"};
   if (where == "broker")
     return {"live",        "map_host", "credentials", "allow_anonymous", "connack", "unresolvable",
             "unreachable", "delays",   "retained",    "replies",         "messages"};
-  if (where == "delays") return {"open", "connack", "ack", "delivery"};
+  if (where == "delays") return {"open", "open_tls", "connack", "ack", "delivery"};
   if (where == "credential") return {"client_id", "user", "password"};
   if (where == "retained") return {"topic", "payload", "qos"};
   if (where == "reply") return {"on_publish", "topic", "payload", "qos", "after"};
@@ -85,6 +86,8 @@ std::vector<std::string> action_keys(action_kind k) {
       return {"pattern"};
     case action_kind::send_bytes:
       return {"text", "hex"};
+    case action_kind::line_noise:
+      return {"for", "mode", "percent"};
     case action_kind::lose_registration:
       return {"stat"};
     case action_kind::regain_registration:
@@ -114,6 +117,8 @@ std::vector<std::string> action_required_keys(action_kind k) {
       return {"topic"};
     case action_kind::lose_registration:
       return {"stat"};
+    case action_kind::line_noise:
+      return {"for"};
     default:
       return {};
   }

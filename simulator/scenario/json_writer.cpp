@@ -54,6 +54,11 @@ nlohmann::json to_json(const action& a) {
     case action_kind::truncate_response:
       j["keep"] = a.keep;
       break;
+    case action_kind::line_noise:
+      j["for"] = format_duration(a.window);
+      j["mode"] = a.drop ? "drop" : "flip";
+      j["percent"] = a.percent;
+      break;
     case action_kind::refuse_connect:
       j["code"] = a.code;
       break;
@@ -89,6 +94,12 @@ nlohmann::json to_json(const scenario& s) {
   j["settings"] = json::object();
   for (const auto& [k, v] : s.settings) j["settings"][k] = v;
   j["time_scale"] = s.time_scale;
+  if (s.uart.baud || s.uart.fragment_seed) {
+    json u = json::object();
+    if (s.uart.baud) u["baud"] = *s.uart.baud;
+    if (s.uart.fragment_seed) u["fragment"] = *s.uart.fragment_seed;
+    j["uart"] = u;
+  }
 
   json n = json::object();
   n["registration"] = registration_name(s.network.registration);
@@ -118,6 +129,7 @@ nlohmann::json to_json(const scenario& s) {
   br["unresolvable"] = b.unresolvable;
   br["unreachable"] = b.unreachable;
   br["delays"] = {{"open", format_duration(b.open_delay)},
+                  {"open_tls", format_duration(b.open_tls_delay)},
                   {"connack", format_duration(b.connack_delay)},
                   {"ack", format_duration(b.ack_delay)},
                   {"delivery", format_duration(b.delivery_delay)}};

@@ -10,7 +10,7 @@ struct named {
   const char* name;
 };
 
-constexpr std::array<named, 21> action_table{{
+constexpr std::array<named, 22> action_table{{
     {action_kind::replace_response, "replace_response"},
     {action_kind::delay_response, "delay_response"},
     {action_kind::never_answer, "never_answer"},
@@ -26,6 +26,7 @@ constexpr std::array<named, 21> action_table{{
     {action_kind::inject_urc, "inject_urc"},
     {action_kind::duplicate_next_urc, "duplicate_next_urc"},
     {action_kind::send_bytes, "send_bytes"},
+    {action_kind::line_noise, "line_noise"},
     {action_kind::lose_registration, "lose_registration"},
     {action_kind::regain_registration, "regain_registration"},
     {action_kind::set_signal, "set_signal"},

@@ -36,6 +36,7 @@ enum class action_kind {
   inject_urc,          ///< text: an extra URC, framed and queued like any other
   duplicate_next_urc,  ///< the next URC (matching pattern, if given) is written twice
   send_bytes,          ///< text: raw bytes written to the DTE as they are (garbled or truncated output)
+  line_noise,          ///< for `window`: bytes on the wire to the DTE get flipped bits (or `drop`), `percent` of them
   // -- the cellular side
   lose_registration,    ///< stat (0 not registered, 2 searching, 3 denied): PDP lost, ECMT links drop
   regain_registration,  ///< back to the profile's registration result after `by` (default 0)
@@ -64,6 +65,9 @@ struct action {
   int stat = 0;           ///< lose_registration
   std::optional<int> rssi, ber, rsrq, rsrp;  ///< set_signal
   std::size_t keep = 0;                      ///< truncate_response
+  duration window{0};                        ///< line_noise: how long the burst lasts ("for")
+  bool drop = false;                         ///< line_noise: bytes are lost instead of flipped ("mode": "drop")
+  int percent = 10;                          ///< line_noise: the share of bytes hit
 };
 
 /// What makes a rule fire.
@@ -137,6 +141,7 @@ struct broker_script {
   std::vector<std::string> unresolvable;  ///< host names whose DNS lookup fails (plus *.invalid)
   std::vector<std::string> unreachable;   ///< "host" or "host:port" that refuse TCP
   duration open_delay{300}, connack_delay{300}, ack_delay{150}, delivery_delay{60};
+  duration open_tls_delay{6000};  ///< an open with TLS configured (handshake included, §8)
   std::vector<message> retained;  ///< present from the start
   std::vector<reply> replies;
   std::vector<timed_message> messages;
@@ -194,6 +199,12 @@ struct modem_override {
   [[nodiscard]] bool selects_any(std::uint64_t first, std::uint64_t last) const;
 };
 
+/// The module's UART as the DTE sees it (the session's writer; see modem::uart_settings).
+struct uart_script {
+  std::optional<int> baud;                     ///< bits per second, 10 a byte
+  std::optional<std::uint64_t> fragment_seed;  ///< cut the output into random pieces
+};
+
 struct scenario {
   std::string file;  ///< where it came from, for messages
   std::string name;
@@ -201,6 +212,7 @@ struct scenario {
   std::string profile = "nt35e";
   std::vector<std::pair<std::string, std::string>> settings;  ///< profile overrides, as --set
   double time_scale = 1.0;                                    ///< --time-scale wins when given
+  uart_script uart;
   network_script network;
   broker_script broker;
   std::vector<rule> rules;

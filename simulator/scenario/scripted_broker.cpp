@@ -108,13 +108,15 @@ std::vector<scripted_broker::timed_event> scripted_broker::handle(const mqtt::an
         auto& s = sessions_[r.id];
         if constexpr (std::is_same_v<T, mqtt::request::open>) {
           s.connected = false;
+          // With TLS configured the handshake happens in the open (§7.1, §8: 6 s scripted).
+          const int open_after = ms(r.tls.mode > 0 ? script_.open_tls_delay : script_.open_delay);
           if (unresolvable(r.host))
-            out.push_back(
-                {open_ms, mqtt::any_event{mqtt::event::opened{r.id, false, "DNS: " + r.host + " does not resolve"}}});
+            out.push_back({open_after,
+                           mqtt::any_event{mqtt::event::opened{r.id, false, "DNS: " + r.host + " does not resolve"}}});
           else if (unreachable(r.host, r.port))
-            out.push_back({open_ms, mqtt::any_event{mqtt::event::opened{r.id, false, "TCP: connection refused"}}});
+            out.push_back({open_after, mqtt::any_event{mqtt::event::opened{r.id, false, "TCP: connection refused"}}});
           else
-            out.push_back({open_ms, mqtt::any_event{mqtt::event::opened{r.id, true, ""}}});
+            out.push_back({open_after, mqtt::any_event{mqtt::event::opened{r.id, true, ""}}});
         } else if constexpr (std::is_same_v<T, mqtt::request::connect>) {
           if (unresolvable(r.host) || unreachable(r.host, r.port)) {
             out.push_back({open_ms, mqtt::any_event{mqtt::event::connect_failed{r.id, "cannot reach " + r.host}}});

@@ -56,6 +56,9 @@ nt35e_add_e2e_test(nt35e_trace_e2e_tests SOURCES trace_e2e_test.cpp LIBS nt35e_t
 nt35e_add_e2e_test(nt35e_reliability_e2e_tests SOURCES reliability_e2e_test.cpp LIBS nt35e_test_sim_process
                    DEFINES NT35E_RELIABILITY_DIR="${PROJECT_SOURCE_DIR}/tests/data/reliability")
 
+# The line as a UART: A.3's timing read with timestamps, --baud, --fragment and line noise.
+nt35e_add_e2e_test(nt35e_uart_e2e_tests SOURCES uart_e2e_test.cpp
+                   LIBS nt35e_test_sim_process nlohmann_json::nlohmann_json)
 # The control channel's CLI (tools/nt35e-ctl) driven by a Python script (standard library
 # only) that injects a fault while a DTE holds the simulator's PTY.
 find_package(Python3 COMPONENTS Interpreter QUIET)

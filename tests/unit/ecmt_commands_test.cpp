@@ -181,6 +181,7 @@ TEST_F(EcmtCommands, DataModeHoldsUrcsAndEchoesPayload) {
   EXPECT_EQ(h.take_output(), "AT+ECMTPUB=0,3,0,0,\"t\"\r\r\n> ");
   h.event(mqtt::event::message{0, 0, "x", "incoming", 0, false});
   h.send("abc");
+  h.run_for(ms(60));  // the message is reported 50 ms after it arrived: still in data mode
   EXPECT_EQ(h.take_output(), "abc") << "no URC inside data mode";
   h.send("\x1A");
   h.run_for(ms(100));
@@ -189,15 +190,20 @@ TEST_F(EcmtCommands, DataModeHoldsUrcsAndEchoesPayload) {
 
 TEST_F(EcmtCommands, IncomingMessageRules) {
   connect(0);
-  h.event(mqtt::event::message{0, 0, "t", std::string("\0\0ab\0cd", 7), 0, false});
+  // Each arrives and is reported after the receive loop's 50 ms (§8).
+  auto message = [&](mqtt::event::message m) {
+    h.event(m);
+    h.run_for(ms(50));
+  };
+  message(mqtt::event::message{0, 0, "t", std::string("\0\0ab\0cd", 7), 0, false});
   EXPECT_EQ(h.take_output(), urc("+ECMTRECV:0,0,\"t\",ab")) << "leading NULs skipped, ends at the next NUL";
-  h.event(mqtt::event::message{0, 12, "t", "line1\r\nline2\r\n", 1, false});
+  message(mqtt::event::message{0, 12, "t", "line1\r\nline2\r\n", 1, false});
   EXPECT_EQ(h.take_output(), urc("+ECMTRECV:0,12,\"t\",line1\r\nline2")) << "trailing CR/LF trimmed";
-  h.event(mqtt::event::message{0, 0, "t", std::string(1025, 'x'), 0, false});
+  message(mqtt::event::message{0, 0, "t", std::string(1025, 'x'), 0, false});
   EXPECT_EQ(h.take_output(), "") << "oversize: dropped with a note";
-  h.event(mqtt::event::message{0, 0, std::string(129, 't'), "x", 0, false});
+  message(mqtt::event::message{0, 0, std::string(129, 't'), "x", 0, false});
   EXPECT_EQ(h.take_output(), "");
-  h.event(mqtt::event::message{0, 0, "t", "a,\"b\",c", 0, false});
+  message(mqtt::event::message{0, 0, "t", "a,\"b\",c", 0, false});
   EXPECT_EQ(h.take_output(), urc("+ECMTRECV:0,0,\"t\",a,\"b\",c"));
 }
 

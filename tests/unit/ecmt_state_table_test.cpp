@@ -59,6 +59,7 @@ class StateTable : public ::testing::TestWithParam<cell_case> {
     h.take_output();
     if (target == ecmt_state::connected) return;
     h.event(mqtt::event::link_lost{0, "injected"});
+    h.run_for(std::chrono::milliseconds(100));  // noticed at the next receive-loop pass
     h.take_output();  // +ECMTSTAT; reconnect attempts get no answer, so it stays RECONNECTING
   }
 

@@ -106,6 +106,7 @@ TEST_F(Faults, DropLinkThenReconnect) {
   start();
   connect();
   h->fire(make(action_kind::drop_link, 0));
+  h->run_for(ms(100));  // a peer's close is noticed at the next receive-loop pass (§8)
   EXPECT_EQ(h->take_output(), urc("+ECMTSTAT:0,1"));
   h->run_for(ms(1500));
   EXPECT_EQ(h->take_output(), urc("+ECMTCONN:0,0,0"));
@@ -193,6 +194,7 @@ TEST_F(Faults, UrcsInjectedDuplicatedAndTriggering) {
   h->fire(dup);
   EXPECT_EQ(h->exchange("AT+ECMTSUB=0,1,\"t\",1", ms(300)), ok + urc("+ECMTSUB:0,1,0,1") + urc("+ECMTSUB:0,1,0,1"));
   h->fire(make(action_kind::drop_link));
+  h->run_for(ms(100));
   EXPECT_EQ(h->take_output(), urc("+ECMTSTAT:0,1 seen") + urc("+ECMTSTAT:0,1"))
       << "the rule runs when the URC is about to be queued, so its URC comes first";
 }

@@ -263,10 +263,10 @@ TEST(ScenarioBadInput, UnknownKeys) {
       R"(t.json:1:14: error: /network/registration_dly: unknown key "registration_dly"; did you mean "registration_delay"?)");
   EXPECT_EQ(
       error(R"({"broker": {"delays": {"pubck": "1s"}}})"),
-      R"(t.json:1:24: error: /broker/delays/pubck: unknown key "pubck"; expected one of: open, connack, ack, delivery)");
+      R"(t.json:1:24: error: /broker/delays/pubck: unknown key "pubck"; expected one of: open, open_tls, connack, ack, delivery)");
   EXPECT_EQ(
       error(R"({"colour": "red"})"),
-      R"(t.json:1:2: error: /colour: unknown key "colour"; expected one of: $schema, name, description, profile, settings, time_scale, network, broker, rules, modems, fleet_events)");
+      R"(t.json:1:2: error: /colour: unknown key "colour"; expected one of: $schema, name, description, profile, settings, time_scale, uart, network, broker, rules, modems, fleet_events)");
   EXPECT_EQ(error(R"({"rules": [{"on_comand": "+X", "then": [{"action": "reboot"}]}]})"),
             R"(t.json:1:13: error: /rules/0/on_comand: unknown key "on_comand"; did you mean "on_command"?)")
       << "the misspelt trigger is the one message (no \"needs a trigger\" too)";
@@ -500,7 +500,7 @@ TEST(ScenarioBadInput, AtMostTwentyDiagnostics) {
   ASSERT_EQ(ds.size(), max_diagnostics);
   EXPECT_EQ(format(ds.front()),
             "many.json:2:1: error: /k100: unknown key \"k100\"; expected one of: $schema, name, description, profile, "
-            "settings, time_scale, network, broker, rules, modems, fleet_events");
+            "settings, time_scale, uart, network, broker, rules, modems, fleet_events");
   EXPECT_EQ(ds[18].line, 20);
   EXPECT_EQ(format(ds.back()), "many.json: error: 11 more errors not shown");
 }
@@ -619,6 +619,12 @@ std::vector<action_case> action_cases() {
       {R"({"action":"send_bytes","text":"\r\n+ECMTRE\u001a\u0000"})",
        [](const action& a) { EXPECT_EQ(a.text, std::string("\r\n+ECMTRE\x1a\0", 11)); }},
       {R"({"action":"send_bytes","hex":"0d 0a ff fe"})", [](const action& a) { EXPECT_EQ(a.text, "\r\n\xff\xfe"); }},
+      {R"({"action":"line_noise","for":"2s","mode":"drop","percent":30})",
+       [](const action& a) {
+         EXPECT_EQ(a.window, std::chrono::seconds(2));
+         EXPECT_TRUE(a.drop);
+         EXPECT_EQ(a.percent, 30);
+       }},
       {R"({"action":"lose_registration","stat":2})", [](const action& a) { EXPECT_EQ(a.stat, 2); }},
       {R"({"action":"regain_registration","by":"3s"})", [](const action& a) { EXPECT_EQ(a.by, 3s); }},
       {R"({"action":"set_signal","ber":0,"rsrp":255,"rsrq":34,"rssi":99})",
