@@ -60,7 +60,7 @@ class StateTable : public ::testing::TestWithParam<cell_case> {
     if (target == ecmt_state::connected) return;
     h.event(mqtt::event::link_lost{0, "injected"});
     h.run_for(std::chrono::milliseconds(100));  // noticed at the next receive-loop pass
-    h.take_output();  // +ECMTSTAT; reconnect attempts get no answer, so it stays RECONNECTING
+    h.take_output();                            // +ECMTSTAT; reconnect attempts get no answer, so it stays RECONNECTING
   }
 
   std::string answer(const std::string& line) {
