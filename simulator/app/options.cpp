@@ -209,7 +209,10 @@ void option_parser::add_module_options(CLI::App& app) {
   auto uart = [this](std::string name, std::string field) {
     return [this, name = std::move(name), field = std::move(field)](const std::string& v) {
       modem::profile scratch;
-      if (auto why = modem::set_profile_field(scratch, field, v); !why.empty()) throw usage_error(name + " " + why);
+      if (auto why = modem::set_profile_field(scratch, field, v); !why.empty()) {
+        if (why.rfind(field + " ", 0) == 0) why.erase(0, field.size() + 1);  // say it as the option, not the field
+        throw usage_error(name + " " + why);
+      }
       opts_.settings.push_back({name + " " + v, field, v});
     };
   };
