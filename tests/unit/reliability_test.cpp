@@ -228,6 +228,7 @@ TEST(ReliabilityEcmt, AQos1PublishInFlightWhenTheLinkIsLost) {
     h.take_output();
     EXPECT_EQ(h.exchange("AT+ECMTPUB=0,7,1,0,\"t\",\"x\""), ok);
     h.event(mqtt::event::link_lost{0, "broker killed"});
+    h.run_for(ms(100));  // noticed at the next receive-loop pass (§8)
     EXPECT_EQ(h.take_output(), urc("+ECMTSTAT:0,1"));
     h.run_for(ms(3000));
     EXPECT_EQ(h.take_output(), no_ack_timeout ? "" : urc("+ECMTPUB:0,7,2")) << "no_ack_timeout " << no_ack_timeout;
