@@ -185,6 +185,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   if (opts.control_endpoint) {
     control = std::make_unique<control::control_server>(
         ex, *opts.control_endpoint, control::for_session(session, profile.max_ecmt_id, &metrics), log);
+    if (opts.control_token) control->require_token(*opts.control_token);
     try {
       control->start();
     } catch (const io::startup_error& e) {
@@ -316,6 +317,7 @@ int run_fleet(const app::options& opts, const scenario::scenario& world, const w
   c.pty = pty_access(opts);
   c.tcp_base = opts.tcp_endpoint;
   c.control = opts.control_endpoint;
+  c.control_token = opts.control_token;
   // A thousand transcripts at info would drown everything else: warn unless asked.
   c.log_level = opts.log_level.value_or(io::log_level::warn);
   c.live = opts.live || world.broker.live ||

@@ -9,6 +9,7 @@
 
 #include "app/cli.hpp"
 #include "fleet/fleet.hpp"
+#include "io/access_guard.hpp"
 #include "io/tcp_transport.hpp"
 #include "modem/fleet_identity.hpp"
 
@@ -333,7 +334,8 @@ void option_parser::add_scenario_options(CLI::App& app) {
   value(app, group, "--control", "[ADDR:]PORT",
         "a port, as in --control 7000 or --control 127.0.0.1:7000 (0 picks a free port)",
         "a control channel, JSON Lines over TCP, on\n"
-        "127.0.0.1:PORT or ADDR:PORT (port 0: a free port);\n"
+        "127.0.0.1:PORT or ADDR:PORT (port 0: a free port;\n"
+        "an ADDR other than loopback needs a token file);\n"
         "\"control: ADDR:PORT\" is printed before \"ready:\";\n"
         "tools/nt35e-ctl talks to it; {\"query\":\"help\"} lists\n"
         "the requests",
@@ -342,6 +344,21 @@ void option_parser::add_scenario_options(CLI::App& app) {
           auto ep = io::parse_tcp_endpoint(v, why);
           if (!ep) throw usage_error("--control " + v + ": " + why);
           opts_.control_endpoint = *ep;
+        });
+  value(app, group, "--control-token-file", "FILE",
+        "a file that holds the token, as in --control-token-file ~/.nt35e-token",
+        "require every control client to send the token in\n"
+        "FILE first ({\"auth\":\"TOKEN\"}; nt35e-ctl --token-file);\n"
+        "needed when --control listens on an address other\n"
+        "than loopback. FILE: one line of 16 to 1024\n"
+        "printable characters, not readable by other users",
+        [this](const std::string& v) {
+          if (opts_.control_token_file) throw usage_error("--control-token-file is given twice");
+          std::string why;
+          auto token = io::read_token_file(v, why);
+          if (!token) throw usage_error("--control-token-file: " + why);
+          opts_.control_token_file = v;
+          opts_.control_token = std::move(*token);
         });
   value(app, group, "--time-scale", "FACTOR", "a factor above 0, as in --time-scale 0.05 (twenty times faster)",
         "multiply every simulated delay and scenario time by\n"
@@ -410,6 +427,13 @@ void option_parser::check_whole_line() {
   if ((o.pty_mode || o.pty_group) && o.transport != transport_kind::pty)
     throw usage_error(std::string(o.pty_mode ? "--pty-mode" : "--pty-group") +
                       " goes only with --pty (it says who may open the pseudo-terminal)");
+  if (o.control_token && !o.control_endpoint)
+    throw usage_error("--control-token-file goes only with --control [ADDR:]PORT (it guards the control channel)");
+  if (o.control_endpoint) {
+    auto refusal =
+        io::listener_refusal("--control", *o.control_endpoint, o.control_token.has_value(), "--control-token-file");
+    if (!refusal.empty()) throw usage_error(refusal);
+  }
   if (!o.fleet) {
     if (fleet_offset_given_)
       throw usage_error(

@@ -47,17 +47,19 @@ struct options {
   std::optional<std::string> scenario_file;                        ///< --scenario
   std::optional<std::string> check_scenario_file;                  ///< --check-scenario: validate and exit
   std::optional<boost::asio::ip::tcp::endpoint> control_endpoint;  ///< --control
-  std::optional<std::string> time_scale;                           ///< --time-scale, checked to be a number above 0
-  bool transport_given = false;                                    ///< --pty, --tcp or --stdio was given
-  std::optional<std::size_t> fleet;        ///< --fleet N (1..10000): N modems; pty_link is then the prefix
-  std::uint64_t fleet_offset = 0;          ///< --fleet-offset K: modem i has global index K+i
-  std::optional<unsigned> threads;         ///< --threads N (fleet mode)
-  std::optional<std::string> record_file;  ///< --record FILE: JSON Lines trace of the session
-  bool redact_payloads = false;            ///< --redact payloads
-  bool redact_credentials = false;         ///< --redact credentials
-  std::optional<std::string> replay_file;  ///< --replay FILE: answer from a trace
-  bool replay_lenient = false;             ///< --replay-match lenient
-  std::string off_script = "error";        ///< --off-script stop|error|handover
+  std::optional<std::string> control_token_file;                   ///< --control-token-file
+  std::optional<std::string> control_token;  ///< read from control_token_file; never logged or printed
+  std::optional<std::string> time_scale;     ///< --time-scale, checked to be a number above 0
+  bool transport_given = false;              ///< --pty, --tcp or --stdio was given
+  std::optional<std::size_t> fleet;          ///< --fleet N (1..10000): N modems; pty_link is then the prefix
+  std::uint64_t fleet_offset = 0;            ///< --fleet-offset K: modem i has global index K+i
+  std::optional<unsigned> threads;           ///< --threads N (fleet mode)
+  std::optional<std::string> record_file;    ///< --record FILE: JSON Lines trace of the session
+  bool redact_payloads = false;              ///< --redact payloads
+  bool redact_credentials = false;           ///< --redact credentials
+  std::optional<std::string> replay_file;    ///< --replay FILE: answer from a trace
+  bool replay_lenient = false;               ///< --replay-match lenient
+  std::string off_script = "error";          ///< --off-script stop|error|handover
 };
 
 /// nt35e-sim's own options on its CLI11 app. Each option's callback runs as soon as it

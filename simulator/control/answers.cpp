@@ -133,6 +133,10 @@ answer help_answer(bool fleet, std::size_t size) {
                                "fires the action on those modems (with \"fraction\": a random part of them); "
                                "the answer lists the modems chosen"}});
   }
+  requests.push_back(answer{{"request", R"({"auth": "TOKEN"})"},
+                            {"does",
+                             "the first line on a channel started with --control-token-file: the token in that "
+                             "file (without it, or with a wrong one, the channel refuses and disconnects)"}});
   return answer{{"ok", true},
                 {"requests", requests},
                 {"actions", scenario::action_names()},

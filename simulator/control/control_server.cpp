@@ -14,6 +14,7 @@
 
 #include "control/answers.hpp"
 #include "control/dispatch.hpp"
+#include "io/access_guard.hpp"
 #include "io/tcp_transport.hpp"
 #include "io/transport.hpp"
 
@@ -28,7 +29,10 @@ using net::ip::tcp;
 class control_server::connection final : public std::enable_shared_from_this<connection> {
  public:
   connection(tcp::socket socket, control_server& owner)
-      : socket_(std::move(socket)), owner_(&owner), linger_(socket_.get_executor()) {
+      : socket_(std::move(socket)),
+        owner_(&owner),
+        linger_(socket_.get_executor()),
+        authenticated_(!owner.token_.has_value()) {
     boost::system::error_code ignored;
     peer_ = io::to_string(socket_.remote_endpoint(ignored));
     socket_.set_option(tcp::no_delay(true), ignored);
@@ -72,7 +76,8 @@ class control_server::connection final : public std::enable_shared_from_this<con
     std::vector<std::string> lines;
     lines_.feed(std::string_view(buffer_.data(), n), lines);
     for (auto& line : lines) {
-      log(io::log_level::debug, "-> " + io::escape_bytes(line));
+      // A line before authentication may be (or hold) a token: never shown.
+      if (authenticated_) log(io::log_level::debug, "-> " + io::escape_bytes(line));
       requests_.push_back(std::move(line));
     }
     next_request();
@@ -85,9 +90,16 @@ class control_server::connection final : public std::enable_shared_from_this<con
       if (lines_.too_long()) return too_long();
       return do_read();
     }
-    answering_ = true;
     std::string line = std::move(requests_.front());
     requests_.pop_front();
+    if (auto auth = parse_auth(line)) return authenticate(*auth);
+    if (!authenticated_) {
+      log(io::log_level::warn, "refused: it did not authenticate (its first request was not {\"auth\": TOKEN})");
+      return refuse(
+          "this control channel requires a token: send {\"auth\": \"TOKEN\"} as the first line (nt35e-ctl "
+          "--token-file FILE); the connection is closed");
+    }
+    answering_ = true;
     handle_request_async(line, owner_->fleet_, socket_.get_executor(), &owner_->log_, "client " + peer_,
                          owner_->stopping_, [self = shared_from_this()](std::string answer) {
                            self->answering_ = false;
@@ -95,6 +107,27 @@ class control_server::connection final : public std::enable_shared_from_this<con
                            self->send(std::move(answer));
                            self->next_request();
                          });
+  }
+
+  /// {"auth": ...}: accepted (or not needed) and answered, or refused and closed. The
+  /// token is compared in constant time and never logged.
+  void authenticate(const auth_request& auth) {
+    if (!owner_->token_) {
+      send(format(answer{{"ok", true}, {"auth", "not required"}}));
+      return next_request();
+    }
+    if (!auth.alone) {
+      log(io::log_level::warn, "refused: its auth request had other fields");
+      return refuse("send {\"auth\": \"TOKEN\"} alone on its line; the connection is closed");
+    }
+    if (!io::constant_time_equal(*owner_->token_, auth.token)) {
+      log(io::log_level::warn, "refused: wrong token");
+      return refuse("wrong token; the connection is closed");
+    }
+    if (!authenticated_) log(io::log_level::info, "authenticated");
+    authenticated_ = true;
+    send(format(answer{{"ok", true}, {"auth", "accepted"}}));
+    next_request();
   }
 
   void too_long() {
@@ -176,6 +209,7 @@ class control_server::connection final : public std::enable_shared_from_this<con
   line_splitter lines_;               ///< the bytes read, cut into request lines
   std::deque<std::string> requests_;  ///< complete lines not answered yet
   bool answering_ = false;            ///< a request is being answered (perhaps on a modem's thread)
+  bool authenticated_;                ///< no token required, or the client sent it
   std::string queue_, in_flight_;
   bool writing_ = false;
   bool closing_ = false;
@@ -203,6 +237,9 @@ control_server::control_server(net::any_io_executor ex, tcp::endpoint where, fle
 control_server::~control_server() { stop(); }
 
 void control_server::start() {
+  if (auto refusal = io::listener_refusal("--control", wanted_, token_.has_value(), "--control-token-file");
+      !refusal.empty())
+    throw io::startup_error(refusal);
   boost::system::error_code ec;
   acceptor_.open(wanted_.protocol(), ec);
   if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
@@ -211,9 +248,7 @@ void control_server::start() {
   if (ec) throw io::startup_error("--control: cannot listen on " + io::to_string(wanted_) + ": " + ec.message());
   bound_ = acceptor_.local_endpoint(ec);
   log_.log(io::log_level::info, "control channel listening on " + io::to_string(bound_));
-  if (!bound_.address().is_loopback())
-    log_.log(io::log_level::warn, "the control channel on " + io::to_string(bound_) +
-                                      " can be reached from other hosts, and it has no authentication");
+  if (token_) log_.log(io::log_level::info, "the control channel requires a token from every client");
   do_accept();
 }
 

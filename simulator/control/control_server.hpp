@@ -11,6 +11,9 @@
 // arrived); a client that does not read its answers is dropped once max_backlog bytes
 // wait for it. Blank lines are ignored.
 //
+// Access (io/access_guard): loopback only unless a token is required; with one, each
+// connection must authenticate with its first line, and is closed after a refusal.
+//
 // Thread safety: the server and its connections run on the executor given to the
 // constructor. With a single `target`, that must be the modem's (the session's) executor.
 // With a `fleet_target`, each modem is reached only through its own executor (a strand):
@@ -20,6 +23,8 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -50,7 +55,12 @@ class control_server {
   control_server(const control_server&) = delete;
   control_server& operator=(const control_server&) = delete;
 
-  /// Binds and listens; throws io::startup_error (e.g. the port is taken).
+  /// Every client must send {"auth": token} as its first line (protocol.hpp); call
+  /// before start(). Without it, start() refuses an address other than loopback.
+  void require_token(std::string token) { token_ = std::move(token); }
+
+  /// Binds and listens; throws io::startup_error (e.g. the port is taken, or the address
+  /// is not loopback and no token is required: io::listener_refusal).
   void start();
   /// Closes the listener and every client, and cancels fleet events still waiting for
   /// their stagger time; safe to call twice.
@@ -70,6 +80,7 @@ class control_server {
   std::shared_ptr<const fleet_target> fleet_;
   std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
   io::logger& log_;
+  std::optional<std::string> token_;  ///< required from every client when set; never logged
   std::vector<std::shared_ptr<connection>> clients_;
   bool stopped_ = false;
 };

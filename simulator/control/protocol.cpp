@@ -334,6 +334,21 @@ query_kind query_of(const json& value, bool fleet) {
 
 }  // namespace
 
+std::optional<auth_request> parse_auth(std::string_view line) {
+  // Most lines are not: spare them a second parse. (A key spelt with escapes is then
+  // no auth request, and parse_request refuses it as an unknown request.)
+  if (line.find("\"auth\"") == std::string_view::npos) return std::nullopt;
+  // Not through parse(): its refusals are for requests, and this must never throw.
+  json j = json::parse(line.begin(), line.end(), nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  auto it = j.find("auth");
+  if (it == j.end()) return std::nullopt;
+  auth_request r;
+  if (it->is_string()) r.token = it->get<std::string>();
+  r.alone = j.size() == 1;
+  return r;
+}
+
 std::variant<request, refusal> parse_request(std::string_view line, const request_limits& limits) {
   const auto max_id = [&limits](std::size_t i) { return limits.max_id && i < limits.modems ? limits.max_id(i) : 4; };
   try {

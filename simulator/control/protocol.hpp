@@ -23,6 +23,13 @@
 //   {"query": "metrics"}                           -> {"ok":true,"modems":1,"counters":{...},
 //                                                      "latency":{"at_command":{"count":..,"p50_ms":..},...}}
 //   {"query": "help"}                              -> {"ok":true,"requests":[...],"actions":[...]}
+//   {"auth": "TOKEN"}                              -> {"ok":true,"auth":"accepted"} (or "not required")
+//
+// A guarded channel (--control-token-file FILE; required off loopback, io/access_guard):
+// a client's first line must be {"auth": "TOKEN"} with the token in FILE. Until then any
+// other line, and a wrong token, is answered {"ok":false,"error":...} and the connection
+// is closed; the refusal is logged once, never with the token or the line. Lines before
+// a successful auth are never logged verbatim (they may hold a token).
 //
 // Fleet mode (--fleet N): every request above may name a modem, {"modem": 3, "fire": ...},
 // {"modem": 3, "query": "state"}; without "modem" it goes to modem 0, except
@@ -98,6 +105,17 @@ struct request_limits {
   /// The highest ECMT id of modem i, for the range of "id"; empty: 4 for every modem.
   std::function<int(std::size_t)> max_id;
 };
+
+/// {"auth": "TOKEN"}: the first line a client sends when the channel requires a token
+/// (control_server::require_token). Handled by the connection, not by dispatch.
+struct auth_request {
+  std::string token;  ///< empty when "auth" was not a string
+  bool alone = true;  ///< no other key beside "auth"
+};
+
+/// The line's "auth" request when it is an object with an "auth" key; nothing for any
+/// other line (valid JSON or not). Never fails and never keeps the line.
+std::optional<auth_request> parse_auth(std::string_view line);
 
 /// Parses and checks one request line (without its line end). Never fires anything.
 std::variant<request, refusal> parse_request(std::string_view line, const request_limits& limits);

@@ -50,6 +50,7 @@ struct config {
   io::pty_access pty;                       ///< who may open each PTY (--pty-mode, --pty-group)
   boost::asio::ip::tcp::endpoint tcp_base;  ///< modem i: port BASE+i on the same address
   std::optional<boost::asio::ip::tcp::endpoint> control;
+  std::optional<std::string> control_token;  ///< every control client must send it (never logged)
   io::log_level log_level = io::log_level::warn;
   bool live = false;  ///< for the open-file estimate
 };

@@ -84,11 +84,11 @@ class Dte:
         os.close(self.fd)
 
 
-def ctl(ctl_path, port, *args, timeout=15.0):
+def ctl(ctl_path, port, *args, timeout=15.0, env=None):
     """Runs the CLI; (status, stdout, stderr)."""
     try:
         r = subprocess.run([ctl_path, "--port", str(port), *args], stdin=subprocess.DEVNULL,
-                           capture_output=True, text=True, timeout=timeout)
+                           capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         raise Failure(f"nt35e-ctl {' '.join(args)} did not finish within {timeout:g} s")
     return r.returncode, r.stdout, r.stderr
@@ -108,6 +108,45 @@ def scenario(sim_path, ctl_path, workdir):
         raise Failure(f"{what}\n--- nt35e-sim stderr ---\n{sim.stderr_text()}")
     finally:
         sim.stop()
+
+
+TOKEN = "cli-test-token-5e8d2b7a41"
+
+
+def guarded(sim_path, ctl_path, workdir):
+    """A channel started with --control-token-file: nt35e-ctl needs --token-file (or
+    NT35E_CONTROL_TOKEN_FILE); without it, or with the wrong token, it is refused."""
+    token_file = os.path.join(workdir, "token")
+    wrong_file = os.path.join(workdir, "wrong")
+    for path, text in ((token_file, TOKEN), (wrong_file, "cli-test-token-WRONG-0000")):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, (text + "\n").encode())
+        os.close(fd)
+    sim = Simulator(sim_path, workdir, ["--control-token-file", token_file, "--log-level", "debug"])
+    try:
+        sim.wait_ready()
+        port = sim.control_port
+        status, out, err = ctl(ctl_path, port, "state")
+        check(status == 1 and "requires a token" in err, f"state without a token: status {status}, stderr {err!r}")
+        status, out, err = ctl(ctl_path, port, "--token-file", wrong_file, "state")
+        check(status == 1 and "wrong token" in err, f"state with a wrong token: status {status}, stderr {err!r}")
+        status, out, err = ctl(ctl_path, port, "--token-file", token_file, "state")
+        check(status == 0 and json.loads(out).get("profile") == "nt35e",
+              f"state with the token: status {status}, stderr {err!r}")
+        env = dict(os.environ, NT35E_CONTROL_TOKEN_FILE=token_file)
+        status, out, err = ctl(ctl_path, port, "fire", "inject_urc", "--text", "+CLI", env=env)
+        check(status == 0, f"fire with NT35E_CONTROL_TOKEN_FILE: status {status}, stderr {err!r}")
+        status, out, err = ctl(ctl_path, port, "--token-file", os.path.join(workdir, "missing"), "state")
+        check(status == 2 and "cannot read the token file" in err, f"a missing token file: {status} {err!r}")
+        check(sim.proc.poll() is None, "nt35e-sim exited")
+    except Exception as e:
+        what = str(e) if isinstance(e, Failure) else f"{type(e).__name__}: {e}"
+        raise Failure(f"{what}\n--- nt35e-sim stderr ---\n{sim.stderr_text()}")
+    finally:
+        sim.stop()
+    logged = sim.stderr_text()
+    check(TOKEN not in logged and "WRONG" not in logged, "a token appears in the simulator's log")
+    check(logged.count("refused: wrong token") == 1, f"the wrong token is logged once: {logged}")
 
 
 def drive(sim, dte, ctl_path):
@@ -174,6 +213,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="nt35e-cli-")
     try:
         scenario(args.sim, args.ctl, workdir)
+        guarded(args.sim, args.ctl, workdir)
     except Failure as e:
         print(f"control_cli_test: FAILED: {e}", file=sys.stderr)
         return 1

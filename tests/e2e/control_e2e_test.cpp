@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -25,6 +26,7 @@
 
 #include "support/control_client.hpp"
 #include "support/sim_process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace nt35e::test {
 namespace {
@@ -87,43 +89,30 @@ std::string id0_state(const json& state) {
   return {};
 }
 
-/// A private temporary directory, removed afterwards.
-class temp_dir {
- public:
-  temp_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "nt35e-control-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  std::string write(const std::string& name, const std::string& text) const {
-    auto p = path_ / name;
-    std::ofstream(p) << text;
-    return p.string();
-  }
-
- private:
-  fs::path path_;
-};
-
 // ---------------------------------------------------------------------------
 // A modem with id 0 connected to the default (scripted) broker, a DTE on TCP and
 // the control channel.
 
+/// Starts the simulator on TCP with a control channel (and `extra` options), reads the
+/// channel's port and connects a DTE that has seen the boot banner.
+void start_with_control(const std::vector<std::string>& extra, std::unique_ptr<sim_process>& sim, int& port,
+                        std::unique_ptr<dte_client>& dte) {
+  std::vector<std::string> args{
+      "--tcp", "0", "--control", "0", "--set", "timing.boot=50", "--set", "timing.registration=50"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  sim = std::make_unique<sim_process>(args);
+  ASSERT_TRUE(sim->wait_ready()) << sim->diagnostics();
+  std::string why;
+  port = control_port(*sim, &why);
+  ASSERT_GT(port, 0) << why << "\n" << sim->diagnostics();
+  dte = std::make_unique<dte_client>(dte_client::connect_tcp(sim->tcp_port()));
+  ASSERT_EQ(dte->read_until("ECRDY\r\n", 5s), line("ECRDY")) << sim->diagnostics();
+}
+
 class ControlChannel : public ::testing::Test {
  protected:
   void SetUp() override {
-    sim_ = std::make_unique<sim_process>(std::vector<std::string>{"--tcp", "0", "--control", "0", "--set",
-                                                                  "timing.boot=50", "--set", "timing.registration=50"});
-    ASSERT_TRUE(sim_->wait_ready()) << sim_->diagnostics();
-    std::string why;
-    port_ = control_port(*sim_, &why);
-    ASSERT_GT(port_, 0) << why << "\n" << sim_->diagnostics();
-    dte_ = std::make_unique<dte_client>(dte_client::connect_tcp(sim_->tcp_port()));
-    ASSERT_EQ(dte_->read_until("ECRDY\r\n", 5s), line("ECRDY")) << sim_->diagnostics();
+    ASSERT_NO_FATAL_FAILURE(start_with_control({}, sim_, port_, dte_));
     ASSERT_EQ(cmd("ATE0", ok), "ATE0\r" + ok);
     std::string cereg;
     for (int i = 0; i < 50 && cereg != line("+CEREG:0,1") + ok; ++i) {
@@ -444,6 +433,136 @@ TEST(ControlCommandLine, ScenarioStartsWithControlAndTimeScale) {
   control_client c(port);
   json state = c.ask(R"({"query":"state"})");
   EXPECT_TRUE(accepted(state)) << sim.diagnostics();
+}
+
+// ---------------------------------------------------------------------------
+// A guarded channel (--control-token-file): loopback here, as every test; the token is
+// required there too once a token file is given.
+
+const std::string token = "e2e-control-token-7f3a9c1d5b";
+
+TEST(ControlGuardCommandLine, NonLoopbackControlNeedsATokenFile) {
+  for (const char* where : {"0.0.0.0:0", "[::]:0", "192.0.2.1:7000"}) {
+    auto r = run_sim({"--tcp", "0", "--control", where});
+    EXPECT_EQ(r.status, 2) << where << "\n" << r.err;
+    EXPECT_EQ(r.out.find("ready:"), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("can be reached from other hosts, so it needs a token: give --control-token-file FILE"),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one sentence: " << r.err;
+  }
+  temp_dir dir;
+  // A token file others can read is refused, without showing the token.
+  auto open_file = dir.write("open-token", token + "\n");
+  fs::permissions(open_file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+  auto r = run_sim({"--tcp", "0", "--control", "0.0.0.0:0", "--control-token-file", open_file});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("can be read or changed by every user of this machine"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(token), std::string::npos) << r.err;
+  // Missing and empty files, and a token file without --control.
+  r = run_sim({"--tcp", "0", "--control", "0", "--control-token-file", dir.write("x", "") + ".missing"});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("cannot read the token file"), std::string::npos) << r.err;
+  r = run_sim({"--tcp", "0", "--control", "0", "--control-token-file", dir.write_private("empty", "")});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("is empty"), std::string::npos) << r.err;
+  r = run_sim({"--tcp", "0", "--control-token-file", dir.write_private("t", token)});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("--control-token-file goes only with --control"), std::string::npos) << r.err;
+  // The same rule in fleet mode.
+  r = run_sim({"--fleet", "2", "--pty", dir.write("x", "") + "-modem-", "--control", "0.0.0.0:0"});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("so it needs a token"), std::string::npos) << r.err;
+}
+
+class ControlGuard : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    token_file_ = dir_.write_private("token", token + "\n");
+    ASSERT_NO_FATAL_FAILURE(
+        start_with_control({"--control-token-file", token_file_, "--log-level", "debug"}, sim_, port_, dte_));
+  }
+
+  /// Sends `first` as the first line; expects a refusal that mentions `why`, then the close.
+  void expect_refused(const std::string& first, std::string_view why) {
+    control_client c(port_);
+    ASSERT_TRUE(c.connected());
+    EXPECT_TRUE(refused(c.ask(first), why)) << sim_->diagnostics();
+    EXPECT_TRUE(c.closed_by_peer()) << "a refused client is disconnected";
+  }
+
+  temp_dir dir_;
+  std::string token_file_;
+  std::unique_ptr<sim_process> sim_;
+  std::unique_ptr<dte_client> dte_;
+  int port_ = 0;
+};
+
+TEST_F(ControlGuard, WithoutTheTokenNothingIsObeyed) {
+  // No token: the request is refused and not carried out.
+  expect_refused(R"({"fire": {"action": "inject_urc", "text": "+NOAUTH"}})", "requires a token");
+  // The token alone, not as an auth request; a wrong token; a right token beside another request.
+  expect_refused(token, "requires a token");
+  expect_refused(R"({"auth": "e2e-control-token-WRONG-000"})", "wrong token");
+  expect_refused(R"({"auth": "e2e-control-token-7f3a9c1d5"})", "wrong token");  // a prefix of it
+  expect_refused(R"({"auth": 42})", "wrong token");
+  expect_refused(R"({"auth": ")" + token + R"(", "fire": "reboot"})", "alone on its line");
+  EXPECT_EQ(dte_->read_for(300ms), "") << "nothing was fired";
+  // Each refusal is logged once per connection.
+  EXPECT_TRUE(sim_->wait_stderr("refused: wrong token", 3s, 3)) << sim_->diagnostics();
+  EXPECT_EQ(sim_->stderr_count("refused: wrong token"), 3u) << sim_->diagnostics();
+  EXPECT_EQ(sim_->stderr_count("refused: it did not authenticate"), 2u) << sim_->diagnostics();
+  EXPECT_EQ(sim_->stderr_count("refused: its auth request had other fields"), 1u) << sim_->diagnostics();
+  EXPECT_EQ(sim_->stderr_text().find(token), std::string::npos) << "the token is never logged";
+  EXPECT_EQ(sim_->stderr_text().find("e2e-control-token-"), std::string::npos) << "nor a wrong one";
+}
+
+TEST_F(ControlGuard, WithTheTokenRequestsAreObeyed) {
+  control_client c(port_);
+  ASSERT_TRUE(c.connected());
+  json a = c.ask(R"({"auth": ")" + token + R"("})");
+  ASSERT_TRUE(accepted(a)) << sim_->diagnostics();
+  EXPECT_EQ(a.value("auth", ""), "accepted");
+  EXPECT_TRUE(accepted(c.ask(R"({"query":"state"})")));
+  EXPECT_TRUE(accepted(c.ask(R"({"fire": {"action": "inject_urc", "text": "+OBEYED"}})")));
+  EXPECT_EQ(dte_->read_until("+OBEYED\r\n", 3s), line("+OBEYED")) << sim_->diagnostics();
+  // Auth and a request in one write, answered in order.
+  control_client d(port_);
+  ASSERT_TRUE(d.send(R"({"auth": ")" + token + "\"}\n{\"query\":\"help\"}\n"));
+  auto first = d.read_line(), second = d.read_line();
+  ASSERT_TRUE(first && second) << sim_->diagnostics();
+  EXPECT_TRUE(accepted(json::parse(*first)));
+  EXPECT_TRUE(json::parse(*second).contains("actions"));
+  EXPECT_TRUE(sim_->wait_stderr("authenticated", 3s, 2)) << sim_->diagnostics();
+  sim_->stop();
+  EXPECT_EQ(sim_->stderr_text().find(token), std::string::npos) << "the token is never logged";
+}
+
+TEST(ControlGuardFleet, TheFleetsChannelIsGuardedToo) {
+  temp_dir dir;
+  auto token_file = dir.write_private("token", token + "\n");
+  sim_process sim({"--fleet", "2", "--pty", token_file + "-modem-", "--control", "0", "--control-token-file",
+                   token_file, "--log-level", "debug"});
+  ASSERT_TRUE(sim.wait_ready()) << sim.diagnostics();
+  std::string why;
+  const int port = control_port(sim, &why);
+  ASSERT_GT(port, 0) << why << "\n" << sim.diagnostics();
+  {
+    control_client c(port);
+    EXPECT_TRUE(refused(c.ask(R"({"query": "fleet"})"), "requires a token")) << sim.diagnostics();
+    EXPECT_TRUE(c.closed_by_peer());
+  }
+  {
+    control_client c(port);
+    EXPECT_TRUE(refused(c.ask(R"({"auth": "not-the-token-0123456789"})"), "wrong token")) << sim.diagnostics();
+  }
+  control_client c(port);
+  EXPECT_TRUE(accepted(c.ask(R"({"auth": ")" + token + R"("})"))) << sim.diagnostics();
+  json info = c.ask(R"({"query": "fleet"})");
+  ASSERT_TRUE(accepted(info)) << sim.diagnostics();
+  EXPECT_EQ(info.value("size", 0), 2);
+  sim.stop();
+  EXPECT_EQ(sim.stderr_text().find(token), std::string::npos) << "the token is never logged";
 }
 
 }  // namespace

@@ -206,7 +206,7 @@ TEST(ControlDispatch, HelpListsTheRequestsActionsAndRegistrations) {
   std::vector<std::string> keys;
   for (auto it = help.begin(); it != help.end(); ++it) keys.push_back(it.key());
   EXPECT_EQ(help["ok"], true);
-  ASSERT_EQ(help["requests"].size(), 9u) << help.dump();
+  ASSERT_EQ(help["requests"].size(), 10u) << help.dump();
   EXPECT_EQ(help["requests"][0]["request"], R"({"fire": {"action": "drop_link", "id": 0}})");
   EXPECT_EQ(help["requests"][8]["request"], R"({"query": "help"})");
   EXPECT_EQ(help["actions"], nlohmann::json(scenario::action_names()));
@@ -537,7 +537,7 @@ TEST(ControlDispatch, FleetMistakes) {
 TEST(ControlDispatch, FleetHelpAddsTheFleetRequests) {
   channel c(4, true);
   auto help = nlohmann::json::parse(c.ask(R"({"query": "help"})"));
-  ASSERT_EQ(help["requests"].size(), 15u) << help.dump();
+  ASSERT_EQ(help["requests"].size(), 16u) << help.dump();
   EXPECT_EQ(help["requests"][9]["request"], R"({"modem": 3, "fire": {"action": "drop_link"}})");
   EXPECT_NE(help["requests"][9]["does"].get<std::string>().find("(0 to 3)"), std::string::npos) << help.dump();
   EXPECT_EQ(help["requests"][14]["request"], R"({"fleet": {"fire": {"action": "drop_link"}, "modems": [0, 5, 7]}})");

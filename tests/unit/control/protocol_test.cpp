@@ -363,10 +363,41 @@ TEST(ControlAnswers, FiredOneOrAList) {
 TEST(ControlAnswers, HelpGrowsInFleetMode) {
   const auto one = help_answer(false, 1);
   const auto fleet = help_answer(true, 12);
-  EXPECT_EQ(one["requests"].size(), 9u);
-  EXPECT_EQ(fleet["requests"].size(), 15u);
+  EXPECT_EQ(one["requests"].size(), 10u);
+  EXPECT_EQ(fleet["requests"].size(), 16u);
+  EXPECT_EQ(one["requests"].back()["request"], R"({"auth": "TOKEN"})");
   EXPECT_NE(fleet["requests"][9]["does"].get<std::string>().find("(0 to 11)"), std::string::npos);
   EXPECT_EQ(format(one).rfind(R"({"ok":true,"requests":[)", 0), 0u);
+}
+
+}  // namespace
+}  // namespace nt35e::control
+
+namespace nt35e::control {
+namespace {
+
+// ---------------------------------------------------------------------------
+// {"auth": TOKEN}: recognised by itself, whatever else the line is
+
+TEST(ControlAuth, RecognisesTheAuthRequest) {
+  auto a = parse_auth(R"({"auth": "s3cret-token-0123456789"})");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->token, "s3cret-token-0123456789");
+  EXPECT_TRUE(a->alone);
+  a = parse_auth(R"({"auth": "t", "query": "state"})");
+  ASSERT_TRUE(a);
+  EXPECT_FALSE(a->alone);
+  a = parse_auth(R"({"auth": 12345})");  // not a string: an empty token, which never matches
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->token, "");
+}
+
+TEST(ControlAuth, OtherLinesAreNoAuthRequest) {
+  EXPECT_FALSE(parse_auth(R"({"query": "state"})"));
+  EXPECT_FALSE(parse_auth(R"(["auth", "t"])"));
+  EXPECT_FALSE(parse_auth(R"({"auth": "unterminated)"));
+  EXPECT_FALSE(parse_auth("s3cret-token-0123456789"));
+  EXPECT_FALSE(parse_auth(R"({"fire": {"action": "inject_urc", "text": "\"auth\""}})"));
 }
 
 }  // namespace
