@@ -1,5 +1,6 @@
 #include "at/command_line.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 
@@ -206,44 +207,74 @@ std::variant<std::vector<command>, failure> parse_command_line(std::string_view 
 
 namespace nt35e::at {
 
+std::optional<param_span> find_param(std::string_view s, std::size_t from, int index) {
+  std::size_t i = from;
+  for (int k = 0;; ++k) {
+    std::size_t b = i;
+    while (b < s.size() && s[b] == ' ') ++b;
+    std::size_t e = b;
+    if (e < s.size() && s[e] == '"') {
+      ++e;
+      while (e < s.size() && s[e] != '"' && !is_line_end(s[e])) ++e;
+      if (e < s.size() && s[e] == '"') ++e;
+    }
+    while (e < s.size() && s[e] != ',' && s[e] != ';' && !is_line_end(s[e])) ++e;
+    if (k == index) return param_span{b, e};
+    if (e >= s.size() || s[e] != ',') return std::nullopt;
+    i = e + 1;
+  }
+}
+
+namespace {
+
+/// A parameter's value: without the blanks around it and its quotes.
+std::string_view bare(std::string_view s, param_span p) {
+  auto v = s.substr(p.begin, p.end - p.begin);
+  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  return v;
+}
+
+}  // namespace
+
+void mask_param(std::string& s, std::string_view marker, int index, std::initializer_list<std::string_view> leading) {
+  const auto u = to_upper(s);
+  for (auto p = u.find(marker); p != std::string::npos; p = u.find(marker, p + 1)) {
+    const auto from = p + marker.size();
+    bool wanted = true;
+    int k = 0;
+    for (auto value : leading) {
+      auto span = find_param(s, from, k++);
+      wanted = wanted && span && bare(s, *span) == value;
+    }
+    auto span = wanted ? find_param(s, from, index) : std::nullopt;
+    if (!span) continue;
+    std::size_t b = span->begin, e = span->end;
+    if (b < e && s[b] == '"') {
+      // Inside the quotes only (text after the closing quote is not the secret); an
+      // unclosed quote runs to the end of the line.
+      ++b;
+      e = std::min(e, s.find('"', b));
+    }
+    for (std::size_t c = b; c < e; ++c) s[c] = '*';
+  }
+}
+
 std::string mask_secrets(std::string_view line) {
   std::string out(line);
-  const std::string upper = to_upper(out);
-  std::size_t from = 0;
-  while (true) {
-    auto p = upper.find("ECMTCONN=", from);
-    if (p == std::string::npos) break;
-    // Walk to the start of the 4th parameter, honouring quotes.
-    std::size_t i = p + 9;
-    int commas = 0;
-    bool quoted = false;
-    while (i < out.size() && commas < 3) {
-      char c = out[i];
-      if (c == '"')
-        quoted = !quoted;
-      else if (!quoted && (c == ','))
-        ++commas;
-      else if (!quoted && (c == ';' || c == '\r' || c == '\n'))
-        break;
-      ++i;
-    }
-    if (commas == 3) {
-      std::size_t start = i;
-      while (start < out.size() && out[start] == ' ') ++start;
-      std::size_t end = start;
-      if (end < out.size() && out[end] == '"') {
-        auto close = out.find('"', end + 1);
-        std::size_t stop = close == std::string::npos ? out.size() : close;
-        for (std::size_t k = end + 1; k < stop; ++k)
-          if (out[k] != '\r' && out[k] != '\n') out[k] = '*';
-        end = stop;
-      } else {
-        while (end < out.size() && out[end] != ',' && out[end] != ';' && out[end] != '\r' && out[end] != '\n')
-          out[end++] = '*';
-      }
-      i = end;
-    }
-    from = std::max(i, p + 1);
+  mask_param(out, "ECMTCONN=", 3);
+  mask_param(out, "ECMTCFG=", 4, {"aliauth"});
+  mask_param(out, "ECMTCFG=", 2, {"ssl", "psk"});
+  mask_param(out, "ECMTCFG=", 2, {"ssl", "ecc"});
+  // The query answer shows the secret second, unquoted; the test answer's
+  // +ECMTCFG:"aliauth",(0-4),"productkey",... has a quoted placeholder there instead.
+  const auto u = to_upper(out);
+  for (auto p = u.find("+ECMTCFG:"); p != std::string::npos; p = u.find("+ECMTCFG:", p + 1)) {
+    const auto from = p + 9;
+    auto name = find_param(out, from, 0);
+    auto secret = find_param(out, from, 2);
+    if (!name || !secret || bare(out, *name) != "aliauth" || out.compare(secret->begin, 1, "\"") == 0) continue;
+    for (std::size_t c = secret->begin; c < secret->end; ++c) out[c] = '*';
   }
   return out;
 }

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,7 +49,28 @@ std::string describe_non_ascii(std::string_view text, std::size_t p, std::string
 }  // namespace nt35e::at
 
 namespace nt35e::at {
-/// The line with the password of any AT+ECMTCONN (4th parameter) replaced by
-/// "****", for logs and traces; other bytes unchanged.
+
+/// The text (lines of the AT dialogue, either direction, or a log text) with every
+/// secret the module is given or shows replaced by '*', one per byte, so that a reader
+/// still sees that a secret was there and its length (and a masked chunk of a stream
+/// stays the same size): the password of AT+ECMTCONN (§5.4, 4th parameter), the
+/// deviceSecret of AT+ECMTCFG="aliauth" (§5.1, 5th) and of its query answer
+/// +ECMTCFG:"aliauth",<deviceName>,<deviceSecret>,<productKey>, and the key of the
+/// ec616s forms AT+ECMTCFG="ssl","psk"|"ecc",<key>. Quotes and other bytes unchanged.
+/// For logs, traces, reports and explanations; the bytes sent to the DTE stay exact.
 std::string mask_secrets(std::string_view line);
+
+/// Where parameter `index` (0-based) of the command whose arguments start at `from`
+/// begins and ends (quotes included), honouring quotes; stops at ';' and line ends.
+struct param_span {
+  std::size_t begin, end;
+};
+std::optional<param_span> find_param(std::string_view s, std::size_t from, int index);
+
+/// '*' over the content of parameter `index` (quotes kept) of every `marker` command
+/// (found ignoring case; the arguments start right after it) whose first parameters are
+/// `leading` (compared without their quotes and blanks).
+void mask_param(std::string& s, std::string_view marker, int index,
+                std::initializer_list<std::string_view> leading = {});
+
 }  // namespace nt35e::at

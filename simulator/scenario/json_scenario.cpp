@@ -67,6 +67,12 @@ void checker::read_profile_and_settings(const json& root, scenario& s) {
           error(at, "expected a string (settings are written as for --set), got " + json_type_name(*value));
           continue;
         }
+        if (name == "show_secrets") {
+          // A scenario is passed around a team; unmasking passwords in someone's logs
+          // and traces is the choice of whoever runs the simulator, not of the file.
+          error(at, "show_secrets cannot be set by a scenario; give --show-secrets on the command line");
+          continue;
+        }
         auto why = modem::set_profile_field(scratch, name, value->get<std::string>());
         if (!why.empty()) {
           error(at, why);

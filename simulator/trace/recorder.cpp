@@ -21,43 +21,8 @@ constexpr std::size_t max_held = 64 * 1024;  // a line longer than this is writt
 using at::is_line_end;
 using at::to_upper;
 
-/// Where parameter `index` (0-based) of the command whose arguments start at `from`
-/// begins, and where the parameter ends, honouring quotes. Stops at ';' and line ends.
-struct param_span {
-  std::size_t begin, end;
-};
-std::optional<param_span> find_param(std::string_view s, std::size_t from, int index) {
-  std::size_t i = from;
-  for (int k = 0;; ++k) {
-    std::size_t b = i;
-    while (b < s.size() && s[b] == ' ') ++b;
-    std::size_t e = b;
-    if (e < s.size() && s[e] == '"') {
-      ++e;
-      while (e < s.size() && s[e] != '"' && !is_line_end(s[e])) ++e;
-      if (e < s.size() && s[e] == '"') ++e;
-    }
-    while (e < s.size() && s[e] != ',' && s[e] != ';' && !is_line_end(s[e])) ++e;
-    if (k == index) return param_span{b, e};
-    if (e >= s.size() || s[e] != ',') return std::nullopt;
-    i = e + 1;
-  }
-}
-
-/// '*' over the content of parameter `index` of every `marker` command (quotes kept).
-void mask_param(std::string& s, std::string_view marker, int index) {
-  auto u = to_upper(s);
-  for (auto p = u.find(marker); p != std::string::npos; p = u.find(marker, p + 1)) {
-    auto span = find_param(s, p + marker.size(), index);
-    if (!span) continue;
-    std::size_t b = span->begin, e = span->end;
-    if (b < e && s[b] == '"') {
-      ++b;
-      if (e > b && s[e - 1] == '"') --e;
-    }
-    for (std::size_t k = b; k < e; ++k) s[k] = '*';
-  }
-}
+using at::find_param;
+using at::mask_param;
 
 /// Parameter `index` of every `marker` command, to the end of its line, becomes
 /// "<redacted N bytes>" (a quoted payload keeps its quotes and N counts what is inside).

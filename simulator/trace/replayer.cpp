@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "at/command_line.hpp"
 #include "at/text.hpp"
 #include "at/vocabulary.hpp"
 
@@ -29,11 +30,12 @@ bool equal_at(std::string_view text, std::size_t pos, std::string_view word, boo
   return true;
 }
 
-/// Bytes for a message: printable ASCII as is, UTF-8 text kept readable, the rest
-/// escaped; long texts shortened.
+/// Bytes for a message: secrets masked (the host's line is logged), printable ASCII as
+/// is, UTF-8 text kept readable, the rest escaped; long texts shortened.
 std::string show(std::string_view bytes) {
   constexpr std::size_t max_shown = 160;
-  auto out = at::escape_bytes(bytes, {.high = at::escape_options::high_bytes::keep, .max_output = max_shown});
+  auto out = at::escape_bytes(at::mask_secrets(bytes),
+                              {.high = at::escape_options::high_bytes::keep, .max_output = max_shown});
   if (out.size() > max_shown) out += "... (" + std::to_string(bytes.size()) + " bytes)";
   return out;
 }

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 
+#include "at/command_line.hpp"
 #include "at/text.hpp"
 #include "at/urc_table.hpp"
 #include "at/vocabulary.hpp"
@@ -163,7 +164,9 @@ std::vector<message> messages_of(const trace& t) {
     m.from = from;
     m.to = to;
     m.t_us = t_us;
-    m.label = std::move(label);
+    // Secrets are masked whatever the trace says: one recorded with --show-secrets,
+    // or written by hand, still gives a page that can be passed around.
+    m.label = at::mask_secrets(label);
     m.problem = problem;
     out.push_back(std::move(m));
   };

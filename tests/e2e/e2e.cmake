@@ -49,6 +49,10 @@ nt35e_add_e2e_test(nt35e_scenario_library_e2e_tests SOURCES scenario_library_e2e
 # Fleet mode (--fleet N): N modems in one process, fleet events and metrics, option checks.
 nt35e_add_e2e_test(nt35e_fleet_e2e_tests SOURCES fleet_e2e_test.cpp
                    LIBS nt35e_test_sim_process nlohmann_json::nlohmann_json Threads::Threads)
+# Secrets and files: no output of a session holds its password, device secret or control
+# token (real mosquitto with a password file); a scenario or trace cannot choose where files go.
+nt35e_add_e2e_test(nt35e_secrets_e2e_tests SOURCES secrets_e2e_test.cpp
+                   LIBS nt35e_test_sim_process nt35e_test_mosquitto nlohmann_json::nlohmann_json)
 # Traces: record, replay byte for byte, import a customer log, the report, explain mode.
 nt35e_add_e2e_test(nt35e_trace_e2e_tests SOURCES trace_e2e_test.cpp LIBS nt35e_test_sim_process
                    DEFINES NT35E_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data")

@@ -122,6 +122,26 @@ TEST(Masking, PasswordsAreMasked) {
   EXPECT_EQ(mask_secrets("at+ecmtconn=1,id,user,pw;+CSQ"), "at+ecmtconn=1,id,user,**;+CSQ");
   EXPECT_EQ(mask_secrets("AT+ECMTCONN=0,\"id\""), "AT+ECMTCONN=0,\"id\"");
   EXPECT_EQ(mask_secrets("AT+CSQ"), "AT+CSQ");
+  // A password still being typed (the logger masks the line so far).
+  EXPECT_EQ(mask_secrets("AT+ECMTCONN=0,\"id\",\"user\",\"s3c"), "AT+ECMTCONN=0,\"id\",\"user\",\"***");
+}
+
+TEST(Masking, SecretsOfEcmtcfgAreMasked) {
+  // §5.1 aliauth: the deviceSecret (5th parameter) when set, and where the query shows it.
+  EXPECT_EQ(mask_secrets("AT+ECMTCFG=\"aliauth\",0,\"pk1\",\"dev1\",\"devsecret\"\r"),
+            "AT+ECMTCFG=\"aliauth\",0,\"pk1\",\"dev1\",\"*********\"\r");
+  EXPECT_EQ(mask_secrets("\r\n+ECMTCFG:\"aliauth\",dev1,devsecret,pk1\r\n\r\nOK\r\n"),
+            "\r\n+ECMTCFG:\"aliauth\",dev1,*********,pk1\r\n\r\nOK\r\n");
+  EXPECT_EQ(mask_secrets("+ECMTCFG: \"aliauth\",dev1,devsecret,pk1"), "+ECMTCFG: \"aliauth\",dev1,*********,pk1");
+  // The test answer's placeholders are no secret.
+  const std::string test_answer = "+ECMTCFG:\"aliauth\",(0-4),\"productkey\",\"devicename\",\"devicesecret\"";
+  EXPECT_EQ(mask_secrets(test_answer), test_answer);
+  // ec616s TLS forms: the pre-shared key and the ECC key; not the identity, not file names.
+  EXPECT_EQ(mask_secrets("AT+ECMTCFG=\"ssl\",\"psk\",\"pskkey\",\"ident\""),
+            "AT+ECMTCFG=\"ssl\",\"psk\",\"******\",\"ident\"");
+  EXPECT_EQ(mask_secrets("AT+ECMTCFG=\"ssl\",\"ecc\",\"keydata\""), "AT+ECMTCFG=\"ssl\",\"ecc\",\"*******\"");
+  EXPECT_EQ(mask_secrets("AT+ECMTCFG=\"ssl\",1,\"ca.pem\""), "AT+ECMTCFG=\"ssl\",1,\"ca.pem\"");
+  EXPECT_EQ(mask_secrets("AT+ECMTCFG=\"keepalive\",0,120,7,8"), "AT+ECMTCFG=\"keepalive\",0,120,7,8");
 }
 
 TEST(Render, StylesAndFraming) {
