@@ -1,7 +1,8 @@
 // libFuzzer target: arbitrary bytes through the control channel's protocol without
 // sockets: cut into request lines (line_splitter, fed in pieces) and each line parsed
 // and checked (parse_request) against limits the first byte picks (fleet or single
-// modem, how many modems). Invariants: parse_request never throws (a bad request is a
+// modem, how many modems), and asked whether it is an auth request (parse_auth).
+// Invariants: parse_auth and parse_request never throw (a bad request is a
 // refusal with a sentence); a checked request names a modem within the limits.
 
 #include <cstddef>
@@ -27,6 +28,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // The whole input as one line, whatever it holds (no line end needed).
   auto check = [&](std::string_view line) {
+    // The connection asks every line whether it is {"auth": ...} first (a guarded channel).
+    try {
+      if (auto auth = ct::parse_auth(line); auth && line.find("auth") == std::string_view::npos)
+        violated("an auth request without \"auth\"", std::string(line));
+    } catch (const std::exception& e) {
+      violated("parse_auth threw", std::string(e.what()) + "\n" + std::string(line));
+    }
     std::variant<ct::request, ct::refusal> r;
     try {
       r = ct::parse_request(line, limits);
