@@ -260,9 +260,9 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   switch (opts.transport) {
     case app::transport_kind::pty: {
       const auto& link = static_cast<io::pty_transport&>(*transport).link_path();
-      print_now(stdout, "ready: " + transport->ready_text() + "\n" + "connect with: picocom -b 115200 " + link +
-                            "   (Enter sends CR; quit with C-a C-x)" + "   or: tio " + link + "   (quit with C-t q)\n" +
-                            boot_note(opts, profile));
+      print_now(stdout, "ready: " + transport->ready_text() + "\n" + "connect with: picocom -b 115200 --omap delbs " +
+                            link + "   (Enter sends CR; quit with C-a C-x)" + "   or: tio --map ODELBS " + link +
+                            "   (quit with C-t q)\n" + boot_note(opts, profile));
       break;
     }
     case app::transport_kind::tcp:

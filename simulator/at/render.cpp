@@ -25,6 +25,27 @@ std::string styled(std::string_view piece, response_style style) {
   return out;
 }
 
+std::string styled_examples(std::string_view text, response_style style) {
+  auto is_name = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  auto is_word = [&](char c) { return is_name(c) || (c >= 'a' && c <= 'z'); };
+  std::string out;
+  out.reserve(text.size() + 8);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    out += text[i];
+    // "AT+CEREG?" is a command, not an example: its "+" does not start a word.
+    if (text[i] != '+' || (i > 0 && is_word(text[i - 1]))) continue;
+    std::size_t colon = i + 1;
+    while (colon < text.size() && is_name(text[colon])) ++colon;
+    if (colon == i + 1 || colon >= text.size() || text[colon] != ':') continue;
+    out.append(text.substr(i + 1, colon - i));  // NAME:
+    i = colon;
+    const bool spaced = i + 1 < text.size() && text[i + 1] == ' ';
+    if (style == response_style::compact && spaced) ++i;
+    if (style == response_style::spaced && !spaced) out += ' ';
+  }
+  return out;
+}
+
 std::string render_info(const std::vector<info_line>& lines, const render_settings& s) {
   std::string out;
   bool in_block = false;  // a block's leading CRLF is written once, before its first piece

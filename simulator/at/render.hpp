@@ -27,6 +27,11 @@ struct render_settings {
 /// spaced style a "+NAME:" piece gets one there if it has none. Later lines of the piece
 /// are left alone.
 std::string styled(std::string_view piece, response_style style);
+/// A sentence for a person (a hint, an explanation) with every response or URC example
+/// in it ("+ECMTOPEN:0,0", "+CEREG: 1": a word starting with "+", capitals or digits,
+/// then a colon) in `style`, so it shows what this module will write. Final results
+/// ("+CME ERROR: 3") are not examples of this kind and stay as they are.
+std::string styled_examples(std::string_view text, response_style style);
 
 /// One information block (one command's pieces); continuation pieces are framed
 /// "\r\n" + text without a trailing CRLF (§2.3).

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "at/render.hpp"
 #include "commands/registry.hpp"
 #include "modem/ecmt_machine.hpp"
 #include "modem/modem.hpp"
@@ -284,8 +285,8 @@ at::response open_write(modem::modem& m, const args& a) {
   auto& ctx = ctx_of(m, a);
   if (!m.pdp_active)
     return fail(at::not_allowed("net.no_pdp", "no PDP context is active (registration " +
-                                                  std::string(modem::to_string(m.stat)) +
-                                                  "); wait for +CEREG: 1 or check AT+CGATT?"));
+                                                  std::string(modem::to_string(m.stat)) + "); wait for " +
+                                                  at::styled("+CEREG:1", m.prof().style) + " or check AT+CGATT?"));
   if (live(ctx.state)) {
     at::response r = at::response::ok().after(m.prof().timing.open_ok);
     r.note =
@@ -368,7 +369,8 @@ at::response conn_write(modem::modem& m, const args& a) {
   auto s = ctx.state;
   if (s == ecmt_state::none || s == ecmt_state::configured || s == ecmt_state::closing ||
       s == ecmt_state::disconnecting || s == ecmt_state::close_fail)
-    return fail(wrong_state(id, s, "ECMTCONN", "OPENED (wait for +ECMTOPEN: " + std::to_string(id) + ",0)"));
+    return fail(wrong_state(id, s, "ECMTCONN",
+                            "OPENED (wait for " + at::styled("+ECMTOPEN:" + std::to_string(id) + ",0", p.style) + ")"));
   auto ok = at::response::ok().after(p.timing.conn_ok);
   if (s == ecmt_state::connecting || s == ecmt_state::connected || s == ecmt_state::reconnecting) {
     ok.note = "id " + std::to_string(id) + " is already " + modem::to_string(s) + "; ECMTCONN is a no-op with no URC";

@@ -175,7 +175,7 @@ class runner {
         text += "?";
       else if (cmd.what == at::form::write)
         text += (cmd.basic ? "" : "=") + cmd.args;
-      auto what = explain::command(text, *lang);
+      auto what = explain::command(text, *lang, m_.render().style);
       if (!what.empty()) m_.log(modem::log_level::info, "AT" + shown(text) + " — " + what, "explain");
     }
     const auto* spec = commands::find_command(cmd.name, m_.prof());
@@ -269,7 +269,7 @@ class runner {
     if (auto lang = explaining()) {
       auto line = std::string_view(s_.current_line);
       if (line.size() >= 2) line.remove_prefix(2);
-      auto h = explain::hint(f, line, *lang);
+      auto h = explain::hint(f, line, *lang, m_.render().style);
       if (!h.empty()) m_.log(modem::log_level::info, h, "explain");
     }
   }
@@ -377,7 +377,7 @@ class runner {
       if (!rs.quiet) ++m_.count.urcs;
       m_.write(at::render_urc(u.text, u.fixed, rs));
       if (auto lang = explaining(); lang && !rs.quiet) {
-        auto what = explain::urc(at::styled(u.text, at::response_style::compact), *lang);
+        auto what = explain::urc(at::styled(u.text, at::response_style::compact), *lang, rs.style);
         if (!what.empty()) m_.log(modem::log_level::info, at::styled(u.text, rs.style) + " — " + what, "explain");
       }
     }

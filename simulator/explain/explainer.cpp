@@ -7,13 +7,14 @@
 
 namespace nt35e::explain {
 
-std::string urc(std::string_view text, language lang) {
+std::string urc(std::string_view text, language lang, at::response_style style) {
   const auto fields = at::response_fields(text);
   const auto* e = find_urc(at::response_name(text), fields);
-  return e ? fill(e->in(lang), fields) : std::string{};
+  // Styled before filling: a field (a topic, a payload) is the module's data, kept as it is.
+  return e ? fill(at::styled_examples(e->in(lang), style), fields) : std::string{};
 }
 
-std::string command(std::string_view line, language lang) {
+std::string command(std::string_view line, language lang, at::response_style style) {
   // Write arguments run to the end of the line, as AT+ECMTPUB's payload does: only the
   // first command is explained and its first parameter must not stop at a ';'.
   const auto parsed = at::parse_command_line("AT" + std::string(line), 2, [](std::string_view) { return true; });
@@ -25,12 +26,12 @@ std::string command(std::string_view line, language lang) {
   if (!e) return {};
   std::vector<std::string> params;
   if (first.what == at::form::write) params = at::command_params("=" + first.args);
-  return fill(e->in(lang), params);
+  return fill(at::styled_examples(e->in(lang), style), params);
 }
 
-std::string hint(const at::failure& f, std::string_view line, language lang) {
+std::string hint(const at::failure& f, std::string_view line, language lang, at::response_style style) {
   const auto* e = find_hint(f.reason, at::command_name("AT" + std::string(line)), f.sentence);
-  return e ? std::string(e->in(lang)) : std::string{};
+  return e ? at::styled_examples(e->in(lang), style) : std::string{};
 }
 
 }  // namespace nt35e::explain

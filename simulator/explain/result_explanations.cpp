@@ -147,8 +147,8 @@ constexpr std::array hint_rows{
     hint_entry{"net.no_pdp",
                "",
                "",
-               {"hint: the network is not registered yet; wait for +CEREG: 1 or check AT+CGATT?",
-                "提示：网络还没注册好，等 +CEREG: 1 或用 AT+CGATT? 确认", "§4.1"}},
+               {"hint: the network is not registered yet; wait for +CEREG:1 or check AT+CGATT?",
+                "提示：网络还没注册好，等 +CEREG:1 或用 AT+CGATT? 确认", "§4.1"}},
     hint_entry{
         "param.locked",
         "+COPS",

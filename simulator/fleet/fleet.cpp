@@ -225,7 +225,7 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
 
   std::string hint;
   if (c.line == line_kind::pty)
-    hint = "connect with: picocom -b 115200 " + pty_link(c, 0) + "   (modem i: " + c.pty_prefix + "i)\n";
+    hint = "connect with: picocom -b 115200 --omap delbs " + pty_link(c, 0) + "   (modem i: " + c.pty_prefix + "i)\n";
   else {
     auto ep = tcp_endpoint(c, 0);
     auto address = ep.address();

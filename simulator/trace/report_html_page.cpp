@@ -12,6 +12,7 @@
 #include "at/vocabulary.hpp"
 #include "explain/explainer.hpp"
 #include "explain/explanations.hpp"
+#include "modem/profile.hpp"
 #include "trace/report_html.hpp"
 
 namespace nt35e::trace {
@@ -204,9 +205,10 @@ std::string svg_diagram(const std::vector<message>& ms) {
 
 /// What a line means, from the explanation table (English): a command, a final result
 /// (a +CME ERROR by its number) or a URC; empty when the table has nothing for it.
-std::string meaning_of(std::string_view line) {
+/// Examples in the text come in `style`, the recorded profile's.
+std::string meaning_of(std::string_view line, at::response_style style) {
   const auto t = at::trim_line(line);
-  if (at::is_command_line(t)) return explain::command(t.substr(2), explain::language::en);
+  if (at::is_command_line(t)) return explain::command(t.substr(2), explain::language::en, style);
   if (const auto result = at::final_result_of(t)) {
     if (*result == at::final_result::cme_error) {
       const auto fields = at::response_fields(t);
@@ -218,12 +220,12 @@ std::string meaning_of(std::string_view line) {
     const auto* e = explain::find_result(*result);
     return e ? std::string(e->en) : std::string{};
   }
-  return explain::urc(t, explain::language::en);
+  return explain::urc(t, explain::language::en, style);
 }
 
 /// " <span class="explain">…</span>" for a line the table explains, else nothing.
-std::string meaning_span(std::string_view line) {
-  const auto meaning = meaning_of(line);
+std::string meaning_span(std::string_view line, at::response_style style) {
+  const auto meaning = meaning_of(line, style);
   return meaning.empty() ? std::string{} : " <span class=\"explain\">" + html_escape(meaning) + "</span>";
 }
 
@@ -231,7 +233,8 @@ std::string code(const std::string& s, bool bad = false) {
   return std::string("<code") + (bad ? " class=\"bad-text\"" : "") + ">" + html_escape(s) + "</code>";
 }
 
-std::string timeline_table(const std::vector<message>& ms, const std::vector<timeline_row>& rows) {
+std::string timeline_table(const std::vector<message>& ms, const std::vector<timeline_row>& rows,
+                           at::response_style style) {
   (void)ms;
   std::string out;
   out +=
@@ -249,13 +252,14 @@ std::string timeline_table(const std::vector<message>& ms, const std::vector<tim
       const auto& u = r.reports.front();
       out += code(u.text, u.problem);
       if (u.problem)
-        out += " <span class=\"why\">" + html_escape(problem_of(u.text)) + "</span>" + meaning_span(u.text);
+        out += " <span class=\"why\">" + html_escape(problem_of(u.text)) + "</span>" + meaning_span(u.text, style);
       for (std::size_t k = 1; k < r.reports.size(); ++k) {
         const auto& rep = r.reports[k];
         out += "<br><span class=\"arrow\">→</span>" + code(rep.text, rep.problem) + " <span class=\"delay\">after " +
                html_escape(format_delay(rep.delay_us)) + "</span>";
         if (rep.problem)
-          out += " <span class=\"why\">" + html_escape(problem_of(rep.text)) + "</span>" + meaning_span(rep.text);
+          out +=
+              " <span class=\"why\">" + html_escape(problem_of(rep.text)) + "</span>" + meaning_span(rep.text, style);
         else if (at::response_name(rep.text) == "+ECMTCONN")
           out += " <span class=\"delay\">(reconnected)</span>";
       }
@@ -263,7 +267,7 @@ std::string timeline_table(const std::vector<message>& ms, const std::vector<tim
       continue;
     }
     // The command's meaning shows when the pointer rests on it (the explanation table).
-    const auto meaning = meaning_of(r.command);
+    const auto meaning = meaning_of(r.command, style);
     out += "<td class=\"cmd\"" + (meaning.empty() ? std::string{} : " title=\"" + html_escape(meaning) + "\"") + ">" +
            code(r.command) + "</td><td>";
     for (const auto& info : r.info) out += code(info) + " ";
@@ -271,7 +275,7 @@ std::string timeline_table(const std::vector<message>& ms, const std::vector<tim
       bool bad = !problem_of(r.result).empty();
       out += "<span class=\"arrow\">→</span>" + code(r.result, bad) + " <span class=\"delay\">after " +
              html_escape(format_delay(r.result_delay_us)) + "</span>";
-      if (bad) out += meaning_span(r.result);
+      if (bad) out += meaning_span(r.result, style);
     } else {
       out += "<span class=\"bad-text\">no answer</span>";
     }
@@ -283,7 +287,7 @@ std::string timeline_table(const std::vector<message>& ms, const std::vector<tim
       out += "<span class=\"arrow\">→</span>" + code(rep.text, rep.problem) + " <span class=\"delay\">after " +
              html_escape(format_delay(rep.delay_us)) + "</span>";
       if (rep.problem)
-        out += " <span class=\"why\">" + html_escape(problem_of(rep.text)) + "</span>" + meaning_span(rep.text);
+        out += " <span class=\"why\">" + html_escape(problem_of(rep.text)) + "</span>" + meaning_span(rep.text, style);
     }
     out += "</td></tr>\n";
   }
@@ -355,7 +359,9 @@ std::string render_report(const trace& t, const report_options& options) {
   // Timeline
   out += "<h2 id=\"timeline\">Timeline</h2>\n";
   out += "<label class=\"filter\"><input type=\"checkbox\" id=\"only\"> only rows with problems</label>\n";
-  out += timeline_table(ms, rows);
+  // Explanations show examples as the recorded profile writes them (compact unless ec616s).
+  const auto profile = modem::builtin_profile(t.head.profile);
+  out += timeline_table(ms, rows, profile ? profile->style : at::response_style::compact);
 
   // Sequence diagram
   out += "<h2 id=\"sequence\">Sequence diagram</h2>\n";

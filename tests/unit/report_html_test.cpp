@@ -135,7 +135,7 @@ TEST(report_html, lines_are_explained_from_the_explanation_table) {
               ev(400, in, "AT+ECMTSUB=0,1,\"t\",1\r"), ev(401, out, "\r\n+CME ERROR: 3\r\n")};
   auto html = render_report(t);
   // The same texts as --explain, from the one table (explain/), escaped for HTML.
-  const auto refused = explain::urc("+ECMTCONN:0,0,5", explain::language::en);
+  const auto refused = explain::urc("+ECMTCONN:0,0,5", explain::language::en, at::response_style::compact);
   ASSERT_FALSE(refused.empty());
   EXPECT_NE(html.find("<span class=\"why\">refused: not authorised</span> <span class=\"explain\">" +
                       html_escape(refused) + "</span>"),
@@ -145,7 +145,7 @@ TEST(report_html, lines_are_explained_from_the_explanation_table) {
   ASSERT_NE(cme3, nullptr);
   EXPECT_NE(html.find("<span class=\"explain\">" + html_escape(std::string(cme3->text.en)) + "</span>"),
             std::string::npos);
-  const auto conn = explain::command("+ECMTCONN=0", explain::language::en);
+  const auto conn = explain::command("+ECMTCONN=0", explain::language::en, at::response_style::compact);
   ASSERT_FALSE(conn.empty());
   EXPECT_NE(html.find("<td class=\"cmd\" title=\"" + html_escape(conn) + "\"><code>AT+ECMTCONN=0</code>"),
             std::string::npos);
