@@ -74,7 +74,7 @@ if(Python3_Interpreter_FOUND)
 
   # Real third-party clients, unmodified, on the real binary's PTY (tests/e2e/real_clients_test.py):
   # gammu (Debian: gammu), ppp's chat (ppp) and a socat bridge to --tcp (socat).
-  foreach(_case gammu-identify gammu-securitystatus chat socat-bridge)
+  foreach(_case gammu-identify gammu-securitystatus gammu-networkinfo chat socat-bridge)
     string(REPLACE "-" "_" _name "real_client_${_case}")
     add_test(NAME ${_name} COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/real_clients_test.py
                                    --sim $<TARGET_FILE:nt35e-sim> ${_case})

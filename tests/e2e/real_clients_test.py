@@ -121,8 +121,10 @@ def gammu_case(sim_binary, workdir, command, profile):
                 check(field(out, "Network state") == "home network",
                       f"Network state: want 'home network', got {field(out, 'Network state')!r}")
                 network = field(out, "Network") or ""
-                check(network.startswith("460 00"), f"Network: want the PLMN 460 00, got {network!r}")
-                check(field(out, "LAC") and field(out, "CID"), "no LAC or CID line")
+                # The profile's PLMN, TAC and cell id (spec §3.1), from AT+CREG=2 and AT+COPS?.
+                check(network.startswith("460 00") and "LAC 5A0B, CID 0C1F2E3D" in network,
+                      f"Network: want 460 00 with LAC 5A0B, CID 0C1F2E3D, got {network!r}")
+                check(field(out, "GPRS") == "attached", f"GPRS: want 'attached', got {field(out, 'GPRS')!r}")
         except Failure as e:
             raise Failure(f"{e}\n{gammu.last}\n-- what gammu sent and got (its debug log):\n{gammu.dialogue()}")
     finally:
