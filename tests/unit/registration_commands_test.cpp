@@ -586,13 +586,16 @@ TEST_P(BothProfiles, ProbedCommandsAnswerError) {
 TEST(Registration, HintsForLockedAndAbsentCommands) {
   using explain::language;
   auto locked = at::cme_error(50, "param.locked", "AT+COPS mode 3 needs a test SIM in this build");
-  EXPECT_NE(explain::hint(locked, "+COPS=3,0", language::en).find("numeric format 2"), std::string::npos);
+  EXPECT_NE(explain::hint(locked, "+COPS=3,0", language::en, at::response_style::compact).find("numeric format 2"),
+            std::string::npos);
   auto cgreg = at::syntax_error("syntax.unknown_command", "AT+CGREG is compiled but not registered");
-  EXPECT_NE(explain::hint(cgreg, "+CGREG?", language::zh).find("AT+CEREG?"), std::string::npos);
+  EXPECT_NE(explain::hint(cgreg, "+CGREG?", language::zh, at::response_style::compact).find("AT+CEREG?"),
+            std::string::npos);
   auto clac = at::syntax_error("syntax.unknown_command", "AT+CLAC is not implemented by this firmware; it answers");
-  EXPECT_NE(explain::hint(clac, "+CLAC", language::en).find("probe"), std::string::npos);
+  EXPECT_NE(explain::hint(clac, "+CLAC", language::en, at::response_style::compact).find("probe"), std::string::npos);
   auto qmt = at::syntax_error("syntax.unknown_command", "AT+QMTOPEN is not a command of this module");
-  EXPECT_NE(explain::hint(qmt, "+QMTOPEN=0", language::en).find("AT+ECMT"), std::string::npos);
+  EXPECT_NE(explain::hint(qmt, "+QMTOPEN=0", language::en, at::response_style::compact).find("AT+ECMT"),
+            std::string::npos);
 }
 
 // ---- profile fields ------------------------------------------------------------------
