@@ -27,13 +27,13 @@ cmake --build build-asan -j"$jobs" --target nt35e_unit_tests nt35e_control_tests
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -L 'unit|fuzz' --timeout 600)
 
-echo "== the real binary under ASan + UBSan: end-to-end tests (live broker, scenario library, fleet, conformance)"
+echo "== the real binary under ASan + UBSan: end-to-end tests (live broker, scenario library, fleet, conformance, ping)"
 # Leak detection off here: Paho's process-wide state and the intentionally immortal
 # Paho waker are not ours to free; memory errors and undefined behaviour still abort.
 cmake --build build-asan -j"$jobs" --target nt35e-sim nt35e_ecmt_live_e2e_tests nt35e_scenario_library_e2e_tests \
-  nt35e_fleet_e2e_tests nt35e_conformance_e2e_tests
+  nt35e_fleet_e2e_tests nt35e_conformance_e2e_tests nt35e_ping_e2e_tests
 (cd build-asan && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --output-on-failure -R 'LiveEcmt|Library|Fleet|Conformance' --timeout 600)
+  ctest --output-on-failure -R 'LiveEcmt|Library|Fleet|Conformance|PingOverPty' --timeout 600)
 
 # The soak's short form: 50 live modems, a broker restarted every 30 s, drops, refusals and
 # slow windows for 3 minutes (tools/soak.sh --minutes 30 is the documented long run).

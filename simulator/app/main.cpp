@@ -135,6 +135,29 @@ std::unique_ptr<mqtt::backend> make_backend(const app::options& opts, const scen
   return std::make_unique<scripted::loopback_backend>(ex, profile, world.broker);
 }
 
+/// AT+ECPING is simulated inside the core (modem/ping), which resolves names with the
+/// world's host model: so the worlds learn what --live and --map-host say about the
+/// network, as the backend does from the options. A --map-host that does not parse is
+/// left to make_backend, which says why.
+void fold_network_options(const app::options& opts, scenario::scenario& world) {
+  auto fold = [&](scenario::scenario& w) {
+    if (opts.live) w.broker.live = true;
+    if (!w.broker.live) return;
+    for (const auto& spec : opts.map_hosts) {
+      const auto eq = spec.find('=');
+      if (eq != std::string::npos && mqtt::host_map::parse_entry(spec))
+        w.broker.map_host.emplace_back(spec.substr(0, eq), spec.substr(eq + 1));
+    }
+  };
+  fold(world);
+  for (auto& o : world.modems) {
+    if (!o.world) continue;
+    auto copy = std::make_shared<scenario::scenario>(*o.world);
+    fold(*copy);
+    o.world = std::move(copy);
+  }
+}
+
 /// One modem (global index 0) playing `world`; `fleet_events` (the scenario's) play on it
 /// as on a fleet of one, their times scaled by `fleet_time_scale`.
 int run(const app::options& opts, const scenario::scenario& world, const modem::profile& profile,
@@ -387,6 +410,8 @@ int main(int argc, char** argv) {
     world = std::move(std::get<scenario::scenario>(loaded));
     if (world.file.empty()) world.file = *opts.scenario_file;
   }
+
+  fold_network_options(opts, world);
 
   // One profile per world the modems play (the scenario's, each override's), built once.
   world_profiles profiles;

@@ -71,6 +71,7 @@ std::string final_text(final_kind kind, const failure& error, const render_setti
     case final_kind::ok:
       return "OK";
     case final_kind::failed:
+      if (!error.socket.empty()) return "+SOCKET ERROR: " + error.socket;  // CMEE never applies (§2.7)
       if (!error.is_cme || s.cmee == 0) return "ERROR";
       if (error.is_cms)
         return "+CMS ERROR: " + (s.cmee == 2 ? std::string(cms_text(error.code)) : std::to_string(error.code));
@@ -87,10 +88,10 @@ std::string render_final(final_kind kind, const failure& error, const render_set
   if (kind == final_kind::prompt) return "\r\n> ";
   if (kind == final_kind::none || s.quiet) return {};
   auto text = final_text(kind, error, s);
-  bool cme = text.rfind("+CME", 0) == 0 || text.rfind("+CMS", 0) == 0;
+  bool textual = text.rfind("+CME", 0) == 0 || text.rfind("+CMS", 0) == 0 || !error.socket.empty();
   if (s.verbose) return "\r\n" + text + "\r\n";
-  // ATV0: numeric codes; +CME ERROR stays textual (chosen, §2.4).
-  if (cme) return text + "\r\n";
+  // ATV0: numeric codes; +CME ERROR, +CMS ERROR and +SOCKET ERROR stay textual (chosen, §2.4).
+  if (textual) return text + "\r\n";
   return kind == final_kind::ok ? "0\r" : "4\r";
 }
 

@@ -3,11 +3,15 @@
 namespace nt35e::at {
 
 failure syntax_error(std::string reason, std::string sentence) {
-  return failure{false, 0, std::move(reason), std::move(sentence)};
+  return failure{false, 0, std::move(reason), std::move(sentence), false, {}};
 }
 
 failure cme_error(int code, std::string reason, std::string sentence) {
-  return failure{true, code, std::move(reason), std::move(sentence)};
+  return failure{true, code, std::move(reason), std::move(sentence), false, {}};
+}
+
+failure socket_error(std::string text, std::string reason, std::string sentence) {
+  return failure{false, 0, std::move(reason), std::move(sentence), false, std::move(text)};
 }
 
 failure cms_error(int code, std::string reason, std::string sentence) {

@@ -55,13 +55,15 @@ constexpr std::string_view cme_text(int code) {
 /// The text of a CMS number under AT+CMEE=2 (spec §2.7); "unknown" for a number it does not list.
 constexpr std::string_view cms_text(int code) { return code == 303 ? "operation not supported" : "unknown"; }
 
-/// Why a command failed: `ERROR` (syntax, never affected by CMEE), `+CME ERROR` or `+CMS ERROR`.
+/// Why a command failed: `ERROR` (syntax, never affected by CMEE), `+CME ERROR`, `+CMS ERROR`,
+/// or `+SOCKET ERROR: <text>` (AT+ECPING, §2.7: the same under every AT+CMEE).
 struct failure {
   bool is_cme = false;
   int code = 0;          ///< CME number when is_cme (CMS number when also is_cms)
   std::string reason;    ///< e.g. "param.range"
   std::string sentence;  ///< for a person: names the parameter and the cause
   bool is_cms = false;   ///< rendered as +CMS ERROR (SMS commands, §2.7)
+  std::string socket;    ///< non-empty: +SOCKET ERROR with this text ("PARAMETER ERROR")
 };
 
 /// A syntax failure: the module answers ERROR.
@@ -70,6 +72,8 @@ failure syntax_error(std::string reason, std::string sentence);
 failure cme_error(int code, std::string reason, std::string sentence);
 /// An SMS command's failure: +CMS ERROR: <code> (rendered per AT+CMEE like CME).
 failure cms_error(int code, std::string reason, std::string sentence);
+/// An AT+ECPING failure: +SOCKET ERROR: <text>, whatever AT+CMEE says.
+failure socket_error(std::string text, std::string reason, std::string sentence);
 /// The most common one: CME 3 for ranges, lengths, state.
 failure not_allowed(std::string reason, std::string sentence);
 

@@ -105,8 +105,6 @@ at::response cgpaddr_test(modem::modem&, const at::command&);
 at::response cgdcont_write(modem::modem&, const args&);
 at::response cgdcont_read(modem::modem&, const at::command&);
 at::response cgdcont_test(modem::modem&, const at::command&);
-at::response ecping_write(modem::modem&, const at::command&);
-at::response ecping_test(modem::modem&, const at::command&);
 }  // namespace network
 
 namespace registration {
@@ -141,6 +139,12 @@ at::response cedrxs_test(modem::modem&, const at::command&);
 at::response cedrxs_read(modem::modem&, const at::command&);
 at::response cedrxs_write(modem::modem&, const args&);
 }  // namespace registration
+
+namespace ping {
+at::response ecping_write(modem::modem&, const args&);
+at::response ecping_test(modem::modem&, const at::command&);
+at::response ecping_unsupported(modem::modem&, const at::command&);
+}  // namespace ping
 
 namespace ecmt {
 /// <tcpconnectID>: 0 to the profile's max_ecmt_id.

@@ -64,7 +64,10 @@ at::response run_form(const write_form& form, modem::modem& m, const at::command
   auto parsed = parse_args(cmd, m.prof(), form.params, form.error);
   if (auto* f = std::get_if<at::failure>(&parsed)) return at::response::fail(std::move(*f));
   const auto& a = std::get<args>(parsed);
-  if (auto f = a.check_values()) return at::response::fail(std::move(*f));
+  if (auto f = a.check_values()) {
+    if (!form.error.socket.empty()) f->socket = std::string(form.error.socket);
+    return at::response::fail(std::move(*f));
+  }
   return form.run(m, a);
 }
 

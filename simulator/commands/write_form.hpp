@@ -40,6 +40,8 @@ struct value_error {
   int cme = 3;
   std::string_view profile = {};  ///< e.g. "ec616s"; empty: every profile answers `cme`
   int profile_cme = 3;            ///< the number under that profile
+  /// Non-empty: a bad value is `+SOCKET ERROR: <socket>` instead (AT+ECPING, §2.7).
+  std::string_view socket = {};
   /// The number to answer under the profile named `name`.
   constexpr int for_profile(std::string_view name) const {
     return !profile.empty() && name == profile ? profile_cme : cme;
@@ -51,6 +53,8 @@ struct value_error {
 inline constexpr value_error basic_value_error{50};
 /// The ECMT family's answer to a bad value: CME 3 (§2.6 rule 8).
 inline constexpr value_error ecmt_value_error{3};
+/// AT+ECPING's answer to a bad value: +SOCKET ERROR: PARAMETER ERROR, whatever AT+CMEE says (§4.3).
+inline constexpr value_error socket_value_error{3, {}, 3, "PARAMETER ERROR"};
 
 /// One parameter of a write form: start with number(), text(), any() or tail(), then
 /// add modifiers. Checks run in parameter order on the parameters given.
@@ -167,6 +171,8 @@ class args {
   std::int64_t number(std::size_t i) const { return values_.number(i); }
   /// A number parameter the declaration bounds to int's range.
   int integer(std::size_t i) const { return static_cast<int>(values_.number(i)); }
+  /// Parameter i was given in quotes.
+  bool quoted(std::size_t i) const { return values_.quoted(i); }
   /// A string (or raw) parameter's text, without its quotes.
   const std::string& text(std::size_t i) const { return values_.text(i); }
   /// How many parameters were written, omitted ones included.

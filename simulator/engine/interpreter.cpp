@@ -12,6 +12,7 @@
 #include "modem/ecmt_machine.hpp"
 #include "modem/modem.hpp"
 #include "modem/power.hpp"
+#include "scenario/apply.hpp"
 
 namespace nt35e::engine {
 
@@ -399,6 +400,7 @@ struct interpreter::impl {
 
 interpreter::interpreter(modem::profile profile, modem::time_point now, const scenario::scenario& world)
     : modem_(std::make_unique<modem::modem>(std::move(profile), now)), impl_(std::make_unique<impl>()) {
+  modem_->ping_world = scenario::ping_model_of(world);
   impl_->faults = fault_engine(world);
   impl_->powered_on = now;
   modem::power_on(*modem_);

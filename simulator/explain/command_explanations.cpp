@@ -185,10 +185,17 @@ constexpr std::array command_rows{
         {"subscribes to one topic; the SUBACK comes as +ECMTSUB", "订阅一个主题；确认以 +ECMTSUB 上报", "§5.6"}},
     command_entry{"+ECMTUNS", write, {"unsubscribes from one topic", "取消订阅一个主题", "§5.7"}},
     command_entry{"+ECPING",
+                  execute | read,
+                  {"has no such form: the module answers +SOCKET ERROR: OPERATION NO SUPPORT",
+                   "没有这种形式：模组回复 +SOCKET ERROR: OPERATION NO SUPPORT", "§4.3"}},
+    command_entry{"+ECPING",
                   write,
-                  {"pings a host: OK first, then one +ECPING line per echo request and a summary "
-                   "(AT+ECPING=0 stops it)",
-                   "ping 一个主机：先回 OK，之后每个请求上报一条 +ECPING，最后是统计结果（AT+ECPING=0 停止）", "§4.3"}},
+                  {"pings a host: OK first, then one +ECPING line per echo request and a summary; AT+ECPING=0 "
+                   "stops a running ping; errors are +SOCKET ERROR lines, whatever AT+CMEE says (the echoes are "
+                   "simulated)",
+                   "ping 一个主机：先回 OK，之后每个请求上报一条 +ECPING，最后是统计结果；AT+ECPING=0 停止正在进行的 "
+                   "ping；错误以 +SOCKET ERROR 回复，不受 AT+CMEE 影响（回显是模拟的）",
+                   "§4.3"}},
     command_entry{
         "+ECRST",
         execute | read | write,

@@ -16,6 +16,7 @@
 #include "modem/action.hpp"
 #include "modem/clock.hpp"
 #include "modem/ecmt_context.hpp"
+#include "modem/ping.hpp"
 #include "modem/profile.hpp"
 #include "modem/snapshot.hpp"
 
@@ -101,6 +102,8 @@ class modem {
   std::vector<ecmt_context> ecmt;
   tls_config tls;                           ///< module-wide AT+ECMTCFG="ssl" (nt35e form)
   int cloud_type = 0, cloud_data_type = 0;  ///< AT+ECMTCFG="cloud", stored only
+  ping_model ping_world;                    ///< what AT+ECPING's echoes meet (from the scenario)
+  ping_run ping;                            ///< the running AT+ECPING, if any
 
   counters count;
 

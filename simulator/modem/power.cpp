@@ -50,6 +50,7 @@ void schedule_reboot(modem& m, int delay_ms) {
     mm.log(log_level::info, "reboot");
     drop_all_links(mm);
     mm.cancel_all();
+    mm.ping.active = false;  // its timers went with cancel_all
     mm.pending_urcs().clear();
     // ATV and S3-S5 return to their defaults; ATE, ATQ, CMEE, CEREG n and CGDCONT are NVM (§3.1).
     mm.set.verbose = mm.prof().verbose;

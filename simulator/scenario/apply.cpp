@@ -23,4 +23,25 @@ std::string apply(const scenario& s, modem::profile& p) {
   return {};
 }
 
+modem::ping_model ping_model_of(const scenario& s) {
+  const auto& b = s.broker;
+  modem::ping_model m;
+  if (b.ping.rtt) m.rtt_ms = static_cast<int>(b.ping.rtt->count());
+  m.jitter_ms = static_cast<int>(b.ping.jitter.count());
+  m.seed = b.ping.seed;
+  for (const auto& h : b.ping.hosts) {
+    modem::ping_host out{h.host, h.address, std::nullopt, h.loss, h.send_fail};
+    if (h.rtt) out.rtt_ms = static_cast<int>(h.rtt->count());
+    m.hosts.push_back(std::move(out));
+  }
+  m.unresolvable = b.unresolvable;
+  m.unreachable = b.unreachable;
+  // Host mappings apply to a live world only, as for AT+ECMTOPEN. The loader checked
+  // every mapping; one that still does not parse is left out.
+  if (b.live)
+    for (const auto& [from, to] : b.map_host) (void)m.map_host.add(from + "=" + to);
+  m.live = b.live;
+  return m;
+}
+
 }  // namespace nt35e::scenario

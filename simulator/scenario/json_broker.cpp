@@ -1,6 +1,8 @@
 // The scripted broker of a scenario ("broker"): host mapping, credentials, CONNACK
 // answers, unreachable hosts, delays, retained messages, replies and timed messages.
 
+#include <limits>
+
 #include "mqtt/host_map.hpp"
 #include "scenario/json_detail.hpp"
 
@@ -49,6 +51,7 @@ void checker::read_broker(const json& obj, broker_script& b) {
   if (read_int(obj, ptr, "connack", code, 0, 5)) b.connack_code = code;
   read_host_list(obj, ptr, "unresolvable", b.unresolvable, false);
   read_host_list(obj, ptr, "unreachable", b.unreachable, true);
+  if (auto it = obj.find("ping"); it != obj.end()) read_ping(*it, b.ping);
   if (auto it = obj.find("delays"); it != obj.end()) {
     const std::string at = "/broker/delays";
     if (check_object(*it, at, keys_of("delays"))) {
@@ -86,6 +89,50 @@ void checker::read_broker(const json& obj, broker_script& b) {
     read_duration(e, at, "every", t.every);
     b.messages.push_back(std::move(t));
   });
+}
+
+void checker::read_ping(const json& obj, ping_script& p) {
+  const std::string ptr = "/broker/ping";
+  if (!check_object(obj, ptr, keys_of("ping"))) return;
+  read_opt_duration(obj, ptr, "rtt", p.rtt);
+  read_duration(obj, ptr, "jitter", p.jitter);
+  read_int(obj, ptr, "seed", p.seed, 0, std::numeric_limits<long long>::max());
+  auto it = obj.find("hosts");
+  if (it == obj.end()) return;
+  const std::string at = child(ptr, "hosts");
+  if (!expect(*it, at, json::value_t::object, "an object of \"HOST\": {rtt, loss, address, send_fail}")) return;
+  for (const auto& [host, value] : members(*it, at)) {
+    const auto here = child(at, host);
+    if (host.empty()) {
+      error(here, "expected a host name, got an empty key", true);
+      continue;
+    }
+    if (!check_object(*value, here, keys_of("ping_host"))) continue;
+    ping_host h;
+    h.host = host;
+    std::string address;
+    if (read_string(*value, here, "address", address)) {
+      if (address.empty())
+        error(child(here, "address"), "expected an address, got an empty string");
+      else
+        h.address = address;
+    }
+    read_opt_duration(*value, here, "rtt", h.rtt);
+    if (auto l = value->find("loss"); l != value->end()) {
+      if (!l->is_number() || l->get<double>() < 0 || l->get<double>() > 1)
+        error(child(here, "loss"), "expected a number from 0 to 1 (the share of requests lost), got " + got(*l));
+      else
+        h.loss = l->get<double>();
+    }
+    read_array(*value, here, "send_fail", [&](const json& e, const std::string& ep) {
+      auto n = whole(e);
+      if (!n || *n < 1 || *n > 255)
+        error(ep, "expected a request number " + range_text(1, 255) + ", got " + got(e));
+      else
+        h.send_fail.push_back(static_cast<int>(*n));
+    });
+    p.hosts.push_back(std::move(h));
+  }
 }
 
 void checker::read_message_fields(const json& obj, const std::string& ptr, message& m,

@@ -219,6 +219,8 @@ struct checker {
 
   /// "broker".
   void read_broker(const json& obj, broker_script& b);
+  /// "broker.ping": AT+ECPING's round-trip times and loss per host.
+  void read_ping(const json& obj, ping_script& p);
   /// topic (required), payload and qos of a retained, reply or timed message.
   void read_message_fields(const json& obj, const std::string& ptr, message& m, const std::set<std::string>& hinted);
   /// An array of host names (or "HOST[:PORT]" when `with_port`).

@@ -25,7 +25,9 @@ std::vector<std::string> keys_of(std::string_view where) {
   if (where == "network") return {"registration", "registration_delay", "rssi", "ber", "rsrq", "rsrp", "sim"};
   if (where == "broker")
     return {"live",        "map_host", "credentials", "allow_anonymous", "connack", "unresolvable",
-            "unreachable", "delays",   "retained",    "replies",         "messages"};
+            "unreachable", "ping",     "delays",      "retained",        "replies", "messages"};
+  if (where == "ping") return {"rtt", "jitter", "seed", "hosts"};
+  if (where == "ping_host") return {"address", "rtt", "loss", "send_fail"};
   if (where == "delays") return {"open", "open_tls", "connack", "ack", "delivery"};
   if (where == "credential") return {"client_id", "user", "password"};
   if (where == "retained") return {"topic", "payload", "qos"};

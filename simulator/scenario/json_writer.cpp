@@ -128,6 +128,20 @@ nlohmann::json to_json(const scenario& s) {
   if (b.connack_code) br["connack"] = *b.connack_code;
   br["unresolvable"] = b.unresolvable;
   br["unreachable"] = b.unreachable;
+  json ping = json::object();
+  if (b.ping.rtt) ping["rtt"] = format_duration(*b.ping.rtt);
+  ping["jitter"] = format_duration(b.ping.jitter);
+  ping["seed"] = b.ping.seed;
+  ping["hosts"] = json::object();
+  for (const auto& h : b.ping.hosts) {
+    json hj = json::object();
+    if (h.address) hj["address"] = *h.address;
+    if (h.rtt) hj["rtt"] = format_duration(*h.rtt);
+    hj["loss"] = h.loss;
+    hj["send_fail"] = h.send_fail;
+    ping["hosts"][h.host] = hj;
+  }
+  br["ping"] = ping;
   br["delays"] = {{"open", format_duration(b.open_delay)},
                   {"open_tls", format_duration(b.open_tls_delay)},
                   {"connack", format_duration(b.connack_delay)},

@@ -132,6 +132,23 @@ struct timed_message {
   duration every{0};  ///< spacing between them
 };
 
+/// What AT+ECPING's echo requests to one host meet (spec §4.3; no real ICMP is sent).
+struct ping_host {
+  std::string host;                    ///< as the DTE writes it to AT+ECPING, or its address
+  std::optional<std::string> address;  ///< what the name resolves to (else one of 198.51.100.x)
+  std::optional<duration> rtt;         ///< round-trip time (else the ping's default)
+  double loss = 0;                     ///< 0..1: share of requests without a reply, spread evenly
+  std::vector<int> send_fail;          ///< numbers of the requests (1 = first) that cannot be sent
+};
+
+/// The simulated ping: round-trip time and loss per target host.
+struct ping_script {
+  std::optional<duration> rtt;  ///< default round-trip time (else the profile's timing.ping_rtt, 60 ms)
+  duration jitter{0};           ///< each round trip varies by up to ± this
+  std::uint64_t seed = 1;       ///< for the jitter
+  std::vector<ping_host> hosts;
+};
+
 struct broker_script {
   bool live = false;                                          ///< use --live's real broker instead of the script
   std::vector<std::pair<std::string, std::string>> map_host;  ///< live: "HOST[:PORT]" -> "ADDR:PORT"
@@ -140,6 +157,7 @@ struct broker_script {
   std::optional<int> connack_code;        ///< every CONNECT answered with this code
   std::vector<std::string> unresolvable;  ///< host names whose DNS lookup fails (plus *.invalid)
   std::vector<std::string> unreachable;   ///< "host" or "host:port" that refuse TCP
+  ping_script ping;                       ///< AT+ECPING's echoes, in live mode too
   duration open_delay{300}, connack_delay{300}, ack_delay{150}, delivery_delay{60};
   duration open_tls_delay{6000};  ///< an open with TLS configured (handshake included, §8)
   std::vector<message> retained;  ///< present from the start

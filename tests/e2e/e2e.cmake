@@ -46,6 +46,9 @@ nt35e_add_e2e_test(nt35e_control_e2e_tests SOURCES control_e2e_test.cpp
 # Every scenario of the library played on the real binary.
 nt35e_add_e2e_test(nt35e_scenario_library_e2e_tests SOURCES scenario_library_e2e_test.cpp
                    LIBS nt35e_test_sim_process DEFINES NT35E_SCENARIOS_DIR="${PROJECT_SOURCE_DIR}/scenarios")
+# AT+ECPING's simulated echoes over a real PTY (scenarios/ping-lossy-host.json).
+nt35e_add_e2e_test(nt35e_ping_e2e_tests SOURCES ping_e2e_test.cpp LIBS nt35e_test_sim_process
+                   DEFINES NT35E_SCENARIOS_DIR="${PROJECT_SOURCE_DIR}/scenarios")
 # Fleet mode (--fleet N): N modems in one process, fleet events and metrics, option checks.
 nt35e_add_e2e_test(nt35e_fleet_e2e_tests SOURCES fleet_e2e_test.cpp
                    LIBS nt35e_test_sim_process nlohmann_json::nlohmann_json Threads::Threads)

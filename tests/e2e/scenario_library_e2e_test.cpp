@@ -171,5 +171,17 @@ TEST_F(Library, DoubleConnack) {
   EXPECT_EQ(cmd("AT+ECMTCONN?", ok), urc("+ECMTCONN:0,3") + ok);
 }
 
+TEST_F(Library, PingLossyHost) {
+  start("ping-lossy-host", {"--time-scale", "0.25"});
+  const std::string succ = urc("+ECPING:SUCC, dest: 203.0.113.9, RTT: 250 ms");
+  const std::string stats =
+      "+ECPING:dest: 203.0.113.9, 4 packets transmittted, 3 received, 25 % packet loss\r rtt min/avg/max = 250 / "
+      "250 / 250 ms";
+  EXPECT_EQ(cmd("AT+ECPING=\"iot.example.com\",4,32,600", urc(stats)),
+            ok + succ + succ + succ + urc("+ECPING:FAIL, dest: 203.0.113.9, time out: 600 ms") + urc("+ECPING:DONE") +
+                urc(stats));
+  EXPECT_EQ(cmd("AT+ECPING=\"gone.example\"", urc("+ECPING:ERROR, cause: 5")), ok + urc("+ECPING:ERROR, cause: 5"));
+}
+
 }  // namespace
 }  // namespace nt35e::test

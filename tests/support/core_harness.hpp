@@ -3,12 +3,15 @@
 // so a unit test reads like a terminal session and never sleeps.
 
 #include <chrono>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "engine/offline_modem.hpp"
 #include "modem/modem.hpp"
+#include "scenario/apply.hpp"
 #include "scenario/scripted_broker.hpp"
 
 namespace nt35e::test {
@@ -20,6 +23,13 @@ class core_harness {
   explicit core_harness(modem::profile p = *modem::builtin_profile("nt35e"), bool with_broker = true,
                         const scenario::scenario& world = {})
       : core_(std::move(p), world, with_broker) {}
+
+  /// A module playing `world`: its profile and settings folded in as the simulator does.
+  static std::unique_ptr<core_harness> for_world(const scenario::scenario& world, bool with_broker = true) {
+    modem::profile p;
+    if (auto error = scenario::apply(world, p); !error.empty()) throw std::invalid_argument(error);
+    return std::make_unique<core_harness>(p, with_broker, world);
+  }
 
   /// Runs past the boot banner and registration, then forgets the output.
   void boot_and_register() {

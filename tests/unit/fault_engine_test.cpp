@@ -39,9 +39,7 @@ rule on_command(std::string pattern, std::vector<action> then, int occurrence = 
 class Faults : public ::testing::Test {
  protected:
   void start(scenario::scenario world = {}) {
-    modem::profile p;
-    ASSERT_EQ(scenario::apply(world, p), "");
-    h = std::make_unique<core_harness>(p, true, world);
+    h = core_harness::for_world(world);
     h->boot_and_register();
     h->exchange("ATE0");
   }

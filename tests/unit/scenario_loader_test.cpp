@@ -1373,8 +1373,8 @@ TEST_F(ScenarioSchema, ListsEveryActionWithTheLoadersFields) {
 
 TEST_F(ScenarioSchema, ObjectsHaveTheLoadersKeys) {
   EXPECT_EQ(keys_of(schema), set_of(known_keys("scenario")));
-  for (const char* where : {"network", "broker", "delays", "credential", "retained", "reply", "message", "rule",
-                            "modem_override", "fleet_event"})
+  for (const char* where : {"network", "broker", "ping", "ping_host", "delays", "credential", "retained", "reply",
+                            "message", "rule", "modem_override", "fleet_event"})
     EXPECT_EQ(keys_of(schema["$defs"][where]), set_of(known_keys(where))) << where;
   EXPECT_EQ(schema["$defs"]["rule"]["properties"]["on_mqtt"]["enum"].get<std::vector<std::string>>(),
             mqtt_event_names());
