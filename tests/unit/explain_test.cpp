@@ -27,36 +27,21 @@ TEST(Explain, UrcsInBothLanguages) {
 }
 
 TEST(Explain, HintsForNewcomerMistakes) {
-<<<<<<< HEAD
-  at::failure typo{false, 0, "syntax.typographic_quote", ""};
+  const auto typo = at::syntax_error("syntax.typographic_quote", "");
   EXPECT_NE(explain::hint(typo, "+ECMTSUB=0,1,”test”,2", language::en, compact).find("smart quotes"),
             std::string::npos);
-  at::failure early{true, 3, "state.not_allowed", ""};
+  const auto early = at::cme_error(3, "state.not_allowed", "");
   EXPECT_NE(explain::hint(early, "+ECMTCONN=0", language::en, compact).find("+ECMTOPEN:<id>,0"), std::string::npos);
   EXPECT_NE(explain::hint(early, "+ECMTPUB=0,0,0,0,\"t\",\"x\"", language::zh, compact).find("+ECMTCONN:<id>,0,0"),
             std::string::npos);
-  at::failure guard{false, 0, "guard.expired", "no Ctrl-Z (0x1A) or ESC (0x1B) within the 20 s guard; data mode left"};
-  EXPECT_NE(explain::hint(guard, "", language::en, compact).find("Ctrl-Z"), std::string::npos);
-  at::failure slow{false, 0, "guard.expired", "AT+CGATT did not reach its final result within its guard timer"};
-  EXPECT_NE(explain::hint(slow, "+CGATT=1", language::en, compact).find("AT+CGATT and AT+CGACT 70 s"),
-            std::string::npos);
-  at::failure form{true, 4, "form.not_supported", "AT+CFUN has no execute form"};
-  EXPECT_NE(explain::hint(form, "+CFUN", language::en, compact).find("=?"), std::string::npos);
-=======
-  const auto typo = at::syntax_error("syntax.typographic_quote", "");
-  EXPECT_NE(explain::hint(typo, "+ECMTSUB=0,1,”test”,2", language::en).find("smart quotes"), std::string::npos);
-  const auto early = at::cme_error(3, "state.not_allowed", "");
-  EXPECT_NE(explain::hint(early, "+ECMTCONN=0", language::en).find("+ECMTOPEN:<id>,0"), std::string::npos);
-  EXPECT_NE(explain::hint(early, "+ECMTPUB=0,0,0,0,\"t\",\"x\"", language::zh).find("+ECMTCONN:<id>,0,0"),
-            std::string::npos);
   const auto guard =
       at::syntax_error("guard.expired", "no Ctrl-Z (0x1A) or ESC (0x1B) within the 20 s guard; data mode left");
-  EXPECT_NE(explain::hint(guard, "", language::en).find("Ctrl-Z"), std::string::npos);
+  EXPECT_NE(explain::hint(guard, "", language::en, compact).find("Ctrl-Z"), std::string::npos);
   const auto slow = at::syntax_error("guard.expired", "AT+CGATT did not reach its final result within its guard timer");
-  EXPECT_NE(explain::hint(slow, "+CGATT=1", language::en).find("AT+CGATT and AT+CGACT 70 s"), std::string::npos);
+  EXPECT_NE(explain::hint(slow, "+CGATT=1", language::en, compact).find("AT+CGATT and AT+CGACT 70 s"),
+            std::string::npos);
   const auto form = at::cme_error(4, "form.not_supported", "AT+CFUN has no execute form");
-  EXPECT_NE(explain::hint(form, "+CFUN", language::en).find("=?"), std::string::npos);
->>>>>>> 215ec23 (AT+ECPING as spec §4.3 describes it: test, set and stop forms; +SOCKET ERROR results (PARAMETER ERROR, UNKNOWN, OPERATION NO SUPPORT) the same under every AT+CMEE, textual under ATV0, never compacted; per-request SUCC/FAIL/SEND FAIL URCs, DONE and the firmware's statistics line, +ECPING:ERROR cause 5 (unresolvable) and 7 (no reply). Echoes are simulated (live mode too; a note says so once): round-trip time, loss, address and send failures per host from the scenario's new broker.ping, names resolved with the ECMT host model (unresolvable, .invalid, map_host/--map-host when live, unreachable hosts never answer). Unit tests on the manual clock in both styles, a PTY e2e test and the library scenario ping-lossy-host)
+  EXPECT_NE(explain::hint(form, "+CFUN", language::en, compact).find("=?"), std::string::npos);
 }
 
 // The texts the explain lines carried before they became a table, byte for byte.
@@ -94,27 +79,15 @@ TEST(Explain, TextsAreThoseOfBeforeTheTable) {
   EXPECT_EQ(explain::command("", language::en, compact), "a basic setting or identification");
   EXPECT_EQ(explain::command("+QMTOPEN=0,\"h\",1883", language::en, compact), "");
 
-<<<<<<< HEAD
-  at::failure range{true, 3, "param.range", "parameter 1 (tcpconnectID) is 7; allowed 0-4"};
+  const auto range = at::cme_error(3, "param.range", "parameter 1 (tcpconnectID) is 7; allowed 0-4");
   EXPECT_EQ(explain::hint(range, "+ECMTOPEN=7,\"h\",1", language::en, compact),
             "hint: the id is out of range (0-4 on the NT35E)");
-  EXPECT_EQ(explain::hint(at::failure{true, 3, "param.range", "parameter 3 (port) is 0"}, "+ECMTOPEN=0,\"h\",0",
+  EXPECT_EQ(explain::hint(at::cme_error(3, "param.range", "parameter 3 (port) is 0"), "+ECMTOPEN=0,\"h\",0",
                           language::en, compact),
             "");
-  at::failure state{true, 3, "state.not_allowed", ""};
+  const auto state = at::cme_error(3, "state.not_allowed", "");
   EXPECT_EQ(explain::hint(state, "+ECMTCLOSE=0", language::zh, compact), "提示：用 AT+ECMTCONN? 查看各连接状态");
   EXPECT_EQ(explain::hint(state, "+ecmtsub=0,1,\"t\",1", language::en, compact),
-=======
-  const auto range = at::cme_error(3, "param.range", "parameter 1 (tcpconnectID) is 7; allowed 0-4");
-  EXPECT_EQ(explain::hint(range, "+ECMTOPEN=7,\"h\",1", language::en),
-            "hint: the id is out of range (0-4 on the NT35E)");
-  EXPECT_EQ(
-      explain::hint(at::cme_error(3, "param.range", "parameter 3 (port) is 0"), "+ECMTOPEN=0,\"h\",0", language::en),
-      "");
-  const auto state = at::cme_error(3, "state.not_allowed", "");
-  EXPECT_EQ(explain::hint(state, "+ECMTCLOSE=0", language::zh), "提示：用 AT+ECMTCONN? 查看各连接状态");
-  EXPECT_EQ(explain::hint(state, "+ecmtsub=0,1,\"t\",1", language::en),
->>>>>>> 215ec23 (AT+ECPING as spec §4.3 describes it: test, set and stop forms; +SOCKET ERROR results (PARAMETER ERROR, UNKNOWN, OPERATION NO SUPPORT) the same under every AT+CMEE, textual under ATV0, never compacted; per-request SUCC/FAIL/SEND FAIL URCs, DONE and the firmware's statistics line, +ECPING:ERROR cause 5 (unresolvable) and 7 (no reply). Echoes are simulated (live mode too; a note says so once): round-trip time, loss, address and send failures per host from the scenario's new broker.ping, names resolved with the ECMT host model (unresolvable, .invalid, map_host/--map-host when live, unreachable hosts never answer). Unit tests on the manual clock in both styles, a PTY e2e test and the library scenario ping-lossy-host)
             "hint: wait for +ECMTCONN:<id>,0,0 before subscribing or publishing");
 }
 
