@@ -2,8 +2,10 @@
 # Builds the libFuzzer targets (preset `fuzz`: clang-14, ASan + UBSan, UBSan fatal) and
 # runs each for a while with its seed corpus and dictionary from tests/fuzz/:
 #
-#   tools/fuzz.sh [--minutes N] [TARGET...]     (default: 1 minute, every target)
+#   tools/fuzz.sh [--minutes N] [--runs N] [TARGET...]   (default: 1 minute, every target)
 #
+# --runs N stops a target after N executions (or --minutes, whichever comes first): the
+# long run of docs/reliability.md is `--runs 10000000 --minutes 480`.
 # Targets: at_input scenario_json log_import trace_replay control_request ecmt_machine.
 # New corpus entries and crash inputs go to a scratch directory (NT35E_FUZZ_WORK, default
 # build-fuzz/fuzz-work/<target>/), never into the tree: a crash input worth keeping is
@@ -16,6 +18,7 @@ cd "$(dirname "$0")/.."
 
 all=(at_input scenario_json log_import trace_replay control_request ecmt_machine)
 minutes=1
+runs=
 targets=()
 while (($#)); do
   case "$1" in
@@ -27,8 +30,16 @@ while (($#)); do
       minutes=$2
       shift 2
       ;;
+    --runs)
+      [[ $# -ge 2 && "$2" =~ ^[0-9]+$ && "$2" -gt 0 ]] || {
+        echo "fuzz.sh: --runs needs a whole number of executions above 0, got '${2:-}'" >&2
+        exit 2
+      }
+      runs=$2
+      shift 2
+      ;;
     -h | --help)
-      sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -56,6 +67,7 @@ for t in "${targets[@]}"; do
   args=(-max_total_time=$((minutes * 60)) -timeout=25 -rss_limit_mb=2048 -print_final_stats=1
     -artifact_prefix="$dir/crashes/")
   [[ -f tests/fuzz/dict/$t.dict ]] && args+=(-dict=tests/fuzz/dict/$t.dict)
+  [[ -n $runs ]] && args+=(-runs="$runs")
   echo "== fuzz $t for $minutes min (scratch corpus and crashes in $dir)"
   status=0
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
