@@ -18,21 +18,23 @@ cmake --build build -j"$jobs"
 echo "== tests"
 (cd build && ctest --output-on-failure --timeout 600 -j1)
 
-echo "== unit tests and fuzz corpus under ASan + UBSan (clang-14)"
-CC=clang-14 CXX=clang++-14 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DNT35E_SANITIZE=ON \
-  -DNT35E_BUILD_TESTS=ON >/dev/null
-cmake --build build-asan -j"$jobs" --target nt35e_unit_tests nt35e_control_tests nt35e_fleet_metrics_tests \
+# One clang build serves both sanitizer steps and the fuzzing at the end: the `fuzz` preset
+# (build-fuzz/: clang-14, ASan + UBSan with every report fatal, libFuzzer instrumentation).
+# A separate Debug ASan build cost CI another full compile.
+echo "== unit tests and fuzz corpus under ASan + UBSan (clang-14, preset fuzz)"
+cmake --preset fuzz >/dev/null
+cmake --build build-fuzz -j"$jobs" --target nt35e_unit_tests nt35e_control_tests nt35e_fleet_metrics_tests \
   nt35e_fleet_events_tests nt35e_fuzz_at_input nt35e_fuzz_scenario_json nt35e_fuzz_log_import \
-  nt35e_fuzz_trace_replay nt35e_fuzz_control_request nt35e_fuzz_ecmt_machine nt35e_fuzz_dict_tool
-(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  nt35e_fuzz_trace_replay nt35e_fuzz_control_request nt35e_fuzz_ecmt_machine
+(cd build-fuzz && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -L 'unit|fuzz' --timeout 600)
 
 echo "== the real binary under ASan + UBSan: end-to-end tests (live broker, scenario library, fleet, conformance, ping)"
 # Leak detection off here: Paho's process-wide state and the intentionally immortal
 # Paho waker are not ours to free; memory errors and undefined behaviour still abort.
-cmake --build build-asan -j"$jobs" --target nt35e-sim nt35e_ecmt_live_e2e_tests nt35e_scenario_library_e2e_tests \
+cmake --build build-fuzz -j"$jobs" --target nt35e-sim nt35e_ecmt_live_e2e_tests nt35e_scenario_library_e2e_tests \
   nt35e_fleet_e2e_tests nt35e_conformance_e2e_tests nt35e_ping_e2e_tests
-(cd build-asan && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
+(cd build-fuzz && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -R 'LiveEcmt|Library|Fleet|Conformance|PingOverPty' --timeout 600)
 
 # The soak's short form: 50 live modems, a broker restarted every 30 s, drops, refusals and
