@@ -14,6 +14,7 @@ packages=(
   openssl                      # test certificates
   clang-14 libclang-rt-14-dev  # libFuzzer and sanitizers
   python3 python3-jsonschema  # the scenario schema test validates with it
+  python3-pytest python3-serial  # the nt35e pytest plugin, its tests and examples/pytest-driver (pyserial)
   help2man                     # man pages from --help (the man target)
   gammu ppp socat              # real clients in the e2e tests: gammu, ppp's chat, a socat bridge
 )
