@@ -108,6 +108,14 @@ def test_an_unknown_profile_or_scenario_fails_the_set_up_with_the_simulators_mes
     result.stdout.fnmatch_lines(["*@pytest.mark.nt35e: unknown key 'flavour'; the keys are profile, scenario*"])
 
 
+def test_a_wrong_nt35e_sim_option_is_one_sentence(pytester):
+    pytester.makepyfile("def test_any(nt35e_modem):\n    pass\n")
+    result = run(pytester, "--nt35e-sim", str(pytester.path / "no-such-binary"))
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*StartError: nt35e-sim: */no-such-binary is not an executable file (from the "
+                                 "argument)"])
+
+
 def test_a_simulator_killed_mid_test_fails_that_test_fast(pytester):
     pytester.makepyfile(r'''
         import os, signal, threading, time

@@ -36,7 +36,7 @@ def test_expect_times_out_with_what_the_line_and_the_transcript_said(tmp_path):
         started = time.monotonic()
         with pytest.raises(ExpectTimeout) as e:
             sim.expect(r"NEVER", timeout=0.5)
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 4
         text = str(e.value)
         assert "expect('NEVER') saw no match within 0.5 s" in text
         assert "+CSQ:" in text  # the line's last words
@@ -72,14 +72,14 @@ def test_a_refused_start_carries_the_simulators_own_message(tmp_path, kwargs, me
         Simulator(workdir=tmp_path, **kwargs).start()
     assert "nt35e-sim did not start (exit status 2): " in str(e.value)
     assert message in str(e.value)
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 15
 
 
 def test_a_modem_that_never_registers_fails_the_wait_in_time(tmp_path):
     started = time.monotonic()
     with pytest.raises(StartError, match=r"did not boot and register within 1 s"):
         Simulator(scenario="no-sim", time_scale=0.05, boot_timeout=1, workdir=tmp_path).start()
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 15
     with Simulator(scenario="no-sim", time_scale=0.05, wait_for="booted", workdir=tmp_path / "b") as sim:
         assert sim.state()["sim"] is False
 
@@ -91,7 +91,7 @@ def test_a_death_while_expecting_is_reported_at_once(tmp_path):
         started = time.monotonic()
         with pytest.raises(SimulatorDied) as e:
             sim.expect(r"NEVER", timeout=30)
-        assert time.monotonic() - started < 3
+        assert time.monotonic() - started < 10
         assert e.value.status == -signal.SIGKILL
         assert "killed by SIGKILL (exit status -9)" in str(e.value)
         assert "power on, profile nt35e" in str(e.value)  # the transcript's last lines
