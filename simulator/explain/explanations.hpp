@@ -88,6 +88,13 @@ struct hint_entry {
   explanation text;            ///< the hint, starting "hint:" / "提示："
 };
 
+/// What an oracle rule (issue 15, simulator/oracle/rules.hpp) means: why a driver must not
+/// do it on the real module.
+struct rule_entry {
+  std::string_view id;  ///< "NT35E-ECMT-CONN-BEFORE-OPEN"
+  explanation text;     ///< no placeholders
+};
+
 /// Every command row, sorted by name.
 std::span<const command_entry> command_entries();
 /// Every URC row, sorted by name (the rows of one name in the order they are tried).
@@ -102,6 +109,11 @@ std::span<const error_entry> cms_entries();
 std::span<const socket_error_entry> socket_error_entries();
 /// Every hint row, sorted by reason (the rows of one reason in the order they are tried).
 std::span<const hint_entry> hint_entries();
+
+/// Every oracle rule's text, sorted by id.
+std::span<const rule_entry> rule_entries();
+/// The text of oracle rule `id`; nullptr when the table lacks it.
+const explanation* find_rule(std::string_view id);
 
 /// What command `name` ("+ECMTOPEN", "e", "S3"; "" for AT alone) does in form `f`; the
 /// generic text for a test form the table does not name; nullptr when unknown.

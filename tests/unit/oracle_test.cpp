@@ -1,0 +1,447 @@
+// The oracle (issue 15) on the sans-I/O core: a driver's exchange with the real
+// interpreter and scripted broker, on a manual clock, watched by the oracle. Each faulty
+// exchange yields exactly its rule's finding and nothing else; correct exchanges (the
+// seed's flow, an auth refusal, a broker loss) yield none.
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "explain/explanations.hpp"
+#include "oracle/oracle.hpp"
+#include "oracle/verdict.hpp"
+#include "support/core_harness.hpp"
+
+namespace nt35e {
+namespace {
+
+using ms = std::chrono::milliseconds;
+
+/// A driver on the core, every byte of both directions shown to an oracle.
+class watched {
+ public:
+  explicit watched(oracle::config c = {}, const scenario::scenario& world = {})
+      : core_(core_harness_for(world)), oracle_(std::move(c), core_->now()) {}
+
+  /// Raw bytes from the driver now.
+  void send(std::string_view bytes) {
+    oracle_.on_dte(bytes, core_->now());
+    core_->send(bytes);
+    flush();
+  }
+  /// A command line (CR added), then `d` of time.
+  void line(std::string_view text, ms d = ms(400)) {
+    send(std::string(text) + "\r");
+    wait(d);
+  }
+  /// A command line, then time until the module wrote `expect` (at most 30 s), then the
+  /// V.250 pause: what a careful driver does.
+  void until(std::string_view text, std::string_view expect) {
+    auto from = all_.size();
+    send(std::string(text) + "\r");
+    for (int i = 0; i < 6000 && all_.find(expect, from) == std::string::npos; ++i) wait(ms(5));
+    ASSERT_NE(all_.find(expect, from), std::string::npos) << text << " never got " << expect << "\n" << all_;
+    wait(ms(150));
+  }
+  /// Time passes in 5 ms steps; the module's output goes to the oracle as it comes.
+  void wait(ms d) {
+    for (auto left = d; left.count() > 0; left -= ms(5)) {
+      core_->run_for(std::min(left, ms(5)));
+      flush();
+    }
+    oracle_.advance(core_->now());
+  }
+  /// Powers on, waits for ECRDY and registration, and checks it as a careful driver does.
+  void boot() {
+    wait(ms(4000));
+    until("AT+CEREG?", "OK");
+  }
+  /// The careful ECMT flow up to a subscribed link on id 0.
+  void connect_and_subscribe() {
+    open_and_connect();
+    until("AT+ECMTSUB=0,1,\"cmd/#\",1", "+ECMTSUB:0,1,0,1");
+  }
+  void open_and_connect() {
+    until("AT+ECMTOPEN=0,\"broker.example\",1883", "+ECMTOPEN:0,0");
+    until("AT+ECMTCONN=0,\"dev1\"", "+ECMTCONN:0,0,0");
+  }
+  void fire(const scenario::action& a) {
+    core_->fire(a);
+    flush();
+  }
+  std::string output() const { return all_; }
+  std::vector<std::string> ids() const {
+    std::vector<std::string> out;
+    for (const auto& f : oracle_.findings()) out.push_back(f.rule);
+    return out;
+  }
+  const oracle::oracle& verdict() const { return oracle_; }
+  std::string dump() const {
+    std::string out;
+    for (const auto& f : oracle_.findings()) out += oracle::describe(f);
+    return out + "--- session ---\n" + all_;
+  }
+
+ private:
+  static std::unique_ptr<test::core_harness> core_harness_for(const scenario::scenario& world) {
+    return test::core_harness::for_world(world);
+  }
+  void flush() {
+    auto out = core_->take_output();
+    if (out.empty()) return;
+    all_ += out;
+    oracle_.on_module(out, core_->now());
+  }
+  std::unique_ptr<test::core_harness> core_;
+  oracle::oracle oracle_;
+  std::string all_;
+};
+
+using ids = std::vector<std::string>;
+
+// ---------------------------------------------------------------------------------------
+// correct drivers: no finding
+
+TEST(Oracle, TheSeedsFullFlowDoneCorrectlyHasNoFinding) {
+  watched w;
+  w.boot();
+  w.line("AT+ECMTCFG=\"keepalive\",0,60", ms(200));
+  w.connect_and_subscribe();
+  w.line("AT+ECMTPUB=0,2,1,0,\"tele/dev1\",\"{\"t\":21.5}\"", ms(400));
+  w.line("AT+ECMTPUB=0,3,0,0,\"tele/dev1\"", ms(200));
+  w.send("{\"t\":21.6}\x1A");
+  w.wait(ms(400));
+  w.line("AT+ECMTUNS=0,4,\"cmd/#\"", ms(400));
+  w.line("AT+ECMTDISC=0", ms(400));
+  EXPECT_EQ(w.ids(), ids{}) << w.dump();
+  EXPECT_NE(w.output().find("+ECMTDISC:0,0"), std::string::npos) << w.dump();
+}
+
+TEST(Oracle, AnAuthRefusalHandledCorrectlyHasNoFinding) {
+  scenario::scenario world;
+  watched w({}, world);
+  w.boot();
+  w.until("AT+ECMTOPEN=0,\"broker.example\",1883", "+ECMTOPEN:0,0");
+  scenario::action refuse;
+  refuse.kind = scenario::action_kind::refuse_connect;
+  refuse.code = 5;
+  w.fire(refuse);
+  w.until("AT+ECMTCONN=0,\"dev1\",\"user\",\"wrong\"", "+ECMTCONN:0,0,5");
+  ASSERT_NE(w.output().find("+ECMTCONN:0,0,5"), std::string::npos) << w.dump();
+  w.line("AT+ECMTCLOSE=0", ms(400));
+  EXPECT_EQ(w.ids(), ids{}) << w.dump();
+}
+
+TEST(Oracle, ABrokerLossHandledCorrectlyHasNoFinding) {
+  watched w;
+  w.boot();
+  w.connect_and_subscribe();
+  scenario::action drop;
+  drop.kind = scenario::action_kind::drop_link;
+  drop.id = 0;
+  w.fire(drop);
+  w.wait(ms(3000));
+  ASSERT_NE(w.output().find("+ECMTSTAT:0,1"), std::string::npos) << w.dump();
+  ASSERT_NE(w.output().rfind("+ECMTCONN:0,0,0"), w.output().find("+ECMTCONN:0,0,0")) << w.dump();
+  w.line("AT+ECMTSUB=0,5,\"cmd/#\",1", ms(400));
+  w.wait(ms(120'000));
+  EXPECT_EQ(w.ids(), ids{}) << w.dump();
+  // Rule coverage: the loss exercised the recovery rules.
+  bool recovery = false, resubscribe = false;
+  for (const auto& u : w.verdict().coverage()) {
+    if (u.id == "NT35E-ECMT-NO-RECOVERY") recovery = u.exercised;
+    if (u.id == "NT35E-ECMT-NO-RESUBSCRIBE") resubscribe = u.exercised;
+  }
+  EXPECT_TRUE(recovery);
+  EXPECT_TRUE(resubscribe);
+}
+
+// ---------------------------------------------------------------------------------------
+// one faulty exchange per rule: exactly its finding
+
+TEST(Oracle, ACommandBeforeEcrdyIsLost) {
+  watched w;
+  w.wait(ms(500));
+  w.line("AT+CSQ", ms(4000));
+  w.line("AT+CEREG?", ms(200));
+  EXPECT_EQ(w.ids(), ids{"NT35E-AT-BEFORE-ECRDY"}) << w.dump();
+}
+
+TEST(Oracle, ACommandBeforeThePreviousFinalResultOverlaps) {
+  watched w;
+  w.boot();
+  w.send("AT+CSQ\r");
+  w.send("AT+CGSN=1\r");
+  w.wait(ms(400));
+  EXPECT_EQ(w.ids(), ids{"NT35E-AT-OVERLAP"}) << w.dump();
+}
+
+TEST(Oracle, ALineEndedByLfAloneIsFound) {
+  watched w;
+  w.boot();
+  w.send("AT+CSQ\n");
+  w.wait(ms(400));
+  EXPECT_EQ(w.ids(), ids{"NT35E-AT-LINE-ENDING"}) << w.dump();
+}
+
+TEST(Oracle, CrLfIsAllowed) {
+  watched w;
+  w.boot();
+  w.send("AT+CSQ\r\n");
+  w.wait(ms(400));
+  EXPECT_EQ(w.ids(), ids{}) << w.dump();
+}
+
+TEST(Oracle, TypographicQuotesAreFoundOnce) {
+  watched w;
+  w.boot();
+  w.line("AT+ECMTOPEN=0,\xE2\x80\x9D" "broker.example\xE2\x80\x9D,1883", ms(400));
+  ASSERT_NE(w.output().find("ERROR"), std::string::npos);
+  EXPECT_EQ(w.ids(), ids{"NT35E-AT-TYPOGRAPHIC"}) << w.dump();
+}
+
+TEST(Oracle, TypographicQuotesInAPayloadAreContent) {
+  watched w;
+  w.boot();
+  w.open_and_connect();
+  w.line("AT+ECMTPUB=0,0,0,0,\"t\",\xE2\x80\x9Chello\xE2\x80\x9D", ms(400));
+  EXPECT_EQ(w.ids(), ids{}) << w.dump();
+}
+
+TEST(Oracle, ALowerCaseCommandIsAWarning) {
+  watched w;
+  w.boot();
+  w.line("at+csq", ms(400));
+  EXPECT_EQ(w.ids(), ids{"NT35E-AT-LOWERCASE"}) << w.dump();
+  EXPECT_EQ(w.verdict().findings().at(0).level, oracle::severity::warning);
+}
+
+TEST(Oracle, ALineTheModuleRejectsIsMalformed) {
+  watched w;
+  w.boot();
+  w.line("AT+CSQ=1", ms(400));
+  EXPECT_EQ(w.ids(), ids{"NT35E-AT-MALFORMED"}) << w.dump();
+}
+
+TEST(Oracle, TooShortAPauseAfterTheFinalResultIsAWarning) {
+  watched w;
+  w.boot();
+  w.send("AT+CSQ\r");
+  w.wait(ms(30));
+  w.line("AT+CGSN=1", ms(400));
+  EXPECT_EQ(w.ids(), ids{"NT35E-AT-PAUSE"}) << w.dump();
+}
+
+TEST(Oracle, SeveralActionCommandsOnOneLine) {
+  watched w;
+  w.boot();
+  w.until("AT+ECMTOPEN=0,\"broker.example\",1883", "+ECMTOPEN:0,0");
+  w.until("AT+ECMTCONN=0,\"dev1\";+ECMTCLOSE=1", "+ECMTCONN:0,0,0");
+  EXPECT_EQ(w.ids(), ids{"NT35E-AT-MULTI-ACTION"}) << w.dump();
+}
+
+TEST(Oracle, ConnBeforeTheOpenUrcIsFound) {
+  watched w;
+  w.boot();
+  w.until("AT+ECMTOPEN=0,\"broker.example\",1883", "OK");
+  w.until("AT+ECMTCONN=0,\"dev1\"", "+ECMTCONN:0,0,0");
+  ASSERT_NE(w.output().find("+ECMTCONN:0,0,0"), std::string::npos) << "the module queues it: lucky" << w.dump();
+  EXPECT_EQ(w.ids(), ids{"NT35E-ECMT-CONN-BEFORE-OPEN"}) << w.dump();
+}
+
+TEST(Oracle, SubscribeBeforeTheConnUrcIsFound) {
+  watched w;
+  w.boot();
+  w.until("AT+ECMTOPEN=0,\"broker.example\",1883", "+ECMTOPEN:0,0");
+  w.until("AT+ECMTCONN=0,\"dev1\"", "OK");
+  w.line("AT+ECMTSUB=0,1,\"cmd/#\",1", ms(600));
+  EXPECT_EQ(w.ids(), ids{"NT35E-ECMT-USE-BEFORE-CONN"}) << w.dump();
+}
+
+TEST(Oracle, ASecondOpenWhileItsUrcIsPending) {
+  watched w;
+  w.boot();
+  w.until("AT+ECMTOPEN=0,\"broker.example\",1883", "OK");
+  w.until("AT+ECMTOPEN=0,\"broker.example\",1883", "+ECMTOPEN:0,0");
+  EXPECT_EQ(w.ids(), ids{"NT35E-ECMT-URC-PENDING"}) << w.dump();
+}
+
+TEST(Oracle, ClosingBeforeTheWorstCaseConnackTimeGivesUpEarly) {
+  watched w;
+  w.boot();
+  w.until("AT+ECMTOPEN=0,\"broker.example\",1883", "+ECMTOPEN:0,0");
+  w.until("AT+ECMTCONN=0,\"dev1\"", "OK");
+  w.line("AT+ECMTCLOSE=0", ms(600));
+  EXPECT_EQ(w.ids(), ids{"NT35E-ECMT-GAVE-UP-EARLY"}) << w.dump();
+}
+
+TEST(Oracle, CarryingOnAfterAFailedOpenIgnoresTheError) {
+  watched w;
+  w.boot();
+  w.line("AT+ECMTOPEN=0,\"broker.example\",0", ms(400));  // port 0: CME 3
+  ASSERT_NE(w.output().find("+CME ERROR: 3"), std::string::npos) << w.dump();
+  w.line("AT+ECMTCONN=0,\"dev1\"", ms(400));
+  EXPECT_EQ(w.ids(), ids{"NT35E-DRV-IGNORED-ERROR"}) << w.dump();
+}
+
+TEST(Oracle, OpeningWhileNotRegisteredIsFound) {
+  watched w;
+  w.wait(ms(1700));  // ECRDY, still searching
+  w.line("AT+CEREG?", ms(200));
+  w.line("AT+ECMTOPEN=0,\"broker.example\",1883", ms(400));
+  EXPECT_EQ(w.ids(), ids{"NT35E-NET-OPEN-UNREGISTERED"}) << w.dump();
+}
+
+TEST(Oracle, NoRecoveryAfterALinkLossThatDoesNotHeal) {
+  watched w;
+  w.boot();
+  w.connect_and_subscribe();
+  scenario::action lose;
+  lose.kind = scenario::action_kind::lose_registration;
+  lose.stat = 0;
+  w.fire(lose);
+  w.wait(ms(70'000));
+  EXPECT_EQ(w.ids(), ids{"NT35E-ECMT-NO-RECOVERY"}) << w.dump();
+}
+
+TEST(Oracle, NoResubscriptionAfterAReconnect) {
+  watched w;
+  w.boot();
+  w.connect_and_subscribe();
+  scenario::action drop;
+  drop.kind = scenario::action_kind::drop_link;
+  drop.id = 0;
+  w.fire(drop);
+  w.wait(ms(40'000));
+  EXPECT_EQ(w.ids(), ids{"NT35E-ECMT-NO-RESUBSCRIBE"}) << w.dump();
+}
+
+TEST(Oracle, NoResubscriptionIsFineWithoutACleanSession) {
+  watched w;
+  w.boot();
+  w.line("AT+ECMTCFG=\"session\",0,0", ms(200));
+  w.connect_and_subscribe();
+  scenario::action drop;
+  drop.kind = scenario::action_kind::drop_link;
+  drop.id = 0;
+  w.fire(drop);
+  w.wait(ms(40'000));
+  EXPECT_EQ(w.ids(), ids{}) << w.dump();
+}
+
+TEST(Oracle, ARetryStormWithoutBackOff) {
+  watched w;
+  w.boot();
+  for (int i = 0; i < 5; ++i) w.line("AT+ECMTSUB=0,1,\"cmd/#\",1", ms(300));
+  // the first try is the state rule; the repeats without back-off make the storm
+  auto found = w.ids();
+  ASSERT_FALSE(found.empty());
+  EXPECT_EQ(found.back(), "NT35E-DRV-RETRY-STORM") << w.dump();
+}
+
+TEST(Oracle, RetriesWithAGrowingDelayAreNoStorm) {
+  oracle::config c;
+  c.enabled["NT35E-ECMT-USE-BEFORE-CONN"] = false;
+  c.enabled["NT35E-DRV-IGNORED-ERROR"] = false;
+  watched w(c);
+  w.boot();
+  int delay = 300;
+  for (int i = 0; i < 6; ++i, delay *= 2) w.line("AT+ECMTSUB=0,1,\"cmd/#\",1", ms(delay));
+  EXPECT_EQ(w.ids(), ids{}) << w.dump();
+}
+
+TEST(Oracle, ATopicOverTheLimit) {
+  watched w;
+  w.boot();
+  w.open_and_connect();
+  w.line("AT+ECMTSUB=0,1,\"" + std::string(256, 't') + "\",1", ms(400));
+  EXPECT_EQ(w.ids(), ids{"NT35E-ECMT-LIMITS"}) << w.dump();
+}
+
+TEST(Oracle, QosOnePublishesBeyondTheInFlightLimit) {
+  oracle::config c;
+  c.values["NT35E-ECMT-INFLIGHT.limit"] = 1;
+  watched w(c);
+  w.boot();
+  w.open_and_connect();
+  for (int i = 1; i <= 2; ++i) w.line("AT+ECMTPUB=0," + std::to_string(i) + ",1,0,\"t\",\"x\"", ms(110));
+  w.wait(ms(400));
+  EXPECT_EQ(w.ids(), ids{"NT35E-ECMT-INFLIGHT"}) << w.dump();
+}
+
+TEST(Oracle, RebootsWithoutAReasonLoop) {
+  watched w;
+  w.boot();
+  for (int i = 0; i < 3; ++i) {
+    w.line("AT+ECRST", ms(4000));
+    w.line("AT+CEREG?", ms(200));
+  }
+  EXPECT_EQ(w.ids(), ids{"NT35E-SYS-REBOOT-LOOP"}) << w.dump();
+}
+
+// ---------------------------------------------------------------------------------------
+// settings and outputs
+
+TEST(Oracle, ARuleSwitchedOffFindsNothingAndLenientDropsWhatWorksOnTheModule) {
+  oracle::config off;
+  ASSERT_EQ(oracle::set_rule(off, "NT35E-AT-LOWERCASE=off"), "");
+  watched w(off);
+  w.boot();
+  w.line("at+csq", ms(400));
+  EXPECT_EQ(w.ids(), ids{}) << w.dump();
+
+  oracle::config lenient;
+  ASSERT_EQ(oracle::set_mode(lenient, "lenient"), "");
+  watched l(lenient);
+  l.boot();
+  l.line("at+csq", ms(400));
+  EXPECT_EQ(l.ids(), ids{}) << l.dump();
+}
+
+TEST(Oracle, SettingsSpeakToAPerson) {
+  oracle::config c;
+  EXPECT_EQ(oracle::set_threshold(c, "NT35E-ECMT-NO-RECOVERY.within_s=120"), "");
+  EXPECT_EQ(c.value("NT35E-ECMT-NO-RECOVERY", "within_s"), 120);
+  EXPECT_NE(oracle::set_threshold(c, "NT35E-ECMT-NO-RECOVERY.within=1").find("within_s"), std::string::npos);
+  EXPECT_NE(oracle::set_threshold(c, "NT35E-ECMT-NO-RECOVERY.within_s=-1").find("0 or more"), std::string::npos);
+  EXPECT_NE(oracle::set_rule(c, "NT35E-NOPE=off").find("no oracle rule"), std::string::npos);
+  EXPECT_NE(oracle::set_rule(c, "NT35E-AT-PAUSE=maybe").find("on or off"), std::string::npos);
+  EXPECT_NE(oracle::set_mode(c, "loose").find("strict or lenient"), std::string::npos);
+}
+
+TEST(Oracle, EveryRuleHasItsExplanationInBothLanguages) {
+  for (const auto& r : oracle::rules()) {
+    const auto* e = explain::find_rule(r.id);
+    ASSERT_NE(e, nullptr) << r.id;
+    EXPECT_FALSE(e->en.empty());
+    EXPECT_FALSE(e->zh.empty());
+    EXPECT_TRUE(e->spec.starts_with("§")) << r.id;
+  }
+  EXPECT_EQ(explain::rule_entries().size(), oracle::rules().size());
+}
+
+TEST(Oracle, TheVerdictFailsOnErrorsAndListsCoverage) {
+  watched w;
+  w.boot();
+  w.until("AT+ECMTOPEN=0,\"broker.example\",1883", "OK");
+  w.until("AT+ECMTCONN=0,\"dev1\"", "+ECMTCONN:0,0,0");
+  oracle::verdict v;
+  v.modems.push_back(oracle::collect(w.verdict(), "nt35e"));
+  EXPECT_TRUE(v.failed());
+  auto xml = oracle::to_junit(v);
+  EXPECT_NE(xml.find("<testcase classname=\"nt35e.oracle.nt35e\" name=\"NT35E-ECMT-CONN-BEFORE-OPEN\""),
+            std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("<failure type=\"error\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("§5.4"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("not exercised"), std::string::npos) << xml;
+  auto json = oracle::to_json(v);
+  EXPECT_NE(json.find("\"passed\":false"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"rule\":\"NT35E-ECMT-CONN-BEFORE-OPEN\""), std::string::npos) << json;
+  v.threshold = oracle::fail_on::never;
+  EXPECT_FALSE(v.failed());
+}
+
+}  // namespace
+}  // namespace nt35e
