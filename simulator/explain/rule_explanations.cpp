@@ -44,18 +44,20 @@ constexpr std::array rule_rows{
                 "上一条指令还没有最终结果就发送了新指令：模组会缓存它（最多 4096 字节）稍后再应答，这样的驱动很快就会"
                 "把应答对应到错误的指令上",
                 "§2.1"}},
-    rule_entry{"NT35E-AT-PAUSE",
-               {"the next command line followed the final result by less than the V.250 pause (100 ms): slower "
-                "firmware builds may still be busy and lose its first bytes",
-                "在最终结果之后不到 V.250 规定的间隔（100 ms）就发送了下一条指令：较慢的固件版本可能仍在忙，会丢失开头的"
-                "字节",
-                "§2.1"}},
-    rule_entry{"NT35E-AT-TYPOGRAPHIC",
-               {"the command contains typographic quotes or full-width characters: only ASCII \" and , delimit "
-                "parameters, so the module answers ERROR (an editor or IME replaced the ASCII characters)",
-                "指令里有中文引号或全角字符：只有 ASCII 的 \" 和 , 才能分隔参数，模组会返回 ERROR（编辑器或输入法替换了 "
-                "ASCII 字符）",
-                "§2.6"}},
+    rule_entry{
+        "NT35E-AT-PAUSE",
+        {"the next command line followed the final result by less than the V.250 pause (100 ms): slower "
+         "firmware builds may still be busy and lose its first bytes",
+         "在最终结果之后不到 V.250 规定的间隔（100 ms）就发送了下一条指令：较慢的固件版本可能仍在忙，会丢失开头的"
+         "字节",
+         "§2.1"}},
+    rule_entry{
+        "NT35E-AT-TYPOGRAPHIC",
+        {"the command contains typographic quotes or full-width characters: only ASCII \" and , delimit "
+         "parameters, so the module answers ERROR (an editor or IME replaced the ASCII characters)",
+         "指令里有中文引号或全角字符：只有 ASCII 的 \" 和 , 才能分隔参数，模组会返回 ERROR（编辑器或输入法替换了 "
+         "ASCII 字符）",
+         "§2.6"}},
     rule_entry{"NT35E-DRV-IGNORED-ERROR",
                {"the driver carried on after ERROR or +CME ERROR as if the command had succeeded: the next command "
                 "assumes a state the link never reached and fails too",
@@ -67,12 +69,13 @@ constexpr std::array rule_rows{
                 "同一条失败的指令在短时间内被反复重试且间隔没有增长：现场会耗尽电量，运营商或服务器可能封禁设备；"
                 "请在重试之间逐步加大间隔",
                 "§5.2, §5.4, §8"}},
-    rule_entry{"NT35E-ECMT-CONN-BEFORE-OPEN",
-               {"AT+ECMTCONN was sent before +ECMTOPEN:<id>,0 reported the link open: on a fast link it gets lucky, "
-                "on a slow or failing one the CONNECT is dropped silently or refused with +CME ERROR: 3",
-                "在 +ECMTOPEN:<id>,0 报告链路打开之前就发送了 AT+ECMTCONN：网络快时碰巧成功，网络慢或打开失败时 CONNECT "
-                "会被静默丢弃或返回 +CME ERROR: 3",
-                "§5.4, §5.10"}},
+    rule_entry{
+        "NT35E-ECMT-CONN-BEFORE-OPEN",
+        {"AT+ECMTCONN was sent before +ECMTOPEN:<id>,0 reported the link open: on a fast link it gets lucky, "
+         "on a slow or failing one the CONNECT is dropped silently or refused with +CME ERROR: 3",
+         "在 +ECMTOPEN:<id>,0 报告链路打开之前就发送了 AT+ECMTCONN：网络快时碰巧成功，网络慢或打开失败时 CONNECT "
+         "会被静默丢弃或返回 +CME ERROR: 3",
+         "§5.4, §5.10"}},
     rule_entry{"NT35E-ECMT-GAVE-UP-EARLY",
                {"the driver closed the link before the spec's worst-case time for the pending URC had passed: "
                 "+ECMTOPEN may take 20 s and +ECMTCONN 10 s, so on a slow network a working link is torn down",
@@ -82,8 +85,7 @@ constexpr std::array rule_rows{
     rule_entry{"NT35E-ECMT-INFLIGHT",
                {"more QoS 1/2 publishes are awaiting their +ECMTPUB than the in-flight limit: the module does not "
                 "retransmit, so a burst on a slow link loses acknowledgements",
-                "等待 +ECMTPUB 确认的 QoS 1/2 发布超过了在途上限：模组不会重发，慢速链路上的突发会丢失确认",
-                "§5.8.3"}},
+                "等待 +ECMTPUB 确认的 QoS 1/2 发布超过了在途上限：模组不会重发，慢速链路上的突发会丢失确认", "§5.8.3"}},
     rule_entry{"NT35E-ECMT-LIMITS",
                {"a topic or payload is over the module's limit (topic 255 characters, payload 1024 bytes): the "
                 "module answers +CME ERROR: 3 or leaves data mode and the message is lost",
@@ -96,11 +98,11 @@ constexpr std::array rule_rows{
                 "收到 +ECMTSTAT:<id>,1 后链路没有恢复，驱动在允许的时间内也没有重新 ECMTOPEN 或 ECMTCONN：设备在现场会"
                 "一直离线",
                 "§7.4"}},
-    rule_entry{"NT35E-ECMT-NO-RESUBSCRIBE",
-               {"after the reconnect following +ECMTSTAT the driver did not subscribe again: with a clean session "
-                "the module does not restore subscriptions, so the device never receives commands again",
-                "+ECMTSTAT 之后重新连接，驱动却没有重新订阅：清除会话时模组不会恢复订阅，设备再也收不到下发的指令",
-                "§7.4"}},
+    rule_entry{
+        "NT35E-ECMT-NO-RESUBSCRIBE",
+        {"after the reconnect following +ECMTSTAT the driver did not subscribe again: with a clean session "
+         "the module does not restore subscriptions, so the device never receives commands again",
+         "+ECMTSTAT 之后重新连接，驱动却没有重新订阅：清除会话时模组不会恢复订阅，设备再也收不到下发的指令", "§7.4"}},
     rule_entry{"NT35E-ECMT-URC-PENDING",
                {"a second ECMT command was sent on a link while the URC of the previous one was still pending: the "
                 "module answers OK and nothing else, or refuses it, and the driver waits for a URC that never comes",
@@ -119,12 +121,13 @@ constexpr std::array rule_rows{
                 "模组未注册（没有 PDP 上下文）时发送了 AT+ECMTOPEN：会返回 +CME ERROR: 3；请等到 +CEREG 状态为 1 或 5 "
                 "再打开链路",
                 "§4.1, §5.2"}},
-    rule_entry{"NT35E-SYS-REBOOT-LOOP",
-               {"the driver rebooted the module again and again (AT+ECRST, AT+CFUN=1,1) with no failure in between: "
-                "each reboot drops every link and costs seconds of registration, and fixes nothing",
-                "驱动在没有任何故障的情况下反复重启模组（AT+ECRST、AT+CFUN=1,1）：每次重启都会断开所有链路并花费数秒重新"
-                "注册，却解决不了问题",
-                "§4.2"}},
+    rule_entry{
+        "NT35E-SYS-REBOOT-LOOP",
+        {"the driver rebooted the module again and again (AT+ECRST, AT+CFUN=1,1) with no failure in between: "
+         "each reboot drops every link and costs seconds of registration, and fixes nothing",
+         "驱动在没有任何故障的情况下反复重启模组（AT+ECRST、AT+CFUN=1,1）：每次重启都会断开所有链路并花费数秒重新"
+         "注册，却解决不了问题",
+         "§4.2"}},
 };
 
 constexpr bool sorted_by_id() {

@@ -40,8 +40,8 @@ bool is_ecmt_link_command(std::string_view n) {
 }
 
 bool is_action(std::string_view n) {
-  return is_ecmt_link_command(n) || n == "+ECRST" || n == "+CFUN" || n == "+CGATT" || n == "+CGACT" ||
-         n == "+COPS" || n == "+ECPING";
+  return is_ecmt_link_command(n) || n == "+ECRST" || n == "+CFUN" || n == "+CGATT" || n == "+CGACT" || n == "+COPS" ||
+         n == "+ECPING";
 }
 
 bool is_registration(std::string_view n) { return n == "+CEREG" || n == "+CREG" || n == "+CGREG"; }
@@ -228,7 +228,11 @@ void oracle::dte_line(std::string raw, modem::time_point start, modem::time_poin
         lower = true;
       }
     }
-    if (lower) report("NT35E-AT-LOWERCASE", now, "write \"" + at::to_upper(s.text.substr(0, std::min(s.text.find_first_of("=?;"), s.text.size()))) + "\" in upper case", {proof});
+    if (lower)
+      report("NT35E-AT-LOWERCASE", now,
+             "write \"" + at::to_upper(s.text.substr(0, std::min(s.text.find_first_of("=?;"), s.text.size()))) +
+                 "\" in upper case",
+             {proof});
   }
 
   int actions = 0;
@@ -361,7 +365,8 @@ void oracle::ecmt_command(const sent_line& s, const std::string& name, const std
                                      : "no +ECMTCONN:" + std::to_string(*id) + ",0,0 connected the link",
                c.state == link::lost ? std::vector<line_ref>{c.lost_line} : std::vector<line_ref>{});
   }
-  if (name == "+ECMTCONN" || use) exercise(name == "+ECMTCONN" ? "NT35E-ECMT-CONN-BEFORE-OPEN" : "NT35E-ECMT-USE-BEFORE-CONN");
+  if (name == "+ECMTCONN" || use)
+    exercise(name == "+ECMTCONN" ? "NT35E-ECMT-CONN-BEFORE-OPEN" : "NT35E-ECMT-USE-BEFORE-CONN");
 
   if (name == "+ECMTOPEN") {
     exercise("NT35E-NET-OPEN-UNREGISTERED");
@@ -392,7 +397,7 @@ void oracle::on_module(std::string_view bytes, modem::time_point now) {
 void oracle::module_line(std::string_view line, modem::time_point now) {
   line = at::trim_line(line);
   if (line.empty() || at::is_command_line(line)) return;  // echo
-  if (at::is_prompt(line)) return;                         // data mode: the payload follows
+  if (at::is_prompt(line)) return;                        // data mode: the payload follows
   if (auto r = at::final_result_of(line)) {
     final_result(line, at::is_failure(*r), *r == at::final_result::error, now);
     return;
@@ -421,8 +426,7 @@ void oracle::command_failed(const sent_line& s, std::string_view result, modem::
   reboot_reason_ = true;
   std::vector<line_ref> proof{ref(s.text, s.at, true), ref(std::string(result), now, false)};
   if (is_ecmt_link_command(s.first_name) && !s.params.empty())
-    if (auto id = number(s.params[0]))
-      ctx(*id).last_failure = ref(s.text + " -> " + std::string(result), now, false);
+    if (auto id = number(s.params[0])) ctx(*id).last_failure = ref(s.text + " -> " + std::string(result), now, false);
   if (s.first_name == "+ECMTOPEN" && !s.tainted && !(registered_ && *registered_) && result.starts_with("+CME"))
     report("NT35E-NET-OPEN-UNREGISTERED", now,
            "the open was refused and the driver had not seen the module registered (+CEREG stat 1 or 5)", proof);
@@ -602,8 +606,10 @@ void oracle::urc(std::string_view line, modem::time_point now) {
       }
     } else {
       if (!was_lost) c.state = field(1) == 2 ? link::failed : link::opened;
-      if (!was_lost) failed(cmd);
-      else reboot_reason_ = true;
+      if (!was_lost)
+        failed(cmd);
+      else
+        reboot_reason_ = true;
     }
   } else if (name == "+ECMTCLOSE" || name == "+ECMTDISC") {
     settle();
@@ -646,8 +652,9 @@ void oracle::advance(modem::time_point now) {
       if (now >= due) {
         c.lost_at.reset();
         report("NT35E-ECMT-NO-RECOVERY", due,
-               "id " + std::to_string(id) + " was not connected again and the driver sent no ECMTOPEN, ECMTCONN, "
-               "ECMTCLOSE or ECMTDISC for it",
+               "id " + std::to_string(id) +
+                   " was not connected again and the driver sent no ECMTOPEN, ECMTCONN, "
+                   "ECMTCLOSE or ECMTDISC for it",
                {c.lost_line});
       }
     }

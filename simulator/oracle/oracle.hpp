@@ -47,7 +47,7 @@ struct finding {
 /// Per rule: whether the session gave the driver a chance to break it (rule coverage).
 struct rule_use {
   std::string id;
-  bool runs = true;      ///< enabled in this mode
+  bool runs = true;  ///< enabled in this mode
   bool exercised = false;
   std::size_t findings = 0;
 };
@@ -76,8 +76,8 @@ class oracle {
     opened,
     connecting,
     connected,
-    lost,     ///< RECONNECTING after +ECMTSTAT
-    failed,   ///< CONNECT_FAIL after +ECMTCONN:<id>,2,2
+    lost,    ///< RECONNECTING after +ECMTSTAT
+    failed,  ///< CONNECT_FAIL after +ECMTCONN:<id>,2,2
     closing
   };
   struct sent_line {
@@ -91,7 +91,7 @@ class oracle {
   };
   struct context {
     link state = link::none;
-    bool queued_conn = false;  ///< AT+ECMTCONN accepted while OPENING
+    bool queued_conn = false;                        ///< AT+ECMTCONN accepted while OPENING
     std::optional<modem::time_point> pending_since;  ///< OK of OPEN/CONN/CLOSE/DISC whose URC is due
     std::string pending_cmd;                         ///< "+ECMTOPEN"...
     line_ref pending_line;
@@ -140,7 +140,7 @@ class oracle {
   std::optional<modem::time_point> line_start_;
   bool line_tainted_ = false;
   bool after_cr_ = false;
-  bool data_mode_ = false;   ///< payload of AT+ECMTPUB being typed
+  bool data_mode_ = false;  ///< payload of AT+ECMTPUB being typed
   std::size_t payload_bytes_ = 0;
   line_ref payload_line_;
   std::deque<sent_line> waiting_;  ///< command lines without their final result, oldest first

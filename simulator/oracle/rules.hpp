@@ -29,10 +29,10 @@ struct threshold {
 
 /// One rule.
 struct rule {
-  std::string_view id;                 ///< stable: "NT35E-ECMT-CONN-BEFORE-OPEN"
-  severity level;                      ///< error or warning
-  bool breaks_real_module;             ///< kept by --verdict-mode lenient
-  std::span<const threshold> settings; ///< its thresholds (may be empty)
+  std::string_view id;                  ///< stable: "NT35E-ECMT-CONN-BEFORE-OPEN"
+  severity level;                       ///< error or warning
+  bool breaks_real_module;              ///< kept by --verdict-mode lenient
+  std::span<const threshold> settings;  ///< its thresholds (may be empty)
 };
 
 /// Every rule, in the order the verdict lists them.

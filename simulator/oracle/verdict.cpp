@@ -20,12 +20,23 @@ std::string xml(std::string_view raw) {
   std::string out;
   for (char c : safe(raw)) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -88,8 +99,7 @@ modem_verdict collect(const oracle& o, std::string name) {
 std::string describe(const finding& f) {
   std::string out = secs(f.t_us) + " s " + std::string(to_string(f.level)) + " " + f.rule + " (" + f.spec +
                     "): " + safe(f.detail) + "\n";
-  for (const auto& l : f.lines)
-    out += "  " + secs(l.t_us) + " s " + (l.from_dte ? "DTE> " : "MOD< ") + l.text + "\n";
+  for (const auto& l : f.lines) out += "  " + secs(l.t_us) + " s " + (l.from_dte ? "DTE> " : "MOD< ") + l.text + "\n";
   if (const auto* e = explain::find_rule(f.rule)) {
     out += "  why: " + std::string(e->en) + "\n";
     out += "  原因：" + std::string(e->zh) + "\n";
@@ -166,25 +176,27 @@ std::string to_json(const verdict& v) {
                  (l.from_dte ? "dte>mod" : "mod>dte") + "\",\"text\":" + json(l.text) + "}";
       const auto* e = explain::find_rule(f.rule);
       findings += std::string(findings.empty() ? "" : ",") + "\n      {\"rule\":" + json(f.rule) +
-                  ",\"severity\":" + json(to_string(f.level)) + ",\"spec\":" + json(f.spec) + ",\"t\":" +
-                  secs(f.t_us) + ",\"detail\":" + json(f.detail) + ",\"en\":" + json(e ? e->en : "") +
+                  ",\"severity\":" + json(to_string(f.level)) + ",\"spec\":" + json(f.spec) + ",\"t\":" + secs(f.t_us) +
+                  ",\"detail\":" + json(f.detail) + ",\"en\":" + json(e ? e->en : "") +
                   ",\"zh\":" + json(e ? e->zh : "") + ",\"lines\":[" + lines + "]}";
     }
     for (const auto& u : m.coverage) {
       const auto* r = find_rule(u.id);
-      rules += std::string(rules.empty() ? "" : ",") + "\n      {\"id\":" + json(u.id) + ",\"severity\":" +
-               json(r ? to_string(r->level) : "error") + ",\"spec\":" + json(spec_of(u.id)) +
-               ",\"enabled\":" + (u.runs ? "true" : "false") + ",\"exercised\":" +
-               (u.exercised ? "true" : "false") + ",\"findings\":" + std::to_string(u.findings) + "}";
+      rules += std::string(rules.empty() ? "" : ",") + "\n      {\"id\":" + json(u.id) +
+               ",\"severity\":" + json(r ? to_string(r->level) : "error") + ",\"spec\":" + json(spec_of(u.id)) +
+               ",\"enabled\":" + (u.runs ? "true" : "false") + ",\"exercised\":" + (u.exercised ? "true" : "false") +
+               ",\"findings\":" + std::to_string(u.findings) + "}";
     }
     modems += std::string(modems.empty() ? "" : ",") + "\n    {\"name\":" + json(m.name) + ",\"findings\":[" +
               findings + "],\n     \"rules\":[" + rules + "]}";
   }
-  const char* fail_text = v.threshold == fail_on::error ? "error" : v.threshold == fail_on::warning ? "warning" : "never";
+  const char* fail_text = v.threshold == fail_on::error     ? "error"
+                          : v.threshold == fail_on::warning ? "warning"
+                                                            : "never";
   return std::string("{\"verdict\":\"nt35e-oracle\",\"version\":1,\"mode\":\"") + (v.lenient ? "lenient" : "strict") +
          "\",\"fail_on\":\"" + fail_text + "\",\"passed\":" + (v.failed() ? "false" : "true") +
-         ",\"errors\":" + std::to_string(errors) + ",\"warnings\":" + std::to_string(warnings) +
-         ",\"modems\":[" + modems + "]}\n";
+         ",\"errors\":" + std::to_string(errors) + ",\"warnings\":" + std::to_string(warnings) + ",\"modems\":[" +
+         modems + "]}\n";
 }
 
 }  // namespace nt35e::oracle

@@ -62,6 +62,9 @@ class watched {
     open_and_connect();
     until("AT+ECMTSUB=0,1,\"cmd/#\",1", "+ECMTSUB:0,1,0,1");
   }
+  /// AT+ECMTOPEN / AT+ECMTCONN on id 0, then time until `expect`.
+  void open(std::string_view expect) { until("AT+ECMTOPEN=0,\"broker.example\",1883", expect); }
+  void conn(std::string_view expect) { until("AT+ECMTCONN=0,\"dev1\"", expect); }
   void open_and_connect() {
     until("AT+ECMTOPEN=0,\"broker.example\",1883", "+ECMTOPEN:0,0");
     until("AT+ECMTCONN=0,\"dev1\"", "+ECMTCONN:0,0,0");
@@ -122,7 +125,7 @@ TEST(Oracle, AnAuthRefusalHandledCorrectlyHasNoFinding) {
   scenario::scenario world;
   watched w({}, world);
   w.boot();
-  w.until("AT+ECMTOPEN=0,\"broker.example\",1883", "+ECMTOPEN:0,0");
+  w.open("+ECMTOPEN:0,0");
   scenario::action refuse;
   refuse.kind = scenario::action_kind::refuse_connect;
   refuse.code = 5;
@@ -196,7 +199,10 @@ TEST(Oracle, CrLfIsAllowed) {
 TEST(Oracle, TypographicQuotesAreFoundOnce) {
   watched w;
   w.boot();
-  w.line("AT+ECMTOPEN=0,\xE2\x80\x9D" "broker.example\xE2\x80\x9D,1883", ms(400));
+  w.line(
+      "AT+ECMTOPEN=0,\xE2\x80\x9D"
+      "broker.example\xE2\x80\x9D,1883",
+      ms(400));
   ASSERT_NE(w.output().find("ERROR"), std::string::npos);
   EXPECT_EQ(w.ids(), ids{"NT35E-AT-TYPOGRAPHIC"}) << w.dump();
 }
@@ -236,7 +242,7 @@ TEST(Oracle, TooShortAPauseAfterTheFinalResultIsAWarning) {
 TEST(Oracle, SeveralActionCommandsOnOneLine) {
   watched w;
   w.boot();
-  w.until("AT+ECMTOPEN=0,\"broker.example\",1883", "+ECMTOPEN:0,0");
+  w.open("+ECMTOPEN:0,0");
   w.until("AT+ECMTCONN=0,\"dev1\";+ECMTCLOSE=1", "+ECMTCONN:0,0,0");
   EXPECT_EQ(w.ids(), ids{"NT35E-AT-MULTI-ACTION"}) << w.dump();
 }
@@ -244,8 +250,8 @@ TEST(Oracle, SeveralActionCommandsOnOneLine) {
 TEST(Oracle, ConnBeforeTheOpenUrcIsFound) {
   watched w;
   w.boot();
-  w.until("AT+ECMTOPEN=0,\"broker.example\",1883", "OK");
-  w.until("AT+ECMTCONN=0,\"dev1\"", "+ECMTCONN:0,0,0");
+  w.open("OK");
+  w.conn("+ECMTCONN:0,0,0");
   ASSERT_NE(w.output().find("+ECMTCONN:0,0,0"), std::string::npos) << "the module queues it: lucky" << w.dump();
   EXPECT_EQ(w.ids(), ids{"NT35E-ECMT-CONN-BEFORE-OPEN"}) << w.dump();
 }
@@ -253,8 +259,8 @@ TEST(Oracle, ConnBeforeTheOpenUrcIsFound) {
 TEST(Oracle, SubscribeBeforeTheConnUrcIsFound) {
   watched w;
   w.boot();
-  w.until("AT+ECMTOPEN=0,\"broker.example\",1883", "+ECMTOPEN:0,0");
-  w.until("AT+ECMTCONN=0,\"dev1\"", "OK");
+  w.open("+ECMTOPEN:0,0");
+  w.conn("OK");
   w.line("AT+ECMTSUB=0,1,\"cmd/#\",1", ms(600));
   EXPECT_EQ(w.ids(), ids{"NT35E-ECMT-USE-BEFORE-CONN"}) << w.dump();
 }
@@ -262,16 +268,16 @@ TEST(Oracle, SubscribeBeforeTheConnUrcIsFound) {
 TEST(Oracle, ASecondOpenWhileItsUrcIsPending) {
   watched w;
   w.boot();
-  w.until("AT+ECMTOPEN=0,\"broker.example\",1883", "OK");
-  w.until("AT+ECMTOPEN=0,\"broker.example\",1883", "+ECMTOPEN:0,0");
+  w.open("OK");
+  w.open("+ECMTOPEN:0,0");
   EXPECT_EQ(w.ids(), ids{"NT35E-ECMT-URC-PENDING"}) << w.dump();
 }
 
 TEST(Oracle, ClosingBeforeTheWorstCaseConnackTimeGivesUpEarly) {
   watched w;
   w.boot();
-  w.until("AT+ECMTOPEN=0,\"broker.example\",1883", "+ECMTOPEN:0,0");
-  w.until("AT+ECMTCONN=0,\"dev1\"", "OK");
+  w.open("+ECMTOPEN:0,0");
+  w.conn("OK");
   w.line("AT+ECMTCLOSE=0", ms(600));
   EXPECT_EQ(w.ids(), ids{"NT35E-ECMT-GAVE-UP-EARLY"}) << w.dump();
 }
@@ -424,8 +430,8 @@ TEST(Oracle, EveryRuleHasItsExplanationInBothLanguages) {
 TEST(Oracle, TheVerdictFailsOnErrorsAndListsCoverage) {
   watched w;
   w.boot();
-  w.until("AT+ECMTOPEN=0,\"broker.example\",1883", "OK");
-  w.until("AT+ECMTCONN=0,\"dev1\"", "+ECMTCONN:0,0,0");
+  w.open("OK");
+  w.conn("+ECMTCONN:0,0,0");
   oracle::verdict v;
   v.modems.push_back(oracle::collect(w.verdict(), "nt35e"));
   EXPECT_TRUE(v.failed());
