@@ -16,6 +16,8 @@ packages=(
   python3 python3-jsonschema  # the scenario schema test validates with it
   python3-pytest python3-serial  # the nt35e pytest plugin, its tests and examples/pytest-driver (pyserial)
   help2man                     # man pages from --help (the man target)
+  dpkg-dev file                # the .deb: CPack's Depends from dpkg-shlibdeps (it finds ELF files with file)
+  lintian mmdebstrap           # tools/deb-check.sh: lint the .deb, install it in a clean Debian 12 root
   gammu ppp socat              # real clients in the e2e tests: gammu, ppp's chat, a socat bridge
 )
 

@@ -4,7 +4,8 @@
 # against real mosquitto brokers the tests start themselves, the fuzz corpus
 # replay, and the unit tests again under AddressSanitizer + UBSan, then the real binary
 # under both sanitizers through the end-to-end tests that drive MQTT and fleets, and last
-# every fuzz target for 60 s (NT35E_CI_FUZZ=0 skips that).
+# every fuzz target for 60 s (NT35E_CI_FUZZ=0 skips that). After the main tests, the .deb is
+# checked in a clean Debian 12 root (tools/deb-check.sh; NT35E_CI_DEB=0 skips that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -17,6 +18,16 @@ cmake --build build -j"$jobs"
 
 echo "== tests"
 (cd build && ctest --output-on-failure --timeout 600 -j1)
+
+# The Debian package of that build: lintian without errors, installed into a clean Debian 12
+# root (mmdebstrap, cached) where the seed flow and the examples run against the installed
+# files only. NT35E_CI_DEB=0 skips it.
+if [[ "${NT35E_CI_DEB:-1}" == 1 ]]; then
+  echo "== Debian package in a clean Debian 12 root (tools/deb-check.sh; NT35E_CI_DEB=0 skips)"
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+  "${sudo_cmd[@]}" env NT35E_DEB_BUILD_DIR="$PWD/build" bash tools/deb-check.sh
+fi
 
 # One clang build serves both sanitizer steps and the fuzzing at the end: the `fuzz` preset
 # (build-fuzz/: clang-14, ASan + UBSan with every report fatal, libFuzzer instrumentation).
