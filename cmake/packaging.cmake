@@ -113,7 +113,7 @@ Schema, and the test harness kit for continuous integration of modem drivers.")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "python3")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3-serial")
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3-pytest, mosquitto, cmake, g++, libgtest-dev")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3-pytest, mosquitto, mosquitto-clients, cmake, g++, libgtest-dev")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 include(CPack)
 

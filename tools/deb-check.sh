@@ -126,7 +126,7 @@ mount --bind "$cache/archives" "$root/var/cache/apt/archives"
 apt_in_root update >/dev/null || fail "apt-get update in the root failed"
 
 step "apt-get install ./$(basename "$deb") in the root"
-mkdir -p "$root/tmp/nt35e-check"
+mkdir -p "$root/tmp/nt35e-check/reports"
 cp "$deb" "$root/tmp/nt35e-check/"
 # --no-install-recommends: the Depends line alone must be enough to run everything below.
 in_root sh -c "cd /tmp/nt35e-check && apt-get -q -y -o Dpkg::Use-Pty=0 --no-install-recommends \
@@ -173,7 +173,7 @@ else
 fi
 if [[ -d $src/examples/pytest-driver ]]; then
   examples+=(pytest-driver)
-  tools+=(python3-pytest python3-serial)
+  tools+=(python3-pytest python3-serial mosquitto mosquitto-clients)
 else
   echo "== deb-check: skip examples/pytest-driver: it does not exist yet"
 fi
@@ -191,17 +191,32 @@ for ex in "${examples[@]}"; do
     cpp-driver)
       step "examples/cpp-driver: cmake, build, ctest against /usr"
       in_root sh -c 'cd /tmp/nt35e-check && cmake -S cpp-driver -B cpp-build -DCMAKE_BUILD_TYPE=Release >/dev/null &&
-        cmake --build cpp-build -j'"$(nproc)"' && ctest --test-dir cpp-build --output-on-failure --timeout 300' ||
+        cmake --build cpp-build -j'"$(nproc)"' && ctest --test-dir cpp-build --output-on-failure --timeout 300 \
+        --output-junit /tmp/nt35e-check/reports/cpp-driver.xml' ||
         fail "examples/cpp-driver"
       ;;
     pytest-driver)
       step "examples/pytest-driver: pytest against the installed package"
       in_root sh -c 'cd /tmp/nt35e-check/pytest-driver && python3 -m pytest -v -p no:cacheprovider \
-        --junitxml=/tmp/nt35e-check/pytest-driver.xml' || fail "examples/pytest-driver"
+        --junitxml=/tmp/nt35e-check/reports/pytest-driver.xml --nt35e-artifacts=/tmp/nt35e-check/reports/pytest-driver' ||
+        fail "examples/pytest-driver"
+      # The test that fails on purpose: it must fail, and its report must carry the transcript.
+      step "examples/pytest-driver: a failing test shows its transcript"
+      out=$(in_root sh -c 'cd /tmp/nt35e-check/pytest-driver && NT35E_EXAMPLE_SHOW_FAILURE=1 python3 -m pytest -v \
+        -p no:cacheprovider -k test_shows_the_transcript_of_a_failure \
+        --junitxml=/tmp/nt35e-check/reports/pytest-driver-failure.xml 2>&1') &&
+        fail "the test that fails on purpose passed"
+      echo "$out"
+      grep -q "transcript" <<<"$out" || fail "the failed test's report has no transcript"
       ;;
   esac
 done
 step_end
+if [[ -d $root/tmp/nt35e-check/reports ]]; then
+  rm -rf "$build/deb-check-reports"
+  cp -a "$root/tmp/nt35e-check/reports" "$build/deb-check-reports"
+  echo "== deb-check: the examples' reports are in $build/deb-check-reports"
+fi
 
 echo "== deb-check: passed; timings"
 printf '%s\n' "${timings[@]}"
