@@ -149,6 +149,10 @@ for f in /usr/share/nt35e-sim/scenarios/scenario.schema.json /usr/share/doc/nt35
   /usr/share/doc/nt35e-sim/conformance.md /usr/share/man/man1/nt35e-sim.1.gz; do
   [[ -s $root$f ]] || fail "$f is not installed"
 done
+if [[ -d $root/usr/lib/python3/dist-packages/nt35e ]]; then
+  in_root python3 -c 'import nt35e.control' || fail "the Python package nt35e does not import"
+  [[ -d $root/usr/lib/python3/dist-packages/nt35e/__pycache__ ]] || fail "postinst did not byte-compile nt35e"
+fi
 n=0
 for s in "$root"/usr/share/nt35e-sim/scenarios/*.json; do
   [[ $(basename "$s") == scenario.schema.json ]] && continue
@@ -211,6 +215,16 @@ for ex in "${examples[@]}"; do
       ;;
   esac
 done
+
+step "apt-get purge nt35e-sim leaves nothing behind"
+apt_in_root purge nt35e-sim >"$root/tmp/nt35e-check/apt-purge.log" 2>&1 || {
+  cat "$root/tmp/nt35e-check/apt-purge.log"
+  fail "the package does not remove"
+}
+for d in /usr/share/nt35e-sim /usr/share/doc/nt35e-sim /usr/lib/python3/dist-packages/nt35e /usr/bin/nt35e-sim; do
+  [[ ! -e $root$d ]] || fail "$d is still there after apt-get purge: $(find "$root$d" | head -n 5 | tr '\n' ' ')"
+done
+echo "nothing left"
 step_end
 if [[ -d $root/tmp/nt35e-check/reports ]]; then
   rm -rf "$build/deb-check-reports"
