@@ -15,6 +15,7 @@ packages=(
   clang-14 libclang-rt-14-dev  # libFuzzer and sanitizers
   python3 python3-jsonschema  # the scenario schema test validates with it
   python3-pytest python3-serial  # the nt35e pytest plugin, its tests and examples/pytest-driver (pyserial)
+  python3-junitparser  # the oracle's e2e test reads its JUnit verdict back as CI reporters do
   help2man                     # man pages from --help (the man target)
   dpkg-dev file                # the .deb: CPack's Depends from dpkg-shlibdeps (it finds ELF files with file)
   lintian mmdebstrap           # tools/deb-check.sh: lint the .deb, install it in a clean Debian 12 root

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -42,6 +43,8 @@
 #include "mqtt/backend.hpp"
 
 #include "mqtt/host_map.hpp"
+#include "oracle/oracle.hpp"
+#include "oracle/verdict.hpp"
 #include "paho/paho_backend.hpp"
 #include "scenario/apply.hpp"
 #include "scenario/json_loader.hpp"
@@ -57,6 +60,25 @@ namespace {
 constexpr std::chrono::milliseconds quiet_horizon{2500};
 /// ...but never wait longer than this (the modem may always have something coming).
 constexpr std::chrono::seconds linger_limit{10};
+
+/// The session's one observer: the line metrics, and the oracle when a verdict was asked for.
+class watch_line final : public io::session_observer {
+ public:
+  watch_line(metrics::line_metrics& metrics, oracle::oracle* judge) : metrics_(metrics), judge_(judge) {}
+  void on_input(std::string_view bytes, modem::time_point now) override {
+    metrics_.on_input(bytes, now);
+    if (judge_) judge_->on_dte(bytes, now);
+  }
+  void on_output(std::string_view bytes, modem::time_point now) override {
+    metrics_.on_output(bytes, now);
+    if (judge_) judge_->on_module(bytes, now);
+  }
+  void on_commands(std::uint64_t started, modem::time_point now) override { metrics_.on_commands(started, now); }
+
+ private:
+  metrics::line_metrics& metrics_;
+  oracle::oracle* judge_;
+};
 
 int usage_error(std::string sentence) {
   if (sentence.ends_with('.')) sentence.pop_back();
@@ -177,8 +199,15 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
     return usage_error(e.what());
   }
   io::session session(ex, profile, backend.get(), log, world);
-  metrics::line_metrics metrics;  // latency histograms for the control channel and the exit summary
-  session.set_observer(&metrics);
+  metrics::line_metrics metrics;        // latency histograms for the control channel and the exit summary
+  std::optional<oracle::oracle> judge;  // the verdict on the driver (--verdict, --verdict-json)
+  if (opts.verdict.wanted()) {
+    oracle::config c;
+    if (auto why = app::command_line_config(opts.verdict, c); !why.empty()) return usage_error(why);
+    judge.emplace(c, std::chrono::steady_clock::now());
+  }
+  watch_line watcher(metrics, judge ? &*judge : nullptr);
+  session.set_observer(&watcher);
 
   std::unique_ptr<app::trace_tap> recording;
   if (opts.record_file) {
@@ -315,10 +344,20 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   ioc.run();
 
   auto summary = metrics.collect(session.snapshot(), session.attached());
+  // The end of the session is an event of its own in the recording, so the verdict on the
+  // trace after the fact sees the same deadlines pass as the live one.
+  const auto ended = std::chrono::steady_clock::now();
+  if (recording) recording->note(modem::log_record{modem::log_level::info, "session.end", "the session ended"}, ended);
   shutdown();
   log.log(io::log_level::info, "stopped");
   if (log.enabled(io::log_level::warn)) print_now(stderr, metrics::format_summary(summary, false));
-  return 0;
+  if (!judge) return 0;
+  judge->advance(ended);
+  oracle::verdict verdict;
+  verdict.lenient = judge->settings().lenient;
+  verdict.threshold = opts.verdict.fail;
+  verdict.modems.push_back(oracle::collect(*judge, profile.name));
+  return app::finish_verdict(opts.verdict, verdict);
 }
 
 /// The profiles of the worlds a scenario's modems play: [0] the scenario's own, [k + 1]

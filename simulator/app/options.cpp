@@ -277,6 +277,7 @@ void option_parser::add_mqtt_and_trace_options(CLI::App& app) {
           list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
         }
       });
+  add_verdict_options(app, opts_.verdict, "Verdict on the driver");
   value(app, group, "--replay", "FILE", "a value", "answer from a recorded trace (timing scaled by --time-scale)",
         [this](const std::string& v) { opts_.replay_file = v; });
   value(app, group, "--replay-match", "strict|lenient", "a value",

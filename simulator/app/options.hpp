@@ -12,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "app/verdict_output.hpp"
 #include "io/logger.hpp"
 #include "modem/profile.hpp"
 #include "scenario/scenario.hpp"
@@ -60,6 +61,7 @@ struct options {
   std::optional<std::string> replay_file;    ///< --replay FILE: answer from a trace
   bool replay_lenient = false;               ///< --replay-match lenient
   std::string off_script = "error";          ///< --off-script stop|error|handover
+  verdict_options verdict;                   ///< --verdict, --verdict-json, --oracle-… (the oracle)
 };
 
 /// nt35e-sim's own options on its CLI11 app. Each option's callback runs as soon as it

@@ -1,10 +1,12 @@
 #include "app/report_command.hpp"
 
+#include <chrono>
 #include <iostream>
 #include <variant>
 
 #include "app/cli.hpp"
 #include "app/tool_io.hpp"
+#include "oracle/oracle.hpp"
 #include "trace/report_html.hpp"
 #include "trace/trace_file.hpp"
 
@@ -12,7 +14,9 @@ namespace nt35e::app {
 
 namespace {
 
-constexpr const char* usage = "Usage: nt35e-sim report [-o OUT.html] TRACE.jsonl\n";
+constexpr const char* usage =
+    "Usage: nt35e-sim report [-o OUT.html] TRACE.jsonl\n"
+    "       nt35e-sim report --verdict OUT.xml [--verdict-json OUT.json] TRACE.jsonl\n";
 
 constexpr const char* description =
     "Writes one self-contained HTML file (no external scripts, styles or fonts; it opens\n"
@@ -39,6 +43,7 @@ CLI::App* add_report_command(CLI::App& root, report_request& request) {
   add_value(*cmd, "-o,--output", "OUT.html", "a file name",
             "where to write (default: TRACE with .html instead of .jsonl)",
             [&request](const std::string& value) { request.output = value; });
+  add_verdict_options(*cmd, request.verdict, "Verdict on the driver");
   cmd->add_option("TRACE", request.traces, "the trace (JSON Lines; - reads stdin)")->group("Arguments");
   on_parsed(*cmd, [&request] {
     if (request.traces.empty()) throw usage_error("give the trace file (JSON Lines) to report on");
@@ -46,6 +51,26 @@ CLI::App* add_report_command(CLI::App& root, report_request& request) {
       throw usage_error("give one trace file, got \"" + request.traces[0] + "\" and \"" + request.traces[1] + "\"");
   });
   return cmd;
+}
+
+oracle::verdict trace_verdict(const trace::trace& t, const oracle::config& c, oracle::fail_on fail) {
+  const modem::time_point origin{};
+  oracle::oracle judge(c, origin);
+  std::int64_t last = 0;
+  for (const auto& e : t.events) {
+    auto at = origin + std::chrono::microseconds(e.t_us);
+    last = e.t_us;
+    if (e.dir == trace::direction::dte_to_module)
+      judge.on_dte(e.data, at);
+    else if (e.dir == trace::direction::module_to_dte)
+      judge.on_module(e.data, at);
+  }
+  judge.advance(origin + std::chrono::microseconds(last));
+  oracle::verdict v;
+  v.lenient = c.lenient;
+  v.threshold = fail;
+  v.modems.push_back(oracle::collect(judge, t.head.profile));
+  return v;
 }
 
 int run_report(const report_request& request) {
@@ -63,10 +88,22 @@ int run_report(const report_request& request) {
     std::cerr << bad->message << "\n";
     return 1;
   }
+  const auto& loaded_trace = std::get<trace::trace>(loaded);
+  int verdict_status = 0;
+  if (request.verdict.wanted()) {
+    oracle::config c;
+    if (auto why = command_line_config(request.verdict, c); !why.empty()) {
+      std::cerr << "nt35e-sim report: " << why << " (try --help)\n";
+      return 2;
+    }
+    verdict_status = finish_verdict(request.verdict, trace_verdict(loaded_trace, c, request.verdict.fail));
+    if (request.output.empty()) return verdict_status;
+  }
   trace::report_options ro;
   ro.title = base_name(trace_path);
-  auto html = trace::render_report(std::get<trace::trace>(loaded), ro);
-  return finish_output("nt35e-sim report", out_path, html);
+  auto html = trace::render_report(loaded_trace, ro);
+  auto status = finish_output("nt35e-sim report", out_path, html);
+  return status != 0 ? status : verdict_status;
 }
 
 int report_main(int argc, char** argv) {

@@ -3,14 +3,23 @@
 // trace, a sequence diagram and a timeline with the delays and errors highlighted.
 //
 //   nt35e-sim report [-o OUT.html] TRACE.jsonl
+//   nt35e-sim report --verdict OUT.xml [--verdict-json OUT.json] [-o OUT.html] TRACE.jsonl
+//
+// With --verdict or --verdict-json the oracle judges the driver in the trace after the
+// fact, with the same verdict as live (app/verdict_output.hpp); the page is then written
+// only when -o asks for it.
 //
 // Exit status: 0 done, 1 a trace that does not load or a page that cannot be written,
-// 2 a usage error (one sentence and "try --help").
+// 2 a usage error (one sentence and "try --help"), 3 the verdict failed.
 
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+
+#include "app/verdict_output.hpp"
+#include "oracle/verdict.hpp"
+#include "trace/trace_file.hpp"
 
 namespace nt35e::app {
 
@@ -18,7 +27,11 @@ namespace nt35e::app {
 struct report_request {
   std::string output;               ///< -o OUT.html; empty: the trace's name with .html
   std::vector<std::string> traces;  ///< the TRACE; exactly one once parsed
+  verdict_options verdict;          ///< --verdict, --verdict-json, --oracle-…
 };
+
+/// The oracle's verdict on the driver of a recorded trace (its DTE side, at its times).
+oracle::verdict trace_verdict(const trace::trace& t, const oracle::config& c, oracle::fail_on fail);
 
 /// Adds the report subcommand to nt35e-sim's command line; parsing fills `request`.
 CLI::App* add_report_command(CLI::App& root, report_request& request);

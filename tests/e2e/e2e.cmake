@@ -87,6 +87,13 @@ if(Python3_Interpreter_FOUND)
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/real_clients_test.py
                    --sim $<TARGET_FILE:nt35e-sim> --profile ec616s gammu-identify)
   set_tests_properties(real_client_gammu_identify_ec616s PROPERTIES LABELS e2e TIMEOUT 180)
+  # The oracle (issue 15): faulty and correct driver scripts on the real PTY, the JSON and
+  # JUnit verdicts (read back with Debian's python3-junitparser, hence /usr/bin/python3),
+  # and the same verdict from the recorded trace.
+  add_test(NAME oracle_e2e
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/oracle_e2e_test.py
+                   --sim $<TARGET_FILE:nt35e-sim> --scenarios ${PROJECT_SOURCE_DIR}/scenarios)
+  set_tests_properties(oracle_e2e PROPERTIES LABELS e2e TIMEOUT 300)
 else()
   message(WARNING "python3 not found: the control_cli_python and real_client_* tests are not registered")
 endif()
