@@ -12,11 +12,10 @@ void add_verdict_options(CLI::App& app, verdict_options& v, const std::string& g
             "the oracle's verdict on the driver as JUnit XML\n(one test case per rule; docs/oracle.md)",
             [&v](const std::string& s) { v.junit = s; })
       ->group(group);
-  add_value(app, "--verdict-json", "FILE", "a file name", "the same verdict as JSON",
-            [&v](const std::string& s) { v.json = s; })
-      ->group(group);
-  add_value(app, "--verdict-mode", "strict|lenient", "a value",
-            "lenient keeps only what breaks on the real module",
+  add_value(app, "--verdict-json", "FILE", "a file name", "the same verdict as JSON", [&v](const std::string& s) {
+    v.json = s;
+  })->group(group);
+  add_value(app, "--verdict-mode", "strict|lenient", "a value", "lenient keeps only what breaks on the real module",
             [&v](const std::string& s) {
               if (auto why = oracle::set_mode(v.config, s); !why.empty()) throw usage_error(why);
               v.mode_given = true;
@@ -38,8 +37,7 @@ void add_verdict_options(CLI::App& app, verdict_options& v, const std::string& g
   add_value(app, "--oracle-set", "ID.NAME=VALUE", "a value", "change an oracle rule's threshold (repeatable)",
             [&v](const std::string& s) {
               oracle::config probe;
-              if (auto why = oracle::set_threshold(probe, s); !why.empty())
-                throw usage_error("--oracle-set: " + why);
+              if (auto why = oracle::set_threshold(probe, s); !why.empty()) throw usage_error("--oracle-set: " + why);
               v.threshold_settings.push_back(s);
             })
       ->group(group);

@@ -24,9 +24,9 @@ namespace nt35e::app {
 inline constexpr int verdict_failed_status = 3;
 
 struct verdict_options {
-  std::string junit;         ///< --verdict FILE
-  std::string json;          ///< --verdict-json FILE
-  oracle::config config;     ///< --verdict-mode, --oracle-rule, --oracle-set (in order)
+  std::string junit;      ///< --verdict FILE
+  std::string json;       ///< --verdict-json FILE
+  oracle::config config;  ///< --verdict-mode, --oracle-rule, --oracle-set (in order)
   oracle::fail_on fail = oracle::fail_on::error;
   std::vector<std::string> rule_settings;       ///< --oracle-rule as given, applied after the scenario's
   std::vector<std::string> threshold_settings;  ///< --oracle-set as given
