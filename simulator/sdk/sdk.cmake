@@ -24,7 +24,11 @@ target_compile_features(nt35e_sim INTERFACE cxx_std_17)
 target_compile_definitions(nt35e_sim PRIVATE NT35E_VERSION="${PROJECT_VERSION}")
 target_link_libraries(nt35e_sim PRIVATE nt35e_options nt35e_fleet nt35e_control nt35e_metrics nt35e_trace nt35e_io
   nt35e_scripted nt35e_paho nt35e_scenario nt35e_core nlohmann_json::nlohmann_json Boost::headers Threads::Threads)
-target_link_options(nt35e_sim PRIVATE -Wl,--exclude-libs,ALL -Wl,--no-undefined)
+target_link_options(nt35e_sim PRIVATE -Wl,--exclude-libs,ALL)
+if(NOT NT35E_SANITIZE AND NOT NT35E_FUZZ)
+  # Every symbol resolved at link time (the sanitizers' runtimes come with the program instead).
+  target_link_options(nt35e_sim PRIVATE -Wl,--no-undefined)
+endif()
 set_property(GLOBAL APPEND PROPERTY NT35E_LAYERS nt35e_sim)
 
 # The fixture: a header on top of nt35e::sim and GoogleTest.
