@@ -96,22 +96,27 @@ void driver::note_urc(const std::string& l) {
     messages_.push_back(quote == std::string::npos ? l : l.substr(quote + 2));
   } else if (l.rfind("+ECMTSTAT:0,", 0) == 0) {
     link_lost_ = true;
+    reconnected_ = false;
     ++link_losses_;
+  } else if (l == "+ECMTCONN:0,0,0" && link_lost_) {
+    reconnected_ = true;
   }
 }
 
-std::string driver::wait_urc(const std::string& prefix, std::chrono::milliseconds timeout) {
+std::string driver::wait_urc(const std::string& prefix, std::chrono::milliseconds timeout, bool stop_on_loss) {
   while (!pending_.empty()) {
     auto l = pending_.front();
     pending_.pop_front();
     if (l.rfind(prefix, 0) == 0) return l;
     note_urc(l);
+    if (stop_on_loss && link_lost_) return "";
   }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (auto l = line_->read_line(
              std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()))) {
     if (l->rfind(prefix, 0) == 0) return *l;
     note_urc(*l);
+    if (stop_on_loss && link_lost_) return "";
   }
   return "";
 }
@@ -171,13 +176,12 @@ bool driver::subscribe() {
 
 bool driver::recover() {
   // The module reconnects on its own 1 s after +ECMTSTAT (spec §7.4); subscriptions are lost.
-  auto urc = wait_urc("+ECMTCONN:0,", cfg_.urc_timeout);
-  if (urc != "+ECMTCONN:0,0,0") {
+  if (!reconnected_ && wait_urc("+ECMTCONN:0,", cfg_.urc_timeout) != "+ECMTCONN:0,0,0") {
     command("AT+ECMTCLOSE=0");
     wait_urc("+ECMTCLOSE:0,", cfg_.urc_timeout);
     if (!connect()) return false;
   }
-  link_lost_ = false;
+  link_lost_ = reconnected_ = false;
   return subscribe();
 }
 
@@ -193,12 +197,13 @@ bool driver::publish(const std::string& payload) {
     const int id = msg_id_++;
     auto r = command("AT+ECMTPUB=0," + std::to_string(id) + ",1,0,\"" + cfg_.topic + "\",\"" + payload + "\"");
     if (r != "OK") {
-      // Refused while the link is down (CME 3): wait for +ECMTSTAT's recovery and try again.
-      if (wait_urc("+ECMTSTAT:0,", 3s).empty() && !link_lost_) return fail("AT+ECMTPUB: " + r);
-      link_lost_ = true;
+      // Refused while the link is down (CME 3): wait for +ECMTSTAT, recover, try again.
+      if (auto stat = wait_urc("+ECMTSTAT:0,", 3s); !stat.empty()) note_urc(stat);
+      if (!link_lost_) return fail("AT+ECMTPUB: " + r);
       continue;
     }
-    auto urc = wait_urc("+ECMTPUB:0," + std::to_string(id) + ",", cfg_.urc_timeout);
+    // A loss while waiting: recover and publish again (QoS 1 allows the duplicate).
+    auto urc = wait_urc("+ECMTPUB:0," + std::to_string(id) + ",", cfg_.urc_timeout, true);
     if (urc == "+ECMTPUB:0," + std::to_string(id) + ",0") return true;
     if (!link_lost_) return fail("publish failed: " + (urc.empty() ? "no +ECMTPUB" : urc));
   }

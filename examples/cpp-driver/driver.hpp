@@ -63,8 +63,9 @@ class driver {
  private:
   /// Sends a command and returns its final result ("OK", "ERROR", "+CME ERROR: 3"), or "".
   std::string command(const std::string& at, std::chrono::milliseconds timeout = 3s);
-  /// Waits for a URC beginning with `prefix`, handling the others; "" on timeout.
-  std::string wait_urc(const std::string& prefix, std::chrono::milliseconds timeout);
+  /// Waits for a URC beginning with `prefix`, handling the others; "" on timeout, or at
+  /// once when `stop_on_loss` and the link was lost (+ECMTSTAT) meanwhile.
+  std::string wait_urc(const std::string& prefix, std::chrono::milliseconds timeout, bool stop_on_loss = false);
   /// Files a line that is not the awaited answer: messages, link losses.
   void note_urc(const std::string& l);
   bool connect();  ///< CONN with backoff until +ECMTCONN:0,0,0
@@ -77,6 +78,7 @@ class driver {
   int msg_id_ = 1;
   int auth_refusals_ = 0, link_losses_ = 0;
   bool link_lost_ = false;
+  bool reconnected_ = false;  ///< the module's own reconnect (+ECMTCONN:0,0,0) came after a loss
   std::deque<std::string> messages_;
   std::deque<std::string> pending_;  ///< URCs read while waiting for something else
   std::string error_;

@@ -30,6 +30,23 @@ TEST_F(driver_test, HappyFlowOpenConnectSubscribePublish) {
   EXPECT_EQ(d.auth_refusals(), 0);
 }
 
+// The same flow over a pseudo-terminal, as on a real UART (the PTY's path is unique per test).
+class pty_driver_test : public nt35e::sdk::modem_test {
+ protected:
+  nt35e::sdk::options modem_options() const override {
+    auto o = modem_test::modem_options();
+    o.line = nt35e::sdk::line_kind::pty;
+    return o;
+  }
+};
+
+TEST_F(pty_driver_test, HappyFlowOverAPty) {
+  example::driver d(example::line::open_pty(sim().pty_path()), {});
+  ASSERT_TRUE(d.start()) << d.last_error();
+  ASSERT_TRUE(d.publish("over the pty")) << d.last_error();
+  EXPECT_EQ(d.next_message(std::chrono::seconds(5)).value_or(""), "over the pty");
+}
+
 class auth_once_test : public driver_test {
  protected:
   nt35e::sdk::options modem_options() const override {
