@@ -47,8 +47,9 @@ if(GTest_FOUND)
   list(APPEND _nt35e_sdk_targets nt35e_gtest)
 endif()
 
-# Installed: lib/<multiarch>/libnt35e-sim.so.0 (+ the .so link), include/nt35e-sim/sdk/*.hpp,
-# lib/<multiarch>/cmake/nt35e-sim/ (config, version, targets).
+# Installed: ${CMAKE_INSTALL_LIBDIR}/libnt35e-sim.so.0 (+ the .so link; LIBDIR is lib, or lib/<multiarch>
+# under /usr), include/nt35e-sim/sdk/*.hpp,
+# ${CMAKE_INSTALL_LIBDIR}/cmake/nt35e-sim/ (config, version, targets).
 set(_nt35e_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/nt35e-sim)
 install(TARGETS ${_nt35e_sdk_targets} EXPORT nt35e-simTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT sdk NAMELINK_COMPONENT sdk)

@@ -1,9 +1,9 @@
 # The embeddable library (simulator/sdk/): its API over a real line, and the installed
 # package used by examples/cpp-driver. Included from tests/CMakeLists.txt.
 
-# The public header only: links nt35e::sim as a consumer does.
+# The public header only: links nt35e::sim as a consumer does (and a real mosquitto for --live).
 add_executable(nt35e_sdk_tests ${CMAKE_CURRENT_LIST_DIR}/sdk_test.cpp)
-target_link_libraries(nt35e_sdk_tests PRIVATE nt35e::sim GTest::gtest GTest::gtest_main)
+target_link_libraries(nt35e_sdk_tests PRIVATE nt35e::sim nt35e_test_mosquitto GTest::gtest GTest::gtest_main)
 target_compile_definitions(nt35e_sdk_tests PRIVATE NT35E_SIM_BINARY="$<TARGET_FILE:nt35e-sim>"
   NT35E_EXPECTED_VERSION="${PROJECT_VERSION}")
 add_dependencies(nt35e_sdk_tests nt35e-sim)

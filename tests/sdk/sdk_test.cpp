@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "sdk/sim.hpp"
+#include "support/mosquitto_broker.hpp"
 
 namespace {
 
@@ -223,6 +224,20 @@ TEST(SdkModem, ReportsTheSessionAsHtml) {
   std::fclose(f);
   EXPECT_NE(html.find("<html"), std::string::npos);
   EXPECT_NE(html.find("AT+CGSN=1"), std::string::npos);
+}
+
+TEST(SdkModem, LiveAgainstARealMosquittoWithMapHost) {
+  nt35e::test::mosquitto_broker broker({.tls = false});
+  auto o = fast();
+  o.live = true;
+  o.map_hosts = {"test.mosquitto.org=127.0.0.1:" + std::to_string(broker.port())};
+  nt35e::sdk::modem m(o);
+  auto d = dte::tcp(m.tcp_port());
+  d.send("AT+ECMTOPEN=0,\"test.mosquitto.org\",1883\r");
+  ASSERT_TRUE(d.wait_for("+ECMTOPEN:0,0")) << d.seen();
+  d.send("AT+ECMTCONN=0,\"sdk-live\"\r");
+  ASSERT_TRUE(d.wait_for("+ECMTCONN:0,0,0")) << d.seen() << m.transcript();
+  EXPECT_NE(m.transcript().find("paho: "), std::string::npos) << m.transcript();
 }
 
 TEST(SdkModem, AVersionIsThere) { EXPECT_STREQ(nt35e::sdk::version(), NT35E_EXPECTED_VERSION); }
