@@ -7,8 +7,11 @@ set -euo pipefail
 build=$1 source=$2 work=$3
 rm -rf "$work"
 mkdir -p "$work"
-start=$(date +%s.%N)
-step() { printf '== %s (%.1f s)\n' "$1" "$(echo "$(date +%s.%N) - $start" | bc)"; }
+start=$(date +%s%N)
+step() {
+  local ms=$((($(date +%s%N) - start) / 1000000))
+  printf '== %s (%d.%01d s)\n' "$1" $((ms / 1000)) $((ms % 1000 / 100))
+}
 
 cmake --install "$build" --prefix "$work/prefix" --component sdk
 step "installed into $work/prefix"
