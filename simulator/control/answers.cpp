@@ -18,10 +18,20 @@ void append_fields(answer& a, const answer& fields) {
 namespace {
 
 answer counters_json(const modem::counters& c) {
-  return answer{{"commands", c.commands},       {"errors", c.errors},       {"urcs", c.urcs},
-                {"bytes_in", c.bytes_in},       {"bytes_out", c.bytes_out}, {"mqtt_requests", c.mqtt_requests},
-                {"mqtt_events", c.mqtt_events}, {"publishes", c.publishes}, {"messages", c.messages},
-                {"reconnects", c.reconnects},   {"faults", c.faults}};
+  return answer{{"commands", c.commands},
+                {"errors", c.errors},
+                {"urcs", c.urcs},
+                {"bytes_in", c.bytes_in},
+                {"bytes_out", c.bytes_out},
+                {"mqtt_requests", c.mqtt_requests},
+                {"mqtt_events", c.mqtt_events},
+                {"publishes", c.publishes},
+                {"messages", c.messages},
+                {"reconnects", c.reconnects},
+                {"faults", c.faults},
+                {"lines_too_long", c.lines_too_long},
+                {"input_overflows", c.input_overflows},
+                {"output_dropped_bytes", c.output_dropped_bytes}};
 }
 
 double ms3(double us) { return std::round(us) / 1000.0; }

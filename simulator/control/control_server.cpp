@@ -259,6 +259,7 @@ void control_server::stop() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   for (auto& c : std::exchange(clients_, {})) c->close();
+  report_refused();
 }
 
 void control_server::do_accept() {
@@ -270,7 +271,10 @@ void control_server::do_accept() {
       auto c = std::make_shared<connection>(std::move(socket), *this);
       clients_.push_back(c);
       if (clients_.size() > max_clients) {
-        log_.log(io::log_level::warn, "control client " + c->peer() + " refused: too many clients");
+        if (refused_++ == 0)
+          log_.log(io::log_level::warn, "control client " + c->peer() + " refused: too many clients (at most " +
+                                            std::to_string(max_clients) +
+                                            " at once); further refusals are counted until one leaves");
         c->refuse("too many control clients (at most " + std::to_string(max_clients) + " at once)");
       } else {
         log_.log(io::log_level::debug, "control client " + c->peer() + " connected");
@@ -284,6 +288,15 @@ void control_server::do_accept() {
 void control_server::forget(connection* c) {
   // The connection keeps itself alive through its handlers' shared_ptr copies.
   std::erase_if(clients_, [c](const std::shared_ptr<connection>& p) { return p.get() == c; });
+  // Refused clients hold a place until their refusal is written: the episode ends once
+  // a client can be served again.
+  if (clients_.size() < max_clients) report_refused();
+}
+
+void control_server::report_refused() {
+  if (refused_ > 1)
+    log_.log(io::log_level::warn, std::to_string(refused_) + " control clients were refused in all (too many clients)");
+  refused_ = 0;
 }
 
 }  // namespace nt35e::control

@@ -43,7 +43,9 @@ class control_server {
   static constexpr std::size_t max_line = control::max_line;
   /// Answers waiting for a client that does not read; past this it is disconnected.
   static constexpr std::size_t max_backlog = 1024 * 1024;
-  /// Clients at once; one more is told so and closed.
+  /// Clients at once; one more is told so and closed. The first refusal of an episode
+  /// is logged; the others are counted and summed up in one line once a client leaves
+  /// (so 10,000 attempts are two log lines, not 10,000).
   static constexpr std::size_t max_clients = 32;
 
   /// `t` is called on `ex`, which must be the modem's executor.
@@ -82,6 +84,8 @@ class control_server {
   io::logger& log_;
   std::optional<std::string> token_;  ///< required from every client when set; never logged
   std::vector<std::shared_ptr<connection>> clients_;
+  std::size_t refused_ = 0;  ///< clients refused (too many) since the episode's first, logged, one
+  void report_refused();
   bool stopped_ = false;
 };
 

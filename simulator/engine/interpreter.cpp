@@ -94,6 +94,7 @@ class runner {
     switch (event->what) {
       case at::line_event::kind::too_long:
         s_.current_line = "(a line longer than 3072 bytes)";
+        ++m_.count.lines_too_long;
         finish({},
                at::response::fail(
                    at::syntax_error("line.too_long", "the line passed the 3072-byte limit and was discarded")),
@@ -282,6 +283,7 @@ class runner {
       s_.pending_overflow = false;
       s_.pending_input.clear();
       s_.current_line = "(input overflow)";
+      ++m_.count.input_overflows;
       finish({},
              at::response::fail(at::syntax_error(
                  "input.overflow", "more than 4096 bytes arrived while a command ran; the excess was discarded")),

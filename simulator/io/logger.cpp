@@ -117,11 +117,15 @@ void logger::dte_in(std::string_view bytes) {
   log(log_level::info, "DTE -> " + escape_bytes(shown));
 }
 
-void logger::dte_out(std::string_view bytes, bool dropped) {
+void logger::dte_out(std::string_view bytes, std::string_view dropped) {
   if (!enabled(log_level::info)) return;
   auto shown = masked(partial_out_, bytes);
   std::string text = "DTE <- " + escape_bytes(shown);
-  if (dropped) text += "  (no DTE attached: dropped)";
+  if (!dropped.empty()) {
+    text += "  (";
+    text += dropped;
+    text += ": dropped)";
+  }
   log(log_level::info, text);
 }
 

@@ -73,8 +73,9 @@ class logger {
 
   /// Bytes the DTE sent to the module.
   void dte_in(std::string_view bytes);
-  /// Bytes the module sent to the DTE; `dropped` when no DTE was there to get them.
-  void dte_out(std::string_view bytes, bool dropped = false);
+  /// Bytes the module sent to the DTE; `dropped` (why they were lost, e.g. "no DTE
+  /// attached") when they never reached it.
+  void dte_out(std::string_view bytes, std::string_view dropped = {});
 
  private:
   /// The chunk with any password masked; `partial` is the text since the last line

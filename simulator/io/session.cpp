@@ -155,9 +155,12 @@ modem::snapshot session::snapshot() const {
     modem::snapshot s;
     s.profile = profile_.name;
     s.booting = true;
+    s.count.output_dropped_bytes = dropped_bytes_;
     return s;
   }
-  return interpreter_->take_snapshot(clock::now());
+  auto s = interpreter_->take_snapshot(clock::now());
+  s.count.output_dropped_bytes = dropped_bytes_;
+  return s;
 }
 
 void session::fire(const scenario::action& action) {
@@ -273,16 +276,19 @@ void session::write(std::string bytes) {
   if (observer_) observer_->on_output(bytes, clock::now());
   if (tap_) tap_->dte_out(bytes, clock::now());
   if (!stream_) {
-    log_.dte_out(bytes, true);
+    log_.dte_out(bytes, "no DTE attached");
     return;
   }
-  if (waiting() + bytes.size() > max_queued_bytes) {
+  // The write in flight counts too: it is held whole until the DTE has taken all of it.
+  if (in_flight_.size() + waiting() + bytes.size() > max_queued_bytes) {
     // The DTE is attached but not reading, or a slow --baud cannot keep up (flow control
     // off, like the module's UART): keep memory bounded, count the loss, say so once per episode.
-    if (!overflowing_) log_.log(log_level::warn, "the DTE is not reading; dropping output until it catches up");
+    if (!overflowing_)
+      log_.log(log_level::warn, "the DTE is not reading (" + std::to_string(in_flight_.size() + waiting()) +
+                                    " bytes wait for it); dropping output until it catches up");
     overflowing_ = true;
     dropped_bytes_ += bytes.size();
-    log_.dte_out(bytes, true);
+    log_.dte_out(bytes, "the DTE is not reading");
     return;
   }
   log_.dte_out(bytes);

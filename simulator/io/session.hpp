@@ -71,7 +71,8 @@ class answer_source {
 
 class session final : public dte_port {
  public:
-  /// Outgoing bytes kept while the DTE does not read; past this, output is dropped (and logged).
+  /// Outgoing bytes kept while the DTE does not read (queued and in flight together);
+  /// past this, output is dropped, counted (counters::output_dropped_bytes) and logged once.
   /// Large enough for a burst of +ECMTRECV handled in one turn of the event loop (a QoS 1
   /// message is already acknowledged to the broker: dropping it here would lose it).
   static constexpr std::size_t max_queued_bytes = 8 * 1024 * 1024;

@@ -23,6 +23,9 @@ void add(modem::counters& a, const modem::counters& b) {
   a.messages += b.messages;
   a.reconnects += b.reconnects;
   a.faults += b.faults;
+  a.lines_too_long += b.lines_too_long;
+  a.input_overflows += b.input_overflows;
+  a.output_dropped_bytes += b.output_dropped_bytes;
 }
 
 void modem_metrics::merge(const modem_metrics& other) {

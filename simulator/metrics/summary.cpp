@@ -44,6 +44,9 @@ std::string format_summary(const modem_metrics& t, bool fleet) {
            u(c.bytes_in) + " bytes in, " + u(c.bytes_out) + " bytes out, MQTT " + u(c.mqtt_requests) + " requests / " +
            u(c.mqtt_events) + " events, " + u(c.publishes) + " publishes, " + u(c.messages) + " messages, " +
            u(c.reconnects) + " reconnects, " + u(c.faults) + " faults\n";
+    if (c.lines_too_long || c.input_overflows || c.output_dropped_bytes)
+      out += "nt35e-sim: refused: " + u(c.lines_too_long) + " lines too long, " + u(c.input_overflows) +
+             " input overflows, " + u(c.output_dropped_bytes) + " output bytes dropped (the DTE did not read)\n";
     auto line = [&](const char* what, const latency_histogram& h) {
       if (h.count() == 0) return;
       out += std::string("nt35e-sim: ") + what + " latency (ms, " + u(h.count()) + "): p50 " +
@@ -61,10 +64,20 @@ std::string format_summary(const modem_metrics& t, bool fleet) {
                 static_cast<unsigned long long>(t.connected), t.uptime_s);
   out += head;
   const std::pair<const char*, std::uint64_t> rows[] = {
-      {"commands", c.commands},       {"not OK", c.errors},       {"URCs", c.urcs},
-      {"bytes in", c.bytes_in},       {"bytes out", c.bytes_out}, {"MQTT requests", c.mqtt_requests},
-      {"MQTT events", c.mqtt_events}, {"publishes", c.publishes}, {"messages", c.messages},
-      {"reconnects", c.reconnects},   {"faults", c.faults},
+      {"commands", c.commands},
+      {"not OK", c.errors},
+      {"URCs", c.urcs},
+      {"bytes in", c.bytes_in},
+      {"bytes out", c.bytes_out},
+      {"MQTT requests", c.mqtt_requests},
+      {"MQTT events", c.mqtt_events},
+      {"publishes", c.publishes},
+      {"messages", c.messages},
+      {"reconnects", c.reconnects},
+      {"faults", c.faults},
+      {"lines too long", c.lines_too_long},
+      {"input overflows", c.input_overflows},
+      {"output dropped", c.output_dropped_bytes},
   };
   out += "  counter              total   per modem\n";
   for (const auto& [name, value] : rows) {

@@ -28,6 +28,12 @@ struct counters {
   std::uint64_t messages = 0;       ///< +ECMTRECV written
   std::uint64_t reconnects = 0;     ///< successful automatic reconnections
   std::uint64_t faults = 0;         ///< scenario or control actions carried out
+  // Input the module refused (spec §2.1 rules 4 and 5): each is one ERROR.
+  std::uint64_t lines_too_long = 0;   ///< lines past 3072 bytes (line.too_long)
+  std::uint64_t input_overflows = 0;  ///< pending input past 4096 bytes (input.overflow)
+  /// Output lost because the DTE did not read (the session's bounded queue). Not the
+  /// core's: io::session fills it into the snapshots it hands out.
+  std::uint64_t output_dropped_bytes = 0;
 };
 
 struct snapshot {

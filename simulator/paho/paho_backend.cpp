@@ -274,6 +274,9 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
       drop_session(s->id, false);
       return deliver(ev::connect_failed{s->id, "relay: " + ec.message()});
     }
+    link->on_note([w = weak_from_this(), id = s->id](const std::string& note) {
+      if (auto self = w.lock()) self->log("id " + std::to_string(id) + ": " + note);
+    });
     s->link = link;
     auto pc = std::make_unique<paho_client>(weak_from_this(), ex_, s->id, s->gen);
     const auto& o = r.options;
@@ -352,7 +355,13 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
       const std::string detail = s->link && !s->link->upstream_detail().empty()
                                      ? "link closed before CONNACK: " + s->link->upstream_detail()
                                      : why;
+      const bool bad_connack = s->link && s->link->bad_connack();
       drop_session(id, false);
+      if (bad_connack) {
+        // Spec §7.3: a first packet that is not a well-formed CONNACK is reported as code 6.
+        log("id " + std::to_string(id) + ": connect failed: " + detail + " (reported as CONNACK code 6)");
+        return deliver(ev::connack{id, 6});
+      }
       if (rc > 0) {
         // A refusing CONNACK: Paho reports its return code as the token's rc (mosquitto
         // answers a wrong password with 5, which Paho hands over as rc 5).

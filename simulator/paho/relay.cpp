@@ -61,6 +61,8 @@ void relay::start() {
 void relay::close() {
   if (closed_) return;
   closed_ = true;
+  if (skipped_ > 1 && note_)
+    note_(std::to_string(skipped_) + " oversize packets from the broker were dropped on this link in all");
   error_code ignore;
   acceptor_.close(ignore);
   down_.close(ignore);
@@ -75,11 +77,32 @@ void relay::pump_up() {
   up_->read_some(asio::buffer(up_buf_), [self](const error_code& ec, std::size_t n) {
     if (self->closed_) return;
     if (ec) return self->upstream_ended(ec);
-    asio::async_write(self->down_, asio::buffer(self->up_buf_.data(), n), [self](const error_code& wec, std::size_t) {
-      if (self->closed_) return;
-      if (wec) return self->close();  // Paho's socket is gone
-      self->pump_up();
-    });
+    self->up_pass_.clear();
+    auto v = self->guard_.feed(std::string_view(self->up_buf_.data(), n), self->up_pass_);
+    if (v.skipped > 0 && self->skipped_ == 0 && self->note_)
+      self->note_("dropped a packet of " + std::to_string(v.skipped_size) + " bytes from the broker (more than " +
+                  std::to_string(packet_guard::default_max_packet) + ", the receive limit); further ones are counted");
+    self->skipped_ += v.skipped;
+    if (v.broken) {
+      self->bad_connack_ = v.bad_connack;
+      // What came before the bad packet still reaches Paho, then the end of stream.
+      self->upstream_refused(v.why);
+    }
+    if (self->up_pass_.empty()) {
+      if (!v.broken) self->pump_up();
+      return;
+    }
+    asio::async_write(self->down_, asio::buffer(self->up_pass_),
+                      [self, broken = v.broken](const error_code& wec, std::size_t) {
+                        if (self->closed_) return;
+                        if (wec) return self->close();  // Paho's socket is gone
+                        if (broken) {
+                          error_code ignore;
+                          self->down_.shutdown(tcp::socket::shutdown_send, ignore);
+                          return;
+                        }
+                        self->pump_up();
+                      });
   });
 }
 
@@ -113,6 +136,20 @@ void relay::nudge_paho() {
   nudge_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
     if (!ec) self->nudge_paho();
   });
+}
+
+/// The guard refused the broker's stream: the link ends as if the broker had closed it
+/// (the module sees a link loss, or a failed CONNECT); the bytes before the bad packet
+/// are still forwarded, then the end of stream (pump_up's write does the shutdown).
+void relay::upstream_refused(const std::string& why) {
+  if (up_ended_) return;
+  up_ended_ = true;
+  up_detail_ = why;
+  up_->close();
+  if (up_pass_.empty()) {
+    error_code ignore;
+    down_.shutdown(tcp::socket::shutdown_send, ignore);
+  }
 }
 
 void relay::upstream_ended(const error_code& ec) {

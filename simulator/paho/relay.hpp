@@ -18,9 +18,11 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "paho/packet_guard.hpp"
 #include "paho/upstream.hpp"
 
 namespace nt35e::paho::detail {
@@ -45,11 +47,20 @@ class relay : public std::enable_shared_from_this<relay> {
   /// Why the broker side ended ("" while it is up).
   [[nodiscard]] const std::string& upstream_detail() const { return up_detail_; }
 
+  /// True once the broker's first packet was refused as not a well-formed CONNACK
+  /// (the module reports CONNACK code 6, spec §7.3).
+  [[nodiscard]] bool bad_connack() const { return bad_connack_; }
+
+  /// Told (on the executor) of the first oversize packet the guard skipped and, at the
+  /// end, of how many were skipped if more than one: each refusal is said once.
+  void on_note(std::function<void(const std::string&)> note) { note_ = std::move(note); }
+
  private:
   void pump_up();
   void pump_down();
   void nudge_paho();
   void upstream_ended(const boost::system::error_code& ec);
+  void upstream_refused(const std::string& why);
 
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::ip::tcp::socket down_;
@@ -58,6 +69,11 @@ class relay : public std::enable_shared_from_this<relay> {
   std::array<char, 4096> up_buf_{};
   std::array<char, 4096> down_buf_{};
   std::string up_detail_;
+  packet_guard guard_;
+  std::string up_pass_;  ///< what the guard let through, being written to Paho
+  std::function<void(const std::string&)> note_;
+  std::uint64_t skipped_ = 0;
+  bool bad_connack_ = false;
   bool up_ended_ = false;
   bool closed_ = false;
   bool paho_spoke_ = false;  // Paho's first bytes (its CONNECT) arrived: no more nudging

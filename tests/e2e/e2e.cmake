@@ -94,6 +94,16 @@ if(Python3_Interpreter_FOUND)
            COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/oracle_e2e_test.py
                    --sim $<TARGET_FILE:nt35e-sim> --scenarios ${PROJECT_SOURCE_DIR}/scenarios)
   set_tests_properties(oracle_e2e PROPERTIES LABELS e2e TIMEOUT 300)
+
+  # Hostile peers (docs/reliability.md): a DTE, a broker (tests/support/hostile_broker.py)
+  # and control clients that misbehave; the simulator stays up, bounded, and says so once.
+  foreach(_case dte_flood dte_no_cr dte_nul dte_never_reads broker_bad_length broker_bad_type broker_bad_utf8
+                broker_huge_declared broker_huge_sent broker_publish_half broker_close broker_connack_wrong_type
+                broker_connack_half control_garbage control_connections)
+    add_test(NAME hostile_${_case} COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/hostile_peers_test.py
+                                          --sim $<TARGET_FILE:nt35e-sim> ${_case})
+    set_tests_properties(hostile_${_case} PROPERTIES LABELS e2e TIMEOUT 60)
+  endforeach()
 else()
   message(WARNING "python3 not found: the control_cli_python and real_client_* tests are not registered")
 endif()

@@ -145,6 +145,31 @@ TEST_F(Session, OneWriteAtATimeAndEveryByteInOrder) {
   EXPECT_FALSE(stream().changed_in_flight()) << "the session changed bytes it had handed to the writer";
 }
 
+// A DTE that never reads (its writes never complete): what waits for it, the write in
+// flight included, stays within max_queued_bytes; the rest is dropped whole and counted
+// in the snapshot's counters. Once it reads again, the queue drains and new output flows.
+TEST_F(Session, ADteThatNeverReadsCostsAtMostTheQueueBound) {
+  start(quick_profile(), /*hold=*/true);
+  const std::string payload(60000, 'U');
+  const std::size_t urc_size = payload.size() + 4;                 // "\r\n" + text + "\r\n"
+  const std::size_t n = 2 * session::max_queued_bytes / urc_size;  // twice what may wait
+  for (std::size_t i = 0; i < n; ++i) {
+    module().fire(inject_urc(payload));
+    settle();
+  }
+  ASSERT_EQ(stream().held(), 1u);
+  const auto dropped = module().snapshot().count.output_dropped_bytes;
+  const std::size_t kept_urcs = session::max_queued_bytes / urc_size;
+  EXPECT_EQ(dropped, (n - kept_urcs) * urc_size) << "the write in flight counts toward the bound";
+  complete_all_writes();
+  EXPECT_EQ(stream().written().size(), kept_urcs * urc_size);
+  EXPECT_EQ(stream().written().size() % urc_size, 0u) << "a URC is dropped whole, never cut";
+  module().receive("AT\r");
+  complete_all_writes();
+  EXPECT_EQ(stream().written().substr(stream().written().size() - 9), "AT\r" + std::string(ok));
+  EXPECT_EQ(module().snapshot().count.output_dropped_bytes, dropped);
+}
+
 TEST_F(Session, ABurstOfUrcsKeepsItsOrderBehindAWrite) {
   start(quick_profile(), /*hold=*/true);
   for (int i = 0; i < 50; ++i) {

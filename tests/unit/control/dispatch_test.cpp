@@ -51,7 +51,8 @@ modem::snapshot sample_snapshot() {
 
 const std::string sample_counters =
     R"({"commands":3,"errors":1,"urcs":2,"bytes_in":0,"bytes_out":0,"mqtt_requests":0,"mqtt_events":0,)"
-    R"("publishes":0,"messages":0,"reconnects":0,"faults":0})";
+    R"("publishes":0,"messages":0,"reconnects":0,"faults":0,"lines_too_long":0,"input_overflows":0,)"
+    R"("output_dropped_bytes":0})";
 
 const std::string sample_state =
     R"("profile":"nt35e","uptime_s":12.5,"booting":false,"cfun":1,"registration":1,"sim":true,"pdp_active":true,)"
@@ -423,12 +424,13 @@ TEST(ControlDispatch, FleetMetricsOneModemOrTheTotals) {
                 R"("min_ms":2.0,"mean_ms":2.0},"connect":)" +
                 no_latency + R"(},"unmatched":0})");
   // Modem 1 has no line metrics: its snapshot's counters count, its latency does not.
-  EXPECT_EQ(c.ask(R"({"query": "metrics"})"),
-            R"({"ok":true,"modems":3,"uptime_s":12.5,"attached":2,"connected":3,"counters":{"commands":9,)"
-            R"("errors":3,"urcs":6,"bytes_in":0,"bytes_out":0,"mqtt_requests":0,"mqtt_events":0,"publishes":0,)"
-            R"("messages":0,"reconnects":0,"faults":0},"latency":{"at_command":{"count":2,"p50_ms":2.0,)"
-            R"("p90_ms":2.0,"p99_ms":2.0,"max_ms":2.0,"min_ms":2.0,"mean_ms":2.0},"connect":)" +
-                no_latency + R"(},"unmatched":0})");
+  EXPECT_EQ(
+      c.ask(R"({"query": "metrics"})"),
+      R"({"ok":true,"modems":3,"uptime_s":12.5,"attached":2,"connected":3,"counters":{"commands":9,)"
+      R"("errors":3,"urcs":6,"bytes_in":0,"bytes_out":0,"mqtt_requests":0,"mqtt_events":0,"publishes":0,)"
+      R"("messages":0,"reconnects":0,"faults":0,"lines_too_long":0,"input_overflows":0,"output_dropped_bytes":0},"latency":{"at_command":{"count":2,"p50_ms":2.0,)"
+      R"("p90_ms":2.0,"p99_ms":2.0,"max_ms":2.0,"min_ms":2.0,"mean_ms":2.0},"connect":)" +
+          no_latency + R"(},"unmatched":0})");
 }
 
 TEST(ControlDispatch, FleetFireOnAListOrAFraction) {

@@ -330,19 +330,20 @@ TEST(ControlAnswers, StateAndMetricsFieldsInOrder) {
             R"({"ok":true,"profile":"ec616s","uptime_s":1.25,"booting":true,"cfun":0,"registration":0,"sim":false,)"
             R"("pdp_active":false,"rssi":99,"ecmt":[],"counters":{"commands":0,"errors":0,"urcs":0,"bytes_in":0,)"
             R"("bytes_out":0,"mqtt_requests":0,"mqtt_events":0,"publishes":0,"messages":0,"reconnects":0,)"
-            R"("faults":2}})");
+            R"("faults":2,"lines_too_long":0,"input_overflows":0,"output_dropped_bytes":0}})");
   metrics::modem_metrics m;
   m.connect.record(1500us);
   m.connect.record(3ms);
   m.unmatched = 4;
   m.modems = 2;
   // p50 is the upper bound of the bucket of 1.5 ms: 2^(43/4) us, about 1.722 ms.
-  EXPECT_EQ(format(metrics_answer(m)),
-            R"({"ok":true,"modems":2,"uptime_s":0.0,"attached":0,"connected":0,"counters":{"commands":0,"errors":0,)"
-            R"("urcs":0,"bytes_in":0,"bytes_out":0,"mqtt_requests":0,"mqtt_events":0,"publishes":0,"messages":0,)"
-            R"("reconnects":0,"faults":0},"latency":{"at_command":{"count":0,"p50_ms":0.0,"p90_ms":0.0,"p99_ms":0.0,)"
-            R"("max_ms":0.0,"min_ms":0.0,"mean_ms":0.0},"connect":{"count":2,"p50_ms":1.722,"p90_ms":3.0,)"
-            R"("p99_ms":3.0,"max_ms":3.0,"min_ms":1.5,"mean_ms":2.25}},"unmatched":4})");
+  EXPECT_EQ(
+      format(metrics_answer(m)),
+      R"({"ok":true,"modems":2,"uptime_s":0.0,"attached":0,"connected":0,"counters":{"commands":0,"errors":0,)"
+      R"("urcs":0,"bytes_in":0,"bytes_out":0,"mqtt_requests":0,"mqtt_events":0,"publishes":0,"messages":0,)"
+      R"("reconnects":0,"faults":0,"lines_too_long":0,"input_overflows":0,"output_dropped_bytes":0},"latency":{"at_command":{"count":0,"p50_ms":0.0,"p90_ms":0.0,"p99_ms":0.0,)"
+      R"("max_ms":0.0,"min_ms":0.0,"mean_ms":0.0},"connect":{"count":2,"p50_ms":1.722,"p90_ms":3.0,)"
+      R"("p99_ms":3.0,"max_ms":3.0,"min_ms":1.5,"mean_ms":2.25}},"unmatched":4})");
 }
 
 TEST(ControlAnswers, FiredOneOrAList) {

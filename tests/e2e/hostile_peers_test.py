@@ -1,0 +1,472 @@
+#!/usr/bin/env python3
+"""End-to-end: hostile peers against the real nt35e-sim (docs/reliability.md, "Hostile peers").
+
+    hostile_peers_test.py --sim build/simulator/nt35e-sim CASE
+
+CASE is one of CASES below: a DTE that floods, sends 1 MB without a CR, sends NULs or
+never reads; a broker (tests/support/hostile_broker.py) that sends malformed or huge
+packets, stalls or closes; a control client that sends garbage, half a line, an overlong
+line, or opens 10,000 connections. Each case checks that the simulator stays up, that
+memory (VmRSS) and descriptors stay bounded, that the refusal is the module's (ERROR,
+a URC, a dropped count in the metrics), that each refusal is logged once, and that
+`AT` still answers `OK` afterwards.
+
+Standard library only; loopback only; every wait has a deadline; the simulator is always
+stopped; on failure one clear message (plus the simulator's stderr) and exit status 1.
+"""
+
+import argparse
+import json
+import os
+import socket
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+
+from control_cli_test import Dte  # noqa: E402  (the PTY opened as a terminal would be)
+from hostile_broker import HostileBroker  # noqa: E402
+from simulator import Failure, Simulator as _Simulator, check  # noqa: E402
+
+MIB = 1024 * 1024
+
+
+class Simulator(_Simulator):
+    """nt35e-sim on a PTY with a control channel, booted fast."""
+
+    def __init__(self, binary, workdir, extra=()):
+        self.link = os.path.join(workdir, "nt35e0")
+        super().__init__(binary, workdir, ["--pty", self.link, "--control", "0", "--set", "timing.boot=50",
+                                           "--set", "timing.registration=50", *extra])
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise Failure("no VmRSS in /proc/PID/status")
+
+    def fds(self):
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
+
+    def alive(self):
+        check(self.proc.poll() is None, f"nt35e-sim exited (status {self.proc.returncode})")
+
+    def log_lines(self, needle, level=None):
+        """The log lines holding `needle` (and `[level]`, if given)."""
+        tag = f"[{level}]" if level else ""
+        return [line for line in self.stderr_text().splitlines() if needle in line and tag in line]
+
+
+class Control:
+    """One control-channel client: a request line in, one answer line out."""
+
+    def __init__(self, port, timeout=5.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.pending = b""
+
+    def ask(self, request, timeout=5.0):
+        self.sock.sendall(request.encode() + b"\n")
+        return json.loads(self.read_line(timeout))
+
+    def read_line(self, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.pending:
+            left = deadline - time.monotonic()
+            check(left > 0, f"no answer line on the control channel within {timeout:g} s")
+            self.sock.settimeout(left)
+            chunk = self.sock.recv(65536)
+            check(chunk, "the control channel closed")
+            self.pending += chunk
+        line, self.pending = self.pending.split(b"\n", 1)
+        return line
+
+    def close(self):
+        self.sock.close()
+
+
+def metrics(sim):
+    c = Control(sim.control_port)
+    try:
+        answer = c.ask('{"query": "metrics"}')
+    finally:
+        c.close()
+    check(answer.get("ok"), f"query metrics: {answer}")
+    return answer["counters"]
+
+
+def at_ok(dte):
+    """`AT` -> `OK`: the module still answers (input that waited is read first)."""
+    dte.pending = b""
+    got = dte.command("AT", "OK\r\n", timeout=10.0)
+    check(got.endswith("\r\nOK\r\n"), f"AT answered {got!r}")
+
+
+def drain(dte, quiet=0.5, limit=30.0):
+    """Reads the PTY until nothing came for `quiet` seconds; everything read."""
+    import select
+    out = bytearray()
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([dte.fd], [], [], quiet)
+        if not r:
+            return bytes(out)
+        try:
+            out += os.read(dte.fd, 65536)
+        except BlockingIOError:
+            continue
+    raise Failure(f"the module was still writing after {limit:g} s")
+
+
+def send_all(dte, data, limit=30.0):
+    """Writes `data` to the PTY while reading what comes back (echo, answers); all read."""
+    import select
+    out = bytearray()
+    deadline = time.monotonic() + limit
+    while data:
+        check(time.monotonic() < deadline, f"could not write to the PTY within {limit:g} s")
+        r, w, _ = select.select([dte.fd], [dte.fd], [], 1.0)
+        if r:
+            try:
+                out += os.read(dte.fd, 65536)
+            except BlockingIOError:
+                pass
+        if w:
+            try:
+                data = data[os.write(dte.fd, data[:4096]):]
+            except BlockingIOError:
+                pass
+    return bytes(out) + drain(dte)
+
+
+def check_rss(sim, before, bound_mib, what):
+    after = sim.rss_kib()
+    print(f"{what}: VmRSS {before} KiB before, {after} KiB after (bound +{bound_mib} MiB)")
+    check(after - before < bound_mib * 1024, f"{what}: VmRSS grew from {before} to {after} KiB")
+
+
+# ---- DTE ---------------------------------------------------------------------------------
+
+def dte_flood(sim, dte, workdir):
+    """Ten bursts of 2,000 AT+CSQ lines, each written as fast as the PTY takes them, the answers read meanwhile,
+    each command taking 200 ms (timing.basic_result): input that arrives while a command
+    runs waits (4096 bytes at most, spec §2.1 rule 5); past that one ERROR per overflow,
+    counted and explained once each."""
+    before = sim.rss_kib()
+    got = b""
+    for _ in range(10):  # ten bursts of 2,000 lines: ten overflows
+        got += send_all(dte, b"AT+CSQ\r" * 2000)
+        sim.alive()
+    errors = got.count(b"\r\nERROR\r\n")
+    oks = got.count(b"\r\nOK\r\n")
+    c = metrics(sim)
+    print(f"dte_flood: {oks} OK, {errors} ERROR, metrics input_overflows {c['input_overflows']}")
+    check(oks > 0, "no OK at all")
+    check(errors == c["input_overflows"] + c["lines_too_long"], f"{errors} ERROR but metrics {c}")
+    check(c["input_overflows"] >= 10, "ten bursts of 14 KB did not overflow the 4096-byte input buffer ten times")
+    logged = len(sim.log_lines("input.overflow"))
+    check(logged == c["input_overflows"], f"input.overflow logged {logged} times for {c['input_overflows']}")
+    check_rss(sim, before, 16, "dte_flood")
+    at_ok(dte)
+
+
+def dte_no_cr(sim, dte, workdir):
+    """1 MB without a CR (echoed, read meanwhile), then a CR: one ERROR (line.too_long,
+    spec §2.1 rule 4), counted and logged once."""
+    before = sim.rss_kib()
+    got = send_all(dte, b"AT+" + b"X" * (MIB - 3))
+    check(b"ERROR" not in got, "an answer before the CR")
+    got = send_all(dte, b"\r")
+    check(got.count(b"\r\nERROR\r\n") == 1, f"the CR got {got[-200:]!r}")
+    c = metrics(sim)
+    print(f"dte_no_cr: metrics lines_too_long {c['lines_too_long']}, input_overflows {c['input_overflows']}")
+    check(c["lines_too_long"] == 1, f"metrics {c}")
+    check(len(sim.log_lines("line.too_long")) == 1, "line.too_long not logged exactly once")
+    check_rss(sim, before, 16, "dte_no_cr")
+    at_ok(dte)
+
+
+def dte_nul(sim, dte, workdir):
+    """NULs before, inside and after commands, and 100 KB of them: every command line
+    still gets one final result; nothing else is refused."""
+    lines = [b"\0\0AT\r", b"AT\0+CSQ\r", b"AT+CMEE=\"\0\"\r", b"\0" * 100000 + b"\r", b"ATI\0\r"]
+    finals = 0
+    for line in lines:
+        got = send_all(dte, line)
+        finals += got.count(b"OK\r\n") + got.count(b"ERROR")
+        sim.alive()
+    print(f"dte_nul: {finals} final results for {len(lines)} lines")
+    check(finals >= 4, f"only {finals} final results for {len(lines)} lines")
+    at_ok(dte)
+
+
+def dte_never_reads(sim, dte, workdir, broker):
+    """A DTE that stops reading while the broker floods (15,000 x 1 KB): the module's output
+    queue is bounded (8 MiB): the rest is dropped and counted (metrics
+    output_dropped_bytes); "the DTE is not reading" is logged once."""
+    connect(dte, broker)
+    before = sim.rss_kib()
+    dte.send('AT+ECMTSUB=0,1,"t/flood",0\r')  # the broker floods after its SUBACK; we stop reading now
+    deadline = time.monotonic() + 40
+    while True:
+        sim.alive()
+        c = metrics(sim)
+        if c["messages"] >= broker.flood_count:
+            break
+        check(time.monotonic() < deadline, f"only {c['messages']} of {broker.flood_count} messages in 40 s: {c}")
+        time.sleep(0.5)
+    rss_full = sim.rss_kib()
+    print(f"dte_never_reads: {c['messages']} messages, {c['output_dropped_bytes']} bytes dropped, "
+          f"VmRSS {before} KiB before, {rss_full} KiB with the queue full")
+    check(c["output_dropped_bytes"] > 0, f"nothing dropped: {c}")
+    check(rss_full - before < 40 * 1024, f"VmRSS grew from {before} to {rss_full} KiB")
+    got = drain(dte)
+    print(f"dte_never_reads: the DTE read {len(got)} bytes once it read again")
+    check(len(got) <= 8 * MIB + 64 * 1024 * 2, f"{len(got)} bytes came after the queue was full")
+    warned = sim.log_lines("the DTE is not reading (")
+    check(len(warned) == 1, f"\"the DTE is not reading\" logged {len(warned)} times")
+    summary = sim.log_lines("bytes of output were dropped so far")
+    check(len(summary) == 1 and f"{c['output_dropped_bytes']} bytes" in summary[0],
+          f"dropped-bytes summary lines: {summary}")
+    at_ok(dte)
+
+
+# ---- broker ------------------------------------------------------------------------------
+
+def connect(dte, broker):
+    """OPEN and CONN to the hostile broker (mapped to broker.test, keepalive 2 s)."""
+    check(dte.command('AT+ECMTCFG="keepalive",0,2', "OK\r\n").endswith("OK\r\n"), "keepalive")
+    dte.command('AT+ECMTOPEN=0,"broker.test",1883', "+ECMTOPEN:0,", timeout=10)
+    dte.read_until("\r\n")
+    got = dte.command('AT+ECMTCONN=0,"hostile"', "+ECMTCONN:0,", timeout=15)
+    got += dte.read_until("\r\n")
+    return got
+
+
+def broker_case(mode, expect, sub=True, **kwargs):
+    def run(sim, dte, workdir, broker):
+        before = sim.rss_kib()
+        got = connect(dte, broker)
+        if sub:
+            check("+ECMTCONN:0,0,0" in got, f"CONN: {got!r}")
+            got = dte.command('AT+ECMTSUB=0,1,"t/#",1', "+ECMTSUB:0,1,", timeout=5)
+        deadline = time.monotonic() + 30
+        while expect.encode() not in dte.pending and expect not in got:
+            sim.alive()
+            check(time.monotonic() < deadline, f"{mode}: no {expect!r} within 30 s; got {got!r} {dte.pending!r}")
+            got += drain(dte, quiet=0.3, limit=5).decode("utf-8", "replace")
+        print(f"{mode}: saw {expect!r} after {30 - (deadline - time.monotonic()):.1f} s")
+        sim.alive()
+        check_rss(sim, before, 16, mode)
+        check(not broker.errors, f"the test broker failed: {broker.errors}")
+        at_ok(dte)
+        return got
+    return run
+
+
+def broker_huge_declared(sim, dte, workdir, broker):
+    """A PUBLISH declaring 200 MB: skipped by the relay unbuffered (no 200 MB allocation);
+    logged once; then the broker stalls and the keepalive notices (+ECMTSTAT)."""
+    broker_case("huge_declared", "+ECMTSTAT:0,1")(sim, dte, workdir, broker)
+    dropped = sim.log_lines("dropped a packet of")
+    check(len(dropped) == 1 and str(200 * MIB + 5) in dropped[0], f"log: {dropped}")
+
+
+def broker_huge_sent(sim, dte, workdir, broker):
+    """A whole 5 MB PUBLISH: skipped (not delivered, spec §9), the link goes on: the next
+    message arrives."""
+    got = broker_case("huge_sent", '"t/after",after-huge')(sim, dte, workdir, broker)
+    check("ZZZZ" not in got, "the 5 MB message reached the DTE")
+    check(len(sim.log_lines("dropped a packet of")) == 1, "the skipped packet not logged once")
+
+
+def broker_refused(mode, why):
+    """A broken stream: the relay cuts the link, the module reports the loss once."""
+    def run(sim, dte, workdir, broker):
+        broker_case(mode, "+ECMTSTAT:0,1")(sim, dte, workdir, broker)
+        # The transcript shows the event as it passes each layer (info); the warning is one.
+        lines = sim.log_lines(why, "warn")
+        check(len(lines) == 1, f"{why!r} warned {len(lines)} times")
+    return run
+
+
+def broker_connack_wrong_type(sim, dte, workdir, broker):
+    """Spec §7.3: a first packet that is not a CONNACK is reported as code 6."""
+    got = connect(dte, broker)
+    got += drain(dte, quiet=1.0, limit=15).decode("utf-8", "replace")
+    check("+ECMTCONN:0,0,6" in got, f"CONN: {got!r}")
+    check(len(sim.log_lines("reported as CONNACK code 6")) == 1, "not logged once")
+    at_ok(dte)
+
+
+def broker_connack_half(sim, dte, workdir, broker):
+    """Half a CONNACK, then nothing: the CONNACK limit (here 3 s) ends the wait, no hang."""
+    t0 = time.monotonic()
+    got = connect(dte, broker)
+    got += drain(dte, quiet=1.0, limit=15).decode("utf-8", "replace")
+    took = time.monotonic() - t0
+    print(f"connack_half: {got!r} within {took:.1f} s")
+    check("+ECMTCONN:0,0,0" not in got and "+ECMTCONN:0," in got, f"CONN: {got!r}")
+    check(took < 15, f"{took:.1f} s")
+    check(len(sim.log_lines("no CONNACK within")) == 1, "the missing CONNACK not logged once")
+    at_ok(dte)
+
+
+# ---- control channel ----------------------------------------------------------------------
+
+def control_garbage(sim, dte, workdir):
+    """Garbage lines are answered with errors on a connection that stays usable; half a
+    line then close, half a line then silence, and a line over 64 KiB (answered, closed)."""
+    port = sim.control_port
+    c = Control(port)
+    for junk in (b"\xff\xfe\x00garbage", b"{", b"[1,2]", b'{"query": 7}', os.urandom(300).replace(b"\n", b"")):
+        c.sock.sendall(junk + b"\n")
+        answer = json.loads(c.read_line())
+        check(answer.get("ok") is False and answer.get("error"), f"{junk!r} answered {answer}")
+    check(c.ask('{"query": "state"}').get("ok"), "the connection is no longer usable after garbage")
+    # half a line, then close
+    h = Control(port)
+    h.sock.sendall(b'{"query": "sta')
+    h.close()
+    # half a line, then silence (held open while others are served)
+    silent = Control(port)
+    silent.sock.sendall(b'{"query": "sta')
+    # an overlong line
+    big = Control(port)
+    try:
+        big.sock.sendall(b'{"x": "' + b"y" * (70 * 1024))
+    except OSError:
+        pass
+    answer = json.loads(big.read_line())
+    check(answer.get("ok") is False and "long" in answer.get("error", ""), f"overlong line: {answer}")
+    big.close()
+    check(c.ask('{"query": "state"}').get("ok"), "query state after the hostile clients")
+    deadline = time.monotonic() + 5
+    while not sim.log_lines("left in the middle of a line"):
+        check(time.monotonic() < deadline, "the half line was not logged")
+        time.sleep(0.1)
+    check(len(sim.log_lines("left in the middle of a line")) == 1, "half line not logged once")
+    check(len(sim.log_lines("sent a line longer than")) == 1, "overlong line not logged once")
+    silent.close()
+    c.close()
+    at_ok(dte)
+
+
+def control_connections(sim, dte, workdir):
+    """10,000 connections opened and closed in batches of 16, then 300 held at once (the
+    cap is 32: the rest are told so and closed; one log line, one summary with the count);
+    descriptors return to their baseline and VmRSS stays bounded."""
+    port = sim.control_port
+    base_fds = sim.fds()
+    before = sim.rss_kib()
+    t0 = time.monotonic()
+    for _ in range(10000 // 16):
+        batch = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(16)]
+        for s in batch:
+            s.close()
+    print(f"control_connections: 10,000 opened and closed in {time.monotonic() - t0:.1f} s")
+    held = []
+    for _ in range(300):
+        held.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+    # The refused ones get their answer; the served ones stay open.
+    refused = 0
+    for s in held:
+        s.settimeout(0.05)
+        try:
+            data = s.recv(4096)
+            if b"too many control clients" in data:
+                refused += 1
+        except socket.timeout:
+            pass
+    print(f"control_connections: of 300 held, {refused} refused")
+    check(refused >= 300 - 32, f"only {refused} of 300 refused")
+    sim.alive()
+    for s in held:
+        s.close()
+    c = Control(port)
+    check(c.ask('{"query": "state"}').get("ok"), "query state after 10,300 connections")
+    c.close()
+    deadline = time.monotonic() + 10
+    while sim.fds() > base_fds:
+        check(time.monotonic() < deadline, f"descriptors {sim.fds()}, baseline {base_fds}")
+        time.sleep(0.1)
+    print(f"control_connections: descriptors {sim.fds()} (baseline {base_fds})")
+    check_rss(sim, before, 16, "control_connections")
+    first = sim.log_lines("refused: too many clients")
+    summary = sim.log_lines("control clients were refused in all")
+    check(len(first) == 1, f"{len(first)} lines for the first refusal")
+    check(len(summary) == 1 and f"{refused} control clients" in summary[0], f"summary: {summary}")
+    at_ok(dte)
+
+
+# Options a case adds to the simulator's command line.
+EXTRA = {"dte_flood": ["--set", "timing.basic_result=200"]}
+
+CASES = {
+    "dte_flood": dte_flood,
+    "dte_no_cr": dte_no_cr,
+    "dte_nul": dte_nul,
+    "dte_never_reads": (dte_never_reads, "flood", {"flood_count": 15000, "flood_size": 1000}),
+    "broker_bad_length": (broker_refused("bad_length", "remaining length is longer than 4 bytes"), "bad_length", {}),
+    "broker_bad_type": (broker_refused("bad_type", "a packet of type 15"), "bad_type", {}),
+    "broker_bad_utf8": (broker_case("bad_utf8", '"t/after",after-bad-utf8'), "bad_utf8", {}),
+    "broker_huge_declared": (broker_huge_declared, "huge_declared", {}),
+    "broker_huge_sent": (broker_huge_sent, "huge_sent", {}),
+    "broker_publish_half": (broker_case("publish_half", "+ECMTSTAT:0,1"), "publish_half", {}),
+    "broker_close": (broker_case("close", "+ECMTSTAT:0,1"), "close", {}),
+    "broker_connack_wrong_type": (broker_connack_wrong_type, "connack_wrong_type", {}),
+    "broker_connack_half": (broker_connack_half, "connack_half", {}),
+    "control_garbage": control_garbage,
+    "control_connections": control_connections,
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sim", required=True)
+    ap.add_argument("case", choices=sorted(CASES))
+    args = ap.parse_args()
+    case = CASES[args.case]
+    broker = None
+    extra = list(EXTRA.get(args.case, []))
+    if isinstance(case, tuple):
+        case, mode, kwargs = case
+        broker = HostileBroker(mode, **kwargs).start()
+        extra += ["--live", "--map-host", f"broker.test=127.0.0.1:{broker.port}", "--set", "timing.connack_limit=3000"]
+    with tempfile.TemporaryDirectory(prefix="nt35e-hostile-") as workdir:
+        sim = Simulator(args.sim, workdir, extra)
+        try:
+            sim.wait_ready()
+            dte = Dte(sim.link)
+            # The banner may come before the PTY is opened: ask until the module answers.
+            deadline = time.monotonic() + 10
+            while b"OK\r\n" not in dte.pending:
+                check(time.monotonic() < deadline, "no OK to AT within 10 s of the ready line")
+                dte.send("AT\r")
+                dte.pending += drain(dte, quiet=0.3, limit=5)
+            dte.pending = b""
+            time.sleep(0.2)  # registration (50 ms) before the first ECMTOPEN
+            try:
+                if broker:
+                    case(sim, dte, workdir, broker)
+                else:
+                    case(sim, dte, workdir)
+                sim.alive()
+            finally:
+                dte.close()
+        except Exception as e:
+            what = str(e) if isinstance(e, Failure) else f"{type(e).__name__}: {e}"
+            tail = sim.stderr_text()[-6000:]
+            print(f"FAIL {args.case}: {what}\n--- nt35e-sim stderr (tail) ---\n{tail}", file=sys.stderr)
+            return 1
+        finally:
+            sim.stop()
+            if broker:
+                broker.stop()
+    print(f"PASS {args.case}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
