@@ -323,12 +323,20 @@ class Driver(threading.Thread):
     def saw(self, name):
         return any(n == name for n, _ in self.urcs)
 
+    def forget(self, name):
+        """Drops URCs `name` kept from earlier attempts before a command whose own URC is
+        awaited: a late +ECMTCONN of an abandoned attempt, read while the next one began,
+        was once taken for the answer to the new CONN (SUB then failed, and the cycle
+        repeated for minutes)."""
+        self.urcs = [u for u in self.urcs if u[0] != name]
+
     # -- the seed flow, tolerant of every fault the soak injects
     def bring_up(self):
         while time.monotonic() < self.deadline:
             self.urcs.clear()
             self.command('AT+ECMTCLOSE=0', timeout=10)  # whatever state the id is in
             self.wait_urc("ECMTCLOSE", 3)
+            self.forget("ECMTOPEN")
             if self.command(f'AT+ECMTOPEN=0,"127.0.0.1",{self.broker_port}') != "OK":
                 time.sleep(1)
                 continue
@@ -348,6 +356,7 @@ class Driver(threading.Thread):
         """AT+ECMTCONN until accepted: a refusal leaves the id OPENED (§5.4 step 6), so the
         host asks again, as a driver would, with a growing pause."""
         for attempt in range(6):
+            self.forget("ECMTCONN")
             if self.command(f'AT+ECMTCONN=0,"soak-{self.i}","{USER}","{PASSWORD}"') != "OK":
                 return False
             f = self.wait_urc("ECMTCONN", 40)
@@ -362,6 +371,7 @@ class Driver(threading.Thread):
         return False
 
     def subscribe(self):
+        self.forget("ECMTSUB")
         if self.command(f'AT+ECMTSUB=0,1,"soak/down/{self.i}",1') != "OK":
             return False
         f = self.wait_urc("ECMTSUB", 30)
