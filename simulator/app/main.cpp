@@ -203,6 +203,10 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   std::optional<oracle::oracle> judge;  // the verdict on the driver (--verdict, --verdict-json)
   if (opts.verdict.wanted()) {
     oracle::config c;
+    // The scenario's settings first (checked when it loaded), then the command line's.
+    if (!world.oracle.mode.empty()) oracle::set_mode(c, world.oracle.mode);
+    for (const auto& r : world.oracle.rules) oracle::set_rule(c, r);
+    for (const auto& t : world.oracle.thresholds) oracle::set_threshold(c, t);
     if (auto why = app::command_line_config(opts.verdict, c); !why.empty()) return usage_error(why);
     judge.emplace(c, std::chrono::steady_clock::now());
   }
@@ -461,6 +465,8 @@ int main(int argc, char** argv) {
       return usage_error(error);
 
   try {
+    if (opts.fleet && opts.verdict.wanted())
+      return usage_error("--verdict and --verdict-json judge one modem for now; run them without --fleet");
     if (opts.fleet) return run_fleet(opts, world, profiles);
     // A single modem has the global index 0, as the first of --fleet 1.
     const auto* o = world.override_for(0);

@@ -214,6 +214,8 @@ struct checker {
   void read_profile_and_settings(const json& root, scenario& s);
   /// "network".
   void read_network(const json& obj, network_script& n);
+  /// The "oracle" object: mode, rules switched on or off, thresholds.
+  void read_oracle(const json& obj, scenario::oracle_script& o);
 
   // -- the broker (json_broker.cpp)
 

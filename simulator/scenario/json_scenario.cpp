@@ -3,6 +3,7 @@
 // rules and fleet are read by their own files.
 
 #include "modem/profile.hpp"
+#include "oracle/rules.hpp"
 #include "scenario/json_detail.hpp"
 
 namespace nt35e::scenario::json_detail {
@@ -34,6 +35,7 @@ void checker::read_scenario(const json& root, scenario& s) {
   }
   if (auto it = root.find("network"); it != root.end()) read_network(*it, s.network);
   if (auto it = root.find("broker"); it != root.end()) read_broker(*it, s.broker);
+  if (auto it = root.find("oracle"); it != root.end()) read_oracle(*it, s.oracle);
   read_array(root, "", "rules", [&](const json& e, const std::string& at) {
     rule r;
     read_rule(e, at, s.rules.size(), r);
@@ -85,6 +87,43 @@ void checker::read_profile_and_settings(const json& root, scenario& s) {
   }
   max_id = scratch.max_ecmt_id;
   set_id_scope(scratch.name, max_from_setting);
+}
+
+void checker::read_oracle(const json& obj, scenario::oracle_script& o) {
+  if (!check_object(obj, "/oracle", keys_of("oracle"))) return;
+  oracle::config probe;
+  if (read_string(obj, "/oracle", "mode", o.mode))
+    if (auto why = oracle::set_mode(probe, o.mode); !why.empty()) error("/oracle/mode", why);
+  if (auto it = obj.find("rules"); it != obj.end() && expect(*it, "/oracle/rules", json::value_t::object,
+                                                             "an object of rule ids and \"on\" or \"off\"")) {
+    for (const auto& [id, value] : members(*it, "/oracle/rules")) {
+      const auto at = child("/oracle/rules", id);
+      if (!value->is_string()) {
+        error(at, "expected \"on\" or \"off\", got " + json_type_name(*value));
+        continue;
+      }
+      auto text = id + "=" + value->get<std::string>();
+      if (auto why = oracle::set_rule(probe, text); !why.empty())
+        error(at, why, !oracle::find_rule(id));
+      else
+        o.rules.push_back(text);
+    }
+  }
+  if (auto it = obj.find("set"); it != obj.end() && expect(*it, "/oracle/set", json::value_t::object,
+                                                           "an object of \"ID.name\" keys and numbers")) {
+    for (const auto& [key, value] : members(*it, "/oracle/set")) {
+      const auto at = child("/oracle/set", key);
+      if (!value->is_number()) {
+        error(at, "expected a number, got " + json_type_name(*value));
+        continue;
+      }
+      auto text = key + "=" + value->dump();
+      if (auto why = oracle::set_threshold(probe, text); !why.empty())
+        error(at, why);
+      else
+        o.thresholds.push_back(text);
+    }
+  }
 }
 
 void checker::read_network(const json& obj, network_script& n) {

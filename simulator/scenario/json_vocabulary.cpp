@@ -17,8 +17,9 @@ const std::vector<std::string> trigger_keys = {"at",           "on_command", "on
 
 std::vector<std::string> keys_of(std::string_view where) {
   if (where == "scenario")
-    return {"$schema", "name",    "description", "profile", "settings", "time_scale",
-            "uart",    "network", "broker",      "rules",   "modems",   "fleet_events"};
+    return {"$schema", "name",   "description", "profile", "settings",     "time_scale", "uart",
+            "network", "broker", "rules",       "modems",  "fleet_events", "oracle"};
+  if (where == "oracle") return {"mode", "rules", "set"};
   if (where == "uart") return {"baud", "fragment"};
   if (where == "modem_override") return {"select", "settings", "network", "broker", "rules", "replace_rules"};
   if (where == "fleet_event") return {"at", "fire", "select", "fraction", "seed", "stagger"};

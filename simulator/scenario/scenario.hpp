@@ -238,6 +238,13 @@ struct scenario {
   std::vector<modem_override> modems;
   /// Fleet-wide events on a timeline (top level only: an override's world has none).
   std::vector<fleet_event> fleet_events;
+  /// The oracle's settings (issue 15, docs/oracle.md), as the command line gives them
+  /// (which wins): "strict", "lenient" or "" (default), "ID=on|off", "ID.name=VALUE".
+  struct oracle_script {
+    std::string mode;
+    std::vector<std::string> rules;
+    std::vector<std::string> thresholds;
+  } oracle;
 
   /// The override that selects this global index, or null.
   [[nodiscard]] const modem_override* override_for(std::uint64_t index) const;

@@ -78,7 +78,7 @@ std::vector<std::string> at_tokens() {
 std::vector<std::string> scenario_tokens() {
   std::vector<std::string> out;
   for (const char* where : {"scenario", "network", "broker", "ping", "ping_host", "delays", "credential", "retained",
-                            "reply", "message", "rule", "modem_override", "fleet_event"})
+                            "reply", "message", "rule", "modem_override", "fleet_event", "oracle"})
     for (const auto& key : nt35e::scenario::known_keys(where)) out.push_back("\\\"" + key + "\\\":");
   for (const auto& name : nt35e::scenario::action_names()) out.push_back("\\\"" + name + "\\\"");
   for (const auto& name : nt35e::scenario::mqtt_event_names()) out.push_back("\\\"" + name + "\\\"");

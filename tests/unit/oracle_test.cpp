@@ -11,6 +11,7 @@
 #include "explain/explanations.hpp"
 #include "oracle/oracle.hpp"
 #include "oracle/verdict.hpp"
+#include "scenario/json_loader.hpp"
 #include "support/core_harness.hpp"
 
 namespace nt35e {
@@ -414,6 +415,23 @@ TEST(Oracle, SettingsSpeakToAPerson) {
   EXPECT_NE(oracle::set_rule(c, "NT35E-NOPE=off").find("no oracle rule"), std::string::npos);
   EXPECT_NE(oracle::set_rule(c, "NT35E-AT-PAUSE=maybe").find("on or off"), std::string::npos);
   EXPECT_NE(oracle::set_mode(c, "loose").find("strict or lenient"), std::string::npos);
+}
+
+TEST(Oracle, AScenarioSetsTheOracleAndAMistakeIsOneSentence) {
+  auto good = scenario::load_text(R"({"oracle": {"mode": "lenient", "rules": {"NT35E-AT-PAUSE": "off"},
+                                                "set": {"NT35E-ECMT-NO-RECOVERY.within_s": 120}}})",
+                                  "good.json");
+  ASSERT_TRUE(std::holds_alternative<scenario::scenario>(good)) << scenario::format(std::get<1>(good));
+  const auto& o = std::get<scenario::scenario>(good).oracle;
+  EXPECT_EQ(o.mode, "lenient");
+  EXPECT_EQ(o.rules, std::vector<std::string>{"NT35E-AT-PAUSE=off"});
+  EXPECT_EQ(o.thresholds, std::vector<std::string>{"NT35E-ECMT-NO-RECOVERY.within_s=120"});
+
+  auto bad = scenario::load_text(R"({"oracle": {"set": {"NT35E-ECMT-NO-RECOVERY.within": 1}}})", "bad.json");
+  ASSERT_FALSE(std::holds_alternative<scenario::scenario>(bad));
+  auto text = scenario::format(std::get<1>(bad));
+  EXPECT_NE(text.find("bad.json:1:"), std::string::npos) << text;
+  EXPECT_NE(text.find("has no threshold \"within\""), std::string::npos) << text;
 }
 
 TEST(Oracle, EveryRuleHasItsExplanationInBothLanguages) {

@@ -266,7 +266,7 @@ TEST(ScenarioBadInput, UnknownKeys) {
       R"(t.json:1:24: error: /broker/delays/pubck: unknown key "pubck"; expected one of: open, open_tls, connack, ack, delivery)");
   EXPECT_EQ(
       error(R"({"colour": "red"})"),
-      R"(t.json:1:2: error: /colour: unknown key "colour"; expected one of: $schema, name, description, profile, settings, time_scale, uart, network, broker, rules, modems, fleet_events)");
+      R"(t.json:1:2: error: /colour: unknown key "colour"; expected one of: $schema, name, description, profile, settings, time_scale, uart, network, broker, rules, modems, fleet_events, oracle)");
   EXPECT_EQ(error(R"({"rules": [{"on_comand": "+X", "then": [{"action": "reboot"}]}]})"),
             R"(t.json:1:13: error: /rules/0/on_comand: unknown key "on_comand"; did you mean "on_command"?)")
       << "the misspelt trigger is the one message (no \"needs a trigger\" too)";
@@ -507,7 +507,7 @@ TEST(ScenarioBadInput, AtMostTwentyDiagnostics) {
   ASSERT_EQ(ds.size(), max_diagnostics);
   EXPECT_EQ(format(ds.front()),
             "many.json:2:1: error: /k100: unknown key \"k100\"; expected one of: $schema, name, description, profile, "
-            "settings, time_scale, uart, network, broker, rules, modems, fleet_events");
+            "settings, time_scale, uart, network, broker, rules, modems, fleet_events, oracle");
   EXPECT_EQ(ds[18].line, 20);
   EXPECT_EQ(format(ds.back()), "many.json: error: 11 more errors not shown");
 }
@@ -1374,7 +1374,7 @@ TEST_F(ScenarioSchema, ListsEveryActionWithTheLoadersFields) {
 TEST_F(ScenarioSchema, ObjectsHaveTheLoadersKeys) {
   EXPECT_EQ(keys_of(schema), set_of(known_keys("scenario")));
   for (const char* where : {"network", "broker", "ping", "ping_host", "delays", "credential", "retained", "reply",
-                            "message", "rule", "modem_override", "fleet_event"})
+                            "message", "rule", "modem_override", "fleet_event", "oracle"})
     EXPECT_EQ(keys_of(schema["$defs"][where]), set_of(known_keys(where))) << where;
   EXPECT_EQ(schema["$defs"]["rule"]["properties"]["on_mqtt"]["enum"].get<std::vector<std::string>>(),
             mqtt_event_names());
