@@ -113,10 +113,6 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "python3")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3-serial")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3-pytest, mosquitto, mosquitto-clients, cmake, g++, libgtest-dev")
-# A shared library in the package (the C++ kit's libnt35e-sim.so.0) gets a shlibs file and
-# the ldconfig trigger Debian requires (lintian: package-has-no-ldconfig-trigger otherwise).
-set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
-set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
 # py3compile / py3clean for the Python package, as dh_python3 would add them.
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${_nt35e_src}/packaging/debian/postinst ${_nt35e_src}/packaging/debian/prerm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
