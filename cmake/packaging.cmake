@@ -113,8 +113,10 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "python3")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3-serial")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3-pytest, mosquitto, mosquitto-clients, cmake, g++, libgtest-dev")
-# py3compile / py3clean for the Python package, as dh_python3 would add them.
-set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${_nt35e_src}/packaging/debian/postinst ${_nt35e_src}/packaging/debian/prerm)
+# py3compile / py3clean for the Python package, as dh_python3 would add them; the ldconfig
+# trigger for the shared library.
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${_nt35e_src}/packaging/debian/postinst ${_nt35e_src}/packaging/debian/prerm
+    ${_nt35e_src}/packaging/debian/postrm ${_nt35e_src}/packaging/debian/triggers)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 include(CPack)
 

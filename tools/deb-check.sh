@@ -198,6 +198,14 @@ for ex in "${examples[@]}"; do
         cmake --build cpp-build -j'"$(nproc)"' && ctest --test-dir cpp-build --output-on-failure --timeout 300 \
         --output-junit /tmp/nt35e-check/reports/cpp-driver.xml' ||
         fail "examples/cpp-driver"
+      # The test that fails on purpose: it must fail, and its output must carry the transcript.
+      step "examples/cpp-driver: a failing test shows its transcript"
+      out=$(in_root sh -c 'cd /tmp/nt35e-check && NT35E_EXAMPLE_SHOW_FAILURE=1 \
+        NT35E_ARTIFACTS_DIR=/tmp/nt35e-check/reports/cpp-driver cpp-build/driver_tests \
+        --gtest_filter="*DeliberateFailure" --gtest_output=xml:/tmp/nt35e-check/reports/cpp-driver-failure.xml 2>&1') &&
+        fail "the test that fails on purpose passed"
+      echo "$out"
+      grep -q "transcript" <<<"$out" || fail "the failed test's output has no transcript"
       ;;
     pytest-driver)
       step "examples/pytest-driver: pytest against the installed package"
