@@ -110,6 +110,10 @@ Schema, and the test harness kit for continuous integration of modem drivers.")
 # Depends: the shared libraries of the real binaries (dpkg-shlibdeps), and python3 for
 # nt35e-ctl and the Python package; the test frameworks the kit plugs into are optional.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# libnt35e-sim.so.0 (the C++ library, simulator/sdk/): a shlibs file for packages built
+# against it (its ldconfig trigger is packaging/debian/triggers, below).
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
+set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "python3")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "python3-serial")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3-pytest, mosquitto, mosquitto-clients, cmake, g++, libgtest-dev")
