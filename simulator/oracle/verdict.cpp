@@ -17,6 +17,9 @@ std::string safe(std::string_view s) {
 }
 
 std::string xml(std::string_view raw) {
+  // Line by line, so the failure text keeps its line breaks (each line made printable).
+  if (auto nl = raw.find('\n'); nl != std::string_view::npos)
+    return xml(raw.substr(0, nl)) + "\n" + xml(raw.substr(nl + 1));
   std::string out;
   for (char c : safe(raw)) {
     switch (c) {
