@@ -279,6 +279,7 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
     });
     s->link = link;
     auto pc = std::make_unique<paho_client>(weak_from_this(), ex_, s->id, s->gen);
+    link->throttle_by(pc->cb.waiting);
     const auto& o = r.options;
     const int version = o.version == 3 ? MQTTVERSION_3_1 : MQTTVERSION_3_1_1;
     try {

@@ -32,8 +32,10 @@ void callbacks::message_arrived(const ::mqtt::const_message_ptr& m) {
   const int qos = m->get_qos();
   nt35e::mqtt::event::message msg{
       id_, qos > 0 ? packet_id_of(*m) : 0, m->get_topic(), m->get_payload_str(), qos, m->is_retained()};
-  post([msg = std::move(msg)](client_events& s, int id, std::uint64_t gen) mutable {
-    s.on_message(id, gen, std::move(msg));
+  waiting->posted();
+  boost::asio::post(ex_, [w = owner_, id = id_, gen = gen_, bl = waiting, msg = std::move(msg)]() mutable {
+    if (auto s = w.lock()) s->on_message(id, gen, std::move(msg));
+    bl->ran();  // also when dropped: the count is of events waiting, not delivered
   });
 }
 

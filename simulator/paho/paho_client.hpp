@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "mqtt/backend.hpp"
+#include "paho/backlog.hpp"
 
 namespace nt35e::paho::detail {
 
@@ -57,7 +58,8 @@ class callbacks final : public ::mqtt::iaction_listener {
 
   /// Paho's connection-lost handler.
   void connection_lost(const std::string& cause);
-  /// Paho's message handler.
+  /// Paho's message handler; counts each posted message in `waiting` (the relay's
+  /// back-pressure, see backlog.hpp).
   void message_arrived(const ::mqtt::const_message_ptr& m);
   /// A token succeeded.
   void on_success(const ::mqtt::token& tok) override;
@@ -72,6 +74,9 @@ class callbacks final : public ::mqtt::iaction_listener {
   boost::asio::any_io_executor ex_;
   int id_;
   std::uint64_t gen_;
+
+ public:
+  std::shared_ptr<backlog> waiting = std::make_shared<backlog>();  ///< shared with the relay
 };
 
 /// One Paho client and the callback object it points at (which must outlive it).

@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <filesystem>
+#include <string>
 #include <utility>
 
 #include "paho/waker.hpp"
@@ -30,6 +32,34 @@ void quick_ack(tcp::socket& s) {
   (void)::setsockopt(s.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 }
 
+/// Paho's end of the relay's connection lives in this process, but Paho offers no socket
+/// options: find it (the socket whose own and peer addresses are `down`'s, swapped) and
+/// cap its receive buffer, which would else grow to megabytes and let Paho post that many
+/// messages past the throttle (see backlog.hpp).
+void cap_paho_receive_buffer(tcp::socket& down) {
+  error_code ec;
+  const auto mine = down.local_endpoint(ec);
+  const auto theirs = down.remote_endpoint(ec);
+  if (ec) return;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
+    int fd = -1;
+    try {
+      fd = std::stoi(e.path().filename().string());
+    } catch (...) {
+      continue;
+    }
+    sockaddr_in a{}, b{};
+    socklen_t la = sizeof a, lb = sizeof b;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &la) != 0 || a.sin_family != AF_INET) continue;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&b), &lb) != 0) continue;
+    if (ntohs(a.sin_port) != theirs.port() || ntohs(b.sin_port) != mine.port()) continue;
+    if (ntohl(a.sin_addr.s_addr) != theirs.address().to_v4().to_uint()) continue;
+    const int size = 64 * 1024;
+    (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    return;
+  }
+}
+
 }  // namespace
 
 relay::relay(asio::any_io_executor ex, std::unique_ptr<upstream> up)
@@ -44,6 +74,13 @@ std::uint16_t relay::listen(error_code& ec) {
   return acceptor_.local_endpoint(ec).port();
 }
 
+void relay::throttle_by(std::shared_ptr<backlog> b) {
+  backlog_ = std::move(b);
+  backlog_->on_low = [w = weak_from_this()] {
+    if (auto self = w.lock()) self->resume_up();
+  };
+}
+
 void relay::start() {
   auto self = shared_from_this();
   acceptor_.async_accept(down_, [self](const error_code& ec) {
@@ -52,6 +89,10 @@ void relay::start() {
     if (self->closed_) return;
     if (ec) return self->close();
     self->down_.set_option(tcp::no_delay(true), ignore);
+    // Paho reads all it is given: the bytes between us and Paho are part of the backlog
+    // the throttle bounds (see backlog.hpp), so keep this socket's buffer small.
+    self->down_.set_option(asio::socket_base::send_buffer_size(64 * 1024), ignore);
+    cap_paho_receive_buffer(self->down_);
     self->nudge_paho();
     self->pump_up();
     self->pump_down();
@@ -72,6 +113,12 @@ void relay::close() {
 
 // broker -> Paho
 void relay::pump_up() {
+  // The modem is behind: leave the broker's bytes in the kernel; its window closes and
+  // the broker waits, as with the module, which reads no faster than it processes.
+  if (backlog_ && backlog_->full()) {
+    up_paused_ = true;
+    return;
+  }
   quick_ack(up_->socket());
   auto self = shared_from_this();
   up_->read_some(asio::buffer(up_buf_), [self](const error_code& ec, std::size_t n) {
@@ -104,6 +151,12 @@ void relay::pump_up() {
                         self->pump_up();
                       });
   });
+}
+
+void relay::resume_up() {
+  if (!up_paused_ || closed_) return;
+  up_paused_ = false;
+  pump_up();
 }
 
 // Paho -> broker

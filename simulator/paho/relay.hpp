@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 
+#include "paho/backlog.hpp"
 #include "paho/packet_guard.hpp"
 #include "paho/upstream.hpp"
 
@@ -51,6 +52,10 @@ class relay : public std::enable_shared_from_this<relay> {
   /// (the module reports CONNACK code 6, spec §7.3).
   [[nodiscard]] bool bad_connack() const { return bad_connack_; }
 
+  /// Stops reading the broker while `b` is full (TCP back-pressure, see backlog.hpp);
+  /// call before start().
+  void throttle_by(std::shared_ptr<backlog> b);
+
   /// Told (on the executor) of the first oversize packet the guard skipped and, at the
   /// end, of how many were skipped if more than one: each refusal is said once.
   void on_note(std::function<void(const std::string&)> note) { note_ = std::move(note); }
@@ -58,6 +63,7 @@ class relay : public std::enable_shared_from_this<relay> {
  private:
   void pump_up();
   void pump_down();
+  void resume_up();
   void nudge_paho();
   void upstream_ended(const boost::system::error_code& ec);
   void upstream_refused(const std::string& why);
@@ -72,10 +78,12 @@ class relay : public std::enable_shared_from_this<relay> {
   packet_guard guard_;
   std::string up_pass_;  ///< what the guard let through, being written to Paho
   std::function<void(const std::string&)> note_;
+  std::shared_ptr<backlog> backlog_;
   std::uint64_t skipped_ = 0;
   bool bad_connack_ = false;
   bool up_ended_ = false;
   bool closed_ = false;
+  bool up_paused_ = false;   // the modem is behind: the broker's bytes wait in its socket
   bool paho_spoke_ = false;  // Paho's first bytes (its CONNECT) arrived: no more nudging
   int nudges_ = 0;
 };
