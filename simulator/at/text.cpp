@@ -109,6 +109,33 @@ bool valid_utf8(std::string_view s, std::size_t* bad_at) {
   return true;
 }
 
+std::string markup_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 16);
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
 std::string escape_bytes(std::string_view bytes, const escape_options& options) {
   static constexpr char hex[] = "0123456789ABCDEF";
   using high_bytes = escape_options::high_bytes;

@@ -67,4 +67,7 @@ struct escape_options {
 /// (`\xNN` with upper-case hex digits).
 std::string escape_bytes(std::string_view bytes, const escape_options& options = {});
 
+/// Text for HTML or XML: `& < > " '` as entities (`'` as `&#39;`, valid in both), the rest as is.
+std::string markup_escape(std::string_view text);
+
 }  // namespace nt35e::at

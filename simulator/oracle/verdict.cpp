@@ -20,29 +20,7 @@ std::string xml(std::string_view raw) {
   // Line by line, so the failure text keeps its line breaks (each line made printable).
   if (auto nl = raw.find('\n'); nl != std::string_view::npos)
     return xml(raw.substr(0, nl)) + "\n" + xml(raw.substr(nl + 1));
-  std::string out;
-  for (char c : safe(raw)) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
+  return at::markup_escape(safe(raw));
 }
 
 std::string json(std::string_view raw) {
