@@ -16,7 +16,7 @@ broker=True (or a host name) starts nt35e_broker too and points the modem at it:
 
 On a failed test the plugin adds to the report: the transcript's last lines (a section),
 the full transcript's path, the HTML report's path (nt35e-sim report of the --record trace),
-the oracle's verdict ("not available" until the simulator offers one) and, if the simulator
+the oracle's verdict (its --verdict-json) and, if the simulator
 died, its exit status; as user_properties too, so --junitxml carries them as properties.
 A simulator that exits during a test fails that test at once (SimulatorDied, with the exit
 status and the transcript's last lines), whatever the test was waiting for.
@@ -35,7 +35,18 @@ from nt35e.simulator import Simulator, SimulatorDied, SimulatorError, describe_s
 
 MARKER_KEYS = ("profile", "scenario", "options", "transport", "time_scale", "wait_for", "boot_timeout", "broker",
                "log_level")
-VERDICT_NONE = "not available (the simulator offers no verdict yet)"
+VERDICT_NONE = "not available (the simulator wrote no verdict)"
+
+
+def verdict_text(verdict):
+    """The oracle's verdict in a few lines: counts, then one line per finding."""
+    if verdict is None:
+        return VERDICT_NONE
+    findings = [f for m in verdict.get("modems", []) for f in m.get("findings", [])]
+    head = (f"{verdict.get('errors', 0)} error(s), {verdict.get('warnings', 0)} warning(s) "
+            f"({verdict.get('mode', '?')} mode, docs/oracle.md)")
+    return head + "".join(f"\n  {f.get('t', 0):.3f} s {f.get('severity')} {f.get('rule')} ({f.get('spec')}): "
+                          f"{f.get('detail')}" for f in findings)
 # The signal that carries a simulator's death from the watcher thread into the running test.
 DEATH_SIGNAL = signal.SIGUSR2
 
@@ -199,8 +210,8 @@ def pytest_runtest_makereport(item, call):
             _add(item, report, f"{label}_transcript", sim.transcript_path)
             continue
         died = sim.died
+        status = sim.stop()  # the trace and the verdict are complete only when it has ended
         verdict = sim.verdict()
-        status = sim.stop()  # the trace is complete only when the simulator has ended
         try:
             html = sim.report()
         except SimulatorError as e:
@@ -208,11 +219,13 @@ def pytest_runtest_makereport(item, call):
         _add(item, report, f"{label}_transcript", sim.transcript_path)
         _add(item, report, f"{label}_transcript_tail", tail(sim.transcript()))
         _add(item, report, f"{label}_report", html)
-        _add(item, report, f"{label}_verdict", VERDICT_NONE if verdict is None else json.dumps(verdict))
+        _add(item, report, f"{label}_verdict", verdict_text(verdict))
+        if verdict is not None:
+            _add(item, report, f"{label}_verdict_file", sim.verdict_path)
         if died:
             _add(item, report, f"{label}_exit_status", describe_status(status))
         head = [f"transcript: {sim.transcript_path}", f"report: {html}",
-                f"verdict: {VERDICT_NONE if verdict is None else json.dumps(verdict)}"]
+                f"verdict: {verdict_text(verdict)}"]
         if died:
             head.append(f"the simulator died during the test: {describe_status(status)}")
         if sim.line_output():

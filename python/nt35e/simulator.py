@@ -7,6 +7,7 @@ Every wait has a deadline; a simulator that exits while it is used raises Simula
 with its exit status and the last lines of its transcript. Standard library only.
 """
 
+import json
 import os
 import re
 import select
@@ -189,6 +190,8 @@ class Simulator:
         os.makedirs(self.workdir, exist_ok=True)
         self.transcript_path = os.path.join(self.workdir, "transcript.log")
         self.trace_path = os.path.join(self.workdir, "trace.jsonl") if record else None
+        # The oracle's verdict, written by the simulator when it stops (--verdict-json).
+        self.verdict_path = os.path.join(self.workdir, "verdict.json")
         self.report_path = None
         self.proc = None
         self.port = None  # the PTY's path (a symlink in workdir)
@@ -224,6 +227,12 @@ class Simulator:
             args += ["--time-scale", str(self.time_scale)]
         if self.trace_path and "--record" not in self.options:
             args += ["--record", self.trace_path]
+        if "--verdict-json" not in self.options:
+            args += ["--verdict-json", self.verdict_path]
+            # The verdict is evidence for the test to judge; the exit status stays the
+            # simulator's own (a failing verdict would otherwise end it with status 3).
+            if "--verdict-fail-on" not in self.options:
+                args += ["--verdict-fail-on", "never"]
         if self.log_level and "--log-level" not in self.options:
             args += ["--log-level", self.log_level]
         return args + self.options
@@ -503,13 +512,19 @@ class Simulator:
             time.sleep(0.02)
 
     def verdict(self):
-        """The oracle's verdict on the session, or None when the simulator offers none.
+        """The oracle's verdict on the session (a dict: findings, rules exercised, passed),
+        or None while it is not available.
 
-        The simulator has no oracle yet (the "Oracle" issue): this returns the answer to
-        {"query": "verdict"} (a dict) only when the control channel's help lists that
-        request; today it does not, so this returns None. Nothing is made up here: None
-        means "not available", not "passed"."""
-        if self.control is None or self.proc is None or self.proc.poll() is not None:
+        The simulator writes it when it stops (--verdict-json, docs/oracle.md): call stop()
+        first. While it runs, the control channel is asked only if its help lists a
+        "verdict" query. None means "not available", never "passed"."""
+        if self.proc is not None and self.proc.poll() is not None:
+            try:
+                with open(self.verdict_path, encoding="utf-8") as f:
+                    return json.load(f)
+            except (OSError, ValueError):
+                return None
+        if self.control is None or self.proc is None:
             return None
         try:
             # Asked only when the simulator lists it: an unknown query is logged as a refusal.

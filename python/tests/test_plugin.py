@@ -2,6 +2,7 @@
 modem is chosen, what a failed test carries (terminal and --junitxml), bad input, and a
 simulator that dies mid-test."""
 
+import json
 import os
 import time
 import xml.etree.ElementTree as ET
@@ -72,11 +73,14 @@ def test_a_failed_test_carries_transcript_report_and_verdict(pytester):
         assert 'DTE -> "AT+CSQ\\r"' in f.read()
     assert 'DTE -> "AT+CSQ\\r"' in failed["nt35e_transcript_tail"]
     assert failed["nt35e_report"].endswith("report.html") and os.path.getsize(failed["nt35e_report"]) > 1000
-    assert failed["nt35e_verdict"] == "not available (the simulator offers no verdict yet)"
+    # The oracle's verdict (--verdict-json, written at stop): a correct exchange, no finding.
+    assert failed["nt35e_verdict"].startswith("0 error(s), 0 warning(s) (strict mode"), failed["nt35e_verdict"]
+    with open(failed["nt35e_verdict_file"], encoding="utf-8") as f:
+        assert json.load(f)["verdict"] == "nt35e-oracle"
     assert "nt35e_exit_status" not in failed  # it did not die
     # And in the terminal: a section with the tail and the paths.
     result.stdout.fnmatch_lines(["*- nt35e (last * transcript lines) -*", f"transcript: {transcript}",
-                                 "report: *report.html", "verdict: not available*", '*DTE -> "AT+CSQ\\r"*'])
+                                 "report: *report.html", "verdict: 0 error(s)*", '*DTE -> "AT+CSQ\\r"*'])
 
 
 def test_an_unknown_profile_or_scenario_fails_the_set_up_with_the_simulators_message(pytester):

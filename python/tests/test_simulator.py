@@ -53,8 +53,10 @@ def test_the_trace_and_the_report(tmp_path):
     sim = Simulator(time_scale=0.05, workdir=tmp_path).start()
     sim.send("AT")
     sim.expect("OK")
-    assert sim.verdict() is None  # the simulator offers no verdict (no oracle yet)
+    assert sim.verdict() is None  # while it runs: the control channel offers no verdict
     assert sim.stop() == 0
+    verdict = sim.verdict()  # written at stop (--verdict-json)
+    assert verdict["verdict"] == "nt35e-oracle" and verdict["errors"] == 0, verdict
     html = sim.report()
     assert html == str(tmp_path / "report.html")
     with open(html, encoding="utf-8") as f:
