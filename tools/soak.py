@@ -276,13 +276,18 @@ class Driver(threading.Thread):
         if not m:
             return False
         name, fields = m.group(1), m.group(2).split(",")
-        self.urcs.append((name, fields))
+        if name != "ECMTSTAT":
+            self.urcs.append((name, fields))
         if name == "ECMTPUB" and len(fields) >= 3:
             mid, result = int(fields[1]), int(fields[2])
             key = self.pending.pop(mid, None)
             if key is not None:
                 self.stats.result(key, "acked" if result == 0 else "failed")
         elif name == "ECMTSTAT":
+            # A +ECMTCONN kept from before this loss is stale: the module's next reconnect
+            # is the one to wait for (taken for it, SUB met a reconnecting module).
+            self.urcs = [u for u in self.urcs if u[0] != "ECMTCONN"]
+            self.urcs.append((name, fields))
             self.stats.count("stat")
             if self.lost_at is None:  # one loss episode until recovered, however many URCs
                 self.lost_at = time.monotonic()
