@@ -316,7 +316,7 @@ void option_parser::add_mqtt_and_trace_options(CLI::App& app) {
 
 void option_parser::add_scenario_options(CLI::App& app) {
   const std::string group = "Scenarios and control";
-  const std::string file_needed = "a scenario file (JSON), as in --scenario scenarios/happy_path.json";
+  const std::string file_needed = "a scenario file (JSON), as in --scenario scenarios/seed-happy-path.json";
   value(app, group, "--scenario", "FILE", file_needed,
         "play a scenario (see scenarios/README.md): its profile,\n"
         "network, broker and fault rules; without it, a default\n"
