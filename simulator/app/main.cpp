@@ -242,6 +242,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
     control = std::make_unique<control::control_server>(
         ex, *opts.control_endpoint, control::for_session(session, profile.max_ecmt_id, &metrics), log);
     if (opts.control_token) control->require_token(*opts.control_token);
+    if (opts.control_line_timeout) control->set_line_timeout(*opts.control_line_timeout);
     try {
       control->start();
     } catch (const io::startup_error& e) {
@@ -384,6 +385,7 @@ int run_fleet(const app::options& opts, const scenario::scenario& world, const w
   c.tcp_base = opts.tcp_endpoint;
   c.control = opts.control_endpoint;
   c.control_token = opts.control_token;
+  c.control_line_timeout = opts.control_line_timeout;
   // A thousand transcripts at info would drown everything else: warn unless asked.
   c.log_level = opts.log_level.value_or(io::log_level::warn);
   c.live = opts.live || world.broker.live ||

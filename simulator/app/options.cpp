@@ -361,6 +361,22 @@ void option_parser::add_scenario_options(CLI::App& app) {
           opts_.control_token_file = v;
           opts_.control_token = std::move(*token);
         });
+  value(app, group, "--control-line-timeout", "SECONDS",
+        "a number of seconds above 0, as in --control-line-timeout 30",
+        "close a control client that leaves a request line\n"
+        "unfinished, or does not send its token, for SECONDS\n"
+        "(default 30; clients are capped at 32, so a silent\n"
+        "half line must not hold a place forever)",
+        [this](const std::string& v) {
+          double seconds = 0;
+          auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
+          if (ec != std::errc{} || end != v.data() + v.size() || !std::isfinite(seconds) || !(seconds > 0) ||
+              seconds > 86400)
+            throw usage_error("--control-line-timeout: " + in_quotes(v) +
+                              " is not a number of seconds from above 0 to 86400, as in --control-line-timeout 30");
+          opts_.control_line_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000 + 0.5));
+          if (opts_.control_line_timeout->count() == 0) opts_.control_line_timeout = std::chrono::milliseconds(1);
+        });
   value(app, group, "--time-scale", "FACTOR", "a factor above 0, as in --time-scale 0.05 (twenty times faster)",
         "multiply every simulated delay and scenario time by\n"
         "FACTOR (> 0; 0.05 = twenty times faster); wins over\n"
@@ -428,6 +444,8 @@ void option_parser::check_whole_line() {
   if ((o.pty_mode || o.pty_group) && o.transport != transport_kind::pty)
     throw usage_error(std::string(o.pty_mode ? "--pty-mode" : "--pty-group") +
                       " goes only with --pty (it says who may open the pseudo-terminal)");
+  if (o.control_line_timeout && !o.control_endpoint)
+    throw usage_error("--control-line-timeout goes only with --control [ADDR:]PORT (it times that channel's clients)");
   if (o.control_token && !o.control_endpoint)
     throw usage_error("--control-token-file goes only with --control [ADDR:]PORT (it guards the control channel)");
   if (o.control_endpoint) {

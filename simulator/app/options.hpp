@@ -3,6 +3,7 @@
 // becomes one sentence naming the option, printed with "try --help", status 2. The
 // help text is built from the same declarations, and the man page from the help.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -49,6 +50,7 @@ struct options {
   std::optional<std::string> check_scenario_file;                  ///< --check-scenario: validate and exit
   std::optional<boost::asio::ip::tcp::endpoint> control_endpoint;  ///< --control
   std::optional<std::string> control_token_file;                   ///< --control-token-file
+  std::optional<std::chrono::milliseconds> control_line_timeout;  ///< --control-line-timeout
   std::optional<std::string> control_token;  ///< read from control_token_file; never logged or printed
   std::optional<std::string> time_scale;     ///< --time-scale, checked to be a number above 0
   bool transport_given = false;              ///< --pty, --tcp or --stdio was given

@@ -1,6 +1,7 @@
 #include "control/control_server.hpp"
 
 #include <array>
+#include <cstdio>
 #include <chrono>
 #include <deque>
 #include <string>
@@ -32,6 +33,7 @@ class control_server::connection final : public std::enable_shared_from_this<con
       : socket_(std::move(socket)),
         owner_(&owner),
         linger_(socket_.get_executor()),
+        stall_(socket_.get_executor()),
         authenticated_(!owner.token_.has_value()) {
     boost::system::error_code ignored;
     peer_ = io::to_string(socket_.remote_endpoint(ignored));
@@ -40,7 +42,10 @@ class control_server::connection final : public std::enable_shared_from_this<con
 
   const std::string& peer() const { return peer_; }
 
-  void start() { do_read(); }
+  void start() {
+    do_read();
+    watch_stall(false);
+  }
 
   /// Sends one answer, then closes gracefully (used for refusals).
   void refuse(const std::string& sentence) {
@@ -54,6 +59,7 @@ class control_server::connection final : public std::enable_shared_from_this<con
     owner_ = nullptr;
     boost::system::error_code ignored;
     linger_.cancel();
+    stall_.cancel();
     socket_.close(ignored);
   }
 
@@ -80,6 +86,7 @@ class control_server::connection final : public std::enable_shared_from_this<con
       if (authenticated_) log(io::log_level::debug, "-> " + io::escape_bytes(line));
       requests_.push_back(std::move(line));
     }
+    watch_stall(!lines.empty());
     next_request();
   }
 
@@ -126,8 +133,46 @@ class control_server::connection final : public std::enable_shared_from_this<con
     }
     if (!authenticated_) log(io::log_level::info, "authenticated");
     authenticated_ = true;
+    watch_stall(false);
     send(format(answer{{"ok", true}, {"auth", "accepted"}}));
     next_request();
+  }
+
+  /// Runs the line timeout while the client owes us something: the rest of a line, or its
+  /// token. A new line (one completed in this read) restarts the clock; a client idle
+  /// between whole requests is not timed.
+  void watch_stall(bool line_completed) {
+    if (!owner_ || closing_) return;
+    const bool owed = !authenticated_ || lines_.pending() != 0;
+    if (!owed) {
+      if (std::exchange(stall_armed_, false)) stall_.cancel();
+      return;
+    }
+    if (stall_armed_ && !line_completed) return;  // the same unfinished line: its clock runs on
+    stall_armed_ = true;
+    stall_.expires_after(owner_->line_timeout_);
+    stall_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->stalled();
+    });
+  }
+
+  void stalled() {
+    stall_armed_ = false;
+    if (!owner_ || closing_) return;
+    // Still answering its earlier requests: the wait is ours, not the client's.
+    if (answering_ || !requests_.empty()) return watch_stall(true);
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%g", std::chrono::duration<double>(owner_->line_timeout_).count());
+    const bool unauthenticated = !authenticated_;
+    log(io::log_level::warn, unauthenticated ? "did not authenticate within " + std::string(seconds) + " s; closing"
+                                             : "left a line unfinished for " + std::string(seconds) + " s (" +
+                                                   std::to_string(lines_.pending()) + " bytes); closing");
+    lines_.clear();
+    boost::system::error_code ignored;
+    socket_.cancel(ignored);  // the read still waiting for the rest; refuse() drains with its own
+    refuse(unauthenticated ? "no {\"auth\": TOKEN} within " + std::string(seconds) + " s; the connection is closed"
+                           : "a request line was left unfinished for " + std::string(seconds) +
+                                 " s (a line ends with \\n); the connection is closed");
   }
 
   void too_long() {
@@ -193,6 +238,7 @@ class control_server::connection final : public std::enable_shared_from_this<con
   void finish() {
     boost::system::error_code ignored;
     linger_.cancel();
+    stall_.cancel();
     socket_.close(ignored);
     if (auto* owner = std::exchange(owner_, nullptr)) owner->forget(this);
   }
@@ -204,6 +250,8 @@ class control_server::connection final : public std::enable_shared_from_this<con
   tcp::socket socket_;
   control_server* owner_;
   net::steady_timer linger_;
+  net::steady_timer stall_;  ///< the line timeout (watch_stall)
+  bool stall_armed_ = false;
   std::string peer_;
   std::array<char, 4096> buffer_{};
   line_splitter lines_;               ///< the bytes read, cut into request lines

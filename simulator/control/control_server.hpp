@@ -9,7 +9,11 @@
 // usable; a line longer than max_line bytes gets its error answer and the connection is
 // closed; a client leaving mid-line is forgotten (a line counts only once its "\n" has
 // arrived); a client that does not read its answers is dropped once max_backlog bytes
-// wait for it. Blank lines are ignored.
+// wait for it. Blank lines are ignored. A client that leaves a line unfinished for the
+// line timeout (30 s unless set), or that must authenticate and has not within it, is
+// told so and closed: clients are capped, and a silent half line would hold a place
+// forever. A client idle between whole requests is left alone (test harnesses keep one
+// connection for a whole run).
 //
 // Access (io/access_guard): loopback only unless a token is required; with one, each
 // connection must authenticate with its first line, and is closed after a refusal.
@@ -21,6 +25,7 @@
 // Requests on one connection are still answered one at a time, in order.
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -61,6 +66,11 @@ class control_server {
   /// before start(). Without it, start() refuses an address other than loopback.
   void require_token(std::string token) { token_ = std::move(token); }
 
+  /// How long a client may leave a request line unfinished (or, when a token is
+  /// required, stay unauthenticated) before it is closed; call before start().
+  void set_line_timeout(std::chrono::milliseconds t) { line_timeout_ = t; }
+  static constexpr std::chrono::milliseconds default_line_timeout{30'000};
+
   /// Binds and listens; throws io::startup_error (e.g. the port is taken, or the address
   /// is not loopback and no token is required: io::listener_refusal).
   void start();
@@ -83,6 +93,7 @@ class control_server {
   std::shared_ptr<std::atomic<bool>> stopping_ = std::make_shared<std::atomic<bool>>(false);
   io::logger& log_;
   std::optional<std::string> token_;  ///< required from every client when set; never logged
+  std::chrono::milliseconds line_timeout_ = default_line_timeout;
   std::vector<std::shared_ptr<connection>> clients_;
   std::size_t refused_ = 0;  ///< clients refused (too many) since the episode's first, logged, one
   void report_refused();

@@ -213,6 +213,7 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
   if (c.control) {
     control = std::make_unique<control::control_server>(fleet_strand, *c.control, *target, fleet_log);
     if (c.control_token) control->require_token(*c.control_token);
+    if (c.control_line_timeout) control->set_line_timeout(*c.control_line_timeout);
     try {
       control->start();
     } catch (const io::startup_error& e) {

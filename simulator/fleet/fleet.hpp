@@ -18,6 +18,7 @@
 // the scenario's fleet events (fleet/fleet_events.hpp; on the control channel's strand),
 // run.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -51,6 +52,7 @@ struct config {
   boost::asio::ip::tcp::endpoint tcp_base;  ///< modem i: port BASE+i on the same address
   std::optional<boost::asio::ip::tcp::endpoint> control;
   std::optional<std::string> control_token;  ///< every control client must send it (never logged)
+  std::optional<std::chrono::milliseconds> control_line_timeout;  ///< unfinished lines and missing tokens
   io::log_level log_level = io::log_level::warn;
   bool live = false;  ///< for the open-file estimate
 };

@@ -469,6 +469,15 @@ TEST(ControlGuardCommandLine, NonLoopbackControlNeedsATokenFile) {
   r = run_sim({"--tcp", "0", "--control-token-file", dir.write_private("t", token)});
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_NE(r.err.find("--control-token-file goes only with --control"), std::string::npos) << r.err;
+  // The line timeout: only with --control, and only a number of seconds above 0.
+  r = run_sim({"--tcp", "0", "--control-line-timeout", "5"});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("--control-line-timeout goes only with --control"), std::string::npos) << r.err;
+  for (const char* bad : {"0", "-1", "abc", "5s", "1e9", "nan"}) {
+    r = run_sim({"--tcp", "0", "--control", "0", "--control-line-timeout", bad});
+    EXPECT_EQ(r.status, 2) << bad << ": " << r.err;
+    EXPECT_NE(r.err.find("is not a number of seconds from above 0 to 86400"), std::string::npos) << r.err;
+  }
   // The same rule in fleet mode.
   r = run_sim({"--fleet", "2", "--pty", dir.write("x", "") + "-modem-", "--control", "0.0.0.0:0"});
   EXPECT_EQ(r.status, 2) << r.err;

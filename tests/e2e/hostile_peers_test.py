@@ -215,13 +215,15 @@ def dte_nul(sim, dte, workdir):
     at_ok(dte)
 
 
-def dte_never_reads(sim, dte, workdir, broker):
+def dte_never_reads(sim, dte, workdir, broker, qos=0):
     """A DTE that stops reading while the broker floods (30,000 x 1 KB): the module's output
     queue is bounded (8 MiB): the rest is dropped and counted (metrics
-    output_dropped_bytes); "the DTE is not reading" is logged once."""
+    output_dropped_bytes); "the DTE is not reading" is logged once. With QoS 1, every
+    PUBLISH is also acknowledged to the broker (the module acknowledges on receipt), none
+    lost on the MQTT side."""
     connect(dte, broker)
     before = sim.rss_kib()
-    dte.send('AT+ECMTSUB=0,1,"t/flood",0\r')  # the broker floods after its SUBACK; we stop reading now
+    dte.send(f'AT+ECMTSUB=0,1,"t/flood",{qos}\r')  # the broker floods after its SUBACK; we stop reading now
     deadline = time.monotonic() + 40
     rss_full_q = None  # VmRSS once the output queue is full (the first bytes dropped)
     while True:
@@ -238,6 +240,13 @@ def dte_never_reads(sim, dte, workdir, broker):
           f"VmRSS {before} KiB before, {rss_full_q} KiB when the queue was full (message {msgs_full_q}), "
           f"{rss_full} KiB at the end")
     check(c["output_dropped_bytes"] > 0, f"nothing dropped: {c}")
+    check(c["messages"] == broker.flood_count, f"{c['messages']} messages, {broker.flood_count} sent")
+    if qos:
+        deadline = time.monotonic() + 20
+        while broker.pubacks < broker.flood_count:
+            check(time.monotonic() < deadline, f"{broker.pubacks} PUBACKs of {broker.flood_count} in 20 s")
+            time.sleep(0.1)
+        print(f"dte_never_reads: {broker.pubacks} PUBACKs for {broker.flood_count} QoS 1 PUBLISHes")
     check(rss_full - before < 48 * 1024, f"VmRSS grew from {before} to {rss_full} KiB")
     # The broker is held back by TCP once the modem is behind (paho/backlog.hpp): the last
     # messages after the queue is full (a third to a half of the flood) must not grow the
@@ -428,8 +437,104 @@ def control_connections(sim, dte, workdir):
     at_ok(dte)
 
 
-# Options a case adds to the simulator's command line.
-EXTRA = {"dte_flood": ["--set", "timing.basic_result=200"], "dte_flood_tcp": ["--set", "timing.basic_result=200"]}
+def closed_within(c, seconds):
+    """Reads `c` until the server closes it (or `seconds` pass); what it sent, and when."""
+    t0 = time.monotonic()
+    got = b""
+    while time.monotonic() - t0 < seconds:
+        c.sock.settimeout(max(0.01, seconds - (time.monotonic() - t0)))
+        try:
+            chunk = c.sock.recv(65536)
+        except socket.timeout:
+            break
+        except ConnectionResetError:
+            return got, time.monotonic() - t0
+        if not chunk:
+            return got, time.monotonic() - t0
+        got += chunk
+    raise Failure(f"not closed within {seconds:g} s; it sent {got!r}")
+
+
+def control_stall(sim, dte, workdir):
+    """--control-line-timeout 1: a half line then silence, and a line trickled a byte at a
+    time (slowloris), are each answered and closed after about a second, logged once each;
+    a client idle between whole requests stays open; the place is free again."""
+    port = sim.control_port
+    idle = Control(port)
+    check(idle.ask('{"query": "state"}').get("ok"), "query state")
+    half = Control(port)
+    half.sock.sendall(b'{"query": "sta')
+    got, took = closed_within(half, 5)
+    print(f"control_stall: half line closed after {took:.2f} s: {got!r}")
+    answer = json.loads(got.split(b"\n")[0])
+    check(answer.get("ok") is False and "unfinished" in answer.get("error", ""), f"half line: {answer}")
+    check(0.8 <= took <= 4, f"closed after {took:.2f} s, not about 1 s")
+    half.close()
+    trickle = Control(port)
+    t0 = time.monotonic()
+    closed = False
+    for byte in b'{"query": "state"}':
+        try:
+            trickle.sock.sendall(bytes([byte]))
+        except OSError:
+            closed = True
+            break
+        time.sleep(0.2)
+        trickle.sock.settimeout(0.001)
+        try:
+            trickle.sock.recv(65536)  # the refusal or the end: either way the server cut it off
+            closed = True
+            break
+        except socket.timeout:
+            pass
+        except OSError:
+            closed = True
+            break
+    took = time.monotonic() - t0
+    print(f"control_stall: trickled line closed after {took:.2f} s")
+    check(closed and took <= 3.5, f"a trickled line was not cut off (closed={closed}, {took:.2f} s)")
+    trickle.close()
+    time.sleep(1.5)
+    check(idle.ask('{"query": "state"}').get("ok"), "a client idle between whole requests was closed")
+    idle.close()
+    check(len(sim.log_lines("left a line unfinished for 1 s", "warn")) == 2, "not logged once per stalled client")
+    at_ok(dte)
+
+
+def control_stall_token(sim, dte, workdir):
+    """With a token required and --control-line-timeout 1, a client that never sends its
+    token is told and closed; one that authenticates and then idles stays."""
+    port = sim.control_port
+    good = Control(port)
+    check(good.ask(json.dumps({"auth": TOKEN})).get("ok"), "auth refused")
+    silent = Control(port)
+    got, took = closed_within(silent, 5)
+    answer = json.loads(got.split(b"\n")[0])
+    check(answer.get("ok") is False and "auth" in answer.get("error", ""), f"silent client: {answer}")
+    print(f"control_stall_token: unauthenticated client closed after {took:.2f} s")
+    time.sleep(1.5)
+    check(good.ask('{"query": "state"}').get("ok"), "an authenticated idle client was closed")
+    good.close()
+    check(len(sim.log_lines("did not authenticate within 1 s", "warn")) == 1, "not logged once")
+    at_ok(dte)
+
+
+TOKEN = "hostile-peers-token-0123456789"
+
+
+def token_file(workdir):
+    path = os.path.join(workdir, "token")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(TOKEN + "\n")
+    return path
+
+
+# Options a case adds to the simulator's command line (a callable takes the work directory).
+EXTRA = {"dte_flood": ["--set", "timing.basic_result=200"], "dte_flood_tcp": ["--set", "timing.basic_result=200"],
+         "control_stall": ["--control-line-timeout", "1"],
+         "control_stall_token": lambda workdir: ["--control-line-timeout", "1",
+                                                 "--control-token-file", token_file(workdir)]}
 
 CASES = {
     "dte_flood": dte_flood,
@@ -450,8 +555,12 @@ CASES = {
     "dte_flood_tcp": dte_flood,
     "dte_no_cr_tcp": dte_no_cr,
     "dte_never_reads_tcp": (dte_never_reads, "flood", {"flood_count": 30000, "flood_size": 1000}),
+    "dte_never_reads_qos1": (lambda *a: dte_never_reads(*a, qos=1), "flood_qos1",
+                             {"flood_count": 30000, "flood_size": 1000}),
     "control_garbage": control_garbage,
     "control_connections": control_connections,
+    "control_stall": control_stall,
+    "control_stall_token": control_stall_token,
 }
 
 
@@ -462,13 +571,16 @@ def main():
     args = ap.parse_args()
     case = CASES[args.case]
     broker = None
-    extra = list(EXTRA.get(args.case, []))
+    extra_of = EXTRA.get(args.case, [])
+    extra = [] if callable(extra_of) else list(extra_of)
     if isinstance(case, tuple):
         case, mode, kwargs = case
         broker = HostileBroker(mode, **kwargs).start()
         extra += ["--live", "--map-host", f"broker.test=127.0.0.1:{broker.port}", "--set", "timing.connack_limit=3000"]
     with tempfile.TemporaryDirectory(prefix="nt35e-hostile-") as workdir:
         tcp = args.case.endswith("_tcp")
+        if callable(extra_of):
+            extra += extra_of(workdir)
         sim = Simulator(args.sim, workdir, extra, tcp=tcp)
         try:
             sim.wait_ready()

@@ -27,6 +27,8 @@ MODES = {
     "huge_sent": "after the SUBACK, a whole 5 MB PUBLISH, then a small good one",
     "publish_half": "after the SUBACK, half a PUBLISH, then nothing (PINGREQs unanswered)",
     "flood": "after the SUBACK, `flood_count` QoS 0 PUBLISHes of `flood_size` bytes, as fast as it can",
+    "flood_qos1": "after the SUBACK, `flood_count` QoS 1 PUBLISHes of `flood_size` bytes, as fast as it can, "
+                  "without waiting for PUBACKs (it counts them in `pubacks`)",
 }
 
 
@@ -40,9 +42,13 @@ def varint(n):
             return bytes(out)
 
 
-def publish(topic, payload):
-    body = struct.pack(">H", len(topic)) + topic + payload
-    return b"\x30" + varint(len(body)) + body
+def publish(topic, payload, packet_id=None):
+    """A PUBLISH: QoS 0, or QoS 1 with `packet_id`."""
+    body = struct.pack(">H", len(topic)) + topic
+    if packet_id is not None:
+        body += struct.pack(">H", packet_id)
+    body += payload
+    return (b"\x30" if packet_id is None else b"\x32") + varint(len(body)) + body
 
 
 class HostileBroker:
@@ -60,6 +66,7 @@ class HostileBroker:
         self.port = self.listener.getsockname()[1]
         self.stopping = threading.Event()
         self.connections = 0  # CONNECTs read
+        self.pubacks = 0  # PUBACKs read (flood_qos1)
         self.done = threading.Event()  # the mode's misbehaviour was carried out
         self.threads = []
         self.errors = []
@@ -156,6 +163,8 @@ class HostileBroker:
                                 return
                             if self.mode in ("huge_declared", "publish_half"):
                                 return self._hold(conn)
+                    elif kind == 4:  # PUBACK
+                        self.pubacks += 1
                     elif kind == 14:  # DISCONNECT
                         return
         except (EOFError, OSError):
@@ -190,6 +199,14 @@ class HostileBroker:
         elif m == "publish_half":
             whole = publish(b"t/half", b"P" * 100)
             conn.sendall(whole[: len(whole) // 2])
+        elif m == "flood_qos1":
+            sent = 0
+            while sent < self.flood_count and not self.stopping.is_set():
+                n = min(64, self.flood_count - sent)
+                # Packet ids 1..65535, never 0 (MQTT-2.3.1-1).
+                conn.sendall(b"".join(publish(b"t/flood", b"Q" * self.flood_size, (sent + i) % 65535 + 1)
+                                      for i in range(n)))
+                sent += n
         elif m == "flood":
             one = publish(b"t/flood", b"F" * self.flood_size)
             batch = one * 64
