@@ -20,11 +20,16 @@ add_library(nt35e_test_mosquitto STATIC ${_nt35e_tests_dir}/support/mosquitto_br
 target_include_directories(nt35e_test_mosquitto PUBLIC ${_nt35e_tests_dir})
 target_link_libraries(nt35e_test_mosquitto PUBLIC nt35e_options)
 
-# nt35e_add_e2e_test(<name> SOURCES <file>... [LIBS <target>...] [DEFINES <definition>...])
-# One end-to-end test executable, labelled e2e; SOURCES are relative to tests/e2e/.
+# nt35e_add_e2e_test(<name> [SERIAL] SOURCES <file>... [LIBS <target>...] [DEFINES <definition>...])
+# One end-to-end test executable, labelled e2e; SOURCES are relative to tests/e2e/. SERIAL:
+# its tests run alone under `ctest -j` (they measure the timing of reads on the line, which
+# a busy machine blurs).
 function(nt35e_add_e2e_test name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "SOURCES;LIBS;DEFINES")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "SERIAL" "" "SOURCES;LIBS;DEFINES")
   list(TRANSFORM arg_SOURCES PREPEND ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/)
+  if(arg_SERIAL)
+    set(nt35e_test_properties RUN_SERIAL TRUE)
+  endif()
   nt35e_add_test(${name} e2e ${arg_SOURCES})
   target_link_libraries(${name} PRIVATE ${arg_LIBS})
   target_compile_definitions(${name} PRIVATE ${arg_DEFINES})
@@ -64,7 +69,7 @@ nt35e_add_e2e_test(nt35e_reliability_e2e_tests SOURCES reliability_e2e_test.cpp 
                    DEFINES NT35E_RELIABILITY_DIR="${PROJECT_SOURCE_DIR}/tests/data/reliability")
 
 # The line as a UART: A.3's timing read with timestamps, --baud, --fragment and line noise.
-nt35e_add_e2e_test(nt35e_uart_e2e_tests SOURCES uart_e2e_test.cpp
+nt35e_add_e2e_test(nt35e_uart_e2e_tests SERIAL SOURCES uart_e2e_test.cpp
                    LIBS nt35e_test_sim_process nlohmann_json::nlohmann_json)
 # The control channel's CLI (tools/nt35e-ctl) driven by a Python script (standard library
 # only) that injects a fault while a DTE holds the simulator's PTY.
