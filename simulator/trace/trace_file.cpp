@@ -17,7 +17,10 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::string_view header_example = R"({"trace":"nt35e-sim","version":1,...})";
+constexpr std::string_view header_example = R"({"trace":"nt35e-sim","version":2,...})";
+
+/// The version this writer writes; the reader also reads version 1 (data as one code point per byte).
+constexpr int current_version = 2;
 
 /// A JSON value for a message, shortened.
 std::string shown(const json& v) {
@@ -68,6 +71,37 @@ std::variant<std::string, char32_t> code_points_to_bytes(const std::string& s) {
     i += n;
   }
   return out;
+}
+
+/// Version 2 `data`: a string is the text itself; an array holds text pieces and
+/// {"hex":"…"} pieces for bytes that are not UTF-8. Returns the bytes, or what is wrong.
+std::variant<std::string, std::string> data_v2(const json& v) {
+  if (v.is_string()) return std::variant<std::string, std::string>(std::in_place_index<0>, v.get<std::string>());
+  auto wrong = [](std::string why) { return std::variant<std::string, std::string>(std::in_place_index<1>, why); };
+  if (!v.is_array())
+    return wrong("\"data\" must be a string (the text) or an array of text and {\"hex\":\"...\"} pieces, got " +
+                 std::string(type_name(v)) + " " + shown(v));
+  std::string out;
+  for (std::size_t k = 0; k < v.size(); ++k) {
+    const auto& piece = v[k];
+    const std::string where = "\"data\" piece " + std::to_string(k + 1);
+    if (piece.is_string()) {
+      out += piece.get_ref<const std::string&>();
+      continue;
+    }
+    if (!piece.is_object() || piece.size() != 1 || !piece.contains("hex"))
+      return wrong(where + " must be text (a string) or {\"hex\":\"...\"} for bytes that are not UTF-8, got " +
+                   type_name(piece) + " " + shown(piece));
+    const auto& h = piece["hex"];
+    const std::string digits = h.is_string() ? h.get<std::string>() : std::string();
+    bool good = h.is_string() && !digits.empty() && digits.size() % 2 == 0 &&
+                digits.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+    if (!good)
+      return wrong(where + ": \"hex\" must be pairs of hex digits (the bytes that are not UTF-8), got " + shown(h));
+    for (std::size_t i = 0; i < digits.size(); i += 2)
+      out += static_cast<char>(std::stoi(digits.substr(i, 2), nullptr, 16));
+  }
+  return std::variant<std::string, std::string>(std::in_place_index<0>, std::move(out));
 }
 
 std::string code_point_name(char32_t cp) {
@@ -134,40 +168,105 @@ std::optional<direction> parse_direction(std::string_view text) {
   return std::nullopt;
 }
 
+namespace {
+
+/// Code points a reader would not see in the text (format and separator characters, C1
+/// controls, no-break and zero-width spaces, the BOM): written as \uXXXX, so a driver that
+/// sends one shows it. The decoded bytes are the same either way.
+bool invisible(char32_t cp) {
+  return (cp >= 0x80 && cp <= 0xA0) || cp == 0xAD || (cp >= 0x2000 && cp <= 0x200F) || (cp >= 0x2028 && cp <= 0x202F) ||
+         (cp >= 0x205F && cp <= 0x206F) || cp == 0xFEFF;
+}
+
+void append_u_escape(std::string& out, char32_t cp) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(cp));
+  out += buf;
+}
+
+/// Valid UTF-8 as the body of a JSON string: the text as it is, with control bytes and
+/// invisible code points escaped.
+void append_text(std::string& out, std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const std::size_t n = at::utf8_sequence_length(c);
+    if (n == 1) {
+      switch (c) {
+        case '\r':
+          out += "\\r";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        default:
+          if (c < 0x20 || c == 0x7F)
+            append_u_escape(out, c);
+          else
+            out += static_cast<char>(c);
+      }
+      ++i;
+      continue;
+    }
+    char32_t cp = c & (0x3F >> (n - 1));
+    for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    if (invisible(cp))
+      append_u_escape(out, cp);
+    else
+      out.append(text.substr(i, n));
+    i += n;
+  }
+}
+
+/// Whether a well-formed UTF-8 sequence starts at bytes[i].
+bool sequence_starts(std::string_view bytes, std::size_t i) {
+  const std::size_t n = at::utf8_sequence_length(static_cast<unsigned char>(bytes[i]));
+  return i + n <= bytes.size() && at::valid_utf8(bytes.substr(i, n));
+}
+
+}  // namespace
+
 std::string json_bytes(std::string_view bytes) {
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size() + 2);
-  out += '"';
-  for (char ch : bytes) {
-    auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '\r':
-        out += "\\r";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      default:
-        if (c >= 0x20 && c < 0x7F) {
-          out += ch;
-        } else {
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 0xF];
-        }
-    }
+  if (at::valid_utf8(bytes)) {
+    out += '"';
+    append_text(out, bytes);
+    out += '"';
+    return out;
   }
-  out += '"';
+  // Text pieces and {"hex":…} pieces for each run of bytes that is not UTF-8.
+  out += '[';
+  for (std::size_t i = 0; i < bytes.size();) {
+    if (i > 0) out += ',';
+    std::size_t bad = bytes.size() - i;
+    at::valid_utf8(bytes.substr(i), &bad);
+    if (bad > 0) {
+      out += '"';
+      append_text(out, bytes.substr(i, bad));
+      out += '"';
+      i += bad;
+      continue;
+    }
+    out += R"({"hex":")";
+    do {
+      const auto c = static_cast<unsigned char>(bytes[i]);
+      out += hex[c >> 4];
+      out += hex[c & 0xF];
+      ++i;
+    } while (i < bytes.size() && !sequence_starts(bytes, i));
+    out += "\"}";
+  }
+  out += ']';
   return out;
 }
 
@@ -192,7 +291,8 @@ std::string utc_now_iso8601() {
 }
 
 std::string to_jsonl(const header& h) {
-  std::string out = R"({"trace":"nt35e-sim","version":1,"profile":)" + json_text(h.profile);
+  std::string out =
+      R"({"trace":"nt35e-sim","version":)" + std::to_string(current_version) + R"(,"profile":)" + json_text(h.profile);
   if (!h.started.empty()) out += ",\"started\":" + json_text(h.started);
   out += ",\"redacted\":[";
   for (std::size_t i = 0; i < h.redacted.size(); ++i) out += (i ? "," : "") + json_text(h.redacted[i]);
@@ -260,6 +360,7 @@ std::variant<trace, load_error> parse(std::string_view text, const std::string& 
 
   trace out;
   bool have_header = false;
+  std::int64_t version = current_version;
   std::int64_t last_t = 0;
 
   for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -314,12 +415,14 @@ std::variant<trace, load_error> parse(std::string_view text, const std::string& 
       const auto& tr = v["trace"];
       if (!tr.is_string() || tr.get<std::string>() != "nt35e-sim")
         return c.fail("\"trace\" is " + shown(tr) + ", expected \"nt35e-sim\"");
-      if (!v.contains("version")) return c.fail("the header has no \"version\" (this simulator reads version 1)");
+      if (!v.contains("version"))
+        return c.fail("the header has no \"version\" (this simulator reads versions 1 and 2)");
       const auto& ver = v["version"];
       if (!ver.is_number_integer())
         return c.fail("\"version\" must be a whole number, got " + std::string(type_name(ver)) + " " + shown(ver));
-      if (ver.get<std::int64_t>() != 1)
-        return c.fail("trace version " + shown(ver) + " is not supported (this simulator reads version 1)");
+      version = ver.get<std::int64_t>();
+      if (version != 1 && version != 2)
+        return c.fail("trace version " + shown(ver) + " is not supported (this simulator reads versions 1 and 2)");
       if (v.contains("profile")) {
         if (!v["profile"].is_string())
           return c.fail("\"profile\" must be a string, got " + std::string(type_name(v["profile"])) + " " +
@@ -390,6 +493,16 @@ std::variant<trace, load_error> parse(std::string_view text, const std::string& 
     switch (e.dir) {
       case direction::dte_to_module:
       case direction::module_to_dte: {
+        if (version >= 2) {
+          if (!v.contains("data"))
+            return c.fail("a \"" + std::string(to_string(e.dir)) +
+                          "\" event needs \"data\" (the bytes: text, with {\"hex\":...} for bytes that are not "
+                          "UTF-8)");
+          auto bytes = data_v2(v["data"]);
+          if (bytes.index() == 1) return c.fail(std::get<1>(bytes));
+          e.data = std::move(std::get<0>(bytes));
+          break;
+        }
         std::string raw;
         if (auto err = need_string("data", raw, true, "the bytes, one code point per byte")) return *err;
         auto bytes = code_points_to_bytes(raw);

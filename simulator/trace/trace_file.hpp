@@ -1,18 +1,27 @@
 #pragma once
 // The trace format: one recorded session as JSON Lines (issue 5, items 1 and 2).
 //
-//   {"trace":"nt35e-sim","version":1,"profile":"nt35e","started":"2026-11-26T10:48:28.123456Z","redacted":["passwords"]}
+//   {"trace":"nt35e-sim","version":2,"profile":"nt35e","started":"2026-11-26T10:48:28.123456Z","redacted":["passwords"]}
 //   {"t":1500123,"dir":"mod>dte","data":"\r\nECRDY\r\n"}
-//   {"t":2104990,"dir":"dte>mod","data":"AT+ECMTCONN=0\r"}
+//   {"t":2104990,"dir":"dte>mod","data":"AT+ECMTSUB=0,1,”test”,2\r"}
+//   {"t":2105002,"dir":"dte>mod","data":["AT+ECMTPUB=0,0,0,0,\"t\",\"",{"hex":"fffe"},"\"\r"]}
 //   {"t":2105002,"dir":"mod>net","id":0,"what":"connect id 0 127.0.0.1:1883 client_id=\"\" ..."}
 //   {"t":2105010,"dir":"state","text":"ECMT id 0: OPENED -> CONNECTING on ECMTCONN"}
 //   {"t":2155000,"dir":"state","text":"...","reason":"net.link_lost"}
 //
 // * Line 1 is the header; every other non-blank line is one event.
 // * `t` is microseconds since the start of the recording (at most max_t_us); it never decreases.
-// * `data` carries raw bytes, one code point per byte (byte 0xNN is U+00NN), so any byte
-//   sequence round-trips exactly and the JSON stays valid. The writer escapes control
-//   bytes and everything above 0x7E as \uXXXX (\r \n \t as themselves), so a trace is ASCII.
+// * `data` carries the raw bytes so that a person reads what the driver sent and any byte
+//   sequence round-trips exactly (version 2):
+//   - bytes that are all valid UTF-8 are a JSON string holding that text (“ stays “);
+//     control bytes are JSON escapes (\r \n \t \u0000 \u001a), and invisible code points
+//     (C1 controls, no-break and zero-width spaces, U+2028, the BOM, …) are \uXXXX;
+//   - any other bytes are an array of pieces in order: strings for the runs that are valid
+//     UTF-8, and {"hex":"fffe"} (pairs of hex digits) for each run of bytes that is not.
+//     A string never holds escaped bytes, so text and bytes cannot be confused; a UTF-8
+//     character cut across two events shows as hex in both.
+//   Version 1 (still read) wrote one code point per byte (byte 0xNN as U+00NN, so “ was
+//   \u00e2\u0080\u009c); a version 1 trace written back out becomes version 2.
 // * "mod>net" / "net>mod" carry `id` (the ECMT id, -1 when unknown) and `what`, the
 //   request or event as mqtt::describe() prints it.
 // * "state" carries `text` and optionally `reason` (the core's log records).
@@ -86,7 +95,8 @@ std::string to_jsonl(const event& e);
 /// A whole trace file.
 std::string to_jsonl(const trace& t);
 
-/// Bytes as a JSON string literal with quotes, one code point per byte (the `data` encoding).
+/// Bytes as the `data` value of version 2: a JSON string when they are valid UTF-8, else an
+/// array of text and {"hex":…} pieces.
 std::string json_bytes(std::string_view bytes);
 /// Microseconds as seconds with three decimals: 2105000 -> "2.105".
 std::string seconds(std::int64_t t_us);

@@ -2,8 +2,8 @@
 // the replayer: the recorded host lines are typed back (so the replay goes deep), then
 // one line off script, with time run out between them. The input's size picks the match
 // mode, the off-script policy and the time scale. Invariants: a trace written back out
-// (to_jsonl) reads again with as many events; the replayer's deadlines never go back in
-// time; a replay that never went off script matches every recorded host line it was fed.
+// (to_jsonl, always version 2) reads again with as many events and the same bytes; the replayer's deadlines never go
+// back in time; a replay that never went off script matches every recorded host line it was fed.
 
 #include <chrono>
 #include <cstddef>
@@ -31,8 +31,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto reparsed = tr::parse(again, "fuzz-again.jsonl");
   if (auto* e = std::get_if<tr::load_error>(&reparsed))
     violated("a trace written back out does not read again", e->message + "\n" + again);
-  if (std::get<tr::trace>(reparsed).events.size() != t.events.size())
-    violated("a trace written back out has another number of events", again);
+  const auto& back = std::get<tr::trace>(reparsed).events;
+  if (back.size() != t.events.size()) violated("a trace written back out has another number of events", again);
+  for (std::size_t i = 0; i < back.size(); ++i)
+    if (back[i].data != t.events[i].data) violated("bytes written out read back as other bytes", again);
 
   tr::replay_options o;
   o.match = size % 2 ? tr::match_mode::lenient : tr::match_mode::strict;

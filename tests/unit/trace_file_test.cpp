@@ -4,10 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
+#include "at/text.hpp"
 #include "trace/recorder.hpp"
 #include "trace/trace_file.hpp"
 
@@ -59,6 +62,8 @@ int error_line(std::string_view text) {
   return -1;
 }
 
+bool at_valid_utf8(std::string_view s) { return at::valid_utf8(s); }
+
 trace parsed(std::string_view text) {
   auto r = parse(text, "t.jsonl");
   if (auto* e = std::get_if<load_error>(&r)) {
@@ -76,7 +81,7 @@ TEST(TraceFormat, HeaderLine) {
   h.redacted = {"passwords"};
   EXPECT_EQ(
       to_jsonl(h),
-      R"({"trace":"nt35e-sim","version":1,"profile":"nt35e","started":"2026-11-26T10:48:28.123456Z","redacted":["passwords"]})"
+      R"({"trace":"nt35e-sim","version":2,"profile":"nt35e","started":"2026-11-26T10:48:28.123456Z","redacted":["passwords"]})"
       "\n");
 }
 
@@ -85,7 +90,7 @@ TEST(TraceFormat, EventLinesOfEachDirection) {
   EXPECT_EQ(to_jsonl(e), R"({"t":1500123,"dir":"mod>dte","data":"\r\nECRDY\r\n"})"
                          "\n");
   e = bytes_event(7, direction::dte_to_module, "AT\"\\\x1a\xff\r");
-  EXPECT_EQ(to_jsonl(e), R"({"t":7,"dir":"dte>mod","data":"AT\"\\\u001a\u00ff\r"})"
+  EXPECT_EQ(to_jsonl(e), R"({"t":7,"dir":"dte>mod","data":["AT\"\\\u001a",{"hex":"ff"},"\r"]})"
                          "\n");
   e = text_event(8, direction::module_to_net, 0, R"(connect id 0 127.0.0.1:1883 client_id="" password="****")");
   EXPECT_EQ(to_jsonl(e),
@@ -123,7 +128,8 @@ TEST(TraceFormat, EveryByteRoundTrips) {
   auto text = to_jsonl(t);
   for (char c : text) {
     auto u = static_cast<unsigned char>(c);
-    ASSERT_TRUE(u == '\n' || (u >= 0x20 && u < 0x7F)) << "the file is plain ASCII; found byte " << int(u);
+    // Single bytes of 0x80 and above are never UTF-8: written as hex, so this file is ASCII.
+    ASSERT_TRUE(u == '\n' || (u >= 0x20 && u < 0x7F)) << "found byte " << int(u);
   }
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 258) << "one line per event";
   auto back = parsed(text);
@@ -151,8 +157,8 @@ TEST(TraceFormat, TextFieldsKeepUtf8) {
   EXPECT_EQ(back.events[1].text, t.events[1].text);
 }
 
-TEST(TraceFormat, DataAsLiteralLatin1CodePointsIsAccepted) {
-  // A hand-written trace may hold U+00E9 as a character rather than \u00e9: the same byte.
+TEST(TraceFormat, Version1DataAsLiteralLatin1CodePointsIsAccepted) {
+  // A hand-written version 1 trace may hold U+00E9 as a character rather than \u00e9: the same byte.
   auto t = parsed(head + "{\"t\":0,\"dir\":\"mod>dte\",\"data\":\"\xC3\xA9\"}\n");
   ASSERT_EQ(t.events.size(), 1u);
   EXPECT_EQ(t.events[0].data, "\xE9");
@@ -183,6 +189,159 @@ TEST(TraceFormat, LoadsTheSeedFlow) {
   EXPECT_EQ(t.events[0].data, "\r\nECRDY\r\n");
   EXPECT_EQ(t.events[0].t_us, 1500000);
   EXPECT_EQ(t.events.back().data, "\r\n+ECMTRECV:0,0,\"test\",hello\r\n");
+}
+
+// ---- version 2: text as text, other bytes as hex -----------------------------------
+
+const std::string head2 = R"({"trace":"nt35e-sim","version":2,"profile":"nt35e","redacted":[]})"
+                          "\n";
+
+TEST(TraceFormatV2, ValidUtf8IsWrittenAsTheTextItself) {
+  // The typographic quotes a driver copied from a PDF read as themselves, not as
+  // \u00e2\u0080\u009c, so a person sees at once what was sent.
+  auto e = bytes_event(3, direction::dte_to_module, "AT+ECMTSUB=0,1,\xE2\x80\x9Dtest\xE2\x80\x9D,2\r");
+  EXPECT_EQ(to_jsonl(e),
+            "{\"t\":3,\"dir\":\"dte>mod\",\"data\":\"AT+ECMTSUB=0,1,\xE2\x80\x9Dtest\xE2\x80\x9D,2\\r\"}\n");
+  e.data = "+ECMTRECV:0,0,\"t\",\xE6\xB8\xA9\xE5\xBA\xA6 25\xE2\x84\x83 \xF0\x9F\x98\x80";  // 温度 25℃ and an emoji
+  EXPECT_EQ(json_bytes(e.data), "\"+ECMTRECV:0,0,\\\"t\\\",\xE6\xB8\xA9\xE5\xBA\xA6 25\xE2\x84\x83 \xF0\x9F\x98\x80\"");
+}
+
+TEST(TraceFormatV2, ControlBytesAndInvisibleCharactersAreEscaped) {
+  // NUL, ESC, DEL; a no-break space, a zero-width space, a BOM, U+2028 and a C1 control:
+  // all valid UTF-8, but a reader would not see them as they are.
+  std::string bytes = std::string("a\0b\x1b\x7f", 5) + "\xC2\xA0\xE2\x80\x8B\xEF\xBB\xBF\xE2\x80\xA8\xC2\x85z";
+  EXPECT_EQ(json_bytes(bytes), R"("a\u0000b\u001b\u007f\u00a0\u200b\ufeff\u2028\u0085z")");
+  auto back = parsed(head2 + "{\"t\":0,\"dir\":\"mod>dte\",\"data\":" + json_bytes(bytes) + "}\n");
+  ASSERT_EQ(back.events.size(), 1u);
+  EXPECT_EQ(back.events[0].data, bytes);
+}
+
+TEST(TraceFormatV2, BytesThatAreNotUtf8AreHexPiecesBetweenTheText) {
+  EXPECT_EQ(json_bytes("AT+X=\"\xFF\xFE\"\r"), R"(["AT+X=\"",{"hex":"fffe"},"\"\r"])");
+  EXPECT_EQ(json_bytes("\xE9"), R"([{"hex":"e9"}])") << "Latin-1 é alone";
+  EXPECT_EQ(json_bytes("caf\xE9\r\n"), R"(["caf",{"hex":"e9"},"\r\n"])");
+  // A character cut at the end of a chunk (the next chunk has its last byte).
+  EXPECT_EQ(json_bytes("ab\xE2\x80"), R"(["ab",{"hex":"e280"}])");
+  // Overlong, surrogate and out-of-range forms are not UTF-8; text right after them stays text.
+  EXPECT_EQ(json_bytes("\xC0\xAF\xED\xA0\x80x\xF5\x80\xE4\xB8\xAD"),
+            R"([{"hex":"c0afeda080"},"x",{"hex":"f580"},"中"])");
+  EXPECT_EQ(json_bytes(""), R"("")");
+}
+
+TEST(TraceFormatV2, RandomByteStringsRoundTripExactly) {
+  // Random strings built from the hard parts: NULs and other control bytes, valid
+  // multi-byte UTF-8, stray and cut sequences, overlongs, surrogates, any byte at all.
+  std::mt19937 rng(20261203);
+  const std::vector<std::string> parts = {std::string(1, '\0'),
+                                          "\r",
+                                          "\n",
+                                          "\x1a",
+                                          "\x1b",
+                                          "\x7f",
+                                          "AT+ECMTPUB=0,0,0,0,\"t\",\"",
+                                          "\"",
+                                          "\\",
+                                          "\xE2\x80\x9C",
+                                          "\xE4\xB8\xAD",
+                                          "\xC3\xA9",
+                                          "\xF0\x9F\x98\x80",
+                                          "\xC2\xA0",
+                                          "\xEF\xBB\xBF",  // valid UTF-8
+                                          "\x80",
+                                          "\xBF",
+                                          "\xC3",
+                                          "\xE2\x80",
+                                          "\xF0\x9F\x98",
+                                          "\xC0\xAF",
+                                          "\xED\xA0\x80",
+                                          "\xF5",
+                                          "\xFF",
+                                          "\xFE"};
+  std::uniform_int_distribution<int> pick_part(0, static_cast<int>(parts.size()));  // last: one random byte
+  std::uniform_int_distribution<int> length(0, 24);
+  std::uniform_int_distribution<int> any_byte(0, 255);
+  trace t;
+  for (int i = 0; i < 3000; ++i) {
+    std::string data;
+    for (int k = length(rng); k > 0; --k) {
+      auto p = pick_part(rng);
+      data += p < static_cast<int>(parts.size()) ? parts[p] : std::string(1, static_cast<char>(any_byte(rng)));
+    }
+    t.events.push_back(bytes_event(i, i % 2 ? direction::dte_to_module : direction::module_to_dte, data));
+  }
+  const auto text = to_jsonl(t);
+  auto back = parsed(text);
+  ASSERT_EQ(back.events.size(), t.events.size());
+  int texts = 0, pieces = 0;
+  for (std::size_t i = 0; i < t.events.size(); ++i) {
+    ASSERT_EQ(back.events[i].data, t.events[i].data) << "event " << i << ": " << to_jsonl(t.events[i]);
+    // Valid UTF-8 is a plain string; only other bytes make an array with hex.
+    const auto line = to_jsonl(t.events[i]);
+    const bool utf8 = at_valid_utf8(t.events[i].data);
+    EXPECT_EQ(line.find("\"data\":\"") != std::string::npos, utf8) << line;
+    EXPECT_EQ(line.find("{\"hex\":") != std::string::npos, !utf8) << line;
+    (utf8 ? texts : pieces)++;
+  }
+  EXPECT_GT(texts, 100) << "the generator makes both kinds";
+  EXPECT_GT(pieces, 100);
+  EXPECT_EQ(to_jsonl(back), text) << "writing what was read gives the same file";
+}
+
+TEST(TraceFormatV2, OldVersion1TraceStillLoads) {
+  // Written by the version 1 writer: one code point per byte, “ as \u00e2\u0080\u009c.
+  auto r = load((traces_dir() / "old-version1-latin1.jsonl").string());
+  ASSERT_TRUE(std::holds_alternative<trace>(r)) << std::get<load_error>(r).message;
+  const auto& t = std::get<trace>(r);
+  ASSERT_EQ(t.events.size(), 4u);
+  EXPECT_EQ(t.events[0].data, "AT+ECMTSUB=0,1,\xE2\x80\x9Ctest\xE2\x80\x9D,2\r");
+  EXPECT_EQ(t.events[1].data, "\r\nERROR\r\n");
+  EXPECT_EQ(t.events[2].data, std::string("AT+X=\"\xFF\0\"\r", 10));
+  EXPECT_EQ(t.events[3].data, "\r\n+ECMTRECV:0,0,\"t\",\xE4\xB8\xAD\r\n");
+  // Written back out it becomes version 2, readable, with the same bytes.
+  const auto v2 = to_jsonl(t);
+  EXPECT_NE(v2.find("\"version\":2"), std::string::npos);
+  EXPECT_NE(v2.find("\"data\":\"AT+ECMTSUB=0,1,\xE2\x80\x9Ctest\xE2\x80\x9D,2\\r\""), std::string::npos) << v2;
+  EXPECT_NE(v2.find(R"("data":["AT+X=\"",{"hex":"ff"},"\u0000\"\r"])"), std::string::npos) << v2;
+  auto again = parsed(v2);
+  ASSERT_EQ(again.events.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(again.events[i].data, t.events[i].data);
+}
+
+TEST(TraceFormatV2, BadDataIsNamedWithItsPiece) {
+  auto one = [](std::string_view line) { return error_of(head2 + std::string(line) + "\n"); };
+  EXPECT_EQ(one(R"({"t":0,"dir":"mod>dte","data":"\u4e2d"})"), "ok") << "version 2 text is any Unicode";
+  EXPECT_EQ(one(R"({"t":0,"dir":"mod>dte"})"),
+            "t.jsonl:2: a \"mod>dte\" event needs \"data\" (the bytes: text, with {\"hex\":...} for bytes that are not "
+            "UTF-8)");
+  EXPECT_EQ(one(R"({"t":0,"dir":"dte>mod","data":7})"),
+            "t.jsonl:2: \"data\" must be a string (the text) or an array of text and {\"hex\":\"...\"} pieces, got a "
+            "number 7");
+  EXPECT_EQ(one(R"({"t":0,"dir":"dte>mod","data":["AT",65]})"),
+            "t.jsonl:2: \"data\" piece 2 must be text (a string) or {\"hex\":\"...\"} for bytes that are not UTF-8, "
+            "got a number 65");
+  EXPECT_EQ(one(R"({"t":0,"dir":"dte>mod","data":[{"hex":"ff","x":1}]})"),
+            "t.jsonl:2: \"data\" piece 1 must be text (a string) or {\"hex\":\"...\"} for bytes that are not UTF-8, "
+            "got an object {\"hex\":\"ff\",\"x\":1}");
+  EXPECT_EQ(one(R"({"t":0,"dir":"dte>mod","data":["a",{"hex":"fff"}]})"),
+            "t.jsonl:2: \"data\" piece 2: \"hex\" must be pairs of hex digits (the bytes that are not UTF-8), got "
+            "\"fff\"");
+  EXPECT_EQ(one(R"({"t":0,"dir":"dte>mod","data":[{"hex":"zz"}]})"),
+            "t.jsonl:2: \"data\" piece 1: \"hex\" must be pairs of hex digits (the bytes that are not UTF-8), got "
+            "\"zz\"");
+  EXPECT_EQ(one(R"({"t":0,"dir":"dte>mod","data":[{"hex":""}]})"),
+            "t.jsonl:2: \"data\" piece 1: \"hex\" must be pairs of hex digits (the bytes that are not UTF-8), got "
+            "\"\"");
+  EXPECT_EQ(one(R"({"t":0,"dir":"dte>mod","data":[{"hex":255}]})"),
+            "t.jsonl:2: \"data\" piece 1: \"hex\" must be pairs of hex digits (the bytes that are not UTF-8), got "
+            "255");
+  // Hand-written pieces need not be minimal: upper-case hex, adjacent strings, empty array.
+  auto t = parsed(head2 + R"({"t":0,"dir":"dte>mod","data":["A","T",{"hex":"0D"},{"hex":"0a"}]})"
+                          "\n"
+                          R"({"t":1,"dir":"dte>mod","data":[]})"
+                          "\n");
+  ASSERT_EQ(t.events.size(), 2u);
+  EXPECT_EQ(t.events[0].data, "AT\r\n");
+  EXPECT_EQ(t.events[1].data, "");
 }
 
 // ---- bad input -------------------------------------------------------------------
@@ -241,22 +400,22 @@ TEST(TraceBadInput, CorruptedLines) {
 TEST(TraceBadInput, MissingOrWrongHeader) {
   EXPECT_EQ(error_of(""),
             "t.jsonl:1: the file is empty; a trace begins with a header line such as "
-            "{\"trace\":\"nt35e-sim\",\"version\":1,...}");
+            "{\"trace\":\"nt35e-sim\",\"version\":2,...}");
   EXPECT_EQ(error_of("\n\n"), error_of(""));
   EXPECT_EQ(error_of(R"({"t":0,"dir":"mod>dte","data":"x"})"
                      "\n"),
             "t.jsonl:1: the header line is missing: line 1 is already an event; a trace begins with "
-            "{\"trace\":\"nt35e-sim\",\"version\":1,...}");
+            "{\"trace\":\"nt35e-sim\",\"version\":2,...}");
   EXPECT_EQ(error_of("[10:15:02.123] AT+ECMTCONN=0\n"),
             "t.jsonl:1: line 1 is not JSON, so this is not a trace (a raw serial log? turn it into a trace with "
             "nt35e-sim import): syntax error while parsing array - unexpected ':'; expected ']'");
   EXPECT_EQ(error_of(R"({"trace":"other","version":1})"), "t.jsonl:1: \"trace\" is \"other\", expected \"nt35e-sim\"");
-  EXPECT_EQ(error_of(R"({"trace":"nt35e-sim","version":2})"),
-            "t.jsonl:1: trace version 2 is not supported (this simulator reads version 1)");
+  EXPECT_EQ(error_of(R"({"trace":"nt35e-sim","version":3})"),
+            "t.jsonl:1: trace version 3 is not supported (this simulator reads versions 1 and 2)");
   EXPECT_EQ(error_of(R"({"trace":"nt35e-sim","version":"1"})"),
             "t.jsonl:1: \"version\" must be a whole number, got a string \"1\"");
   EXPECT_EQ(error_of(R"({"trace":"nt35e-sim"})"),
-            "t.jsonl:1: the header has no \"version\" (this simulator reads version 1)");
+            "t.jsonl:1: the header has no \"version\" (this simulator reads versions 1 and 2)");
   EXPECT_EQ(error_of(R"({"trace":"nt35e-sim","version":1,"redacted":"passwords"})"),
             "t.jsonl:1: \"redacted\" must be an array of strings, got a string \"passwords\"");
   EXPECT_EQ(error_of(R"({"trace":"nt35e-sim","version":1,"profile":3})"),
@@ -355,7 +514,7 @@ TEST(Recorder, WritesHeaderAndTimedEvents) {
     recorder rec(out, h, {}, t0);
     EXPECT_EQ(
         out.str(),
-        R"({"trace":"nt35e-sim","version":1,"profile":"nt35e","started":"2026-11-26T10:48:28.123456Z","redacted":["passwords"]})"
+        R"({"trace":"nt35e-sim","version":2,"profile":"nt35e","started":"2026-11-26T10:48:28.123456Z","redacted":["passwords"]})"
         "\n")
         << "the header is written (and flushed) at once";
     rec.dte_out("\r\nECRDY\r\n", t0 + 1500123us);
