@@ -17,8 +17,9 @@ constexpr const char* description =
 
 constexpr const char* format_help =
     "how to read the log: auto (the default: looked at, and\n"
-    "said on stderr), plain, timestamped, sscom, annotated or\n"
-    "hex (see Formats below)";
+    "said on stderr), plain, timestamped, sscom, annotated,\n"
+    "hex, teraterm, putty, minicom (or picocom), qcom or csv\n"
+    "(see Formats below)";
 
 constexpr const char* to_help =
     "what to write: a trace (the default), or a scenario with\n"
@@ -34,6 +35,17 @@ constexpr const char* footer =
     "  sscom        [10:15:02.123]发→◇AT+CSQ□ / [10:15:02.456]收←◆+CSQ:23,99\n"
     "  annotated    any of these with comments: \"OK   ← opened\", \"// ...\", \"# ...\"\n"
     "  hex          41 54 0D 0A or 0000: 41 54 0D  AT. with > < / TX RX / 发 收\n"
+    "  teraterm     Tera Term with timestamps: [Thu Dec 03 10:15:02.123 2026] OK\n"
+    "               (a Tera Term log without them is plain)\n"
+    "  putty        a PuTTY session log: =~=~=~=~=~=~=~=~=~=~=~= PuTTY log 2026.12.03 ...\n"
+    "  minicom      a minicom capture, [2026-12-03 10:15:02.123] OK or no stamps; picocom\n"
+    "               --logfile (the same: what the module sent, its echo included)\n"
+    "  qcom         [2026-12-03_10:15:02:123] opening each received chunk\n"
+    "  csv          a logic analyser's UART export, one byte per row: Saleae Logic 1\n"
+    "               (Time [s],Value,Parity Error,Framing Error, or Time [s],Analyzer\n"
+    "               Name,Decoded Protocol Result) or Logic 2 (name,type,start_time,\n"
+    "               duration,data); bytes as 0x41, 65, 'A' or '\\r'; of two channels\n"
+    "               the one answering OK is the module's\n"
     "\n"
     "Lines may be UTF-8 or GBK (each line is read as UTF-8 if it is valid, else as GBK).\n"
     "Every line that cannot be placed is reported with its line number; the import fails\n"
@@ -53,12 +65,12 @@ CLI::App* add_import_command(CLI::App& root, import_request& request) {
   auto* cmd =
       add_command(root, "import", "turn a customer's serial log into a trace or a scenario", usage, description, 23);
   cmd->footer(footer);
-  add_value(*cmd, "--format", "FORMAT", "a value (auto, plain, timestamped, sscom, annotated or hex)", format_help,
+  add_value(*cmd, "--format", "FORMAT", "a value (" + trace::log_format_names() + ")", format_help,
             [&request](const std::string& value) {
               auto f = trace::log_format_from_string(value);
               if (!f)
-                throw usage_error("--format expects auto, plain, timestamped, sscom, annotated or hex, got \"" + value +
-                                  "\"");
+                throw usage_error("--format expects " + trace::log_format_names() + " (picocom is minicom), got \"" +
+                                  value + "\"");
               request.options.format = *f;
             });
   add_value(*cmd, "--to", "trace|scenario", "a value (trace or scenario)", to_help,

@@ -2,7 +2,9 @@
 // Internals of the log import (trace/import_log.hpp), one step per file:
 //   import_text.cpp      bytes to decoded lines (UTF-8 or GBK), texts for messages
 //   import_formats.cpp   what a line looks like: stamps, markers, comments, hex; the format
-//   import_lexer.cpp     decoded lines to entries (text, direction, stamp, comment)
+//   import_lexer.cpp     decoded lines to entries (text, direction, stamp, comment); byte
+//                        streams (hex dumps, analyser exports) cut into lines
+//   import_csv.cpp       a logic analyser's UART export (CSV) to entries
 //   import_roles.cpp     entries to placed lines: command, echo, response, URC, data
 //   import_time.cpp      stamps and the times of placed lines
 //   import_reference.cpp the simulator's own core run on the log's host lines
@@ -67,8 +69,20 @@ from take_sscom_marker(std::string_view& s);
 from take_hex_marker(std::string_view& s);
 /// Strips a marker of timestamped text logs: "TX:" / "RX:".
 from take_text_marker(std::string_view& s);
+/// Whose a bracketed stamp looks like (for detecting the tool that wrote the log).
+enum class stamp_style {
+  other,     ///< [10:15:02.123], [2024/05/01 10:15:02] …
+  teraterm,  ///< [Thu Dec 03 10:15:02.123 2026]
+  minicom,   ///< [2026-12-03 10:15:02.123], [2026-12-03 10:15:02]
+  qcom,      ///< [2026-12-03_10:15:02:123]
+};
 /// A bracketed stamp at the front of `s`, removed.
-std::optional<std::int64_t> take_stamp(std::string_view& s, bool& has_date);
+std::optional<std::int64_t> take_stamp(std::string_view& s, bool& has_date, stamp_style* style = nullptr);
+/// PuTTY's header line ("=~=~=~=~=~=~=~=~=~=~=~= PuTTY log 2026.12.03 10:15:00 =~=…"): whether
+/// `s` is one, and its time (microseconds since 0001-01-01 as parse_stamp gives) when readable.
+bool putty_header(std::string_view s, std::optional<std::int64_t>* when = nullptr);
+/// Whether the line is the header of a logic analyser export that import_csv reads.
+bool csv_header(std::string_view s);
 /// The bytes of a hex dump line (optional offset, hex pairs, optional ASCII column that
 /// must show the same bytes); nothing when the line is not one.
 std::optional<std::string> parse_hex(std::string_view s);
@@ -83,7 +97,7 @@ struct detection {
 };
 detection detect(const std::vector<physical_line>& lines);
 
-// ---- Lexing (import_lexer.cpp)
+// ---- Lexing (import_lexer.cpp, import_csv.cpp)
 
 /// One piece of traffic (or a comment) of the log, before its role is known.
 struct entry {
@@ -98,10 +112,24 @@ struct entry {
   bool comment_only = false;
 };
 
+/// One byte of a stream (hex dump, analyser export) with where and when it was seen.
+struct stream_byte {
+  char c;
+  int line;
+  std::optional<std::int64_t> stamp;
+  bool dated;
+};
+/// Cuts a stream of one direction into entries at its line ends (CR LF, CR, LF, and ^Z/ESC
+/// after a payload), each with its exact bytes and the stamp of its first byte.
+void cut_into_lines(const std::vector<stream_byte>& run, from dir, std::vector<entry>& out);
+
 /// The decoded lines of a log in format `f` as entries; lines that cannot be read get
 /// an error in `msgs`.
 std::vector<entry> lex(const std::vector<physical_line>& lines, log_format f, bool annotated,
                        std::vector<import_message>& msgs);
+/// A logic analyser's export (the csv format) as entries: the bytes of each channel cut
+/// into lines, the channels' lines merged in time order.
+std::vector<entry> lex_csv(const std::vector<physical_line>& lines, std::vector<import_message>& msgs);
 
 // ---- Roles (import_roles.cpp)
 

@@ -44,6 +44,8 @@ bool column_matches(std::string_view column, std::string_view bytes) {
 struct line_shape {
   bool blank = true;
   bool stamped = false;
+  stamp_style style = stamp_style::other;
+  bool text_marker = false;  ///< TX: / RX:
   bool sscom = false;
   bool hex = false;
   bool at = false;
@@ -59,7 +61,9 @@ line_shape shape_of(const physical_line& pl) {
   sh.blank = false;
   bool dated = false;
   std::string_view rest = s;
-  if (take_stamp(rest, dated)) sh.stamped = true;
+  if (take_stamp(rest, dated, &sh.style)) sh.stamped = true;
+  // A stamp alone (Tera Term and QCOM stamp the empty lines of an answer) says nothing.
+  if (sh.stamped && trim_line(rest).empty()) return line_shape{};
   std::string_view hexpart = rest;
   take_hex_marker(hexpart);
   if (parse_hex(hexpart)) sh.hex = true;
@@ -67,7 +71,7 @@ line_shape shape_of(const physical_line& pl) {
   if (take_sscom_marker(content) != from::unknown)
     sh.sscom = true;
   else
-    take_text_marker(content);
+    sh.text_marker = take_text_marker(content) != from::unknown;
   auto c = find_comment(content);
   if (c != std::string_view::npos) {
     sh.comment = true;
@@ -223,15 +227,43 @@ from take_text_marker(std::string_view& s) {
 }
 
 /// A bracketed stamp at the front of `s`, removed.
-std::optional<std::int64_t> take_stamp(std::string_view& s, bool& has_date) {
+std::optional<std::int64_t> take_stamp(std::string_view& s, bool& has_date, stamp_style* style) {
   auto t = trim_left(s);
   if (!t.starts_with("[")) return std::nullopt;
   auto close = t.find(']');
   if (close == std::string_view::npos) return std::nullopt;
-  auto v = detail::parse_stamp(t.substr(1, close - 1), &has_date);
+  const auto inside = at::trim(t.substr(1, close - 1));
+  auto v = detail::parse_stamp(inside, &has_date);
   if (!v) return std::nullopt;
+  if (style) {
+    if (std::isalpha(static_cast<unsigned char>(inside.front())))
+      *style = stamp_style::teraterm;
+    else if (inside.size() > 10 && inside[4] == '-' && inside[10] == '_')
+      *style = stamp_style::qcom;
+    else if (inside.size() > 10 && inside[4] == '-' && inside[10] == ' ')
+      *style = stamp_style::minicom;
+    else
+      *style = stamp_style::other;
+  }
   s = t.substr(close + 1);
   return v;
+}
+
+// PuTTY's header: 23 characters of "=~", the words, its time, the same again.
+constexpr std::string_view putty_mark = "=~=~=~=~=~=~=~=~=~=~=~= PuTTY log ";
+
+bool putty_header(std::string_view s, std::optional<std::int64_t>* when) {
+  s = trim_line(s);
+  if (!s.starts_with(putty_mark)) return false;
+  if (when) {
+    // "2026.12.03 10:15:00": the date with dots, as PuTTY writes it.
+    std::string stamp(s.substr(putty_mark.size(), 19));
+    if (stamp.size() == 19 && stamp[4] == '.' && stamp[7] == '.') {
+      stamp[4] = stamp[7] = '-';
+      *when = parse_stamp(stamp);
+    }
+  }
+  return true;
 }
 
 /// The bytes of a hex dump line: an optional offset ("0000:", "00000010"), pairs of hex
@@ -289,15 +321,31 @@ std::optional<std::string> parse_hex(std::string_view s) {
 
 detection detect(const std::vector<physical_line>& lines) {
   int nonblank = 0, stamped = 0, sscom = 0, hex = 0, traffic = 0, comments = 0, comment_only = 0, undecoded = 0;
+  int teraterm = 0, minicom = 0, qcom = 0, unstamped = 0, text_markers = 0, putty = 0;
+  bool csv = false, first = true;
   for (const auto& pl : lines) {
     if (!pl.decoded) {
       ++undecoded;
+      continue;
+    }
+    if (first && !trim_line(pl.text).empty()) {
+      // An analyser export names its columns on its first line.
+      csv = csv_header(pl.text);
+      first = false;
+    }
+    if (putty_header(pl.text)) {
+      ++putty;
       continue;
     }
     auto sh = shape_of(pl);
     if (sh.blank) continue;
     ++nonblank;
     stamped += sh.stamped;
+    teraterm += sh.stamped && sh.style == stamp_style::teraterm;
+    minicom += sh.stamped && sh.style == stamp_style::minicom;
+    qcom += sh.stamped && sh.style == stamp_style::qcom;
+    unstamped += !sh.stamped && !sh.comment_only;
+    text_markers += sh.text_marker;
     sscom += sh.sscom;
     hex += sh.hex;
     traffic += sh.at;
@@ -307,14 +355,31 @@ detection detect(const std::vector<physical_line>& lines) {
   detection d;
   d.annotated = comments > 0;
   int content = nonblank - comment_only;
+  const bool mostly_traffic = traffic * 2 >= content && traffic > 0;
+  if (csv) {
+    d.format = log_format::csv;
+    d.annotated = false;
+    return d;
+  }
+  if (putty > 0) {
+    d.format = log_format::putty;
+    return d;
+  }
   if (content > 0) {
     if (hex * 10 >= content * 6)
       d.format = log_format::hex;
     else if (sscom > 0)
       d.format = log_format::sscom;
+    else if (teraterm > 0 && teraterm == stamped && teraterm * 2 >= content && mostly_traffic)
+      d.format = log_format::teraterm;
+    else if (qcom > 0 && qcom == stamped && unstamped > 0 && mostly_traffic)
+      // A stamp per received chunk; a stamp on every line reads as timestamped (the same).
+      d.format = log_format::qcom;
+    else if (minicom > 0 && minicom == stamped && minicom * 2 >= content && text_markers == 0 && mostly_traffic)
+      d.format = log_format::minicom;
     else if (stamped * 2 >= content && traffic * 2 >= content)
       d.format = log_format::timestamped;
-    else if (stamped == 0 && traffic * 2 >= content && traffic > 0)
+    else if (stamped == 0 && mostly_traffic)
       d.format = log_format::plain;
   }
   if (d.format) {
@@ -325,7 +390,13 @@ detection detect(const std::vector<physical_line>& lines) {
   d.why_not = "tried plain (" + of(traffic) + " look like AT commands or module output; at least half must), " +
               "timestamped (" + of(stamped) + " start with a [time] stamp), " + "sscom (" +
               (sscom ? of(sscom) : std::string("no line")) + " with 发→◇/收←◆ markers), " + "annotated (" +
-              of(comments) + " with ← // # comments), " + "hex (" + of(hex) + " are hex bytes; at least 60% must)";
+              of(comments) + " with ← // # comments), " + "hex (" + of(hex) +
+              " are hex bytes; at least 60% must), teraterm (" + of(teraterm) +
+              " with Tera Term's [Thu Dec 03 10:15:02.123 2026] stamp), putty (no \"=~=~=~ PuTTY log\" header), "
+              "minicom (" +
+              of(minicom) + " with minicom's [2026-12-03 10:15:02.123] stamp), qcom (" + of(qcom) +
+              " with QCOM's [2026-12-03_10:15:02:123] stamp), csv (the first line is no analyser export's header, "
+              "such as Time [s],Value,Parity Error,Framing Error)";
   if (undecoded > 0) d.why_not += "; " + std::to_string(undecoded) + " lines are neither UTF-8 nor GBK";
   return d;
 }

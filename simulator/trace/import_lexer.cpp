@@ -16,9 +16,18 @@ class lexer {
   lexer(log_format f, bool annotated, std::vector<import_message>& msgs) : f_(f), annotated_(annotated), msgs_(msgs) {}
 
   std::vector<entry> run(const std::vector<physical_line>& lines) {
+    bool seen_putty = false;
     for (const auto& pl : lines) {
       if (!pl.decoded) continue;
       if (trim_line(pl.text).empty()) continue;
+      if (f_ == log_format::putty && putty_header(pl.text)) {
+        // PuTTY appends each session to the file under a header of its own.
+        if (seen_putty)
+          msgs_.push_back(
+              {pl.number, message_level::note, "PuTTY started another session log here; read on as one session"});
+        seen_putty = true;
+        continue;
+      }
       if (f_ == log_format::hex)
         hex_line(pl);
       else
@@ -53,7 +62,17 @@ class lexer {
   void text_line(const physical_line& pl) {
     std::string_view s = pl.text;
     bool dated = false;
-    auto stamp = (f_ == log_format::plain) ? std::nullopt : take_stamp(s, dated);
+    auto stamp = (f_ == log_format::plain || f_ == log_format::putty) ? std::nullopt : take_stamp(s, dated);
+    if (f_ == log_format::qcom) {
+      // QCOM stamps a received chunk once: its further lines are of the same moment.
+      if (stamp) {
+        last_stamp_ = stamp;
+        last_dated_ = dated;
+      } else {
+        stamp = last_stamp_;
+        dated = last_dated_;
+      }
+    }
     std::string_view content = s;
     from dir = from::unknown;
     bool marked = false;
@@ -153,53 +172,8 @@ class lexer {
     }
   }
 
-  struct hex_byte {
-    char c;
-    int line;
-    std::optional<std::int64_t> stamp;
-    bool dated;
-  };
-
   void flush_hex() {
-    std::size_t i = 0;
-    while (i < run_.size()) {
-      std::size_t start = i;
-      // leading line ends belong to the line they frame
-      while (i < run_.size() && (run_[i].c == '\r' || run_[i].c == '\n')) ++i;
-      std::size_t content = i;
-      while (i < run_.size() && run_[i].c != '\r' && run_[i].c != '\n') {
-        char c = run_[i].c;
-        ++i;
-        if (c == 0x1A || c == 0x1B) break;  // end of a data-mode payload
-      }
-      std::size_t content_end = i;
-      if (i < run_.size() && run_[i].c == '\r') {
-        ++i;
-        if (i < run_.size() && run_[i].c == '\n') ++i;
-      } else if (i < run_.size() && run_[i].c == '\n') {
-        ++i;
-      }
-      entry e;
-      std::size_t at = content < run_.size() ? content : start;
-      e.line = run_[at].line;
-      e.stamp = run_[at].stamp;
-      e.stamp_has_date = run_[at].dated;
-      e.dir = run_dir_;
-      std::string text;
-      for (std::size_t k = content; k < content_end; ++k) text += run_[k].c;
-      while (!text.empty() && (text.back() == 0x1A || text.back() == 0x1B)) text.pop_back();
-      for (std::size_t k = start; k < i; ++k) e.bytes += run_[k].c;
-      e.has_bytes = true;
-      e.text = bytes_as_text(trim_line(text));
-      if (content_end == content && !e.text.empty()) e.text.clear();
-      if (e.text.empty()) {
-        // Only line ends: glue them to the previous line of the same stream.
-        if (!out_.empty() && out_.back().has_bytes && out_.back().dir == run_dir_) out_.back().bytes += e.bytes;
-        continue;
-      }
-      e.text = std::string(trim_line(e.text));
-      out_.push_back(std::move(e));
-    }
+    cut_into_lines(run_, run_dir_, out_);
     run_.clear();
   }
 
@@ -210,7 +184,7 @@ class lexer {
   from last_dir_ = from::unknown;
   std::optional<std::int64_t> last_stamp_;
   bool last_dated_ = false;
-  std::vector<hex_byte> run_;
+  std::vector<stream_byte> run_;
   from run_dir_ = from::unknown;
   std::optional<std::int64_t> pending_stamp_;
   bool pending_dated_ = false;
@@ -218,8 +192,51 @@ class lexer {
 
 }  // namespace
 
+void cut_into_lines(const std::vector<stream_byte>& run, from dir, std::vector<entry>& out) {
+  std::size_t i = 0;
+  while (i < run.size()) {
+    std::size_t start = i;
+    // leading line ends belong to the line they frame
+    while (i < run.size() && (run[i].c == '\r' || run[i].c == '\n')) ++i;
+    std::size_t content = i;
+    while (i < run.size() && run[i].c != '\r' && run[i].c != '\n') {
+      char c = run[i].c;
+      ++i;
+      if (c == 0x1A || c == 0x1B) break;  // end of a data-mode payload
+    }
+    std::size_t content_end = i;
+    if (i < run.size() && run[i].c == '\r') {
+      ++i;
+      if (i < run.size() && run[i].c == '\n') ++i;
+    } else if (i < run.size() && run[i].c == '\n') {
+      ++i;
+    }
+    entry e;
+    std::size_t at = content < run.size() ? content : start;
+    e.line = run[at].line;
+    e.stamp = run[at].stamp;
+    e.stamp_has_date = run[at].dated;
+    e.dir = dir;
+    std::string text;
+    for (std::size_t k = content; k < content_end; ++k) text += run[k].c;
+    while (!text.empty() && (text.back() == 0x1A || text.back() == 0x1B)) text.pop_back();
+    for (std::size_t k = start; k < i; ++k) e.bytes += run[k].c;
+    e.has_bytes = true;
+    e.text = bytes_as_text(trim_line(text));
+    if (content_end == content && !e.text.empty()) e.text.clear();
+    if (e.text.empty()) {
+      // Only line ends: glue them to the previous line of the same stream.
+      if (!out.empty() && out.back().has_bytes && out.back().dir == dir) out.back().bytes += e.bytes;
+      continue;
+    }
+    e.text = std::string(trim_line(e.text));
+    out.push_back(std::move(e));
+  }
+}
+
 std::vector<entry> lex(const std::vector<physical_line>& lines, log_format f, bool annotated,
                        std::vector<import_message>& msgs) {
+  if (f == log_format::csv) return lex_csv(lines, msgs);
   return lexer(f, annotated, msgs).run(lines);
 }
 

@@ -4,6 +4,7 @@
 #include "trace/import_log.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include "at/text.hpp"
 #include "at/vocabulary.hpp"
@@ -30,14 +31,39 @@ const char* to_string(log_format f) {
       return "annotated";
     case log_format::hex:
       return "hex";
+    case log_format::teraterm:
+      return "teraterm";
+    case log_format::putty:
+      return "putty";
+    case log_format::minicom:
+      return "minicom";
+    case log_format::qcom:
+      return "qcom";
+    case log_format::csv:
+      return "csv";
   }
   return "?";
 }
 
+namespace {
+constexpr log_format all_formats[] = {log_format::automatic, log_format::plain,     log_format::timestamped,
+                                      log_format::sscom,     log_format::annotated, log_format::hex,
+                                      log_format::teraterm,  log_format::putty,     log_format::minicom,
+                                      log_format::qcom,      log_format::csv};
+}  // namespace
+
+std::string log_format_names() {
+  std::string out;
+  constexpr std::size_t n = std::size(all_formats);
+  for (std::size_t i = 0; i < n; ++i)
+    out += std::string(i == 0 ? "" : i + 1 == n ? " or " : ", ") + to_string(all_formats[i]);
+  return out;
+}
+
 std::optional<log_format> log_format_from_string(std::string_view name) {
-  for (auto f : {log_format::automatic, log_format::plain, log_format::timestamped, log_format::sscom,
-                 log_format::annotated, log_format::hex})
+  for (auto f : all_formats)
     if (name == to_string(f)) return f;
+  if (name == "picocom") return log_format::minicom;  // the same capture: what the module sent
   return std::nullopt;
 }
 
@@ -61,6 +87,21 @@ std::string describe(log_format f, bool annotated) {
       break;
     case log_format::hex:
       base = "hex dump";
+      break;
+    case log_format::teraterm:
+      base = "Tera Term log with timestamps";
+      break;
+    case log_format::putty:
+      base = "PuTTY session log";
+      break;
+    case log_format::minicom:
+      base = "minicom/picocom capture";
+      break;
+    case log_format::qcom:
+      base = "QCOM-style log with a stamp per received chunk";
+      break;
+    case log_format::csv:
+      base = "logic analyser UART export as CSV";
       break;
   }
   if (annotated && f != log_format::annotated) base += " with comments";
@@ -147,18 +188,29 @@ imported_log import_log(std::string_view bytes, const std::string& name, const i
   } else {
     // A forced base format keeps comments only when the log has them.
   }
-  if (f == log_format::hex) annotated = true;  // a comment never parses as hex, so looking costs nothing
+  if (f == log_format::hex) annotated = true;   // a comment never parses as hex, so looking costs nothing
+  if (f == log_format::csv) annotated = false;  // a row is bytes, never a comment
   log.format = f;
 
   auto entries = detail::lex(lines, f, annotated, log.messages);
   log.annotated =
       std::any_of(entries.begin(), entries.end(), [](const detail::entry& e) { return !e.comment.empty(); });
   log.timed = std::any_of(entries.begin(), entries.end(), [](const detail::entry& e) { return e.stamp.has_value(); });
-  if (f == log_format::timestamped && !log.timed)
+  if ((f == log_format::timestamped || f == log_format::teraterm || f == log_format::qcom) && !log.timed)
     log.messages.push_back({0, message_level::warning, "no line has a [time] stamp; times are made up"});
 
   auto placement = detail::place_entries(entries, log.messages);
   detail::assign_times(placement, log.timed, log.messages, log.started);
+  if (f == log_format::putty && log.started.empty()) {
+    // PuTTY's lines carry no time, but its header says when the log began.
+    for (const auto& pl : lines) {
+      std::optional<std::int64_t> when;
+      if (pl.decoded && detail::putty_header(pl.text, &when)) {
+        if (when) log.started = detail::iso_text(*when);
+        break;
+      }
+    }
+  }
   log.lines = std::move(placement.lines);
   if (!log.ok())
     log.messages.push_back({0, message_level::error,

@@ -10,6 +10,16 @@
 //   annotated    any of the above with trailing comments (← …, // …, # …), kept as notes
 //   hex          hex dumps ("41 54 0D 0A", "0000: 41 54 2B 43  AT+C"), with an optional
 //                direction marker (> <, TX RX, 发 收)
+//   teraterm     Tera Term's log with its timestamps: [Thu Dec 03 10:15:02.123 2026] on every
+//                line (local time or UTC); without timestamps a Tera Term log is a plain transcript
+//   putty        a PuTTY session log: "=~=~=~=~=~=~=~=~=~=~=~= PuTTY log 2026.12.03 10:15:00 =~=…"
+//                (again at each appended session), then the session's text
+//   minicom      a minicom or picocom capture: what came from the module (its echo shows the
+//                commands), with minicom's line stamps [2026-12-03 10:15:02.123] or none (picocom)
+//   qcom         QCOM-style: [2026-12-03_10:15:02:123] opens each received chunk, the chunk's
+//                further lines carry no stamp
+//   csv          a logic analyser's UART export, one byte per row (docs: import_formats.cpp,
+//                "Logic analyser exports")
 // Each line is read as UTF-8 when it is valid UTF-8, else as GBK (the Chinese tools write
 // GBK), so one capture may mix both. Nothing is dropped silently: every line that cannot be
 // placed gets a message with its line number.
@@ -31,13 +41,20 @@ enum class log_format {
   timestamped,
   sscom,
   annotated,
-  hex
+  hex,
+  teraterm,
+  putty,
+  minicom,
+  qcom,
+  csv
 };
 
 /// "plain", "timestamped", … ("auto" for automatic).
 const char* to_string(log_format f);
-/// The format named so on the command line ("auto", "plain", …).
+/// The format named so on the command line ("auto", "plain", …; "picocom" is minicom).
 std::optional<log_format> log_format_from_string(std::string_view name);
+/// The names --format takes, for messages: "auto, plain, …, qcom or csv".
+std::string log_format_names();
 /// A sentence naming the format for people: "timestamped lines", "SSCOM-style send/receive markers".
 std::string describe(log_format f, bool annotated);
 

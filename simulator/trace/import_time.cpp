@@ -2,8 +2,10 @@
 // lines: from the stamps (midnight crossings counted, never going back) or, when the log
 // has none, made up from the roles.
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <vector>
 
 #include "at/text.hpp"
 #include "trace/import_detail.hpp"
@@ -37,10 +39,42 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& value) {
 constexpr std::int64_t max_date_jump_us =
     std::chrono::duration_cast<std::chrono::microseconds>(scenario::max_duration).count();
 
+/// Tera Term's stamp, "Thu Dec 03 10:15:02.123 2026" (its C library's asctime order with
+/// milliseconds): the weekday is not checked, the month is by its English name.
+std::optional<std::int64_t> parse_teraterm_stamp(std::string_view s) {
+  std::vector<std::string_view> words;
+  for (std::size_t i = 0; i < s.size();) {
+    while (i < s.size() && s[i] == ' ') ++i;
+    std::size_t j = i;
+    while (j < s.size() && s[j] != ' ') ++j;
+    if (j > i) words.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  static constexpr std::string_view months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  int year = 0, day = 0;
+  if (words.size() != 5 || words[0].size() != 3 || words[4].size() != 4 || !digits(words[4], 0, 4, year) ||
+      words[2].size() > 2 || !digits(words[2], 0, words[2].size(), day) || day < 1 || day > 31)
+    return std::nullopt;
+  unsigned month = 0;
+  for (unsigned m = 0; m < 12; ++m)
+    if (at::iequals(words[1], months[m])) month = m + 1;
+  if (month == 0 || words[3].find(' ') != std::string_view::npos) return std::nullopt;
+  bool dated = true;
+  auto tod = parse_stamp(words[3], &dated);
+  if (!tod || dated) return std::nullopt;
+  return days_from_civil(year, month, static_cast<unsigned>(day)) * 86'400'000'000LL + *tod;
+}
+
 }  // namespace
 
 std::optional<std::int64_t> parse_stamp(std::string_view s, bool* has_date) {
   s = at::trim(s);
+  if (!s.empty() && std::isalpha(static_cast<unsigned char>(s.front()))) {
+    auto v = parse_teraterm_stamp(s);
+    if (v && has_date) *has_date = true;
+    return v;
+  }
   std::size_t p = 0;
   std::int64_t day_us = 0;
   bool dated = false;

@@ -1,11 +1,12 @@
 // libFuzzer target: arbitrary bytes through the customer-log importer, in automatic
-// detection and forced into each format (the first byte picks one), then to a trace and
+// detection and forced into each format (the first byte picks one: 0x00-0x05, 0x0E-0x12), then to a trace and
 // to a scenario. Invariants: the trace it writes is a valid trace (trace::parse accepts
 // it) and the scenario it writes is one the loader accepts (one place decides what a
 // valid scenario is).
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -23,12 +24,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   constexpr tr::log_format formats[] = {tr::log_format::automatic,   tr::log_format::plain,
                                         tr::log_format::timestamped, tr::log_format::sscom,
                                         tr::log_format::annotated,   tr::log_format::hex};
-  // Only a first byte below 0x06 forces a format, so the seed logs (text) are read as a
-  // user's file is, in automatic detection, with their first byte kept.
+  constexpr tr::log_format tools[] = {tr::log_format::teraterm, tr::log_format::putty, tr::log_format::minicom,
+                                      tr::log_format::qcom, tr::log_format::csv};
+  // Only a first byte of 0x00-0x05 or 0x0E-0x12 forces a format (TAB, LF, CR and the like
+  // stay text), so the seed logs are read as a user's file is, in automatic detection,
+  // with their first byte kept.
   tr::import_options options;
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   if (data[0] < 6) {
     options.format = formats[data[0]];
+    bytes.remove_prefix(1);
+  } else if (data[0] >= 0x0E && data[0] < 0x0E + std::size(tools)) {
+    options.format = tools[data[0] - 0x0E];
     bytes.remove_prefix(1);
   }
   const auto log = tr::import_log(bytes, "fuzz.log", options);

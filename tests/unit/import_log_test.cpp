@@ -23,6 +23,7 @@
 #include "scenario/json_loader.hpp"
 #include "support/core_harness.hpp"
 #include "trace/import_log.hpp"
+#include "trace/replayer.hpp"
 #include "trace/trace_file.hpp"
 
 namespace nt35e::trace {
@@ -80,16 +81,49 @@ imported import_sample(const std::string& file, import_options opts = {}) {
 
 class sample : public ::testing::TestWithParam<std::string> {};
 
+/// "saleae-value.csv" -> "saleae-value"; names without an extension are .log files.
+std::string stem_of(const std::string& sample) { return fs::path(sample).stem().string(); }
+std::string file_of(const std::string& sample) { return fs::path(sample).has_extension() ? sample : sample + ".log"; }
+
+/// Replays a trace as --replay does: its host lines typed back at their times; the number
+/// of recorded lines the replay matched, of how many.
+std::pair<std::size_t, std::size_t> replay(const std::string& trace_text) {
+  auto parsed = parse(trace_text, "imported.jsonl");
+  if (!std::holds_alternative<trace>(parsed)) return {0, 1};
+  auto t = std::get<trace>(parsed);
+  std::vector<event> host;
+  for (const auto& e : t.events)
+    if (e.dir == direction::dte_to_module) host.push_back(e);
+  modem::time_point now{};
+  replayer r(std::move(t), {}, now);
+  auto run_to = [&](modem::time_point until) {
+    for (int i = 0; i < 100'000; ++i) {
+      auto next = r.next_deadline();
+      if (!next || *next > until) break;
+      now = std::max(now, *next);
+      (void)r.on_timer(now);
+    }
+    now = std::max(now, until);
+  };
+  for (const auto& h : host) {
+    run_to(modem::time_point{} + std::chrono::microseconds(h.t_us));
+    (void)r.feed(h.data, now);
+  }
+  run_to(now + std::chrono::hours(1));
+  return {r.matched_lines(), r.script_lines()};
+}
+
 TEST_P(sample, imports_to_the_expected_trace_scenario_and_messages) {
-  const std::string stem = GetParam();
-  auto r = import_sample(stem + ".log");
-  ASSERT_TRUE(r.log.ok()) << messages_text(r.log.messages, stem + ".log");
+  const std::string file = file_of(GetParam());
+  const std::string stem = stem_of(file);
+  auto r = import_sample(file);
+  ASSERT_TRUE(r.log.ok()) << messages_text(r.log.messages, file);
   auto trace_text = to_trace(r.log);
   expect_file(stem + ".trace.jsonl", trace_text);
   expect_file(stem + ".scenario.json", r.scenario.json);
   auto all = r.log.messages;
   all.insert(all.end(), r.scenario.messages.begin(), r.scenario.messages.end());
-  expect_file(stem + ".messages.txt", messages_text(all, stem + ".log"));
+  expect_file(stem + ".messages.txt", messages_text(all, file));
 
   // The trace is valid input for the trace tools, with one event per placed line.
   auto parsed = parse(trace_text, stem + ".trace.jsonl");
@@ -103,25 +137,48 @@ TEST_P(sample, imports_to_the_expected_trace_scenario_and_messages) {
 
   // And the simulator then writes every module line of the log.
   EXPECT_EQ(r.scenario.reproduced, r.scenario.module_lines) << messages_text(r.scenario.messages, stem);
+
+  // The trace replays: typing its host lines back, the replayer plays every recorded line.
+  auto [matched, lines] = replay(trace_text);
+  EXPECT_EQ(matched, lines) << "of the recorded host lines of " << file;
 }
 
 INSTANTIATE_TEST_SUITE_P(logs, sample,
                          ::testing::Values("plain", "timestamped", "sscom", "annotated", "hex", "double-connack",
-                                           "mixed-encoding", "clock-jumps"),
+                                           "mixed-encoding", "clock-jumps", "teraterm", "teraterm-plain", "putty",
+                                           "minicom", "picocom", "qcom", "saleae-value.csv", "saleae-two-channels.csv"),
                          [](const auto& info) {
-                           std::string n = info.param;
+                           std::string n = stem_of(info.param);
                            for (auto& c : n)
                              if (c == '-') c = '_';
                            return n;
                          });
 
 TEST(import_log, detects_each_format_and_says_which) {
-  EXPECT_EQ(import_sample("plain.log").log.format, log_format::plain);
-  EXPECT_EQ(import_sample("timestamped.log").log.format, log_format::timestamped);
-  EXPECT_EQ(import_sample("double-connack.log").log.format, log_format::timestamped);
-  EXPECT_EQ(import_sample("sscom.log").log.format, log_format::sscom);
-  EXPECT_EQ(import_sample("mixed-encoding.log").log.format, log_format::sscom);
-  EXPECT_EQ(import_sample("hex.log").log.format, log_format::hex);
+  // Every sample, old and new, against the format it must be detected as: a new format
+  // must not take an old one's logs, nor the other way round.
+  const std::pair<const char*, log_format> samples[] = {
+      {"plain.log", log_format::plain},
+      {"timestamped.log", log_format::timestamped},
+      {"double-connack.log", log_format::timestamped},  // a stamp on every line reads as timestamped
+      {"sscom.log", log_format::sscom},
+      {"mixed-encoding.log", log_format::sscom},
+      {"hex.log", log_format::hex},
+      {"annotated.log", log_format::plain},
+      {"clock-jumps.log", log_format::timestamped},
+      {"teraterm.log", log_format::teraterm},
+      {"teraterm-plain.log", log_format::plain},  // nothing in it names Tera Term
+      {"putty.log", log_format::putty},
+      {"minicom.log", log_format::minicom},
+      {"picocom.log", log_format::plain},  // picocom writes the bytes alone
+      {"qcom.log", log_format::qcom},
+      {"saleae-value.csv", log_format::csv},
+      {"saleae-two-channels.csv", log_format::csv},
+  };
+  for (const auto& [file, f] : samples) EXPECT_EQ(to_string(import_sample(file).log.format), to_string(f)) << file;
+  EXPECT_FALSE(import_sample("unknown-format.log").log.ok());
+  EXPECT_EQ(describe(log_format::teraterm, false), "Tera Term log with timestamps");
+  EXPECT_EQ(describe(log_format::csv, false), "logic analyser UART export as CSV");
   auto a = import_sample("annotated.log");
   EXPECT_EQ(a.log.format, log_format::plain);
   EXPECT_TRUE(a.log.annotated);
@@ -191,7 +248,8 @@ TEST(import_log, unknown_format_is_one_message_naming_the_formats_tried) {
   ASSERT_EQ(r.log.messages.size(), 1u);
   const auto& m = r.log.messages[0];
   EXPECT_EQ(m.level, message_level::error);
-  for (auto word : {"plain", "timestamped", "sscom", "annotated", "hex", "--format"})
+  for (auto word :
+       {"plain", "timestamped", "sscom", "annotated", "hex", "teraterm", "putty", "minicom", "qcom", "csv", "--format"})
     EXPECT_NE(m.text.find(word), std::string::npos) << word << " not in: " << m.text;
 
   std::string a0 = "import", a1 = (logs_dir() / "unknown-format.log").string();
@@ -287,9 +345,10 @@ TEST(import_log, usage_errors_exit_2_with_one_sentence) {
   };
   EXPECT_EQ(run({"import", "--fromat", "x.log"}),
             (std::pair{2, std::string("nt35e-sim import: unknown option --fromat; try --help\n")}));
-  EXPECT_EQ(run({"import", "--format", "csv", "x.log"}),
-            (std::pair{2, std::string("nt35e-sim import: --format expects auto, plain, timestamped, sscom, annotated "
-                                      "or hex, got \"csv\"; try --help\n")}));
+  EXPECT_EQ(run({"import", "--format", "excel", "x.log"}),
+            (std::pair{2, std::string("nt35e-sim import: --format expects auto, plain, timestamped, sscom, annotated, "
+                                      "hex, teraterm, putty, minicom, qcom or csv (picocom is minicom), got "
+                                      "\"excel\"; try --help\n")}));
   EXPECT_EQ(
       run({"import", "--to", "html", "x.log"}),
       (std::pair{2, std::string("nt35e-sim import: --to expects trace or scenario, got \"html\"; try --help\n")}));
@@ -372,6 +431,137 @@ TEST(import_log, passwords_are_masked_in_the_trace_and_the_scenario) {
   EXPECT_EQ(tr.find("s3cret"), std::string::npos);
   EXPECT_EQ(r.scenario.json.find("s3cret"), std::string::npos);
   EXPECT_NE(tr.find(R"(AT+ECMTCONN=0,\"acme-3\",\"acme\",\"******\"\r)"), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------
+// The terminal programs' and analysers' logs
+
+/// "role text" of each placed line.
+std::vector<std::string> roles_of(const imported_log& log) {
+  std::vector<std::string> out;
+  for (const auto& l : log.lines) out.push_back(std::string(to_string(l.role)) + " " + l.text);
+  return out;
+}
+
+TEST(import_log, forcing_a_terminal_format_reads_its_plain_logs_the_same) {
+  // Tera Term without timestamps and picocom are plain transcripts: --format says whose.
+  for (auto [file, f] : {std::pair{"teraterm-plain.log", log_format::teraterm},
+                         std::pair{"picocom.log", log_format::minicom}, std::pair{"putty.log", log_format::plain}}) {
+    auto detected = import_sample(file);
+    auto forced = import_sample(file, {f});
+    EXPECT_EQ(forced.log.format, f) << file;
+    if (f == log_format::plain) {
+      // PuTTY's header is no AT traffic: read as plain, it is named, and the rest is the same.
+      EXPECT_NE(messages_text(forced.log.messages, file).find("putty.log:1: error: cannot place \"=~=~=~"),
+                std::string::npos)
+          << messages_text(forced.log.messages, file);
+    } else {
+      EXPECT_EQ(roles_of(forced.log), roles_of(detected.log)) << file;
+    }
+  }
+  EXPECT_EQ(log_format_from_string("picocom"), log_format::minicom);
+  EXPECT_EQ(log_format_from_string("Tera Term"), std::nullopt);
+}
+
+TEST(import_log, teraterm_stamps_give_the_date_and_the_milliseconds) {
+  bool dated = false;
+  auto t = detail::parse_stamp("Thu Dec 03 10:15:02.123 2026", &dated);
+  ASSERT_TRUE(t);
+  EXPECT_TRUE(dated);
+  EXPECT_EQ(*t, *detail::parse_stamp("2026-12-03 10:15:02.123"));
+  EXPECT_EQ(*detail::parse_stamp("Mon Jan  5 09:00:00.000 2026"), *detail::parse_stamp("2026-01-05 09:00:00"));
+  EXPECT_FALSE(detail::parse_stamp("Thu Foo 03 10:15:02.123 2026"));
+  EXPECT_FALSE(detail::parse_stamp("Thu Dec 03 10:15:02.123"));
+  EXPECT_FALSE(detail::parse_stamp("Thu Dec 32 10:15:02.123 2026"));
+  auto r = import_sample("teraterm.log");
+  EXPECT_EQ(r.log.started, "2026-12-03T10:15:01.512");
+  ASSERT_GE(r.log.lines.size(), 3u);
+  EXPECT_EQ(r.log.lines[1].role, line_role::command);
+  EXPECT_EQ(r.log.lines[1].t_us, 2'701'000);
+}
+
+TEST(import_log, putty_header_gives_the_start_and_each_appended_session_is_noted) {
+  auto r = import_sample("putty.log");
+  ASSERT_TRUE(r.log.ok());
+  EXPECT_EQ(r.log.started, "2026-12-03T10:20:00.000");
+  EXPECT_FALSE(r.log.timed);
+  const auto text = messages_text(r.log.messages, "putty.log");
+  EXPECT_NE(text.find("note: PuTTY started another session log here; read on as one session"), std::string::npos)
+      << text;
+  for (const auto& l : r.log.lines) EXPECT_EQ(l.text.find("PuTTY log"), std::string::npos) << l.text;
+}
+
+TEST(import_log, qcom_chunk_lines_take_the_chunk_stamp) {
+  auto r = import_log(
+      "[2026-12-03_10:30:04:224]AT+CSQ\r\n\r\n+CSQ:23,99\r\n\r\nOK\r\n"
+      "[2026-12-03_10:30:05:516]\r\n+ECMTOPEN:0,0\r\n",
+      "q.log");
+  EXPECT_EQ(r.format, log_format::qcom);
+  EXPECT_EQ(roles_of(r),
+            (std::vector<std::string>{"command AT+CSQ", "response +CSQ:23,99", "response OK", "urc +ECMTOPEN:0,0"}));
+  std::vector<std::int64_t> t;
+  for (const auto& l : r.lines) t.push_back(l.t_us);
+  EXPECT_EQ(t, (std::vector<std::int64_t>{0, 0, 0, 1'292'000}));
+}
+
+TEST(import_log, analyser_exports_each_shape_and_the_channel_that_answers_is_the_module) {
+  // Saleae Logic 1 with all analysers in one file, ASCII radix (the comma shown as ',').
+  auto one = import_log(
+      "Time [s],Analyzer Name,Decoded Protocol Result\n"
+      "0.000000,MCU,'A'\n0.000087,MCU,'T'\n0.000174,MCU,'+'\n0.000261,MCU,'X'\n0.000348,MCU,'='\n"
+      "0.000435,MCU,'1'\n0.000522,MCU,','\n0.000609,MCU,'2'\n0.000696,MCU,'\\r'\n"
+      "0.004210,Modem,'\\r'\n0.004297,Modem,'\\n'\n0.004384,Modem,'O'\n0.004471,Modem,'K'\n"
+      "0.004558,Modem,'\\r'\n0.004645,Modem,'\\n'\n",
+      "l1.csv");
+  EXPECT_EQ(one.format, log_format::csv);
+  EXPECT_EQ(roles_of(one), (std::vector<std::string>{"command AT+X=1,2", "response OK"}));
+  EXPECT_NE(messages_text(one.messages, "l1.csv")
+                .find("l1.csv:11: note: channel \"Modem\" is the module's (it answers OK and ERROR), \"MCU\" the "
+                      "host's"),
+            std::string::npos)
+      << messages_text(one.messages, "l1.csv");
+  EXPECT_EQ(one.lines[1].t_us, 4'384) << "the time of its first byte that is not a line end";
+  ASSERT_EQ(one.lines[0].bytes, "AT+X=1,2\r");
+
+  // The two-channel sample: the RX channel answers, so it is the module's.
+  auto two = import_sample("saleae-two-channels.csv");
+  EXPECT_NE(messages_text(two.log.messages, "t.csv").find("channel \"RX\" is the module's"), std::string::npos);
+  for (const auto& l : two.log.lines)
+    if (l.text.starts_with("AT")) {
+      EXPECT_TRUE(l.role == line_role::command || l.role == line_role::echo) << l.text;
+    }
+}
+
+TEST(import_log, analyser_export_rows_that_cannot_be_read_are_named) {
+  auto r = import_log(
+      "Time [s],Value,Parity Error,Framing Error\n"
+      "0.0,0x41,,\n"
+      "0.1,0x54,,\n"
+      "zero,0x0D,,\n"
+      "0.2,0x1G,,\n"
+      "0.3\n"
+      "0.4,0x0D,,Error\n"
+      "0.5,0x0D,,\n"
+      "0.6,0x0A,,\n"
+      "0.7,'O',,\n"
+      "0.8,'K',,\n"
+      "0.9,13,,\n"
+      "1.0,0b00001010,,\n",
+      "b.csv");
+  EXPECT_EQ(messages_text(r.messages, "b.csv"),
+            "b.csv:4: error: cannot read the time \"zero\" (seconds such as 0.000087, or an ISO 8601 time); the row is "
+            "left out\n"
+            "b.csv:5: error: cannot read the byte \"0x1G\" (write it 0x41, 65, 'A' or '\\r'); the row is left out\n"
+            "b.csv:6: error: cannot read row \"0.3\": 1 columns, the header names 4; the row is left out\n"
+            "b.csv:7: warning: the analyser marks byte \\r with \"Framing Error\" \"Error\"; the byte is kept\n");
+  EXPECT_EQ(roles_of(r), (std::vector<std::string>{"command AT", "response OK"}));
+  // A first line that names no byte column is not an analyser export.
+  auto not_csv = import_log("Time [s],Temperature\n0.0,21.5\n", "t.csv", {log_format::csv});
+  EXPECT_FALSE(not_csv.ok());
+  EXPECT_NE(messages_text(not_csv.messages, "t.csv")
+                .find("t.csv:1: error: the first line \"Time [s],Temperature\" names no time and value columns"),
+            std::string::npos)
+      << messages_text(not_csv.messages, "t.csv");
 }
 
 }  // namespace
