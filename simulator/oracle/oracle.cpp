@@ -316,7 +316,6 @@ void oracle::ecmt_command(const sent_line& s, const std::string& name, const std
   if (name == "+ECMTSUB" || name == "+ECMTUNS") {
     if (params.size() > 2) c.owed.erase(unquote(params[2]));
   }
-  if (name == "+ECMTDISC") c.owed.clear();
 
   // Topic and payload limits (§5.6, §5.8).
   if (name == "+ECMTSUB" || name == "+ECMTUNS" || name == "+ECMTPUB") {
@@ -614,11 +613,16 @@ void oracle::urc(std::string_view line, modem::time_point now) {
   } else if (name == "+ECMTCLOSE" || name == "+ECMTDISC") {
     settle();
     if (field(1) == 0) {
+      // The driver ended the session itself (CLOSE or DISC alike): it owes no subscription
+      // from before it (a refused CLOSE or DISC, -1 or +CME ERROR, leaves them owed).
       c.state = link::none;
       c.clean_session = true;
       c.subscribed.clear();
       c.qos_pending.clear();
       c.sub_pending.clear();
+      c.owed.clear();
+      c.reconnected_at.reset();
+      c.lost_at.reset();
     } else {
       c.state = link::opened;
     }

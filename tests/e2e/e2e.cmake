@@ -99,6 +99,16 @@ if(Python3_Interpreter_FOUND)
            COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/oracle_e2e_test.py
                    --sim $<TARGET_FILE:nt35e-sim> --scenarios ${PROJECT_SOURCE_DIR}/scenarios)
   set_tests_properties(oracle_e2e PROPERTIES LABELS e2e TIMEOUT 300)
+  # One faulty driver per remaining rule, each a test of its own so ctest -j runs them side
+  # by side: exactly that finding, its severity and proving lines, and the exit status
+  # under --verdict-fail-on (FAULTY in oracle_e2e_test.py).
+  foreach(_case overlap lowercase malformed pause multi_action open_unregistered urc_pending gave_up_early
+                no_recovery retry_storm limits inflight reboot_loop)
+    add_test(NAME oracle_faulty_${_case}
+             COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/oracle_e2e_test.py
+                     --sim $<TARGET_FILE:nt35e-sim> --scenarios ${PROJECT_SOURCE_DIR}/scenarios ${_case})
+    set_tests_properties(oracle_faulty_${_case} PROPERTIES LABELS e2e TIMEOUT 60)
+  endforeach()
 
   # Hostile peers (docs/reliability.md): a DTE, a broker (tests/support/hostile_broker.py)
   # and control clients that misbehave; the simulator stays up, bounded, and says so once.

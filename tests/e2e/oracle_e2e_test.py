@@ -5,7 +5,10 @@ finding; the correct ones (the seed's full flow, an auth refusal, a broker loss)
 The JUnit verdict is read back by a real consumer (Debian's python3-junitparser), and the
 verdict of the recorded trace (`nt35e-sim report --verdict-json`) equals the live one.
 
-Usage: oracle_e2e_test.py --sim PATH --scenarios DIR [CASE...]   (all cases by default)
+Usage: oracle_e2e_test.py --sim PATH --scenarios DIR [--keep DIR] [CASE...]
+CASE is a name of CASES or FAULTY, or "faulty" for every FAULTY case; without one, the
+cases of CASES run. ctest runs each FAULTY case as a test of its own (oracle_faulty_NAME),
+so that ctest -j runs them side by side.
 """
 
 import argparse
@@ -229,17 +232,290 @@ def run_case(sim, scenarios, name, work):
     print(f"ok {name}: {found or 'no finding'}")
 
 
+# --- faulty drivers for the other thirteen rules (one ctest each) ----------------------
+# Each breaks exactly one rule. Besides the rule id, the finding's severity and the lines
+# that prove it are checked, and the exit status against --verdict-fail-on: the live run
+# keeps the default (error: 3 for an error, 0 for a warning) but for one warning case,
+# and the recorded trace is judged again with "warning" (3 either way) and "never" (0).
+
+def dte(text):
+    return ("dte>mod", text)
+
+
+def mod(text):
+    return ("mod>dte", text)
+
+
+def wait_for(dte_, text, count=1, start=0, timeout=15.0):
+    """Reads until `text` appeared `count` times after offset `start` of what the module wrote."""
+    deadline = time.monotonic() + timeout
+    want = text.encode()
+    while dte_.seen[start:].count(want) < count:
+        check(time.monotonic() < deadline, f"{text!r} did not come {count} time(s); the line said:\n{dte_.seen!r}")
+        dte_.read_for(0.05)
+
+
+def overlap(dte_):
+    dte_.boot()
+    start = len(dte_.seen)
+    dte_.send("AT+CSQ\rAT+CGSN=1\r")  # the second line goes before the first one's OK
+    wait_for(dte_, "\r\nOK\r\n", 2, start)
+    dte_.read_for(0.3)
+
+
+def lowercase(dte_):
+    dte_.boot()
+    dte_.until("at+csq", "OK")
+
+
+def malformed(dte_):
+    dte_.boot()
+    dte_.until("AT+CSQ=1", "ERROR")  # AT+CSQ has no write form
+
+
+def pause(dte_):
+    dte_.boot()
+    dte_.until("AT+CSQ", "OK", pause=0)  # no pause: the next line follows the OK at once
+    dte_.until("AT+CGSN=1", "OK")
+
+
+def multi_action(dte_):
+    dte_.boot()
+    dte_.open_conn()
+    dte_.until('AT+ECMTSUB=0,1,"cmd/#",1;+ECMTPUB=0,2,1,0,"tele/dev1","on"', "+ECMTPUB:0,2,0")
+    check(b"+ECMTSUB:0,1,0,1" in dte_.seen, "the subscription of the shared line was not acknowledged")
+
+
+def open_unregistered(dte_):
+    wait_for(dte_, "ECRDY")
+    dte_.read_for(0.2)
+    dte_.until("AT+CEREG?", "+CEREG:0,2")  # still searching, and the driver opens anyway
+    dte_.until('AT+ECMTOPEN=0,"127.0.0.1",1883', "+CME ERROR")
+
+
+def urc_pending(dte_):
+    dte_.boot()
+    dte_.until('AT+ECMTOPEN=0,"127.0.0.1",1883', "OK")
+    dte_.until('AT+ECMTOPEN=0,"127.0.0.1",1883', "+ECMTOPEN:0,0")  # the open again while its URC is due
+    dte_.read_for(0.5)
+    check(dte_.seen.count(b"+ECMTOPEN:0,0") == 1, "the second open got a URC of its own")
+
+
+def gave_up_early(dte_):
+    dte_.boot()
+    dte_.until('AT+ECMTOPEN=0,"127.0.0.1",1883', "+ECMTOPEN:0,0")
+    dte_.until('AT+ECMTCONN=0,"dev1"', "OK")
+    dte_.until("AT+ECMTCLOSE=0", "+CME ERROR")  # closes while the CONNACK may still come
+    wait_for(dte_, "+ECMTCONN:0,0,0")
+    dte_.read_for(0.2)
+
+
+def no_recovery(dte_):
+    dte_.boot()
+    dte_.open_conn()
+    wait_for(dte_, "+ECMTSTAT:0,1")
+    dte_.read_for(2.0)  # within_s is 1: the link stays down and the driver does nothing
+
+
+def retry_storm(dte_):
+    dte_.boot()
+    dte_.until(OPEN, "+ECMTOPEN:0,0")
+    for _ in range(5):  # the refused password again and again at a steady pace, no back-off
+        dte_.until('AT+ECMTCONN=0,"dev1","device","wrong"', "+ECMTCONN:0,0,5")
+
+
+def limits(dte_):
+    dte_.boot()
+    dte_.open_conn()
+    dte_.until(f'AT+ECMTSUB=0,1,"{"t" * 256}",1', "+CME ERROR")  # a topic has 255 characters at most
+
+
+def inflight(dte_):
+    dte_.boot()
+    dte_.open_conn()
+    for msg in (1, 2, 3):  # the acks take 2 s: the third publish finds two awaiting theirs
+        dte_.until(f'AT+ECMTPUB=0,{msg},1,0,"tele/dev1","{msg}"', "OK")
+    wait_for(dte_, "+ECMTPUB:0,3,0")
+
+
+def reboot_loop(dte_):
+    dte_.boot()
+    for _ in range(3):  # reboots with nothing wrong in between
+        start = len(dte_.seen)
+        dte_.until("AT+ECRST", "OK")
+        wait_for(dte_, "ECRDY", 1, start)
+        dte_.read_for(0.2)
+        dte_.until("AT+CSQ", "OK")
+
+
+class Faulty:
+    """A faulty driver, the world it meets, and the one finding it must yield."""
+
+    def __init__(self, driver, rule, level, lines, scenario=None, sim=(), oracle=(), fail_on="error"):
+        self.driver, self.rule, self.level, self.lines = driver, rule, level, lines
+        self.fail_on = fail_on  # --verdict-fail-on of the live run
+        self.scenario = scenario  # a file of scenarios/, a dict written to a temporary file, or None
+        self.sim = list(sim)  # options of the live run only
+        self.oracle = list(oracle)  # oracle options, for the live run and the trace's verdict alike
+
+
+OPEN = 'AT+ECMTOPEN=0,"127.0.0.1",1883'
+# Registration 0.3 s after ECRDY instead of 2 s: the cases do not depend on it, CI time does.
+QUICK = ["--set", "timing.registration=300"]
+
+FAULTY = {
+    "overlap": Faulty(overlap, "NT35E-AT-OVERLAP", "error", [dte("AT+CSQ"), dte("AT+CGSN=1")], sim=QUICK),
+    "lowercase": Faulty(lowercase, "NT35E-AT-LOWERCASE", "warning", [dte("at+csq")], sim=QUICK),
+    "malformed": Faulty(malformed, "NT35E-AT-MALFORMED", "error", [dte("AT+CSQ=1"), mod("ERROR")], sim=QUICK),
+    # The careful lines keep 150 ms; 140 ms leaves the faulty one (a few ms) a margin on a busy machine.
+    # Live with --verdict-fail-on warning: this warning fails the run.
+    "pause": Faulty(pause, "NT35E-AT-PAUSE", "warning", [dte("AT+CGSN=1")], sim=QUICK,
+                    oracle=["--oracle-set", "NT35E-AT-PAUSE.pause_ms=140"], fail_on="warning"),
+    "multi_action": Faulty(multi_action, "NT35E-AT-MULTI-ACTION", "warning",
+                           [dte('AT+ECMTSUB=0,1,"cmd/#",1;+ECMTPUB=0,2,1,0,"tele/dev1","on"')], sim=QUICK),
+    "open_unregistered": Faulty(open_unregistered, "NT35E-NET-OPEN-UNREGISTERED", "error", [dte(OPEN)],
+                                scenario={"network": {"registration": "searching"}}),
+    # The slow network's 3 s open and 2 s CONNACK leave the faulty line time to go first.
+    "urc_pending": Faulty(urc_pending, "NT35E-ECMT-URC-PENDING", "error", [dte(OPEN), dte(OPEN)],
+                          scenario="slow-network.json", sim=QUICK),
+    "gave_up_early": Faulty(gave_up_early, "NT35E-ECMT-GAVE-UP-EARLY", "error",
+                            [dte('AT+ECMTCONN=0,"dev1"'), dte("AT+ECMTCLOSE=0")],
+                            scenario={"broker": {"delays": {"connack": "1s"}}}, sim=QUICK),
+    # The network goes 0.5 s after the CONNACK and does not come back: the module cannot reconnect.
+    "no_recovery": Faulty(no_recovery, "NT35E-ECMT-NO-RECOVERY", "error", [mod("+ECMTSTAT:0,1")],
+                          scenario={"rules": [{"on_urc": "+ECMTCONN:0,0,0", "occurrence": 1, "after": "500ms",
+                                               "then": [{"action": "lose_registration", "stat": 0}]}]},
+                          sim=QUICK, oracle=["--oracle-set", "NT35E-ECMT-NO-RECOVERY.within_s=1"]),
+    # The password is masked in every output, the verdict too.
+    "retry_storm": Faulty(retry_storm, "NT35E-DRV-RETRY-STORM", "error",
+                          [dte('AT+ECMTCONN=0,"dev1","device","*****"')], scenario="auth-failure.json", sim=QUICK),
+    "limits": Faulty(limits, "NT35E-ECMT-LIMITS", "error", [dte(f'AT+ECMTSUB=0,1,"{"t" * 256}",1')], sim=QUICK),
+    "inflight": Faulty(inflight, "NT35E-ECMT-INFLIGHT", "warning", [dte('AT+ECMTPUB=0,3,1,0,"tele/dev1","3"')],
+                       scenario={"broker": {"delays": {"ack": "2s"}}}, sim=QUICK,
+                       oracle=["--oracle-set", "NT35E-ECMT-INFLIGHT.limit=2"]),
+    "reboot_loop": Faulty(reboot_loop, "NT35E-SYS-REBOOT-LOOP", "error", [dte("AT+ECRST")], sim=QUICK),
+}
+
+
+def junit_case(path, rule):
+    """The JUnit test case of `rule`, read with junitparser."""
+    from junitparser import JUnitXml
+    for suite in JUnitXml.fromfile(path):
+        for case in suite:
+            if case.name == rule:
+                return case
+    raise Failure(f"{path}: no test case {rule}")
+
+
+def finding_of(verdict, name):
+    found = [f for m in verdict["modems"] for f in m["findings"]]
+    check([f["rule"] for f in found] == [FAULTY[name].rule],
+          f"{name}: findings {[(f['rule'], f['detail']) for f in found]}, expected only {FAULTY[name].rule}")
+    return found[0]
+
+
+def judge_trace(sim, trace, out, case, fail_on, want_status):
+    """nt35e-sim report on the recording with --verdict-fail-on `fail_on`; returns its JSON verdict."""
+    import subprocess
+    junit = out + ".xml"
+    r = subprocess.run([sim, "report", "--verdict", junit, "--verdict-json", out + ".json", "--verdict-fail-on",
+                        fail_on, *case.oracle, trace], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+    check(r.returncode == want_status,
+          f"report --verdict-fail-on {fail_on}: exit status {r.returncode}, expected {want_status}\n{r.stderr!r}")
+    with open(out + ".json", encoding="utf-8") as f:
+        verdict = json.load(f)
+    check(verdict["fail_on"] == fail_on and verdict["passed"] == (want_status == 0),
+          f"report --verdict-fail-on {fail_on}: fail_on {verdict['fail_on']}, passed {verdict['passed']}")
+    validate_junit(junit, [case.rule] if want_status else [])
+    return verdict
+
+
+def run_faulty(sim, scenarios, name, work):
+    case = FAULTY[name]
+    work = os.path.join(work, name)
+    os.mkdir(work)
+    link, junit = os.path.join(work, "pty"), os.path.join(work, "verdict.xml")
+    verdict_json, trace = os.path.join(work, "verdict.json"), os.path.join(work, "trace.jsonl")
+    args = ["--pty", link, "--verdict", junit, "--verdict-json", verdict_json, "--record", trace, *case.sim,
+            *case.oracle]
+    if case.fail_on != "error":
+        args += ["--verdict-fail-on", case.fail_on]
+    if isinstance(case.scenario, dict):
+        path = os.path.join(work, "scenario.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump({"name": name, **case.scenario}, f)
+        args += ["--scenario", path]
+    elif case.scenario:
+        args += ["--scenario", os.path.join(scenarios, case.scenario)]
+    began = time.monotonic()
+    s = Simulator(sim, work, args)
+    try:
+        s.wait_ready()
+        line = Dte(link)
+        try:
+            case.driver(line)
+        finally:
+            os.close(line.fd)
+    finally:
+        s.stop()
+    check(os.path.exists(verdict_json), f"{name}: no verdict written; stderr:\n{s.stderr_text()}")
+    with open(verdict_json, encoding="utf-8") as file:
+        verdict = json.load(file)
+    try:
+        f = finding_of(verdict, name)
+    except Failure as e:
+        raise Failure(f"{e}\n{s.stderr_text()}") from None
+    check(f["severity"] == case.level, f"{name}: severity {f['severity']}, expected {case.level}")
+    lines = [(l["dir"], l["text"]) for l in f["lines"]]
+    check(lines == case.lines, f"{name}: proving lines {lines}, expected {case.lines}")
+    check(all(l["t"] <= f["t"] + 0.0005 for l in f["lines"]), f"{name}: a proving line comes after the finding: {f}")
+    check(f["spec"].startswith("§") and f["en"] and f["zh"] and f["detail"], f"{name}: texts missing in {f}")
+    rules = {r["id"]: r for m in verdict["modems"] for r in m["rules"]}
+    check(rules[case.rule]["exercised"] and rules[case.rule]["findings"] == 1, f"{name}: {rules[case.rule]}")
+    errors = case.level == "error"
+    check((verdict["errors"], verdict["warnings"]) == ((1, 0) if errors else (0, 1)),
+          f"{name}: {verdict['errors']} errors, {verdict['warnings']} warnings")
+    # Exit status 3 when the finding is at or above --verdict-fail-on (error by default).
+    fails = errors or case.fail_on == "warning"
+    status = s.proc.returncode
+    check(status == (3 if fails else 0), f"{name}: exit status {status}, expected {3 if fails else 0}")
+    check(verdict["fail_on"] == case.fail_on and verdict["passed"] == (not fails),
+          f"{name}: fail_on {verdict['fail_on']}, passed {verdict['passed']}")
+    validate_junit(junit, [case.rule] if fails else [])
+    if fails:
+        kinds = [r.type for r in junit_case(junit, case.rule).result]
+        check(kinds == [case.level], f"{name}: the JUnit failure's type is {kinds}, expected {case.level}")
+    else:  # a finding below the threshold is listed in the passing case's output
+        out = junit_case(junit, case.rule).system_out or ""
+        check(case.rule in out and case.lines[-1][1] in out, f"{name}: the JUnit system-out lacks it:\n{out}")
+    # The recording judged again: the same finding; "warning" fails on it, "never" does not.
+    for fail_on, want in (("warning", 3), ("never", 0)):
+        again = finding_of(judge_trace(sim, trace, os.path.join(work, f"after-{fail_on}"), case, fail_on, want), name)
+        check((again["severity"], again["lines"]) == (f["severity"], f["lines"]),
+              f"{name}: the trace's finding {again} differs from the live one {f}")
+    print(f"ok {name}: {case.rule} ({case.level}), {time.monotonic() - began:.1f} s")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--sim", required=True)
     p.add_argument("--scenarios", required=True)
+    p.add_argument("--keep", metavar="DIR", help="write the verdicts, traces and logs into DIR (it must exist)")
     p.add_argument("cases", nargs="*")
     a = p.parse_args()
     names = a.cases or list(CASES)
+    if "faulty" in names:
+        names = [n for n in names if n != "faulty"] + list(FAULTY)
+    unknown = [n for n in names if n not in CASES and n not in FAULTY]
+    if unknown:
+        print(f"no case {', '.join(unknown)}; the cases are: {', '.join([*CASES, *FAULTY])}", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="nt35e-oracle-") as work:
+        if a.keep:
+            work = a.keep
         try:
             for name in names:
-                run_case(a.sim, a.scenarios, name, work)
+                (run_faulty if name in FAULTY else run_case)(a.sim, a.scenarios, name, work)
         except Failure as e:
             print(f"FAIL: {e}", file=sys.stderr)
             return 1

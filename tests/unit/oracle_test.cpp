@@ -337,6 +337,43 @@ TEST(Oracle, NoResubscriptionIsFineWithoutACleanSession) {
   EXPECT_EQ(w.ids(), ids{}) << w.dump();
 }
 
+// A driver that ends the session itself after the reconnect owes nothing from before it:
+// CLOSE was reported as NO-RESUBSCRIBE while DISC was not (found by the faulty drivers).
+TEST(Oracle, ClosingOrDisconnectingAfterAReconnectOwesNoSubscription) {
+  for (std::string ending : {"AT+ECMTCLOSE=0", "AT+ECMTDISC=0"}) {
+    SCOPED_TRACE(ending);
+    watched w;
+    w.boot();
+    w.connect_and_subscribe();
+    scenario::action drop;
+    drop.kind = scenario::action_kind::drop_link;
+    drop.id = 0;
+    w.fire(drop);
+    w.wait(ms(3000));
+    ASSERT_NE(w.output().rfind("+ECMTCONN:0,0,0"), w.output().find("+ECMTCONN:0,0,0")) << w.dump();
+    w.until(ending, ending == "AT+ECMTCLOSE=0" ? "+ECMTCLOSE:0,0" : "+ECMTDISC:0,0");
+    w.wait(ms(40'000));
+    EXPECT_EQ(w.ids(), ids{}) << w.dump();
+  }
+}
+
+// A DISC the module refuses (it is stuck reconnecting, the NT35E's quirk) ends nothing: once
+// the module has reconnected, the subscriptions are owed as before.
+TEST(Oracle, ARefusedDisconnectStillOwesTheSubscriptions) {
+  watched w;
+  w.boot();
+  w.connect_and_subscribe();
+  scenario::action drop;
+  drop.kind = scenario::action_kind::drop_link;
+  drop.id = 0;
+  w.fire(drop);
+  w.wait(ms(200));
+  w.until("AT+ECMTDISC=0", "+CME ERROR");
+  w.wait(ms(40'000));
+  ASSERT_NE(w.output().rfind("+ECMTCONN:0,0,0"), w.output().find("+ECMTCONN:0,0,0")) << w.dump();
+  EXPECT_EQ(w.ids(), ids{"NT35E-ECMT-NO-RESUBSCRIBE"}) << w.dump();
+}
+
 TEST(Oracle, ARetryStormWithoutBackOff) {
   watched w;
   w.boot();
