@@ -74,6 +74,13 @@ class watched {
     core_->fire(a);
     flush();
   }
+  /// The broker link of id 0 drops (+ECMTSTAT); the module then reconnects by itself.
+  void drop_link() {
+    scenario::action drop;
+    drop.kind = scenario::action_kind::drop_link;
+    drop.id = 0;
+    fire(drop);
+  }
   std::string output() const { return all_; }
   std::vector<std::string> ids() const {
     std::vector<std::string> out;
@@ -141,10 +148,7 @@ TEST(Oracle, ABrokerLossHandledCorrectlyHasNoFinding) {
   watched w;
   w.boot();
   w.connect_and_subscribe();
-  scenario::action drop;
-  drop.kind = scenario::action_kind::drop_link;
-  drop.id = 0;
-  w.fire(drop);
+  w.drop_link();
   w.wait(ms(3000));
   ASSERT_NE(w.output().find("+ECMTSTAT:0,1"), std::string::npos) << w.dump();
   ASSERT_NE(w.output().rfind("+ECMTCONN:0,0,0"), w.output().find("+ECMTCONN:0,0,0")) << w.dump();
@@ -316,10 +320,7 @@ TEST(Oracle, NoResubscriptionAfterAReconnect) {
   watched w;
   w.boot();
   w.connect_and_subscribe();
-  scenario::action drop;
-  drop.kind = scenario::action_kind::drop_link;
-  drop.id = 0;
-  w.fire(drop);
+  w.drop_link();
   w.wait(ms(40'000));
   EXPECT_EQ(w.ids(), ids{"NT35E-ECMT-NO-RESUBSCRIBE"}) << w.dump();
 }
@@ -329,10 +330,7 @@ TEST(Oracle, NoResubscriptionIsFineWithoutACleanSession) {
   w.boot();
   w.line("AT+ECMTCFG=\"session\",0,0", ms(200));
   w.connect_and_subscribe();
-  scenario::action drop;
-  drop.kind = scenario::action_kind::drop_link;
-  drop.id = 0;
-  w.fire(drop);
+  w.drop_link();
   w.wait(ms(40'000));
   EXPECT_EQ(w.ids(), ids{}) << w.dump();
 }
@@ -345,10 +343,7 @@ TEST(Oracle, ClosingOrDisconnectingAfterAReconnectOwesNoSubscription) {
     watched w;
     w.boot();
     w.connect_and_subscribe();
-    scenario::action drop;
-    drop.kind = scenario::action_kind::drop_link;
-    drop.id = 0;
-    w.fire(drop);
+    w.drop_link();
     w.wait(ms(3000));
     ASSERT_NE(w.output().rfind("+ECMTCONN:0,0,0"), w.output().find("+ECMTCONN:0,0,0")) << w.dump();
     w.until(ending, ending == "AT+ECMTCLOSE=0" ? "+ECMTCLOSE:0,0" : "+ECMTDISC:0,0");
@@ -363,10 +358,7 @@ TEST(Oracle, ARefusedDisconnectStillOwesTheSubscriptions) {
   watched w;
   w.boot();
   w.connect_and_subscribe();
-  scenario::action drop;
-  drop.kind = scenario::action_kind::drop_link;
-  drop.id = 0;
-  w.fire(drop);
+  w.drop_link();
   w.wait(ms(200));
   w.until("AT+ECMTDISC=0", "+CME ERROR");
   w.wait(ms(40'000));
