@@ -11,9 +11,25 @@ Standard library only (pytest for the plugin).
 
 __version__ = "0.1.0"  # the project's version (CMakeLists.txt); a test keeps them equal
 
-from nt35e.control import ControlClient, ControlRefused, UsageError  # noqa: E402
-from nt35e.simulator import Simulator, SimulatorDied, SimulatorError, StartError, ExpectTimeout  # noqa: E402
-from nt35e.broker import Broker, BrokerError  # noqa: E402
+# The names below are imported when first used (PEP 562), so that nt35e-ctl, which needs
+# only nt35e.control, starts fast: it runs as the pods' probe (docs/kubernetes.md).
+_WHERE = {"ControlClient": "control", "ControlRefused": "control", "UsageError": "control",
+          "Simulator": "simulator", "SimulatorDied": "simulator", "SimulatorError": "simulator",
+          "StartError": "simulator", "ExpectTimeout": "simulator", "Broker": "broker", "BrokerError": "broker"}
 
 __all__ = ["ControlClient", "ControlRefused", "UsageError", "Simulator", "SimulatorError", "StartError",
            "SimulatorDied", "ExpectTimeout", "Broker", "BrokerError", "__version__"]
+
+
+def __getattr__(name):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'nt35e' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"nt35e.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

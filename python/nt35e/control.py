@@ -45,13 +45,18 @@ def parse_target(host, port_text):
         if h:
             host = h
         text = p
+    return host, parse_port(text, "--port", port_text)
+
+
+def parse_port(text, where, shown=None):
+    """A port number from 1 to 65535; `where` names the option in the sentence."""
     try:
         port = int(text, 10)
     except ValueError:
-        raise UsageError(f"--port: \"{port_text}\" is not a port number")
+        raise UsageError(f"{where}: \"{text if shown is None else shown}\" is not a port number")
     if not 1 <= port <= 65535:
-        raise UsageError(f"--port: {port} is not a port number from 1 to 65535")
-    return host, port
+        raise UsageError(f"{where}: {port} is not a port number from 1 to 65535")
+    return port
 
 
 def read_token(path):
@@ -67,34 +72,56 @@ def read_token(path):
     return token.decode("ascii", "replace")
 
 
+class PartialExchange(UsageError):
+    """The connection failed after some requests were answered: `.answers` holds those."""
+
+    def __init__(self, sentence, answers):
+        super().__init__(sentence)
+        self.answers = answers
+
+
 def exchange(host, port, line, timeout, token=None):
     """Sends one request line (after {"auth": token} when given), returns the answer line
     (without its line end)."""
-    deadline = time.monotonic() + timeout
+    return exchange_lines(host, port, [line], timeout, token)[0]
+
+
+def exchange_lines(host, port, lines, timeout, token=None, stop_on_refusal=False):
+    """Sends each request line of `lines` (any iterable; each is taken when its turn
+    comes) on one connection, after {"auth": token} when given, each after the answer to
+    the one before; returns the answer lines. A refused token is the only answer.
+    With stop_on_refusal, an "ok": false answer ends the exchange. `timeout` is for each
+    answer. UsageError when the channel cannot be reached; PartialExchange when it fails
+    after some answers."""
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
     except OSError as e:
         reason = e.strerror or str(e)
         raise UsageError(f"cannot connect to the control channel at {host}:{port} ({reason}); "
                          f"is nt35e-sim running with --control {port}?")
+    answers = []
     with sock:
+        got = b""
+
+        def answer_line():
+            nonlocal got
+            deadline = time.monotonic() + timeout
+            while b"\n" not in got:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise socket.timeout()
+                sock.settimeout(left)
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise ConnectionError(f"{host}:{port} closed the connection without answering")
+                got += chunk
+            first, _, got = got.partition(b"\n")
+            return first.decode("utf-8", "replace").rstrip("\r")
+
+        def failed(sentence):
+            return PartialExchange(sentence, answers) if answers else UsageError(sentence)
+
         try:
-            got = b""
-
-            def answer_line():
-                nonlocal got
-                while b"\n" not in got:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        raise UsageError(f"no answer from {host}:{port} within {timeout:g} s")
-                    sock.settimeout(left)
-                    chunk = sock.recv(65536)
-                    if not chunk:
-                        raise UsageError(f"{host}:{port} closed the connection without answering")
-                    got += chunk
-                first, _, got = got.partition(b"\n")
-                return first.decode("utf-8", "replace").rstrip("\r")
-
             if token is not None:
                 sock.sendall(json.dumps({"auth": token}).encode("utf-8") + b"\n")
                 auth = answer_line()
@@ -103,13 +130,21 @@ def exchange(host, port, line, timeout, token=None):
                 except (ValueError, AttributeError):
                     accepted = False
                 if not accepted:
-                    return auth  # the refusal, printed as any refused request
-            sock.sendall(line.encode("utf-8", "surrogateescape") + b"\n")
-            return answer_line()
+                    return [auth]  # the refusal, printed as any refused request
+            for line in lines:
+                sock.sendall(line.encode("utf-8", "surrogateescape") + b"\n")
+                answers.append(answer_line())
+                if stop_on_refusal and '"ok":false' in answers[-1].replace(" ", ""):
+                    break
+            return answers
         except socket.timeout:
-            raise UsageError(f"no answer from {host}:{port} within {timeout:g} s")
+            raise failed(f"no answer from {host}:{port} within {timeout:g} s")
+        except ConnectionError as e:
+            if e.args and isinstance(e.args[0], str) and e.args[0].startswith(f"{host}:{port} closed"):
+                raise failed(e.args[0])
+            raise failed(f"the connection to {host}:{port} failed ({e.strerror or e})")
         except OSError as e:
-            raise UsageError(f"the connection to {host}:{port} failed ({e.strerror or e})")
+            raise failed(f"the connection to {host}:{port} failed ({e.strerror or e})")
 
 
 def parse_answer(answer_text):

@@ -142,6 +142,12 @@ answer help_answer(bool fleet, std::size_t size) {
                               {"does",
                                "fires the action on those modems (with \"fraction\": a random part of them); "
                                "the answer lists the modems chosen"}});
+    requests.push_back(
+        answer{{"request", R"({"fleet": {"fire": {"action": "drop_link"}, "modems": [0, 5], "after_ms": [0, 1250]}})"},
+               {"does",
+                "fires the action on each modem listed after its own time in milliseconds (wall-clock, from "
+                "the request; at most a day): the schedule nt35e-ctl makes when one event spans many "
+                "processes"}});
   }
   requests.push_back(answer{{"request", R"({"auth": "TOKEN"})"},
                             {"does",

@@ -1,5 +1,6 @@
 #include "control/dispatch.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -89,12 +90,22 @@ void fire_fleet(const fleet_request& r, const std::shared_ptr<const fleet_target
     chosen = scenario::choose_fraction(std::move(chosen), *r.fraction, *seed);
   }
   const auto stagger = r.stagger.value_or(scenario::duration{0});
+  std::string when;
+  if (r.stagger) when = " over " + scenario::format_duration(stagger);
+  if (!r.after.empty())
+    when = " on a schedule of " + scenario::format_duration(*std::max_element(r.after.begin(), r.after.end()));
   log_line(log, io::log_level::info, peer,
            "fleet fire " + format(answer(scenario::to_json(r.action))) + " on " + std::to_string(chosen.size()) +
-               " of " + std::to_string(n) + " modems" +
-               (r.stagger ? " over " + scenario::format_duration(stagger) : std::string()));
+               " of " + std::to_string(n) + " modems" + when);
   answer out = fleet_fired_answer(r.action, chosen, seed, r.stagger);
-  fire_on_fleet(f, chosen, r.action, std::chrono::duration_cast<std::chrono::microseconds>(stagger), stop);
+  if (r.after.empty()) {
+    fire_on_fleet(f, chosen, r.action, std::chrono::duration_cast<std::chrono::microseconds>(stagger), stop);
+  } else {
+    answer after = answer::array();
+    for (auto t : r.after) after.push_back(t.count());
+    out["after_ms"] = std::move(after);
+    fire_on_fleet(f, chosen, r.action, std::vector<std::chrono::microseconds>(r.after.begin(), r.after.end()), stop);
+  }
   reply(std::move(out));
 }
 

@@ -22,7 +22,10 @@ constexpr int max_depth = 32;
 const std::vector<std::string> request_keys = {"fire", "deliver", "network", "query"};
 const std::vector<std::string> fleet_request_keys = {"fire", "deliver", "network", "query", "fleet"};
 const std::vector<std::string> network_keys = {"registration", "by", "rssi", "ber", "rsrq", "rsrp", "sim"};
-const std::vector<std::string> fleet_keys = {"fire", "fraction", "modems", "seed", "stagger"};
+const std::vector<std::string> fleet_keys = {"fire", "fraction", "modems", "seed", "stagger", "after_ms"};
+
+/// The latest "after_ms" accepted: a day.
+constexpr std::uint64_t max_after_ms = 24ULL * 3600 * 1000;
 
 // ---------------------------------------------------------------------------
 // Sentences
@@ -258,6 +261,38 @@ action_request network_request(const json& value, int max_id) {
 // ---------------------------------------------------------------------------
 // "fleet", "query"
 
+/// "after_ms" of a fleet request: a time for each of `modems` (sorted here, with their
+/// times, by modem number); a schedule replaces the random choice and the stagger.
+std::vector<std::chrono::milliseconds> after_of(const json& after, std::vector<std::size_t>& modems,
+                                                const json& request) {
+  for (const char* other : {"fraction", "seed", "stagger"})
+    if (request.contains(other))
+      refuse(std::string("fleet.after_ms is a schedule of its own; leave \"") + other + "\" out");
+  if (!after.is_array() || after.size() != modems.size())
+    refuse("fleet.after_ms expects a list of " + std::to_string(modems.size()) +
+           " whole numbers of milliseconds, one for each of \"modems\", not " +
+           (after.is_array() ? "a list of " + std::to_string(after.size()) : scenario::json_type_name(after)));
+  std::vector<std::pair<std::size_t, std::chrono::milliseconds>> schedule;
+  for (std::size_t k = 0; k < modems.size(); ++k) {
+    const auto& t = after[k];
+    if (!t.is_number_unsigned() || t.get<std::uint64_t>() > max_after_ms)
+      refuse("fleet.after_ms: " + (t.is_number() ? t.dump() : scenario::json_type_name(t)) +
+             " is not a whole number of milliseconds from 0 to " + std::to_string(max_after_ms) + " (a day)");
+    schedule.emplace_back(modems[k], std::chrono::milliseconds(t.get<std::int64_t>()));
+  }
+  std::sort(schedule.begin(), schedule.end());
+  for (std::size_t k = 1; k < schedule.size(); ++k)
+    if (schedule[k].first == schedule[k - 1].first)
+      refuse("fleet.modems lists modem " + std::to_string(schedule[k].first) +
+             " twice; with \"after_ms\" each modem fires once, at its own time");
+  std::vector<std::chrono::milliseconds> times;
+  for (std::size_t k = 0; k < schedule.size(); ++k) {
+    modems[k] = schedule[k].first;
+    times.push_back(schedule[k].second);
+  }
+  return times;
+}
+
 fleet_request fleet_request_of(const json& value, std::size_t n, int max_id) {
   if (!value.is_object())
     refuse("\"fleet\" expects an object such as {\"fire\": {\"action\": \"drop_link\"}, \"fraction\": 0.3}, not " +
@@ -287,8 +322,14 @@ fleet_request fleet_request_of(const json& value, std::size_t n, int max_id) {
                " is not a modem number from 0 to " + std::to_string(n - 1));
       r.candidates.push_back(m.get<std::size_t>());
     }
-    std::sort(r.candidates.begin(), r.candidates.end());
-    r.candidates.erase(std::unique(r.candidates.begin(), r.candidates.end()), r.candidates.end());
+    if (auto after = value.find("after_ms"); after != value.end()) {
+      r.after = after_of(*after, r.candidates, value);
+    } else {
+      std::sort(r.candidates.begin(), r.candidates.end());
+      r.candidates.erase(std::unique(r.candidates.begin(), r.candidates.end()), r.candidates.end());
+    }
+  } else if (value.contains("after_ms")) {
+    refuse("fleet.after_ms goes with \"modems\": one time for each modem listed, in the same order");
   } else {
     r.candidates.resize(n);
     for (std::size_t i = 0; i < n; ++i) r.candidates[i] = i;

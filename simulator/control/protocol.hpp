@@ -38,6 +38,9 @@
 //                                                  -> a random (seeded) 30 % of the modems
 //   {"fleet": {"fire": "reboot", "stagger": "5s"}} -> every modem, spread evenly over 5 s
 //   {"fleet": {"fire": {...}, "modems": [0, 5, 7]}} -> those modems
+//   {"fleet": {"fire": {...}, "modems": [0, 5], "after_ms": [0, 1250]}}
+//                                                  -> modem 0 at once, modem 5 after 1.25 s (a
+//                                                     schedule made by nt35e-ctl for many processes)
 //                                                  -> {"ok":true,"fired":{...},"modems":[...],...}
 //   {"query": "fleet"}                             -> size, offset, threads, and per modem its
 //                                                     index, IMEI and line
@@ -45,6 +48,7 @@
 // Bad input is refused with one sentence that says what is wrong and, for a misspelt
 // name, the name meant ("did you mean"); a request that is refused changes nothing.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -82,6 +86,9 @@ struct fleet_request {
   std::optional<double> fraction;       ///< choose this part of the candidates at random
   std::optional<std::uint64_t> seed;    ///< given with "fraction" (dispatch picks one without)
   std::optional<scenario::duration> stagger;
+  /// "after_ms": when each of `candidates` fires (same order), in wall-clock
+  /// milliseconds from the request; empty: at once, or spread over `stagger`.
+  std::vector<std::chrono::milliseconds> after;
 };
 
 /// "query": what the answer reports.

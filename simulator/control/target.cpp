@@ -44,11 +44,19 @@ void fire_on_fleet(const std::shared_ptr<const fleet_target>& f, const std::vect
                    const scenario::action& a, std::chrono::microseconds stagger,
                    const std::shared_ptr<std::atomic<bool>>& stop) {
   const std::size_t m = which.size();
-  for (std::size_t p = 0; p < m; ++p) {
+  std::vector<std::chrono::microseconds> after(m);
+  for (std::size_t p = 0; p < m; ++p) after[p] = scenario::stagger_offset(stagger, p, m);
+  fire_on_fleet(f, which, a, after, stop);
+}
+
+void fire_on_fleet(const std::shared_ptr<const fleet_target>& f, const std::vector<std::size_t>& which,
+                   const scenario::action& a, const std::vector<std::chrono::microseconds>& after,
+                   const std::shared_ptr<std::atomic<bool>>& stop) {
+  for (std::size_t p = 0; p < which.size(); ++p) {
     const auto i = which[p];
     const auto& entry = f->modems[i];
-    const auto delay = scenario::stagger_offset(stagger, p, m);
-    if (delay.count() == 0) {
+    const auto delay = after.at(p);
+    if (delay.count() <= 0) {
       net::post(entry.ex, [f, i, a] {
         if (f->modems[i].t.fire) f->modems[i].t.fire(a);
       });

@@ -73,4 +73,10 @@ void fire_on_fleet(const std::shared_ptr<const fleet_target>& f, const std::vect
                    const scenario::action& a, std::chrono::microseconds stagger,
                    const std::shared_ptr<std::atomic<bool>>& stop);
 
+/// As above, but the modem at `which[p]` fires after `after[p]` (the same length): a
+/// schedule made elsewhere (nt35e-ctl spreading one event over many processes).
+void fire_on_fleet(const std::shared_ptr<const fleet_target>& f, const std::vector<std::size_t>& which,
+                   const scenario::action& a, const std::vector<std::chrono::microseconds>& after,
+                   const std::shared_ptr<std::atomic<bool>>& stop);
+
 }  // namespace nt35e::control

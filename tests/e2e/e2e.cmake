@@ -110,6 +110,15 @@ if(Python3_Interpreter_FOUND)
     set_tests_properties(oracle_faulty_${_case} PROPERTIES LABELS e2e TIMEOUT 60)
   endforeach()
 
+  # Fleet-wide control (nt35e-ctl fleet-fire): 4 fleet processes as the pods of a StatefulSet,
+  # one real mosquitto, a share of the whole fleet dropped and reconnected; the error reports.
+  foreach(_case drop errors)
+    add_test(NAME fleet_control_${_case}
+             COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/fleet_control_test.py --sim $<TARGET_FILE:nt35e-sim>
+                     --ctl ${PROJECT_SOURCE_DIR}/tools/nt35e-ctl --python ${PROJECT_SOURCE_DIR}/python ${_case})
+    set_tests_properties(fleet_control_${_case} PROPERTIES LABELS e2e TIMEOUT 180)
+  endforeach()
+
   # Hostile peers (docs/reliability.md): a DTE, a broker (tests/support/hostile_broker.py)
   # and control clients that misbehave; the simulator stays up, bounded, and says so once.
   foreach(_case dte_flood dte_no_cr dte_nul dte_never_reads dte_never_reads_qos1 dte_flood_tcp dte_no_cr_tcp dte_never_reads_tcp

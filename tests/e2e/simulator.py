@@ -8,6 +8,7 @@ import os
 import select
 import signal
 import subprocess
+import sys
 import time
 
 
@@ -18,6 +19,18 @@ class Failure(Exception):
 def check(condition, message):
     if not condition:
         raise Failure(message)
+
+
+def run_case(name, case, *args):
+    """case(*args) as a script's test case: "PASS name" and 0, or "FAIL name: why" on
+    stderr and 1."""
+    try:
+        case(*args)
+    except Failure as e:
+        print(f"FAIL {name}: {e}", file=sys.stderr)
+        return 1
+    print(f"PASS {name}")
+    return 0
 
 
 class Simulator:

@@ -479,6 +479,32 @@ TEST(ControlDispatch, FleetFireStaggeredAndStopped) {
   EXPECT_EQ(c.modem(2).fired.size(), 1u);
 }
 
+TEST(ControlDispatch, FleetFireOnAScheduleEachModemAtItsTime) {
+  channel c(4, true);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::chrono::steady_clock::time_point> fired_at(4);
+  for (std::size_t i = 0; i < 4; ++i) {
+    auto& t = const_cast<fleet_target&>(*c.target_ptr()).modems[i].t;
+    auto inner = t.fire;
+    t.fire = [inner, &fired_at, i](const scenario::action& a) {
+      fired_at[i] = std::chrono::steady_clock::now();
+      inner(a);
+    };
+  }
+  EXPECT_EQ(c.ask(R"({"fleet": {"fire": "reboot", "modems": [3, 0, 2], "after_ms": [80, 40, 0]}})"),
+            R"({"ok":true,"fired":{"action":"reboot"},"count":3,"modems":[0,2,3],"after_ms":[40,0,80]})");
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 80ms);
+  EXPECT_EQ(c.modem(0).fired.size(), 1u);
+  EXPECT_TRUE(c.modem(1).fired.empty());
+  EXPECT_EQ(c.modem(2).fired.size(), 1u);
+  EXPECT_EQ(c.modem(3).fired.size(), 1u);
+  // In the order of their times, not of their numbers.
+  EXPECT_LT(fired_at[2], fired_at[0]);
+  EXPECT_LT(fired_at[0], fired_at[3]);
+  EXPECT_GE(fired_at[3] - t0, 80ms);
+  EXPECT_GE(fired_at[0] - t0, 40ms);
+}
+
 TEST(ControlDispatch, FleetMistakes) {
   channel c(20, true);
   const auto ask = [&c](const char* line) { return c.ask(line); };
@@ -539,7 +565,7 @@ TEST(ControlDispatch, FleetMistakes) {
 TEST(ControlDispatch, FleetHelpAddsTheFleetRequests) {
   channel c(4, true);
   auto help = nlohmann::json::parse(c.ask(R"({"query": "help"})"));
-  ASSERT_EQ(help["requests"].size(), 16u) << help.dump();
+  ASSERT_EQ(help["requests"].size(), 17u) << help.dump();
   EXPECT_EQ(help["requests"][9]["request"], R"({"modem": 3, "fire": {"action": "drop_link"}})");
   EXPECT_NE(help["requests"][9]["does"].get<std::string>().find("(0 to 3)"), std::string::npos) << help.dump();
   EXPECT_EQ(help["requests"][14]["request"], R"({"fleet": {"fire": {"action": "drop_link"}, "modems": [0, 5, 7]}})");

@@ -139,6 +139,54 @@ TEST(ControlProtocol, FleetRequests) {
   EXPECT_EQ(f->stagger, 1500ms);
 }
 
+TEST(ControlProtocol, FleetScheduleKeepsEachModemWithItsTime) {
+  // nt35e-ctl's schedule across processes: the times follow their modems when sorted.
+  auto r =
+      parsed(R"({"fleet": {"fire": "reboot", "modems": [5, 0, 3], "after_ms": [2500, 0, 86400000]}})", fleet_limits(8));
+  auto* f = std::get_if<fleet_request>(&r.body);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->candidates, (std::vector<std::size_t>{0, 3, 5}));
+  EXPECT_EQ(f->after, (std::vector<std::chrono::milliseconds>{0ms, 86400000ms, 2500ms}));
+  EXPECT_FALSE(f->fraction);
+  EXPECT_FALSE(f->stagger);
+  // Without "after_ms", no schedule.
+  r = parsed(R"({"fleet": {"fire": "reboot", "modems": [1]}})", fleet_limits(8));
+  EXPECT_TRUE(std::get<fleet_request>(r.body).after.empty());
+}
+
+TEST(ControlProtocol, FleetScheduleMistakes) {
+  const auto limits = fleet_limits(8);
+  EXPECT_EQ(refused(R"({"fleet": {"fire": "reboot", "after_ms": [0]}})", limits),
+            R"(fleet.after_ms goes with "modems": one time for each modem listed, in the same order)");
+  EXPECT_EQ(refused(R"({"fleet": {"fire": "reboot", "modems": [1, 2], "after_ms": [0]}})", limits),
+            R"(fleet.after_ms expects a list of 2 whole numbers of milliseconds, one for each of "modems", not a )"
+            R"(list of 1)");
+  EXPECT_EQ(
+      refused(R"({"fleet": {"fire": "reboot", "modems": [1], "after_ms": 5}})", limits),
+      R"(fleet.after_ms expects a list of 1 whole numbers of milliseconds, one for each of "modems", not a number)");
+  EXPECT_EQ(refused(R"({"fleet": {"fire": "reboot", "modems": [1, 2], "after_ms": [0, -5]}})", limits),
+            "fleet.after_ms: -5 is not a whole number of milliseconds from 0 to 86400000 (a day)");
+  EXPECT_EQ(refused(R"({"fleet": {"fire": "reboot", "modems": [1], "after_ms": [1.5]}})", limits),
+            "fleet.after_ms: 1.5 is not a whole number of milliseconds from 0 to 86400000 (a day)");
+  EXPECT_EQ(refused(R"({"fleet": {"fire": "reboot", "modems": [1], "after_ms": ["1s"]}})", limits),
+            "fleet.after_ms: a string is not a whole number of milliseconds from 0 to 86400000 (a day)");
+  EXPECT_EQ(refused(R"({"fleet": {"fire": "reboot", "modems": [1], "after_ms": [86400001]}})", limits),
+            "fleet.after_ms: 86400001 is not a whole number of milliseconds from 0 to 86400000 (a day)");
+  EXPECT_EQ(refused(R"({"fleet": {"fire": "reboot", "modems": [1, 1], "after_ms": [0, 10]}})", limits),
+            R"(fleet.modems lists modem 1 twice; with "after_ms" each modem fires once, at its own time)");
+  EXPECT_EQ(refused(R"({"fleet": {"fire": "reboot", "modems": [9], "after_ms": [0]}})", limits),
+            "fleet.modems: 9 is not a modem number from 0 to 7");
+  for (const char* other : {R"("fraction": 0.5)", R"("stagger": "1s")"})
+    EXPECT_EQ(
+        refused(std::string(R"({"fleet": {"fire": "reboot", "modems": [1], "after_ms": [0], )") + other + "}}", limits)
+            .rfind("fleet.after_ms is a schedule of its own; leave \"", 0),
+        0u)
+        << other;
+  EXPECT_EQ(
+      refused(R"({"fleet": {"fire": "reboot", "modems": [1], "after_ms": [0], "fraction": 0.5, "seed": 1}})", limits),
+      R"(fleet.after_ms is a schedule of its own; leave "fraction" out)");
+}
+
 TEST(ControlProtocol, TheIdRangeIsTheNamedModems) {
   auto limits = fleet_limits(3);
   limits.max_id = [](std::size_t i) { return i == 1 ? 0 : 4; };  // modem 1 is an EC616S
@@ -365,7 +413,7 @@ TEST(ControlAnswers, HelpGrowsInFleetMode) {
   const auto one = help_answer(false, 1);
   const auto fleet = help_answer(true, 12);
   EXPECT_EQ(one["requests"].size(), 10u);
-  EXPECT_EQ(fleet["requests"].size(), 16u);
+  EXPECT_EQ(fleet["requests"].size(), 17u);
   EXPECT_EQ(one["requests"].back()["request"], R"({"auth": "TOKEN"})");
   EXPECT_NE(fleet["requests"][9]["does"].get<std::string>().find("(0 to 11)"), std::string::npos);
   EXPECT_EQ(format(one).rfind(R"({"ok":true,"requests":[)", 0), 0u);
