@@ -14,6 +14,7 @@ packages=(
   openssl                      # test certificates
   clang-14 libclang-rt-14-dev  # libFuzzer and sanitizers
   python3 python3-jsonschema  # the scenario schema test validates with it
+  python3-yaml                 # the Kubernetes manifests' test renders them (tests/deploy)
   python3-pytest python3-serial  # the nt35e pytest plugin, its tests and examples/pytest-driver (pyserial)
   python3-junitparser  # the oracle's e2e test reads its JUnit verdict back as CI reporters do
   help2man                     # man pages from --help (the man target)
@@ -26,6 +27,11 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# Node.js and npm for the Kubernetes manifests' schema check (tests/deploy): Debian's,
+# unless a Node.js with its own npm is installed already.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
