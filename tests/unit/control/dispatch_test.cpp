@@ -529,7 +529,7 @@ TEST(ControlDispatch, FleetMistakes) {
   EXPECT_EQ(
       ask(R"({"fleet": {"fire": "reboot", "fractoin": 0.5}})"),
       refusal(
-          R"(fleet has no field "fractoin" (did you mean "fraction"?); use fire, fraction, modems, seed or stagger)"));
+          R"(fleet has no field "fractoin" (did you mean "fraction"?); use fire, fraction, modems, seed, stagger or after_ms)"));
   EXPECT_EQ(ask(R"({"fleet": {"fraction": 0.5}})"),
             refusal(R"(a "fleet" request needs "fire": the action, as in {"fleet": {"fire": {"action": "drop_link"}, )"
                     R"("fraction": 0.3}})"));
