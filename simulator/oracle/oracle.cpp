@@ -183,7 +183,7 @@ void oracle::dte_line(std::string raw, modem::time_point start, modem::time_poin
              "the line began " +
                  std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(start - *last_final_).count()) +
                  " ms after the previous final result",
-             {proof});
+             {last_final_line_, proof});
   }
 
   // Parse as the module does; AT+ECMTPUB's payload is the raw rest of its line (§5.8.1).
@@ -370,18 +370,23 @@ void oracle::ecmt_command(const sent_line& s, const std::string& name, const std
   if (name == "+ECMTOPEN") {
     exercise("NT35E-NET-OPEN-UNREGISTERED");
     if (registered_ && !*registered_)
-      emit("NT35E-NET-OPEN-UNREGISTERED", "the last registration status the module reported was not 1 or 5", {});
+      emit("NT35E-NET-OPEN-UNREGISTERED", "the last registration status the module reported was not 1 or 5",
+           {registered_line_});
   }
 
   // QoS 1/2 publishes awaiting their ack (§5.8.3).
   if (name == "+ECMTPUB" && params.size() > 2 && number(params[2]).value_or(0) > 0) {
     exercise("NT35E-ECMT-INFLIGHT");
     auto limit = static_cast<std::size_t>(config_.value("NT35E-ECMT-INFLIGHT", "limit"));
-    if (c.qos_pending.size() >= limit)
+    if (c.qos_pending.size() >= limit) {
+      std::vector<line_ref> awaiting;
+      for (const auto& [msg, line] : c.qos_pending) awaiting.push_back(line);
+      std::sort(awaiting.begin(), awaiting.end(), [](const line_ref& a, const line_ref& b) { return a.t_us < b.t_us; });
       emit("NT35E-ECMT-INFLIGHT",
            std::to_string(c.qos_pending.size()) + " QoS 1/2 publishes on id " + std::to_string(*id) +
                " were still awaiting +ECMTPUB (limit " + std::to_string(limit) + ")",
-           {});
+           std::move(awaiting));
+    }
   }
 }
 
@@ -406,6 +411,7 @@ void oracle::module_line(std::string_view line, modem::time_point now) {
 
 void oracle::final_result(std::string_view line, bool failed, bool plain_error, modem::time_point now) {
   last_final_ = now;
+  last_final_line_ = ref(std::string(line), now, false);
   if (waiting_.empty()) return;
   auto s = std::move(waiting_.front());
   waiting_.pop_front();
@@ -429,31 +435,34 @@ void oracle::command_failed(const sent_line& s, std::string_view result, modem::
   if (s.first_name == "+ECMTOPEN" && !s.tainted && !(registered_ && *registered_) && result.starts_with("+CME"))
     report("NT35E-NET-OPEN-UNREGISTERED", now,
            "the open was refused and the driver had not seen the module registered (+CEREG stat 1 or 5)", proof);
-  count_failure(s.text, s.at, proof.front());
+  count_failure(s.text, s.at, std::move(proof), now);
 }
 
-void oracle::count_failure(const std::string& key, modem::time_point sent, const line_ref& proof) {
+void oracle::count_failure(const std::string& key, modem::time_point sent, std::vector<line_ref> proof,
+                           modem::time_point now) {
   exercise("NT35E-DRV-RETRY-STORM");
   auto& a = attempts_[key];
-  a.failures.push_back(sent);
+  a.failures.push_back(failure{sent, std::move(proof)});
   auto window = seconds(config_.value("NT35E-DRV-RETRY-STORM", "window_s"));
-  while (!a.failures.empty() && sent - a.failures.front() > window) a.failures.pop_front();
+  while (!a.failures.empty() && sent - a.failures.front().sent > window) a.failures.pop_front();
   auto count = static_cast<std::size_t>(config_.value("NT35E-DRV-RETRY-STORM", "count"));
   if (a.reported || count == 0 || a.failures.size() < count) return;
   // A growing delay (each gap at least 10 % longer than the one before) is a back-off, not a storm.
   bool growing = a.failures.size() >= 3;
   for (std::size_t i = 2; i < a.failures.size() && growing; ++i) {
-    auto before = a.failures[i - 1] - a.failures[i - 2];
-    auto gap = a.failures[i] - a.failures[i - 1];
+    auto before = a.failures[i - 1].sent - a.failures[i - 2].sent;
+    auto gap = a.failures[i].sent - a.failures[i - 1].sent;
     growing = gap * 10 > before * 11;
   }
   if (growing) return;
   a.reported = true;
-  report("NT35E-DRV-RETRY-STORM", sent,
+  std::vector<line_ref> lines;  // every try in the window with what said it failed
+  for (const auto& f : a.failures) lines.insert(lines.end(), f.lines.begin(), f.lines.end());
+  report("NT35E-DRV-RETRY-STORM", now,
          "\"" + key + "\" failed " + std::to_string(a.failures.size()) + " times within " +
-             fmt_s(std::chrono::duration_cast<modem::duration>(a.failures.back() - a.failures.front())) +
+             fmt_s(std::chrono::duration_cast<modem::duration>(a.failures.back().sent - a.failures.front().sent)) +
              " without a growing delay",
-         {proof});
+         std::move(lines));
 }
 
 void oracle::command_succeeded(const sent_line& s, modem::time_point now) {
@@ -465,22 +474,26 @@ void oracle::command_succeeded(const sent_line& s, modem::time_point now) {
     exercise("NT35E-SYS-REBOOT-LOOP");
     if (reboot_reason_) reboots_.clear();
     reboot_reason_ = false;
-    reboots_.push_back(now);
+    reboots_.push_back(reboot{now, ref(s.text, s.at, true)});
     auto window = seconds(config_.value("NT35E-SYS-REBOOT-LOOP", "window_s"));
-    while (!reboots_.empty() && now - reboots_.front() > window) reboots_.pop_front();
+    while (!reboots_.empty() && now - reboots_.front().at > window) reboots_.pop_front();
     auto count = static_cast<std::size_t>(config_.value("NT35E-SYS-REBOOT-LOOP", "count"));
     if (count > 0 && reboots_.size() >= count) {
+      std::vector<line_ref> lines;  // every reboot of the loop
+      for (const auto& r : reboots_) lines.push_back(r.line);
       report("NT35E-SYS-REBOOT-LOOP", now,
              std::to_string(reboots_.size()) + " reboots within " +
-                 fmt_s(std::chrono::duration_cast<modem::duration>(now - reboots_.front())) +
+                 fmt_s(std::chrono::duration_cast<modem::duration>(now - reboots_.front().at)) +
                  " with no failure or link loss in between",
-             {ref(s.text, s.at, true)});
+             std::move(lines));
       reboots_.clear();
     }
     return;
   }
-  if (n == "+CFUN" && (number(param(0)) == 0 || number(param(0)) == 4)) registered_ = false;
-  if (n == "+CGATT" && number(param(0)) == 0) registered_ = false;
+  if ((n == "+CFUN" && (number(param(0)) == 0 || number(param(0)) == 4)) || (n == "+CGATT" && number(param(0)) == 0)) {
+    registered_ = false;
+    registered_line_ = ref(s.text, s.at, true);
+  }
   if (n == "+ECMTCFG" && s.params.size() > 2 && unquote(param(0)) == "session")
     if (auto id = number(param(1))) ctx(*id).clean_session = number(param(2)) != 0;
   if (!is_ecmt_link_command(n) || s.params.empty()) {
@@ -521,7 +534,7 @@ void oracle::command_succeeded(const sent_line& s, modem::time_point now) {
     c.last_failure.reset();
   } else if (n == "+ECMTPUB") {
     if (number(param(2)).value_or(0) > 0)
-      if (auto msg = number(param(1))) c.qos_pending.insert(*msg);
+      if (auto msg = number(param(1))) c.qos_pending[*msg] = ref(s.text, s.at, true);
     c.last_failure.reset();
     attempts_.erase(s.text);
   }
@@ -550,7 +563,10 @@ void oracle::urc(std::string_view line, modem::time_point now) {
   if (is_registration(name)) {
     // The read answer (+CEREG:<n>,<stat>…) comes while AT+CEREG? waits; a URC leads with <stat>.
     bool answer = !waiting_.empty() && waiting_.front().first_name == name && waiting_.front().read_form;
-    if (auto stat = field(answer ? 1 : 0)) registered_ = *stat == 1 || *stat == 5;
+    if (auto stat = field(answer ? 1 : 0)) {
+      registered_ = *stat == 1 || *stat == 5;
+      registered_line_ = ref(std::string(line), now, false);
+    }
     return;
   }
   if (!name.starts_with("+ECMT")) return;
@@ -567,7 +583,7 @@ void oracle::urc(std::string_view line, modem::time_point now) {
   auto failed = [&](const line_ref& cmd) {
     reboot_reason_ = true;
     c.last_failure = ref(cmd.text + " -> " + std::string(line), now, false);
-    count_failure(cmd.text, origin_ + std::chrono::microseconds(cmd.t_us), cmd);
+    count_failure(cmd.text, origin_ + std::chrono::microseconds(cmd.t_us), {cmd, line_proof}, now);
   };
   if (name == "+ECMTOPEN") {
     auto cmd = c.pending_line;

@@ -105,11 +105,19 @@ class oracle {
     std::map<std::string, line_ref> subscribed;  ///< topic -> the +ECMTSUB that confirmed it
     std::set<std::string> owed;                  ///< topics to subscribe again after a reconnect
     std::map<int, std::string> sub_pending;      ///< msgID -> topic
-    std::set<int> qos_pending;                   ///< msgIDs of QoS 1/2 publishes awaiting +ECMTPUB
+    std::map<int, line_ref> qos_pending;         ///< QoS 1/2 publishes awaiting +ECMTPUB: msgID -> the line
+  };
+  struct failure {
+    modem::time_point sent{};
+    std::vector<line_ref> lines;  ///< the command and what said it failed
   };
   struct attempt {
-    std::deque<modem::time_point> failures;
+    std::deque<failure> failures;
     bool reported = false;
+  };
+  struct reboot {
+    modem::time_point at{};
+    line_ref line;
   };
 
   void dte_line(std::string raw, modem::time_point start, modem::time_point now);
@@ -120,7 +128,9 @@ class oracle {
                     modem::time_point now, bool& reported);
   void command_failed(const sent_line& s, std::string_view result, modem::time_point now);
   void command_succeeded(const sent_line& s, modem::time_point now);
-  void count_failure(const std::string& key, modem::time_point now, const line_ref& proof);
+  /// A failure of `key` sent at `sent`, known at `now`; `proof` is the command and its failure.
+  void count_failure(const std::string& key, modem::time_point sent, std::vector<line_ref> proof,
+                     modem::time_point now);
   void boot(modem::time_point now);
 
   /// Records a finding of `id` (if the rule runs) and marks it exercised.
@@ -145,6 +155,7 @@ class oracle {
   line_ref payload_line_;
   std::deque<sent_line> waiting_;  ///< command lines without their final result, oldest first
   std::optional<modem::time_point> last_final_;
+  line_ref last_final_line_;
   std::map<std::string, attempt> attempts_;  ///< masked command line -> its recent failures
 
   // the module's side, as the driver sees it
@@ -152,8 +163,9 @@ class oracle {
   bool booted_ = false;
   bool reboot_requested_ = false;
   std::optional<bool> registered_;  ///< from +CEREG/+CREG/+CGREG; unknown until told
+  line_ref registered_line_;        ///< the line that told it
   std::map<int, context> links_;
-  std::deque<modem::time_point> reboots_;
+  std::deque<reboot> reboots_;
   bool reboot_reason_ = false;  ///< a failure or link loss since the last reboot
 };
 

@@ -369,11 +369,12 @@ FAULTY = {
     "malformed": Faulty(malformed, "NT35E-AT-MALFORMED", "error", [dte("AT+CSQ=1"), mod("ERROR")], sim=QUICK),
     # The careful lines keep 150 ms; 140 ms leaves the faulty one (a few ms) a margin on a busy machine.
     # Live with --verdict-fail-on warning: this warning fails the run.
-    "pause": Faulty(pause, "NT35E-AT-PAUSE", "warning", [dte("AT+CGSN=1")], sim=QUICK,
+    "pause": Faulty(pause, "NT35E-AT-PAUSE", "warning", [mod("OK"), dte("AT+CGSN=1")], sim=QUICK,
                     oracle=["--oracle-set", "NT35E-AT-PAUSE.pause_ms=140"], fail_on="warning"),
     "multi_action": Faulty(multi_action, "NT35E-AT-MULTI-ACTION", "warning",
                            [dte('AT+ECMTSUB=0,1,"cmd/#",1;+ECMTPUB=0,2,1,0,"tele/dev1","on"')], sim=QUICK),
-    "open_unregistered": Faulty(open_unregistered, "NT35E-NET-OPEN-UNREGISTERED", "error", [dte(OPEN)],
+    "open_unregistered": Faulty(open_unregistered, "NT35E-NET-OPEN-UNREGISTERED", "error",
+                                [mod("+CEREG:0,2"), dte(OPEN)],
                                 scenario={"network": {"registration": "searching"}}),
     # The slow network's 3 s open and 2 s CONNACK leave the faulty line time to go first.
     "urc_pending": Faulty(urc_pending, "NT35E-ECMT-URC-PENDING", "error", [dte(OPEN), dte(OPEN)],
@@ -386,14 +387,16 @@ FAULTY = {
                           scenario={"rules": [{"on_urc": "+ECMTCONN:0,0,0", "occurrence": 1, "after": "500ms",
                                                "then": [{"action": "lose_registration", "stat": 0}]}]},
                           sim=QUICK, oracle=["--oracle-set", "NT35E-ECMT-NO-RECOVERY.within_s=1"]),
-    # The password is masked in every output, the verdict too.
+    # Every try with the refusal that followed it; the password is masked in every output.
     "retry_storm": Faulty(retry_storm, "NT35E-DRV-RETRY-STORM", "error",
-                          [dte('AT+ECMTCONN=0,"dev1","device","*****"')], scenario="auth-failure.json", sim=QUICK),
+                          [dte('AT+ECMTCONN=0,"dev1","device","*****"'), mod("+ECMTCONN:0,0,5")] * 5,
+                          scenario="auth-failure.json", sim=QUICK),
     "limits": Faulty(limits, "NT35E-ECMT-LIMITS", "error", [dte(f'AT+ECMTSUB=0,1,"{"t" * 256}",1')], sim=QUICK),
-    "inflight": Faulty(inflight, "NT35E-ECMT-INFLIGHT", "warning", [dte('AT+ECMTPUB=0,3,1,0,"tele/dev1","3"')],
+    "inflight": Faulty(inflight, "NT35E-ECMT-INFLIGHT", "warning",
+                       [dte(f'AT+ECMTPUB=0,{msg},1,0,"tele/dev1","{msg}"') for msg in (1, 2, 3)],
                        scenario={"broker": {"delays": {"ack": "2s"}}}, sim=QUICK,
                        oracle=["--oracle-set", "NT35E-ECMT-INFLIGHT.limit=2"]),
-    "reboot_loop": Faulty(reboot_loop, "NT35E-SYS-REBOOT-LOOP", "error", [dte("AT+ECRST")], sim=QUICK),
+    "reboot_loop": Faulty(reboot_loop, "NT35E-SYS-REBOOT-LOOP", "error", [dte("AT+ECRST")] * 3, sim=QUICK),
 }
 
 

@@ -88,6 +88,12 @@ class watched {
     return out;
   }
   const oracle::oracle& verdict() const { return oracle_; }
+  /// The proving lines of finding `i`: "> " what the driver sent, "< " what the module wrote.
+  std::vector<std::string> lines(std::size_t i = 0) const {
+    std::vector<std::string> out;
+    for (const auto& l : oracle_.findings().at(i).lines) out.push_back((l.from_dte ? "> " : "< ") + l.text);
+    return out;
+  }
   std::string dump() const {
     std::string out;
     for (const auto& f : oracle_.findings()) out += oracle::describe(f);
@@ -241,7 +247,8 @@ TEST(Oracle, TooShortAPauseAfterTheFinalResultIsAWarning) {
   w.send("AT+CSQ\r");
   w.wait(ms(30));
   w.line("AT+CGSN=1", ms(400));
-  EXPECT_EQ(w.ids(), ids{"NT35E-AT-PAUSE"}) << w.dump();
+  ASSERT_EQ(w.ids(), ids{"NT35E-AT-PAUSE"}) << w.dump();
+  EXPECT_EQ(w.lines(), (ids{"< OK", "> AT+CGSN=1"})) << "the final result it followed, then the line";
 }
 
 TEST(Oracle, SeveralActionCommandsOnOneLine) {
@@ -301,7 +308,9 @@ TEST(Oracle, OpeningWhileNotRegisteredIsFound) {
   w.wait(ms(1700));  // ECRDY, still searching
   w.line("AT+CEREG?", ms(200));
   w.line("AT+ECMTOPEN=0,\"broker.example\",1883", ms(400));
-  EXPECT_EQ(w.ids(), ids{"NT35E-NET-OPEN-UNREGISTERED"}) << w.dump();
+  ASSERT_EQ(w.ids(), ids{"NT35E-NET-OPEN-UNREGISTERED"}) << w.dump();
+  EXPECT_EQ(w.lines(), (ids{"< +CEREG:0,2", "> AT+ECMTOPEN=0,\"broker.example\",1883"}))
+      << "what it had seen, then the open";
 }
 
 TEST(Oracle, NoRecoveryAfterALinkLossThatDoesNotHeal) {
@@ -373,7 +382,10 @@ TEST(Oracle, ARetryStormWithoutBackOff) {
   // the first try is the state rule; the repeats without back-off make the storm
   auto found = w.ids();
   ASSERT_FALSE(found.empty());
-  EXPECT_EQ(found.back(), "NT35E-DRV-RETRY-STORM") << w.dump();
+  ASSERT_EQ(found.back(), "NT35E-DRV-RETRY-STORM") << w.dump();
+  ids tries;  // every try with the answer that said it failed
+  for (int i = 0; i < 5; ++i) tries.insert(tries.end(), {"> AT+ECMTSUB=0,1,\"cmd/#\",1", "< +CME ERROR: 3"});
+  EXPECT_EQ(w.lines(found.size() - 1), tries);
 }
 
 TEST(Oracle, RetriesWithAGrowingDelayAreNoStorm) {
@@ -403,7 +415,9 @@ TEST(Oracle, QosOnePublishesBeyondTheInFlightLimit) {
   w.open_and_connect();
   for (int i = 1; i <= 2; ++i) w.line("AT+ECMTPUB=0," + std::to_string(i) + ",1,0,\"t\",\"x\"", ms(110));
   w.wait(ms(400));
-  EXPECT_EQ(w.ids(), ids{"NT35E-ECMT-INFLIGHT"}) << w.dump();
+  ASSERT_EQ(w.ids(), ids{"NT35E-ECMT-INFLIGHT"}) << w.dump();
+  EXPECT_EQ(w.lines(), (ids{"> AT+ECMTPUB=0,1,1,0,\"t\",\"x\"", "> AT+ECMTPUB=0,2,1,0,\"t\",\"x\""}))
+      << "the publish awaiting its ack, then the one beyond the limit";
 }
 
 TEST(Oracle, RebootsWithoutAReasonLoop) {
@@ -413,7 +427,8 @@ TEST(Oracle, RebootsWithoutAReasonLoop) {
     w.line("AT+ECRST", ms(4000));
     w.line("AT+CEREG?", ms(200));
   }
-  EXPECT_EQ(w.ids(), ids{"NT35E-SYS-REBOOT-LOOP"}) << w.dump();
+  ASSERT_EQ(w.ids(), ids{"NT35E-SYS-REBOOT-LOOP"}) << w.dump();
+  EXPECT_EQ(w.lines(), (ids{"> AT+ECRST", "> AT+ECRST", "> AT+ECRST"})) << "every reboot of the loop";
 }
 
 // ---------------------------------------------------------------------------------------
