@@ -200,6 +200,9 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   }
   io::session session(ex, profile, backend.get(), log, world);
   metrics::line_metrics metrics;        // latency histograms for the control channel and the exit summary
+  // One time zero for the live verdict and the recording, so that `report --verdict` on the
+  // trace gives the same times to the microsecond (two clocks read apart differed by ~1 ms).
+  const auto origin = modem::clock::now();
   std::optional<oracle::oracle> judge;  // the verdict on the driver (--verdict, --verdict-json)
   if (opts.verdict.wanted()) {
     oracle::config c;
@@ -208,7 +211,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
     for (const auto& r : world.oracle.rules) oracle::set_rule(c, r);
     for (const auto& t : world.oracle.thresholds) oracle::set_threshold(c, t);
     if (auto why = app::command_line_config(opts.verdict, c); !why.empty()) return usage_error(why);
-    judge.emplace(c, std::chrono::steady_clock::now());
+    judge.emplace(c, origin);
   }
   watch_line watcher(metrics, judge ? &*judge : nullptr);
   session.set_observer(&watcher);
@@ -216,7 +219,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   std::unique_ptr<app::trace_tap> recording;
   if (opts.record_file) {
     try {
-      recording = std::make_unique<app::trace_tap>(*opts.record_file, opts, profile);
+      recording = std::make_unique<app::trace_tap>(*opts.record_file, opts, profile, origin);
     } catch (const std::exception& e) {
       return usage_error(std::string("--record: ") + e.what());
     }

@@ -17,8 +17,9 @@ namespace nt35e::app {
 /// --record FILE: every byte, MQTT request/event and state note into a JSON Lines trace.
 class trace_tap final : public io::session_tap {
  public:
-  /// Throws std::runtime_error naming the file when it cannot be created.
-  trace_tap(const std::string& path, const options& opts, const modem::profile& profile);
+  /// Throws std::runtime_error naming the file when it cannot be created. `start` is the
+  /// trace's t=0 (the session's origin, which the live oracle counts from too).
+  trace_tap(const std::string& path, const options& opts, const modem::profile& profile, modem::time_point start);
   ~trace_tap() override;
   void dte_in(std::string_view bytes, modem::time_point now) override {
     rec_.dte_in(bytes, now);
