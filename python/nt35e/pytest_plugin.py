@@ -39,14 +39,21 @@ VERDICT_NONE = "not available (the simulator wrote no verdict)"
 
 
 def verdict_text(verdict):
-    """The oracle's verdict in a few lines: counts, then one line per finding."""
+    """The oracle's verdict in a few lines: counts, then one line per finding and per unmet
+    expectation of the scenario."""
     if verdict is None:
         return VERDICT_NONE
     findings = [f for m in verdict.get("modems", []) for f in m.get("findings", [])]
-    head = (f"{verdict.get('errors', 0)} error(s), {verdict.get('warnings', 0)} warning(s) "
-            f"({verdict.get('mode', '?')} mode, docs/oracle.md)")
-    return head + "".join(f"\n  {f.get('t', 0):.3f} s {f.get('severity')} {f.get('rule')} ({f.get('spec')}): "
-                          f"{f.get('detail')}" for f in findings)
+    expectations = [e for m in verdict.get("modems", []) for e in m.get("expectations", [])]
+    unmet = [e for e in expectations if e.get("result") == "unmet"]
+    head = (f"{verdict.get('errors', 0)} error(s), {verdict.get('warnings', 0)} warning(s)"
+            + (f", {len(unmet)} of {len(expectations)} expectation(s) unmet" if expectations else "")
+            + f" ({verdict.get('mode', '?')} mode, docs/oracle.md)")
+    return (head
+            + "".join(f"\n  {f.get('t', 0):.3f} s {f.get('severity')} {f.get('rule')} ({f.get('spec')}): "
+                      f"{f.get('detail')}" for f in findings)
+            + "".join(f"\n  {e.get('t', 0):.3f} s unmet expectation \"{e.get('name')}\": {e.get('detail')}"
+                      for e in unmet))
 # The signal that carries a simulator's death from the watcher thread into the running test.
 DEATH_SIGNAL = signal.SIGUSR2
 

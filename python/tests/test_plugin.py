@@ -165,3 +165,22 @@ def test_the_broker_fixture_sees_what_the_modem_published(pytester):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*AssertionError: show what reached the broker*",
                                  "*- nt35e broker: what reached it -*", "fx/up b'1'"])
+
+
+def test_the_verdict_text_lists_findings_and_unmet_expectations():
+    from nt35e.pytest_plugin import verdict_text
+    verdict = {"mode": "strict", "errors": 1, "warnings": 0, "unmet": 1, "modems": [{
+        "findings": [{"t": 5.54, "severity": "error", "rule": "NT35E-ECMT-CONN-BEFORE-OPEN", "spec": "§5.4",
+                      "detail": "+ECMTOPEN:0,0 had not come yet"}],
+        "expectations": [
+            {"name": "back within 30 s", "result": "unmet", "t": 40.0,
+             "detail": "id 0 was back, but cmd/# was not subscribed again within 30 s of the loss"},
+            {"name": "telemetry", "result": "met", "t": 12.0, "detail": "3 publishes"}]}]}
+    assert verdict_text(verdict).splitlines() == [
+        "1 error(s), 0 warning(s), 1 of 2 expectation(s) unmet (strict mode, docs/oracle.md)",
+        "  5.540 s error NT35E-ECMT-CONN-BEFORE-OPEN (§5.4): +ECMTOPEN:0,0 had not come yet",
+        '  40.000 s unmet expectation "back within 30 s": id 0 was back, but cmd/# was not subscribed again '
+        "within 30 s of the loss"]
+    verdict["modems"][0]["expectations"] = []
+    assert verdict_text(verdict).splitlines()[0] == "1 error(s), 0 warning(s) (strict mode, docs/oracle.md)"
+    assert verdict_text(None) == "not available (the simulator wrote no verdict)"

@@ -205,13 +205,10 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   const auto origin = modem::clock::now();
   std::optional<oracle::oracle> judge;  // the verdict on the driver (--verdict, --verdict-json)
   if (opts.verdict.wanted()) {
-    oracle::config c;
     // The scenario's settings first (checked when it loaded), then the command line's.
-    if (!world.oracle.mode.empty()) oracle::set_mode(c, world.oracle.mode);
-    for (const auto& r : world.oracle.rules) oracle::set_rule(c, r);
-    for (const auto& t : world.oracle.thresholds) oracle::set_threshold(c, t);
+    auto c = app::scenario_config(world.oracle);
     if (auto why = app::command_line_config(opts.verdict, c); !why.empty()) return usage_error(why);
-    judge.emplace(c, origin);
+    judge.emplace(c, origin, world.expect);
   }
   watch_line watcher(metrics, judge ? &*judge : nullptr);
   session.set_observer(&watcher);
@@ -219,7 +216,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   std::unique_ptr<app::trace_tap> recording;
   if (opts.record_file) {
     try {
-      recording = std::make_unique<app::trace_tap>(*opts.record_file, opts, profile, origin);
+      recording = std::make_unique<app::trace_tap>(*opts.record_file, opts, profile, world, origin);
     } catch (const std::exception& e) {
       return usage_error(std::string("--record: ") + e.what());
     }

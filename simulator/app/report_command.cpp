@@ -55,7 +55,7 @@ CLI::App* add_report_command(CLI::App& root, report_request& request) {
 
 oracle::verdict trace_verdict(const trace::trace& t, const oracle::config& c, oracle::fail_on fail) {
   const modem::time_point origin{};
-  oracle::oracle judge(c, origin);
+  oracle::oracle judge(c, origin, t.head.expect);
   std::int64_t last = 0;
   for (const auto& e : t.events) {
     auto at = origin + std::chrono::microseconds(e.t_us);
@@ -91,7 +91,8 @@ int run_report(const report_request& request) {
   const auto& loaded_trace = std::get<trace::trace>(loaded);
   int verdict_status = 0;
   if (request.verdict.wanted()) {
-    oracle::config c;
+    // The scenario's settings as the trace's header recorded them, then the command line's.
+    auto c = scenario_config(loaded_trace.head.oracle);
     if (auto why = command_line_config(request.verdict, c); !why.empty()) {
       std::cerr << "nt35e-sim report: " << why << " (try --help)\n";
       return 2;

@@ -34,8 +34,8 @@ class replay_source final : public io::answer_source {
 }  // namespace
 
 trace_tap::trace_tap(const std::string& path, const options& opts, const modem::profile& profile,
-                     modem::time_point start)
-    : rec_(path, trace::header{profile.name, "", {}}, redaction(opts, profile), start) {}
+                     const scenario::scenario& world, modem::time_point start)
+    : rec_(path, trace::header{profile.name, "", {}, world.oracle, world.expect}, redaction(opts, profile), start) {}
 
 trace_tap::~trace_tap() { rec_.finish(modem::clock::now()); }
 

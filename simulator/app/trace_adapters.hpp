@@ -9,6 +9,7 @@
 #include "app/options.hpp"
 #include "io/session.hpp"
 #include "modem/profile.hpp"
+#include "scenario/scenario.hpp"
 #include "trace/recorder.hpp"
 #include "trace/replayer.hpp"
 
@@ -18,8 +19,10 @@ namespace nt35e::app {
 class trace_tap final : public io::session_tap {
  public:
   /// Throws std::runtime_error naming the file when it cannot be created. `start` is the
-  /// trace's t=0 (the session's origin, which the live oracle counts from too).
-  trace_tap(const std::string& path, const options& opts, const modem::profile& profile, modem::time_point start);
+  /// trace's t=0 (the oracle's origin, so both count the same times); the header keeps
+  /// the world's "oracle" settings and "expect" list for `report --verdict`.
+  trace_tap(const std::string& path, const options& opts, const modem::profile& profile,
+            const scenario::scenario& world, modem::time_point start);
   ~trace_tap() override;
   void dte_in(std::string_view bytes, modem::time_point now) override {
     rec_.dte_in(bytes, now);

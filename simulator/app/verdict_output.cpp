@@ -43,6 +43,14 @@ void add_verdict_options(CLI::App& app, verdict_options& v, const std::string& g
       ->group(group);
 }
 
+oracle::config scenario_config(const scenario::scenario::oracle_script& o) {
+  oracle::config c;
+  if (!o.mode.empty()) oracle::set_mode(c, o.mode);
+  for (const auto& r : o.rules) oracle::set_rule(c, r);
+  for (const auto& t : o.thresholds) oracle::set_threshold(c, t);
+  return c;
+}
+
 std::string command_line_config(const verdict_options& v, oracle::config& base) {
   if (v.mode_given) base.lenient = v.config.lenient;
   for (const auto& s : v.rule_settings)
@@ -63,12 +71,22 @@ int finish_verdict(const verdict_options& v, const oracle::verdict& verdict) {
     std::fprintf(stderr, "nt35e-sim: error: --verdict-json: %s\n", error.c_str());
     status = 1;
   }
-  std::size_t findings = 0;
-  for (const auto& m : verdict.modems) findings += m.findings.size();
+  std::size_t findings = 0, expectations = 0;
+  for (const auto& m : verdict.modems) {
+    findings += m.findings.size();
+    expectations += m.expectations.size();
+  }
   std::string text = "verdict: " + std::to_string(findings) + " finding" + (findings == 1 ? "" : "s") +
+                     (expectations == 0 ? std::string()
+                                        : ", " + std::to_string(verdict.unmet()) + " of " +
+                                              std::to_string(expectations) + " expectations unmet") +
                      (verdict.failed() ? ", FAILED" : ", passed") + "\n";
-  for (const auto& m : verdict.modems)
-    for (const auto& f : m.findings) text += (verdict.modems.size() > 1 ? m.name + ": " : "") + oracle::describe(f);
+  for (const auto& m : verdict.modems) {
+    const auto who = verdict.modems.size() > 1 ? m.name + ": " : std::string();
+    for (const auto& f : m.findings) text += who + oracle::describe(f);
+    for (const auto& e : m.expectations)
+      if (e.result == oracle::outcome::unmet) text += who + oracle::describe(e);
+  }
   std::fputs(text.c_str(), stderr);
   if (status == 0 && verdict.failed()) status = verdict_failed_status;
   return status;

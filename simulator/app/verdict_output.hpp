@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include "oracle/verdict.hpp"
+#include "scenario/scenario.hpp"
 
 namespace nt35e::app {
 
@@ -39,12 +40,16 @@ struct verdict_options {
 /// Declares the options above on `app` in `group`.
 void add_verdict_options(CLI::App& app, verdict_options& v, const std::string& group);
 
+/// The oracle settings a scenario's "oracle" key gives (checked when it loaded; the
+/// scenario file live, the trace's header after the fact).
+oracle::config scenario_config(const scenario::scenario::oracle_script& o);
+
 /// Applies the command line's --oracle-rule and --oracle-set on top of `base` (the
 /// scenario's); returns an error sentence or "".
 std::string command_line_config(const verdict_options& v, oracle::config& base);
 
-/// Writes the verdict files; prints a one-line summary and every failing finding on
-/// stderr. Returns 0, 1 when a file cannot be written, or verdict_failed_status.
+/// Writes the verdict files; prints a one-line summary, every finding and every unmet
+/// expectation on stderr. Returns 0, 1 when a file cannot be written, or verdict_failed_status.
 int finish_verdict(const verdict_options& v, const oracle::verdict& verdict);
 
 }  // namespace nt35e::app

@@ -273,8 +273,10 @@ void session::on_timer(const boost::system::error_code& ec) {
 
 void session::write(std::string bytes) {
   if (bytes.empty()) return;
-  if (observer_) observer_->on_output(bytes, clock::now());
-  if (tap_) tap_->dte_out(bytes, clock::now());
+  // One time for both: the verdict of the recording after the fact sees what the live one saw.
+  const auto now = clock::now();
+  if (observer_) observer_->on_output(bytes, now);
+  if (tap_) tap_->dte_out(bytes, now);
   if (!stream_) {
     log_.dte_out(bytes, "no DTE attached");
     return;

@@ -1,10 +1,10 @@
 #include "oracle/oracle.hpp"
 
 #include <algorithm>
-#include <charconv>
 
 #include "at/command_line.hpp"
 #include "at/text.hpp"
+#include "oracle/expectations.hpp"
 
 namespace nt35e::oracle {
 
@@ -18,19 +18,8 @@ constexpr std::size_t max_line = 4096;
 /// guard timer, AT+COPS 305 s, §2.9, has passed: the answer was not one we recognise).
 constexpr auto forget_after = 310s;
 
-std::optional<int> number(std::string_view s) {
-  s = at::trim(s);
-  int v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-std::string unquote(std::string_view s) {
-  s = at::trim(s);
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
-  return std::string(s);
-}
+std::optional<int> number(std::string_view s) { return field_number(s); }
+std::string unquote(std::string_view s) { return field_text(s); }
 
 modem::duration seconds(double s) { return modem::duration(static_cast<long long>(s * 1000)); }
 
@@ -53,7 +42,17 @@ std::string fmt_s(modem::duration d) {
 
 }  // namespace
 
-oracle::oracle(config c, modem::time_point origin) : config_(std::move(c)), origin_(origin) {}
+oracle::oracle(config c, modem::time_point origin, std::vector<scenario::expectation> expect)
+    : config_(std::move(c)), origin_(origin) {
+  if (!expect.empty()) expect_ = std::make_unique<expectations>(std::move(expect));
+}
+
+oracle::~oracle() = default;
+oracle::oracle(oracle&&) noexcept = default;
+
+std::vector<expectation_result> oracle::expectation_results() const {
+  return expect_ ? expect_->results() : std::vector<expectation_result>{};
+}
 
 std::int64_t oracle::us(modem::time_point t) const {
   return std::chrono::duration_cast<std::chrono::microseconds>(t - origin_).count();
@@ -106,6 +105,7 @@ void oracle::on_dte(std::string_view bytes, modem::time_point now) {
     if (data_mode_) {  // AT+ECMTPUB's payload (§5.8.2): raw bytes up to ^Z or ESC
       if (c == 0x1A || c == 0x1B) {
         data_mode_ = false;
+        if (c == 0x1B && !waiting_.empty()) waiting_.back().cancelled = true;  // nothing is published
         continue;
       }
       ++payload_bytes_;
@@ -268,6 +268,7 @@ void oracle::dte_line(std::string raw, modem::time_point start, modem::time_poin
         s.params = at::command_params("=" + first.args);
       }
     }
+    if (expect_ && first.what == at::form::write) expect_->sent(first.name, s.params, proof);
     for (const auto& c : commands) {
       if (!is_ecmt_link_command(c.name) || c.what != at::form::write) continue;
       std::vector<std::string> params = (&c == &first) ? s.params : at::command_params("=" + c.args);
@@ -416,6 +417,8 @@ void oracle::final_result(std::string_view line, bool failed, bool plain_error, 
   auto s = std::move(waiting_.front());
   waiting_.pop_front();
   data_mode_ = false;
+  if (expect_ && !s.params.empty())
+    expect_->done(s.first_name, s.params, ref(s.text, s.at, true), !failed && !s.cancelled, us(now));
   if (failed) {
     exercise("NT35E-AT-MALFORMED");
     if (plain_error && !s.tainted)
@@ -556,6 +559,7 @@ void oracle::urc(std::string_view line, modem::time_point now) {
   auto name = at::response_name(line);
   if (name == "ECRDY") {
     boot(now);
+    if (expect_) expect_->urc(name, {}, ref(std::string(line), now, false));
     return;
   }
   auto fields = at::response_fields(line);
@@ -576,6 +580,7 @@ void oracle::urc(std::string_view line, modem::time_point now) {
   if (!waiting_.empty() && waiting_.front().first_name == name && !waiting_.front().params.size()) return;
   auto& c = ctx(*id);
   auto line_proof = ref(std::string(line), now, false);
+  if (expect_) expect_->urc(name, fields, line_proof);
   auto settle = [&] {
     c.pending_since.reset();
     c.pending_cmd.clear();
@@ -666,6 +671,7 @@ void oracle::urc(std::string_view line, modem::time_point now) {
 }
 
 void oracle::advance(modem::time_point now) {
+  if (expect_) expect_->advance(us(now));
   for (auto& [id, c] : links_) {
     if (c.state == link::lost && c.lost_at && !c.driver_acted) {
       auto due = *c.lost_at + seconds(config_.value("NT35E-ECMT-NO-RECOVERY", "within_s"));

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -24,8 +25,12 @@
 #include "at/vocabulary.hpp"
 #include "modem/clock.hpp"
 #include "oracle/rules.hpp"
+#include "scenario/scenario.hpp"
 
 namespace nt35e::oracle {
+
+class expectations;
+struct expectation_result;
 
 /// One line that proves a finding.
 struct line_ref {
@@ -54,8 +59,11 @@ struct rule_use {
 
 class oracle {
  public:
-  /// `origin` is time zero of the findings (the session's start, the trace's t=0).
-  explicit oracle(config c = {}, modem::time_point origin = {});
+  /// `origin` is time zero of the findings (the session's start, the trace's t=0);
+  /// `expect` are the scenario's expectations, judged alongside the rules.
+  explicit oracle(config c = {}, modem::time_point origin = {}, std::vector<scenario::expectation> expect = {});
+  ~oracle();
+  oracle(oracle&&) noexcept;
 
   /// Bytes the driver sent at `now`.
   void on_dte(std::string_view bytes, modem::time_point now);
@@ -68,6 +76,8 @@ class oracle {
   /// Every rule in catalogue order with its coverage.
   std::vector<rule_use> coverage() const;
   const config& settings() const { return config_; }
+  /// Every expectation's result, as the session stands at the latest advance() (its end).
+  std::vector<expectation_result> expectation_results() const;
 
  private:
   enum class link {
@@ -88,6 +98,7 @@ class oracle {
     std::vector<std::string> params;  ///< of the first command
     bool tainted = false;             ///< a finding already explains its failure
     bool read_form = false;
+    bool cancelled = false;  ///< a data-mode publish the driver cancelled with ESC
   };
   struct context {
     link state = link::none;
@@ -142,6 +153,7 @@ class oracle {
 
   config config_;
   modem::time_point origin_;
+  std::unique_ptr<expectations> expect_;  ///< null without expectations
   std::vector<finding> findings_;
   std::set<std::string> exercised_;
 

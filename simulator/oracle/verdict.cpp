@@ -47,6 +47,38 @@ bool fails(const finding& f, fail_on t) {
   return t == fail_on::warning || (t == fail_on::error && f.level == severity::error);
 }
 
+std::string line_text(const line_ref& l) {
+  return "  " + secs(l.t_us) + " s " + (l.from_dte ? "DTE> " : "MOD< ") + l.text + "\n";
+}
+
+std::string lines_json(const std::vector<line_ref>& lines) {
+  std::string out;
+  for (const auto& l : lines)
+    out += std::string(out.empty() ? "" : ",") + "{\"t\":" + secs(l.t_us) + ",\"dir\":\"" +
+           (l.from_dte ? "dte>mod" : "mod>dte") + "\",\"text\":" + json(l.text) + "}";
+  return "[" + out + "]";
+}
+
+/// The expectations' test cases of one modem; counts their failures and skips.
+std::string expectation_cases(const modem_verdict& m, std::size_t& failures, std::size_t& skipped) {
+  std::string cases;
+  for (const auto& e : m.expectations) {
+    cases += "    <testcase classname=\"nt35e.expect." + xml(m.name) + "\" name=\"" + xml(e.name) + "\" time=\"0\">\n";
+    if (e.result == outcome::unmet) {
+      ++failures;
+      cases += "      <failure type=\"expectation\" message=\"" + xml(secs(e.t_us) + " s: " + e.detail) + "\">" +
+               xml(describe(e)) + "</failure>\n";
+    } else if (e.result == outcome::not_triggered) {
+      ++skipped;
+      cases += "      <skipped message=\"" + xml("not triggered: " + e.detail) + "\"/>\n";
+    } else {
+      cases += "      <system-out>" + xml(describe(e)) + "</system-out>\n";
+    }
+    cases += "    </testcase>\n";
+  }
+  return cases;
+}
+
 }  // namespace
 
 std::string set_fail_on(fail_on& f, std::string_view text) {
@@ -65,7 +97,14 @@ bool verdict::failed() const {
   for (const auto& m : modems)
     for (const auto& f : m.findings)
       if (fails(f, threshold)) return true;
-  return false;
+  return threshold != fail_on::never && unmet() > 0;
+}
+
+std::size_t verdict::unmet() const {
+  std::size_t n = 0;
+  for (const auto& m : modems)
+    for (const auto& e : m.expectations) n += e.result == outcome::unmet;
+  return n;
 }
 
 modem_verdict collect(const oracle& o, std::string name) {
@@ -74,17 +113,28 @@ modem_verdict collect(const oracle& o, std::string name) {
   m.findings = o.findings();
   for (auto& f : m.findings) f.spec = std::string(spec_of(f.rule));
   m.coverage = o.coverage();
+  m.expectations = o.expectation_results();
   return m;
 }
 
 std::string describe(const finding& f) {
   std::string out = secs(f.t_us) + " s " + std::string(to_string(f.level)) + " " + f.rule + " (" + f.spec +
                     "): " + safe(f.detail) + "\n";
-  for (const auto& l : f.lines) out += "  " + secs(l.t_us) + " s " + (l.from_dte ? "DTE> " : "MOD< ") + l.text + "\n";
+  for (const auto& l : f.lines) out += line_text(l);
   if (const auto* e = explain::find_rule(f.rule)) {
     out += "  why: " + std::string(e->en) + "\n";
     out += "  原因：" + std::string(e->zh) + "\n";
   }
+  return out;
+}
+
+std::string describe(const expectation_result& e) {
+  std::string out = "expectation \"" + safe(e.name) + "\" " +
+                    (e.result == outcome::met     ? "met"
+                     : e.result == outcome::unmet ? "unmet"
+                                                  : "not triggered") +
+                    " at " + secs(e.t_us) + " s: " + safe(e.detail) + "\n  asks: " + safe(e.asks) + "\n";
+  for (const auto& l : e.lines) out += line_text(l);
   return out;
 }
 
@@ -129,6 +179,8 @@ std::string to_junit(const verdict& v) {
       if (!passing.empty()) cases += "      <system-out>" + xml(passing) + "</system-out>\n";
       cases += "    </testcase>\n";
     }
+    cases += expectation_cases(m, s_failures, s_skipped);
+    s_tests += m.expectations.size();
     tests += s_tests;
     failures += s_failures;
     skipped += s_skipped;
@@ -151,15 +203,11 @@ std::string to_json(const verdict& v) {
     std::string findings, rules;
     for (const auto& f : m.findings) {
       (f.level == severity::error ? errors : warnings) += 1;
-      std::string lines;
-      for (const auto& l : f.lines)
-        lines += std::string(lines.empty() ? "" : ",") + "{\"t\":" + secs(l.t_us) + ",\"dir\":\"" +
-                 (l.from_dte ? "dte>mod" : "mod>dte") + "\",\"text\":" + json(l.text) + "}";
       const auto* e = explain::find_rule(f.rule);
       findings += std::string(findings.empty() ? "" : ",") + "\n      {\"rule\":" + json(f.rule) +
                   ",\"severity\":" + json(to_string(f.level)) + ",\"spec\":" + json(f.spec) + ",\"t\":" + secs(f.t_us) +
                   ",\"detail\":" + json(f.detail) + ",\"en\":" + json(e ? e->en : "") +
-                  ",\"zh\":" + json(e ? e->zh : "") + ",\"lines\":[" + lines + "]}";
+                  ",\"zh\":" + json(e ? e->zh : "") + ",\"lines\":" + lines_json(f.lines) + "}";
     }
     for (const auto& u : m.coverage) {
       const auto* r = find_rule(u.id);
@@ -168,16 +216,21 @@ std::string to_json(const verdict& v) {
                ",\"enabled\":" + (u.runs ? "true" : "false") + ",\"exercised\":" + (u.exercised ? "true" : "false") +
                ",\"findings\":" + std::to_string(u.findings) + "}";
     }
+    std::string expect;
+    for (const auto& e : m.expectations)
+      expect += std::string(expect.empty() ? "" : ",") + "\n      {\"name\":" + json(e.name) +
+                ",\"kind\":" + json(e.kind) + ",\"asks\":" + json(e.asks) + ",\"result\":" + json(to_string(e.result)) +
+                ",\"t\":" + secs(e.t_us) + ",\"detail\":" + json(e.detail) + ",\"lines\":" + lines_json(e.lines) + "}";
     modems += std::string(modems.empty() ? "" : ",") + "\n    {\"name\":" + json(m.name) + ",\"findings\":[" +
-              findings + "],\n     \"rules\":[" + rules + "]}";
+              findings + "],\n     \"rules\":[" + rules + "],\n     \"expectations\":[" + expect + "]}";
   }
   const char* fail_text = v.threshold == fail_on::error     ? "error"
                           : v.threshold == fail_on::warning ? "warning"
                                                             : "never";
   return std::string("{\"verdict\":\"nt35e-oracle\",\"version\":1,\"mode\":\"") + (v.lenient ? "lenient" : "strict") +
          "\",\"fail_on\":\"" + fail_text + "\",\"passed\":" + (v.failed() ? "false" : "true") +
-         ",\"errors\":" + std::to_string(errors) + ",\"warnings\":" + std::to_string(warnings) + ",\"modems\":[" +
-         modems + "]}\n";
+         ",\"errors\":" + std::to_string(errors) + ",\"warnings\":" + std::to_string(warnings) +
+         ",\"unmet\":" + std::to_string(v.unmet()) + ",\"modems\":[" + modems + "]}\n";
 }
 
 }  // namespace nt35e::oracle

@@ -9,12 +9,15 @@
 // explanation in English and Chinese, spec section); findings below it are listed in
 // <system-out> of a passing case; a rule the session never exercised, or one switched
 // off, is <skipped> (rule coverage: a driver test that never met a broker loss has not
-// shown that it recovers).
+// shown that it recovers). Then one <testcase> per expectation of the scenario: a
+// failure when unmet (the deadline and the lines), skipped when its occasion never came,
+// passed (the proving lines in <system-out>) when met.
 
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "oracle/expectations.hpp"
 #include "oracle/oracle.hpp"
 
 namespace nt35e::oracle {
@@ -33,6 +36,7 @@ struct modem_verdict {
   std::string name;  ///< "nt35e" or "modem 3" (the JUnit suite)
   std::vector<finding> findings;
   std::vector<rule_use> coverage;
+  std::vector<expectation_result> expectations;  ///< the scenario's "expect", in its order
 };
 
 /// The verdict of a session or a fleet.
@@ -41,8 +45,11 @@ struct verdict {
   fail_on threshold = fail_on::error;
   std::vector<modem_verdict> modems;
 
-  /// Whether a finding at or above the threshold exists.
+  /// Whether a finding at or above the threshold, or an unmet expectation, exists
+  /// (never with fail_on::never).
   bool failed() const;
+  /// How many expectations are unmet, over every modem.
+  std::size_t unmet() const;
 };
 
 /// A modem's part, from its oracle.
@@ -54,5 +61,7 @@ std::string to_junit(const verdict& v);
 std::string to_json(const verdict& v);
 /// One finding for a person, one or more lines: "12.345 s error NT35E-…(§5.4): detail\n  > line".
 std::string describe(const finding& f);
+/// One expectation's result for a person: "expectation \"name\" unmet at 42.000 s: detail\n  > line".
+std::string describe(const expectation_result& e);
 
 }  // namespace nt35e::oracle

@@ -180,31 +180,26 @@ bool checker::read_topic(const json& obj, const std::string& ptr, const std::str
   return true;
 }
 
+std::string checker::filter_problem(const std::string& f) {
+  if (f.empty()) return "expected a topic filter, got an empty string";
+  std::size_t start = 0;
+  for (;;) {
+    const auto slash = f.find('/', start);
+    const auto level =
+        std::string_view(f).substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (level.find('#') != std::string_view::npos && (level != "#" || slash != std::string::npos))
+      return "topic filter " + quote(f) + " is invalid: \"#\" must be a whole level and the last one";
+    if (level.find('+') != std::string_view::npos && level != "+")
+      return "topic filter " + quote(f) + " is invalid: \"+\" must be a whole level";
+    if (slash == std::string::npos) return {};
+    start = slash + 1;
+  }
+}
+
 bool checker::read_filter(const json& obj, const std::string& ptr, const std::string& key, std::string& out) {
   std::string f;
   if (!read_string(obj, ptr, key, f)) return false;
-  std::string why;
-  if (f.empty()) {
-    why = "expected a topic filter, got an empty string";
-  } else {
-    std::size_t start = 0;
-    for (;;) {
-      const auto slash = f.find('/', start);
-      const auto level =
-          std::string_view(f).substr(start, slash == std::string::npos ? std::string::npos : slash - start);
-      if (level.find('#') != std::string_view::npos && (level != "#" || slash != std::string::npos)) {
-        why = "topic filter " + quote(f) + " is invalid: \"#\" must be a whole level and the last one";
-        break;
-      }
-      if (level.find('+') != std::string_view::npos && level != "+") {
-        why = "topic filter " + quote(f) + " is invalid: \"+\" must be a whole level";
-        break;
-      }
-      if (slash == std::string::npos) break;
-      start = slash + 1;
-    }
-  }
-  if (!why.empty()) {
+  if (auto why = filter_problem(f); !why.empty()) {
     error(child(ptr, key), why);
     return false;
   }

@@ -7,6 +7,7 @@
 //   json_broker.cpp    the scripted broker
 //   json_rules.cpp     rules, their triggers and their actions
 //   json_fleet.cpp     per-modem overrides, "select" and fleet events
+//   json_expect.cpp    expectations: what the driver must do
 // and the words of its messages are in json_diagnostics.cpp.
 
 #include <algorithm>
@@ -178,6 +179,8 @@ struct checker {
   bool read_opt_duration(const json& obj, const std::string& ptr, const std::string& key, std::optional<duration>& out);
   /// A topic a message is published to: not empty, no wildcard.
   bool read_topic(const json& obj, const std::string& ptr, const std::string& key, std::string& out);
+  /// Why `f` is not a topic filter (MQTT 3.1.1 §4.7), or "".
+  static std::string filter_problem(const std::string& f);
   /// A topic filter (MQTT 3.1.1 §4.7): "+" a whole level, "#" a whole last level.
   bool read_filter(const json& obj, const std::string& ptr, const std::string& key, std::string& out);
 
@@ -216,6 +219,13 @@ struct checker {
   void read_network(const json& obj, network_script& n);
   /// The "oracle" object: mode, rules switched on or off, thresholds.
   void read_oracle(const json& obj, scenario::oracle_script& o);
+
+  // -- expectations (json_expect.cpp)
+
+  /// "expect": the driver's duties, each kept when valid.
+  void read_expect(const json& root, scenario& s);
+  /// One expectation object; true when it is valid.
+  bool read_expectation(const json& j, const std::string& ptr, expectation& x);
 
   // -- the broker (json_broker.cpp)
 

@@ -59,6 +59,12 @@ std::variant<action, diagnostic> action_from_json(const nlohmann::json& j, const
 /// the control channel's echo; action_from_json reads it back to an equal action.
 nlohmann::json to_json(const action& a);
 
+/// The JSON form of an expectation (the fields of its kind that are set); the loader
+/// reads it back to an equal expectation.
+nlohmann::json to_json(const expectation& x);
+/// The JSON form of the "oracle" key.
+nlohmann::json to_json(const scenario::oracle_script& o);
+
 /// How a JSON value's type reads in a message: "a string", "an object", "a number", "null"…
 /// (the scenario loader's and the control channel's diagnostics say it the same way).
 std::string json_type_name(const nlohmann::json& j);
@@ -87,6 +93,10 @@ std::vector<std::string> known_keys(std::string_view where);
 /// send_bytes needs exactly one of "text" and "hex"; neither is listed as required.
 std::vector<std::string> action_keys(action_kind k);
 std::vector<std::string> action_required_keys(action_kind k);
+/// The keys an expectation of this kind accepts besides "name" and "kind", and which
+/// must be given.
+std::vector<std::string> expect_keys(expect_kind k);
+std::vector<std::string> expect_required_keys(expect_kind k);
 /// The event names of on_mqtt triggers.
 std::vector<std::string> mqtt_event_names();
 

@@ -36,6 +36,7 @@ void checker::read_scenario(const json& root, scenario& s) {
   if (auto it = root.find("network"); it != root.end()) read_network(*it, s.network);
   if (auto it = root.find("broker"); it != root.end()) read_broker(*it, s.broker);
   if (auto it = root.find("oracle"); it != root.end()) read_oracle(*it, s.oracle);
+  read_expect(root, s);
   read_array(root, "", "rules", [&](const json& e, const std::string& at) {
     rule r;
     read_rule(e, at, s.rules.size(), r);

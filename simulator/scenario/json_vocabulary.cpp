@@ -18,7 +18,7 @@ const std::vector<std::string> trigger_keys = {"at",           "on_command", "on
 std::vector<std::string> keys_of(std::string_view where) {
   if (where == "scenario")
     return {"$schema", "name",   "description", "profile", "settings",     "time_scale", "uart",
-            "network", "broker", "rules",       "modems",  "fleet_events", "oracle"};
+            "network", "broker", "rules",       "modems",  "fleet_events", "oracle",     "expect"};
   if (where == "oracle") return {"mode", "rules", "set"};
   if (where == "uart") return {"baud", "fragment"};
   if (where == "modem_override") return {"select", "settings", "network", "broker", "rules", "replace_rules"};

@@ -32,6 +32,51 @@ std::string registration_name(int r) {
 
 }  // namespace
 
+nlohmann::json to_json(const expectation& x) {
+  json j = json::object();
+  if (!x.name.empty()) j["name"] = x.name;
+  j["kind"] = to_string(x.kind);
+  if (x.after_loss > 0) j["after_loss"] = x.after_loss;
+  if (x.after_loss_at) j["after_loss_at"] = format_duration(*x.after_loss_at);
+  if (x.within.count() > 0) j["within"] = format_duration(x.within);
+  if (x.subscribe.size() == 1)
+    j["subscribe"] = x.subscribe.front();
+  else if (!x.subscribe.empty())
+    j["subscribe"] = x.subscribe;
+  if (x.resubscribe) j["resubscribe"] = true;
+  if (!x.topic.empty()) j["topic"] = x.topic;
+  if (x.every.count() > 0) j["every"] = format_duration(x.every);
+  if (x.qos) j["qos"] = *x.qos;
+  if (x.at_least.count() > 0) j["at_least"] = format_duration(x.at_least);
+  return j;
+}
+
+/// The "oracle" key as the loader reads it back (its settings are kept as "ID=on" and
+/// "ID.name=VALUE").
+nlohmann::json to_json(const scenario::oracle_script& o) {
+  json j = json::object();
+  if (!o.mode.empty()) j["mode"] = o.mode;
+  auto split = [](const std::string& text) {
+    const auto eq = text.find('=');
+    return std::pair{text.substr(0, eq), eq == std::string::npos ? std::string() : text.substr(eq + 1)};
+  };
+  if (!o.rules.empty()) {
+    j["rules"] = json::object();
+    for (const auto& r : o.rules) {
+      auto [id, value] = split(r);
+      j["rules"][id] = value;
+    }
+  }
+  if (!o.thresholds.empty()) {
+    j["set"] = json::object();
+    for (const auto& t : o.thresholds) {
+      auto [key, value] = split(t);
+      j["set"][key] = json::parse(value, nullptr, false);
+    }
+  }
+  return j;
+}
+
 nlohmann::json to_json(const action& a) {
   json j = json::object();
   j["action"] = to_string(a.kind);
@@ -211,6 +256,10 @@ nlohmann::json to_json(const scenario& s) {
     if (e.stagger.count() > 0) ej["stagger"] = format_duration(e.stagger);
     j["fleet_events"].push_back(ej);
   }
+
+  j["oracle"] = to_json(s.oracle);
+  j["expect"] = json::array();
+  for (const auto& x : s.expect) j["expect"].push_back(to_json(x));
   return j;
 }
 

@@ -35,6 +35,15 @@ constexpr std::array<named, 22> action_table{{
     {action_kind::reboot, "reboot"},
 }};
 
+constexpr std::array<std::pair<expect_kind, const char*>, 6> expect_table{{
+    {expect_kind::reconnect, "reconnect"},
+    {expect_kind::connect, "connect"},
+    {expect_kind::subscribe, "subscribe"},
+    {expect_kind::publish, "publish"},
+    {expect_kind::never_publish, "never_publish"},
+    {expect_kind::back_off, "back_off"},
+}};
+
 }  // namespace
 
 const char* to_string(action_kind k) {
@@ -53,6 +62,24 @@ std::vector<std::string> action_names() {
   std::vector<std::string> out;
   for (const auto& a : action_table)
     if (a.name) out.emplace_back(a.name);
+  return out;
+}
+
+const char* to_string(expect_kind k) {
+  for (const auto& [kind, name] : expect_table)
+    if (kind == k) return name;
+  return "?";
+}
+
+std::optional<expect_kind> expect_kind_from_string(std::string_view name) {
+  for (const auto& [kind, text] : expect_table)
+    if (name == text) return kind;
+  return std::nullopt;
+}
+
+std::vector<std::string> expect_kind_names() {
+  std::vector<std::string> out;
+  for (const auto& e : expect_table) out.emplace_back(e.second);
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -217,6 +218,41 @@ struct modem_override {
   [[nodiscard]] bool selects_any(std::uint64_t first, std::uint64_t last) const;
 };
 
+/// What an expectation asks of the driver (the scenario's "expect"; docs/oracle.md).
+enum class expect_kind {
+  reconnect,      ///< after a link loss (+ECMTSTAT): connected again, and subscribed again, within a time
+  connect,        ///< after the first AT+ECMTOPEN: connected (+ECMTCONN:<id>,0,0) within a time
+  subscribe,      ///< after the first connect: subscribed to a filter within a time
+  publish,        ///< to a filter at least once every period of connected time
+  never_publish,  ///< never to a filter (optionally: with this QoS)
+  back_off,       ///< after a CONNECT refusal: the same AT+ECMTCONN not again sooner than a time
+};
+
+const char* to_string(expect_kind k);
+/// The kind named so in JSON ("reconnect"), if any.
+std::optional<expect_kind> expect_kind_from_string(std::string_view name);
+/// Every kind's name, in this order.
+std::vector<std::string> expect_kind_names();
+
+/// One entry of the scenario's "expect": a duty of the driver, judged by the oracle on the
+/// DTE side of the session (oracle/expectations.hpp). Times are the session's own clock
+/// (not scaled by time_scale: the driver under test runs in real time).
+struct expectation {
+  std::string name;  ///< as written; empty: the verdict names it by what it asks
+  expect_kind kind = expect_kind::reconnect;
+  int after_loss = 0;                     ///< reconnect: the Nth +ECMTSTAT (1 = the first); 0 = every one
+  std::optional<duration> after_loss_at;  ///< reconnect: instead, the first +ECMTSTAT at or after this time
+  duration within{0};                     ///< reconnect, connect, subscribe: the time allowed
+  std::vector<std::string> subscribe;     ///< reconnect: filters to subscribe to again
+  bool resubscribe = false;               ///< reconnect: every filter the link held before the loss (clean session)
+  std::string topic;                      ///< subscribe, publish, never_publish: a topic filter (+, #)
+  duration every{0};                      ///< publish: the longest connected time without one
+  std::optional<int> qos;                 ///< never_publish: only publishes with this QoS
+  duration at_least{0};                   ///< back_off: the least time before the same CONNECT again
+
+  friend bool operator==(const expectation&, const expectation&) = default;
+};
+
 /// The module's UART as the DTE sees it (the session's writer; see modem::uart_settings).
 struct uart_script {
   std::optional<int> baud;                     ///< bits per second, 10 a byte
@@ -245,6 +281,8 @@ struct scenario {
     std::vector<std::string> rules;
     std::vector<std::string> thresholds;
   } oracle;
+  /// What the driver must do (the "expect" key), in the file's order.
+  std::vector<expectation> expect;
 
   /// The override that selects this global index, or null.
   [[nodiscard]] const modem_override* override_for(std::uint64_t index) const;

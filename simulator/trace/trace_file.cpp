@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "at/text.hpp"
+#include "scenario/json_loader.hpp"
 
 namespace nt35e::trace {
 namespace {
@@ -296,7 +297,15 @@ std::string to_jsonl(const header& h) {
   if (!h.started.empty()) out += ",\"started\":" + json_text(h.started);
   out += ",\"redacted\":[";
   for (std::size_t i = 0; i < h.redacted.size(); ++i) out += (i ? "," : "") + json_text(h.redacted[i]);
-  out += "]}\n";
+  out += "]";
+  const auto& o = h.oracle;
+  if (!o.mode.empty() || !o.rules.empty() || !o.thresholds.empty()) out += ",\"oracle\":" + scenario::to_json(o).dump();
+  if (!h.expect.empty()) {
+    json list = json::array();
+    for (const auto& x : h.expect) list.push_back(scenario::to_json(x));
+    out += ",\"expect\":" + list.dump(-1, ' ', true, json::error_handler_t::replace);
+  }
+  out += "}\n";
   return out;
 }
 
@@ -445,6 +454,18 @@ std::variant<trace, load_error> parse(std::string_view text, const std::string& 
                           shown(x));
           out.head.redacted.push_back(x.get<std::string>());
         }
+      }
+      if (v.contains("oracle") || v.contains("expect")) {
+        // Checked by the scenario loader, the one place that decides what they may hold.
+        json part = json::object();
+        for (const char* key : {"oracle", "expect"})
+          if (v.contains(key)) part[key] = v[key];
+        auto loaded = scenario::load_text(part.dump(), name);
+        if (auto* bad = std::get_if<std::vector<scenario::diagnostic>>(&loaded))
+          return c.fail("the header's " + bad->front().path + ": " + bad->front().message);
+        auto& world = std::get<scenario::scenario>(loaded);
+        out.head.oracle = std::move(world.oracle);
+        out.head.expect = std::move(world.expect);
       }
       have_header = true;
       continue;

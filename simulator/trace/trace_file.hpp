@@ -26,6 +26,9 @@
 //   request or event as mqtt::describe() prints it.
 // * "state" carries `text` and optionally `reason` (the core's log records).
 // * Unknown fields are ignored (room for later versions); unknown directions are errors.
+// * The header may carry the scenario's "oracle" settings and "expect" list, written and
+//   checked as in a scenario (scenario/json_loader.hpp), so `nt35e-sim report --verdict`
+//   judges the recorded driver as the live oracle did without being given the scenario.
 //
 // Pure data and text: no clock, no I/O except load().
 
@@ -35,6 +38,8 @@
 #include <string_view>
 #include <variant>
 #include <vector>
+
+#include "scenario/scenario.hpp"
 
 namespace nt35e::trace {
 
@@ -67,8 +72,10 @@ struct event {
 
 struct header {
   std::string profile = "nt35e";
-  std::string started;                ///< ISO 8601 UTC, e.g. 2026-11-26T10:48:28.123456Z
-  std::vector<std::string> redacted;  ///< "passwords", "payloads", "credentials"
+  std::string started;                        ///< ISO 8601 UTC, e.g. 2026-11-26T10:48:28.123456Z
+  std::vector<std::string> redacted;          ///< "passwords", "payloads", "credentials"
+  scenario::scenario::oracle_script oracle;   ///< the scenario's "oracle" settings (empty: none)
+  std::vector<scenario::expectation> expect;  ///< the scenario's "expect" list
 };
 
 struct trace {

@@ -266,7 +266,7 @@ TEST(ScenarioBadInput, UnknownKeys) {
       R"(t.json:1:24: error: /broker/delays/pubck: unknown key "pubck"; expected one of: open, open_tls, connack, ack, delivery)");
   EXPECT_EQ(
       error(R"({"colour": "red"})"),
-      R"(t.json:1:2: error: /colour: unknown key "colour"; expected one of: $schema, name, description, profile, settings, time_scale, uart, network, broker, rules, modems, fleet_events, oracle)");
+      R"(t.json:1:2: error: /colour: unknown key "colour"; expected one of: $schema, name, description, profile, settings, time_scale, uart, network, broker, rules, modems, fleet_events, oracle, expect)");
   EXPECT_EQ(error(R"({"rules": [{"on_comand": "+X", "then": [{"action": "reboot"}]}]})"),
             R"(t.json:1:13: error: /rules/0/on_comand: unknown key "on_comand"; did you mean "on_command"?)")
       << "the misspelt trigger is the one message (no \"needs a trigger\" too)";
@@ -507,7 +507,7 @@ TEST(ScenarioBadInput, AtMostTwentyDiagnostics) {
   ASSERT_EQ(ds.size(), max_diagnostics);
   EXPECT_EQ(format(ds.front()),
             "many.json:2:1: error: /k100: unknown key \"k100\"; expected one of: $schema, name, description, profile, "
-            "settings, time_scale, uart, network, broker, rules, modems, fleet_events, oracle");
+            "settings, time_scale, uart, network, broker, rules, modems, fleet_events, oracle, expect");
   EXPECT_EQ(ds[18].line, 20);
   EXPECT_EQ(format(ds.back()), "many.json: error: 11 more errors not shown");
 }
@@ -1341,9 +1341,10 @@ class ScenarioSchema : public ::testing::Test {
 TEST_F(ScenarioSchema, IsDraft202012AndClosed) {
   EXPECT_EQ(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
   EXPECT_EQ(schema["additionalProperties"], false);
-  // "action" only dispatches on its name to the closed action_<name> definitions.
+  // "action" and "expectation" only dispatch on their name or kind to the closed
+  // action_<name> and expect_<kind> definitions.
   for (const auto& [name, def] : schema["$defs"].items())
-    if (name != "action" && def.value("type", "") == "object" && def.contains("properties")) {
+    if (name != "action" && name != "expectation" && def.value("type", "") == "object" && def.contains("properties")) {
       EXPECT_EQ(def.value("additionalProperties", json(true)), false) << name << " must reject unknown keys";
     }
 }
@@ -1367,6 +1368,28 @@ TEST_F(ScenarioSchema, ListsEveryActionWithTheLoadersFields) {
     want.insert("action");
     EXPECT_EQ(keys_of(def), want);
     EXPECT_EQ(set_of(def.value("required", std::vector<std::string>{})), set_of(action_required_keys(*kind)));
+    EXPECT_EQ(def["additionalProperties"], false);
+  }
+}
+
+TEST_F(ScenarioSchema, ListsEveryExpectationKindWithTheLoadersFields) {
+  const auto names = expect_kind_names();
+  EXPECT_EQ(schema["$defs"]["expectation"]["properties"]["kind"]["enum"].get<std::vector<std::string>>(), names);
+  std::set<std::string> dispatched;
+  for (const auto& branch : schema["$defs"]["expectation"]["allOf"])
+    dispatched.insert(branch["if"]["properties"]["kind"]["const"].get<std::string>());
+  EXPECT_EQ(dispatched, set_of(names));
+  for (const auto& name : names) {
+    SCOPED_TRACE(name);
+    const auto kind = expect_kind_from_string(name);
+    ASSERT_TRUE(kind.has_value());
+    const auto& def = schema["$defs"]["expect_" + name];
+    ASSERT_TRUE(def.is_object()) << "$defs/expect_" << name;
+    EXPECT_EQ(def["properties"]["kind"]["const"], name);
+    auto want = set_of(expect_keys(*kind));
+    want.insert({"name", "kind"});
+    EXPECT_EQ(keys_of(def), want);
+    EXPECT_EQ(set_of(def.value("required", std::vector<std::string>{})), set_of(expect_required_keys(*kind)));
     EXPECT_EQ(def["additionalProperties"], false);
   }
 }
@@ -1449,8 +1472,26 @@ TEST_F(ScenarioSchema, ValidatesTheFilesWherePythonJsonschemaIsInstalled) {
       R"({"fleet_events": [{"at": "1s", "fire": "reboot", "select": "3-"}]})",
       R"({"fleet_events": [{"at": "1s", "fire": "reboot", "stagger": "5"}]})",
       R"({"fleet_events": [{"at": "1s", "fire": "reboot", "stager": "5s"}]})",
+      R"({"expect": [{"within": "5s"}]})",
+      R"({"expect": [{"kind": "reconect", "within": "5s"}]})",
+      R"({"expect": [{"kind": "connect"}]})",
+      R"({"expect": [{"kind": "connect", "within": "0s"}]})",
+      R"({"expect": [{"kind": "connect", "within": "5s", "every": "1s"}]})",
+      R"({"expect": [{"kind": "reconnect", "within": "5s", "after_loss": 1, "after_loss_at": "1s"}]})",
+      R"({"expect": [{"kind": "reconnect", "within": "5s", "subscribe": []}]})",
+      R"({"expect": [{"kind": "publish", "topic": "a/#/b", "every": "1s"}]})",
+      R"({"expect": [{"kind": "never_publish", "topic": "a", "qos": 3}]})",
   };
-  std::vector<std::string> good = {every_trigger_text, every_field_text, every_override_text, every_fleet_event_text};
+  std::vector<std::string> good = {every_trigger_text, every_field_text, every_override_text, every_fleet_event_text,
+                                   R"({"expect": [{"name": "n", "kind": "reconnect", "after_loss": 1, "within": "30s",
+                                                   "subscribe": ["a/#", "b"], "resubscribe": true},
+                                                  {"kind": "reconnect", "after_loss_at": "1s", "within": "2s",
+                                                   "subscribe": "c/+"},
+                                                  {"kind": "connect", "within": "20s"},
+                                                  {"kind": "subscribe", "topic": "x", "within": "5s"},
+                                                  {"kind": "publish", "topic": "tele/+", "every": "1m"},
+                                                  {"kind": "never_publish", "topic": "alarm/#", "qos": 0},
+                                                  {"kind": "back_off", "at_least": "10s"}]})"};
   for (const auto& c : action_cases()) good.push_back(with_action(c.json_text, R"("on_command": "+CSQ")"));
   for (std::size_t i = 0; i < good.size(); ++i) {
     EXPECT_EQ(errors(good[i]), "ok") << good[i];
