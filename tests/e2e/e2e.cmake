@@ -99,6 +99,12 @@ if(Python3_Interpreter_FOUND)
            COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/oracle_e2e_test.py
                    --sim $<TARGET_FILE:nt35e-sim> --scenarios ${PROJECT_SOURCE_DIR}/scenarios)
   set_tests_properties(oracle_e2e PROPERTIES LABELS e2e TIMEOUT 300)
+  # Expectations in scenarios ("expect"): drivers meeting and breaking them, the shipped
+  # scenarios' met by a correct driver, the verdict's entries and exit status, live and from the trace.
+  add_test(NAME oracle_expect
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/oracle_e2e_test.py
+                   --sim $<TARGET_FILE:nt35e-sim> --scenarios ${PROJECT_SOURCE_DIR}/scenarios expect)
+  set_tests_properties(oracle_expect PROPERTIES LABELS e2e TIMEOUT 300)
   # One faulty driver per remaining rule, each a test of its own so ctest -j runs them side
   # by side: exactly that finding, its severity and proving lines, and the exit status
   # under --verdict-fail-on (FAULTY in oracle_e2e_test.py).

@@ -4,10 +4,13 @@ real PTY; each faulty one breaks exactly one rule and the JSON verdict holds exa
 finding; the correct ones (the seed's full flow, an auth refusal, a broker loss) get none.
 The JUnit verdict is read back by a real consumer (Debian's python3-junitparser), and the
 verdict of the recorded trace (`nt35e-sim report --verdict-json`) equals the live one.
+Two more drivers meet and break a scenario's expectations ("expect"): the JSON verdict's
+entries, the exit status, and the same entries from the trace alone.
 
 Usage: oracle_e2e_test.py --sim PATH --scenarios DIR [--keep DIR] [CASE...]
-CASE is a name of CASES or FAULTY, or "faulty" for every FAULTY case; without one, the
-cases of CASES run. ctest runs each FAULTY case as a test of its own (oracle_faulty_NAME),
+CASE is a name of CASES, FAULTY or EXPECT_CASES, or "faulty" for every FAULTY case and
+"expect" for every EXPECT_CASES one (ctest's oracle_expect); without one, the cases of
+CASES run. ctest runs each FAULTY case as a test of its own (oracle_faulty_NAME),
 so that ctest -j runs them side by side.
 """
 
@@ -173,6 +176,151 @@ CASES = {
     "no_resubscribe": (no_resubscribe, "link-drop-reconnect.json",
                        ["--oracle-set", "NT35E-ECMT-NO-RESUBSCRIBE.within_s=2"], ["NT35E-ECMT-NO-RESUBSCRIBE"]),
 }
+
+
+# --- expectations: a scenario says what the driver must do ----------------------------
+
+EXPECT_SCENARIO = {
+    "rules": [{"name": "drop after the first SUBACK", "on_urc": "+ECMTSUB:0,*", "occurrence": 1, "after": "1s",
+               "then": [{"action": "drop_link", "id": 0}]}],
+    "expect": [
+        {"name": "back and subscribed", "kind": "reconnect", "after_loss": 1, "within": "4s", "subscribe": "cmd/#"},
+        {"name": "no QoS 0 alarms", "kind": "never_publish", "topic": "alarm/#", "qos": 0},
+        {"name": "subscribed after the connect", "kind": "subscribe", "topic": "cmd/#", "within": "5s"},
+        {"name": "backs off", "kind": "back_off", "at_least": "10s"},
+    ],
+}
+
+
+def wait_for_reconnect(dte, start):
+    deadline = time.monotonic() + 20
+    while b"+ECMTCONN:0,0,0" not in dte.seen[start:]:
+        check(time.monotonic() < deadline, f"no reconnect after the drop:\n{dte.seen!r}")
+        dte.read_for(0.05)
+    check(b"+ECMTSTAT:0,1" in dte.seen[start:], "no +ECMTSTAT before the reconnect")
+    dte.read_for(0.15)
+
+
+def expect_met(dte):
+    """Alarms at QoS 1, subscribed again at once after the module's reconnect."""
+    dte.boot()
+    dte.open_conn()
+    dte.until('AT+ECMTSUB=0,1,"cmd/#",1', "+ECMTSUB:0,1,0,1")
+    start = len(dte.seen)
+    dte.until('AT+ECMTPUB=0,5,1,0,"alarm/fire","1"', "+ECMTPUB:0,5,0")
+    wait_for_reconnect(dte, start)
+    dte.until('AT+ECMTSUB=0,2,"cmd/#",1', "+ECMTSUB:0,2,0,1")
+
+
+def expect_unmet(dte):
+    """An alarm at QoS 0, and no subscription after the reconnect (the time allowed passes)."""
+    dte.boot()
+    dte.open_conn()
+    dte.until('AT+ECMTSUB=0,1,"cmd/#",1', "+ECMTSUB:0,1,0,1")
+    start = len(dte.seen)
+    dte.until('AT+ECMTPUB=0,0,0,0,"alarm/fire","1"', "+ECMTPUB:0,0,0")
+    wait_for_reconnect(dte, start)
+    dte.read_for(5)
+
+
+def keepalive_loss(dte):
+    """The library's keepalive-loss: subscribed again after the module's reconnect."""
+    dte.boot()
+    dte.open_conn()
+    dte.until('AT+ECMTSUB=0,1,"cmd/#",1', "+ECMTSUB:0,1,0,1")
+    wait_for_reconnect(dte, len(dte.seen))
+    dte.until('AT+ECMTSUB=0,2,"cmd/#",1', "+ECMTSUB:0,2,0,1")
+
+
+def slow_network(dte):
+    """The library's slow-network: waits for the 3 s open and the 2 s CONNACK."""
+    dte.boot()
+    dte.open_conn()
+
+
+EXPECT_CASES = {
+    # name: (driver, scenario file of the library or None for EXPECT_SCENARIO, extra options,
+    #        {expectation name: result})
+    "expect_met": (expect_met, None, [], {"back and subscribed": "met", "no QoS 0 alarms": "met",
+                                      "subscribed after the connect": "met", "backs off": "not_triggered"}),
+    "expect_unmet": (expect_unmet, None, [], {"back and subscribed": "unmet", "no QoS 0 alarms": "unmet",
+                                          "subscribed after the connect": "met", "backs off": "not_triggered"}),
+    # The shipped scenarios' expectations hold for a correct driver.
+    # (keepalive-loss runs fifty times faster: a 100 s boot takes 2 s, so the driver is there for ECRDY)
+    "expect_keepalive_loss": (keepalive_loss, "keepalive-loss.json", ["--set", "timing.boot=100000"],
+                              {"connected and subscribed again after every loss": "met"}),
+    "expect_slow_network": (slow_network, "slow-network.json", [], {"connected despite the slow network": "met"}),
+}
+
+
+def expectation_cases(junit):
+    """{name: "failure" | "skipped" | "passed"} of the expectations' test cases, read with junitparser."""
+    from junitparser import Failure as JFailure, JUnitXml, Skipped
+    out = {}
+    for suite in JUnitXml.fromfile(junit):
+        for case in suite:
+            if not case.classname.startswith("nt35e.expect."):
+                continue
+            kinds = {type(r) for r in case.result}
+            out[case.name] = "failure" if JFailure in kinds else "skipped" if Skipped in kinds else "passed"
+            if JFailure in kinds:
+                failure = next(r for r in case.result if isinstance(r, JFailure))
+                check(failure.message and failure.type == "expectation", f"{case.name}: failure {failure!r}")
+    return out
+
+
+def run_expect_case(sim, scenarios, name, work):
+    """A driver against EXPECT_SCENARIO or a shipped scenario: the JSON verdict's expectations,
+    the exit status, the JUnit test cases, and the same expectations from the recorded trace alone."""
+    import subprocess
+    driver, shipped, extra, expected = EXPECT_CASES[name]
+    if shipped:
+        scenario = os.path.join(scenarios, shipped)
+    else:
+        scenario = os.path.join(work, "expect-scenario.json")
+        with open(scenario, "w", encoding="utf-8") as f:
+            json.dump(EXPECT_SCENARIO, f)
+    link = os.path.join(work, f"{name}.pty")
+    junit, verdict_json, trace = (os.path.join(work, f"{name}{ext}") for ext in (".xml", ".json", ".jsonl"))
+    s = Simulator(sim, work, ["--pty", link, "--scenario", scenario, "--verdict", junit, "--verdict-json",
+                              verdict_json, "--record", trace, *extra])
+    try:
+        s.wait_ready()
+        dte = Dte(link)
+        try:
+            driver(dte)
+        finally:
+            os.close(dte.fd)
+    finally:
+        s.stop()
+    check(os.path.exists(verdict_json), f"{name}: no verdict written; stderr:\n{s.stderr_text()}")
+    with open(verdict_json, encoding="utf-8") as f:
+        verdict = json.load(f)
+    found = [f["rule"] for m in verdict["modems"] for f in m["findings"]]
+    check(found == [], f"{name}: findings {found}, expected none\n{s.stderr_text()}")
+    live = verdict["modems"][0]["expectations"]
+    results = {e["name"]: e["result"] for e in live}
+    check(results == expected, f"{name}: expectations {results}, expected {expected}\n{s.stderr_text()}")
+    unmet = sum(r == "unmet" for r in expected.values())
+    check(verdict["unmet"] == unmet and verdict["passed"] == (unmet == 0), f"{name}: verdict {verdict}")
+    status = s.proc.returncode
+    check(status == (3 if unmet else 0), f"{name}: exit status {status}, expected {3 if unmet else 0}")
+    if unmet:
+        check(f"{unmet} of {len(expected)} expectations unmet, FAILED" in s.stderr_text(),
+              f"{name}: no summary line on stderr:\n{s.stderr_text()}")
+    for e in live:  # the proof: every met or unmet entry names its lines (the QoS 1 alarm proves the QoS rule)
+        check(e["result"] == "not_triggered" or e["lines"], f"{name}: {e['name']} has no lines")
+    junit_result = {"met": "passed", "unmet": "failure", "not_triggered": "skipped"}
+    cases = expectation_cases(junit)
+    check(cases == {n: junit_result[r] for n, r in expected.items()}, f"{name}: JUnit expectation cases {cases}")
+    # After the fact, from the trace alone (its header holds the expectations): the same.
+    after = os.path.join(work, f"{name}-after.json")
+    done = subprocess.run([sim, "report", "--verdict-json", after, trace], stderr=subprocess.PIPE, timeout=60)
+    check(done.returncode == status, f"{name}: report exit status {done.returncode}, live {status}")
+    with open(after, encoding="utf-8") as f:
+        replayed = json.load(f)["modems"][0]["expectations"]
+    check(replayed == live, f"{name}: the trace's expectations differ from the live ones:\n{replayed}\n{live}")
+    print(f"ok {name}: {results}")
 
 
 def validate_junit(path, expected):
@@ -511,16 +659,22 @@ def main():
     names = a.cases or list(CASES)
     if "faulty" in names:
         names = [n for n in names if n != "faulty"] + list(FAULTY)
-    unknown = [n for n in names if n not in CASES and n not in FAULTY]
+    if "expect" in names:
+        names = [n for n in names if n != "expect"] + list(EXPECT_CASES)
+    unknown = [n for n in names if n not in CASES and n not in FAULTY and n not in EXPECT_CASES]
     if unknown:
-        print(f"no case {', '.join(unknown)}; the cases are: {', '.join([*CASES, *FAULTY])}", file=sys.stderr)
+        print(f"no case {', '.join(unknown)}; the cases are: {', '.join([*CASES, *FAULTY, *EXPECT_CASES])}",
+              file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="nt35e-oracle-") as work:
         if a.keep:
             work = a.keep
         try:
             for name in names:
-                (run_faulty if name in FAULTY else run_case)(a.sim, a.scenarios, name, work)
+                if name in EXPECT_CASES:
+                    run_expect_case(a.sim, a.scenarios, name, work)
+                else:
+                    (run_faulty if name in FAULTY else run_case)(a.sim, a.scenarios, name, work)
         except Failure as e:
             print(f"FAIL: {e}", file=sys.stderr)
             return 1

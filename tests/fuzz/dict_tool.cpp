@@ -82,7 +82,13 @@ std::vector<std::string> scenario_tokens() {
     for (const auto& key : nt35e::scenario::known_keys(where)) out.push_back("\\\"" + key + "\\\":");
   for (const auto& name : nt35e::scenario::action_names()) out.push_back("\\\"" + name + "\\\"");
   for (const auto& name : nt35e::scenario::mqtt_event_names()) out.push_back("\\\"" + name + "\\\"");
-  for (const char* t : {"\\\"action\\\":", "250ms", "1.5s", "2m", "168h", "true", "false", "null", "{", "}", "[", "]"})
+  for (const auto& name : nt35e::scenario::expect_kind_names()) {
+    out.push_back("\\\"" + name + "\\\"");
+    for (const auto& key : nt35e::scenario::expect_keys(*nt35e::scenario::expect_kind_from_string(name)))
+      out.push_back("\\\"" + key + "\\\":");
+  }
+  for (const char* t :
+       {"\\\"action\\\":", "\\\"kind\\\":", "250ms", "1.5s", "2m", "168h", "true", "false", "null", "{", "}", "[", "]"})
     out.emplace_back(t);
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
