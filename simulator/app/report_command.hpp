@@ -6,8 +6,9 @@
 //   nt35e-sim report --verdict OUT.xml [--verdict-json OUT.json] [-o OUT.html] TRACE.jsonl
 //
 // With --verdict or --verdict-json the oracle judges the driver in the trace after the
-// fact, with the same verdict as live (app/verdict_output.hpp); the page is then written
-// only when -o asks for it.
+// fact, with the same verdict as live (app/verdict_output.hpp): the scenario's "oracle"
+// settings and "expect" list come from the trace's header, the command line's options on
+// top; the page is then written only when -o asks for it.
 //
 // Exit status: 0 done, 1 a trace that does not load or a page that cannot be written,
 // 2 a usage error (one sentence and "try --help"), 3 the verdict failed.

@@ -175,7 +175,7 @@ TEST(TraceHeaderExpect, TheOracleSettingsAndExpectationsRoundTrip) {
   const auto line = trace::to_jsonl(h);
   EXPECT_EQ(
       line,
-      R"({"trace":"nt35e-sim","version":1,"profile":"nt35e","redacted":[],"oracle":{"mode":"lenient","rules":{"NT35E-AT-PAUSE":"off"}},"expect":[{"after_loss":1,"kind":"reconnect","name":"zur\u00fcck in 30 s","subscribe":"cmd/#","within":"30s"}]})"
+      R"({"trace":"nt35e-sim","version":2,"profile":"nt35e","redacted":[],"oracle":{"mode":"lenient","rules":{"NT35E-AT-PAUSE":"off"}},"expect":[{"after_loss":1,"kind":"reconnect","name":"zur\u00fcck in 30 s","subscribe":"cmd/#","within":"30s"}]})"
       "\n")
       << "ASCII, as every line of a trace";
   auto loaded = trace::parse(line, "t.jsonl");
@@ -185,7 +185,7 @@ TEST(TraceHeaderExpect, TheOracleSettingsAndExpectationsRoundTrip) {
   EXPECT_EQ(back.oracle.mode, "lenient");
   EXPECT_EQ(back.oracle.rules, world.oracle.rules);
   // Without them the header is as before.
-  EXPECT_EQ(trace::to_jsonl(trace::header{}), R"({"trace":"nt35e-sim","version":1,"profile":"nt35e","redacted":[]})"
+  EXPECT_EQ(trace::to_jsonl(trace::header{}), R"({"trace":"nt35e-sim","version":2,"profile":"nt35e","redacted":[]})"
                                               "\n");
 }
 
