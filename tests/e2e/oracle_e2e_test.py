@@ -274,17 +274,8 @@ def run_expect_case(sim, scenarios, name, work):
             json.dump(EXPECT_SCENARIO, f)
     link = os.path.join(work, f"{name}.pty")
     junit, verdict_json, trace = (os.path.join(work, f"{name}{ext}") for ext in (".xml", ".json", ".jsonl"))
-    s = Simulator(sim, work, ["--pty", link, "--scenario", scenario, "--verdict", junit, "--verdict-json",
-                              verdict_json, "--record", trace, *extra])
-    try:
-        s.wait_ready()
-        dte = Dte(link)
-        try:
-            driver(dte)
-        finally:
-            os.close(dte.fd)
-    finally:
-        s.stop()
+    s = drive(sim, work, ["--pty", link, "--scenario", scenario, "--verdict", junit, "--verdict-json", verdict_json,
+                          "--record", trace, *extra], link, driver)
     check(os.path.exists(verdict_json), f"{name}: no verdict written; stderr:\n{s.stderr_text()}")
     with open(verdict_json, encoding="utf-8") as f:
         verdict = json.load(f)
@@ -315,6 +306,21 @@ def run_expect_case(sim, scenarios, name, work):
     print(f"ok {name}: {results}")
 
 
+def drive(sim, work, args, link, driver):
+    """nt35e-sim with `args` on the PTY `link`, `driver` speaking to it, then stopped."""
+    s = Simulator(sim, work, args)
+    try:
+        s.wait_ready()
+        dte = Dte(link)
+        try:
+            driver(dte)
+        finally:
+            os.close(dte.fd)
+    finally:
+        s.stop()
+    return s
+
+
 def validate_junit(path, expected):
     """Reads the JUnit file with junitparser, as CI reporters do."""
     from junitparser import Failure as JFailure, JUnitXml, Skipped
@@ -343,16 +349,7 @@ def run_case(sim, scenarios, name, work):
     args = ["--pty", link, "--verdict", junit, "--verdict-json", verdict_json, "--record", trace, *extra]
     if scenario:
         args += ["--scenario", os.path.join(scenarios, scenario)]
-    s = Simulator(sim, work, args)
-    try:
-        s.wait_ready()
-        dte = Dte(link)
-        try:
-            driver(dte)
-        finally:
-            os.close(dte.fd)
-    finally:
-        s.stop()
+    s = drive(sim, work, args, link, driver)
     status = s.proc.returncode
     check(os.path.exists(verdict_json), f"{name}: no verdict written; stderr:\n{s.stderr_text()}")
     with open(verdict_json, encoding="utf-8") as f:
