@@ -199,7 +199,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
     return usage_error(e.what());
   }
   io::session session(ex, profile, backend.get(), log, world);
-  metrics::line_metrics metrics;        // latency histograms for the control channel and the exit summary
+  metrics::line_metrics metrics;  // latency histograms for the control channel and the exit summary
   // One time zero for the live verdict and the recording, so that `report --verdict` on the
   // trace gives the same times to the microsecond (two clocks read apart differed by ~1 ms).
   const auto origin = modem::clock::now();
