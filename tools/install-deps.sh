@@ -21,6 +21,7 @@ packages=(
   dpkg-dev file                # the .deb: CPack's Depends from dpkg-shlibdeps (it finds ELF files with file)
   lintian mmdebstrap           # tools/deb-check.sh: lint the .deb, install it in a clean Debian 12 root
   gammu ppp socat              # real clients in the e2e tests: gammu, ppp's chat, a socat bridge
+  prometheus                   # --metrics: promtool checks the exposition, a real Prometheus scrapes it
 )
 
 missing=()

@@ -30,6 +30,7 @@
 #include "app/report_command.hpp"
 #include "app/trace_adapters.hpp"
 #include "control/control_server.hpp"
+#include "exporter/metrics_server.hpp"
 #include "fleet/fleet.hpp"
 #include "fleet/fleet_events.hpp"
 #include "io/logger.hpp"
@@ -180,6 +181,12 @@ void fold_network_options(const app::options& opts, scenario::scenario& world) {
   }
 }
 
+/// What nt35e_build_info shows: this program's version and the profile played.
+exporter::build_info build_info(const modem::profile& profile) {
+  auto version = app::version_line();  // "nt35e-sim 0.1.0"
+  return {version.substr(version.find(' ') + 1), profile.name};
+}
+
 /// One modem (global index 0) playing `world`; `fleet_events` (the scenario's) play on it
 /// as on a fleet of one, their times scaled by `fleet_time_scale`.
 int run(const app::options& opts, const scenario::scenario& world, const modem::profile& profile,
@@ -257,12 +264,27 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
       control::modem_entry{ex, control::for_session(session, profile.max_ecmt_id, &metrics), 0, profile.imei, {}});
   fleet::event_scheduler events(net::make_strand(ioc), one, fleet_events, fleet_time_scale, log);
 
+  // The Prometheus endpoint reads the modem as the control channel does, on its executor.
+  std::unique_ptr<exporter::metrics_server> metrics_endpoint;
+  if (opts.metrics_endpoint) {
+    metrics_endpoint =
+        std::make_unique<exporter::metrics_server>(ex, *opts.metrics_endpoint, one, build_info(profile), log);
+    if (opts.metrics_token) metrics_endpoint->require_token(*opts.metrics_token);
+    try {
+      metrics_endpoint->start();
+    } catch (const io::startup_error& e) {
+      std::fprintf(stderr, "nt35e-sim: %s\n", e.what());
+      return 1;
+    }
+  }
+
   std::unique_ptr<io::transport> transport;
   net::steady_timer linger(ex);
   auto shutdown = [&] {
     linger.cancel();
     events.stop();
     if (control) control->stop();
+    if (metrics_endpoint) metrics_endpoint->stop();
     if (transport) transport->stop();
     session.stop();
     // Backends may hold work (Paho callbacks, reconnect timers); leave anyway.
@@ -313,6 +335,9 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
     // With --stdio, stdout is the AT line, so this goes to stderr like the ready line.
     print_now(opts.transport == app::transport_kind::stdio ? stderr : stdout, "control: " + io::to_string(ep) + "\n");
   }
+  if (metrics_endpoint)
+    print_now(opts.transport == app::transport_kind::stdio ? stderr : stdout,
+              "metrics: " + io::to_string(metrics_endpoint->local_endpoint()) + "\n");
 
   switch (opts.transport) {
     case app::transport_kind::pty: {
@@ -386,6 +411,9 @@ int run_fleet(const app::options& opts, const scenario::scenario& world, const w
   c.control = opts.control_endpoint;
   c.control_token = opts.control_token;
   c.control_line_timeout = opts.control_line_timeout;
+  c.metrics = opts.metrics_endpoint;
+  c.metrics_token = opts.metrics_token;
+  c.build = build_info(profiles.profiles[0]);
   // A thousand transcripts at info would drown everything else: warn unless asked.
   c.log_level = opts.log_level.value_or(io::log_level::warn);
   c.live = opts.live || world.broker.live ||

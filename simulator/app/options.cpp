@@ -361,8 +361,7 @@ void option_parser::add_scenario_options(CLI::App& app) {
           opts_.control_token_file = v;
           opts_.control_token = std::move(*token);
         });
-  value(app, group, "--control-line-timeout", "SECONDS",
-        "a number of seconds above 0, as in --control-line-timeout 30",
+  value(app, group, "--control-line-timeout", "SECONDS", "a number of seconds above 0, as in --control-line-timeout 30",
         "close a control client that leaves a request line\n"
         "unfinished, or does not send its token, for SECONDS\n"
         "(default 30; clients are capped at 32, so a silent\n"
@@ -376,6 +375,34 @@ void option_parser::add_scenario_options(CLI::App& app) {
                               " is not a number of seconds from above 0 to 86400, as in --control-line-timeout 30");
           opts_.control_line_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000 + 0.5));
           if (opts_.control_line_timeout->count() == 0) opts_.control_line_timeout = std::chrono::milliseconds(1);
+        });
+  value(app, group, "--metrics", "[ADDR:]PORT",
+        "a port, as in --metrics 9100 or --metrics 127.0.0.1:9100 (0 picks a free port)",
+        "serve Prometheus metrics over HTTP on 127.0.0.1:PORT\n"
+        "or ADDR:PORT: GET /metrics (text format 0.0.4, the\n"
+        "totals of every modem) and GET /healthz (port 0: a free\n"
+        "port; an ADDR other than loopback needs\n"
+        "--metrics-token-file); \"metrics: ADDR:PORT\" is\n"
+        "printed before \"ready:\"; docs/metrics.md",
+        [this](const std::string& v) {
+          if (opts_.metrics_endpoint) throw usage_error("--metrics is given twice");
+          std::string why;
+          auto ep = io::parse_tcp_endpoint(v, why);
+          if (!ep) throw usage_error("--metrics " + v + ": " + why);
+          opts_.metrics_endpoint = *ep;
+        });
+  value(app, group, "--metrics-token-file", "FILE",
+        "a file that holds the token, as in --metrics-token-file ~/.nt35e-metrics-token",
+        "require \"Authorization: Bearer TOKEN\" (the token in\n"
+        "FILE) on GET /metrics; needed when --metrics listens\n"
+        "on an address other than loopback. FILE: as for\n"
+        "--control-token-file (it may be the same file)",
+        [this](const std::string& v) {
+          if (opts_.metrics_token) throw usage_error("--metrics-token-file is given twice");
+          std::string why;
+          auto token = io::read_token_file(v, why);
+          if (!token) throw usage_error("--metrics-token-file: " + why);
+          opts_.metrics_token = std::move(*token);
         });
   value(app, group, "--time-scale", "FACTOR", "a factor above 0, as in --time-scale 0.05 (twenty times faster)",
         "multiply every simulated delay and scenario time by\n"
@@ -451,6 +478,13 @@ void option_parser::check_whole_line() {
   if (o.control_endpoint) {
     auto refusal =
         io::listener_refusal("--control", *o.control_endpoint, o.control_token.has_value(), "--control-token-file");
+    if (!refusal.empty()) throw usage_error(refusal);
+  }
+  if (o.metrics_token && !o.metrics_endpoint)
+    throw usage_error("--metrics-token-file goes only with --metrics [ADDR:]PORT (it guards the metrics endpoint)");
+  if (o.metrics_endpoint) {
+    auto refusal =
+        io::listener_refusal("--metrics", *o.metrics_endpoint, o.metrics_token.has_value(), "--metrics-token-file");
     if (!refusal.empty()) throw usage_error(refusal);
   }
   if (!o.fleet) {

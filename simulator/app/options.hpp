@@ -50,8 +50,10 @@ struct options {
   std::optional<std::string> check_scenario_file;                  ///< --check-scenario: validate and exit
   std::optional<boost::asio::ip::tcp::endpoint> control_endpoint;  ///< --control
   std::optional<std::string> control_token_file;                   ///< --control-token-file
-  std::optional<std::chrono::milliseconds> control_line_timeout;  ///< --control-line-timeout
+  std::optional<std::chrono::milliseconds> control_line_timeout;   ///< --control-line-timeout
   std::optional<std::string> control_token;  ///< read from control_token_file; never logged or printed
+  std::optional<boost::asio::ip::tcp::endpoint> metrics_endpoint;  ///< --metrics: the Prometheus endpoint
+  std::optional<std::string> metrics_token;  ///< read from --metrics-token-file; never logged or printed
   std::optional<std::string> time_scale;     ///< --time-scale, checked to be a number above 0
   bool transport_given = false;              ///< --pty, --tcp or --stdio was given
   std::optional<std::size_t> fleet;          ///< --fleet N (1..10000): N modems; pty_link is then the prefix

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <string>
 
 #include "commands/registry.hpp"
 
@@ -233,6 +234,16 @@ static_assert(guards_sorted(), "keep the guard rows sorted by name");
 }  // namespace
 
 std::span<const command_spec> command_table() { return table; }
+
+std::size_t command_slots() { return table.size() + 2; }
+std::size_t bare_at_slot() { return table.size(); }
+std::size_t command_slot(const command_spec* spec) {
+  return spec ? static_cast<std::size_t>(spec - table.data()) : table.size() + 1;
+}
+std::string command_slot_name(std::size_t slot) {
+  if (slot < table.size()) return "AT" + std::string(table[slot].name);
+  return slot == bare_at_slot() ? "AT" : "other";
+}
 
 int guard_ms(std::string_view upper_name, const modem::timings& t) {
   auto it = std::lower_bound(guards.begin(), guards.end(), upper_name,

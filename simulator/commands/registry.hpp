@@ -4,6 +4,7 @@
 // A write form that takes parameters declares them there (write_form.hpp); the
 // table checks them and its handler receives the checked values.
 
+#include <cstddef>
 #include <span>
 #include <string>
 #include <string_view>
@@ -50,6 +51,18 @@ const command_spec* find_command(std::string_view upper_name);
 int guard_ms(std::string_view upper_name, const modem::timings& t);
 /// The command `upper_name` under profile `p`: nullptr when unknown or removed by a quirk.
 const command_spec* find_command(std::string_view upper_name, const modem::profile& p);
+
+// Per-command counts (modem::counters::by_command) have one slot per row of the table,
+// then one for a bare "AT" line and one for every name the table lacks: a fixed, small
+// set, so that a metric labelled by command cannot grow with what a DTE sends.
+/// How many slots: the table's rows plus two.
+std::size_t command_slots();
+/// The slot of a command found in the table; nullptr (unknown or removed): the "other" slot.
+std::size_t command_slot(const command_spec* spec);
+/// The slot of a line that is only "AT".
+std::size_t bare_at_slot();
+/// What a slot counts, as a person writes it: "AT+CSQ", "ATE", "AT" (a bare line), "other".
+std::string command_slot_name(std::size_t slot);
 /// Why an unknown command is absent, for the explain record, when the spec names it
 /// (§4.4.11, quirk.cgreg_not_supported); empty otherwise.
 std::string absent_command(std::string_view upper_name, const modem::profile& p);

@@ -16,6 +16,7 @@
 #include "control/answers.hpp"
 #include "control/dispatch.hpp"
 #include "io/access_guard.hpp"
+#include "io/listener.hpp"
 #include "io/tcp_transport.hpp"
 #include "io/transport.hpp"
 
@@ -288,13 +289,7 @@ void control_server::start() {
   if (auto refusal = io::listener_refusal("--control", wanted_, token_.has_value(), "--control-token-file");
       !refusal.empty())
     throw io::startup_error(refusal);
-  boost::system::error_code ec;
-  acceptor_.open(wanted_.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(wanted_, ec);
-  if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) throw io::startup_error("--control: cannot listen on " + io::to_string(wanted_) + ": " + ec.message());
-  bound_ = acceptor_.local_endpoint(ec);
+  bound_ = io::open_listener(acceptor_, wanted_, "--control: ");
   log_.log(io::log_level::info, "control channel listening on " + io::to_string(bound_));
   if (token_) log_.log(io::log_level::info, "the control channel requires a token from every client");
   do_accept();
@@ -319,7 +314,7 @@ void control_server::do_accept() {
       auto c = std::make_shared<connection>(std::move(socket), *this);
       clients_.push_back(c);
       if (clients_.size() > max_clients) {
-        if (refused_++ == 0)
+        if (refused_.count())
           log_.log(io::log_level::warn, "control client " + c->peer() + " refused: too many clients (at most " +
                                             std::to_string(max_clients) +
                                             " at once); further refusals are counted until one leaves");
@@ -342,9 +337,8 @@ void control_server::forget(connection* c) {
 }
 
 void control_server::report_refused() {
-  if (refused_ > 1)
-    log_.log(io::log_level::warn, std::to_string(refused_) + " control clients were refused in all (too many clients)");
-  refused_ = 0;
+  if (auto n = refused_.end())
+    log_.log(io::log_level::warn, std::to_string(n) + " control clients were refused in all (too many clients)");
 }
 
 }  // namespace nt35e::control

@@ -37,6 +37,7 @@
 
 #include "control/protocol.hpp"
 #include "control/target.hpp"
+#include "io/listener.hpp"
 #include "io/logger.hpp"
 
 namespace nt35e::control {
@@ -95,7 +96,7 @@ class control_server {
   std::optional<std::string> token_;  ///< required from every client when set; never logged
   std::chrono::milliseconds line_timeout_ = default_line_timeout;
   std::vector<std::shared_ptr<connection>> clients_;
-  std::size_t refused_ = 0;  ///< clients refused (too many) since the episode's first, logged, one
+  io::refusal_episode refused_;  ///< clients refused (too many)
   void report_refused();
   bool stopped_ = false;
 };

@@ -5,7 +5,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <mutex>
 #include <random>
 #include <utility>
 #include <variant>
@@ -29,33 +28,6 @@ using reply_fn = std::function<void(answer)>;
 
 void log_line(io::logger* log, io::log_level level, std::string_view peer, const std::string& text) {
   if (log) log->log(level, "control " + std::string(peer) + ": " + text);
-}
-
-/// Runs `work(i)` on the executor of each modem in `which`, then `then()` on `reply_ex`
-/// once every one has run.
-void for_each_modem(const std::shared_ptr<const fleet_target>& f, const std::vector<std::size_t>& which,
-                    std::function<void(std::size_t)> work, net::any_io_executor reply_ex, std::function<void()> then) {
-  struct state {
-    std::atomic<std::size_t> left;
-    std::function<void(std::size_t)> work;
-    std::function<void()> then;
-    net::any_io_executor reply_ex;
-  };
-  auto st = std::make_shared<state>();
-  st->left = which.size();
-  st->work = std::move(work);
-  st->then = std::move(then);
-  st->reply_ex = std::move(reply_ex);
-  if (which.empty()) {
-    net::post(st->reply_ex, [st] { st->then(); });
-    return;
-  }
-  for (auto i : which) {
-    net::post(f->modems[i].ex, [st, i] {
-      st->work(i);
-      if (st->left.fetch_sub(1, std::memory_order_acq_rel) == 1) net::post(st->reply_ex, [st] { st->then(); });
-    });
-  }
 }
 
 /// "fire", "deliver", "network": the actions on one modem.
@@ -118,34 +90,6 @@ answer fleet_info(const fleet_target& f) {
   return answer{{"ok", true}, {"size", n}, {"offset", f.offset}, {"threads", f.threads}, {"modems", modems}};
 }
 
-/// The fleet's totals: every modem's metrics, each read on its own executor, merged.
-void fleet_metrics(const std::shared_ptr<const fleet_target>& f, const net::any_io_executor& reply_ex,
-                   const reply_fn& reply) {
-  struct total_state {
-    std::mutex mutex;
-    metrics::modem_metrics total;
-    bool first = true;
-  };
-  auto total = std::make_shared<total_state>();
-  std::vector<std::size_t> all(f->modems.size());
-  for (std::size_t k = 0; k < all.size(); ++k) all[k] = k;
-  for_each_modem(
-      f, all,
-      [f, total](std::size_t k) {
-        auto m = metrics_of(f->modems[k].t);
-        std::lock_guard lock(total->mutex);
-        if (std::exchange(total->first, false))
-          total->total = std::move(m);
-        else
-          total->total.merge(m);
-      },
-      reply_ex,
-      [total, reply] {
-        std::lock_guard lock(total->mutex);
-        reply(metrics_answer(total->total));
-      });
-}
-
 /// "query": answered at once (help, fleet) or from the modem's executor (state, metrics).
 void query(query_kind what, std::optional<std::size_t> modem, const std::shared_ptr<const fleet_target>& f,
            const net::any_io_executor& reply_ex, const reply_fn& reply) {
@@ -175,7 +119,7 @@ void query(query_kind what, std::optional<std::size_t> modem, const std::shared_
     });
     return;
   }
-  fleet_metrics(f, reply_ex, reply);
+  gather_metrics(f, reply_ex, [reply](metrics::modem_metrics total) { reply(metrics_answer(total)); });
 }
 
 /// One request; `reply(answer)` is called exactly once, on any thread, unless this

@@ -1,5 +1,6 @@
 #include "control/target.hpp"
 
+#include <mutex>
 #include <utility>
 
 #include <boost/asio/post.hpp>
@@ -23,21 +24,66 @@ target for_session(io::session& session, int max_id, const metrics::line_metrics
 
 metrics::modem_metrics metrics_of(const target& t) {
   if (t.metrics) return t.metrics();
-  metrics::modem_metrics m;
-  if (t.snapshot) {
-    auto s = t.snapshot();
-    m.counters = s.count;
-    m.uptime_s = s.uptime_s;
-    for (const auto& e : s.ecmt)
-      if (e.state == "CONNECTED") ++m.connected;
-  }
-  return m;
+  if (t.snapshot) return metrics::from_snapshot(t.snapshot(), false);
+  return {};
 }
 
 fleet_target one_modem(net::any_io_executor ex, target t) {
   fleet_target f;
   f.modems.push_back(modem_entry{std::move(ex), std::move(t), 0, {}, {}});
   return f;
+}
+
+void for_each_modem(const std::shared_ptr<const fleet_target>& f, const std::vector<std::size_t>& which,
+                    std::function<void(std::size_t)> work, net::any_io_executor reply_ex, std::function<void()> then) {
+  struct state {
+    std::atomic<std::size_t> left;
+    std::function<void(std::size_t)> work;
+    std::function<void()> then;
+    net::any_io_executor reply_ex;
+  };
+  auto st = std::make_shared<state>();
+  st->left = which.size();
+  st->work = std::move(work);
+  st->then = std::move(then);
+  st->reply_ex = std::move(reply_ex);
+  if (which.empty()) {
+    net::post(st->reply_ex, [st] { st->then(); });
+    return;
+  }
+  for (auto i : which) {
+    net::post(f->modems[i].ex, [st, i] {
+      st->work(i);
+      if (st->left.fetch_sub(1, std::memory_order_acq_rel) == 1) net::post(st->reply_ex, [st] { st->then(); });
+    });
+  }
+}
+
+void gather_metrics(const std::shared_ptr<const fleet_target>& f, net::any_io_executor reply_ex,
+                    std::function<void(metrics::modem_metrics)> done) {
+  struct total_state {
+    std::mutex mutex;
+    metrics::modem_metrics total;
+    bool first = true;
+  };
+  auto total = std::make_shared<total_state>();
+  std::vector<std::size_t> all(f->modems.size());
+  for (std::size_t k = 0; k < all.size(); ++k) all[k] = k;
+  for_each_modem(
+      f, all,
+      [f, total](std::size_t k) {
+        auto m = metrics_of(f->modems[k].t);
+        std::lock_guard lock(total->mutex);
+        if (std::exchange(total->first, false))
+          total->total = std::move(m);
+        else
+          total->total.merge(m);
+      },
+      std::move(reply_ex),
+      [total, done = std::move(done)] {
+        std::lock_guard lock(total->mutex);
+        done(std::move(total->total));
+      });
 }
 
 void fire_on_fleet(const std::shared_ptr<const fleet_target>& f, const std::vector<std::size_t>& which,

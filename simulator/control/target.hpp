@@ -64,6 +64,18 @@ struct fleet_target {
 /// A fleet of one: `t`, called on `ex`, as modem 0 (not fleet mode).
 fleet_target one_modem(boost::asio::any_io_executor ex, target t);
 
+/// Runs `work(i)` on the executor of each modem in `which`, then `then()` on `reply_ex`
+/// once every one has run (at once, posted, when `which` is empty).
+void for_each_modem(const std::shared_ptr<const fleet_target>& f, const std::vector<std::size_t>& which,
+                    std::function<void(std::size_t)> work, boost::asio::any_io_executor reply_ex,
+                    std::function<void()> then);
+
+/// The totals of every modem of `f` (metrics_of, each read on its own executor, merged),
+/// handed to `done` on `reply_ex`: the control channel's {"query": "metrics"} of a fleet
+/// and the Prometheus exporter read the fleet this one way.
+void gather_metrics(const std::shared_ptr<const fleet_target>& f, boost::asio::any_io_executor reply_ex,
+                    std::function<void(metrics::modem_metrics)> done);
+
 /// Fires `a` on the modems of `f` at positions `which` (ascending), each on its own
 /// executor, spread evenly over `stagger` (scenario::stagger_offset: the first at once,
 /// the last after `stagger`). A firing still waiting for its time is dropped once `stop`

@@ -146,7 +146,9 @@ class runner {
     std::string info;
     int delay = 0;
     at::response last = at::response::ok();
-    for (const auto& cmd : std::get<std::vector<at::command>>(parsed)) {
+    const auto& cmds = std::get<std::vector<at::command>>(parsed);
+    if (cmds.empty()) count_command(commands::bare_at_slot());
+    for (const auto& cmd : cmds) {
       const int started = delay;
       at::response r = execute(cmd, delay);
       guard(cmd, r, started, delay);
@@ -160,6 +162,12 @@ class runner {
       return;
     }
     finish(std::move(info), std::move(last), delay + change.extra_delay_ms, change.keep);
+  }
+
+  void count_command(std::size_t slot) {
+    auto& by = m_.count.by_command;
+    if (by.empty()) by.resize(commands::command_slots());  // only a modem that is used pays for it
+    ++by[slot];
   }
 
   std::optional<explain::language> explaining() const {
@@ -181,6 +189,7 @@ class runner {
       if (!what.empty()) m_.log(modem::log_level::info, "AT" + shown(text) + " — " + what, "explain");
     }
     const auto* spec = commands::find_command(cmd.name, m_.prof());
+    count_command(commands::command_slot(spec));
     if (!spec) {
       delay += m_.prof().timing.basic_result;
       if (auto why = commands::absent_command(cmd.name, m_.prof()); !why.empty())

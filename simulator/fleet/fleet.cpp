@@ -16,6 +16,7 @@
 
 #include "control/control_server.hpp"
 #include "control/target.hpp"
+#include "exporter/metrics_server.hpp"
 #include "fleet/fleet_events.hpp"
 #include "io/pty_transport.hpp"
 #include "io/session.hpp"
@@ -167,10 +168,12 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
 
   // Tear-down for every way out, on this thread once no pool thread runs.
   std::unique_ptr<control::control_server> control;
+  std::unique_ptr<exporter::metrics_server> metrics_endpoint;
   std::unique_ptr<event_scheduler> events;
   auto stop_all = [&] {
     if (events) events->stop();
     if (control) control->stop();
+    if (metrics_endpoint) metrics_endpoint->stop();
     for (auto& u : units) {
       u->transport->stop();
       u->session->stop();
@@ -222,6 +225,19 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
       return fail(e.what(), 1);
     }
     print_now(stdout, "control: " + io::to_string(control->local_endpoint()) + "\n");
+  }
+  // The Prometheus endpoint, on the same strand: it gathers the modems as the control channel does.
+  if (c.metrics) {
+    metrics_endpoint = std::make_unique<exporter::metrics_server>(fleet_strand, *c.metrics, target, c.build, fleet_log);
+    if (c.metrics_token) metrics_endpoint->require_token(*c.metrics_token);
+    try {
+      metrics_endpoint->start();
+    } catch (const io::startup_error& e) {
+      metrics_endpoint.reset();
+      stop_all();
+      return fail(e.what(), 1);
+    }
+    print_now(stdout, "metrics: " + io::to_string(metrics_endpoint->local_endpoint()) + "\n");
   }
 
   std::string hint;
@@ -304,6 +320,7 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
   if (c.log_level <= io::log_level::warn) print_now(stderr, metrics::format_summary(total, true));
   // The units (transports, sessions, Paho clients) go before the io_context.
   control.reset();
+  metrics_endpoint.reset();
   events.reset();
   units.clear();
   return 0;

@@ -14,7 +14,8 @@
 // thread while no pool thread runs.
 //
 // Start-up: raise the open-file limit, build every modem, open every line, then the
-// control channel, print "control: ..." and the ready line, power every modem on, start
+// control channel and the metrics endpoint, print "control: ...", "metrics: ..." and the
+// ready line, power every modem on, start
 // the scenario's fleet events (fleet/fleet_events.hpp; on the control channel's strand),
 // run.
 
@@ -30,6 +31,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "exporter/exposition.hpp"
 #include "fleet/resources.hpp"
 #include "io/logger.hpp"
 #include "io/pty_transport.hpp"
@@ -51,8 +53,11 @@ struct config {
   io::pty_access pty;                       ///< who may open each PTY (--pty-mode, --pty-group)
   boost::asio::ip::tcp::endpoint tcp_base;  ///< modem i: port BASE+i on the same address
   std::optional<boost::asio::ip::tcp::endpoint> control;
-  std::optional<std::string> control_token;  ///< every control client must send it (never logged)
+  std::optional<std::string> control_token;                       ///< every control client must send it (never logged)
   std::optional<std::chrono::milliseconds> control_line_timeout;  ///< unfinished lines and missing tokens
+  std::optional<boost::asio::ip::tcp::endpoint> metrics;          ///< the Prometheus endpoint (--metrics)
+  std::optional<std::string> metrics_token;                       ///< GET /metrics must carry it (never logged)
+  exporter::build_info build;                                     ///< what nt35e_build_info shows
   io::log_level log_level = io::log_level::warn;
   bool live = false;  ///< for the open-file estimate
 };

@@ -1,5 +1,7 @@
 #include "io/tcp_transport.hpp"
 
+#include "io/listener.hpp"
+
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -192,13 +194,7 @@ tcp_transport::~tcp_transport() {
 
 void tcp_transport::start(dte_port& port) {
   port_ = &port;
-  boost::system::error_code ec;
-  acceptor_.open(wanted_.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(wanted_, ec);
-  if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) throw startup_error("cannot listen on " + to_string(wanted_) + ": " + ec.message());
-  bound_ = acceptor_.local_endpoint(ec);
+  bound_ = open_listener(acceptor_, wanted_, "");
   log_.log(log_level::info, "listening on " + to_string(bound_));
   do_accept();
 }

@@ -49,6 +49,14 @@ void latency_histogram::merge(const latency_histogram& other) {
   sum_ns_ += other.sum_ns_;
 }
 
+std::uint64_t latency_histogram::count_up_to(int b) const {
+  if (!buckets_) return 0;
+  if (b >= bucket_count - 1) return count_;
+  std::uint64_t n = 0;
+  for (int i = 0; i <= b; ++i) n += (*buckets_)[static_cast<std::size_t>(i)];
+  return n;
+}
+
 double latency_histogram::quantile_us(double q) const {
   if (count_ == 0 || !buckets_) return 0.0;
   q = std::clamp(q, 0.0, 1.0);

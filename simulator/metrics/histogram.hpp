@@ -30,6 +30,11 @@ class latency_histogram {
   void merge(const latency_histogram& other);
 
   std::uint64_t count() const { return count_; }
+  /// The sum of every sample, in nanoseconds.
+  std::uint64_t sum_ns() const { return sum_ns_; }
+  /// Samples in buckets 0 to `b`: those of at most upper_bound_us(b) (Prometheus's
+  /// cumulative "le" buckets are read this way, exactly, at bucket bounds).
+  std::uint64_t count_up_to(int b) const;
   /// In microseconds; 0 when empty.
   double min_us() const { return count_ ? static_cast<double>(min_ns_) / 1000.0 : 0.0; }
   double max_us() const { return count_ ? static_cast<double>(max_ns_) / 1000.0 : 0.0; }

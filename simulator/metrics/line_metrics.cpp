@@ -26,6 +26,45 @@ void add(modem::counters& a, const modem::counters& b) {
   a.lines_too_long += b.lines_too_long;
   a.input_overflows += b.input_overflows;
   a.output_dropped_bytes += b.output_dropped_bytes;
+  if (a.by_command.size() < b.by_command.size()) a.by_command.resize(b.by_command.size());
+  for (std::size_t i = 0; i < b.by_command.size(); ++i) a.by_command[i] += b.by_command[i];
+}
+
+std::string_view to_string(modem_state s) {
+  switch (s) {
+    case modem_state::booting:
+      return "booting";
+    case modem_state::off:
+      return "off";
+    case modem_state::unregistered:
+      return "unregistered";
+    case modem_state::registered:
+      return "registered";
+    case modem_state::connected:
+      return "connected";
+  }
+  return "unknown";
+}
+
+modem_state state_of(const modem::snapshot& s) {
+  if (s.booting) return modem_state::booting;
+  if (s.cfun != 1) return modem_state::off;
+  if (s.registration != 1 && s.registration != 5) return modem_state::unregistered;  // +CEREG stat: home, roaming
+  for (const auto& e : s.ecmt)
+    if (e.state == "CONNECTED") return modem_state::connected;
+  return modem_state::registered;
+}
+
+modem_metrics from_snapshot(const modem::snapshot& s, bool attached) {
+  modem_metrics m;
+  m.counters = s.count;
+  m.modems = 1;
+  m.attached = attached ? 1 : 0;
+  for (const auto& e : s.ecmt)
+    if (e.state == "CONNECTED") ++m.connected;
+  m.uptime_s = s.uptime_s;
+  ++m.states[static_cast<std::size_t>(state_of(s))];
+  return m;
 }
 
 void modem_metrics::merge(const modem_metrics& other) {
@@ -37,6 +76,7 @@ void modem_metrics::merge(const modem_metrics& other) {
   attached += other.attached;
   connected += other.connected;
   uptime_s = std::max(uptime_s, other.uptime_s);
+  for (std::size_t i = 0; i < states.size(); ++i) states[i] += other.states[i];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -185,16 +225,10 @@ void line_metrics::on_commands(std::uint64_t started, modem::time_point now) {
 }
 
 modem_metrics line_metrics::collect(const modem::snapshot& snapshot, bool attached) const {
-  modem_metrics m;
-  m.counters = snapshot.count;
+  modem_metrics m = from_snapshot(snapshot, attached);
   m.at_command = at_command_;
   m.connect = connect_;
   m.unmatched = unmatched_;
-  m.modems = 1;
-  m.attached = attached ? 1 : 0;
-  for (const auto& e : snapshot.ecmt)
-    if (e.state == "CONNECTED") ++m.connected;
-  m.uptime_s = snapshot.uptime_s;
   return m;
 }
 

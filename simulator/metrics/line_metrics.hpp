@@ -18,6 +18,8 @@
 // Thread safety: none. A line_metrics belongs to one session and is touched only on
 // that session's executor; copies (modem_metrics) are plain values.
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -33,6 +35,22 @@
 
 namespace nt35e::metrics {
 
+/// What a modem is doing, one state each, the first that holds in this order: booting
+/// (powered on, before ECRDY), off (AT+CFUN other than 1), unregistered (searching,
+/// denied, no SIM), connected (an ECMT context CONNECTED), registered.
+enum class modem_state {
+  booting,
+  off,
+  unregistered,
+  registered,
+  connected
+};
+inline constexpr std::size_t modem_state_count = 5;
+/// "booting", "off", "unregistered", "registered", "connected".
+std::string_view to_string(modem_state s);
+/// The state `s` shows.
+modem_state state_of(const modem::snapshot& s);
+
 /// Everything measured for one modem, or summed over a fleet.
 struct modem_metrics {
   modem::counters counters;
@@ -43,6 +61,7 @@ struct modem_metrics {
   std::uint64_t attached = 0;   ///< modems with a DTE on the line
   std::uint64_t connected = 0;  ///< ECMT contexts in state CONNECTED
   double uptime_s = 0;          ///< the longest uptime summed
+  std::array<std::uint64_t, modem_state_count> states{};  ///< modems per modem_state
 
   /// Adds `other` into this (counters, histograms, modems...).
   void merge(const modem_metrics& other);
@@ -50,6 +69,9 @@ struct modem_metrics {
 
 /// Adds the counters of `b` to `a`.
 void add(modem::counters& a, const modem::counters& b);
+
+/// One modem's metrics without line measurements: its counters and state from `s`.
+modem_metrics from_snapshot(const modem::snapshot& s, bool attached);
 
 /// Watches one session's line and fills the histograms (see the top of this file).
 class line_metrics final : public io::session_observer {

@@ -34,6 +34,9 @@ struct counters {
   /// Output lost because the DTE did not read (the session's bounded queue). Not the
   /// core's: io::session fills it into the snapshots it hands out.
   std::uint64_t output_dropped_bytes = 0;
+  /// Commands run, per slot of commands::command_slot (a row of the command table, a bare
+  /// "AT", any other name); empty until the first. A line of several commands counts each.
+  std::vector<std::uint64_t> by_command;
 };
 
 struct snapshot {

@@ -4,7 +4,8 @@
 #
 # Run-time needs in PATH: mosquitto, mosquitto_passwd, mosquitto_pub, mosquitto_sub, openssl
 # (Debian: mosquitto mosquitto-clients openssl), python3 for control_cli_python and the
-# real_client_* tests, and for those gammu, chat (/usr/sbin, Debian: ppp) and socat.
+# real_client_* tests, and for those gammu, chat (/usr/sbin, Debian: ppp) and socat; promtool and
+# prometheus (Debian: prometheus) for the metrics_* and prometheus_scrape tests.
 
 set(_nt35e_tests_dir ${PROJECT_SOURCE_DIR}/tests)
 
@@ -135,6 +136,18 @@ if(Python3_Interpreter_FOUND)
                                           --sim $<TARGET_FILE:nt35e-sim> ${_case})
     set_tests_properties(hostile_${_case} PROPERTIES LABELS e2e TIMEOUT 60)
   endforeach()
+
+  # The Prometheus endpoint (--metrics, docs/metrics.md): scrapes checked by promtool, bad
+  # and slow clients, the token rule, the Grafana dashboard's queries (Debian: prometheus);
+  # and a real Prometheus scraping two simulators, queried through its HTTP API.
+  foreach(_case scrape fleet bad slow connections token dashboard)
+    add_test(NAME metrics_${_case} COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/metrics_e2e_test.py
+                                          --sim $<TARGET_FILE:nt35e-sim> ${_case})
+    set_tests_properties(metrics_${_case} PROPERTIES LABELS e2e TIMEOUT 60)
+  endforeach()
+  add_test(NAME prometheus_scrape COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/prometheus_scrape_test.py
+                                          --sim $<TARGET_FILE:nt35e-sim>)
+  set_tests_properties(prometheus_scrape PROPERTIES LABELS e2e TIMEOUT 120)
 else()
   message(WARNING "python3 not found: the control_cli_python and real_client_* tests are not registered")
 endif()

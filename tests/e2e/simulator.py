@@ -43,6 +43,7 @@ class Simulator:
                                      stderr=self.stderr)
         self.stdout = b""
         self.control_port = None  # from a "control: ADDR:PORT" line before the ready line
+        self.metrics_port = None  # from a "metrics: ADDR:PORT" line before the ready line
         self.ready = None
 
     def wait_ready(self, timeout=10.0):
@@ -55,6 +56,9 @@ class Simulator:
                 if text.startswith("control: ") and self.control_port is None:
                     check(self.ready is None, "the \"control:\" line came after the \"ready:\" line")
                     self.control_port = int(text.rsplit(":", 1)[1])
+                if text.startswith("metrics: ") and self.metrics_port is None:
+                    check(self.ready is None, "the \"metrics:\" line came after the \"ready:\" line")
+                    self.metrics_port = int(text.rsplit(":", 1)[1])
                 if text.startswith("ready: "):
                     self.ready = text
             if self.ready:
