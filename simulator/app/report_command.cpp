@@ -22,7 +22,9 @@ constexpr const char* description =
     "Writes one self-contained HTML file (no external scripts, styles or fonts; it opens\n"
     "offline) from a trace: a sequence diagram Host <-> NT35E <-> Broker and a timeline that\n"
     "pairs each command with its result and the URCs that report on it, with the delays,\n"
-    "errors and refusals highlighted.";
+    "errors and refusals highlighted. The oracle judges the driver in the trace: its findings\n"
+    "are marked on the sequence diagram, and a verdict section lists them with the rule\n"
+    "coverage (docs/oracle.md); --verdict and --verdict-json also write the verdict files.";
 
 /// The default page: the trace's name with .html instead of .jsonl (stdout for stdin).
 std::string default_output(const std::string& trace_path) {
@@ -89,19 +91,23 @@ int run_report(const report_request& request) {
     return 1;
   }
   const auto& loaded_trace = std::get<trace::trace>(loaded);
+  // The oracle judges every trace: the page marks its findings; the files and the exit
+  // status only when a verdict output was asked for. The scenario's settings as the
+  // trace's header recorded them, then the command line's.
+  auto c = scenario_config(loaded_trace.head.oracle);
+  if (auto why = command_line_config(request.verdict, c); !why.empty()) {
+    std::cerr << "nt35e-sim report: " << why << " (try --help)\n";
+    return 2;
+  }
+  const auto verdict = trace_verdict(loaded_trace, c, request.verdict.fail);
   int verdict_status = 0;
   if (request.verdict.wanted()) {
-    // The scenario's settings as the trace's header recorded them, then the command line's.
-    auto c = scenario_config(loaded_trace.head.oracle);
-    if (auto why = command_line_config(request.verdict, c); !why.empty()) {
-      std::cerr << "nt35e-sim report: " << why << " (try --help)\n";
-      return 2;
-    }
-    verdict_status = finish_verdict(request.verdict, trace_verdict(loaded_trace, c, request.verdict.fail));
+    verdict_status = finish_verdict(request.verdict, verdict);
     if (request.output.empty()) return verdict_status;
   }
   trace::report_options ro;
   ro.title = base_name(trace_path);
+  ro.verdict = &verdict;
   auto html = trace::render_report(loaded_trace, ro);
   auto status = finish_output("nt35e-sim report", out_path, html);
   return status != 0 ? status : verdict_status;

@@ -5,10 +5,11 @@
 //   nt35e-sim report [-o OUT.html] TRACE.jsonl
 //   nt35e-sim report --verdict OUT.xml [--verdict-json OUT.json] [-o OUT.html] TRACE.jsonl
 //
-// With --verdict or --verdict-json the oracle judges the driver in the trace after the
-// fact, with the same verdict as live (app/verdict_output.hpp): the scenario's "oracle"
-// settings and "expect" list come from the trace's header, the command line's options on
-// top; the page is then written only when -o asks for it.
+// The oracle judges the driver in the trace after the fact, with the same verdict as live
+// (app/verdict_output.hpp): the scenario's "oracle" settings and "expect" list come from
+// the trace's header, the command line's options on top. The page marks its findings on
+// the sequence diagram and lists them with the rule coverage. With --verdict or
+// --verdict-json the verdict files are written too, and the page only when -o asks for it.
 //
 // Exit status: 0 done, 1 a trace that does not load or a page that cannot be written,
 // 2 a usage error (one sentence and "try --help"), 3 the verdict failed.

@@ -357,4 +357,45 @@ std::vector<timeline_row> timeline_of(const std::vector<message>& messages) {
   return rows;
 }
 
+// =================================================================================
+// Findings on the diagram
+
+std::vector<std::size_t> finding_messages(const oracle::finding& f, const std::vector<message>& messages) {
+  std::vector<std::size_t> out;
+  if (messages.empty()) return out;
+  // The last message at or before `t` that `fits` (any message when none fits; the first when none is that early).
+  auto last_before = [&](std::int64_t t, auto fits) {
+    std::optional<std::size_t> any, fitting;
+    for (std::size_t i = 0; i < messages.size() && messages[i].t_us <= t; ++i) {
+      any = i;
+      if (fits(messages[i])) fitting = i;
+    }
+    return fitting.value_or(any.value_or(0));
+  };
+  for (const auto& l : f.lines) {
+    auto same_side = [&](const message& m) {
+      return l.from_dte ? m.what == message::kind::command || m.what == message::kind::data
+                        : m.what == message::kind::module_line;
+    };
+    // The oracle writes a failure as "COMMAND -> RESULT": the module's line is the result.
+    auto same_text = [&](const message& m) {
+      return m.label == l.text || l.text.ends_with(" -> " + m.label) || l.text.starts_with(m.label);
+    };
+    std::optional<std::size_t> exact;
+    for (std::size_t i = 0; i < messages.size() && messages[i].t_us <= l.t_us; ++i)
+      if (messages[i].t_us == l.t_us && same_side(messages[i]) && (!exact || same_text(messages[i]))) {
+        if (exact && same_text(messages[*exact])) continue;  // the first line of that text
+        exact = i;
+      }
+    out.push_back(exact ? *exact : last_before(l.t_us, same_side));
+  }
+  // The anchor: the last proving line at or before the finding's time (the line that broke
+  // the rule); a deadline's finding without one sits on the last message before it.
+  std::optional<std::size_t> anchor;
+  for (std::size_t k = 0; k < f.lines.size(); ++k)
+    if (f.lines[k].t_us <= f.t_us && (!anchor || f.lines[k].t_us >= f.lines[*anchor].t_us)) anchor = k;
+  out.push_back(anchor ? out[*anchor] : last_before(f.t_us, [](const message&) { return true; }));
+  return out;
+}
+
 }  // namespace nt35e::trace

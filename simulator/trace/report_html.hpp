@@ -9,6 +9,11 @@
 //   from the command; errors and refusals highlighted (ERROR, +CME ERROR, result codes
 //   other than 0, +ECMTSTAT, commands never answered), unsolicited URCs on rows of their own.
 // * A summary with the first problems, each linked to its row.
+// * With a verdict (the oracle's, docs/oracle.md): each finding marked on the sequence
+//   diagram at its lines (a numbered badge on every proving line, and under the last one
+//   a box with the rule id, severity, spec section, what happened and the explanation in
+//   English and Chinese), and a verdict section: the findings and the rule coverage
+//   (exercised, not exercised, off).
 //
 // No external scripts, styles, fonts or images: inline CSS, inline SVG (without an xmlns
 // URL), a few lines of inline JavaScript (the "only problems" filter). Every text taken
@@ -19,12 +24,16 @@
 #include <string_view>
 #include <vector>
 
+#include "oracle/verdict.hpp"
 #include "trace/trace_file.hpp"
 
 namespace nt35e::trace {
 
 struct report_options {
   std::string title;  ///< shown in the heading (the trace's file name); may be empty
+  /// The oracle's verdict on the trace's driver (app::trace_verdict), its times from the
+  /// trace's t=0; null: no verdict section, no markers.
+  const oracle::verdict* verdict = nullptr;
 };
 
 /// The whole HTML document.
@@ -80,6 +89,12 @@ struct timeline_row {
 };
 
 std::vector<timeline_row> timeline_of(const std::vector<message>& messages);
+
+/// The diagram message each proving line of `f` is drawn as (indices into `messages`,
+/// in the order of f.lines; a line with no message of its own gets the nearest earlier
+/// one of its direction), and last the anchor: the message under which the finding's box
+/// is drawn (the last proving line at or before the finding's time).
+std::vector<std::size_t> finding_messages(const oracle::finding& f, const std::vector<message>& messages);
 
 /// & < > " ' escaped for HTML text and attribute values.
 std::string html_escape(std::string_view s);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "explain/explainer.hpp"
 #include "explain/explanations.hpp"
 #include "modem/profile.hpp"
+#include "oracle/rules.hpp"
 #include "trace/report_html.hpp"
 
 namespace nt35e::trace {
@@ -31,7 +33,8 @@ std::string cut(const std::string& s, std::size_t n) {
 }
 
 constexpr std::string_view style = R"(
-:root { --ink:#1d2330; --muted:#6b7280; --bad:#b3261e; --badbg:#fdecea; --ok:#1e6b35; --host:#1f4e99; --net:#6a1b9a; --line:#d0d5dd; }
+:root { --ink:#1d2330; --muted:#6b7280; --bad:#b3261e; --badbg:#fdecea; --ok:#1e6b35; --host:#1f4e99; --net:#6a1b9a; --line:#d0d5dd;
+        --warn:#8a5a00; --warnbg:#fff4dc; }
 * { box-sizing: border-box; }
 body { margin: 0; padding: 24px 32px; color: var(--ink); background: #fff;
        font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK SC", sans-serif; }
@@ -79,6 +82,22 @@ svg .gap text { fill: #9aa3af; font-style: italic; font-size: 11px; }
 svg .gap line { stroke: #e5e7eb; }
 svg g:target rect.hl, svg rect.hl { fill: transparent; }
 svg g:target rect.hl { fill: #fff3c4; }
+svg .badge circle { fill: var(--bad); } svg .badge.warning circle { fill: var(--warn); }
+svg .badge text { fill: #fff; font-size: 10px; font-weight: 700; font-family: system-ui, sans-serif; }
+svg .finding rect { fill: var(--badbg); stroke: var(--bad); }
+svg .finding.warning rect { fill: var(--warnbg); stroke: var(--warn); }
+svg .finding text { fill: var(--ink); font-size: 11px; }
+svg .finding text.rule { fill: var(--bad); font-weight: 700; font-size: 12px; }
+svg .finding.warning text.rule { fill: var(--warn); }
+svg g.finding:target rect { stroke-width: 3; }
+ol.findings li { margin-bottom: 10px; }
+ol.findings li.warning .level { color: var(--warn); }
+ol.findings li.error .level { color: var(--bad); }
+.level { font-weight: 700; }
+.proof { color: var(--muted); }
+.verdict.warn { background: var(--warnbg); color: var(--warn); }
+table.coverage td.off, table.coverage td.idle { color: var(--muted); }
+table.coverage td.broken { color: var(--bad); font-weight: 600; }
 )";
 
 constexpr std::string_view script = R"(
@@ -91,6 +110,10 @@ constexpr std::string_view script = R"(
 
 std::string t_text(std::int64_t us) { return seconds(us); }
 
+std::string code(const std::string& s, bool bad = false) {
+  return std::string("<code") + (bad ? " class=\"bad-text\"" : "") + ">" + html_escape(s) + "</code>";
+}
+
 struct lanes {
   int host = 250, module = 640, broker = 1030;
   int x(message::lane l) const {
@@ -98,12 +121,69 @@ struct lanes {
   }
 };
 
-std::string svg_diagram(const std::vector<message>& ms) {
+/// One finding of the verdict as the page shows it.
+struct finding_mark {
+  std::size_t number = 0;  ///< 1, 2, ... in the verdict's order
+  const oracle::finding* f = nullptr;
+  std::string modem;               ///< its modem's name when the verdict has several
+  std::vector<std::size_t> lines;  ///< the messages of its proving lines
+  std::size_t anchor = 0;          ///< the message its box hangs under
+};
+
+std::vector<finding_mark> marks_of(const oracle::verdict* v, const std::vector<message>& ms) {
+  std::vector<finding_mark> out;
+  if (!v) return out;
+  for (const auto& m : v->modems)
+    for (const auto& f : m.findings) {
+      finding_mark k;
+      k.number = out.size() + 1;
+      k.f = &f;
+      if (v->modems.size() > 1) k.modem = m.name;
+      auto at = finding_messages(f, ms);
+      if (!at.empty()) {
+        k.anchor = at.back();
+        at.pop_back();
+        k.lines = std::move(at);
+      }
+      out.push_back(std::move(k));
+    }
+  return out;
+}
+
+std::string_view level_text(oracle::severity s) { return oracle::to_string(s); }
+
+/// The finding's first line: "1 error NT35E-… (§5.4) at 5.540 s: what happened".
+std::string finding_headline(const finding_mark& k) {
+  const auto& f = *k.f;
+  return std::to_string(k.number) + " " + std::string(level_text(f.level)) + " " + f.rule + " (" + f.spec + ") at " +
+         t_text(f.t_us) + " s" + (k.modem.empty() ? "" : " on " + k.modem) + ": " + f.detail;
+}
+
+/// The rule's explanation in English and Chinese (the explanation table).
+std::pair<std::string, std::string> rule_texts(std::string_view id) {
+  const auto* e = explain::find_rule(id);
+  return e ? std::pair{std::string(e->en), std::string(e->zh)} : std::pair{std::string(), std::string()};
+}
+
+std::string svg_diagram(const std::vector<message>& ms, const std::vector<finding_mark>& marks) {
   lanes L;
-  const int width = 1160, head = 56, row = 24, gap_row = 18;
-  // Rows: one per message, plus a gap marker before a pause longer than one second.
+  const int width = 1160, head = 56, row = 24, gap_row = 18, box = 54;
+  // Findings: numbered badges on their lines, a box under the anchor line.
+  std::map<std::size_t, std::vector<const finding_mark*>> badges, boxes;
+  if (!ms.empty())
+    for (const auto& k : marks) {
+      auto lines = k.lines;
+      lines.push_back(k.anchor);
+      std::sort(lines.begin(), lines.end());
+      lines.erase(std::unique(lines.begin(), lines.end()), lines.end());
+      for (auto i : lines) badges[i].push_back(&k);
+      boxes[k.anchor].push_back(&k);
+    }
+  // Rows: one per message, plus a gap marker before a pause longer than one second, plus
+  // a finding's box under its anchor line.
   std::vector<int> ys;
   std::vector<std::pair<int, std::int64_t>> gaps;
+  std::map<std::size_t, int> box_top;  ///< by finding number
   int y = head + 10;
   for (std::size_t i = 0; i < ms.size(); ++i) {
     if (i > 0 && ms[i].t_us - ms[i - 1].t_us >= 1'000'000) {
@@ -112,6 +192,11 @@ std::string svg_diagram(const std::vector<message>& ms) {
     }
     y += row;
     ys.push_back(y);
+    if (auto b = boxes.find(i); b != boxes.end())
+      for (const auto* k : b->second) {
+        box_top[k->number] = y + 8;
+        y += box + 4;
+      }
   }
   const int height = y + 24;
   std::string out;
@@ -198,8 +283,135 @@ std::string svg_diagram(const std::vector<message>& ms) {
              html_escape(cut(label, 52)) + "</text>";
     }
     out += "</g>\n";
+    if (auto b = badges.find(i); b != badges.end())
+      for (std::size_t n = 0; n < b->second.size(); ++n) {
+        const auto& k = *b->second[n];
+        const int cx = 74 + 20 * static_cast<int>(n);
+        out += "<a href=\"#f" + std::to_string(k.number) + "\"><g class=\"badge " +
+               std::string(level_text(k.f->level)) + "\"><title>" + html_escape(finding_headline(k)) +
+               "</title><circle cx=\"" + std::to_string(cx) + "\" cy=\"" + std::to_string(yy - 4) +
+               "\" r=\"8\"/><text x=\"" + std::to_string(cx) + "\" y=\"" + std::to_string(yy) +
+               "\" text-anchor=\"middle\">" + std::to_string(k.number) + "</text></g></a>\n";
+      }
+    if (auto b = boxes.find(i); b != boxes.end())
+      for (const auto* k : b->second) {
+        const int top = box_top[k->number];
+        const auto [en, zh] = rule_texts(k->f->rule);
+        out += "<g id=\"fm" + std::to_string(k->number) + "\" class=\"finding " + std::string(level_text(k->f->level)) +
+               "\"><title>" + html_escape(finding_headline(*k)) + "\n" + html_escape(en) + "\n" + html_escape(zh) +
+               "</title>";
+        out += "<rect x=\"66\" y=\"" + std::to_string(top) + "\" width=\"" + std::to_string(width - 86) +
+               "\" height=\"" + std::to_string(box) + "\" rx=\"4\"/>";
+        out += "<text class=\"rule\" x=\"76\" y=\"" + std::to_string(top + 16) + "\">" +
+               html_escape(cut(finding_headline(*k), 140)) + "</text>";
+        out += "<text x=\"76\" y=\"" + std::to_string(top + 32) + "\">" + html_escape(cut(en, 150)) + "</text>";
+        out += "<text x=\"76\" y=\"" + std::to_string(top + 48) + "\" lang=\"zh\">" + html_escape(cut(zh, 84)) +
+               "</text></g>\n";
+      }
   }
   out += "</svg>\n";
+  return out;
+}
+
+/// The verdict section: passed or failed, the findings with their explanations (each
+/// linked to its box on the diagram), the rule coverage.
+std::string verdict_section(const oracle::verdict& v, const std::vector<finding_mark>& marks) {
+  std::size_t errors = 0, warnings = 0, rules = 0, exercised = 0, idle = 0, off = 0;
+  for (const auto& k : marks) (k.f->level == oracle::severity::error ? errors : warnings) += 1;
+  for (const auto& m : v.modems)
+    for (const auto& u : m.coverage) {
+      ++rules;
+      if (!u.runs)
+        ++off;
+      else if (u.exercised)
+        ++exercised;
+      else
+        ++idle;
+    }
+  auto count = [](std::size_t n, const char* one, const char* many) {
+    return std::to_string(n) + " " + (n == 1 ? one : many);
+  };
+  std::string out = "<h2 id=\"verdict\">Verdict on the driver</h2>\n";
+  const char* fail_on = v.threshold == oracle::fail_on::error     ? "error"
+                        : v.threshold == oracle::fail_on::warning ? "warning"
+                                                                  : "never";
+  const std::string how =
+      std::string(" (") + (v.lenient ? "lenient" : "strict") + " mode, fails on " + fail_on + "; docs/oracle.md)";
+  const std::size_t unmet = v.unmet();
+  const std::string unmet_text = unmet == 0 ? "" : ", " + count(unmet, "unmet expectation", "unmet expectations");
+  if (marks.empty() && !v.failed())
+    out += "<div class=\"verdict good\">Passed: no finding; the driver broke none of the rules that ran" + how +
+           ".</div>\n";
+  else
+    out += std::string("<div class=\"verdict ") + (v.failed() ? "bad\">Failed" : "warn\">Passed") + ": " +
+           count(errors, "error", "errors") + ", " + count(warnings, "warning", "warnings") + unmet_text + how +
+           (marks.empty() ? ""
+                          : "; each finding is marked on the <a href=\"#sequence\">sequence diagram</a> at its lines") +
+           ".</div>\n";
+  out += "<p>Rule coverage: " + std::to_string(exercised) + " of " + std::to_string(rules) + " rules exercised, " +
+         std::to_string(idle) + " not exercised (the session gave the driver no occasion to break them), " +
+         std::to_string(off) + " off (lenient mode or --oracle-rule).</p>\n";
+  if (!marks.empty()) {
+    out += "<ol class=\"findings\">\n";
+    for (const auto& k : marks) {
+      const auto& f = *k.f;
+      const auto [en, zh] = rule_texts(f.rule);
+      out += "<li id=\"f" + std::to_string(k.number) + "\" class=\"" + std::string(level_text(f.level)) +
+             "\"><a href=\"#fm" + std::to_string(k.number) + "\">" + html_escape(t_text(f.t_us)) +
+             " s</a> <span class=\"level\">" + std::string(level_text(f.level)) + "</span> " + code(f.rule) + " (" +
+             html_escape(f.spec) + ")" + (k.modem.empty() ? "" : " on " + html_escape(k.modem)) + ": " +
+             html_escape(f.detail);
+      if (!en.empty()) out += "<br>" + html_escape(en) + "<br><span lang=\"zh\">" + html_escape(zh) + "</span>";
+      for (const auto& l : f.lines)
+        out += "<br><span class=\"proof\">" + html_escape(t_text(l.t_us)) + " s " +
+               (l.from_dte ? "DTE&gt; " : "MOD&lt; ") + "</span>" + code(l.text);
+      out += "</li>\n";
+    }
+    out += "</ol>\n";
+  }
+  // The scenario's expectations: what this driver had to do in this world, met or not.
+  for (const auto& m : v.modems) {
+    if (m.expectations.empty()) continue;
+    out += "<h3>Expectations" + (v.modems.size() > 1 ? " of " + html_escape(m.name) : std::string()) +
+           "</h3>\n<table class=\"coverage\">\n<thead><tr><th>expectation</th><th>asks</th><th>result</th>"
+           "<th>what happened</th></tr></thead>\n<tbody>\n";
+    for (const auto& e : m.expectations) {
+      const bool met = e.result == oracle::outcome::met, failed = e.result == oracle::outcome::unmet;
+      out += "<tr><td>" + code(e.name) + "</td><td>" + html_escape(e.asks) + "</td><td class=\"" +
+             (failed ? "broken"
+              : met  ? "kept"
+                     : "idle") +
+             "\">" +
+             (failed ? "unmet"
+              : met  ? "met"
+                     : "not triggered") +
+             " at " + html_escape(t_text(e.t_us)) + " s</td><td>" + html_escape(e.detail);
+      for (const auto& l : e.lines)
+        out += "<br><span class=\"proof\">" + html_escape(t_text(l.t_us)) + " s " +
+               (l.from_dte ? "DTE&gt; " : "MOD&lt; ") + "</span>" + code(l.text);
+      out += "</td></tr>\n";
+    }
+    out += "</tbody></table>\n";
+  }
+  for (const auto& m : v.modems) {
+    if (v.modems.size() > 1) out += "<h3>" + html_escape(m.name) + "</h3>\n";
+    out +=
+        "<table class=\"coverage\">\n<thead><tr><th>rule</th><th>level</th><th>spec</th><th>in this session</th>"
+        "</tr></thead>\n<tbody>\n";
+    for (const auto& u : m.coverage) {
+      const auto* r = oracle::find_rule(u.id);
+      const auto* e = explain::find_rule(u.id);
+      std::string status = u.findings > 0 ? "broken: " + count(u.findings, "finding", "findings")
+                           : !u.runs      ? std::string("off")
+                           : u.exercised  ? std::string("exercised, kept")
+                                          : std::string("not exercised");
+      const char* cls = u.findings > 0 ? "broken" : !u.runs ? "off" : u.exercised ? "kept" : "idle";
+      out += "<tr><td>" + code(u.id) + "</td><td>" + std::string(r ? level_text(r->level) : "error") + "</td><td>" +
+             html_escape(e ? e->spec : std::string_view()) + "</td><td class=\"" + cls + "\">" + html_escape(status) +
+             "</td></tr>\n";
+    }
+    out += "</tbody></table>\n";
+  }
   return out;
 }
 
@@ -227,10 +439,6 @@ std::string meaning_of(std::string_view line, at::response_style style) {
 std::string meaning_span(std::string_view line, at::response_style style) {
   const auto meaning = meaning_of(line, style);
   return meaning.empty() ? std::string{} : " <span class=\"explain\">" + html_escape(meaning) + "</span>";
-}
-
-std::string code(const std::string& s, bool bad = false) {
-  return std::string("<code") + (bad ? " class=\"bad-text\"" : "") + ">" + html_escape(s) + "</code>";
 }
 
 std::string timeline_table(const std::vector<message>& ms, const std::vector<timeline_row>& rows,
@@ -300,6 +508,7 @@ std::string timeline_table(const std::vector<message>& ms, const std::vector<tim
 std::string render_report(const trace& t, const report_options& options) {
   auto ms = messages_of(t);
   auto rows = timeline_of(ms);
+  const auto marks = marks_of(options.verdict, ms);
   int commands = 0, problems = 0, urcs = 0, mqtt = 0;
   for (const auto& r : rows) {
     if (!r.command.empty())
@@ -356,6 +565,8 @@ std::string render_report(const trace& t, const report_options& options) {
     out += "</ol>\n";
   }
 
+  if (options.verdict) out += verdict_section(*options.verdict, marks);
+
   // Timeline
   out += "<h2 id=\"timeline\">Timeline</h2>\n";
   out += "<label class=\"filter\"><input type=\"checkbox\" id=\"only\"> only rows with problems</label>\n";
@@ -371,8 +582,9 @@ std::string render_report(const trace& t, const report_options& options) {
       "<span><i class=\"sw\" style=\"background:#a3a3a3\"></i>echo</span>"
       "<span><i class=\"sw\" style=\"background:#6a1b9a\"></i>MQTT</span>"
       "<span><i class=\"sw\" style=\"background:#b3261e\"></i>error or refusal</span>"
-      "<span>notes in yellow boxes; hover an arrow for its full text</span></p>\n";
-  out += svg_diagram(ms);
+      "<span>notes in yellow boxes; hover an arrow for its full text</span>" +
+      std::string(marks.empty() ? "" : "<span>numbered badges and boxes: the oracle's findings</span>") + "</p>\n";
+  out += svg_diagram(ms, marks);
   out += "<script>" + std::string(script) + "</script>\n</body>\n</html>\n";
   return out;
 }

@@ -279,6 +279,147 @@ TEST(report_html, problems_are_named) {
   EXPECT_EQ(problem_of("+ECMTDISC:0,-1"), "failed");
 }
 
+// ---- the oracle's verdict on the page (issue 15, part 3)
+
+/// A booted module answering AT; `early` adds a command before ECRDY (one finding).
+trace boot_trace(bool early) {
+  trace t;
+  t.head.profile = "nt35e";
+  if (early) t.events.push_back(ev(10, in, "AT+CSQ\r"));
+  for (auto e : {ev(1500, out, "\r\nECRDY\r\n"), ev(2000, in, "AT\r"), ev(2001, out, "AT\r\r\nOK\r\n"),
+                 ev(2500, in, "AT+CGSN=1\r"), ev(2502, out, "AT+CGSN=1\r\r\n+CGSN:866123045678904\r\n\r\nOK\r\n")})
+    t.events.push_back(e);
+  return t;
+}
+
+TEST(report_html, verdict_findings_are_marked_at_their_lines) {
+  const auto t = boot_trace(true);
+  const auto v = app::trace_verdict(t, {}, oracle::fail_on::error);
+  ASSERT_EQ(v.modems.size(), 1u);
+  ASSERT_EQ(v.modems[0].findings.size(), 1u);
+  const auto& f = v.modems[0].findings[0];
+  ASSERT_EQ(f.rule, "NT35E-AT-BEFORE-ECRDY");
+  // The finding sits on the command that broke the rule: message 0, AT+CSQ at 10 ms.
+  const auto ms = messages_of(t);
+  ASSERT_EQ(ms[0].label, "AT+CSQ");
+  EXPECT_EQ(finding_messages(f, ms), (std::vector<std::size_t>{0, 0}));
+
+  const auto html = render_report(t, {"early.jsonl", &v});
+  expect_self_contained(html);
+  // On the diagram: a numbered badge on the line (between its arrow and the next one) and,
+  // under it, the box with the rule id, severity, spec section and both explanations.
+  const auto line = html.find("<g id=\"m0\""), next = html.find("<g id=\"m1\"");
+  const auto badge = html.find("<a href=\"#f1\"><g class=\"badge error\">");
+  const auto box = html.find("<g id=\"fm1\" class=\"finding error\">");
+  ASSERT_NE(line, std::string::npos);
+  ASSERT_NE(badge, std::string::npos) << html;
+  ASSERT_NE(box, std::string::npos) << html;
+  EXPECT_LT(line, badge);
+  EXPECT_LT(badge, box);
+  EXPECT_LT(box, next);
+  const auto* e = explain::find_rule("NT35E-AT-BEFORE-ECRDY");
+  ASSERT_NE(e, nullptr);
+  const auto box_text = html.substr(box, html.find("</g>", box) - box);
+  EXPECT_NE(box_text.find("1 error NT35E-AT-BEFORE-ECRDY (§4.2, §8) at 0.010 s: the command was sent before the "
+                          "module&#39;s ECRDY"),
+            std::string::npos)
+      << box_text;
+  EXPECT_NE(box_text.find(html_escape(std::string(e->en).substr(0, 60))), std::string::npos) << box_text;
+  EXPECT_NE(box_text.find(html_escape(std::string(e->zh).substr(0, 30))), std::string::npos) << box_text;
+  // The verdict section: failed, the finding in full with its proving line, the coverage.
+  const auto section = html.find("<h2 id=\"verdict\">Verdict on the driver</h2>");
+  ASSERT_NE(section, std::string::npos);
+  EXPECT_NE(html.find("<div class=\"verdict bad\">Failed: 1 error, 0 warnings (strict mode, fails on error;", section),
+            std::string::npos);
+  EXPECT_NE(html.find("<li id=\"f1\" class=\"error\"><a href=\"#fm1\">0.010 s</a>", section), std::string::npos);
+  EXPECT_NE(html.find(html_escape(std::string(e->en)), section), std::string::npos);
+  EXPECT_NE(html.find(html_escape(std::string(e->zh)), section), std::string::npos);
+  EXPECT_NE(html.find("0.010 s DTE&gt; </span><code>AT+CSQ</code>", section), std::string::npos);
+  EXPECT_NE(html.find("<tr><td><code>NT35E-AT-BEFORE-ECRDY</code></td><td>error</td><td>§4.2, §8</td><td "
+                      "class=\"broken\">broken: 1 finding</td></tr>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<td class=\"idle\">not exercised</td>"), std::string::npos);
+  EXPECT_NE(html.find("<p>Rule coverage: "), std::string::npos);
+  EXPECT_LT(section, html.find("<h2 id=\"timeline\">"));
+}
+
+TEST(report_html, a_clean_trace_has_a_passing_verdict_and_no_marker) {
+  const auto t = boot_trace(false);
+  const auto v = app::trace_verdict(t, {}, oracle::fail_on::error);
+  ASSERT_TRUE(v.modems.at(0).findings.empty());
+  const auto html = render_report(t, {"clean.jsonl", &v});
+  expect_self_contained(html);
+  EXPECT_NE(html.find("<div class=\"verdict good\">Passed: no finding;"), std::string::npos);
+  EXPECT_NE(html.find("<td class=\"kept\">exercised, kept</td>"), std::string::npos);  // BEFORE-ECRDY, at least
+  EXPECT_EQ(html.find("class=\"badge"), std::string::npos);
+  EXPECT_EQ(html.find("class=\"finding"), std::string::npos);
+  EXPECT_EQ(html.find("<ol class=\"findings\">"), std::string::npos);
+  // Without a verdict (the library's report), no section at all.
+  EXPECT_EQ(render_report(t).find("id=\"verdict\""), std::string::npos);
+}
+
+TEST(report_html, switched_off_rules_and_warnings_read_as_such) {
+  // A lower-case command: a warning that passes at --verdict-fail-on error.
+  trace t = boot_trace(false);
+  t.events.push_back(ev(3000, in, "at+csq\r"));
+  t.events.push_back(ev(3001, out, "at+csq\r\r\n+CSQ:23,99\r\n\r\nOK\r\n"));
+  oracle::config c;
+  ASSERT_EQ(oracle::set_rule(c, "NT35E-AT-PAUSE=off"), "");
+  const auto v = app::trace_verdict(t, c, oracle::fail_on::error);
+  ASSERT_EQ(v.modems.at(0).findings.size(), 1u);
+  const auto html = render_report(t, {"lower.jsonl", &v});
+  EXPECT_NE(html.find("<div class=\"verdict warn\">Passed: 0 errors, 1 warning"), std::string::npos);
+  EXPECT_NE(html.find("<g class=\"badge warning\">"), std::string::npos);
+  EXPECT_NE(html.find("<g id=\"fm1\" class=\"finding warning\">"), std::string::npos);
+  EXPECT_NE(html.find("<tr><td><code>NT35E-AT-PAUSE</code></td><td>warning</td><td>§2.1</td><td "
+                      "class=\"off\">off</td></tr>"),
+            std::string::npos);
+}
+
+TEST(report_html, an_unmet_expectation_fails_the_verdict_section) {
+  const auto t = boot_trace(false);
+  auto v = app::trace_verdict(t, {}, oracle::fail_on::error);
+  oracle::expectation_result e;
+  e.name = "resubscribe";
+  e.kind = "resubscribe";
+  e.asks = "subscribes to cmd/# again within 30 s of a reconnect";
+  e.result = oracle::outcome::unmet;
+  e.t_us = 2'400'000;
+  e.detail = "no AT+ECMTSUB to cmd/# came";
+  e.lines.push_back({2'000'000, true, "AT"});
+  v.modems.at(0).expectations.push_back(e);
+  ASSERT_TRUE(v.failed());
+  const auto html = render_report(t, {"expect.jsonl", &v});
+  expect_self_contained(html);
+  EXPECT_NE(html.find("<div class=\"verdict bad\">Failed: 0 errors, 0 warnings, 1 unmet expectation (strict mode"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<h3>Expectations</h3>"), std::string::npos);
+  EXPECT_NE(html.find("<tr><td><code>resubscribe</code></td><td>subscribes to cmd/# again within 30 s of a "
+                      "reconnect</td><td class=\"broken\">unmet at 2.400 s</td><td>no AT+ECMTSUB to cmd/# came<br>"),
+            std::string::npos)
+      << html;
+  EXPECT_EQ(html.find("class=\"badge"), std::string::npos);  // nothing to mark on the diagram
+}
+
+TEST(report_html, every_sample_trace_with_its_verdict_stays_self_contained) {
+  for (auto stem :
+       {"plain", "timestamped", "sscom", "annotated", "hex", "double-connack", "mixed-encoding", "clock-jumps"}) {
+    SCOPED_TRACE(stem);
+    auto t = load_sample(stem);
+    const auto v = app::trace_verdict(t, {}, oracle::fail_on::error);
+    auto html = render_report(t, {stem, &v});
+    expect_self_contained(html);
+    EXPECT_NE(html.find("<h2 id=\"verdict\">"), std::string::npos);
+    std::size_t n = 0;
+    for (const auto& m : v.modems) n += m.findings.size();
+    // Every finding has its box, and nothing more.
+    for (std::size_t k = 1; k <= n; ++k)
+      EXPECT_NE(html.find("<g id=\"fm" + std::to_string(k) + "\""), std::string::npos) << k;
+    EXPECT_EQ(html.find("<g id=\"fm" + std::to_string(n + 1) + "\""), std::string::npos);
+  }
+}
+
 TEST(report_html, report_subcommand) {
   auto dir = fs::temp_directory_path() / ("nt35e-report-" + std::to_string(::getpid()));
   fs::create_directories(dir);
