@@ -192,6 +192,11 @@ class ControlClient:
     def metrics(self):
         return self.call({"query": "metrics"})
 
+    def verdict(self, modem=None):
+        """The oracle's verdict on the driver so far (the --verdict-json format); in a fleet
+        every modem's, or modem `modem`'s."""
+        return self.call({"query": "verdict"} if modem is None else {"modem": modem, "query": "verdict"})
+
     def help(self):
         return self.call({"query": "help"})
 

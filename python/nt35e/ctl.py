@@ -12,6 +12,8 @@ Examples:
   nt35e-ctl --port 7000 deliver --id 0 --topic t --payload hello --qos 1
   nt35e-ctl --port 7000 network --registration denied
   nt35e-ctl --port 7000 network --rssi 10
+  nt35e-ctl --port 7000 verdict                 (the oracle's verdict on the driver so far)
+  nt35e-ctl --port 7000 verdict --modem 3       (one modem of a fleet)
   nt35e-ctl --port 7000 raw '{"query":"state"}'
   nt35e-ctl --host 192.0.2.10 --port 7000 --token-file ~/.nt35e-token state
 
@@ -142,6 +144,11 @@ def build_parser():
     network.add_argument("--sim", choices=["0", "1"], help="0 removes the SIM, 1 inserts it")
 
     command("state", help="print the modem's state", description="Print the modem's state.")
+    verdict = command("verdict", help="print the oracle's verdict on the driver so far",
+                      description="Print the oracle's verdict on the driver so far (as --verdict-json writes "
+                                  "it): every modem's in a fleet, or one modem's with --modem. Exit status 0 "
+                                  "whatever the verdict says; read its \"passed\".")
+    verdict.add_argument("--modem", type=int, help="in a fleet: this modem only (0 to N-1)")
     command("help", help="list the simulator's request forms and action names",
                    description="Ask the simulator which requests and actions it knows.")
     raw = command("raw", help="send one JSON line as it is", description="Send one request line as it is.")
@@ -195,6 +202,11 @@ def request_for(args):
     """The request line and whether to print the answer indented."""
     if args.command == "state":
         return json.dumps({"query": "state"}), True
+    if args.command == "verdict":
+        if args.modem is not None and args.modem < 0:
+            raise UsageError(f"--modem is a modem's number from 0, not {args.modem}")
+        body = {"query": "verdict"} if args.modem is None else {"modem": args.modem, "query": "verdict"}
+        return json.dumps(body), True
     if args.command == "help":
         return json.dumps({"query": "help"}), True
     if args.command == "raw":

@@ -34,6 +34,7 @@
 #include "fleet/fleet.hpp"
 #include "fleet/fleet_events.hpp"
 #include "io/logger.hpp"
+#include "io/oracle_watch.hpp"
 #include "io/pty_transport.hpp"
 #include "io/session.hpp"
 #include "io/stdio_transport.hpp"
@@ -44,7 +45,6 @@
 #include "mqtt/backend.hpp"
 
 #include "mqtt/host_map.hpp"
-#include "oracle/oracle.hpp"
 #include "oracle/verdict.hpp"
 #include "paho/paho_backend.hpp"
 #include "scenario/apply.hpp"
@@ -61,25 +61,6 @@ namespace {
 constexpr std::chrono::milliseconds quiet_horizon{2500};
 /// ...but never wait longer than this (the modem may always have something coming).
 constexpr std::chrono::seconds linger_limit{10};
-
-/// The session's one observer: the line metrics, and the oracle when a verdict was asked for.
-class watch_line final : public io::session_observer {
- public:
-  watch_line(metrics::line_metrics& metrics, oracle::oracle* judge) : metrics_(metrics), judge_(judge) {}
-  void on_input(std::string_view bytes, modem::time_point now) override {
-    metrics_.on_input(bytes, now);
-    if (judge_) judge_->on_dte(bytes, now);
-  }
-  void on_output(std::string_view bytes, modem::time_point now) override {
-    metrics_.on_output(bytes, now);
-    if (judge_) judge_->on_module(bytes, now);
-  }
-  void on_commands(std::uint64_t started, modem::time_point now) override { metrics_.on_commands(started, now); }
-
- private:
-  metrics::line_metrics& metrics_;
-  oracle::oracle* judge_;
-};
 
 int usage_error(std::string sentence) {
   if (sentence.ends_with('.')) sentence.pop_back();
@@ -187,6 +168,20 @@ exporter::build_info build_info(const modem::profile& profile) {
   return {version.substr(version.find(' ') + 1), profile.name};
 }
 
+/// Whether the oracle watches the driver: for the verdict files, for --explain (learning:
+/// a finding is what a newcomer most needs to see) and for the control channel's
+/// "query": "verdict". Without any of them it costs nothing.
+bool oracle_runs(const app::options& opts, const modem::profile& profile) {
+  return opts.verdict.wanted() || !profile.explain.empty() || opts.control_endpoint.has_value();
+}
+
+/// The oracle's settings for a modem playing `world`: the scenario's first (checked when it
+/// loaded), then the command line's; an error sentence or "".
+std::string oracle_config(const app::options& opts, const scenario::scenario& world, oracle::config& c) {
+  c = app::scenario_config(world.oracle);
+  return app::command_line_config(opts.verdict, c);
+}
+
 /// One modem (global index 0) playing `world`; `fleet_events` (the scenario's) play on it
 /// as on a fleet of one, their times scaled by `fleet_time_scale`.
 int run(const app::options& opts, const scenario::scenario& world, const modem::profile& profile,
@@ -210,15 +205,23 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   // One time zero for the live verdict and the recording, so that `report --verdict` on the
   // trace gives the same times to the microsecond (two clocks read apart differed by ~1 ms).
   const auto origin = modem::clock::now();
-  std::optional<oracle::oracle> judge;  // the verdict on the driver (--verdict, --verdict-json)
-  if (opts.verdict.wanted()) {
-    // The scenario's settings first (checked when it loaded), then the command line's.
-    auto c = app::scenario_config(world.oracle);
-    if (auto why = app::command_line_config(opts.verdict, c); !why.empty()) return usage_error(why);
-    judge.emplace(c, origin, world.expect);
+  // The verdict on the driver (docs/oracle.md): for the verdict files, for --explain (each
+  // finding as it is found) and for the control channel's "query": "verdict".
+  std::unique_ptr<io::oracle_watch> judge;
+  if (oracle_runs(opts, profile)) {
+    io::oracle_watch::settings s{{}, opts.verdict.fail, profile.name, profile.explain, world.expect};
+    if (auto why = oracle_config(opts, world, s.rules); !why.empty()) return usage_error(why);
+    judge = std::make_unique<io::oracle_watch>(ex, std::move(s), origin, &metrics, log);
+    session.set_observer(judge.get());
+  } else {
+    session.set_observer(&metrics);
   }
-  watch_line watcher(metrics, judge ? &*judge : nullptr);
-  session.set_observer(&watcher);
+  // What the control channel and the fleet events drive: this session, its metrics, its verdict.
+  auto make_target = [&] {
+    auto t = control::for_session(session, profile.max_ecmt_id, &metrics);
+    if (judge) t.verdict = [w = judge.get()] { return w->verdict(); };
+    return t;
+  };
 
   std::unique_ptr<app::trace_tap> recording;
   if (opts.record_file) {
@@ -246,8 +249,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   // The control channel runs on the modem's executor and calls the session directly.
   std::unique_ptr<control::control_server> control;
   if (opts.control_endpoint) {
-    control = std::make_unique<control::control_server>(
-        ex, *opts.control_endpoint, control::for_session(session, profile.max_ecmt_id, &metrics), log);
+    control = std::make_unique<control::control_server>(ex, *opts.control_endpoint, make_target(), log);
     if (opts.control_token) control->require_token(*opts.control_token);
     if (opts.control_line_timeout) control->set_line_timeout(*opts.control_line_timeout);
     try {
@@ -260,8 +262,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
 
   // The scenario's fleet events, on a fleet of this one modem (index 0).
   auto one = std::make_shared<control::fleet_target>();
-  one->modems.push_back(
-      control::modem_entry{ex, control::for_session(session, profile.max_ecmt_id, &metrics), 0, profile.imei, {}});
+  one->modems.push_back(control::modem_entry{ex, make_target(), 0, profile.imei, {}});
   fleet::event_scheduler events(net::make_strand(ioc), one, fleet_events, fleet_time_scale, log);
 
   // The Prometheus endpoint reads the modem as the control channel does, on its executor.
@@ -283,6 +284,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   auto shutdown = [&] {
     linger.cancel();
     events.stop();
+    if (judge) judge->stop();
     if (control) control->stop();
     if (metrics_endpoint) metrics_endpoint->stop();
     if (transport) transport->stop();
@@ -371,6 +373,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   // events count from the same moment.
   session.start();
   events.start();
+  if (judge) judge->start();
   ioc.run();
 
   auto summary = metrics.collect(session.snapshot(), session.attached());
@@ -381,13 +384,9 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   shutdown();
   log.log(io::log_level::info, "stopped");
   if (log.enabled(io::log_level::warn)) print_now(stderr, metrics::format_summary(summary, false));
-  if (!judge) return 0;
-  judge->advance(ended);
-  oracle::verdict verdict;
-  verdict.lenient = judge->settings().lenient;
-  verdict.threshold = opts.verdict.fail;
-  verdict.modems.push_back(oracle::collect(*judge, profile.name));
-  return app::finish_verdict(opts.verdict, verdict);
+  // --explain and --control alone leave the exit status alone: the files decide it.
+  if (!judge || !opts.verdict.wanted()) return 0;
+  return app::finish_verdict(opts.verdict, judge->verdict(ended));
 }
 
 /// The profiles of the worlds a scenario's modems play: [0] the scenario's own, [k + 1]
@@ -418,12 +417,28 @@ int run_fleet(const app::options& opts, const scenario::scenario& world, const w
   c.log_level = opts.log_level.value_or(io::log_level::warn);
   c.live = opts.live || world.broker.live ||
            std::any_of(world.modems.begin(), world.modems.end(), [](const auto& o) { return o.world->broker.live; });
+  if (oracle_runs(opts, profiles.profiles[0])) {
+    // The command line's settings are checked once here (a scenario's when it loaded).
+    oracle::config probe;
+    if (auto why = oracle_config(opts, world, probe); !why.empty()) return usage_error(why);
+    c.oracle = [&opts](const scenario::scenario& played) {
+      oracle::config rules;
+      oracle_config(opts, played, rules);
+      return rules;
+    };
+    c.verdict_fail = opts.verdict.fail;
+  }
   bool first = true;
-  return fleet::run(
+  oracle::verdict verdict;
+  const int status = fleet::run(
       c, world, [&](const scenario::modem_override* o) -> const modem::profile& { return profiles.of(world, o); },
       [&](const modem::profile& p, const scenario::scenario& played, net::any_io_executor ex, io::logger& log) {
         return make_backend(opts, played, p, std::move(ex), log, std::exchange(first, false));
-      });
+      },
+      &verdict);
+  // As for one modem: the verdict files (one suite per modem) decide the exit status.
+  if (status != 0 || !opts.verdict.wanted()) return status;
+  return app::finish_verdict(opts.verdict, verdict);
 }
 
 }  // namespace
@@ -495,8 +510,6 @@ int main(int argc, char** argv) {
       return usage_error(error);
 
   try {
-    if (opts.fleet && opts.verdict.wanted())
-      return usage_error("--verdict and --verdict-json judge one modem for now; run them without --fleet");
     if (opts.fleet) return run_fleet(opts, world, profiles);
     // A single modem has the global index 0, as the first of --fleet 1.
     const auto* o = world.override_for(0);

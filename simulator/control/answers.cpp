@@ -90,6 +90,14 @@ answer metrics_answer(const metrics::modem_metrics& m) {
   return a;
 }
 
+answer verdict_answer(const oracle::verdict& v, std::optional<std::size_t> modem) {
+  answer out = {{"ok", true}};
+  if (modem) out["modem"] = *modem;
+  // One writer of the verdict's JSON (oracle/verdict): the answer is that, parsed.
+  append_fields(out, answer::parse(oracle::to_json(v)));
+  return out;
+}
+
 answer help_answer(bool fleet, std::size_t size) {
   answer requests = answer::array({
       answer{
@@ -116,6 +124,10 @@ answer help_answer(bool fleet, std::size_t size) {
               "counters and latency histograms (at_command: CR of a command line to its final result; "
               "connect: CR of AT+ECMTCONN= to its +ECMTCONN URC; count, p50_ms, p90_ms, p99_ms, max_ms, "
               "min_ms, mean_ms); in fleet mode the totals of every modem"}},
+      answer{{"request", R"({"query": "verdict"})"},
+             {"does",
+              "the oracle's verdict on the driver so far, as --verdict-json writes it: passed, errors, warnings, "
+              "and per modem its findings and rule coverage; in fleet mode every modem's"}},
       answer{{"request", R"({"query": "help"})"}, {"does", "this list"}},
   });
   if (fleet) {
@@ -123,7 +135,8 @@ answer help_answer(bool fleet, std::size_t size) {
         answer{{"request", R"({"modem": 3, "fire": {"action": "drop_link"}})"},
                {"does", "any request above for one modem of the fleet (0 to " + std::to_string(size - 1) +
                             "); without \"modem\" a request goes to modem 0, except "
-                            "{\"query\": \"metrics\"}, which then gives the fleet's totals"}});
+                            "{\"query\": \"metrics\"}, which then gives the fleet's totals, and "
+                            "{\"query\": \"verdict\"}, which then gives every modem's"}});
     requests.push_back(answer{{"request", R"({"modem": 3, "query": "metrics"})"},
                               {"does", "one modem's counters and latency histograms, with its index and IMEI"}});
     requests.push_back(answer{{"request", R"({"query": "fleet"})"},

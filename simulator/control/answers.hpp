@@ -14,6 +14,7 @@
 #include "control/protocol.hpp"
 #include "metrics/line_metrics.hpp"
 #include "modem/snapshot.hpp"
+#include "oracle/verdict.hpp"
 #include "scenario/scenario.hpp"
 
 namespace nt35e::control {
@@ -39,6 +40,10 @@ answer to_json(const metrics::modem_metrics& m);
 answer state_answer(const modem::snapshot& s);
 /// {"ok":true, <the metrics' fields>}
 answer metrics_answer(const metrics::modem_metrics& m);
+
+/// {"ok":true, <the verdict's fields, as --verdict-json writes them>}; `modem` is added
+/// after "ok" when given (a fleet's "modem": 3).
+answer verdict_answer(const oracle::verdict& v, std::optional<std::size_t> modem = std::nullopt);
 
 /// The "query": "help" answer; with `fleet`, the fleet's requests too (modems 0 to size - 1).
 answer help_answer(bool fleet, std::size_t size);

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <mutex>
 #include <random>
 #include <utility>
 #include <variant>
@@ -90,11 +91,51 @@ answer fleet_info(const fleet_target& f) {
   return answer{{"ok", true}, {"size", n}, {"offset", f.offset}, {"threads", f.threads}, {"modems", modems}};
 }
 
-/// "query": answered at once (help, fleet) or from the modem's executor (state, metrics).
+/// "query": "verdict": one modem's, or (a fleet without "modem") every modem's in one
+/// verdict, each read on its own executor and listed in the fleet's order.
+void verdict_query(std::optional<std::size_t> modem, const std::shared_ptr<const fleet_target>& f,
+                   const net::any_io_executor& reply_ex, const reply_fn& reply) {
+  const std::string none = "no oracle watches the driver of modem ";
+  if (modem || !f->fleet) {
+    const std::size_t i = modem.value_or(0);
+    if (!f->modems[i].t.verdict) refuse(none + std::to_string(i) + ", so there is no verdict");
+    net::post(f->modems[i].ex, [f, i, modem, reply] { reply(verdict_answer(f->modems[i].t.verdict(), modem)); });
+    return;
+  }
+  std::vector<std::size_t> all(f->modems.size());
+  for (std::size_t k = 0; k < all.size(); ++k) {
+    if (!f->modems[k].t.verdict) refuse(none + std::to_string(k) + ", so there is no verdict");
+    all[k] = k;
+  }
+  struct parts_state {
+    std::mutex mutex;
+    std::vector<oracle::verdict> parts;
+  };
+  auto parts = std::make_shared<parts_state>();
+  parts->parts.resize(all.size());
+  for_each_modem(
+      f, all,
+      [f, parts](std::size_t k) {
+        auto v = f->modems[k].t.verdict();
+        std::lock_guard lock(parts->mutex);
+        parts->parts[k] = std::move(v);
+      },
+      reply_ex,
+      [parts, reply] {
+        std::lock_guard lock(parts->mutex);
+        oracle::verdict whole = parts->parts.front();
+        for (std::size_t k = 1; k < parts->parts.size(); ++k)
+          for (auto& m : parts->parts[k].modems) whole.modems.push_back(std::move(m));
+        reply(verdict_answer(whole));
+      });
+}
+
+/// "query": answered at once (help, fleet) or from the modem's executor (state, metrics, verdict).
 void query(query_kind what, std::optional<std::size_t> modem, const std::shared_ptr<const fleet_target>& f,
            const net::any_io_executor& reply_ex, const reply_fn& reply) {
   if (what == query_kind::help) return reply(help_answer(f->fleet, f->modems.size()));
   if (what == query_kind::fleet) return reply(fleet_info(*f));
+  if (what == query_kind::verdict) return verdict_query(modem, f, reply_ex, reply);
   const std::size_t i = modem.value_or(0);
   if (!f->modems[i].t.snapshot) refuse("the modem is not running");
   if (what == query_kind::state) {

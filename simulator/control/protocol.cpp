@@ -360,8 +360,8 @@ fleet_request fleet_request_of(const json& value, std::size_t n, int max_id) {
 }
 
 query_kind query_of(const json& value, bool fleet) {
-  static const std::vector<std::string> plain = {"state", "metrics", "help"};
-  static const std::vector<std::string> with_fleet = {"state", "metrics", "fleet", "help"};
+  static const std::vector<std::string> plain = {"state", "metrics", "verdict", "help"};
+  static const std::vector<std::string> with_fleet = {"state", "metrics", "verdict", "fleet", "help"};
   const auto& names = fleet ? with_fleet : plain;
   if (!value.is_string()) refuse("\"query\" expects " + list(names) + ", not " + scenario::json_type_name(value));
   const auto what = value.get<std::string>();
@@ -369,6 +369,7 @@ query_kind query_of(const json& value, bool fleet) {
     refuse("unknown query " + as_json_string(what) + hint(what, names) + "; use " + list(names));
   if (what == "state") return query_kind::state;
   if (what == "metrics") return query_kind::metrics;
+  if (what == "verdict") return query_kind::verdict;
   if (what == "fleet") return query_kind::fleet;
   return query_kind::help;
 }

@@ -22,6 +22,11 @@
 //                                                      "counters":{...}}
 //   {"query": "metrics"}                           -> {"ok":true,"modems":1,"counters":{...},
 //                                                      "latency":{"at_command":{"count":..,"p50_ms":..},...}}
+//   {"query": "verdict"}                           -> {"ok":true,"verdict":"nt35e-oracle","version":1,
+//                                                      "mode":..,"passed":..,"errors":..,"warnings":..,
+//                                                      "modems":[{"name":..,"findings":[..],"rules":[..]}]}
+//                                                     (the oracle's verdict so far, as --verdict-json
+//                                                     writes it; docs/oracle.md)
 //   {"query": "help"}                              -> {"ok":true,"requests":[...],"actions":[...]}
 //   {"auth": "TOKEN"}                              -> {"ok":true,"auth":"accepted"} (or "not required")
 //
@@ -33,7 +38,8 @@
 //
 // Fleet mode (--fleet N): every request above may name a modem, {"modem": 3, "fire": ...},
 // {"modem": 3, "query": "state"}; without "modem" it goes to modem 0, except
-// {"query": "metrics"}, which then answers the fleet's totals. Fleet-wide events:
+// {"query": "metrics"}, which then answers the fleet's totals, and {"query": "verdict"},
+// which then answers every modem's verdict (one entry per modem). Fleet-wide events:
 //   {"fleet": {"fire": {"action": "drop_link"}, "fraction": 0.3, "seed": 7}}
 //                                                  -> a random (seeded) 30 % of the modems
 //   {"fleet": {"fire": "reboot", "stagger": "5s"}} -> every modem, spread evenly over 5 s
@@ -95,6 +101,7 @@ struct fleet_request {
 enum class query_kind {
   state,
   metrics,
+  verdict,
   fleet,
   help
 };

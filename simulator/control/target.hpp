@@ -20,6 +20,7 @@
 
 #include "metrics/line_metrics.hpp"
 #include "modem/snapshot.hpp"
+#include "oracle/verdict.hpp"
 #include "scenario/scenario.hpp"
 
 namespace nt35e::io {
@@ -35,6 +36,9 @@ struct target {
   int max_id = 4;  ///< highest ECMT id, for range checks of "id"
   /// The modem's metrics ("query": "metrics"); empty: the counters of snapshot() only.
   std::function<metrics::modem_metrics()> metrics;
+  /// The oracle's verdict on this modem's driver so far ("query": "verdict"; one modem in
+  /// it); empty: no oracle runs.
+  std::function<oracle::verdict()> verdict;
 };
 
 /// The target for a running session; `max_id` is the profile's max_ecmt_id. With

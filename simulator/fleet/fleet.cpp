@@ -18,6 +18,7 @@
 #include "control/target.hpp"
 #include "exporter/metrics_server.hpp"
 #include "fleet/fleet_events.hpp"
+#include "io/oracle_watch.hpp"
 #include "io/pty_transport.hpp"
 #include "io/session.hpp"
 #include "io/tcp_transport.hpp"
@@ -53,6 +54,7 @@ struct modem_unit {
   std::unique_ptr<mqtt::backend> backend;
   std::unique_ptr<io::session> session;
   metrics::line_metrics metrics;
+  std::unique_ptr<io::oracle_watch> judge;  ///< the oracle on its driver (config::oracle); feeds `metrics`
   std::unique_ptr<io::transport> transport;
   std::string line;    ///< as the transport's ready text ("tcp 127.0.0.1:5003")
   std::string played;  ///< the scenario override it plays ("/modems/2"), or empty
@@ -101,7 +103,7 @@ std::vector<std::string> idle_selection_warnings(const config& c, const scenario
 }
 
 int run(const config& c, const scenario::scenario& s, const profile_source& profile_for,
-        const backend_factory& make_backend) {
+        const backend_factory& make_backend, oracle::verdict* verdict) {
   const auto started = std::chrono::steady_clock::now();
   const auto rss_before = resident_kib();  // the process without modems: code, libraries, the main thread
   const unsigned threads = pool_size(c.threads);
@@ -158,7 +160,15 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
       return fail(sentence + " (try --help)", 2);
     }
     u->session = std::make_unique<io::session>(u->strand, u->profile, u->backend.get(), u->log, world);
-    u->session->set_observer(&u->metrics);
+    if (c.oracle) {
+      io::oracle_watch::settings judged{c.oracle(world), c.verdict_fail, "modem " + std::to_string(i),
+                                        u->profile.explain, world.expect};
+      u->judge =
+          std::make_unique<io::oracle_watch>(u->strand, std::move(judged), modem::clock::now(), &u->metrics, u->log);
+      u->session->set_observer(u->judge.get());
+    } else {
+      u->session->set_observer(&u->metrics);
+    }
     if (c.line == line_kind::pty)
       u->transport = std::make_unique<io::pty_transport>(u->strand, pty_link(c, i), u->log, c.pty);
     else
@@ -175,6 +185,7 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
     if (control) control->stop();
     if (metrics_endpoint) metrics_endpoint->stop();
     for (auto& u : units) {
+      if (u->judge) u->judge->stop();
       u->transport->stop();
       u->session->stop();
     }
@@ -202,10 +213,11 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
   target->offset = c.offset;
   target->threads = threads;
   target->modems.reserve(units.size());
-  for (auto& u : units)
-    target->modems.push_back(
-        control::modem_entry{u->strand, control::for_session(*u->session, u->profile.max_ecmt_id, &u->metrics),
-                             u->index, u->profile.imei, u->line});
+  for (auto& u : units) {
+    auto t = control::for_session(*u->session, u->profile.max_ecmt_id, &u->metrics);
+    if (u->judge) t.verdict = [w = u->judge.get()] { return w->verdict(); };
+    target->modems.push_back(control::modem_entry{u->strand, std::move(t), u->index, u->profile.imei, u->line});
+  }
   // The fleet's own strand: the control channel and the fleet events, which log through
   // fleet_log, run there and reach a modem only by posting to its strand.
   const auto fleet_strand = net::make_strand(ioc);
@@ -257,7 +269,10 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
 
   // Power on only now, so every banner counts from the ready line; the fleet events
   // count from the same moment.
-  for (auto& u : units) u->session->start();
+  for (auto& u : units) {
+    u->session->start();
+    if (u->judge) u->judge->start();
+  }
   events->start();
 
   const auto ready_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
@@ -314,6 +329,17 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
       total = std::move(m);
     else
       total.merge(m);
+  }
+  // The verdict as the fleet ends, every modem's deadlines checked up to the same moment.
+  if (c.oracle && verdict) {
+    const auto ended = std::chrono::steady_clock::now();
+    *verdict = {};
+    verdict->lenient = c.oracle(plain).lenient;
+    verdict->threshold = c.verdict_fail;
+    for (auto& u : units) {
+      auto part = u->judge->verdict(ended);
+      for (auto& m : part.modems) verdict->modems.push_back(std::move(m));
+    }
   }
   stop_all();
   fleet_log.log(io::log_level::info, "stopped");

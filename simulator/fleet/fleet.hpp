@@ -37,6 +37,7 @@
 #include "io/pty_transport.hpp"
 #include "modem/profile.hpp"
 #include "mqtt/backend.hpp"
+#include "oracle/verdict.hpp"
 #include "scenario/scenario.hpp"
 
 namespace nt35e::fleet {
@@ -60,6 +61,12 @@ struct config {
   exporter::build_info build;                                     ///< what nt35e_build_info shows
   io::log_level log_level = io::log_level::warn;
   bool live = false;  ///< for the open-file estimate
+  /// When set, an oracle watches every modem's driver (io/oracle_watch), with the settings
+  /// this gives for the world the modem plays; its verdict is "query": "verdict" on the
+  /// control channel and run()'s `verdict` at the end. In explain mode (the profile's
+  /// "explain") each modem's findings go to its transcript as they are found.
+  std::function<oracle::config(const scenario::scenario& world)> oracle;
+  oracle::fail_on verdict_fail = oracle::fail_on::error;  ///< the verdict's threshold
 };
 
 /// Makes one modem's MQTT backend for the world it plays (its broker script and host
@@ -91,8 +98,10 @@ std::vector<std::string> idle_selection_warnings(const config& c, const scenario
 /// their times scaled by profile_for(nullptr)'s time_scale. Returns the exit status: 0 after a
 /// signal; 1 when a line or the control channel cannot be opened; 2 when the fleet
 /// cannot start at all (an identity index out of range, far too few open files, a bad
-/// backend setting); errors and warnings are printed on stderr.
+/// backend setting); errors and warnings are printed on stderr. With c.oracle and a
+/// `verdict`, that gets the fleet's verdict once it stopped: one part per modem, named
+/// "modem i" (i its position, as its line and the control channel number it).
 int run(const config& c, const scenario::scenario& s, const profile_source& profile_for,
-        const backend_factory& make_backend);
+        const backend_factory& make_backend, oracle::verdict* verdict = nullptr);
 
 }  // namespace nt35e::fleet

@@ -116,6 +116,16 @@ if(Python3_Interpreter_FOUND)
                      --sim $<TARGET_FILE:nt35e-sim> --scenarios ${PROJECT_SOURCE_DIR}/scenarios ${_case})
     set_tests_properties(oracle_faulty_${_case} PROPERTIES LABELS e2e TIMEOUT 60)
   endforeach()
+  # The verdict's other outputs (oracle_e2e_test.py explain|fleet|query): findings in the
+  # --explain transcript as they happen, one suite per modem of a fleet, and the control
+  # channel's "query": "verdict" through tools/nt35e-ctl.
+  foreach(_case explain fleet query)
+    add_test(NAME oracle_${_case}_e2e
+             COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/oracle_e2e_test.py
+                     --sim $<TARGET_FILE:nt35e-sim> --scenarios ${PROJECT_SOURCE_DIR}/scenarios
+                     --ctl ${PROJECT_SOURCE_DIR}/tools/nt35e-ctl ${_case})
+    set_tests_properties(oracle_${_case}_e2e PROPERTIES LABELS e2e TIMEOUT 120)
+  endforeach()
 
   # Fleet-wide control (nt35e-ctl fleet-fire): 4 fleet processes as the pods of a StatefulSet,
   # one real mosquitto, a share of the whole fleet dropped and reconnected; the error reports.

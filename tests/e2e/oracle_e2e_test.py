@@ -7,11 +7,17 @@ verdict of the recorded trace (`nt35e-sim report --verdict-json`) equals the liv
 Two more drivers meet and break a scenario's expectations ("expect"): the JSON verdict's
 entries, the exit status, and the same entries from the trace alone.
 
-Usage: oracle_e2e_test.py --sim PATH --scenarios DIR [--keep DIR] [CASE...]
-CASE is a name of CASES, FAULTY or EXPECT_CASES, or "faulty" for every FAULTY case and
-"expect" for every EXPECT_CASES one (ctest's oracle_expect); without one, the cases of
-CASES run. ctest runs each FAULTY case as a test of its own (oracle_faulty_NAME),
-so that ctest -j runs them side by side.
+The verdict's other outputs: `explain` (each finding in the --explain transcript while
+the simulator runs, English and Chinese, a deadline finding without a byte to bring it),
+`fleet` (three modems on PTYs, one driven badly: the JUnit and JSON verdicts and the exit
+status name that modem only) and `query` (the control channel's "query": "verdict" through
+nt35e-ctl, for one modem and for a fleet).
+
+Usage: oracle_e2e_test.py --sim PATH --scenarios DIR [--ctl PATH] [--keep DIR] [CASE...]
+CASE is a name of CASES, FAULTY, EXPECT_CASES or EXTRA, or "faulty" for every FAULTY case
+and "expect" for every EXPECT_CASES one (ctest's oracle_expect); without one, the cases of
+CASES run. ctest runs each FAULTY case as a test of its own (oracle_faulty_NAME), so that
+ctest -j runs them side by side, and each EXTRA case (oracle_NAME_e2e; query needs --ctl).
 """
 
 import argparse
@@ -50,6 +56,9 @@ class Dte:
                     self.seen += os.read(self.fd, 4096)
                 except OSError:
                     return
+
+    def close(self):
+        os.close(self.fd)
 
     def send(self, data):
         os.write(self.fd, data if isinstance(data, bytes) else data.encode())
@@ -638,11 +647,200 @@ def run_faulty(sim, scenarios, name, work):
     print(f"ok {name}: {case.rule} ({case.level}), {time.monotonic() - began:.1f} s")
 
 
+# --- the verdict's other outputs ---------------------------------------------------------
+
+def poll_until(probe, timeout, message):
+    """Polls probe() (bounded) until it is true; Failure with `message` otherwise."""
+    deadline = time.monotonic() + timeout
+    while not probe():
+        check(time.monotonic() < deadline, message() if callable(message) else message)
+        time.sleep(0.05)
+
+
+def explain_case(sim, scenarios, work, ctl):
+    """--explain alone: the finding shows in the transcript while the simulator runs, in the
+    explain language, with its rule id, spec section and explanation; no verdict file and
+    the exit status stays 0. A deadline finding (NO-RESUBSCRIBE) shows when its time runs
+    out, with no byte from the driver to bring it."""
+    for lang, why in (("--explain", " — why: AT+ECMTCONN was sent before"), ("--explain=zh", " — 原因：")):
+        link = os.path.join(work, "explain.pty")
+        s = Simulator(sim, work, ["--pty", link, lang])
+        try:
+            s.wait_ready()
+            dte = Dte(link)
+            try:
+                conn_before_open(dte)
+                wanted = "oracle: error NT35E-ECMT-CONN-BEFORE-OPEN (§5.4, §5.10) at "
+                poll_until(lambda: wanted in s.stderr_text(), 5,
+                         lambda: f"{lang}: no finding in the transcript while running:\n{s.stderr_text()}")
+                line = next(x for x in s.stderr_text().splitlines() if wanted in x)
+                check(": +ECMTOPEN:0,0 had not come yet" + why in line, f"{lang}: the finding reads {line!r}")
+                # After the lines that caused it: the AT+ECMTCONN went in before it was reported.
+                text = s.stderr_text()
+                check(text.index('DTE -> "AT+ECMTCONN') < text.index(wanted), f"{lang}: the finding came first")
+                check(s.proc.poll() is None, f"{lang}: nt35e-sim exited")
+            finally:
+                dte.close()
+        finally:
+            s.stop()
+        check(s.proc.returncode == 0, f"{lang}: exit status {s.proc.returncode}; --explain alone must not fail a run")
+        text = s.stderr_text()
+        check(text.count("oracle: ") == 1, f"{lang}: one finding expected:\n{text}")
+        check("verdict:" not in text, f"{lang}: a verdict summary without a verdict file:\n{text}")
+        print(f"ok explain {lang}")
+    # The deadline: NO-RESUBSCRIBE 2 s after the reconnect, while the driver stays silent.
+    link = os.path.join(work, "deadline.pty")
+    s = Simulator(sim, work, ["--pty", link, "--explain", "--scenario", os.path.join(scenarios,
+                              "link-drop-reconnect.json"), "--oracle-set", "NT35E-ECMT-NO-RESUBSCRIBE.within_s=2"])
+    try:
+        s.wait_ready()
+        dte = Dte(link)
+        try:
+            dte.boot()
+            dte.open_conn()
+            dte.until('AT+ECMTSUB=0,1,"cmd/#",1', "+ECMTSUB:0,1,0,1")
+            start = len(dte.seen)
+            deadline = time.monotonic() + 20
+            while b"+ECMTCONN:0,0,0" not in dte.seen[start:]:
+                check(time.monotonic() < deadline, f"no reconnect after the drop:\n{dte.seen!r}")
+                dte.read_for(0.05)
+            quiet_from = len(s.stderr_text())
+            poll_until(lambda: "oracle: error NT35E-ECMT-NO-RESUBSCRIBE" in s.stderr_text()[quiet_from:],
+                     6, lambda: f"no NO-RESUBSCRIBE finding while the driver was silent:\n{s.stderr_text()}")
+            check(s.proc.poll() is None, "nt35e-sim exited")
+        finally:
+            dte.close()
+    finally:
+        s.stop()
+    print("ok explain deadline")
+
+
+def fleet_ready_links(s, prefix, n):
+    check(s.ready == f"ready: fleet {n} pty {prefix}0..{prefix}{n - 1}", f"ready line {s.ready!r}")
+    return [f"{prefix}{i}" for i in range(n)]
+
+
+def fleet_case(sim, scenarios, work, ctl):
+    """--verdict and --verdict-json with --fleet 3: one oracle per modem; modem 1's driver
+    sends AT+ECMTCONN before +ECMTOPEN:0,0, modems 0 and 2 run the seed's flow. Only modem 1
+    fails, in the JUnit file (one suite per modem), the JSON and the exit status."""
+    prefix = os.path.join(work, "fleet-")
+    junit = os.path.join(work, "fleet.xml")
+    verdict_json = os.path.join(work, "fleet.json")
+    s = Simulator(sim, work, ["--fleet", "3", "--pty", prefix, "--verdict", junit, "--verdict-json", verdict_json,
+                              "--log-level", "warn"])
+    try:
+        s.wait_ready()
+        links = fleet_ready_links(s, prefix, 3)
+        dtes = [Dte(link) for link in links]
+        try:
+            for i, dte in enumerate(dtes):
+                if i == 1:
+                    conn_before_open(dte)
+                else:
+                    dte.boot()
+                    dte.open_conn()
+                    dte.until('AT+ECMTSUB=0,1,"cmd/#",1', "+ECMTSUB:0,1,0,1")
+                    dte.until("AT+ECMTDISC=0", "+ECMTDISC:0,0")
+        finally:
+            for dte in dtes:
+                dte.close()
+    finally:
+        s.stop()
+    status = s.proc.returncode
+    check(status == 3, f"fleet: exit status {status}, expected 3 (modem 1 failed)\n{s.stderr_text()}")
+    with open(verdict_json, encoding="utf-8") as f:
+        verdict = json.load(f)
+    check([m["name"] for m in verdict["modems"]] == ["modem 0", "modem 1", "modem 2"],
+          f"fleet: modems {[m['name'] for m in verdict['modems']]}")
+    found = {m["name"]: [f["rule"] for f in m["findings"]] for m in verdict["modems"]}
+    check(found == {"modem 0": [], "modem 1": ["NT35E-ECMT-CONN-BEFORE-OPEN"], "modem 2": []}, f"fleet: {found}")
+    check(verdict["passed"] is False and verdict["errors"] == 1, f"fleet: {verdict['passed']}, {verdict['errors']}")
+    from junitparser import Failure as JFailure, JUnitXml
+    suites = {}
+    for suite in JUnitXml.fromfile(junit):
+        failed = [case.name for case in suite if any(isinstance(r, JFailure) for r in case.result)]
+        suites[suite.name] = (len(list(suite)), failed)
+    check(sorted(suites) == ["modem 0", "modem 1", "modem 2"], f"fleet: JUnit suites {sorted(suites)}")
+    check(all(n >= 20 for n, _ in suites.values()), f"fleet: one test case per rule per modem: {suites}")
+    check({k: v[1] for k, v in suites.items()} == found, f"fleet: JUnit failures {suites}")
+    check("modem 1: " in s.stderr_text(), f"fleet: the stderr summary names no modem:\n{s.stderr_text()}")
+    print("ok fleet: modem 1 only")
+
+
+def ctl_verdict(ctl, port, *extra):
+    import subprocess
+    r = subprocess.run([ctl, "--port", str(port), "verdict", *extra], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=15)
+    check(r.returncode == 0, f"nt35e-ctl verdict {' '.join(extra)}: status {r.returncode}, {r.stderr.strip()}")
+    return json.loads(r.stdout)
+
+
+def query_case(sim, scenarios, work, ctl):
+    """The control channel's "query": "verdict" (nt35e-ctl verdict) while the driver runs:
+    passed before the driver breaks a rule, the finding right after it; the same as the
+    verdict file at the end. In a fleet: every modem's, or one modem's with --modem."""
+    check(ctl, "query needs --ctl")
+    link = os.path.join(work, "query.pty")
+    verdict_json = os.path.join(work, "query.json")
+    s = Simulator(sim, work, ["--pty", link, "--control", "0", "--verdict-json", verdict_json])
+    try:
+        s.wait_ready()
+        dte = Dte(link)
+        try:
+            dte.boot()
+            before = ctl_verdict(ctl, s.control_port)
+            check(before["ok"] is True and before["passed"] is True and before["modems"][0]["findings"] == [],
+                  f"query before the fault: {before}")
+            check(len(before["modems"][0]["rules"]) >= 20, f"query: no rule coverage in {before}")
+            dte.until('AT+ECMTOPEN=0,"127.0.0.1",1883', "OK")
+            dte.until('AT+ECMTCONN=0,"dev1"', "+ECMTCONN:0,0,0")
+            after = ctl_verdict(ctl, s.control_port)
+            rules = [f["rule"] for f in after["modems"][0]["findings"]]
+            check(after["passed"] is False and rules == ["NT35E-ECMT-CONN-BEFORE-OPEN"], f"query after: {after}")
+            check("§5.4" in after["modems"][0]["findings"][0]["spec"], f"query: no spec section in {after}")
+        finally:
+            dte.close()
+    finally:
+        s.stop()
+    with open(verdict_json, encoding="utf-8") as f:
+        final = json.load(f)
+    check([f["rule"] for f in final["modems"][0]["findings"]] == rules, f"query: the file says {final}")
+    print("ok query: one modem")
+
+    prefix = os.path.join(work, "qfleet-")
+    s = Simulator(sim, work, ["--fleet", "3", "--pty", prefix, "--control", "0", "--log-level", "warn"])
+    try:
+        s.wait_ready()
+        links = fleet_ready_links(s, prefix, 3)
+        dte = Dte(links[2])
+        try:
+            conn_before_open(dte)
+            every = ctl_verdict(ctl, s.control_port)
+            found = {m["name"]: [f["rule"] for f in m["findings"]] for m in every["modems"]}
+            check(found == {"modem 0": [], "modem 1": [], "modem 2": ["NT35E-ECMT-CONN-BEFORE-OPEN"]},
+                  f"query fleet: {found}")
+            check(every["passed"] is False, f"query fleet: {every}")
+            one = ctl_verdict(ctl, s.control_port, "--modem", "0")
+            check(one["modem"] == 0 and [m["name"] for m in one["modems"]] == ["modem 0"] and one["passed"] is True,
+                  f"query fleet --modem 0: {one}")
+        finally:
+            dte.close()
+    finally:
+        s.stop()
+    check(s.proc.returncode == 0, f"query fleet: exit status {s.proc.returncode}; --control alone must not fail a run")
+    print("ok query: fleet")
+
+
+EXTRA = {"explain": explain_case, "fleet": fleet_case, "query": query_case}
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--sim", required=True)
     p.add_argument("--scenarios", required=True)
     p.add_argument("--keep", metavar="DIR", help="write the verdicts, traces and logs into DIR (it must exist)")
+    p.add_argument("--ctl", help="tools/nt35e-ctl (the query case)")
     p.add_argument("cases", nargs="*")
     a = p.parse_args()
     names = a.cases or list(CASES)
@@ -650,9 +848,9 @@ def main():
         names = [n for n in names if n != "faulty"] + list(FAULTY)
     if "expect" in names:
         names = [n for n in names if n != "expect"] + list(EXPECT_CASES)
-    unknown = [n for n in names if n not in CASES and n not in FAULTY and n not in EXPECT_CASES]
+    unknown = [n for n in names if n not in CASES and n not in FAULTY and n not in EXPECT_CASES and n not in EXTRA]
     if unknown:
-        print(f"no case {', '.join(unknown)}; the cases are: {', '.join([*CASES, *FAULTY, *EXPECT_CASES])}",
+        print(f"no case {', '.join(unknown)}; the cases are: {', '.join([*CASES, *FAULTY, *EXPECT_CASES, *EXTRA])}",
               file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="nt35e-oracle-") as work:
@@ -662,6 +860,8 @@ def main():
             for name in names:
                 if name in EXPECT_CASES:
                     run_expect_case(a.sim, a.scenarios, name, work)
+                elif name in EXTRA:
+                    EXTRA[name](a.sim, a.scenarios, work, a.ctl)
                 else:
                     (run_faulty if name in FAULTY else run_case)(a.sim, a.scenarios, name, work)
         except Failure as e:

@@ -101,6 +101,27 @@ class channel {
     };
   }
 
+  /// Gives modem `i` an oracle's verdict: named "modem i", with one finding when `broken`.
+  void add_verdict(std::size_t i, bool broken) {
+    const_cast<fleet_target&>(*target_).modems[i].t.verdict = [i, broken] {
+      oracle::verdict v;
+      oracle::modem_verdict m;
+      m.name = "modem " + std::to_string(i);
+      if (broken) {
+        oracle::finding f;
+        f.rule = "NT35E-ECMT-CONN-BEFORE-OPEN";
+        f.spec = "§5.4, §5.10";
+        f.t_us = 5'540'000;
+        f.detail = "+ECMTOPEN:0,0 had not come yet";
+        f.lines.push_back({5'540'000, true, "AT+ECMTCONN=0"});
+        m.findings.push_back(f);
+      }
+      m.coverage.push_back({"NT35E-ECMT-CONN-BEFORE-OPEN", true, broken, broken ? 1u : 0u});
+      v.modems.push_back(m);
+      return v;
+    };
+  }
+
   /// Takes the modem's functions away, as for a modem that is not running.
   void stop_modem(std::size_t i) {
     auto& t = const_cast<fleet_target&>(*target_).modems[i].t;
@@ -138,6 +159,25 @@ std::string refusal(const std::string& sentence) {
 
 // ---------------------------------------------------------------------------
 // One modem: the requests that work
+
+TEST(ControlDispatch, QueryVerdictIsTheVerdictJsonSoFar) {
+  channel c(1);
+  EXPECT_EQ(c.ask(R"({"query": "verdict"})"),
+            refusal("no oracle watches the driver of modem 0, so there is no verdict"));
+  c.add_verdict(0, true);
+  const auto v = const_cast<fleet_target&>(*c.target_ptr()).modems[0].t.verdict();
+  // The --verdict-json file's object, after "ok".
+  nlohmann::ordered_json expected = {{"ok", true}};
+  const auto written = nlohmann::ordered_json::parse(oracle::to_json(v));
+  for (const auto& [key, value] : written.items()) expected[key] = value;
+  EXPECT_EQ(c.ask(R"({"query": "verdict"})"), expected.dump());
+  const auto answer = nlohmann::json::parse(c.ask(R"({"query": "verdict"})"));
+  EXPECT_EQ(answer["passed"], false);
+  EXPECT_EQ(answer["errors"], 1);
+  ASSERT_EQ(answer["modems"].size(), 1u);
+  EXPECT_EQ(answer["modems"][0]["findings"][0]["rule"], "NT35E-ECMT-CONN-BEFORE-OPEN");
+  EXPECT_EQ(answer["modems"][0]["findings"][0]["lines"][0]["text"], "AT+ECMTCONN=0");
+}
 
 TEST(ControlDispatch, FireAnObjectOrANameFiresOnTheModem) {
   channel c(1);
@@ -207,9 +247,10 @@ TEST(ControlDispatch, HelpListsTheRequestsActionsAndRegistrations) {
   std::vector<std::string> keys;
   for (auto it = help.begin(); it != help.end(); ++it) keys.push_back(it.key());
   EXPECT_EQ(help["ok"], true);
-  ASSERT_EQ(help["requests"].size(), 10u) << help.dump();
+  ASSERT_EQ(help["requests"].size(), 11u) << help.dump();
   EXPECT_EQ(help["requests"][0]["request"], R"({"fire": {"action": "drop_link", "id": 0}})");
-  EXPECT_EQ(help["requests"][8]["request"], R"({"query": "help"})");
+  EXPECT_EQ(help["requests"][8]["request"], R"({"query": "verdict"})");
+  EXPECT_EQ(help["requests"][9]["request"], R"({"query": "help"})");
   EXPECT_EQ(help["actions"], nlohmann::json(scenario::action_names()));
   EXPECT_EQ(help["registration"], nlohmann::json::parse(R"(["home","searching","denied","none"])"));
   // The keys in the order written ("ok" first).
@@ -277,12 +318,14 @@ TEST(ControlDispatch, UnknownRequestGetsADidYouMean) {
 
 TEST(ControlDispatch, QueryMistakes) {
   channel c(1);
-  EXPECT_EQ(c.ask(R"({"query": "everything"})"), refusal(R"(unknown query "everything"; use state, metrics or help)"));
+  EXPECT_EQ(c.ask(R"({"query": "everything"})"),
+            refusal(R"(unknown query "everything"; use state, metrics, verdict or help)"));
   EXPECT_EQ(c.ask(R"({"query": "stat"})"),
-            refusal(R"(unknown query "stat" (did you mean "state"?); use state, metrics or help)"));
-  EXPECT_EQ(c.ask(R"({"query": "fleet"})"), refusal(R"(unknown query "fleet"; use state, metrics or help)"));
-  EXPECT_EQ(c.ask(R"({"query": 5})"), refusal(R"("query" expects state, metrics or help, not a number)"));
-  EXPECT_EQ(c.ask(R"({"query": ["state"]})"), refusal(R"("query" expects state, metrics or help, not an array)"));
+            refusal(R"(unknown query "stat" (did you mean "state"?); use state, metrics, verdict or help)"));
+  EXPECT_EQ(c.ask(R"({"query": "fleet"})"), refusal(R"(unknown query "fleet"; use state, metrics, verdict or help)"));
+  EXPECT_EQ(c.ask(R"({"query": 5})"), refusal(R"("query" expects state, metrics, verdict or help, not a number)"));
+  EXPECT_EQ(c.ask(R"({"query": ["state"]})"),
+            refusal(R"("query" expects state, metrics, verdict or help, not an array)"));
 }
 
 TEST(ControlDispatch, ModemMistakesWithOneModem) {
@@ -412,6 +455,33 @@ TEST(ControlDispatch, FleetRequestsNameTheirModem) {
             R"({"modem":2,"index":102,"imei":"866123045678902","line":"tcp 127.0.0.1:5002"}]})");
 }
 
+TEST(ControlDispatch, FleetVerdictEveryModemOrOne) {
+  channel c(3, true);
+  for (std::size_t i = 0; i < 3; ++i) c.add_verdict(i, i == 1);
+  // Without "modem": every modem's part, in the fleet's order, in one verdict.
+  const auto all = nlohmann::json::parse(c.ask(R"({"query": "verdict"})"));
+  EXPECT_EQ(all["ok"], true);
+  EXPECT_EQ(all["passed"], false);
+  EXPECT_EQ(all["errors"], 1);
+  ASSERT_EQ(all["modems"].size(), 3u) << all.dump();
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(all["modems"][i]["name"], "modem " + std::to_string(i));
+    EXPECT_EQ(all["modems"][i]["findings"].size(), i == 1 ? 1u : 0u);
+  }
+  // One modem: its part only, and its number.
+  const auto text = c.ask(R"({"modem": 2, "query": "verdict"})");
+  EXPECT_EQ(text.rfind(R"({"ok":true,"modem":2,"verdict":"nt35e-oracle","version":1,)", 0), 0u) << text;
+  const auto two = nlohmann::json::parse(text);
+  EXPECT_EQ(two["passed"], true);
+  ASSERT_EQ(two["modems"].size(), 1u);
+  EXPECT_EQ(two["modems"][0]["name"], "modem 2");
+  // A modem without an oracle: the fleet's verdict is refused, naming it.
+  const_cast<fleet_target&>(*c.target_ptr()).modems[2].t.verdict = nullptr;
+  EXPECT_EQ(c.ask(R"({"query": "verdict"})"),
+            refusal("no oracle watches the driver of modem 2, so there is no verdict"));
+  EXPECT_EQ(nlohmann::json::parse(c.ask(R"({"modem": 1, "query": "verdict"})"))["errors"], 1);
+}
+
 TEST(ControlDispatch, FleetMetricsOneModemOrTheTotals) {
   channel c(3, true);
   c.add_metrics(0);
@@ -522,7 +592,7 @@ TEST(ControlDispatch, FleetMistakes) {
       ask(R"({"flet": {"fire": "reboot"}})"),
       refusal(R"(unknown request "flet" (did you mean "fleet"?); use one of fire, deliver, network, query or fleet)"));
   EXPECT_EQ(ask(R"({"query": "fleets"})"),
-            refusal(R"(unknown query "fleets" (did you mean "fleet"?); use state, metrics, fleet or help)"));
+            refusal(R"(unknown query "fleets" (did you mean "fleet"?); use state, metrics, verdict, fleet or help)"));
   EXPECT_EQ(
       ask(R"({"fleet": "reboot"})"),
       refusal(R"("fleet" expects an object such as {"fire": {"action": "drop_link"}, "fraction": 0.3}, not a string)"));
@@ -565,10 +635,10 @@ TEST(ControlDispatch, FleetMistakes) {
 TEST(ControlDispatch, FleetHelpAddsTheFleetRequests) {
   channel c(4, true);
   auto help = nlohmann::json::parse(c.ask(R"({"query": "help"})"));
-  ASSERT_EQ(help["requests"].size(), 17u) << help.dump();
-  EXPECT_EQ(help["requests"][9]["request"], R"({"modem": 3, "fire": {"action": "drop_link"}})");
-  EXPECT_NE(help["requests"][9]["does"].get<std::string>().find("(0 to 3)"), std::string::npos) << help.dump();
-  EXPECT_EQ(help["requests"][14]["request"], R"({"fleet": {"fire": {"action": "drop_link"}, "modems": [0, 5, 7]}})");
+  ASSERT_EQ(help["requests"].size(), 18u) << help.dump();
+  EXPECT_EQ(help["requests"][10]["request"], R"({"modem": 3, "fire": {"action": "drop_link"}})");
+  EXPECT_NE(help["requests"][10]["does"].get<std::string>().find("(0 to 3)"), std::string::npos) << help.dump();
+  EXPECT_EQ(help["requests"][15]["request"], R"({"fleet": {"fire": {"action": "drop_link"}, "modems": [0, 5, 7]}})");
 }
 
 }  // namespace

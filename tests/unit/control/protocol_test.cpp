@@ -111,6 +111,8 @@ TEST(ControlProtocol, NetworkIsAListSimThenRegistrationThenSignal) {
 TEST(ControlProtocol, Queries) {
   EXPECT_EQ(std::get<query_kind>(parsed(R"({"query": "state"})").body), query_kind::state);
   EXPECT_EQ(std::get<query_kind>(parsed(R"({"query": "metrics"})").body), query_kind::metrics);
+  EXPECT_EQ(std::get<query_kind>(parsed(R"({"query": "verdict"})").body), query_kind::verdict);
+  EXPECT_EQ(std::get<query_kind>(parsed(R"({"query": "verdict"})", fleet_limits(2)).body), query_kind::verdict);
   EXPECT_EQ(std::get<query_kind>(parsed(R"({"query": "help"})").body), query_kind::help);
   EXPECT_EQ(std::get<query_kind>(parsed(R"({"query": "fleet"})", fleet_limits(2)).body), query_kind::fleet);
   auto r = parsed(R"({"modem": 0, "query": "state"})");
@@ -256,7 +258,8 @@ TEST(ControlProtocol, WrongFieldTypes) {
             "network.sim expects true (insert the SIM) or false (remove it), not a number");
   EXPECT_EQ(refused(R"({"network": {"registration": null}})"),
             "network.registration expects home, searching, denied, none or a +CEREG stat, not null");
-  EXPECT_EQ(refused(R"({"query": {"what": "state"}})"), R"("query" expects state, metrics or help, not an object)");
+  EXPECT_EQ(refused(R"({"query": {"what": "state"}})"),
+            R"("query" expects state, metrics, verdict or help, not an object)");
   EXPECT_EQ(refused(R"({"modem": "first", "query": "state"})", fleet_limits(4)),
             R"("modem" expects a modem number from 0 to 3, not a string)");
   EXPECT_EQ(refused(R"({"modem": true, "query": "state"})", fleet_limits(4)),
@@ -412,10 +415,10 @@ TEST(ControlAnswers, FiredOneOrAList) {
 TEST(ControlAnswers, HelpGrowsInFleetMode) {
   const auto one = help_answer(false, 1);
   const auto fleet = help_answer(true, 12);
-  EXPECT_EQ(one["requests"].size(), 10u);
-  EXPECT_EQ(fleet["requests"].size(), 17u);
+  EXPECT_EQ(one["requests"].size(), 11u);
+  EXPECT_EQ(fleet["requests"].size(), 18u);
   EXPECT_EQ(one["requests"].back()["request"], R"({"auth": "TOKEN"})");
-  EXPECT_NE(fleet["requests"][9]["does"].get<std::string>().find("(0 to 11)"), std::string::npos);
+  EXPECT_NE(fleet["requests"][10]["does"].get<std::string>().find("(0 to 11)"), std::string::npos);
   EXPECT_EQ(format(one).rfind(R"({"ok":true,"requests":[)", 0), 0u);
 }
 
