@@ -3,39 +3,16 @@
 
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <regex>
 #include <string>
 
 #include "io/logger.hpp"
+#include "support/pipe_sink.hpp"
 
 namespace nt35e::io {
 namespace {
 
-/// A pipe whose read end never blocks: what the logger wrote so far.
-class pipe_sink {
- public:
-  pipe_sink() {
-    EXPECT_EQ(::pipe(fds_), 0);
-    ::fcntl(fds_[0], F_SETFL, O_NONBLOCK);
-  }
-  ~pipe_sink() {
-    ::close(fds_[0]);
-    ::close(fds_[1]);
-  }
-  int fd() const { return fds_[1]; }
-  std::string take() {
-    std::string out;
-    char buf[4096];
-    for (ssize_t n; (n = ::read(fds_[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
-    return out;
-  }
-
- private:
-  int fds_[2] = {-1, -1};
-};
+using test::pipe_sink;
 
 TEST(Logger, OneTimestampedLineWithLevelAndPrefix) {
   pipe_sink sink;
