@@ -313,6 +313,15 @@ std::string svg_diagram(const std::vector<message>& ms, const std::vector<findin
   return out;
 }
 
+/// The lines that prove a finding or an expectation, one per line: "<br>0.010 s DTE&gt; AT".
+std::string proof_lines(const std::vector<oracle::line_ref>& lines) {
+  std::string out;
+  for (const auto& l : lines)
+    out += "<br><span class=\"proof\">" + html_escape(t_text(l.t_us)) + " s " + (l.from_dte ? "DTE&gt; " : "MOD&lt; ") +
+           "</span>" + code(l.text);
+  return out;
+}
+
 /// The verdict section: passed or failed, the findings with their explanations (each
 /// linked to its box on the diagram), the rule coverage.
 std::string verdict_section(const oracle::verdict& v, const std::vector<finding_mark>& marks) {
@@ -362,9 +371,7 @@ std::string verdict_section(const oracle::verdict& v, const std::vector<finding_
              html_escape(f.spec) + ")" + (k.modem.empty() ? "" : " on " + html_escape(k.modem)) + ": " +
              html_escape(f.detail);
       if (!en.empty()) out += "<br>" + html_escape(en) + "<br><span lang=\"zh\">" + html_escape(zh) + "</span>";
-      for (const auto& l : f.lines)
-        out += "<br><span class=\"proof\">" + html_escape(t_text(l.t_us)) + " s " +
-               (l.from_dte ? "DTE&gt; " : "MOD&lt; ") + "</span>" + code(l.text);
+      out += proof_lines(f.lines);
       out += "</li>\n";
     }
     out += "</ol>\n";
@@ -386,9 +393,7 @@ std::string verdict_section(const oracle::verdict& v, const std::vector<finding_
               : met  ? "met"
                      : "not triggered") +
              " at " + html_escape(t_text(e.t_us)) + " s</td><td>" + html_escape(e.detail);
-      for (const auto& l : e.lines)
-        out += "<br><span class=\"proof\">" + html_escape(t_text(l.t_us)) + " s " +
-               (l.from_dte ? "DTE&gt; " : "MOD&lt; ") + "</span>" + code(l.text);
+      out += proof_lines(e.lines);
       out += "</td></tr>\n";
     }
     out += "</tbody></table>\n";
