@@ -340,8 +340,12 @@ def validate_junit(path, expected):
             cases += 1
             for result in case.result:
                 if isinstance(result, JFailure):
-                    failed.append(case.name)
-                    check("§" in (result.text or ""), f"the failure of {case.name} names no spec section")
+                    # The scenario's own expectations (auth-failure's back-off) are judged apart.
+                    if ".expect." not in (case.classname or "") and not (suite.name or "").startswith("nt35e.expect"):
+                        failed.append(case.name)
+                    # A rule cites the spec; a scenario's expectation is the scenario's own duty.
+                    if not (suite.name or "").startswith("nt35e.expect") and ".expect." not in (case.classname or ""):
+                        check("§" in (result.text or ""), f"the failure of {case.name} names no spec section")
                     check(result.message, f"the failure of {case.name} has no message")
                 elif not isinstance(result, Skipped):
                     raise Failure(f"unexpected result {result!r} in {case.name}")
