@@ -2,7 +2,8 @@
 # Builds the libFuzzer targets (preset `fuzz`: clang-14, ASan + UBSan, UBSan fatal) and
 # runs each for a while with its seed corpus and dictionary from tests/fuzz/:
 #
-#   tools/fuzz.sh [--minutes N] [--runs N] [TARGET...]   (default: 1 minute, every target)
+#   tools/fuzz.sh [--minutes N] [--runs N] [--parallel N] [TARGET...]
+#                                          (default: 1 minute, every target, one at a time)
 #
 # --runs N stops a target after N executions (or --minutes, whichever comes first): the
 # long run of docs/reliability.md is `--runs 10000000 --minutes 480`.
@@ -12,6 +13,7 @@
 # copied by hand into tests/fuzz/regressions/<target>/, where the normal build's ctest
 # (label fuzz) replays it. For each target it prints the executions reached and exec/s;
 # the exit status is non-zero when any target found a crash, a leak or a timeout.
+# --parallel N fuzzes N targets at once (CI: one per core, so the 60 s runs take half the time).
 # NT35E_FUZZ_BUILD_JOBS sets the build's parallelism (default: every core).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +21,7 @@ cd "$(dirname "$0")/.."
 all=(at_input scenario_json log_import trace_replay control_request ecmt_machine)
 minutes=1
 runs=
+parallel=1
 targets=()
 while (($#)); do
   case "$1" in
@@ -38,8 +41,16 @@ while (($#)); do
       runs=$2
       shift 2
       ;;
+    --parallel)
+      [[ $# -ge 2 && "$2" =~ ^[0-9]+$ && "$2" -gt 0 ]] || {
+        echo "fuzz.sh: --parallel needs a whole number of targets above 0, got '${2:-}'" >&2
+        exit 2
+      }
+      parallel=$2
+      shift 2
+      ;;
     -h | --help)
-      sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -59,17 +70,16 @@ work=${NT35E_FUZZ_WORK:-build-fuzz/fuzz-work}
 cmake --preset fuzz >/dev/null
 cmake --build build-fuzz -j"$jobs" --target "${targets[@]/#/nt35e_fuzz_}"
 
-failed=()
-summary=()
-for t in "${targets[@]}"; do
-  dir=$work/$t
+# One target: its summary line in $dir/summary, and "failed" in $dir/failed on a finding.
+fuzz_one() {
+  local t=$1 dir=$work/$1 status=0 execs rate line
   mkdir -p "$dir/corpus" "$dir/crashes"
-  args=(-max_total_time=$((minutes * 60)) -timeout=25 -rss_limit_mb=2048 -print_final_stats=1
+  rm -f "$dir/summary" "$dir/failed"
+  local args=(-max_total_time=$((minutes * 60)) -timeout=25 -rss_limit_mb=2048 -print_final_stats=1
     -artifact_prefix="$dir/crashes/")
   [[ -f tests/fuzz/dict/$t.dict ]] && args+=(-dict=tests/fuzz/dict/$t.dict)
   [[ -n $runs ]] && args+=(-runs="$runs")
   echo "== fuzz $t for $minutes min (scratch corpus and crashes in $dir)"
-  status=0
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
     build-fuzz/tests/fuzz/nt35e_fuzz_"$t" "${args[@]}" "$dir/corpus" tests/fuzz/corpus/"$t" \
     tests/fuzz/regressions/"$t" >"$dir/log" 2>&1 || status=$?
@@ -78,12 +88,30 @@ for t in "${targets[@]}"; do
   line="$t: ${execs:-?} executions, ${rate:-?} exec/s, scratch corpus $(find "$dir/corpus" -type f | wc -l) files"
   if ((status != 0)); then
     line+=", FAILED (exit $status): $(ls -t "$dir"/crashes/* 2>/dev/null | head -1)"
-    failed+=("$t")
+    echo failed >"$dir/failed"
     grep -m1 -E 'ERROR: |runtime error|invariant violated|what\(\):' "$dir/log" >&2 || true
     echo "   log: $dir/log" >&2
   fi
   echo "$line"
-  summary+=("$line")
+  echo "$line" >"$dir/summary"
+}
+
+running=0
+for t in "${targets[@]}"; do
+  if ((running >= parallel)); then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  fuzz_one "$t" &
+  running=$((running + 1))
+done
+wait
+
+failed=()
+summary=()
+for t in "${targets[@]}"; do
+  summary+=("$(cat "$work/$t/summary" 2>/dev/null || echo "$t: did not finish")")
+  [[ -f $work/$t/failed || ! -f $work/$t/summary ]] && failed+=("$t")
 done
 
 echo "== fuzz summary"

@@ -41,7 +41,7 @@ cmake --build build-fuzz -j"$jobs" --target nt35e_unit_tests nt35e_control_tests
   nt35e_fleet_events_tests nt35e_paho_unit_tests nt35e_fuzz_at_input nt35e_fuzz_scenario_json nt35e_fuzz_log_import \
   nt35e_fuzz_trace_replay nt35e_fuzz_control_request nt35e_fuzz_ecmt_machine
 (cd build-fuzz && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --output-on-failure -L 'unit|fuzz' --timeout 600)
+  ctest --output-on-failure -L 'unit|fuzz' --timeout 600 -j"$jobs")
 
 echo "== the real binary under ASan + UBSan: end-to-end tests (live broker, scenario library, fleet, conformance, ping)"
 # Leak detection off here: Paho's process-wide state and the intentionally immortal
@@ -62,7 +62,7 @@ fi
 # reach. NT35E_CI_FUZZ=0 skips it (about 6 minutes plus the fuzz build).
 if [[ "${NT35E_CI_FUZZ:-1}" == 1 ]]; then
   echo "== fuzz every target for 60 s (tools/fuzz.sh --minutes 1; NT35E_CI_FUZZ=0 skips)"
-  bash tools/fuzz.sh --minutes 1
+  bash tools/fuzz.sh --minutes 1 --parallel "$jobs"
 fi
 
 echo "== all tests passed"
