@@ -361,6 +361,11 @@ std::vector<timeline_row> timeline_of(const std::vector<message>& messages) {
 // Findings on the diagram
 
 std::vector<std::size_t> finding_messages(const oracle::finding& f, const std::vector<message>& messages) {
+  return proof_messages(f.lines, f.t_us, messages);
+}
+
+std::vector<std::size_t> proof_messages(const std::vector<oracle::line_ref>& lines, std::int64_t t_us,
+                                        const std::vector<message>& messages) {
   std::vector<std::size_t> out;
   if (messages.empty()) return out;
   // The last message at or before `t` that `fits` (any message when none fits; the first when none is that early).
@@ -372,7 +377,7 @@ std::vector<std::size_t> finding_messages(const oracle::finding& f, const std::v
     }
     return fitting.value_or(any.value_or(0));
   };
-  for (const auto& l : f.lines) {
+  for (const auto& l : lines) {
     auto same_side = [&](const message& m) {
       return l.from_dte ? m.what == message::kind::command || m.what == message::kind::data
                         : m.what == message::kind::module_line;
@@ -392,9 +397,9 @@ std::vector<std::size_t> finding_messages(const oracle::finding& f, const std::v
   // The anchor: the last proving line at or before the finding's time (the line that broke
   // the rule); a deadline's finding without one sits on the last message before it.
   std::optional<std::size_t> anchor;
-  for (std::size_t k = 0; k < f.lines.size(); ++k)
-    if (f.lines[k].t_us <= f.t_us && (!anchor || f.lines[k].t_us >= f.lines[*anchor].t_us)) anchor = k;
-  out.push_back(anchor ? out[*anchor] : last_before(f.t_us, [](const message&) { return true; }));
+  for (std::size_t k = 0; k < lines.size(); ++k)
+    if (lines[k].t_us <= t_us && (!anchor || lines[k].t_us >= lines[*anchor].t_us)) anchor = k;
+  out.push_back(anchor ? out[*anchor] : last_before(t_us, [](const message&) { return true; }));
   return out;
 }
 

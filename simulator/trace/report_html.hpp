@@ -95,6 +95,9 @@ std::vector<timeline_row> timeline_of(const std::vector<message>& messages);
 /// one of its direction), and last the anchor: the message under which the finding's box
 /// is drawn (the last proving line at or before the finding's time).
 std::vector<std::size_t> finding_messages(const oracle::finding& f, const std::vector<message>& messages);
+/// The same for any proving lines and the time they are judged at (an expectation's too).
+std::vector<std::size_t> proof_messages(const std::vector<oracle::line_ref>& lines, std::int64_t t_us,
+                                        const std::vector<message>& messages);
 
 /// & < > " ' escaped for HTML text and attribute values.
 std::string html_escape(std::string_view s);

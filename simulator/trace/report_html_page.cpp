@@ -84,6 +84,8 @@ svg g:target rect.hl, svg rect.hl { fill: transparent; }
 svg g:target rect.hl { fill: #fff3c4; }
 svg .badge circle { fill: var(--bad); } svg .badge.warning circle { fill: var(--warn); }
 svg .badge text { fill: #fff; font-size: 10px; font-weight: 700; font-family: system-ui, sans-serif; }
+svg .tag rect { fill: var(--ok); } svg .tag.broken rect { fill: var(--bad); } svg .tag.idle rect { fill: #8a8a8a; }
+svg .tag text { fill: #fff; font-size: 10px; font-weight: 700; font-family: system-ui, sans-serif; }
 svg .finding rect { fill: var(--badbg); stroke: var(--bad); }
 svg .finding.warning rect { fill: var(--warnbg); stroke: var(--warn); }
 svg .finding text { fill: var(--ink); font-size: 11px; }
@@ -150,6 +152,47 @@ std::vector<finding_mark> marks_of(const oracle::verdict* v, const std::vector<m
   return out;
 }
 
+/// One expectation of the verdict as the diagram marks it: "E1" on the lines that prove it.
+struct expectation_mark {
+  std::size_t number = 0;  ///< 1, 2, ... in the verdict's order (the rows of its table)
+  const oracle::expectation_result* e = nullptr;
+  std::string modem;
+  std::vector<std::size_t> lines;  ///< the messages of its proving lines
+};
+
+std::vector<expectation_mark> expectation_marks_of(const oracle::verdict* v, const std::vector<message>& ms) {
+  std::vector<expectation_mark> out;
+  if (!v) return out;
+  for (const auto& m : v->modems)
+    for (const auto& e : m.expectations) {
+      expectation_mark k;
+      k.number = out.size() + 1;
+      k.e = &e;
+      if (v->modems.size() > 1) k.modem = m.name;
+      if (!e.lines.empty() && !ms.empty()) {
+        k.lines = proof_messages(e.lines, e.t_us, ms);
+        k.lines.pop_back();  // the anchor: expectations have no box to hang
+      }
+      out.push_back(std::move(k));
+    }
+  return out;
+}
+
+std::string_view result_text(oracle::outcome o) {
+  return o == oracle::outcome::met ? "met" : o == oracle::outcome::unmet ? "unmet" : "not triggered";
+}
+
+std::string_view result_class(oracle::outcome o) {
+  return o == oracle::outcome::met ? "kept" : o == oracle::outcome::unmet ? "broken" : "idle";
+}
+
+/// "E2 unmet at 12.000 s on modem 1: back and subscribed — what happened".
+std::string expectation_headline(const expectation_mark& k) {
+  const auto& e = *k.e;
+  return "E" + std::to_string(k.number) + " " + std::string(result_text(e.result)) + " at " + t_text(e.t_us) + " s" +
+         (k.modem.empty() ? "" : " on " + k.modem) + ": " + e.name + " — " + e.detail;
+}
+
 std::string_view level_text(oracle::severity s) { return oracle::to_string(s); }
 
 /// The finding's first line: "1 error NT35E-… (§5.4) at 5.540 s: what happened".
@@ -165,7 +208,8 @@ std::pair<std::string, std::string> rule_texts(std::string_view id) {
   return e ? std::pair{std::string(e->en), std::string(e->zh)} : std::pair{std::string(), std::string()};
 }
 
-std::string svg_diagram(const std::vector<message>& ms, const std::vector<finding_mark>& marks) {
+std::string svg_diagram(const std::vector<message>& ms, const std::vector<finding_mark>& marks,
+                        const std::vector<expectation_mark>& expected) {
   lanes L;
   const int width = 1160, head = 56, row = 24, gap_row = 18, box = 54;
   // Findings: numbered badges on their lines, a box under the anchor line.
@@ -179,6 +223,14 @@ std::string svg_diagram(const std::vector<message>& ms, const std::vector<findin
       for (auto i : lines) badges[i].push_back(&k);
       boxes[k.anchor].push_back(&k);
     }
+  // Expectations: "E<n>" tags after the findings' badges on the lines that prove them.
+  std::map<std::size_t, std::vector<const expectation_mark*>> tags;
+  for (const auto& k : expected) {
+    auto lines = k.lines;
+    std::sort(lines.begin(), lines.end());
+    lines.erase(std::unique(lines.begin(), lines.end()), lines.end());
+    for (auto i : lines) tags[i].push_back(&k);
+  }
   // Rows: one per message, plus a gap marker before a pause longer than one second, plus
   // a finding's box under its anchor line.
   std::vector<int> ys;
@@ -293,6 +345,18 @@ std::string svg_diagram(const std::vector<message>& ms, const std::vector<findin
                "\" r=\"8\"/><text x=\"" + std::to_string(cx) + "\" y=\"" + std::to_string(yy) +
                "\" text-anchor=\"middle\">" + std::to_string(k.number) + "</text></g></a>\n";
       }
+    if (auto t = tags.find(i); t != tags.end()) {
+      const auto before = badges.contains(i) ? badges[i].size() : 0;
+      for (std::size_t n = 0; n < t->second.size(); ++n) {
+        const auto& k = *t->second[n];
+        const int x = 66 + 20 * static_cast<int>(before) + 28 * static_cast<int>(n);
+        out += "<a href=\"#e" + std::to_string(k.number) + "\"><g class=\"tag " +
+               std::string(result_class(k.e->result)) + "\"><title>" + html_escape(expectation_headline(k)) +
+               "</title><rect x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(yy - 12) +
+               "\" width=\"25\" height=\"16\" rx=\"3\"/><text x=\"" + std::to_string(x + 12) + "\" y=\"" +
+               std::to_string(yy) + "\" text-anchor=\"middle\">E" + std::to_string(k.number) + "</text></g></a>\n";
+      }
+    }
     if (auto b = boxes.find(i); b != boxes.end())
       for (const auto* k : b->second) {
         const int top = box_top[k->number];
@@ -377,22 +441,17 @@ std::string verdict_section(const oracle::verdict& v, const std::vector<finding_
     out += "</ol>\n";
   }
   // The scenario's expectations: what this driver had to do in this world, met or not.
+  std::size_t expectation_number = 0;
   for (const auto& m : v.modems) {
     if (m.expectations.empty()) continue;
     out += "<h3>Expectations" + (v.modems.size() > 1 ? " of " + html_escape(m.name) : std::string()) +
            "</h3>\n<table class=\"coverage\">\n<thead><tr><th>expectation</th><th>asks</th><th>result</th>"
            "<th>what happened</th></tr></thead>\n<tbody>\n";
     for (const auto& e : m.expectations) {
-      const bool met = e.result == oracle::outcome::met, failed = e.result == oracle::outcome::unmet;
-      out += "<tr><td>" + code(e.name) + "</td><td>" + html_escape(e.asks) + "</td><td class=\"" +
-             (failed ? "broken"
-              : met  ? "kept"
-                     : "idle") +
-             "\">" +
-             (failed ? "unmet"
-              : met  ? "met"
-                     : "not triggered") +
-             " at " + html_escape(t_text(e.t_us)) + " s</td><td>" + html_escape(e.detail);
+      const auto number = std::to_string(++expectation_number);
+      out += "<tr id=\"e" + number + "\"><td>E" + number + " " + code(e.name) + "</td><td>" + html_escape(e.asks) + "</td><td class=\"" +
+             std::string(result_class(e.result)) + "\">" + std::string(result_text(e.result)) + " at " +
+             html_escape(t_text(e.t_us)) + " s</td><td>" + html_escape(e.detail);
       out += proof_lines(e.lines);
       out += "</td></tr>\n";
     }
@@ -514,6 +573,7 @@ std::string render_report(const trace& t, const report_options& options) {
   auto ms = messages_of(t);
   auto rows = timeline_of(ms);
   const auto marks = marks_of(options.verdict, ms);
+  const auto expected = expectation_marks_of(options.verdict, ms);
   int commands = 0, problems = 0, urcs = 0, mqtt = 0;
   for (const auto& r : rows) {
     if (!r.command.empty())
@@ -588,8 +648,12 @@ std::string render_report(const trace& t, const report_options& options) {
       "<span><i class=\"sw\" style=\"background:#6a1b9a\"></i>MQTT</span>"
       "<span><i class=\"sw\" style=\"background:#b3261e\"></i>error or refusal</span>"
       "<span>notes in yellow boxes; hover an arrow for its full text</span>" +
-      std::string(marks.empty() ? "" : "<span>numbered badges and boxes: the oracle's findings</span>") + "</p>\n";
-  out += svg_diagram(ms, marks);
+      std::string(marks.empty() ? "" : "<span>numbered badges and boxes: the oracle's findings</span>") +
+      std::string(expected.empty() ? ""
+                                   : "<span>E tags: the lines that prove an expectation (green met, red unmet, "
+                                     "grey not triggered)</span>") +
+      "</p>\n";
+  out += svg_diagram(ms, marks, expected);
   out += "<script>" + std::string(script) + "</script>\n</body>\n</html>\n";
   return out;
 }

@@ -148,10 +148,17 @@ TEST(Explain, ExamplesComeInTheStyleGiven) {
   EXPECT_EQ(explain::command("+ECMTOPEN=0,\"h\",1883", language::en, compact),
             "opens the TCP link of MQTT id 0; the result comes later as +ECMTOPEN:0,<result>");
   EXPECT_EQ(explain::command("+CPIN?", language::zh, spaced), "SIM 卡状态（+CPIN: READY 表示可用，CME 10 表示没插卡）");
-  at::failure early{true, 3, "state.not_allowed", "id 0 is OPENING"};
+  at::failure early;
+  early.is_cme = true;
+  early.code = 3;
+  early.reason = "state.not_allowed";
+  early.sentence = "id 0 is OPENING";
   EXPECT_EQ(explain::hint(early, "+ECMTCONN=0", language::en, spaced),
             "hint: wait for +ECMTOPEN: <id>,0 before AT+ECMTCONN");
-  at::failure no_pdp{true, 3, "net.no_pdp", ""};
+  at::failure no_pdp;
+  no_pdp.is_cme = true;
+  no_pdp.code = 3;
+  no_pdp.reason = "net.no_pdp";
   EXPECT_EQ(explain::hint(no_pdp, "+ECMTOPEN=0,\"h\",1", language::en, compact),
             "hint: the network is not registered yet; wait for +CEREG:1 or check AT+CGATT?");
   EXPECT_EQ(explain::hint(no_pdp, "+ECMTOPEN=0,\"h\",1", language::en, spaced),

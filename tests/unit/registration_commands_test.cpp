@@ -505,7 +505,9 @@ TEST_P(BothProfiles, CedrxsForms) {
 TEST_P(BothProfiles, NvmSettingsSurviveAReboot) {
   session h(GetParam());
   EXPECT_EQ(h.exchange("AT+CREG=2;+CEREG=3;+CMGF=0;+CPSMS=1,,,\"01000011\",\"00000101\";+CEDRXS=2"), ok);
-  if (std::string(GetParam()) == "nt35e") EXPECT_EQ(h.exchange("AT+CGREG=1"), ok);
+  if (std::string(GetParam()) == "nt35e") {
+    EXPECT_EQ(h.exchange("AT+CGREG=1"), ok);
+  }
   EXPECT_EQ(h.exchange("AT+ECRST"), ok);
   h.run_for(ms(4000));
   h.take_output();
@@ -515,7 +517,9 @@ TEST_P(BothProfiles, NvmSettingsSurviveAReboot) {
   EXPECT_EQ(s.cmgf, 0);
   EXPECT_EQ(s.psm.mode, 1);
   EXPECT_TRUE(s.edrx.report);
-  if (std::string(GetParam()) == "nt35e") EXPECT_EQ(s.cgreg_n, 1);
+  if (std::string(GetParam()) == "nt35e") {
+    EXPECT_EQ(s.cgreg_n, 1);
+  }
   EXPECT_EQ(h.exchange("AT+CMGF?"), answer(h.styled("+CMGF", "0")));
 }
 
@@ -634,7 +638,9 @@ TEST(Registration, NewProfileFieldsAreOverridableOneByOne) {
                                                                       {"timing.cgact_off_ok", "4", "x"}};
   for (const auto& [name, good, bad] : fields) {
     EXPECT_EQ(modem::set_profile_field(p, name, good), "") << name;
-    if (bad) EXPECT_NE(modem::set_profile_field(p, name, bad), "") << name << "=" << bad;
+    if (bad) {
+      EXPECT_NE(modem::set_profile_field(p, name, bad), "") << name << "=" << bad;
+    }
   }
   EXPECT_EQ(p.reject_cause, 15);
   EXPECT_EQ(p.plmn, "46011");

@@ -395,11 +395,36 @@ TEST(report_html, an_unmet_expectation_fails_the_verdict_section) {
             std::string::npos)
       << html;
   EXPECT_NE(html.find("<h3>Expectations</h3>"), std::string::npos);
-  EXPECT_NE(html.find("<tr><td><code>resubscribe</code></td><td>subscribes to cmd/# again within 30 s of a "
+  EXPECT_NE(html.find("<tr id=\"e1\"><td>E1 <code>resubscribe</code></td><td>subscribes to cmd/# again within 30 s of a "
                       "reconnect</td><td class=\"broken\">unmet at 2.400 s</td><td>no AT+ECMTSUB to cmd/# came<br>"),
             std::string::npos)
       << html;
-  EXPECT_EQ(html.find("class=\"badge"), std::string::npos);  // nothing to mark on the diagram
+  EXPECT_EQ(html.find("class=\"badge"), std::string::npos);  // no finding to mark on the diagram
+  // The expectation's proving line carries its tag, red since unmet, linked to its row.
+  const auto tag = html.find("<a href=\"#e1\"><g class=\"tag broken\"><title>E1 unmet at 2.400 s: resubscribe");
+  ASSERT_NE(tag, std::string::npos) << html;
+  EXPECT_EQ(html.find("<a href=\"#e1\">", tag + 1), std::string::npos);  // on one line only
+  EXPECT_NE(html.find("E tags: the lines that prove an expectation"), std::string::npos);
+}
+
+TEST(report_html, a_met_expectation_is_tagged_green_and_one_without_lines_not_at_all) {
+  const auto t = boot_trace(false);
+  auto v = app::trace_verdict(t, {}, oracle::fail_on::error);
+  oracle::expectation_result met;
+  met.name = "connects";
+  met.asks = "connects within 20 s";
+  met.result = oracle::outcome::met;
+  met.t_us = 2'000'000;
+  met.lines.push_back({2'000'000, true, "AT"});
+  oracle::expectation_result idle;
+  idle.name = "reconnects";
+  idle.asks = "reconnects after a loss";
+  v.modems.at(0).expectations = {met, idle};
+  const auto html = render_report(t, {"expect.jsonl", &v});
+  EXPECT_NE(html.find("<g class=\"tag kept\"><title>E1 met at 2.000 s: connects"), std::string::npos) << html;
+  EXPECT_EQ(html.find("<a href=\"#e2\">"), std::string::npos);  // not triggered, nothing proves it
+  EXPECT_NE(html.find("<tr id=\"e2\"><td>E2 <code>reconnects</code>"), std::string::npos);
+  EXPECT_NE(html.find("class=\"idle\">not triggered"), std::string::npos);
 }
 
 TEST(report_html, every_sample_trace_with_its_verdict_stays_self_contained) {
