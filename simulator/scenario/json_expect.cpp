@@ -6,39 +6,40 @@
 
 namespace nt35e::scenario {
 
-std::vector<std::string> expect_keys(expect_kind k) {
+namespace {
+
+/// Per kind: every field it takes, and how many of them (the first ones) it needs.
+struct expect_fields {
+  std::vector<std::string> keys;
+  std::size_t required = 0;
+};
+
+expect_fields fields_of(expect_kind k) {
   switch (k) {
     case expect_kind::reconnect:
-      return {"after_loss", "after_loss_at", "within", "subscribe", "resubscribe"};
+      return {{"within", "after_loss", "after_loss_at", "subscribe", "resubscribe"}, 1};
     case expect_kind::connect:
-      return {"within"};
+      return {{"within"}, 1};
     case expect_kind::subscribe:
-      return {"topic", "within"};
+      return {{"topic", "within"}, 2};
     case expect_kind::publish:
-      return {"topic", "every"};
+      return {{"topic", "every"}, 2};
     case expect_kind::never_publish:
-      return {"topic", "qos"};
+      return {{"topic", "qos"}, 1};
     case expect_kind::back_off:
-      return {"at_least"};
+      return {{"at_least"}, 1};
   }
   return {};
 }
 
+}  // namespace
+
+std::vector<std::string> expect_keys(expect_kind k) { return fields_of(k).keys; }
+
 std::vector<std::string> expect_required_keys(expect_kind k) {
-  switch (k) {
-    case expect_kind::reconnect:
-    case expect_kind::connect:
-      return {"within"};
-    case expect_kind::subscribe:
-      return {"topic", "within"};
-    case expect_kind::publish:
-      return {"topic", "every"};
-    case expect_kind::never_publish:
-      return {"topic"};
-    case expect_kind::back_off:
-      return {"at_least"};
-  }
-  return {};
+  auto f = fields_of(k);
+  f.keys.resize(f.required);
+  return f.keys;
 }
 
 }  // namespace nt35e::scenario
