@@ -1,13 +1,18 @@
 #include "app/report_command.hpp"
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <variant>
 
 #include "app/cli.hpp"
 #include "app/tool_io.hpp"
 #include "oracle/oracle.hpp"
 #include "trace/report_html.hpp"
+#include "trace/trace_diff.hpp"
 #include "trace/trace_file.hpp"
 
 namespace nt35e::app {
@@ -16,7 +21,8 @@ namespace {
 
 constexpr const char* usage =
     "Usage: nt35e-sim report [-o OUT.html] TRACE.jsonl\n"
-    "       nt35e-sim report --verdict OUT.xml [--verdict-json OUT.json] TRACE.jsonl\n";
+    "       nt35e-sim report --verdict OUT.xml [--verdict-json OUT.json] TRACE.jsonl\n"
+    "       nt35e-sim report --diff [-o OUT.html] A.jsonl B.jsonl\n";
 
 constexpr const char* description =
     "Writes one self-contained HTML file (no external scripts, styles or fonts; it opens\n"
@@ -24,7 +30,13 @@ constexpr const char* description =
     "pairs each command with its result and the URCs that report on it, with the delays,\n"
     "errors and refusals highlighted. The oracle judges the driver in the trace: its findings\n"
     "are marked on the sequence diagram, and a verdict section lists them with the rule\n"
-    "coverage (docs/oracle.md); --verdict and --verdict-json also write the verdict files.";
+    "coverage (docs/oracle.md); --verdict and --verdict-json also write the verdict files.\n"
+    "\n"
+    "--diff compares two sessions on the protocol, not on time: each trace becomes its\n"
+    "protocol steps (the lines the host sent and the module wrote; echo, timestamps, the MQTT\n"
+    "side and message ids left out), the steps are aligned (Myers's diff), and the first\n"
+    "divergence is printed with three steps of context (coloured on a terminal); -o also\n"
+    "writes an HTML side by side. Exit status 0 same, 1 different, 2 error (docs/reproduce.md).";
 
 /// The default page: the trace's name with .html instead of .jsonl (stdout for stdin).
 std::string default_output(const std::string& trace_path) {
@@ -45,9 +57,18 @@ CLI::App* add_report_command(CLI::App& root, report_request& request) {
   add_value(*cmd, "-o,--output", "OUT.html", "a file name",
             "where to write (default: TRACE with .html instead of .jsonl)",
             [&request](const std::string& value) { request.output = value; });
+  add_flag(*cmd, "--diff", "compare two traces A and B on the protocol (exit status 0 same, 1 different)",
+           [&request] { request.diff = true; });
   add_verdict_options(*cmd, request.verdict, "Verdict on the driver");
   cmd->add_option("TRACE", request.traces, "the trace (JSON Lines; - reads stdin)")->group("Arguments");
   on_parsed(*cmd, [&request] {
+    if (request.diff) {
+      if (request.traces.size() != 2)
+        throw usage_error("--diff compares two traces: give A and B, got " + std::to_string(request.traces.size()));
+      if (request.verdict.wanted())
+        throw usage_error("--diff writes no verdict: leave out --verdict and --verdict-json");
+      return;
+    }
     if (request.traces.empty()) throw usage_error("give the trace file (JSON Lines) to report on");
     if (request.traces.size() > 1)
       throw usage_error("give one trace file, got \"" + request.traces[0] + "\" and \"" + request.traces[1] + "\"");
@@ -75,22 +96,57 @@ oracle::verdict trace_verdict(const trace::trace& t, const oracle::config& c, or
   return v;
 }
 
-int run_report(const report_request& request) {
-  const auto& trace_path = request.traces.front();
-  const auto out_path = request.output.empty() ? default_output(trace_path) : request.output;
+namespace {
+
+/// Loads a trace file ("-": stdin); nothing, with the sentence on stderr, when it fails.
+std::optional<trace::trace> load_trace(const std::string& path) {
   std::variant<trace::trace, trace::load_error> loaded;
-  if (trace_path == "-") {
+  if (path == "-") {
     std::string error;
     auto text = read_input("-", error);
+    if (!text) {
+      std::cerr << "nt35e-sim report: " << error << "\n";
+      return std::nullopt;
+    }
     loaded = trace::parse(*text, "stdin");
   } else {
-    loaded = trace::load(trace_path);
+    loaded = trace::load(path);
   }
   if (auto* bad = std::get_if<trace::load_error>(&loaded)) {
     std::cerr << bad->message << "\n";
-    return 1;
+    return std::nullopt;
   }
-  const auto& loaded_trace = std::get<trace::trace>(loaded);
+  return std::get<trace::trace>(std::move(loaded));
+}
+
+/// --diff A B: 0 same, 1 different, 2 a trace that does not load or a page not written.
+int run_diff(const report_request& request) {
+  const auto a = load_trace(request.traces[0]);
+  if (!a) return 2;
+  const auto b = load_trace(request.traces[1]);
+  if (!b) return 2;
+  const auto steps_a = trace::steps_of(*a), steps_b = trace::steps_of(*b);
+  const auto d = trace::diff_steps(steps_a, steps_b);
+  const trace::diff_names names{base_name(request.traces[0]), base_name(request.traces[1])};
+  // Colour only for a person at a terminal (and never when NO_COLOR is set, no-color.org).
+  const char* no_color = std::getenv("NO_COLOR");
+  const bool colour = ::isatty(STDOUT_FILENO) != 0 && (no_color == nullptr || *no_color == '\0');
+  std::cout << trace::render_diff_text(names, steps_a, steps_b, d, colour) << std::flush;
+  if (!request.output.empty() &&
+      finish_output("nt35e-sim report", request.output, trace::render_diff_html(names, steps_a, steps_b, d)) != 0)
+    return 2;
+  return d.same() ? 0 : 1;
+}
+
+}  // namespace
+
+int run_report(const report_request& request) {
+  if (request.diff) return run_diff(request);
+  const auto& trace_path = request.traces.front();
+  const auto out_path = request.output.empty() ? default_output(trace_path) : request.output;
+  const auto loaded = load_trace(trace_path);
+  if (!loaded) return 1;
+  const auto& loaded_trace = *loaded;
   // The oracle judges every trace: the page marks its findings; the files and the exit
   // status only when a verdict output was asked for. The scenario's settings as the
   // trace's header recorded them, then the command line's.

@@ -4,6 +4,7 @@
 //
 //   nt35e-sim report [-o OUT.html] TRACE.jsonl
 //   nt35e-sim report --verdict OUT.xml [--verdict-json OUT.json] [-o OUT.html] TRACE.jsonl
+//   nt35e-sim report --diff [-o OUT.html] A.jsonl B.jsonl
 //
 // The oracle judges the driver in the trace after the fact, with the same verdict as live
 // (app/verdict_output.hpp): the scenario's "oracle" settings and "expect" list come from
@@ -12,7 +13,9 @@
 // --verdict-json the verdict files are written too, and the page only when -o asks for it.
 //
 // Exit status: 0 done, 1 a trace that does not load or a page that cannot be written,
-// 2 a usage error (one sentence and "try --help"), 3 the verdict failed.
+// 2 a usage error (one sentence and "try --help"), 3 the verdict failed. With --diff
+// (trace/trace_diff.hpp): 0 the sessions take the same protocol steps, 1 they differ,
+// 2 an error (a usage error, a trace that does not load, a page that cannot be written).
 
 #include <string>
 #include <vector>
@@ -28,7 +31,8 @@ namespace nt35e::app {
 /// What `nt35e-sim report` was asked to do.
 struct report_request {
   std::string output;               ///< -o OUT.html; empty: the trace's name with .html
-  std::vector<std::string> traces;  ///< the TRACE; exactly one once parsed
+  std::vector<std::string> traces;  ///< the TRACE; exactly one once parsed (two with --diff)
+  bool diff = false;                ///< --diff A B: compare two traces
   verdict_options verdict;          ///< --verdict, --verdict-json, --oracle-…
 };
 

@@ -99,6 +99,10 @@ std::vector<std::size_t> finding_messages(const oracle::finding& f, const std::v
 std::vector<std::size_t> proof_messages(const std::vector<oracle::line_ref>& lines, std::int64_t t_us,
                                         const std::vector<message>& messages);
 
+/// The page's style sheet (the CSS inside <style>), for other pages that look the same
+/// (the --diff side by side).
+std::string_view report_style();
+
 /// & < > " ' escaped for HTML text and attribute values.
 std::string html_escape(std::string_view s);
 /// "0.4 ms", "1 ms", "312 ms", "6.26 s", "2 min 5 s".

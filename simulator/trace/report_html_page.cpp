@@ -569,6 +569,8 @@ std::string timeline_table(const std::vector<message>& ms, const std::vector<tim
 
 }  // namespace
 
+std::string_view report_style() { return style; }
+
 std::string render_report(const trace& t, const report_options& options) {
   auto ms = messages_of(t);
   auto rows = timeline_of(ms);

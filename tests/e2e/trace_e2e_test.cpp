@@ -165,6 +165,59 @@ TEST(Trace, ReportIsOneSelfContainedHtmlFile) {
   EXPECT_EQ(page.find("https://"), std::string::npos);
 }
 
+// --diff (issue 17, item 5): driver v2 types a typographic quote in its first subscribe,
+// gets ERROR and subscribes again (another msgID, slower timing throughout); the rest of
+// the session is v1's. The diff finds step 10 and realigns after the two extra steps.
+TEST(Trace, DiffFindsWhereTwoDriversPartWays) {
+  const std::string dir = std::string(NT35E_TEST_DATA_DIR) + "/traces/diff/";
+  auto html = scratch("diff.html");
+  auto r = run_sim({"report", "--diff", "-o", html.string(), dir + "driver-v1.jsonl", dir + "driver-v2.jsonl"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.out.find("first divergence: A at step 10 (t=4.500 s), B at step 10 (t=7.650 s)\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("+    10  dte  AT+ECMTSUB=0,2,\u201dtest\u201d,2\n+    11  mod  ERROR\n"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("   9  9  mod  +ECMTCONN:0,0,0\n"), std::string::npos) << r.out;            // context before
+  EXPECT_NE(r.out.find("  10 12  dte  AT+ECMTSUB=0,1,\"test\",2\n"), std::string::npos) << r.out;  // realigned
+  EXPECT_NE(r.out.find("differ: 1 place, 0 steps only in A, 2 steps only in B\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos);  // plain: stdout is not a terminal
+  auto page = read_file(html);
+  EXPECT_NE(page.find("<tr class=\"added first\" id=\"first\">"), std::string::npos);
+  EXPECT_EQ(page.find("http"), std::string::npos);
+}
+
+TEST(Trace, DiffOfTheSameSessionIsSame) {
+  const std::string v1 = std::string(NT35E_TEST_DATA_DIR) + "/traces/diff/driver-v1.jsonl";
+  auto r = run_sim({"report", "--diff", v1, v1});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("same: the two sessions take the same 19 protocol steps"), std::string::npos) << r.out;
+  // A version 1 trace and its version 2 twin hold the same session.
+  const std::string traces = std::string(NT35E_TEST_DATA_DIR) + "/traces/";
+  r = run_sim({"report", "--diff", traces + "seed-flow.jsonl", traces + "seed-flow.jsonl"});
+  EXPECT_EQ(r.status, 0) << r.err;
+}
+
+TEST(Trace, DiffOfBadFilesIsOneSentenceAndStatus2) {
+  const std::string traces = std::string(NT35E_TEST_DATA_DIR) + "/traces/";
+  const std::string v1 = traces + "diff/driver-v1.jsonl";
+  auto r = run_sim({"report", "--diff", v1, traces + "bad/truncated.jsonl"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("truncated.jsonl:6: line 6 is cut off"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+  r = run_sim({"report", "--diff", traces + "no-such.jsonl", v1});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("no-such.jsonl: cannot open the trace"), std::string::npos) << r.err;
+  r = run_sim({"report", "--diff", v1});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--diff compares two traces: give A and B, got 1"), std::string::npos) << r.err;
+  r = run_sim({"report", "--diff", v1, v1, "--verdict", scratch("v.xml").string()});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("--diff writes no verdict"), std::string::npos) << r.err;
+  r = run_sim({"report", "--diff", "-o", "/nonexistent-dir/diff.html", v1, v1});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("/nonexistent-dir/diff.html"), std::string::npos) << r.err;
+}
+
 TEST(Trace, ExplainModeTeachesInBothLanguages) {
   for (const char* lang : {"--explain", "--explain=zh"}) {
     sim_process sim({"--tcp", "0", lang, "--set", "timing.boot=0", "--set", "timing.registration=0"});
