@@ -14,6 +14,7 @@
 #include "app/report_command.hpp"
 #include "explain/explainer.hpp"
 #include "explain/explanations.hpp"
+#include "support/trace_events.hpp"
 #include "trace/report_html.hpp"
 #include "trace/trace_file.hpp"
 
@@ -30,16 +31,7 @@ trace load_sample(const std::string& stem) {
   return std::get<trace>(r);
 }
 
-event ev(std::int64_t t_ms, direction d, std::string data, std::string text = {}) {
-  event e;
-  e.t_us = t_ms * 1000;
-  e.dir = d;
-  if (d == direction::dte_to_module || d == direction::module_to_dte)
-    e.data = std::move(data);
-  else
-    e.text = std::move(text.empty() ? data : text);
-  return e;
-}
+using test::trace_event;
 
 constexpr auto in = direction::dte_to_module;
 constexpr auto out = direction::module_to_dte;
@@ -112,8 +104,9 @@ TEST(report_html, double_connack_row_shows_both_urcs_with_their_delays) {
 
 TEST(report_html, refused_connect_with_delays_as_in_the_issue) {
   trace t;
-  t.events = {ev(0, in, "AT+ECMTCONN=0\r"), ev(1, out, "\r\nOK\r\n"), ev(313, out, "\r\n+ECMTCONN:0,0,5\r\n"),
-              ev(400, in, "AT+ECMTSUB=0,1,\"t\",1\r"), ev(401, out, "\r\n+CME ERROR: 3\r\n")};
+  t.events = {trace_event(0, in, "AT+ECMTCONN=0\r"), trace_event(1, out, "\r\nOK\r\n"),
+              trace_event(313, out, "\r\n+ECMTCONN:0,0,5\r\n"), trace_event(400, in, "AT+ECMTSUB=0,1,\"t\",1\r"),
+              trace_event(401, out, "\r\n+CME ERROR: 3\r\n")};
   auto html = render_report(t);
   expect_self_contained(html);
   EXPECT_NE(html.find("<code>AT+ECMTCONN=0</code></td><td><span class=\"arrow\">→</span><code>OK</code> "
@@ -131,8 +124,9 @@ TEST(report_html, refused_connect_with_delays_as_in_the_issue) {
 
 TEST(report_html, lines_are_explained_from_the_explanation_table) {
   trace t;
-  t.events = {ev(0, in, "AT+ECMTCONN=0\r"), ev(1, out, "\r\nOK\r\n"), ev(313, out, "\r\n+ECMTCONN:0,0,5\r\n"),
-              ev(400, in, "AT+ECMTSUB=0,1,\"t\",1\r"), ev(401, out, "\r\n+CME ERROR: 3\r\n")};
+  t.events = {trace_event(0, in, "AT+ECMTCONN=0\r"), trace_event(1, out, "\r\nOK\r\n"),
+              trace_event(313, out, "\r\n+ECMTCONN:0,0,5\r\n"), trace_event(400, in, "AT+ECMTSUB=0,1,\"t\",1\r"),
+              trace_event(401, out, "\r\n+CME ERROR: 3\r\n")};
   auto html = render_report(t);
   // The same texts as --explain, from the one table (explain/), escaped for HTML.
   const auto refused = explain::urc("+ECMTCONN:0,0,5", explain::language::en, at::response_style::compact);
@@ -154,9 +148,9 @@ TEST(report_html, lines_are_explained_from_the_explanation_table) {
 TEST(report_html, everything_from_the_trace_is_escaped) {
   trace t;
   t.head.started = "<now>";
-  t.events = {ev(0, in, "AT+ECMTPUB=0,0,0,0,\"t\",<script>alert('x')</script> & \"q\"\r"), ev(5, out, "\r\nOK\r\n"),
-              ev(6, out, "\r\n+ECMTRECV:0,0,\"t\",</svg><b>&amp;\r\n"),
-              ev(7, direction::state, "", "note with <tags> & \"quotes\"")};
+  t.events = {trace_event(0, in, "AT+ECMTPUB=0,0,0,0,\"t\",<script>alert('x')</script> & \"q\"\r"),
+              trace_event(5, out, "\r\nOK\r\n"), trace_event(6, out, "\r\n+ECMTRECV:0,0,\"t\",</svg><b>&amp;\r\n"),
+              trace_event(7, direction::state, "", "note with <tags> & \"quotes\"")};
   auto html = render_report(t, {"<title>"});
   expect_self_contained(html);
   EXPECT_EQ(html.find("<script>alert"), std::string::npos);
@@ -173,12 +167,13 @@ TEST(report_html, everything_from_the_trace_is_escaped) {
 TEST(report_html, bytes_in_any_chunks_become_lines_with_the_echo_recognised) {
   trace t;
   // Typed byte by byte, echoed byte by byte, then the answer.
-  t.events = {ev(0, in, "A"), ev(0, out, "A"), ev(1, in, "T"), ev(1, out, "T"), ev(2, in, "\r"), ev(2, out, "\r"),
-              ev(3, out, "\r\nO"), ev(4, out, "K\r\n"),
-              // data mode
-              ev(10, in, "AT+ECMTPUB=0,1,1,0,\"t\"\r"), ev(11, out, "AT+ECMTPUB=0,1,1,0,\"t\"\r\r\n> "),
-              ev(12, in, "hi\x1a"), ev(12, out, "hi"), ev(13, out, "\r\nOK\r\n"),
-              ev(200, out, "\r\n+ECMTPUB:0,1,0\r\n")};
+  t.events = {
+      trace_event(0, in, "A"), trace_event(0, out, "A"), trace_event(1, in, "T"), trace_event(1, out, "T"),
+      trace_event(2, in, "\r"), trace_event(2, out, "\r"), trace_event(3, out, "\r\nO"), trace_event(4, out, "K\r\n"),
+      // data mode
+      trace_event(10, in, "AT+ECMTPUB=0,1,1,0,\"t\"\r"), trace_event(11, out, "AT+ECMTPUB=0,1,1,0,\"t\"\r\r\n> "),
+      trace_event(12, in, "hi\x1a"), trace_event(12, out, "hi"), trace_event(13, out, "\r\nOK\r\n"),
+      trace_event(200, out, "\r\n+ECMTPUB:0,1,0\r\n")};
   auto ms = messages_of(t);
   std::vector<std::string> got;
   for (const auto& m : ms) {
@@ -203,17 +198,17 @@ TEST(report_html, bytes_in_any_chunks_become_lines_with_the_echo_recognised) {
 
 TEST(report_html, unsolicited_urcs_mqtt_and_link_loss) {
   trace t;
-  event req = ev(0, direction::module_to_net, "connect id 0 127.0.0.1:1883 client_id=\"\"");
+  event req = trace_event(0, direction::module_to_net, "connect id 0 127.0.0.1:1883 client_id=\"\"");
   req.id = 0;
-  t.events = {ev(0, in, "AT+ECMTCONN=0\r"),
-              ev(1, out, "\r\nOK\r\n"),
+  t.events = {trace_event(0, in, "AT+ECMTCONN=0\r"),
+              trace_event(1, out, "\r\nOK\r\n"),
               req,
-              ev(300, direction::net_to_module, "CONNACK id 0 code 0"),
-              ev(301, out, "\r\n+ECMTCONN:0,0,0\r\n"),
-              ev(5000, direction::net_to_module, "link lost id 0: peer closed"),
-              ev(5100, out, "\r\n+ECMTSTAT:0,1\r\n"),
-              ev(6400, out, "\r\n+ECMTCONN:0,0,0\r\n"),
-              ev(7000, out, "\r\n+ECMTRECV:0,0,\"t\",hello\r\n")};
+              trace_event(300, direction::net_to_module, "CONNACK id 0 code 0"),
+              trace_event(301, out, "\r\n+ECMTCONN:0,0,0\r\n"),
+              trace_event(5000, direction::net_to_module, "link lost id 0: peer closed"),
+              trace_event(5100, out, "\r\n+ECMTSTAT:0,1\r\n"),
+              trace_event(6400, out, "\r\n+ECMTCONN:0,0,0\r\n"),
+              trace_event(7000, out, "\r\n+ECMTRECV:0,0,\"t\",hello\r\n")};
   auto ms = messages_of(t);
   int net = 0, bad_net = 0;
   for (const auto& m : ms)
@@ -240,13 +235,13 @@ TEST(report_html, unsolicited_urcs_mqtt_and_link_loss) {
 
 TEST(report_html, commands_never_answered_are_problems) {
   trace t;
-  t.events = {ev(0, in, "AT+ECMTPUB=0,1,1,0,\"t\"\r"), ev(5, out, "\r\n> "), ev(20000, in, "AT\r"),
-              ev(20001, out, "\r\nERROR\r\n")};
+  t.events = {trace_event(0, in, "AT+ECMTPUB=0,1,1,0,\"t\"\r"), trace_event(5, out, "\r\n> "),
+              trace_event(20000, in, "AT\r"), trace_event(20001, out, "\r\nERROR\r\n")};
   auto rows = timeline_of(messages_of(t));
   ASSERT_EQ(rows.size(), 1u);  // "AT" was taken as payload: still in data mode
   EXPECT_EQ(rows[0].result, "ERROR");
   trace u;
-  u.events = {ev(0, in, "AT+CSQ\r"), ev(100, in, "AT\r"), ev(105, out, "\r\nOK\r\n")};
+  u.events = {trace_event(0, in, "AT+CSQ\r"), trace_event(100, in, "AT\r"), trace_event(105, out, "\r\nOK\r\n")};
   auto r2 = timeline_of(messages_of(u));
   ASSERT_EQ(r2.size(), 2u);
   EXPECT_TRUE(r2[0].problem);
@@ -285,9 +280,10 @@ TEST(report_html, problems_are_named) {
 trace boot_trace(bool early) {
   trace t;
   t.head.profile = "nt35e";
-  if (early) t.events.push_back(ev(10, in, "AT+CSQ\r"));
-  for (auto e : {ev(1500, out, "\r\nECRDY\r\n"), ev(2000, in, "AT\r"), ev(2001, out, "AT\r\r\nOK\r\n"),
-                 ev(2500, in, "AT+CGSN=1\r"), ev(2502, out, "AT+CGSN=1\r\r\n+CGSN:866123045678904\r\n\r\nOK\r\n")})
+  if (early) t.events.push_back(trace_event(10, in, "AT+CSQ\r"));
+  for (auto e : {trace_event(1500, out, "\r\nECRDY\r\n"), trace_event(2000, in, "AT\r"),
+                 trace_event(2001, out, "AT\r\r\nOK\r\n"), trace_event(2500, in, "AT+CGSN=1\r"),
+                 trace_event(2502, out, "AT+CGSN=1\r\r\n+CGSN:866123045678904\r\n\r\nOK\r\n")})
     t.events.push_back(e);
   return t;
 }
@@ -361,8 +357,8 @@ TEST(report_html, a_clean_trace_has_a_passing_verdict_and_no_marker) {
 TEST(report_html, switched_off_rules_and_warnings_read_as_such) {
   // A lower-case command: a warning that passes at --verdict-fail-on error.
   trace t = boot_trace(false);
-  t.events.push_back(ev(3000, in, "at+csq\r"));
-  t.events.push_back(ev(3001, out, "at+csq\r\r\n+CSQ:23,99\r\n\r\nOK\r\n"));
+  t.events.push_back(trace_event(3000, in, "at+csq\r"));
+  t.events.push_back(trace_event(3001, out, "at+csq\r\r\n+CSQ:23,99\r\n\r\nOK\r\n"));
   oracle::config c;
   ASSERT_EQ(oracle::set_rule(c, "NT35E-AT-PAUSE=off"), "");
   const auto v = app::trace_verdict(t, c, oracle::fail_on::error);
@@ -395,9 +391,10 @@ TEST(report_html, an_unmet_expectation_fails_the_verdict_section) {
             std::string::npos)
       << html;
   EXPECT_NE(html.find("<h3>Expectations</h3>"), std::string::npos);
-  EXPECT_NE(html.find("<tr id=\"e1\"><td>E1 <code>resubscribe</code></td><td>subscribes to cmd/# again within 30 s of a "
-                      "reconnect</td><td class=\"broken\">unmet at 2.400 s</td><td>no AT+ECMTSUB to cmd/# came<br>"),
-            std::string::npos)
+  EXPECT_NE(
+      html.find("<tr id=\"e1\"><td>E1 <code>resubscribe</code></td><td>subscribes to cmd/# again within 30 s of a "
+                "reconnect</td><td class=\"broken\">unmet at 2.400 s</td><td>no AT+ECMTSUB to cmd/# came<br>"),
+      std::string::npos)
       << html;
   EXPECT_EQ(html.find("class=\"badge"), std::string::npos);  // no finding to mark on the diagram
   // The expectation's proving line carries its tag, red since unmet, linked to its row.

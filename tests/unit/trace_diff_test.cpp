@@ -6,22 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "support/trace_events.hpp"
 #include "trace/trace_diff.hpp"
 #include "trace/trace_file.hpp"
 
 namespace nt35e::trace {
 namespace {
 
-event ev(std::int64_t t_ms, direction d, std::string data) {
-  event e;
-  e.t_us = t_ms * 1000;
-  e.dir = d;
-  if (d == direction::dte_to_module || d == direction::module_to_dte)
-    e.data = std::move(data);
-  else
-    e.text = std::move(data);
-  return e;
-}
+using test::trace_event;
 
 constexpr auto in = direction::dte_to_module;
 constexpr auto out = direction::module_to_dte;
@@ -31,9 +23,9 @@ trace session(const std::vector<std::pair<std::string, std::string>>& exchanges,
   trace t;
   std::int64_t now = 0;
   for (const auto& [command, answer] : exchanges) {
-    if (!command.empty()) t.events.push_back(ev(now, in, command + "\r"));
+    if (!command.empty()) t.events.push_back(trace_event(now, in, command + "\r"));
     now += 1;
-    t.events.push_back(ev(now, out, (command.empty() ? "" : command + "\r") + answer));
+    t.events.push_back(trace_event(now, out, (command.empty() ? "" : command + "\r") + answer));
     now += step_ms;
   }
   return t;
@@ -47,9 +39,9 @@ std::vector<std::string> keys(const std::vector<step>& steps) {
 
 TEST(trace_diff, steps_drop_echo_mqtt_and_notes_and_keep_the_lines_in_order) {
   auto t = session({{"AT", "\r\nOK\r\n"}, {"AT+CGSN", "\r\n866123045678904\r\n\r\nOK\r\n"}});
-  t.events.insert(t.events.begin() + 2, ev(50, direction::state, "a note"));
-  t.events.push_back(ev(400, direction::module_to_net, "connect id 0"));
-  t.events.push_back(ev(410, out, "\r\n+ECMTOPEN:0,0\r\n"));
+  t.events.insert(t.events.begin() + 2, trace_event(50, direction::state, "a note"));
+  t.events.push_back(trace_event(400, direction::module_to_net, "connect id 0"));
+  t.events.push_back(trace_event(410, out, "\r\n+ECMTOPEN:0,0\r\n"));
   EXPECT_EQ(keys(steps_of(t)), (std::vector<std::string>{"dte AT", "mod OK", "dte AT+CGSN", "mod 866123045678904",
                                                          "mod OK", "mod +ECMTOPEN:0,0"}));
 }
