@@ -18,6 +18,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$PWD
+# shellcheck source=tools/deb/common.sh
+source tools/deb/common.sh
 
 if [[ $# -gt 0 ]]; then
   echo "usage: bash tools/deb-check.sh (no arguments; see the comment at its top for the environment)" >&2
@@ -91,10 +93,7 @@ else
   step "build the .deb (Release, $build)"
   cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DNT35E_BUILD_TESTS=OFF -DNT35E_BUILD_BENCH=OFF >/dev/null
 fi
-cmake --build "$build" -j"$(nproc)" >/dev/null || fail "the build failed (run cmake --build $build to see why)"
-rm -f "$build"/nt35e-sim_*.deb
-(cd "$build" && cpack -G DEB >/dev/null) || fail "cpack failed"
-deb=$(ls "$build"/nt35e-sim_*.deb)
+deb=$(deb_of_tree "$build") || fail "no .deb"
 echo "package: $deb"
 dpkg-deb --field "$deb" Package Version Architecture Depends Recommends Suggests Installed-Size
 
@@ -108,13 +107,7 @@ echo "${lintian_out:-lintian: no tags}"
 # --- 2. a clean Debian 12 root ----------------------------------------------------------
 step "clean Debian 12 root"
 mkdir -p "$cache/archives/partial"
-if [[ ! -s $tarball ]]; then
-  echo "making $tarball with mmdebstrap (once; later runs reuse it)"
-  mmdebstrap --quiet --variant=minbase --skip=cleanup/apt/lists bookworm "$tarball.tmp.tar" \
-    "deb $mirror/debian bookworm main" "deb $mirror/debian bookworm-updates main" \
-    "deb $mirror/debian-security bookworm-security main" || fail "mmdebstrap failed"
-  mv "$tarball.tmp.tar" "$tarball"
-fi
+bookworm_root_tarball "$tarball" "$mirror" || fail "no Debian 12 root"
 root=$(mktemp -d /var/tmp/nt35e-deb-root.XXXXXX)
 tar -C "$root" -xf "$tarball"
 cp /etc/resolv.conf "$root/etc/resolv.conf"

@@ -22,6 +22,7 @@ packages=(
   lintian mmdebstrap           # tools/deb-check.sh: lint the .deb, install it in a clean Debian 12 root
   gammu ppp socat              # real clients in the e2e tests: gammu, ppp's chat, a socat bridge
   prometheus                   # --metrics: promtool checks the exposition, a real Prometheus scrapes it
+  podman crun runc catatonit   # tools/container.sh: the container image, built and run (runc where crun refuses)
 )
 
 missing=()

@@ -5,7 +5,8 @@
 # replay, and the unit tests again under AddressSanitizer + UBSan, then the real binary
 # under both sanitizers through the end-to-end tests that drive MQTT and fleets, and last
 # every fuzz target for 60 s (NT35E_CI_FUZZ=0 skips that). After the main tests, the .deb is
-# checked in a clean Debian 12 root (tools/deb-check.sh; NT35E_CI_DEB=0 skips that).
+# checked in a clean Debian 12 root (tools/deb-check.sh; NT35E_CI_DEB=0 skips that), and its
+# container image built and run with podman (tools/container.sh; NT35E_CI_CONTAINER=0 skips).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -30,6 +31,23 @@ if [[ "${NT35E_CI_DEB:-1}" == 1 ]]; then
   sudo_cmd=()
   if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
   "${sudo_cmd[@]}" env NT35E_DEB_BUILD_DIR="$PWD/build" bash tools/deb-check.sh
+fi
+
+# The container image (deploy/container/Containerfile) of that .deb, built with podman and run:
+# the seed flow over TCP against a mosquitto on the host. Where podman cannot start a
+# container at all (exit 3) the step says why and is skipped. NT35E_CI_CONTAINER=0 skips it.
+if [[ "${NT35E_CI_CONTAINER:-1}" == 1 ]]; then
+  echo "== container image (tools/container.sh; NT35E_CI_CONTAINER=0 skips)"
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+  deb=$(ls build/nt35e-sim_*.deb 2>/dev/null | head -n 1 || true)
+  status=0
+  "${sudo_cmd[@]}" env NT35E_DEB="$deb" NT35E_DEB_BUILD_DIR="$PWD/build" bash tools/container.sh all || status=$?
+  if ((status == 3)); then
+    echo "== container image: skipped, podman cannot run a container on this machine (above)"
+  elif ((status != 0)); then
+    exit "$status"
+  fi
 fi
 
 # One clang build serves both sanitizer steps and the fuzzing at the end: the `fuzz` preset

@@ -7,6 +7,8 @@ sequence on the built-in scripted broker (no network). The steps and answers are
 of tests/e2e/scenario_library_e2e_test.cpp (Library.SeedHappyPath).
 
 Usage: seed_flow.py [--sim nt35e-sim] [--scenario FILE]
+(tests/deploy/container_test.py imports Dte and guide_flow to run the same steps against the
+container image's modem on a live broker.)
 Exit status 0 when every answer is the expected one, 1 with the first difference.
 Standard library only (python3 is a dependency of the package).
 """
@@ -60,6 +62,38 @@ class Dte:
         return self.read_until(until, timeout)
 
 
+def guide_flow(dte):
+    """The guide's sequence on a booted modem's line: ECRDY, ATE0, registration, then OPEN
+    to test.mosquitto.org, CONN, SUB, PUB (its echo comes back), UNS, DISC, each answer
+    compared whole. Failure at the first difference."""
+    check(dte.read_until("ECRDY\r\n") == line("ECRDY"), "no ECRDY after boot")
+    steps = [("ATE0", OK, "ATE0\r" + OK)]
+    for command, until, expect in steps:
+        got = dte.cmd(command, until)
+        check(got == expect, f"{command} -> {got!r} (expected {expect!r})")
+    cereg = ""
+    for _ in range(50):  # registration takes timing.registration; bounded
+        cereg = dte.cmd("AT+CEREG?", OK)
+        if cereg == line("+CEREG:0,1") + OK:
+            break
+        time.sleep(0.05)
+    check(cereg == line("+CEREG:0,1") + OK, f"not registered: {cereg!r}")
+    print("AT+CEREG? -> +CEREG:0,1")
+    seed = [
+        ('AT+ECMTOPEN=0, "test.mosquitto.org",1883', "+ECMTOPEN:0,0", OK + line("+ECMTOPEN:0,0")),
+        ("AT+ECMTCONN=0", "+ECMTCONN:0,0,0", OK + line("+ECMTCONN:0,0,0")),
+        ('AT+ECMTSUB=0,1,"test",2', "+ECMTSUB:0,1,0,1", OK + line("+ECMTSUB:0,1,0,1")),
+        ('AT+ECMTPUB=0,0,0,0,"test","hello"', '+ECMTRECV:0,0,"test",hello',
+         OK + line("+ECMTPUB:0,0,0") + line('+ECMTRECV:0,0,"test",hello')),
+        ('AT+ECMTUNS=0,4, "test"', "+ECMTUNS:0,4,0", OK + line("+ECMTUNS:0,4,0")),
+        ("AT+ECMTDISC=0", "+ECMTDISC:0,0", OK + line("+ECMTDISC:0,0")),
+    ]
+    for command, urc, expect in seed:
+        got = dte.cmd(command, urc + "\r\n", timeout=10.0)
+        check(got == expect, f"{command} -> {got!r} (expected {expect!r})")
+        print(f"{command} -> {' / '.join(x for x in got.split(chr(13) + chr(10)) if x)}")
+
+
 def run(sim_binary, scenario):
     workdir = tempfile.mkdtemp(prefix="nt35e-seed-")
     args = ["--tcp", "0", "--set", "timing.boot=50", "--set", "timing.registration=50"]
@@ -68,33 +102,7 @@ def run(sim_binary, scenario):
     sim = Simulator(sim_binary, workdir, args)
     try:
         print(sim.wait_ready())
-        dte = Dte(sim.tcp_port())
-        check(dte.read_until("ECRDY\r\n") == line("ECRDY"), "no ECRDY after boot")
-        steps = [("ATE0", OK, "ATE0\r" + OK)]
-        for command, until, expect in steps:
-            got = dte.cmd(command, until)
-            check(got == expect, f"{command} -> {got!r} (expected {expect!r})")
-        cereg = ""
-        for _ in range(50):  # registration takes timing.registration; bounded
-            cereg = dte.cmd("AT+CEREG?", OK)
-            if cereg == line("+CEREG:0,1") + OK:
-                break
-            time.sleep(0.05)
-        check(cereg == line("+CEREG:0,1") + OK, f"not registered: {cereg!r}")
-        print("AT+CEREG? -> +CEREG:0,1")
-        seed = [
-            ('AT+ECMTOPEN=0, "test.mosquitto.org",1883', "+ECMTOPEN:0,0", OK + line("+ECMTOPEN:0,0")),
-            ("AT+ECMTCONN=0", "+ECMTCONN:0,0,0", OK + line("+ECMTCONN:0,0,0")),
-            ('AT+ECMTSUB=0,1,"test",2', "+ECMTSUB:0,1,0,1", OK + line("+ECMTSUB:0,1,0,1")),
-            ('AT+ECMTPUB=0,0,0,0,"test","hello"', '+ECMTRECV:0,0,"test",hello',
-             OK + line("+ECMTPUB:0,0,0") + line('+ECMTRECV:0,0,"test",hello')),
-            ('AT+ECMTUNS=0,4, "test"', "+ECMTUNS:0,4,0", OK + line("+ECMTUNS:0,4,0")),
-            ("AT+ECMTDISC=0", "+ECMTDISC:0,0", OK + line("+ECMTDISC:0,0")),
-        ]
-        for command, urc, expect in seed:
-            got = dte.cmd(command, urc + "\r\n")
-            check(got == expect, f"{command} -> {got!r} (expected {expect!r})")
-            print(f"{command} -> {' / '.join(x for x in got.split(chr(13) + chr(10)) if x)}")
+        guide_flow(Dte(sim.tcp_port()))
     except Failure as e:
         print(f"seed flow: {e}\n--- nt35e-sim stderr ---\n{sim.stderr_text()}", file=sys.stderr)
         return 1
