@@ -13,13 +13,14 @@ Cases:
           those nt35e-ctl listed, spread over the stagger; the same seed picks the same
           modems from one process of 4N; every dropped modem reconnects; no IMEI or client
           id is held twice (the broker's log); --dns finds the 4 processes by a name's
-          addresses.
+          addresses; a real Prometheus scraping the 4 processes' --metrics sees all four
+          up, the whole fleet's modems and exactly the chosen share's reconnects.
   errors  an unreachable endpoint, a process without --fleet, a wrong token and overlapping
           offsets: exit 2, the endpoint named, nothing fired; a process that refuses its
           part (an EC616S, which has no ECMT id 1): exit 1, what was applied where.
 
-Standard library only, plus the package nt35e (python/: the broker fixture). Every wait
-has a deadline; every process is stopped.
+Standard library only, plus the package nt35e (python/: the broker fixture) and Prometheus
+(Debian: prometheus). Every wait has a deadline; every process is stopped.
 """
 
 import argparse
@@ -34,6 +35,7 @@ import sys
 import tempfile
 import time
 
+from prometheus_scrape_test import Prometheus, eventually
 from simulator import Failure, Simulator, check, run_case
 
 N = 50  # modems per process
@@ -237,10 +239,16 @@ def case_drop(args, workdir):
     token_file = os.path.join(workdir, "token")
     write_secret(token_file, TOKEN)
     broker = Broker(os.path.join(workdir, "broker")).start()
-    fleet = lines = single = None
+    fleet = lines = single = prom = None
     try:
-        fleet = Fleet(args, workdir, ["--control-token-file", token_file, *broker.modem_options(), *PATIENT])
+        fleet = Fleet(args, workdir, ["--control-token-file", token_file, *broker.modem_options(), *PATIENT],
+                      per_process=lambda k: ["--metrics", f"{ADDRESSES[k]}:0"])
         total = N * PROCESSES
+        # Prometheus scrapes the four pods as a cluster's would (docs/kubernetes.md).
+        check(all(sim.metrics_port for sim in fleet.sims), "a process printed no \"metrics:\" line")
+        prom = Prometheus(args.prometheus, workdir,
+                          [("pods", [f"{a}:{sim.metrics_port}" for a, sim in zip(ADDRESSES, fleet.sims)], None)])
+        prom.wait_ready()
         lines = Lines(fleet.modem_lines())
         imeis = seed_flow(lines, total)
         ids = client_ids_connected(broker.log())
@@ -334,6 +342,18 @@ def case_drop(args, workdir):
               "a modem not chosen connected again")
         check("already connected" not in broker.log(), "the broker saw a client id taken over (a collision)")
 
+        # Prometheus saw the whole fleet: four targets up, every modem, and the reconnects
+        # of exactly the chosen share summed over the processes.
+        def scraped():
+            up = prom.query('sum(up{job="pods"})')
+            modems = prom.query('sum(nt35e_modems{job="pods"})')
+            reconnects = prom.query('sum(nt35e_mqtt_reconnects_total{job="pods"})')
+            seen = (up and up[0][1], modems and modems[0][1], reconnects and reconnects[0][1])
+            return True if seen == (PROCESSES, total, want) else f"up, modems, reconnects = {seen}"
+        eventually(f"Prometheus to see {PROCESSES} targets up, {total} modems and {want} reconnects", scraped, 30)
+        per_instance = prom.query('sum by (instance) (nt35e_modems{job="pods"})')
+        check(sorted(v for _, v in per_instance) == [N] * PROCESSES, f"modems per scraped process: {per_instance}")
+
         # The same seed over the same global indices in ONE process: the same modems, in
         # the same order (the choice does not depend on how the fleet is split).
         single = Fleet(args, os.path.join(workdir, "single"), ["--control-token-file", token_file],
@@ -350,6 +370,8 @@ def case_drop(args, workdir):
     finally:
         if lines:
             lines.close()
+        if prom:
+            prom.stop()
         for f in (fleet, single):
             if f:
                 f.stop()
@@ -441,6 +463,7 @@ def main():
     ap.add_argument("--sim", required=True)
     ap.add_argument("--ctl", required=True)
     ap.add_argument("--python", required=True, help="the directory of the package nt35e")
+    ap.add_argument("--prometheus", default="/usr/bin/prometheus", help="Prometheus (Debian: prometheus)")
     ap.add_argument("case", choices=sorted(CASES))
     args = ap.parse_args()
     args.python = os.path.abspath(args.python)

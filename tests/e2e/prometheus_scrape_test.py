@@ -46,14 +46,16 @@ def free_port():
 
 class Prometheus:
     def __init__(self, binary, workdir, targets):
-        """targets: [(job, port, token_file or None)]."""
+        """targets: [(job, port or "ADDR:PORT" or a list of them, token_file or None)]."""
         self.port = free_port()
         self.log_path = os.path.join(workdir, "prometheus-stderr.txt")
         config = os.path.join(workdir, "prometheus.yml")
         with open(config, "w") as f:
             f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n")
-            for job, port, token_file in targets:
-                f.write(f"  - job_name: {job}\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n")
+            for job, where, token_file in targets:
+                where = where if isinstance(where, list) else [where]
+                listed = ", ".join(f"'{w}'" if isinstance(w, str) else f"'127.0.0.1:{w}'" for w in where)
+                f.write(f"  - job_name: {job}\n    static_configs:\n      - targets: [{listed}]\n")
                 if token_file:
                     f.write(f"    authorization:\n      credentials_file: {token_file}\n")
         self.log = open(self.log_path, "wb")
