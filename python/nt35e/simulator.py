@@ -165,11 +165,13 @@ class Simulator:
     transport: "pty" (a pseudo-terminal; .port is its path) or "tcp" (.tcp is (host, port)).
     wait_for: "ready" (the ready line), "booted" (ECRDY sent) or "registered" (default:
     booted and registered on the network, so AT+ECMTOPEN works at once).
+    metrics: True serves Prometheus metrics on a free loopback port (--metrics 0); .metrics
+    is then (host, port) and metric() reads a series (also with --metrics in options).
     """
 
     def __init__(self, profile=None, scenario=None, options=(), transport="pty", binary=None, workdir=None,
                  time_scale=None, record=True, wait_for="registered", boot_timeout=20.0, log_level="info",
-                 control_token_file=None):
+                 control_token_file=None, metrics=False):
         if transport not in ("pty", "tcp"):
             raise UsageError(f"transport takes \"pty\" or \"tcp\", not {transport!r}")
         if wait_for not in ("ready", "booted", "registered"):
@@ -186,6 +188,8 @@ class Simulator:
         if "--log-level" in self.options[:-1]:
             self.log_level = self.options[self.options.index("--log-level") + 1]
         self.control_token_file = control_token_file
+        self.serve_metrics = metrics
+        self.metrics = None  # (host, port) of the metrics endpoint, from its "metrics:" line
         self.workdir = os.fspath(workdir) if workdir else tempfile.mkdtemp(prefix="nt35e-")
         os.makedirs(self.workdir, exist_ok=True)
         self.transcript_path = os.path.join(self.workdir, "transcript.log")
@@ -219,6 +223,8 @@ class Simulator:
         args += ["--control", "0"]
         if self.control_token_file:
             args += ["--control-token-file", os.fspath(self.control_token_file)]
+        if self.serve_metrics and "--metrics" not in self.options:
+            args += ["--metrics", "0"]
         if self.profile:
             args += ["--profile", self.profile]
         if self.scenario:
@@ -293,6 +299,9 @@ class Simulator:
         for l in self._stdout:
             if l.startswith("control: "):
                 self.control = ControlClient(l[len("control: "):], token_file=self.control_token_file)
+            if l.startswith("metrics: "):
+                host, _, port = l[len("metrics: "):].strip().rpartition(":")
+                self.metrics = (host.strip("[]"), int(port))
         words = self.ready_line.split()
         if self.transport == "pty":
             self.port = words[words.index("link") + 1] if "link" in words else words[2]
@@ -323,6 +332,40 @@ class Simulator:
                 raise StartError(f"nt35e-sim did not {what} within {self.boot_timeout:g} s ({seen}){hint}\n"
                                  f"{tail(self.transcript())}")
             time.sleep(0.02)
+
+    def scrape(self, token_file=None, timeout=5.0):
+        """Every sample of the metrics endpoint (GET /metrics): {'name{label="v",...}': value}.
+        token_file: the file of --metrics-token-file, when the endpoint needs one."""
+        if self.metrics is None:
+            raise UsageError("no metrics endpoint: start the Simulator with metrics=True")
+        import urllib.request
+        host, port = self.metrics
+        request = urllib.request.Request(f"http://{host if ':' not in host else '[' + host + ']'}:{port}/metrics")
+        if token_file:
+            with open(token_file, encoding="utf-8") as f:
+                request.add_header("Authorization", "Bearer " + f.readline().strip())
+        with urllib.request.urlopen(request, timeout=timeout) as r:
+            text = r.read().decode("utf-8")
+        samples = {}
+        for line in text.splitlines():
+            if not line or line.startswith("#"):
+                continue
+            series, _, value = line.rpartition(" ")
+            samples[series] = float(value)
+        return samples
+
+    def metric(self, name, token_file=None, **labels):
+        """The sum of the samples of `name` whose labels include `labels`, e.g.
+        metric("nt35e_at_commands_total", command="AT+CSQ"); 0 when none matches."""
+        total = 0.0
+        for series, value in self.scrape(token_file).items():
+            m = re.fullmatch(r"([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})?", series)
+            if not m or m.group(1) != name:
+                continue
+            have = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', m.group(2) or ""))
+            if all(have.get(k) == str(v) for k, v in labels.items()):
+                total += value
+        return total
 
     def stop(self, timeout=5.0):
         """Ends the simulator (SIGTERM, then SIGKILL) and closes the line; returns the exit

@@ -30,6 +30,26 @@ def test_tcp_line_and_the_ec616s_profile(tmp_path):
         sim.expect(r"EC616S")
 
 
+def test_the_metrics_endpoint_counts_what_the_line_did(tmp_path):
+    with Simulator(time_scale=0.05, workdir=tmp_path, metrics=True) as sim:
+        host, port = sim.metrics
+        assert host == "127.0.0.1" and port > 0
+        before = sim.metric("nt35e_at_commands_total", command="AT+CSQ")
+        sim.send("AT+CSQ")
+        sim.expect(r"OK\r\n")
+        assert sim.metric("nt35e_at_commands_total", command="AT+CSQ") == before + 1
+        assert sim.metric("nt35e_modems") == 1  # one modem, in exactly one state
+        assert sim.metric("nt35e_modems", state="registered") == 1
+        assert sim.metric("no_such_metric") == 0
+
+
+def test_metric_without_an_endpoint_says_how_to_get_one(tmp_path):
+    with Simulator(time_scale=0.05, workdir=tmp_path, wait_for="ready") as sim:
+        assert sim.metrics is None
+        with pytest.raises(Exception, match="metrics=True"):
+            sim.metric("nt35e_modems")
+
+
 def test_expect_times_out_with_what_the_line_and_the_transcript_said(tmp_path):
     with Simulator(time_scale=0.05, workdir=tmp_path) as sim:
         sim.send("AT+CSQ")
