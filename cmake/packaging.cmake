@@ -20,12 +20,15 @@ install(TARGETS nt35e-sim RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 # nt35e-import and nt35e-report run the nt35e-sim beside them when installed.
 install(PROGRAMS ${_nt35e_src}/tools/nt35e-import ${_nt35e_src}/tools/nt35e-report
         DESTINATION ${CMAKE_INSTALL_BINDIR})
-# nt35e-ctl with Debian's interpreter path instead of /usr/bin/env (policy 10.4).
-file(READ ${_nt35e_src}/tools/nt35e-ctl _nt35e_ctl)
-string(REGEX REPLACE "^#![^\n]*" "#!/usr/bin/python3" _nt35e_ctl "${_nt35e_ctl}")
-file(WRITE ${_nt35e_pkg}/nt35e-ctl "${_nt35e_ctl}")
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_nt35e_src}/tools/nt35e-ctl)
-install(PROGRAMS ${_nt35e_pkg}/nt35e-ctl DESTINATION ${CMAKE_INSTALL_BINDIR})
+# nt35e-ctl and nt35e-reduce (Python) with Debian's interpreter path instead of
+# /usr/bin/env (policy 10.4).
+foreach(_tool IN ITEMS nt35e-ctl nt35e-reduce)
+  file(READ ${_nt35e_src}/tools/${_tool} _nt35e_script)
+  string(REGEX REPLACE "^#![^\n]*" "#!/usr/bin/python3" _nt35e_script "${_nt35e_script}")
+  file(WRITE ${_nt35e_pkg}/${_tool} "${_nt35e_script}")
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_nt35e_src}/tools/${_tool})
+  install(PROGRAMS ${_nt35e_pkg}/${_tool} DESTINATION ${CMAKE_INSTALL_BINDIR})
+endforeach()
 
 # --- share/nt35e-sim/: the scenario library with its README and JSON Schema -----------
 # The schema stays beside the scenarios: their "$schema" is "./scenario.schema.json".
@@ -66,7 +69,7 @@ install(FILES ${_nt35e_src}/README.md ${_nt35e_pkg}/conformance.md ${_nt35e_src}
 # --- share/man/man1/: the pages of tools/man/man.cmake, compressed --------------------
 if(NT35E_HELP2MAN)
   set(_nt35e_pages)
-  foreach(_page IN ITEMS nt35e-sim nt35e-sim-import nt35e-sim-report nt35e-ctl)
+  foreach(_page IN ITEMS nt35e-sim nt35e-sim-import nt35e-sim-report nt35e-ctl nt35e-reduce)
     list(APPEND _nt35e_pages ${PROJECT_BINARY_DIR}/man/${_page}.1.gz)
   endforeach()
   install(FILES ${_nt35e_pages} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
@@ -105,7 +108,7 @@ EigenComm AT+ECMT MQTT commands with a built-in offline broker or a real
 MQTT connection.
 .
 The package holds the simulator, its control and trace tools (nt35e-ctl,
-nt35e-import, nt35e-report), a library of fault scenarios with their JSON
+nt35e-import, nt35e-report, nt35e-reduce), a library of fault scenarios with their JSON
 Schema, and the test harness kit for continuous integration of modem drivers.")
 # Depends: the shared libraries of the real binaries (dpkg-shlibdeps), and python3 for
 # nt35e-ctl and the Python package; the test frameworks the kit plugs into are optional.

@@ -136,10 +136,12 @@ echo "$help" | sed -n '1,4p'
 echo "  ... ($(echo "$help" | wc -l) lines)"
 in_root nt35e-sim --version || fail "nt35e-sim --version"
 in_root nt35e-ctl --version || fail "nt35e-ctl --version"
+in_root nt35e-reduce --version || fail "nt35e-reduce --version"
 in_root nt35e-import --help >/dev/null || fail "nt35e-import --help (the wrapper finds the installed binary)"
 in_root nt35e-report --help >/dev/null || fail "nt35e-report --help (the wrapper finds the installed binary)"
 for f in /usr/share/nt35e-sim/scenarios/scenario.schema.json /usr/share/doc/nt35e-sim/copyright \
-  /usr/share/doc/nt35e-sim/conformance.md /usr/share/man/man1/nt35e-sim.1.gz; do
+  /usr/share/doc/nt35e-sim/conformance.md /usr/share/man/man1/nt35e-sim.1.gz \
+  /usr/share/man/man1/nt35e-reduce.1.gz; do
   [[ -s $root$f ]] || fail "$f is not installed"
 done
 if [[ -d $root/usr/lib/python3/dist-packages/nt35e ]]; then

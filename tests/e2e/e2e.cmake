@@ -116,6 +116,17 @@ if(Python3_Interpreter_FOUND)
                      --sim $<TARGET_FILE:nt35e-sim> --scenarios ${PROJECT_SOURCE_DIR}/scenarios ${_case})
     set_tests_properties(oracle_faulty_${_case} PROPERTIES LABELS e2e TIMEOUT 60)
   endforeach()
+  # nt35e-reduce (reduce_e2e_test.py): a ten-minute scenario that makes a buggy driver
+  # (reduce_buggy_driver.py) crash, shrunk to its one event at --time-scale 0.005 (about 45 s;
+  # SERIAL: its trials' timing wants the cores); and every bad input.
+  add_test(NAME reduce_shrink_e2e
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/reduce_e2e_test.py --sim $<TARGET_FILE:nt35e-sim>
+                   --reduce ${PROJECT_SOURCE_DIR}/tools/nt35e-reduce shrink)
+  set_tests_properties(reduce_shrink_e2e PROPERTIES LABELS e2e TIMEOUT 240 RUN_SERIAL TRUE)
+  add_test(NAME reduce_bad_input_e2e
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/reduce_e2e_test.py --sim $<TARGET_FILE:nt35e-sim>
+                   --reduce ${PROJECT_SOURCE_DIR}/tools/nt35e-reduce bad_input)
+  set_tests_properties(reduce_bad_input_e2e PROPERTIES LABELS e2e TIMEOUT 120)
   # The verdict's other outputs (oracle_e2e_test.py explain|fleet|query): findings in the
   # --explain transcript as they happen, one suite per modem of a fleet, and the control
   # channel's "query": "verdict" through tools/nt35e-ctl.
