@@ -123,6 +123,12 @@ if(Python3_Interpreter_FOUND)
            COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/reduce_e2e_test.py --sim $<TARGET_FILE:nt35e-sim>
                    --reduce ${PROJECT_SOURCE_DIR}/tools/nt35e-reduce shrink)
   set_tests_properties(reduce_shrink_e2e PROPERTIES LABELS e2e TIMEOUT 240 RUN_SERIAL TRUE)
+  # The oracle's finding as the criterion: a driver that never subscribes again, six
+  # events, the link drop kept (about 30 s).
+  add_test(NAME reduce_finding_e2e
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/reduce_e2e_test.py --sim $<TARGET_FILE:nt35e-sim>
+                   --reduce ${PROJECT_SOURCE_DIR}/tools/nt35e-reduce finding)
+  set_tests_properties(reduce_finding_e2e PROPERTIES LABELS e2e TIMEOUT 180 RUN_SERIAL TRUE)
   add_test(NAME reduce_bad_input_e2e
            COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/reduce_e2e_test.py --sim $<TARGET_FILE:nt35e-sim>
                    --reduce ${PROJECT_SOURCE_DIR}/tools/nt35e-reduce bad_input)

@@ -1,11 +1,12 @@
 """A deliberately buggy telemetry driver, for nt35e-reduce's end-to-end test.
 
-    reduce_buggy_driver.py PTY
+    reduce_buggy_driver.py PTY [--never-resubscribe]
 
 It boots, connects, subscribes to cmd/#, publishes telemetry every 30 simulated seconds
 (NT35E_TIME_SCALE), subscribes again whenever the module reconnects after a loss, and runs
 until it is stopped. Its bug: a command whose payload is not JSON ends it with an
-uncaught exception (exit status 1). Trouble of its own harness (the modem never answers)
+uncaught exception (exit status 1). With --never-resubscribe it has a second one: after
+the module's reconnect it does not subscribe again (the oracle's NT35E-ECMT-NO-RESUBSCRIBE). Trouble of its own harness (the modem never answers)
 is exit status 2, so the two cannot be confused.
 """
 
@@ -59,6 +60,7 @@ def handle(topic, payload):
 
 def main():
     scale = float(os.environ.get("NT35E_TIME_SCALE", "1"))
+    resubscribe = "--never-resubscribe" not in sys.argv[2:]
     dte = Dte(sys.argv[1])
     try:
         boot(dte)
@@ -80,7 +82,7 @@ def main():
             recv = RECV.match(line)
             if recv:
                 handle(recv.group(1).decode(), recv.group(2).decode("utf-8", "replace"))
-            elif line == b"+ECMTCONN:0,0,0":  # back after a loss: subscribe again
+            elif line == b"+ECMTCONN:0,0,0" and resubscribe:  # back after a loss: subscribe again
                 msg_id = msg_id % 65535 + 1
                 command(dte, f'AT+ECMTSUB=0,{msg_id},"cmd/#",1')
         if time.monotonic() >= next_telemetry:

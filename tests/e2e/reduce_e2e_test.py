@@ -3,12 +3,14 @@
 deliberately buggy driver (reduce_buggy_driver.py: it crashes on a command payload that is
 not JSON) fail once, at 9 minutes; the reducer, with the real nt35e-sim and the driver on
 a real PTY, at --time-scale 0.005, shrinks it to the one event that matters and the result
-still fails. Then every bad input: one sentence and exit status 2, and a scenario that does
-not fail: exit status 1, nothing written.
+still fails. The same driver that never subscribes again after a link loss, judged by the
+oracle's finding NT35E-ECMT-NO-RESUBSCRIBE: the drop is the one event kept. Then every
+bad input: one sentence and exit status 2, and a scenario that does not fail: exit
+status 1, nothing written.
 
     reduce_e2e_test.py --sim NT35E-SIM --reduce TOOLS/nt35e-reduce [CASE...]
 
-Cases: shrink, bad_input (all when none is named). Standard library only.
+Cases: shrink, finding, bad_input (all when none is named). Standard library only.
 """
 
 import argparse
@@ -125,6 +127,35 @@ def shrink(args):
         print(f"reduced 22 events to {events(result)} in {took:.1f} s")
 
 
+def finding(args):
+    """The oracle's finding as the criterion: of six events, the link drop is the one that
+    makes the driver that never subscribes again break NT35E-ECMT-NO-RESUBSCRIBE."""
+    scenario = {"rules": [deliver("10s", "{}"), {"name": "weak signal", "at": "15s",
+                                                  "then": [{"action": "set_signal", "rssi": 6}]},
+                          deliver("20s", "{}"), {"name": "drop", "at": "25s", "then": [{"action": "drop_link"}]},
+                          deliver("35s", "{}")],
+                "broker": {"messages": [{"at": "30s", "topic": "news", "payload": "x"}]}}
+    with tempfile.TemporaryDirectory(prefix="nt35e-reduce-e2e-") as work:
+        original = os.path.join(work, "drop.json")
+        with open(original, "w") as f:
+            json.dump(scenario, f)
+        status, out, err, took = reduce(
+            args, work, "--finding", "NT35E-ECMT-NO-RESUBSCRIBE", "--time-scale", "0.05", "--settle", "3s",
+            "--sim-arg=--oracle-set", "--sim-arg=NT35E-ECMT-NO-RESUBSCRIBE.within_s=1", "--budget", "100s",
+            "-o", "small.json", original, "--", *DRIVER, "--never-resubscribe")
+        check(status == 0, f"nt35e-reduce exit status {status}:\n{out}\n{err}")
+        print(out)
+        with open(os.path.join(work, "small.json")) as f:
+            result = json.load(f)
+        check("criterion: the oracle finds NT35E-ECMT-NO-RESUBSCRIBE" in out, out)
+        first = next(line for line in out.splitlines() if line.startswith("the original fails: "))
+        check(first.startswith("the original fails: driver stopped (settled); findings ") and
+              "NT35E-ECMT-NO-RESUBSCRIBE" in first, out)
+        check(events(result) == 1 and result["rules"][0]["then"] == [{"action": "drop_link"}],
+              f"not just the drop:\n{json.dumps(result, indent=2)}")
+        print(f"reduced 6 events to the drop in {took:.1f} s")
+
+
 def bad_input(args):
     with tempfile.TemporaryDirectory(prefix="nt35e-reduce-e2e-") as work:
         good = os.path.join(work, "good.json")
@@ -169,7 +200,7 @@ def bad_input(args):
         check(not os.path.exists(os.path.join(work, "good.min.json")), "something was written")
 
 
-CASES = {"shrink": shrink, "bad_input": bad_input}
+CASES = {"shrink": shrink, "finding": finding, "bad_input": bad_input}
 
 
 def main():
