@@ -244,7 +244,14 @@ std::string render_diff_text(const diff_names& names, const std::vector<step>& a
   auto hunk_end = d.first;
   while (hunk_end < d.entries.size() && d.entries[hunk_end].what != K::same) ++hunk_end;
   const auto to = std::min(d.entries.size(), hunk_end + context);
+  // A long first place is cut (the HTML has it all): its head, then how many more.
+  const std::size_t max_hunk_lines = 20;
   for (auto i = from; i < to; ++i) {
+    if (i == d.first + max_hunk_lines && i < hunk_end) {
+      out += "  … " + plural(hunk_end - i, "more step", "more steps") + " differ here\n";
+      i = hunk_end - 1;
+      continue;
+    }
     const auto& e = d.entries[i];
     if (e.what == K::same) {
       const auto& s = a[e.a];

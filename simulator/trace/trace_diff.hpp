@@ -77,7 +77,9 @@ struct diff_names {
 
 /// The terminal's view: both names, then the first divergence with `context` steps of
 /// each side around it (numbered from 1, with the trace time), `-` for A's, `+` for B's;
-/// coloured with ANSI escapes when `colour`. Ends with a one-line summary.
+/// coloured with ANSI escapes when `colour`; a step both take is shown as A has it. A
+/// first place longer than 20 steps shows its first 20 and how many more. Ends with a
+/// one-line summary.
 std::string render_diff_text(const diff_names& names, const std::vector<step>& a, const std::vector<step>& b,
                              const diff_result& d, bool colour, std::size_t context = 3);
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -172,6 +173,10 @@ TEST(trace_diff, beyond_the_edit_limit_the_middle_is_replaced_and_the_first_dive
   const auto d = diff_steps(sa, sb);
   EXPECT_EQ(d.entries[d.first].a, 2u);
   EXPECT_EQ(d.only_a + d.only_b, 6000u);
+  // The terminal shows the head of that place, not 6000 lines.
+  const auto text = render_diff_text({"a", "b"}, sa, sb, d, false);
+  EXPECT_NE(text.find("  … 5980 more steps differ here\n"), std::string::npos) << text.substr(0, 2000);
+  EXPECT_LT(std::count(text.begin(), text.end(), '\n'), 30);
 }
 
 }  // namespace
