@@ -23,6 +23,7 @@ packages=(
   gammu ppp socat              # real clients in the e2e tests: gammu, ppp's chat, a socat bridge
   prometheus                   # --metrics: promtool checks the exposition, a real Prometheus scrapes it
   podman crun runc catatonit   # tools/container.sh: the container image, built and run (runc where crun refuses)
+  tshark                       # --pcap: the e2e tests decode the capture with Wireshark's dissectors
 )
 
 missing=()
@@ -42,5 +43,9 @@ echo "install-deps: installing ${missing[*]}" >&2
 sudo_cmd=()
 if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
+# tshark's package asks whether non-root users may capture: no (the tests read files only).
+if printf '%s\n' "${missing[@]}" | grep -qx tshark; then
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | "${sudo_cmd[@]}" debconf-set-selections
+fi
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

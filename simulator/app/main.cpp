@@ -224,11 +224,11 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   };
 
   std::unique_ptr<app::trace_tap> recording;
-  if (opts.record_file) {
+  if (opts.record_file || opts.pcap_file) {
     try {
-      recording = std::make_unique<app::trace_tap>(*opts.record_file, opts, profile, world, origin);
+      recording = std::make_unique<app::trace_tap>(opts, profile, world, origin);
     } catch (const std::exception& e) {
-      return usage_error(std::string("--record: ") + e.what());
+      return usage_error(e.what());
     }
     session.set_tap(recording.get());
   }

@@ -256,10 +256,14 @@ void option_parser::add_mqtt_and_trace_options(CLI::App& app) {
         "write the session as JSON Lines: microsecond times, both\n"
         "directions, MQTT traffic, state changes (passwords masked)",
         [this](const std::string& v) { opts_.record_file = v; });
+  value(app, group, "--pcap", "FILE", "a value",
+        "write the session as pcapng for Wireshark: the AT lines\n"
+        "(at dissector) and the MQTT packets on one timeline",
+        [this](const std::string& v) { opts_.pcap_file = v; });
   value(
       app, group, "--redact", "LIST", "a value",
       "also mask payloads, credentials (user names, client ids)\n"
-      "or all in the recording",
+      "or all in the recording and the pcapng",
       [this](const std::string& v) {
         // A comma-separated list; passwords are always masked unless --show-secrets.
         std::string_view list = v;

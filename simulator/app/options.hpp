@@ -60,6 +60,7 @@ struct options {
   std::uint64_t fleet_offset = 0;            ///< --fleet-offset K: modem i has global index K+i
   std::optional<unsigned> threads;           ///< --threads N (fleet mode)
   std::optional<std::string> record_file;    ///< --record FILE: JSON Lines trace of the session
+  std::optional<std::string> pcap_file;      ///< --pcap FILE: the session as pcapng (UART and broker)
   bool redact_payloads = false;              ///< --redact payloads
   bool redact_credentials = false;           ///< --redact credentials
   std::optional<std::string> replay_file;    ///< --replay FILE: answer from a trace

@@ -11,6 +11,7 @@
 #include "app/cli.hpp"
 #include "app/tool_io.hpp"
 #include "oracle/oracle.hpp"
+#include "trace/pcap_export.hpp"
 #include "trace/report_html.hpp"
 #include "trace/trace_diff.hpp"
 #include "trace/trace_file.hpp"
@@ -22,7 +23,8 @@ namespace {
 constexpr const char* usage =
     "Usage: nt35e-sim report [-o OUT.html] TRACE.jsonl\n"
     "       nt35e-sim report --verdict OUT.xml [--verdict-json OUT.json] TRACE.jsonl\n"
-    "       nt35e-sim report --diff [-o OUT.html] A.jsonl B.jsonl\n";
+    "       nt35e-sim report --diff [-o OUT.html] A.jsonl B.jsonl\n"
+    "       nt35e-sim report --pcap OUT.pcapng TRACE.jsonl\n";
 
 constexpr const char* description =
     "Writes one self-contained HTML file (no external scripts, styles or fonts; it opens\n"
@@ -36,7 +38,10 @@ constexpr const char* description =
     "protocol steps (the lines the host sent and the module wrote; echo, timestamps, the MQTT\n"
     "side and message ids left out), the steps are aligned (Myers's diff), and the first\n"
     "divergence is printed with three steps of context (coloured on a terminal); -o also\n"
-    "writes an HTML side by side. Exit status 0 same, 1 different, 2 error (docs/reproduce.md).";
+    "writes an HTML side by side. Exit status 0 same, 1 different, 2 error (docs/reproduce.md).\n"
+    "\n"
+    "--pcap writes the session as pcapng for Wireshark: the AT lines (its at dissector)\n"
+    "and the MQTT packets as TCP on port 1883, on one timeline (as nt35e-sim --pcap does live).";
 
 /// The default page: the trace's name with .html instead of .jsonl (stdout for stdin).
 std::string default_output(const std::string& trace_path) {
@@ -59,6 +64,10 @@ CLI::App* add_report_command(CLI::App& root, report_request& request) {
             [&request](const std::string& value) { request.output = value; });
   add_flag(*cmd, "--diff", "compare two traces A and B on the protocol (exit status 0 same, 1 different)",
            [&request] { request.diff = true; });
+  add_value(*cmd, "--pcap", "OUT.pcapng", "a file name",
+            "also write the session as pcapng (AT lines and MQTT\n"
+            "packets on one timeline, for Wireshark)",
+            [&request](const std::string& value) { request.pcap = value; });
   add_verdict_options(*cmd, request.verdict, "Verdict on the driver");
   cmd->add_option("TRACE", request.traces, "the trace (JSON Lines; - reads stdin)")->group("Arguments");
   on_parsed(*cmd, [&request] {
@@ -67,6 +76,7 @@ CLI::App* add_report_command(CLI::App& root, report_request& request) {
         throw usage_error("--diff compares two traces: give A and B, got " + std::to_string(request.traces.size()));
       if (request.verdict.wanted())
         throw usage_error("--diff writes no verdict: leave out --verdict and --verdict-json");
+      if (!request.pcap.empty()) throw usage_error("--diff writes no capture: leave out --pcap");
       return;
     }
     if (request.traces.empty()) throw usage_error("give the trace file (JSON Lines) to report on");
@@ -157,10 +167,11 @@ int run_report(const report_request& request) {
   }
   const auto verdict = trace_verdict(loaded_trace, c, request.verdict.fail);
   int verdict_status = 0;
-  if (request.verdict.wanted()) {
-    verdict_status = finish_verdict(request.verdict, verdict);
-    if (request.output.empty()) return verdict_status;
+  if (!request.pcap.empty()) {
+    if (auto status = finish_output("nt35e-sim report", request.pcap, trace::to_pcapng(loaded_trace))) return status;
   }
+  if (request.verdict.wanted()) verdict_status = finish_verdict(request.verdict, verdict);
+  if ((request.verdict.wanted() || !request.pcap.empty()) && request.output.empty()) return verdict_status;
   trace::report_options ro;
   ro.title = base_name(trace_path);
   ro.verdict = &verdict;

@@ -5,12 +5,15 @@
 //   nt35e-sim report [-o OUT.html] TRACE.jsonl
 //   nt35e-sim report --verdict OUT.xml [--verdict-json OUT.json] [-o OUT.html] TRACE.jsonl
 //   nt35e-sim report --diff [-o OUT.html] A.jsonl B.jsonl
+//   nt35e-sim report --pcap OUT.pcapng [-o OUT.html] TRACE.jsonl
 //
 // The oracle judges the driver in the trace after the fact, with the same verdict as live
 // (app/verdict_output.hpp): the scenario's "oracle" settings and "expect" list come from
 // the trace's header, the command line's options on top. The page marks its findings on
 // the sequence diagram and lists them with the rule coverage. With --verdict or
 // --verdict-json the verdict files are written too, and the page only when -o asks for it.
+// --pcap writes the session as pcapng (trace/pcap_export.hpp), the same as `nt35e-sim
+// --pcap` live; again the page only when -o asks for it.
 //
 // Exit status: 0 done, 1 a trace that does not load or a page that cannot be written,
 // 2 a usage error (one sentence and "try --help"), 3 the verdict failed. With --diff
@@ -32,6 +35,7 @@ namespace nt35e::app {
 struct report_request {
   std::string output;               ///< -o OUT.html; empty: the trace's name with .html
   std::vector<std::string> traces;  ///< the TRACE; exactly one once parsed (two with --diff)
+  std::string pcap;                 ///< --pcap OUT.pcapng; empty: none
   bool diff = false;                ///< --diff A B: compare two traces
   verdict_options verdict;          ///< --verdict, --verdict-json, --oracle-…
 };

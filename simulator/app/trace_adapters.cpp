@@ -1,6 +1,10 @@
 #include "app/trace_adapters.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <optional>
 
 namespace nt35e::app {
 namespace {
@@ -33,16 +37,77 @@ class replay_source final : public io::answer_source {
 
 }  // namespace
 
-trace_tap::trace_tap(const std::string& path, const options& opts, const modem::profile& profile,
-                     const scenario::scenario& world, modem::time_point start)
-    : rec_(path, trace::header{profile.name, "", {}, world.oracle, world.expect}, redaction(opts, profile), start) {}
+/// The pcapng file and the exporter writing it, block by block, flushed so that a
+/// crash leaves whole blocks.
+struct trace_tap::pcap_output {
+  std::ofstream file;
+  std::string path;
+  bool failed = false;
+  std::optional<trace::pcap_exporter> exporter;
+};
 
-trace_tap::~trace_tap() { rec_.finish(modem::clock::now()); }
+trace_tap::trace_tap(const options& opts, const modem::profile& profile, const scenario::scenario& world,
+                     modem::time_point start) {
+  const auto redact = redaction(opts, profile);
+  // One time zero for both files: the trace's "started" is the capture's origin.
+  const auto started = trace::utc_now_iso8601();
+  if (opts.record_file) {
+    try {
+      file_ = std::make_unique<trace::recorder>(
+          *opts.record_file, trace::header{profile.name, started, {}, world.oracle, world.expect}, redact, start);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(std::string("--record: ") + e.what());
+    }
+  }
+  if (opts.pcap_file) {
+    pcap_ = std::make_unique<pcap_output>();
+    pcap_->path = *opts.pcap_file;
+    pcap_->file.open(pcap_->path, std::ios::binary | std::ios::trunc);
+    if (!pcap_->file) {
+      int err = errno;
+      throw std::runtime_error("--pcap: cannot write the capture to " + pcap_->path + ": " + std::strerror(err));
+    }
+    auto origin = trace::epoch_us(started).value_or(0);
+    auto* out = pcap_.get();
+    out->exporter.emplace(
+        [out](std::string_view block) {
+          out->file.write(block.data(), static_cast<std::streamsize>(block.size()));
+          out->file.flush();
+          if (!out->file) out->failed = true;
+        },
+        origin);
+    pcap_rec_ = std::make_unique<trace::recorder>(
+        [out](const trace::event& e, const mqtt::any_request* r, const mqtt::any_event* ev) {
+          if (r)
+            out->exporter->add(*r, e.t_us);
+          else if (ev)
+            out->exporter->add(*ev, e.t_us);
+          else
+            out->exporter->add(e);
+        },
+        redact, start);
+  }
+}
+
+trace_tap::~trace_tap() {
+  const auto now = modem::clock::now();
+  if (file_) file_->finish(now);
+  if (pcap_rec_) {
+    pcap_rec_->finish(now);
+    pcap_->exporter->finish();
+  }
+}
 
 void trace_tap::check() {
-  if (rec_.ok() || warned_) return;
+  if (warned_) return;
+  std::string why;
+  if (file_ && !file_->ok())
+    why = "the recording stopped: " + file_->error();
+  else if (pcap_ && pcap_->failed)
+    why = "the capture stopped: cannot write to " + pcap_->path + " (disk full or file closed?)";
+  if (why.empty()) return;
   warned_ = true;
-  std::fprintf(stderr, "nt35e-sim: the recording stopped: %s\n", rec_.error().c_str());
+  std::fprintf(stderr, "nt35e-sim: %s\n", why.c_str());
 }
 
 std::variant<std::unique_ptr<io::answer_source>, std::string> make_replay_source(const std::string& path,

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 
 namespace nt35e::mqtt {
@@ -150,6 +151,12 @@ using any_event = std::variant<event::opened, event::connack, event::connect_fai
 /// unless show_secrets.
 std::string describe(const any_request& r, bool show_secrets = false);
 std::string describe(const any_event& e);
+
+/// The inverse of describe(), for the "what" of a recorded trace: the request or event the
+/// text names, or nothing when it names none. What describe() hid comes back as it shows:
+/// a masked password is "****", a payload cut after 64 bytes is those 64 bytes.
+std::optional<any_request> parse_request(std::string_view what);
+std::optional<any_event> parse_event(std::string_view what);
 
 /// Something that carries requests to a network and reports events back.
 /// Thread safety: submit() is called on the modem's executor only; implementations

@@ -187,6 +187,13 @@ recorder::recorder(const std::string& path, header h, redact_options r, modem::t
   owned_.reset(out_);
 }
 
+recorder::recorder(event_sink sink, redact_options r, modem::time_point start)
+    : sink_(std::move(sink)),
+      redact_(r),
+      start_(start),
+      in_(std::make_unique<stream>()),
+      out_stream_(std::make_unique<stream>()) {}
+
 recorder::~recorder() { finish(start_ + std::chrono::microseconds(last_t_)); }
 
 std::int64_t recorder::micros(modem::time_point t) {
@@ -196,6 +203,11 @@ std::int64_t recorder::micros(modem::time_point t) {
 }
 
 void recorder::write(const trace_event& e) {
+  if (sink_) {
+    sink_(e, current_request_, current_event_);
+    ++lines_;
+    return;
+  }
   if (!out_ || !error_.empty()) return;
   auto line = to_jsonl(e);
   out_->write(line.data(), static_cast<std::streamsize>(line.size()));
@@ -294,12 +306,16 @@ void recorder::request(const mqtt::any_request& r, modem::time_point t) {
                  [](auto&) {},
              },
              copy);
+  if (auto* c = std::get_if<mqtt::request::connect>(&copy); c && redact_.passwords && c->options.password)
+    c->options.password = std::string(c->options.password->size(), '*');
   trace_event e;
   e.t_us = t_us;
   e.dir = direction::module_to_net;
   e.id = std::visit([](const auto& q) { return q.id; }, r);
   e.text = mqtt::describe(copy, !redact_.passwords);
+  current_request_ = &copy;
   write(e);
+  current_request_ = nullptr;
 }
 
 void recorder::event(const mqtt::any_event& ev, modem::time_point t) {
@@ -312,7 +328,9 @@ void recorder::event(const mqtt::any_event& ev, modem::time_point t) {
   e.dir = direction::net_to_module;
   e.id = std::visit([](const auto& v) { return v.id; }, ev);
   e.text = mqtt::describe(copy);
+  current_event_ = &copy;
   write(e);
+  current_event_ = nullptr;
 }
 
 void recorder::note(const modem::log_record& r, modem::time_point t) {

@@ -22,6 +22,7 @@
 // Thread safety: none; the session calls it from the modem's executor.
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <string>
@@ -63,6 +64,12 @@ class recorder {
   /// The same into a new file (truncated); throws std::runtime_error naming the path
   /// and the reason when it cannot be created.
   recorder(const std::string& path, header h, redact_options r, modem::time_point start);
+  /// Where events go instead of a file (the pcapng export): each event as it would be
+  /// written, and for an MQTT one the request or event it describes, redacted as written
+  /// (passwords masked with one '*' per byte), else null.
+  using event_sink = std::function<void(const trace_event&, const mqtt::any_request*, const mqtt::any_event*)>;
+  /// Events to `sink`, no header.
+  recorder(event_sink sink, redact_options r, modem::time_point start);
   ~recorder();
   recorder(const recorder&) = delete;
   recorder& operator=(const recorder&) = delete;
@@ -95,7 +102,10 @@ class recorder {
   void leave_data_mode(std::int64_t t_us);
 
   std::unique_ptr<std::ostream> owned_;
-  std::ostream* out_;
+  std::ostream* out_ = nullptr;
+  event_sink sink_;
+  const mqtt::any_request* current_request_ = nullptr;  ///< what the event being written describes
+  const mqtt::any_event* current_event_ = nullptr;
   redact_options redact_;
   modem::time_point start_;
   std::int64_t last_t_ = 0;

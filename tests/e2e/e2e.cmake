@@ -93,6 +93,15 @@ if(Python3_Interpreter_FOUND)
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/real_clients_test.py
                    --sim $<TARGET_FILE:nt35e-sim> --profile ec616s gammu-identify)
   set_tests_properties(real_client_gammu_identify_ec616s PROPERTIES LABELS e2e TIMEOUT 180)
+  # One pcapng timeline (issue 17, part 1): --pcap live against a mosquitto with a password
+  # file (a refusal, a broker killed and restarted), read back with Debian's tshark, and
+  # report --pcap from the recorded trace giving the same packets.
+  foreach(_case live_and_report bad_output)
+    add_test(NAME pcap_${_case}
+             COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/pcap_e2e_test.py
+                     --sim $<TARGET_FILE:nt35e-sim> ${_case})
+    set_tests_properties(pcap_${_case} PROPERTIES LABELS e2e TIMEOUT 180)
+  endforeach()
   # The oracle (issue 15): faulty and correct driver scripts on the real PTY, the JSON and
   # JUnit verdicts (read back with Debian's python3-junitparser, hence /usr/bin/python3),
   # and the same verdict from the recorded trace.
