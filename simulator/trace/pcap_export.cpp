@@ -34,13 +34,6 @@ std::string broker_ip(const std::string& host) {
   return std::string("\xc6\x33\x64", 3) + static_cast<char>(1 + h % 254);
 }
 
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
-
 }  // namespace
 
 /// One direction of the UART cut into lines (the rules in the header).
@@ -219,101 +212,107 @@ void pcap_exporter::close(connection& c, bool by_module, bool reset, std::int64_
 void pcap_exporter::add(const mqtt::any_request& r, std::int64_t t_us) {
   flush_complete();
   const auto why = "nt35e-sim: " + mqtt::describe(r, true);
-  std::visit(overloaded{
-                 [&](const mqtt::request::open& q) {
-                   auto& c = conn(q.id);
-                   if (c.open) close(c, true, true, t_us, why);
-                   c.server_ip = broker_ip(q.host);
-                 },
-                 [&](const mqtt::request::connect& q) {
-                   auto& c = conn(q.id);
-                   if (!c.open) c.server_ip = broker_ip(q.host);
-                   mqtt(c, true, wire::connect(q.options), t_us, why);
-                 },
-                 [&](const mqtt::request::subscribe& q) {
-                   auto& c = conn(q.id);
-                   c.sub_qos[q.msg_id] = q.qos;
-                   mqtt(c, true, wire::subscribe(q.msg_id, q.topic, q.qos), t_us, why);
-                 },
-                 [&](const mqtt::request::unsubscribe& q) {
-                   mqtt(conn(q.id), true, wire::unsubscribe(q.msg_id, q.topic), t_us, why);
-                 },
-                 [&](const mqtt::request::publish& q) {
-                   auto& c = conn(q.id);
-                   c.pub_qos[q.msg_id] = q.qos;
-                   mqtt(c, true, wire::publish(q.topic, q.payload, q.qos, q.retain, q.msg_id), t_us, why);
-                 },
-                 [&](const mqtt::request::disconnect& q) {
-                   auto& c = conn(q.id);
-                   if (!c.open) return;
-                   mqtt(c, true, wire::bare(wire::packet_type::disconnect), t_us, why);
-                   close(c, true, false, t_us, "");
-                 },
-                 [&](const mqtt::request::abort& q) { close(conn(q.id), true, true, t_us, why); },
-             },
-             r);
+  std::visit(
+      [&](const auto& q) {
+        using T = std::decay_t<decltype(q)>;
+        if constexpr (std::is_same_v<T, mqtt::request::open>) {
+          auto& c = conn(q.id);
+          if (c.open) close(c, true, true, t_us, why);
+          c.server_ip = broker_ip(q.host);
+        }
+        if constexpr (std::is_same_v<T, mqtt::request::connect>) {
+          auto& c = conn(q.id);
+          if (!c.open) c.server_ip = broker_ip(q.host);
+          mqtt(c, true, wire::connect(q.options), t_us, why);
+        }
+        if constexpr (std::is_same_v<T, mqtt::request::subscribe>) {
+          auto& c = conn(q.id);
+          c.sub_qos[q.msg_id] = q.qos;
+          mqtt(c, true, wire::subscribe(q.msg_id, q.topic, q.qos), t_us, why);
+        }
+        if constexpr (std::is_same_v<T, mqtt::request::unsubscribe>) {
+          mqtt(conn(q.id), true, wire::unsubscribe(q.msg_id, q.topic), t_us, why);
+        }
+        if constexpr (std::is_same_v<T, mqtt::request::publish>) {
+          auto& c = conn(q.id);
+          c.pub_qos[q.msg_id] = q.qos;
+          mqtt(c, true, wire::publish(q.topic, q.payload, q.qos, q.retain, q.msg_id), t_us, why);
+        }
+        if constexpr (std::is_same_v<T, mqtt::request::disconnect>) {
+          auto& c = conn(q.id);
+          if (!c.open) return;
+          mqtt(c, true, wire::bare(wire::packet_type::disconnect), t_us, why);
+          close(c, true, false, t_us, "");
+        }
+        if constexpr (std::is_same_v<T, mqtt::request::abort>) {
+          close(conn(q.id), true, true, t_us, why);
+        }
+      },
+      r);
 }
 
 void pcap_exporter::add(const mqtt::any_event& e, std::int64_t t_us) {
   flush_complete();
   const auto why = "nt35e-sim: " + mqtt::describe(e);
-  std::visit(overloaded{
-                 [&](const mqtt::event::opened& v) {
-                   auto& c = conn(v.id);
-                   if (v.ok) {
-                     if (c.open) close(c, true, true, t_us, "");
-                     handshake(c, t_us);
-                   } else if (!v.detail.starts_with("DNS")) {
-                     // Refused: a SYN answered by RST (a DNS failure sends nothing).
-                     if (c.open) close(c, true, true, t_us, "");
-                     handshake(c, t_us, true);
-                   }
-                 },
-                 [&](const mqtt::event::connack& v) {
-                   auto& c = conn(v.id);
-                   mqtt(c, false, wire::connack(v.return_code), t_us, why);
-                   // MQTT 3.1.1 §3.2.2.3: the server closes the connection after a refusal.
-                   if (v.return_code != 0) close(c, false, false, t_us, "");
-                 },
-                 [&](const mqtt::event::connect_failed&) {},
-                 [&](const mqtt::event::suback& v) {
-                   auto& c = conn(v.id);
-                   if (v.result == 2) return;  // never sent: nothing came back
-                   auto qos = c.sub_qos.count(v.msg_id) ? c.sub_qos[v.msg_id] : 0;
-                   // A malformed SUBACK (result 1) carries a return code MQTT 3.1.1 does not have.
-                   mqtt(c, false, wire::suback(v.msg_id, static_cast<std::uint8_t>(v.result == 0 ? qos : 3)), t_us,
-                        why);
-                 },
-                 [&](const mqtt::event::unsuback& v) {
-                   if (v.result != 0) return;
-                   mqtt(conn(v.id), false, wire::ack(wire::packet_type::unsuback, v.msg_id), t_us, why);
-                 },
-                 [&](const mqtt::event::published& v) {
-                   auto& c = conn(v.id);
-                   auto qos = c.pub_qos.count(v.msg_id) ? c.pub_qos[v.msg_id] : 0;
-                   if (v.result != 0 || qos == 0) return;  // QoS 0: nothing comes back
-                   if (qos == 1) {
-                     mqtt(c, false, wire::ack(wire::packet_type::puback, v.msg_id), t_us, why);
-                   } else {
-                     mqtt(c, false, wire::ack(wire::packet_type::pubrec, v.msg_id), t_us, why);
-                     mqtt(c, true, wire::ack(wire::packet_type::pubrel, v.msg_id), t_us, "");
-                     mqtt(c, false, wire::ack(wire::packet_type::pubcomp, v.msg_id), t_us, "");
-                   }
-                 },
-                 [&](const mqtt::event::message& v) {
-                   auto& c = conn(v.id);
-                   mqtt(c, false, wire::publish(v.topic, v.payload, v.qos, v.retained, v.msg_id), t_us, why);
-                   if (v.qos == 1) {
-                     mqtt(c, true, wire::ack(wire::packet_type::puback, v.msg_id), t_us, "");
-                   } else if (v.qos == 2) {
-                     mqtt(c, true, wire::ack(wire::packet_type::pubrec, v.msg_id), t_us, "");
-                     mqtt(c, false, wire::ack(wire::packet_type::pubrel, v.msg_id), t_us, "");
-                     mqtt(c, true, wire::ack(wire::packet_type::pubcomp, v.msg_id), t_us, "");
-                   }
-                 },
-                 [&](const mqtt::event::link_lost& v) { close(conn(v.id), false, true, t_us, why); },
-             },
-             e);
+  std::visit(
+      [&](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, mqtt::event::opened>) {
+          auto& c = conn(v.id);
+          if (v.ok) {
+            if (c.open) close(c, true, true, t_us, "");
+            handshake(c, t_us);
+          } else if (!v.detail.starts_with("DNS")) {
+            // Refused: a SYN answered by RST (a DNS failure sends nothing).
+            if (c.open) close(c, true, true, t_us, "");
+            handshake(c, t_us, true);
+          }
+        }
+        if constexpr (std::is_same_v<T, mqtt::event::connack>) {
+          auto& c = conn(v.id);
+          mqtt(c, false, wire::connack(v.return_code), t_us, why);
+          // MQTT 3.1.1 §3.2.2.3: the server closes the connection after a refusal.
+          if (v.return_code != 0) close(c, false, false, t_us, "");
+        }
+        if constexpr (std::is_same_v<T, mqtt::event::suback>) {
+          auto& c = conn(v.id);
+          if (v.result == 2) return;  // never sent: nothing came back
+          auto qos = c.sub_qos.count(v.msg_id) ? c.sub_qos[v.msg_id] : 0;
+          // A malformed SUBACK (result 1) carries a return code MQTT 3.1.1 does not have.
+          mqtt(c, false, wire::suback(v.msg_id, static_cast<std::uint8_t>(v.result == 0 ? qos : 3)), t_us, why);
+        }
+        if constexpr (std::is_same_v<T, mqtt::event::unsuback>) {
+          if (v.result != 0) return;
+          mqtt(conn(v.id), false, wire::ack(wire::packet_type::unsuback, v.msg_id), t_us, why);
+        }
+        if constexpr (std::is_same_v<T, mqtt::event::published>) {
+          auto& c = conn(v.id);
+          auto qos = c.pub_qos.count(v.msg_id) ? c.pub_qos[v.msg_id] : 0;
+          if (v.result != 0 || qos == 0) return;  // QoS 0: nothing comes back
+          if (qos == 1) {
+            mqtt(c, false, wire::ack(wire::packet_type::puback, v.msg_id), t_us, why);
+          } else {
+            mqtt(c, false, wire::ack(wire::packet_type::pubrec, v.msg_id), t_us, why);
+            mqtt(c, true, wire::ack(wire::packet_type::pubrel, v.msg_id), t_us, "");
+            mqtt(c, false, wire::ack(wire::packet_type::pubcomp, v.msg_id), t_us, "");
+          }
+        }
+        if constexpr (std::is_same_v<T, mqtt::event::message>) {
+          auto& c = conn(v.id);
+          mqtt(c, false, wire::publish(v.topic, v.payload, v.qos, v.retained, v.msg_id), t_us, why);
+          if (v.qos == 1) {
+            mqtt(c, true, wire::ack(wire::packet_type::puback, v.msg_id), t_us, "");
+          } else if (v.qos == 2) {
+            mqtt(c, true, wire::ack(wire::packet_type::pubrec, v.msg_id), t_us, "");
+            mqtt(c, false, wire::ack(wire::packet_type::pubrel, v.msg_id), t_us, "");
+            mqtt(c, true, wire::ack(wire::packet_type::pubcomp, v.msg_id), t_us, "");
+          }
+        }
+        if constexpr (std::is_same_v<T, mqtt::event::link_lost>) {
+          close(conn(v.id), false, true, t_us, why);
+        }
+      },
+      e);
 }
 
 void pcap_exporter::add(const event& e) {

@@ -11,6 +11,7 @@
 
 #include "mqtt/backend.hpp"
 #include "mqtt/wire.hpp"
+#include "support/trace_events.hpp"
 #include "trace/net_frames.hpp"
 #include "trace/pcapng.hpp"
 #include "trace/trace_file.hpp"
@@ -309,24 +310,16 @@ std::string pdu_payload(const std::string& pdu) {
   return pdu.substr(at);
 }
 
-event bytes(std::int64_t t, direction d, std::string data) {
-  event e;
-  e.t_us = t;
-  e.dir = d;
-  e.data = std::move(data);
-  return e;
-}
-
 TEST(PcapExport, UartBytesAreCutIntoLinesWhateverTheChunks) {
   std::string file;
   {
     pcap_exporter x([&](std::string_view b) { file.append(b); }, 1'000'000);
     std::string host = "AT+CGMI\r\nAT\r", module = "AT+CGMI\r\r\nLierda\r\n\r\nOK\r\n";
     std::int64_t t = 0;
-    for (char c : host.substr(0, 9)) x.add(bytes(++t, direction::dte_to_module, std::string(1, c)));
-    for (char c : module) x.add(bytes(++t, direction::module_to_dte, std::string(1, c)));
-    x.add(bytes(++t, direction::dte_to_module, host.substr(9)));
-    x.add(bytes(++t, direction::module_to_dte, "\r\nOK\r\n\r\n> "));
+    for (char c : host.substr(0, 9)) x.add(test::trace_event(++t, direction::dte_to_module, std::string(1, c)));
+    for (char c : module) x.add(test::trace_event(++t, direction::module_to_dte, std::string(1, c)));
+    x.add(test::trace_event(++t, direction::dte_to_module, host.substr(9)));
+    x.add(test::trace_event(++t, direction::module_to_dte, "\r\nOK\r\n\r\n> "));
     x.finish();
   }
   auto p = packets_of(file);
