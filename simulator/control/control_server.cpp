@@ -1,8 +1,8 @@
 #include "control/control_server.hpp"
 
 #include <array>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <deque>
 #include <string>
 #include <string_view>

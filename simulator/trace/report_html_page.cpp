@@ -449,9 +449,9 @@ std::string verdict_section(const oracle::verdict& v, const std::vector<finding_
            "<th>what happened</th></tr></thead>\n<tbody>\n";
     for (const auto& e : m.expectations) {
       const auto number = std::to_string(++expectation_number);
-      out += "<tr id=\"e" + number + "\"><td>E" + number + " " + code(e.name) + "</td><td>" + html_escape(e.asks) + "</td><td class=\"" +
-             std::string(result_class(e.result)) + "\">" + std::string(result_text(e.result)) + " at " +
-             html_escape(t_text(e.t_us)) + " s</td><td>" + html_escape(e.detail);
+      out += "<tr id=\"e" + number + "\"><td>E" + number + " " + code(e.name) + "</td><td>" + html_escape(e.asks) +
+             "</td><td class=\"" + std::string(result_class(e.result)) + "\">" + std::string(result_text(e.result)) +
+             " at " + html_escape(t_text(e.t_us)) + " s</td><td>" + html_escape(e.detail);
       out += proof_lines(e.lines);
       out += "</td></tr>\n";
     }
