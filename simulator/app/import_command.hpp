@@ -4,6 +4,11 @@
 //
 //   nt35e-sim import [--format auto|plain|timestamped|sscom|annotated|hex]
 //                    [--to trace|scenario] [-o OUT] LOGFILE
+//   nt35e-sim import --to scenario [-o OUT] [--capture BROKER.pcapng] [LOGFILE | BROKER.pcap]
+//
+// A broker-side capture (pcap or pcapng; given with --capture, or as the LOGFILE itself,
+// told by its magic number) gives the scenario the broker's behaviour
+// (trace/import_log.hpp, captured_broker).
 //
 // Exit status: 0 done, 1 a problem with the input (each message on stderr names the file
 // and line), 2 a usage error (one sentence and "try --help").
@@ -22,7 +27,8 @@ struct import_request {
   trace::import_options options;
   bool to_scenario = false;       ///< --to scenario (default: a trace)
   std::string output;             ///< -o OUT; empty or "-": stdout
-  std::vector<std::string> logs;  ///< the LOGFILE; exactly one once parsed
+  std::vector<std::string> logs;  ///< the LOGFILE; at most one once parsed (none with --capture)
+  std::string capture;            ///< --capture FILE: the broker side
 };
 
 /// Adds the import subcommand to nt35e-sim's command line; parsing fills `request`.

@@ -9,6 +9,8 @@
 //   import_time.cpp      stamps and the times of placed lines
 //   import_reference.cpp the simulator's own core run on the log's host lines
 //   import_scenario*.cpp the scenario: rules where the log differs, and its JSON
+//   import_capture.cpp   a broker-side capture (pcap, pcapng): its MQTT connections, and the
+//                        broker's behaviour in them as delays and rules
 // The AT vocabulary itself (final results, URC names, UTF-8, trimming) is at/'s.
 
 #include <cstddef>
@@ -191,6 +193,14 @@ struct rule_origin {
   int line = 0;        ///< the log line it reproduces
   std::string why;     ///< "line 12: …", for the description
   bool timed = false;  ///< a command trigger written with its delay ("after"), even "0s"
+};
+
+/// What a broker-side capture gives the scenario (import_capture.cpp): the broker's delays,
+/// and rules with where each comes from.
+struct capture_world {
+  scenario::broker_script broker;  ///< only the delays are set
+  std::vector<scenario::rule> rules;
+  std::vector<rule_origin> origins;  ///< one per rule
 };
 
 /// The shortest duration text the loader reads back: "0s", "250ms", "3s", "2m", "1h".

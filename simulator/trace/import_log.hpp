@@ -28,6 +28,7 @@
 // standard module, scripted broker) and writes rules only where the log differs from it.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -131,11 +132,45 @@ struct scenario_result {
   std::string invalid;
 };
 
+namespace detail {
+struct capture_world;
+}
+
+/// A broker-side capture (pcap or pcapng, issue 17 part 2) read for its MQTT connections:
+/// TCP reassembled per direction on any port, a connection is MQTT when its client's first
+/// packet is a CONNECT. What the broker did becomes scenario material (import_capture.cpp):
+///   * the delays (TCP open, CONNECT to CONNACK, acknowledgements): their medians;
+///   * each refused CONNACK: refuse_connect, armed after the CONNACK before it (or at power-on);
+///   * each PUBLISH from the broker: deliver, that long after its connection's CONNACK (those
+///     the module itself published to a topic it subscribed to are left to the scripted broker);
+///   * a link the broker closed or reset (not after a refusal, not after DISCONNECT): drop_link
+///     that long after the CONNACK; PINGREQs left unanswered before it: stop_pings;
+///   * a first TCP open the broker refused: tcp_open_failure.
+/// Connections map to ECMT ids by order: each takes the lowest id not in use when it opens.
+struct captured_broker {
+  std::string name;
+  std::vector<import_message> messages;  ///< line 0; the text names the packet and its byte offset
+  bool readable = false;                 ///< the file is a capture that could be read to its end
+  int tcp_segments = 0;
+  int mqtt_connections = 0;
+  int mqtt_packets = 0;
+  std::shared_ptr<const detail::capture_world> world;  ///< what the scenario takes from it
+  /// The capture holds at least one MQTT connection.
+  bool ok() const { return readable && mqtt_connections > 0; }
+};
+
+/// Reads a capture; `name` is used in messages.
+captured_broker import_capture(std::string_view bytes, const std::string& name);
+
 /// A scenario that makes the simulator answer as the module in the log did, where that
 /// differs from the standard behaviour: replace_response for answers, the matching fault
 /// action for URCs that report on a command (connfail_then_connack for the double
-/// CONNACK, refuse_connect, tcp_open_failure), inject_urc for other URCs.
-scenario_result to_scenario(const imported_log& log);
+/// CONNACK, refuse_connect, tcp_open_failure), inject_urc for other URCs. With a capture
+/// of the broker side, the broker's behaviour comes from the capture instead of the log's
+/// URCs (refusals, link losses, failed opens), and its deliveries and delays are added.
+scenario_result to_scenario(const imported_log& log, const captured_broker* capture = nullptr);
+/// The broker's behaviour in a capture alone as a scenario.
+scenario_result to_scenario(const captured_broker& capture);
 
 namespace detail {
 // Exposed for the unit tests (the UTF-8 check is at::valid_utf8).

@@ -68,10 +68,21 @@ std::vector<std::pair<std::size_t, std::size_t>> lcs(const std::vector<std::stri
 
 class scenario_builder {
  public:
-  explicit scenario_builder(const imported_log& log) : log_(log) {
+  scenario_builder(const imported_log& log, const captured_broker* capture) : log_(log), capture_(capture) {
     world_.name = "import";
     collect_items();
     detect_style();
+    // The broker side from its capture: delays, refusals, deliveries, link losses.
+    if (capture_ && capture_->world) {
+      world_.broker = capture_->world->broker;
+      for (std::size_t i = 0; i < capture_->world->rules.size(); ++i) {
+        world_.rules.push_back(capture_->world->rules[i]);
+        auto origin = capture_->world->origins[i];
+        origin.why = capture_->name + ", " + origin.why;
+        origin.line = 0;
+        origins_.push_back(std::move(origin));
+      }
+    }
   }
 
   scenario_result build() {
@@ -360,7 +371,9 @@ class scenario_builder {
   /// Fault actions recognised from the URCs that answer ECMTCONN and ECMTOPEN, and
   /// link losses (+ECMTSTAT:<id>,1: the link drops, and the module reconnects by itself).
   void fault_rules() {
-    for (std::size_t i = 0; i < log_.lines.size(); ++i) {
+    // With a capture, the broker's refusals, failed opens and link losses are the capture's.
+    const bool broker_known = capture_ && capture_->world;
+    for (std::size_t i = 0; i < log_.lines.size() && !broker_known; ++i) {
       const auto& l = log_.lines[i];
       if (l.role != line_role::urc || at::response_name(l.text) != "+ECMTSTAT") continue;
       auto f = at::response_fields(l.text);
@@ -395,7 +408,7 @@ class scenario_builder {
                                    "the CONNACK after the double CONNACK is a refusal (" + log_.lines[urcs[1]].text +
                                        "); the scenario reproduces the 2,2 and injects the refusal"});
           }
-        } else if (f0[1] == "0" && f0[2] >= "1" && f0[2] <= "5" && f0[2].size() == 1) {
+        } else if (f0[1] == "0" && f0[2] >= "1" && f0[2] <= "5" && f0[2].size() == 1 && !broker_known) {
           auto refuse = action_on(scenario::action_kind::refuse_connect, id);
           refuse.code = f0[2][0] - '0';
           add_rule(on_command(trigger_for(h, true)), std::move(refuse), l.line,
@@ -406,7 +419,7 @@ class scenario_builder {
         auto urcs = urcs_reporting_on(h, "+ECMTOPEN", params[0]);
         if (urcs.empty()) continue;
         auto f0 = at::response_fields(log_.lines[urcs[0]].text);
-        if (f0.size() == 2 && f0[1] == "-1") {
+        if (f0.size() == 2 && f0[1] == "-1" && !broker_known) {
           add_rule(on_command(trigger_for(h, true)), action_on(scenario::action_kind::tcp_open_failure, id), l.line,
                    masked(l.text) + " failed: " + log_.lines[urcs[0]].text + " (line " +
                        std::to_string(log_.lines[urcs[0]].line) + ")");
@@ -511,6 +524,7 @@ class scenario_builder {
   }
 
   const imported_log& log_;
+  const captured_broker* capture_;
   std::vector<host_item> items_;
   /// The scenario so far: what the simulator plays in the next run, and what is written.
   scenario::scenario world_;
@@ -522,6 +536,34 @@ class scenario_builder {
 
 }  // namespace
 
-scenario_result to_scenario(const imported_log& log) { return scenario_builder(log).build(); }
+scenario_result to_scenario(const imported_log& log, const captured_broker* capture) {
+  return scenario_builder(log, capture).build();
+}
+
+scenario_result to_scenario(const captured_broker& capture) {
+  scenario_result res;
+  scenario::scenario file;
+  std::string stem = capture.name;
+  if (auto slash = stem.find_last_of('/'); slash != std::string::npos) stem = stem.substr(slash + 1);
+  if (auto dot = stem.find_last_of('.'); dot != std::string::npos && dot > 0) stem = stem.substr(0, dot);
+  file.name = stem;
+  file.description = "Imported by nt35e-sim import from " + capture.name + " (a broker-side capture, " +
+                     std::to_string(capture.mqtt_connections) + " MQTT connection" +
+                     (capture.mqtt_connections == 1 ? "" : "s") + ").";
+  std::vector<rule_origin> origins;
+  if (capture.world) {
+    file.broker = capture.world->broker;
+    file.rules = capture.world->rules;
+    origins = capture.world->origins;
+  }
+  if (file.rules.empty()) file.description += " The broker behaved as the standard broker does: no rules.";
+  for (std::size_t i = 0; i < origins.size(); ++i)
+    file.description += " Rule " + std::to_string(i) + ", " + origins[i].why + ".";
+  res.rules = static_cast<int>(file.rules.size());
+  res.json = scenario_json(file, origins);
+  auto loaded = scenario::load_text(res.json, capture.name + ".scenario.json");
+  if (auto* bad = std::get_if<std::vector<scenario::diagnostic>>(&loaded)) res.invalid = scenario::format(*bad);
+  return res;
+}
 
 }  // namespace nt35e::trace

@@ -21,6 +21,11 @@ std::string action_json(const scenario::action& a) {
   if (a.kind == scenario::action_kind::refuse_connect) out += ", \"code\": " + std::to_string(a.code);
   if (a.kind == scenario::action_kind::replace_response || a.kind == scenario::action_kind::inject_urc)
     out += ", \"text\": " + json_string(a.text);
+  if (a.kind == scenario::action_kind::deliver) {
+    out += ", \"topic\": " + json_string(a.topic) + ", \"payload\": " + json_string(a.payload);
+    if (a.qos) out += ", \"qos\": " + std::to_string(a.qos);
+    if (a.retain) out += ", \"retain\": true";
+  }
   return out + "}";
 }
 
@@ -28,6 +33,11 @@ std::string rule_json(const scenario::rule& r, const rule_origin& origin) {
   std::string out = "{";
   if (r.when.kind == scenario::trigger_kind::at) {
     out += "\"at\": " + json_string(duration_text(r.when.at.count()));
+  } else if (r.when.kind == scenario::trigger_kind::mqtt_event) {
+    out += "\"on_mqtt\": " + json_string(r.when.pattern);
+    if (r.when.id) out += ", \"id\": " + std::to_string(*r.when.id);
+    out += ", \"occurrence\": " + std::to_string(r.when.occurrence);
+    if (origin.timed) out += ", \"after\": " + json_string(duration_text(r.after.count()));
   } else {
     out += "\"on_command\": " + json_string(r.when.pattern) + ", \"occurrence\": " + std::to_string(r.when.occurrence);
     if (origin.timed) out += ", \"after\": " + json_string(duration_text(r.after.count()));
@@ -58,6 +68,17 @@ std::string scenario_json(const scenario::scenario& s, const std::vector<rule_or
       out += (i ? ", " : "") + json_string(s.settings[i].first) + ": " + json_string(s.settings[i].second);
     out += "},\n";
   }
+  // The broker's delays when they differ from the scripted broker's defaults (a capture's).
+  const scenario::broker_script standard;
+  std::string delays;
+  auto delay = [&](const char* key, scenario::duration d, scenario::duration def) {
+    if (d != def)
+      delays += std::string(delays.empty() ? "" : ", ") + "\"" + key + "\": " + json_string(duration_text(d.count()));
+  };
+  delay("open", s.broker.open_delay, standard.open_delay);
+  delay("connack", s.broker.connack_delay, standard.connack_delay);
+  delay("ack", s.broker.ack_delay, standard.ack_delay);
+  if (!delays.empty()) out += "  \"broker\": {\"delays\": {" + delays + "}},\n";
   if (s.rules.empty()) {
     out += "  \"rules\": []\n";
   } else {

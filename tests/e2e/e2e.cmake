@@ -95,8 +95,9 @@ if(Python3_Interpreter_FOUND)
   set_tests_properties(real_client_gammu_identify_ec616s PROPERTIES LABELS e2e TIMEOUT 180)
   # One pcapng timeline (issue 17, part 1): --pcap live against a mosquitto with a password
   # file (a refusal, a broker killed and restarted), read back with Debian's tshark, and
-  # report --pcap from the recorded trace giving the same packets.
-  foreach(_case live_and_report bad_output)
+  # report --pcap from the recorded trace giving the same packets. Part 2 (import): the
+  # broker side captured on lo by dumpcap, imported as a scenario and played again.
+  foreach(_case live_and_report import bad_output)
     add_test(NAME pcap_${_case}
              COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/pcap_e2e_test.py
                      --sim $<TARGET_FILE:nt35e-sim> ${_case})
