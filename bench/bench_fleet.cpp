@@ -1,6 +1,8 @@
 // bench_fleet: the fleet benchmark of issue 6. N modems in one `nt35e-sim --fleet N`
-// process (N = 100, 500, 1000; --quick: 50, 100), on the scripted broker and on a local
-// mosquitto (--live), against a plain Paho C++ client fleet of the same N, in the same run.
+// process, on the scripted broker (N = 100, 1000, 10000; --quick: 1000, 10000) and on a
+// local mosquitto (--live; N = 100, 1000, 5000; --quick: 1000, 5000), against a plain Paho
+// C++ client fleet of the same N, in the same run. --scripted-sizes / --live-sizes A,B,...
+// choose others (an empty list skips that broker).
 //
 // The pieces, one job each:
 //   fleet/dte_fleet        the DTE side: one TCP connection per modem, one thread, epoll
@@ -20,9 +22,12 @@
 // Everything is on 127.0.0.1, every wait has a deadline, and SIGINT/SIGTERM stop the
 // fleets, the Paho children and the broker (destructors).
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -41,17 +46,61 @@ using fleet::add_rows;
 using fleet::measure_fleet;
 using fleet::measure_paho;
 
+/// Takes "--scripted-sizes A,B" and "--live-sizes A,B" out of argv (the other options
+/// are the common ones); exits(2) with a sentence on a bad list.
+void take_sizes(int& argc, char** argv, std::vector<std::size_t>& scripted, std::vector<std::size_t>& live,
+                bool& given) {
+  int out = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if ((a == "--scripted-sizes" || a == "--live-sizes") && i + 1 < argc) {
+      auto& v = a == "--live-sizes" ? live : scripted;
+      v.clear();
+      std::stringstream in(argv[++i]);
+      for (std::string item; std::getline(in, item, ',');) {
+        std::size_t used = 0;
+        unsigned long n = 0;
+        try {
+          n = std::stoul(item, &used);
+        } catch (const std::exception&) {
+        }
+        if (n == 0 || used != item.size()) {
+          std::cerr << "bench_fleet: " << a << " takes fleet sizes separated by commas (e.g. 100,1000), not \""
+                    << argv[i] << "\"\n";
+          std::exit(2);
+        }
+        v.push_back(n);
+      }
+      given = true;
+      continue;
+    }
+    argv[out++] = argv[i];
+  }
+  argc = out;
+}
+
 int run(int argc, char** argv) {
   install_signal_handlers();
+  std::vector<std::size_t> scripted_sizes, live_sizes;
+  bool sizes_given = false;
+  take_sizes(argc, argv, scripted_sizes, live_sizes, sizes_given);
   auto opts = parse_options(
       argc, argv,
       "Fleets of N modems (nt35e-sim --fleet N) on the scripted broker and on a local mosquitto, vs a fleet of "
       "plain Paho clients.\n--count: AT round trip samples per phase (default 500); --seconds: loaded time per "
-      "fleet (default 6).");
+      "fleet (default 6).\n--scripted-sizes A,B / --live-sizes A,B: the fleet sizes on each broker (default "
+      "100,1000,10000 / 100,1000,5000; --quick: 1000,10000 / 1000,5000).");
   auto machine = describe_machine();
   std::cout << "bench_fleet on " << to_text(machine) << "\n";
-  const std::vector<std::size_t> sizes =
-      opts.quick ? std::vector<std::size_t>{50, 100} : std::vector<std::size_t>{100, 500, 1000};
+  if (!sizes_given) {
+    scripted_sizes = opts.quick ? std::vector<std::size_t>{1000, 10000} : std::vector<std::size_t>{100, 1000, 10000};
+    live_sizes = opts.quick ? std::vector<std::size_t>{1000, 5000} : std::vector<std::size_t>{100, 1000, 5000};
+  }
+  std::vector<std::size_t> sizes = scripted_sizes;
+  sizes.insert(sizes.end(), live_sizes.begin(), live_sizes.end());
+  std::sort(sizes.begin(), sizes.end());
+  sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+  auto has = [](const std::vector<std::size_t>& v, std::size_t n) { return std::find(v.begin(), v.end(), n) != v.end(); };
   fleet::fleet_settings settings;
   settings.log_level = opts.log_level;
   settings.samples = opts.count > 0 ? static_cast<std::size_t>(opts.count) : (opts.quick ? 200 : 500);
@@ -76,7 +125,7 @@ int run(int argc, char** argv) {
 
   std::vector<row> rows;
   std::vector<std::string> notes = fleet::method_notes(settings);
-  if (files < 2 * sizes.back() + 64)
+  if (!sizes.empty() && files < 2 * sizes.back() + 64)
     notes.push_back("This process's open-file limit is " + std::to_string(files) + ".");
 
   auto p1 = measure_paho(1, broker->port());
@@ -91,15 +140,33 @@ int run(int argc, char** argv) {
                       ") is too low for " + std::to_string(n) + " DTE connections");
       continue;
     }
+    // The simulator's descriptors: a scripted modem holds 2 (its DTE listener and
+    // connection), a live one 5 (plus the relay's accepted socket, Paho's socket to it and
+    // the broker link); a fleet that cannot have them is not started.
+    auto room = [&](std::size_t per_modem, const char* broker_name) {
+      if (files >= per_modem * n + 64) return true;
+      notes.push_back("Fleet " + std::to_string(n) + " on " + broker_name + ": not measured: it needs " +
+                      std::to_string(per_modem * n + 64) + " open files and the limit here is " +
+                      std::to_string(files) + " (raise the hard limit: ulimit -Hn)");
+      std::cout << notes.back() << "\n";
+      return false;
+    };
+    const bool scripted = has(scripted_sizes, n) && room(2, "the scripted broker");
+    const bool live = has(live_sizes, n) && room(5, "a local mosquitto");
+    if (!scripted && !live) continue;
     auto p = measure_paho(n, broker->port());
     if (!p.not_measured.empty())
       notes.push_back("Paho fleet " + std::to_string(n) + ": not measured: " + p.not_measured);
-    settings.broker_port = 0;
-    auto s = measure_fleet(n, settings, rng);
-    add_rows(rows, notes, s, s1, p, p1, settings.paced_rate);
-    settings.broker_port = broker->port();
-    auto l = measure_fleet(n, settings, rng);
-    add_rows(rows, notes, l, l1, p, p1, settings.paced_rate);
+    if (scripted) {
+      settings.broker_port = 0;
+      auto s = measure_fleet(n, settings, rng);
+      add_rows(rows, notes, s, s1, p, p1, settings.paced_rate);
+    }
+    if (live) {
+      settings.broker_port = broker->port();
+      auto l = measure_fleet(n, settings, rng);
+      add_rows(rows, notes, l, l1, p, p1, settings.paced_rate);
+    }
   }
   print_table("Fleet (ratio = simulator / Paho fleet; AT round trip: loaded / idle)", rows);
   for (const auto& n : notes) std::cout << "* " << n << "\n";

@@ -47,7 +47,7 @@ echo "machine: $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2
 run 300 "$build/bench/bench_at_roundtrip" "$@"
 run 300 "$build/bench/bench_publish" "$@"
 run 300 "$build/bench/bench_receive" "$@"
-run 180 "$build/bench/bench_fleet" "$@"
+run 600 "$build/bench/bench_fleet" "$@"
 echo
 echo "results: $here/results/results.md"
 exit $status

@@ -43,6 +43,13 @@ std::string mib(std::uint64_t kib) { return fixed(static_cast<double>(kib) / 102
 std::uint64_t raise_open_files() {
   rlimit r{};
   if (::getrlimit(RLIMIT_NOFILE, &r) != 0) return 0;
+  // A live modem holds five descriptors: 5000 of them need more than the 20,000 a
+  // container often gives. A privileged run may raise the hard limit itself.
+  constexpr rlim_t wanted = 1 << 17;
+  if (r.rlim_max != RLIM_INFINITY && r.rlim_max < wanted) {
+    const rlimit more{wanted, wanted};
+    if (::setrlimit(RLIMIT_NOFILE, &more) == 0) return wanted;
+  }
   if (r.rlim_cur < r.rlim_max) {
     rlimit want = r;
     if (want.rlim_max == RLIM_INFINITY) want.rlim_max = want.rlim_cur = 1 << 20;
@@ -69,7 +76,8 @@ int pick_port_base(std::size_t n, std::mt19937& rng) {
     int lo = 0, hi = 0;
     if (in >> lo >> hi && lo > 2000) high = lo;
   }
-  const int low = std::min(10000, high / 2);
+  // Large fleets need the room below 10000 too (10,000 modems: 10,000 consecutive ports).
+  const int low = n > 5000 ? 1024 : std::min(10000, high / 2);
   const int span = static_cast<int>(n);
   if (high - low <= span)
     throw std::runtime_error("no room for " + std::to_string(n) + " ports below " + std::to_string(high));

@@ -22,8 +22,8 @@ std::uint64_t listen_overflows();
 /// KiB as "12.3 MiB".
 std::string mib(std::uint64_t kib);
 
-/// Raises this process's open-file soft limit to the hard one (children inherit it);
-/// returns the soft limit now.
+/// Raises this process's open-file limit (children inherit it): to 131072 when allowed
+/// (root), else the soft limit to the hard one; returns the soft limit now.
 std::uint64_t raise_open_files();
 
 /// Whether nothing listens on (or is bound to) 127.0.0.1:port.
