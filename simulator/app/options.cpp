@@ -500,6 +500,9 @@ void option_parser::check_whole_line() {
     return;
   }
   const std::size_t n = *o.fleet;
+  // One file records one modem: a fleet would leave them unwritten, so say it instead.
+  if (o.pcap_file) throw usage_error("--pcap records a single modem; it does not go with --fleet");
+  if (o.record_file) throw usage_error("--record records a single modem; it does not go with --fleet");
   if (o.transport == transport_kind::stdio)
     throw usage_error("--fleet needs --pty PREFIX or --tcp [ADDR:]BASEPORT; --stdio serves a single modem");
   if (!o.transport_given) o.pty_link = "/tmp/nt35e-";  // modem i: /tmp/nt35e-i

@@ -95,8 +95,8 @@ struct half_stream {
 
   /// The time of the segment that brought byte `offset`.
   std::uint64_t time_of(std::size_t offset) const {
-    auto it = std::upper_bound(ends.begin(), ends.end(), offset,
-                               [](std::size_t o, const auto& e) { return o < e.first; });
+    auto it =
+        std::upper_bound(ends.begin(), ends.end(), offset, [](std::size_t o, const auto& e) { return o < e.first; });
     return it == ends.end() ? (ends.empty() ? 0 : ends.back().second) : it->second;
   }
 };
@@ -121,9 +121,7 @@ struct mqtt_item {
   wire::packet p;
 };
 
-std::string port_text(const tcp_conn& c, bool client_is_a) {
-  return std::to_string(client_is_a ? c.a_port : c.b_port);
-}
+std::string port_text(const tcp_conn& c, bool client_is_a) { return std::to_string(client_is_a ? c.a_port : c.b_port); }
 
 std::int64_t ms_between(std::uint64_t from, std::uint64_t to) {
   return to > from ? static_cast<std::int64_t>((to - from + 500) / 1000) : 0;
@@ -162,8 +160,10 @@ class capture_reader {
     auto s = net::parse_frame(p.link, p.data);
     if (!s) return;
     ++out_.tcp_segments;
-    std::string key_ab = s->src_ip + ":" + std::to_string(s->src_port) + ">" + s->dst_ip + ":" + std::to_string(s->dst_port);
-    std::string key_ba = s->dst_ip + ":" + std::to_string(s->dst_port) + ">" + s->src_ip + ":" + std::to_string(s->src_port);
+    std::string key_ab =
+        s->src_ip + ":" + std::to_string(s->src_port) + ">" + s->dst_ip + ":" + std::to_string(s->dst_port);
+    std::string key_ba =
+        s->dst_ip + ":" + std::to_string(s->dst_port) + ">" + s->src_ip + ":" + std::to_string(s->src_port);
     const bool syn_only = (s->flags & net::tcp_flag::syn) && !(s->flags & net::tcp_flag::ack);
     tcp_conn* c = nullptr;
     bool from_a = true;
@@ -215,9 +215,10 @@ class capture_reader {
         note(who + ": the capture ends inside an MQTT packet (" + std::to_string(rest.size()) + " bytes of it)");
         return;
       }
-      auto parsed = f == wire::frame_status::malformed ? std::variant<wire::packet, std::string>(
-                                                             std::string("the remaining length takes more than 4 bytes"))
-                                                       : wire::parse(rest.substr(0, n));
+      auto parsed =
+          f == wire::frame_status::malformed
+              ? std::variant<wire::packet, std::string>(std::string("the remaining length takes more than 4 bytes"))
+              : wire::parse(rest.substr(0, n));
       if (auto* why = std::get_if<std::string>(&parsed)) {
         warn(who + ", byte " + std::to_string(at) + " of its stream: not an MQTT packet (" + *why +
              "); the rest of that direction is left out");
@@ -313,8 +314,8 @@ class capture_reader {
       const auto& client_rst = a_client ? c.rst_a : c.rst_b;
       const auto& broker_fin = a_client ? c.fin_b : c.fin_a;
       const auto& broker_rst = a_client ? c.rst_b : c.rst_a;
-      const std::string who = "packet " + std::to_string(c.first_packet) + ", the connection from port " +
-                              port_text(c, a_client);
+      const std::string who =
+          "packet " + std::to_string(c.first_packet) + ", the connection from port " + port_text(c, a_client);
       // The lowest ECMT id free when this connection opens.
       int id = -1;
       for (int k = 0; k < max_ids && id < 0; ++k)
@@ -397,7 +398,8 @@ class capture_reader {
               const auto& filters = sub_filters[p.packet_id];
               std::string filter = k < filters.size() ? filters[k] : "?";
               if (p.codes[k] >= 0x80)
-                note(who + ": SUBACK refused \"" + filter + "\" (0x80); the module reports it as +ECMTSUB:…,0,1 anyway, "
+                note(who + ": SUBACK refused \"" + filter +
+                     "\" (0x80); the module reports it as +ECMTSUB:…,0,1 anyway, "
                      "and the scenario delivers only what the capture shows");
               else
                 granted.push_back(filter);
@@ -411,7 +413,8 @@ class capture_reader {
             }
             if (connack_n == 0 || refused) break;
             if (published.count({p.topic, p.payload}) &&
-                std::any_of(granted.begin(), granted.end(), [&](const auto& f) { return mqtt::topic_matches(f, p.topic); })) {
+                std::any_of(granted.begin(), granted.end(),
+                            [&](const auto& f) { return mqtt::topic_matches(f, p.topic); })) {
               // The module's own message coming back: the scripted broker routes it itself.
               break;
             }
@@ -479,8 +482,9 @@ class capture_reader {
                      " the link " + std::to_string(after) + " ms after CONNACK",
                  true);
       } else if (client_end) {
-        note(who + ": the module closed the link without DISCONNECT (a reboot or radio off on its side?); "
-                   "not the broker's doing, so not in the scenario");
+        note(who +
+             ": the module closed the link without DISCONNECT (a reboot or radio off on its side?); "
+             "not the broker's doing, so not in the scenario");
       }
     }
     if (capped)

@@ -319,6 +319,10 @@ def case_bad_output(sim_path):
                        capture_output=True, text=True, timeout=30)
     check(r.returncode == 2 and "--pcap: cannot write the capture to /nonexistent-dir/x.pcapng" in r.stderr,
           f"an unwritable --pcap: status {r.returncode}, stderr {r.stderr!r}")
+    r = subprocess.run([sim_path, "--fleet", "2", "--tcp", "47100", "--pcap", "x.pcapng"], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 2 and "--pcap records a single modem; it does not go with --fleet" in r.stderr,
+          f"--pcap with --fleet: status {r.returncode}, stderr {r.stderr!r}")
 
 
 def main():

@@ -42,10 +42,10 @@ std::vector<std::string> rules_of(const scenario_result& r) {
   std::vector<std::string> out;
   if (!std::holds_alternative<scenario::scenario>(loaded)) return out;
   for (const auto& rule : std::get<scenario::scenario>(loaded).rules) {
-    std::string t = rule.when.kind == scenario::trigger_kind::at
-                        ? "at " + std::to_string(rule.when.at.count())
-                        : rule.when.pattern + "#" + std::to_string(rule.when.occurrence) + "+" +
-                              std::to_string(rule.after.count());
+    std::string t =
+        rule.when.kind == scenario::trigger_kind::at
+            ? "at " + std::to_string(rule.when.at.count())
+            : rule.when.pattern + "#" + std::to_string(rule.when.occurrence) + "+" + std::to_string(rule.after.count());
     for (const auto& a : rule.then) {
       t += std::string(" ") + scenario::to_string(a.kind);
       if (a.kind == scenario::action_kind::refuse_connect) t += " " + std::to_string(a.code);
@@ -100,7 +100,9 @@ class capture_builder {
     if (advance) seq += static_cast<std::uint32_t>(data.size());
   }
   void skip(bool client, std::size_t n) { (client ? cseq_ : sseq_) += static_cast<std::uint32_t>(n); }
-  void flags(bool client, std::uint8_t f, std::uint64_t t) { seg(client, f | net::tcp_flag::ack, "", t, client ? cseq_ : sseq_); }
+  void flags(bool client, std::uint8_t f, std::uint64_t t) {
+    seg(client, f | net::tcp_flag::ack, "", t, client ? cseq_ : sseq_);
+  }
   const std::string& file() const { return file_; }
 
  private:
@@ -177,10 +179,11 @@ TEST(ImportCapture, MalformedMqttIsAPositionedWarning) {
   b.send(false, std::string("\xf0\x00", 2), 3000);
   auto cap = import_capture(b.file(), "bad.pcapng");
   ASSERT_TRUE(cap.ok());
-  EXPECT_NE(messages_of(cap).find("bad.pcapng: warning: packet 1, the connection from port 40000 (broker to module), "
-                                  "byte 4 of its stream: not an MQTT packet (type 15 is not an MQTT 3.1.1 packet type); "
-                                  "the rest of that direction is left out"),
-            std::string::npos)
+  EXPECT_NE(
+      messages_of(cap).find("bad.pcapng: warning: packet 1, the connection from port 40000 (broker to module), "
+                            "byte 4 of its stream: not an MQTT packet (type 15 is not an MQTT 3.1.1 packet type); "
+                            "the rest of that direction is left out"),
+      std::string::npos)
       << messages_of(cap);
 }
 
@@ -202,7 +205,8 @@ TEST(ImportCapture, OurOwnPcapIsReadBackAndEchoesAreLeftToTheScriptedBroker) {
   auto cap = import_capture(file, "ours.pcapng");
   ASSERT_TRUE(cap.ok()) << messages_of(cap);
   auto r = to_scenario(cap);
-  EXPECT_EQ(rules_of(r), (std::vector<std::string>{"connack#1+1000 deliver t=from the server", "connack#1+5000 drop_link"}));
+  EXPECT_EQ(rules_of(r),
+            (std::vector<std::string>{"connack#1+1000 deliver t=from the server", "connack#1+5000 drop_link"}));
   // CONNECT to CONNACK 300 ms and SUBSCRIBE to SUBACK 150 ms are the scripted broker's own.
   EXPECT_NE(r.json.find("\"broker\": {\"delays\": {\"open\": \"0s\"}}"), std::string::npos) << r.json;
 }
@@ -220,9 +224,12 @@ TEST(ImportCapture, WithTheSerialLogTheBrokerComesFromTheCapture) {
   auto rules = rules_of(r);
   EXPECT_EQ(std::count(rules.begin(), rules.end(), "at 0 refuse_connect 5"), 1) << r.json;
   EXPECT_EQ(std::count(rules.begin(), rules.end(), "connack#2+72 drop_link"), 1) << r.json;
-  EXPECT_EQ(std::count_if(rules.begin(), rules.end(), [](const auto& s) { return s.find("+ECMTCONN") != std::string::npos; }), 0)
+  EXPECT_EQ(
+      std::count_if(rules.begin(), rules.end(), [](const auto& s) { return s.find("+ECMTCONN") != std::string::npos; }),
+      0)
       << "no refusal rule from the log: " << r.json;
-  EXPECT_NE(r.json.find("broker.pcapng, packet 1: the broker refused CONNECT with CONNACK 5"), std::string::npos) << r.json;
+  EXPECT_NE(r.json.find("broker.pcapng, packet 1: the broker refused CONNECT with CONNACK 5"), std::string::npos)
+      << r.json;
 }
 
 TEST(ImportCapture, BadFilesArePositionedErrorsNeverACrash) {
@@ -275,7 +282,8 @@ TEST(ImportCapture, TheImportCommandTakesACaptureAloneOrBesideTheLog) {
   // Usage errors: a capture makes no trace; two captures.
   std::tie(rc, err) = import_command({pcap});
   EXPECT_EQ(rc, 2);
-  EXPECT_EQ(err, "nt35e-sim import: " + pcap + " is a capture of the broker side: it makes a scenario (--to scenario), not a trace\n");
+  EXPECT_EQ(err, "nt35e-sim import: " + pcap +
+                     " is a capture of the broker side: it makes a scenario (--to scenario), not a trace\n");
   std::tie(rc, err) = import_command({"--capture", pcap, log});
   EXPECT_EQ(rc, 2);
   EXPECT_EQ(err, "nt35e-sim import: --capture gives the scenario its broker: use it with --to scenario\n");
