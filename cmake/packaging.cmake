@@ -35,6 +35,13 @@ endforeach()
 install(DIRECTORY ${_nt35e_src}/scenarios/ DESTINATION ${CMAKE_INSTALL_DATADIR}/nt35e-sim/scenarios
         FILES_MATCHING PATTERN "*.json" PATTERN "README.md")
 
+# --- share/nt35e-sim/webview/ and lessons/: the web view's page and its lessons (docs/web.md)
+# nt35e-sim finds it beside its own prefix (BINDIR/../share/nt35e-sim/webview).
+install(DIRECTORY ${_nt35e_src}/webview/ DESTINATION ${CMAKE_INSTALL_DATADIR}/nt35e-sim/webview
+        FILES_MATCHING PATTERN "*.html" PATTERN "*.js" PATTERN "*.css")
+install(DIRECTORY ${_nt35e_src}/lessons/ DESTINATION ${CMAKE_INSTALL_DATADIR}/nt35e-sim/lessons
+        FILES_MATCHING PATTERN "*.json" PATTERN "README.md")
+
 # --- share/doc/nt35e-sim/: README, conformance summary, copyright, changelog -----------
 # The conformance summary is the specification's Appendix A (the cases the simulator is
 # tested against), cut from the in-tree copy of the spec with a list of its cases first.

@@ -141,7 +141,9 @@ in_root nt35e-import --help >/dev/null || fail "nt35e-import --help (the wrapper
 in_root nt35e-report --help >/dev/null || fail "nt35e-report --help (the wrapper finds the installed binary)"
 for f in /usr/share/nt35e-sim/scenarios/scenario.schema.json /usr/share/doc/nt35e-sim/copyright \
   /usr/share/doc/nt35e-sim/conformance.md /usr/share/man/man1/nt35e-sim.1.gz \
-  /usr/share/man/man1/nt35e-reduce.1.gz; do
+  /usr/share/man/man1/nt35e-reduce.1.gz \
+  /usr/share/nt35e-sim/webview/index.html /usr/share/nt35e-sim/webview/app.js \
+  /usr/share/nt35e-sim/lessons/first-contact.json; do
   [[ -s $root$f ]] || fail "$f is not installed"
 done
 if [[ -d $root/usr/lib/python3/dist-packages/nt35e ]]; then

@@ -24,6 +24,7 @@ packages=(
   prometheus                   # --metrics: promtool checks the exposition, a real Prometheus scrapes it
   podman crun runc catatonit   # tools/container.sh: the container image, built and run (runc where crun refuses)
   tshark                       # --pcap: the e2e tests decode the capture with Wireshark's dissectors
+  chromium chromium-driver python3-selenium  # --web: the browser tests drive a real, headless Chromium
 )
 
 missing=()

@@ -61,7 +61,7 @@ fi
 step "unit tests and fuzz corpus under ASan + UBSan (clang-14, preset fuzz)"
 cmake --preset fuzz >/dev/null
 cmake --build build-fuzz -j"$jobs" --target nt35e_unit_tests nt35e_control_tests nt35e_fleet_metrics_tests \
-  nt35e_fleet_events_tests nt35e_paho_unit_tests nt35e_fuzz_at_input nt35e_fuzz_scenario_json nt35e_fuzz_log_import \
+  nt35e_fleet_events_tests nt35e_paho_unit_tests nt35e_web_tests nt35e_fuzz_at_input nt35e_fuzz_scenario_json nt35e_fuzz_log_import \
   nt35e_fuzz_trace_replay nt35e_fuzz_control_request nt35e_fuzz_ecmt_machine
 (cd build-fuzz && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -L 'unit|fuzz' --timeout 600 -j"$jobs")

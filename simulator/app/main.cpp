@@ -19,6 +19,8 @@
 
 #include <unistd.h>
 
+#include <filesystem>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -51,6 +53,9 @@
 #include "scenario/json_loader.hpp"
 #include "scenario/scenario.hpp"
 #include "scripted/loopback_backend.hpp"
+#include "web/lesson.hpp"
+#include "web/live_feed.hpp"
+#include "web/web_server.hpp"
 
 namespace net = boost::asio;
 using namespace nt35e;
@@ -172,7 +177,8 @@ exporter::build_info build_info(const modem::profile& profile) {
 /// a finding is what a newcomer most needs to see) and for the control channel's
 /// "query": "verdict". Without any of them it costs nothing.
 bool oracle_runs(const app::options& opts, const modem::profile& profile) {
-  return opts.verdict.wanted() || !profile.explain.empty() || opts.control_endpoint.has_value();
+  return opts.verdict.wanted() || !profile.explain.empty() || opts.control_endpoint.has_value() ||
+         opts.web_endpoint.has_value();
 }
 
 /// The oracle's settings for a modem playing `world`: the scenario's first (checked when it
@@ -180,6 +186,22 @@ bool oracle_runs(const app::options& opts, const modem::profile& profile) {
 std::string oracle_config(const app::options& opts, const scenario::scenario& world, oracle::config& c) {
   c = app::scenario_config(world.oracle);
   return app::command_line_config(opts.verdict, c);
+}
+
+/// Where a folder of data installed with the program is (`name`: "webview", "lessons"):
+/// beside the program's prefix (PREFIX/share/nt35e-sim/NAME) when installed, else the
+/// source tree's (the build tree's program); "" when neither exists.
+std::string data_dir(std::string_view name) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto installed = exe.parent_path().parent_path() / "share" / "nt35e-sim" / name;
+    if (fs::is_directory(installed, ec)) return installed.string();
+  }
+  const auto source = fs::path(NT35E_SOURCE_DIR) / name;
+  if (fs::is_directory(source, ec)) return source.string();
+  return {};
 }
 
 /// One modem (global index 0) playing `world`; `fleet_events` (the scenario's) play on it
@@ -279,10 +301,94 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
     }
   }
 
+  // The web view: a feed on the session (before the recording, which it passes every call
+  // on to) and its server on a thread of its own.
+  std::unique_ptr<web::live_feed> feed;
+  std::unique_ptr<web::web_server> web_view;
+  std::vector<web::lesson> lessons;
+  std::optional<web::lesson_tracker> tracker;
+  if (opts.web_endpoint) {
+    web::live_feed::settings fs;
+    fs.style = profile.style;
+    fs.origin = origin;
+    fs.imei = profile.imei;
+    fs.header = trace::header{profile.name, "", {}, world.oracle, world.expect};
+    fs.redact.passwords = !profile.show_secrets;
+    feed = std::make_unique<web::live_feed>(ex, std::move(fs), recording.get());
+    session.set_tap(feed.get());
+    std::function<oracle::verdict()> verdict;
+    if (judge) verdict = [w = judge.get()] { return w->verdict(); };
+    feed->set_sources([&session] { return session.snapshot(); }, std::move(verdict));
+    web::web_settings ws;
+    ws.where = *opts.web_endpoint;
+    ws.root = opts.web_root.value_or(data_dir("webview"));
+    if (ws.root.empty()) return usage_error("--web: the page's files are not installed; give --web-root DIR");
+    ws.token = opts.control_token;
+    ws.watch_token = opts.web_watch_token;
+    ws.console = opts.web_console;
+    // The lessons: the page lists them; --lesson starts one, the instructor's page another
+    // that plays the same scenario.
+    std::vector<std::string> lesson_errors;
+    lessons = web::load_lessons(data_dir("lessons"), lesson_errors);
+    for (const auto& e : lesson_errors) log.log(io::log_level::warn, "lesson left out: " + e);
+    ws.lessons_json = web::lessons_json(lessons);
+    ws.hello_extra = "{\"lessons\":" + ws.lessons_json + "}";
+    auto start_lesson = [&, played = world.file](const std::string& name, bool chosen = false) -> std::string {
+      const auto it = std::find_if(lessons.begin(), lessons.end(), [&](const auto& l) { return l.name == name; });
+      if (it == lessons.end()) return "there is no lesson \"" + name.substr(0, 64) + "\"";
+      const auto wants = it->scenario.empty() ? std::string() : data_dir("scenarios") + "/" + it->scenario;
+      if (!chosen && wants != played)
+        return "lesson " + name + " plays another scenario (" + (it->scenario.empty() ? "the default" : it->scenario) +
+               "): start it with nt35e-sim --lesson " + name;
+      tracker.emplace(*it);
+      feed->set_sticky("lesson", tracker->message());
+      log.log(io::log_level::info, "lesson " + name + " started");
+      return {};
+    };
+    feed->set_line_listener([&](web::side from, std::string_view text, web::line_kind kind, modem::time_point) {
+      if (!tracker) return;
+      const auto before = tracker->message();
+      tracker->on_line(from, text, kind);
+      if (auto now = tracker->message(); now != before) {
+        if (tracker->passed()) log.log(io::log_level::info, "lesson " + tracker->current().name + " passed");
+        feed->set_sticky("lesson", std::move(now));
+      }
+    });
+    feed->set_finding_listener([&](const oracle::finding& f) {
+      if (!tracker) return;
+      tracker->on_finding(f);
+      feed->set_sticky("lesson", tracker->message());
+    });
+    if (opts.lesson)
+      if (auto why = start_lesson(*opts.lesson, true); !why.empty())
+        return usage_error("--lesson " + *opts.lesson + ": " + why);
+    web::modem_port port;
+    port.start_lesson = [start_lesson](const std::string& name) { return start_lesson(name); };
+    port.ex = ex;
+    port.feed = feed.get();
+    port.type = [&session](std::string_view bytes) { session.receive(bytes); };
+    port.driver_attached = [&session] { return session.attached(); };
+    web_view = std::make_unique<web::web_server>(std::move(ws), std::move(port), one, log);
+    try {
+      web_view->start();
+    } catch (const io::startup_error& e) {
+      std::fprintf(stderr, "nt35e-sim: %s\n", e.what());
+      return 1;
+    }
+  }
+
   std::unique_ptr<io::transport> transport;
   net::steady_timer linger(ex);
   auto shutdown = [&] {
     linger.cancel();
+    // The web server first (it posts to the modem), then the feed (it posts to the server).
+    if (web_view) web_view->stop();
+    if (feed) {
+      feed->stop();
+      feed->set_line_listener({});
+      feed->set_finding_listener({});
+      session.set_tap(recording.get());  // the feed goes before the session does
+    }
     events.stop();
     if (judge) judge->stop();
     if (control) control->stop();
@@ -340,6 +446,9 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   if (metrics_endpoint)
     print_now(opts.transport == app::transport_kind::stdio ? stderr : stdout,
               "metrics: " + io::to_string(metrics_endpoint->local_endpoint()) + "\n");
+  if (web_view)
+    print_now(opts.transport == app::transport_kind::stdio ? stderr : stdout,
+              "web: http://" + io::to_string(web_view->local_endpoint()) + "/\n");
 
   switch (opts.transport) {
     case app::transport_kind::pty: {
@@ -374,6 +483,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   session.start();
   events.start();
   if (judge) judge->start();
+  if (feed) feed->start();
   ioc.run();
 
   auto summary = metrics.collect(session.snapshot(), session.attached());
@@ -488,15 +598,29 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  // --lesson NAME plays its lesson's scenario (unless --scenario names one).
+  auto scenario_file = opts.scenario_file;
+  if (opts.lesson) {
+    const auto dir = data_dir("lessons");
+    auto loaded = web::load_lesson(dir + "/" + *opts.lesson + ".json");
+    if (auto* why = std::get_if<std::string>(&loaded)) {
+      std::vector<std::string> errors;
+      std::string names;
+      for (const auto& l : web::load_lessons(dir, errors)) names += (names.empty() ? "" : ", ") + l.name;
+      return usage_error("--lesson " + *opts.lesson + ": no such lesson (" + *why + "); the lessons are: " + names);
+    }
+    const auto& l = std::get<web::lesson>(loaded);
+    if (!scenario_file && !l.scenario.empty()) scenario_file = data_dir("scenarios") + "/" + l.scenario;
+  }
   scenario::scenario world;  // no --scenario: a standard scripted broker, no rules
-  if (opts.scenario_file) {
-    auto loaded = scenario::load_file(*opts.scenario_file);
+  if (scenario_file) {
+    auto loaded = scenario::load_file(*scenario_file);
     if (auto* bad = std::get_if<std::vector<scenario::diagnostic>>(&loaded)) {
       print_diagnostics(*bad);
       return 2;
     }
     world = std::move(std::get<scenario::scenario>(loaded));
-    if (world.file.empty()) world.file = *opts.scenario_file;
+    if (world.file.empty()) world.file = *scenario_file;
   }
 
   fold_network_options(opts, world);

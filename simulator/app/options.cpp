@@ -408,6 +408,45 @@ void option_parser::add_scenario_options(CLI::App& app) {
           if (!token) throw usage_error("--metrics-token-file: " + why);
           opts_.metrics_token = std::move(*token);
         });
+  value(app, group, "--web", "[ADDR:]PORT", "a port, as in --web 8080 or --web 127.0.0.1:8080 (0 picks a free port)",
+        "serve the live web view of the modem on\n"
+        "127.0.0.1:PORT or ADDR:PORT: open http://ADDR:PORT/ in\n"
+        "a browser (an ADDR other than loopback needs\n"
+        "--control-token-file); \"web: ADDR:PORT\" is printed\n"
+        "before \"ready:\"; docs/web.md",
+        [this](const std::string& v) {
+          if (opts_.web_endpoint) throw usage_error("--web is given twice");
+          std::string why;
+          auto ep = io::parse_tcp_endpoint(v, why);
+          if (!ep) throw usage_error("--web " + v + ": " + why);
+          opts_.web_endpoint = *ep;
+        });
+  value(app, group, "--web-watch-token-file", "FILE",
+        "a file that holds the token, as in --web-watch-token-file ~/.nt35e-watch",
+        "a second token that lets a page watch but not fire\n"
+        "faults or type (the trainees' URL /watch?token=...);\n"
+        "FILE: as for --control-token-file",
+        [this](const std::string& v) {
+          if (opts_.web_watch_token) throw usage_error("--web-watch-token-file is given twice");
+          std::string why;
+          auto token = io::read_token_file(v, why);
+          if (!token) throw usage_error("--web-watch-token-file: " + why);
+          opts_.web_watch_token = std::move(*token);
+        });
+  add_flag(app, "--web-console", "let the web page type AT commands as a second DTE\nwhile no driver holds the line",
+           [this] { opts_.web_console = true; })
+      ->group(group);
+  value(app, group, "--web-root", "DIR", "a folder, as in --web-root /usr/share/nt35e-sim/webview",
+        "where the page's files are (default: the installed\nones, else the source tree's webview/)",
+        [this](const std::string& v) { opts_.web_root = v; });
+  value(app, group, "--lesson", "NAME", "a lesson's name, as in --lesson first-contact",
+        "start a guided lesson (lessons/NAME.json): its\n"
+        "scenario plays and the web view shows its steps;\n"
+        "implies --web 8035 unless --web is given",
+        [this](const std::string& v) {
+          if (opts_.lesson) throw usage_error("--lesson is given twice");
+          opts_.lesson = v;
+        });
   value(app, group, "--time-scale", "FACTOR", "a factor above 0, as in --time-scale 0.05 (twenty times faster)",
         "multiply every simulated delay and scenario time by\n"
         "FACTOR (> 0; 0.05 = twenty times faster); wins over\n"
@@ -477,8 +516,21 @@ void option_parser::check_whole_line() {
                       " goes only with --pty (it says who may open the pseudo-terminal)");
   if (o.control_line_timeout && !o.control_endpoint)
     throw usage_error("--control-line-timeout goes only with --control [ADDR:]PORT (it times that channel's clients)");
-  if (o.control_token && !o.control_endpoint)
-    throw usage_error("--control-token-file goes only with --control [ADDR:]PORT (it guards the control channel)");
+  if (o.lesson && !o.web_endpoint)
+    o.web_endpoint = boost::asio::ip::tcp::endpoint(boost::asio::ip::address_v4::loopback(), 8035);
+  if (o.control_token && !o.control_endpoint && !o.web_endpoint)
+    throw usage_error(
+        "--control-token-file goes only with --control [ADDR:]PORT or --web [ADDR:]PORT (it guards those)");
+  if ((o.web_watch_token || o.web_console || o.web_root) && !o.web_endpoint)
+    throw usage_error(std::string(o.web_watch_token ? "--web-watch-token-file"
+                                  : o.web_console   ? "--web-console"
+                                                    : "--web-root") +
+                      " goes only with --web [ADDR:]PORT");
+  if (o.web_endpoint) {
+    auto refusal = io::listener_refusal("--web", *o.web_endpoint, o.control_token.has_value(), "--control-token-file");
+    if (!refusal.empty()) throw usage_error(refusal);
+    if (o.fleet) throw usage_error("--web shows one modem; it does not go with --fleet yet");
+  }
   if (o.control_endpoint) {
     auto refusal =
         io::listener_refusal("--control", *o.control_endpoint, o.control_token.has_value(), "--control-token-file");

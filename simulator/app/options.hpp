@@ -54,6 +54,11 @@ struct options {
   std::optional<std::string> control_token;  ///< read from control_token_file; never logged or printed
   std::optional<boost::asio::ip::tcp::endpoint> metrics_endpoint;  ///< --metrics: the Prometheus endpoint
   std::optional<std::string> metrics_token;  ///< read from --metrics-token-file; never logged or printed
+  std::optional<boost::asio::ip::tcp::endpoint> web_endpoint;  ///< --web: the live page (docs/web.md)
+  std::optional<std::string> web_watch_token;  ///< read from --web-watch-token-file; never logged or printed
+  bool web_console = false;                    ///< --web-console: the page may type as a second DTE
+  std::optional<std::string> web_root;  ///< --web-root DIR: the page's files (default: installed, or the source tree)
+  std::optional<std::string> lesson;    ///< --lesson NAME: start a lesson (docs/web.md)
   std::optional<std::string> time_scale;     ///< --time-scale, checked to be a number above 0
   bool transport_given = false;              ///< --pty, --tcp or --stdio was given
   std::optional<std::size_t> fleet;          ///< --fleet N (1..10000): N modems; pty_link is then the prefix

@@ -14,19 +14,22 @@ std::string urc(std::string_view text, language lang, at::response_style style) 
   return e ? fill(at::styled_examples(e->in(lang), style), fields) : std::string{};
 }
 
-std::string command(std::string_view line, language lang, at::response_style style) {
+const explanation* command_row(std::string_view line, std::vector<std::string>* params) {
   // Write arguments run to the end of the line, as AT+ECMTPUB's payload does: only the
   // first command is explained and its first parameter must not stop at a ';'.
   const auto parsed = at::parse_command_line("AT" + std::string(line), 2, [](std::string_view) { return true; });
   const auto* commands = std::get_if<std::vector<at::command>>(&parsed);
-  if (!commands) return {};
+  if (!commands) return nullptr;
   at::command first;  // AT alone: the execute form of the nameless command
   if (!commands->empty()) first = commands->front();
-  const auto* e = find_command(first.name, first.what);
-  if (!e) return {};
+  if (params && first.what == at::form::write) *params = at::command_params("=" + first.args);
+  return find_command(first.name, first.what);
+}
+
+std::string command(std::string_view line, language lang, at::response_style style) {
   std::vector<std::string> params;
-  if (first.what == at::form::write) params = at::command_params("=" + first.args);
-  return fill(at::styled_examples(e->in(lang), style), params);
+  const auto* e = command_row(line, &params);
+  return e ? fill(at::styled_examples(e->in(lang), style), params) : std::string{};
 }
 
 std::string hint(const at::failure& f, std::string_view line, language lang, at::response_style style) {

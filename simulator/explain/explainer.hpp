@@ -11,6 +11,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "at/render.hpp"
 #include "at/result.hpp"
@@ -26,6 +27,9 @@ std::string urc(std::string_view text, language lang, at::response_style style);
 /// Empty for a command it does not know.
 std::string command(std::string_view line, language lang, at::response_style style);
 
+/// The table row command() explains a command line by (its first command), and that
+/// command's write parameters into `params` when given; nullptr for a command it does not know.
+const explanation* command_row(std::string_view line, std::vector<std::string>* params = nullptr);
 /// A hint for a failed command, from the failure's reason and the line ("" when none).
 std::string hint(const at::failure& f, std::string_view line, language lang, at::response_style style);
 

@@ -39,16 +39,6 @@ std::string seconds_of(std::chrono::milliseconds t) {
   return buf;
 }
 
-/// The token of an "Authorization: Bearer TOKEN" value (the scheme in any case), or "".
-std::string_view bearer_token(std::string_view value) {
-  constexpr std::string_view scheme = "bearer ";
-  if (!at::istarts_with(value, scheme)) return {};
-  value.remove_prefix(scheme.size());
-  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-  return value;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -135,7 +125,7 @@ class metrics_server::connection final : public std::enable_shared_from_this<con
     }
     if (metrics && owner_->token_) {
       const auto it = req.find(http::field::authorization);
-      const auto given = it == req.end() ? std::string_view() : bearer_token(it->value());
+      const auto given = it == req.end() ? std::string_view() : io::bearer_token(it->value());
       if (given.empty() || !io::constant_time_equal(*owner_->token_, given)) return unauthorized(it != req.end());
       owner_->report_unauthorized();  // the episode of refusals, if any, ends with a client that has the token
     }

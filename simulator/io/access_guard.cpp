@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "at/text.hpp"
 #include "io/tcp_transport.hpp"
 
 namespace nt35e::io {
@@ -30,6 +31,15 @@ bool constant_time_equal(std::string_view secret, std::string_view given) {
   // Read through a volatile so the compiler cannot stop at the first difference.
   volatile unsigned char result = diff;
   return result == 0;
+}
+
+std::string_view bearer_token(std::string_view value) {
+  constexpr std::string_view scheme = "bearer ";
+  if (!at::istarts_with(value, scheme)) return {};
+  value.remove_prefix(scheme.size());
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  return value;
 }
 
 std::optional<std::string> read_token_file(const std::string& path, std::string& error) {

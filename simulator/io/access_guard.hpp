@@ -27,6 +27,11 @@ bool is_loopback(const boost::asio::ip::address& a);
 /// bytes differ or on the secret's content (its length may leak; its bytes do not).
 bool constant_time_equal(std::string_view secret, std::string_view given);
 
+/// The token of an HTTP "Authorization: Bearer TOKEN" value (the scheme in any case,
+/// blanks around the token dropped), or "" for any other value. The HTTP endpoints
+/// (--metrics, --web) take the token this way.
+std::string_view bearer_token(std::string_view authorization);
+
 /// Reads a token file: one line of printable ASCII without blanks, min_token_size to
 /// max_token_size characters (one trailing line end is dropped). Refused, with one
 /// sentence in `error` that names the file but never shows its content: missing or

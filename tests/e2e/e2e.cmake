@@ -185,6 +185,21 @@ if(Python3_Interpreter_FOUND)
   add_test(NAME prometheus_scrape COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/prometheus_scrape_test.py
                                           --sim $<TARGET_FILE:nt35e-sim>)
   set_tests_properties(prometheus_scrape PROPERTIES LABELS e2e TIMEOUT 120)
+
+  # The web view (--web, docs/web.md): its endpoint without a browser (messages, faults,
+  # downloads, bad input, tokens, many and stalled viewers), then a real headless Chromium
+  # (Debian: chromium chromium-driver python3-selenium), one at a time.
+  foreach(_case flow bad token viewers)
+    add_test(NAME web_endpoint_${_case} COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/web_endpoint_test.py
+                                               --sim $<TARGET_FILE:nt35e-sim> ${_case})
+    set_tests_properties(web_endpoint_${_case} PROPERTIES LABELS e2e TIMEOUT 60)
+  endforeach()
+  foreach(_case flow lesson)
+    add_test(NAME web_browser_${_case} COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/web_browser_test.py
+                                              --sim $<TARGET_FILE:nt35e-sim> ${_case}
+                                              --screenshot ${CMAKE_BINARY_DIR}/web-view-${_case}.png)
+    set_tests_properties(web_browser_${_case} PROPERTIES LABELS "e2e;browser" TIMEOUT 120 RUN_SERIAL TRUE)
+  endforeach()
 else()
   message(WARNING "python3 not found: the control_cli_python and real_client_* tests are not registered")
 endif()

@@ -44,6 +44,7 @@ class Simulator:
         self.stdout = b""
         self.control_port = None  # from a "control: ADDR:PORT" line before the ready line
         self.metrics_port = None  # from a "metrics: ADDR:PORT" line before the ready line
+        self.web_port = None  # from a "web: http://ADDR:PORT/" line before the ready line
         self.ready = None
 
     def wait_ready(self, timeout=10.0):
@@ -59,6 +60,9 @@ class Simulator:
                 if text.startswith("metrics: ") and self.metrics_port is None:
                     check(self.ready is None, "the \"metrics:\" line came after the \"ready:\" line")
                     self.metrics_port = int(text.rsplit(":", 1)[1])
+                if text.startswith("web: ") and self.web_port is None:
+                    check(self.ready is None, "the \"web:\" line came after the \"ready:\" line")
+                    self.web_port = int(text.rstrip("/").rsplit(":", 1)[1])
                 if text.startswith("ready: "):
                     self.ready = text
             if self.ready:
