@@ -48,6 +48,16 @@ constexpr std::size_t help_column = 25;
 
 std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
+/// A token file option (--control-token-file, --metrics-token-file, --web-watch-token-file):
+/// read once, checked by io::read_token_file, kept in `token`; never shown.
+void take_token(const std::string& option, const std::string& path, std::optional<std::string>& token) {
+  if (token) throw usage_error(option + " is given twice");
+  std::string why;
+  auto read = io::read_token_file(path, why);
+  if (!read) throw usage_error(option + ": " + why);
+  token = std::move(*read);
+}
+
 /// Digits only (no sign, no spaces), as a number; nothing when not one or too large.
 std::optional<std::uint64_t> whole_number(std::string_view s) {
   if (s.empty() || s.size() > 18) return std::nullopt;
@@ -358,12 +368,8 @@ void option_parser::add_scenario_options(CLI::App& app) {
         "than loopback. FILE: one line of 16 to 1024\n"
         "printable characters, not readable by other users",
         [this](const std::string& v) {
-          if (opts_.control_token_file) throw usage_error("--control-token-file is given twice");
-          std::string why;
-          auto token = io::read_token_file(v, why);
-          if (!token) throw usage_error("--control-token-file: " + why);
+          take_token("--control-token-file", v, opts_.control_token);
           opts_.control_token_file = v;
-          opts_.control_token = std::move(*token);
         });
   value(app, group, "--control-line-timeout", "SECONDS", "a number of seconds above 0, as in --control-line-timeout 30",
         "close a control client that leaves a request line\n"
@@ -401,13 +407,7 @@ void option_parser::add_scenario_options(CLI::App& app) {
         "FILE) on GET /metrics; needed when --metrics listens\n"
         "on an address other than loopback. FILE: as for\n"
         "--control-token-file (it may be the same file)",
-        [this](const std::string& v) {
-          if (opts_.metrics_token) throw usage_error("--metrics-token-file is given twice");
-          std::string why;
-          auto token = io::read_token_file(v, why);
-          if (!token) throw usage_error("--metrics-token-file: " + why);
-          opts_.metrics_token = std::move(*token);
-        });
+        [this](const std::string& v) { take_token("--metrics-token-file", v, opts_.metrics_token); });
   value(app, group, "--web", "[ADDR:]PORT", "a port, as in --web 8080 or --web 127.0.0.1:8080 (0 picks a free port)",
         "serve the live web view of the modem on\n"
         "127.0.0.1:PORT or ADDR:PORT: open http://ADDR:PORT/ in\n"
@@ -426,13 +426,7 @@ void option_parser::add_scenario_options(CLI::App& app) {
         "a second token that lets a page watch but not fire\n"
         "faults or type (the trainees' URL /watch?token=...);\n"
         "FILE: as for --control-token-file",
-        [this](const std::string& v) {
-          if (opts_.web_watch_token) throw usage_error("--web-watch-token-file is given twice");
-          std::string why;
-          auto token = io::read_token_file(v, why);
-          if (!token) throw usage_error("--web-watch-token-file: " + why);
-          opts_.web_watch_token = std::move(*token);
-        });
+        [this](const std::string& v) { take_token("--web-watch-token-file", v, opts_.web_watch_token); });
   add_flag(app, "--web-console", "let the web page type AT commands as a second DTE\nwhile no driver holds the line",
            [this] { opts_.web_console = true; })
       ->group(group);
