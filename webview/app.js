@@ -421,5 +421,6 @@ $("console-input").addEventListener("keydown", e => {
 
 $("dl-trace").href = withToken("trace.jsonl");
 $("dl-report").href = withToken("report.html");
+$("dl-pcap").href = withToken("session.pcapng");
 applyLanguage();
 connect();

@@ -59,19 +59,20 @@ struct options {
   bool web_console = false;                    ///< --web-console: the page may type as a second DTE
   std::optional<std::string> web_root;  ///< --web-root DIR: the page's files (default: installed, or the source tree)
   std::optional<std::string> lesson;    ///< --lesson NAME: start a lesson (docs/web.md)
-  std::optional<std::string> time_scale;     ///< --time-scale, checked to be a number above 0
-  bool transport_given = false;              ///< --pty, --tcp or --stdio was given
-  std::optional<std::size_t> fleet;          ///< --fleet N (1..10000): N modems; pty_link is then the prefix
-  std::uint64_t fleet_offset = 0;            ///< --fleet-offset K: modem i has global index K+i
-  std::optional<unsigned> threads;           ///< --threads N (fleet mode)
-  std::optional<std::string> record_file;    ///< --record FILE: JSON Lines trace of the session
-  std::optional<std::string> pcap_file;      ///< --pcap FILE: the session as pcapng (UART and broker)
-  bool redact_payloads = false;              ///< --redact payloads
-  bool redact_credentials = false;           ///< --redact credentials
-  std::optional<std::string> replay_file;    ///< --replay FILE: answer from a trace
-  bool replay_lenient = false;               ///< --replay-match lenient
-  std::string off_script = "error";          ///< --off-script stop|error|handover
-  verdict_options verdict;                   ///< --verdict, --verdict-json, --oracle-… (the oracle)
+
+  std::optional<std::string> time_scale;   ///< --time-scale, checked to be a number above 0
+  bool transport_given = false;            ///< --pty, --tcp or --stdio was given
+  std::optional<std::size_t> fleet;        ///< --fleet N (1..10000): N modems; pty_link is then the prefix
+  std::uint64_t fleet_offset = 0;          ///< --fleet-offset K: modem i has global index K+i
+  std::optional<unsigned> threads;         ///< --threads N (fleet mode)
+  std::optional<std::string> record_file;  ///< --record FILE: JSON Lines trace of the session
+  std::optional<std::string> pcap_file;    ///< --pcap FILE: the session as pcapng (UART and broker)
+  bool redact_payloads = false;            ///< --redact payloads
+  bool redact_credentials = false;         ///< --redact credentials
+  std::optional<std::string> replay_file;  ///< --replay FILE: answer from a trace
+  bool replay_lenient = false;             ///< --replay-match lenient
+  std::string off_script = "error";        ///< --off-script stop|error|handover
+  verdict_options verdict;                 ///< --verdict, --verdict-json, --oracle-… (the oracle)
 };
 
 /// nt35e-sim's own options on its CLI11 app. Each option's callback runs as soon as it

@@ -26,6 +26,7 @@
 #include "io/access_guard.hpp"
 #include "io/tcp_transport.hpp"
 #include "io/transport.hpp"
+#include "trace/pcap_export.hpp"
 #include "trace/report_html.hpp"
 #include "trace/trace_file.hpp"
 #include "web/viewer_queue.hpp"
@@ -471,9 +472,11 @@ class web_server::impl::http_client final : public std::enable_shared_from_this<
       return;
     }
     if (path == "/" || path == "/index.html" || path == "/watch") return file("index.html");
-    if (path == "/trace.jsonl" || path == "/report.html") {
+    if (path == "/trace.jsonl" || path == "/report.html" || path == "/session.pcapng") {
       if (o.role_of(target, req, false) == role::none) return unauthorized();
-      return download(path == "/report.html");
+      return download(path == "/trace.jsonl"   ? product::trace
+                      : path == "/report.html" ? product::report
+                                               : product::pcap);
     }
     if (path == "/lessons.json") return respond(http::status::ok, o.settings_.lessons_json, false, "application/json");
     if (path.size() > 1 && safe_name(std::string_view(path).substr(1))) return file(path.substr(1));
@@ -486,20 +489,30 @@ class web_server::impl::http_client final : public std::enable_shared_from_this<
     respond(http::status::ok, std::move(*body), false, content_type_of(name));
   }
 
-  void download(bool report) {
+  enum class product {
+    trace,   ///< the recording as it is
+    report,  ///< its HTML report, with the verdict
+    pcap     ///< its pcapng (trace/pcap_export)
+  };
+
+  void download(product what) {
     // The recording lives on the modem's thread: copy it there, render it here.
     auto* feed = owner_->modem_.feed;
     auto web_ex = owner_->ioc_.get_executor();
-    net::post(owner_->modem_.ex, [feed, web_ex, report, self = shared_from_this()] {
+    net::post(owner_->modem_.ex, [feed, web_ex, what, self = shared_from_this()] {
       auto text = feed->trace_text();
       auto verdict = feed->verdict();
-      net::post(web_ex, [self, report, text = std::move(text), verdict = std::move(verdict)] {
+      net::post(web_ex, [self, what, text = std::move(text), verdict = std::move(verdict)] {
         if (!self->owner_) return;
-        if (!report) return self->respond(http::status::ok, text, false, "application/x-ndjson", "session.jsonl");
+        if (what == product::trace)
+          return self->respond(http::status::ok, text, false, "application/x-ndjson", "session.jsonl");
         auto parsed = trace::parse(text, "session");
         if (auto* bad = std::get_if<trace::load_error>(&parsed))
           return self->respond(http::status::internal_server_error,
                                "the recording does not read back: " + bad->message + "\n", false);
+        if (what == product::pcap)
+          return self->respond(http::status::ok, trace::to_pcapng(std::get<trace::trace>(parsed)), false,
+                               "application/vnd.tcpdump.pcap", "session.pcapng");
         trace::report_options o;
         o.title = "live session";
         if (verdict) o.verdict = &*verdict;

@@ -9,6 +9,7 @@
 //                      {"type":"lesson","name":"first-contact"}); /ws?role=watch watches
 //   GET /trace.jsonl   the session so far, as a trace file (nt35e-sim report reads it)
 //   GET /report.html   the HTML report of the session so far, with the oracle's verdict
+//   GET /session.pcapng  the session so far as pcapng for Wireshark (trace/pcap_export)
 //   GET /lessons.json  the lessons the page may start
 //
 // Access (io/access_guard, the control channel's rule): loopback needs nothing; with a

@@ -9,8 +9,8 @@ CASE is one of CASES below:
   flow     a PTY driver runs the seed flow: the WebSocket gets the lines (command, echo,
            URC, result) with explanations and spec sections, the MQTT packets and the link
            state CONNECTED; the "refuse_connect" fault makes the next AT+ECMTCONN answer
-           +ECMTCONN:0,0,5 on the PTY and on the socket; the trace and the HTML report
-           download
+           +ECMTCONN:0,0,5 on the PTY and on the socket; the trace, the HTML report and
+           the pcapng download
   bad      garbage, an overlong header, a body, POST, a path out of the root, a WebSocket
            message over 4096 bytes, a broken frame, JSON that is not a request: each is
            refused or closed, and the modem and the view still serve
@@ -97,6 +97,8 @@ def case_flow(sim_path, workdir):
         check(status == 200 and b"+ECMTCONN:0,0,5" in body, f"trace download: {status}")
         status, head, body = http_get(sim.web_port, "/report.html")
         check(status == 200 and b"<svg" in body and b"ECMTCONN" in body, f"report download: {status}")
+        status, head, body = http_get(sim.web_port, "/session.pcapng")
+        check(status == 200 and body[:4] == b"\x0a\x0d\x0d\x0a", f"pcapng download: {status} {body[:8]!r}")
         status, head, body = http_get(sim.web_port, "/")
         check(status == 200 and b"app.js" in body, f"the page: {status}")
         dte.close()
