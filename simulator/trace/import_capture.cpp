@@ -296,12 +296,12 @@ class capture_reader {
       note(std::to_string(skipped) + (skipped == 1 ? " TCP connection does" : " TCP connections do") +
            " not begin with an MQTT CONNECT and " + (skipped == 1 ? "is" : "are") + " left out");
 
-    std::vector<std::int64_t> open_ms, connack_ms, ack_ms;
+    std::vector<std::int64_t> open_ms, connack_ms, ack_ms, delivery_ms;
     std::array<std::uint64_t, max_ids> busy_until{};
     std::array<bool, max_ids> used{};
     std::array<int, max_ids> connacks{};
-    std::set<std::pair<std::string, std::string>> published;  // (topic, payload) the module sent
-    std::vector<std::string> granted;                         // filters the broker granted
+    std::map<std::pair<std::string, std::string>, std::uint64_t> published;  // (topic, payload) the module sent, when
+    std::vector<std::string> granted;                                        // filters the broker granted
     int deliveries = 0;
     bool capped = false;
 
@@ -407,15 +407,17 @@ class capture_reader {
             break;
           case wire::packet_type::publish:
             if (it.from_client) {
-              published.insert({p.topic, p.payload});
+              published[{p.topic, p.payload}] = it.t;
               if (p.qos > 0) pub_t[p.packet_id] = it.t;
               break;
             }
             if (connack_n == 0 || refused) break;
-            if (published.count({p.topic, p.payload}) &&
-                std::any_of(granted.begin(), granted.end(),
-                            [&](const auto& f) { return mqtt::topic_matches(f, p.topic); })) {
-              // The module's own message coming back: the scripted broker routes it itself.
+            if (auto own = published.find({p.topic, p.payload});
+                own != published.end() && std::any_of(granted.begin(), granted.end(),
+                                                      [&](const auto& f) { return mqtt::topic_matches(f, p.topic); })) {
+              // The module's own message coming back: the scripted broker routes it itself,
+              // after the delivery delay this measures.
+              delivery_ms.push_back(ms_between(own->second, it.t));
               break;
             }
             if (deliveries >= max_deliveries) {
@@ -498,6 +500,7 @@ class capture_reader {
     if (!open_ms.empty()) b.open_delay = ms(median(open_ms));
     if (!connack_ms.empty()) b.connack_delay = ms(median(connack_ms));
     if (!ack_ms.empty()) b.ack_delay = ms(median(ack_ms));
+    if (!delivery_ms.empty()) b.delivery_delay = ms(median(delivery_ms));
   }
 
   captured_broker& out_;

@@ -139,7 +139,8 @@ struct capture_world;
 /// A broker-side capture (pcap or pcapng, issue 17 part 2) read for its MQTT connections:
 /// TCP reassembled per direction on any port, a connection is MQTT when its client's first
 /// packet is a CONNECT. What the broker did becomes scenario material (import_capture.cpp):
-///   * the delays (TCP open, CONNECT to CONNACK, acknowledgements): their medians;
+///   * the delays (TCP open, CONNECT to CONNACK, acknowledgements, a publish to its delivery
+///     back to the module's subscription): their medians;
 ///   * each refused CONNACK: refuse_connect, armed after the CONNACK before it (or at power-on);
 ///   * each PUBLISH from the broker: deliver, that long after its connection's CONNACK (those
 ///     the module itself published to a topic it subscribed to are left to the scripted broker);

@@ -78,6 +78,7 @@ std::string scenario_json(const scenario::scenario& s, const std::vector<rule_or
   delay("open", s.broker.open_delay, standard.open_delay);
   delay("connack", s.broker.connack_delay, standard.connack_delay);
   delay("ack", s.broker.ack_delay, standard.ack_delay);
+  delay("delivery", s.broker.delivery_delay, standard.delivery_delay);
   if (!delays.empty()) out += "  \"broker\": {\"delays\": {" + delays + "}},\n";
   if (s.rules.empty()) {
     out += "  \"rules\": []\n";
