@@ -63,6 +63,10 @@ std::uint64_t raise_open_files() {
 bool port_free(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
+  // As the simulator's listeners do: a port whose last connections linger in TIME_WAIT
+  // (the previous fleet's) is free for them.
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in a = loopback_address(port);
   const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
   ::close(fd);

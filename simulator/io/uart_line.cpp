@@ -13,7 +13,9 @@ constexpr std::chrono::milliseconds catch_up{50};
 }  // namespace
 
 uart_line::uart_line(const modem::uart_settings& settings)
-    : settings_(settings), fragments_(settings.fragment_seed.value_or(0)) {}
+    : settings_(settings) {
+  if (settings_.fragment_seed) fragments_ = std::make_unique<std::mt19937_64>(*settings_.fragment_seed);
+}
 
 uart_line::duration uart_line::wire_time(std::size_t bytes) const {
   if (settings_.baud <= 0) return duration::zero();
@@ -21,7 +23,7 @@ uart_line::duration uart_line::wire_time(std::size_t bytes) const {
   return duration(static_cast<std::int64_t>(bytes) * 10 * 1'000'000'000LL / settings_.baud);
 }
 
-std::uint64_t uart_line::draw(std::uint64_t n) { return n <= 1 ? 0 : fragments_() % n; }
+std::uint64_t uart_line::draw(std::uint64_t n) { return n <= 1 || !fragments_ ? 0 : (*fragments_)() % n; }
 
 uart_line::write uart_line::next_write(std::string_view waiting, time_point now) {
   write w;
@@ -50,7 +52,10 @@ uart_line::write uart_line::next_write(std::string_view waiting, time_point now)
 void uart_line::add_noise(const modem::line_noise& n) {
   if (n.until <= n.from || n.percent <= 0) return;
   noise_.push_back(n);
-  noise_rng_.seed(n.seed);
+  if (noise_rng_)
+    noise_rng_->seed(n.seed);
+  else
+    noise_rng_ = std::make_unique<std::mt19937_64>(n.seed);
 }
 
 std::size_t uart_line::apply_noise(std::string& piece, time_point now) {
@@ -61,12 +66,12 @@ std::size_t uart_line::apply_noise(std::string& piece, time_point now) {
   std::string out;
   out.reserve(piece.size());
   for (char c : piece) {
-    if (static_cast<int>(noise_rng_() % 100) >= open->percent) {
+    if (static_cast<int>((*noise_rng_)() % 100) >= open->percent) {
       out.push_back(c);
       continue;
     }
     ++hit;
-    if (!open->drop) out.push_back(static_cast<char>(static_cast<unsigned char>(c) ^ (1u << (noise_rng_() % 8))));
+    if (!open->drop) out.push_back(static_cast<char>(static_cast<unsigned char>(c) ^ (1u << ((*noise_rng_)() % 8))));
   }
   piece.swap(out);
   return hit;

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <memory>
 #include <random>
 #include <string>
 #include <string_view>
@@ -65,8 +66,10 @@ class uart_line {
   std::uint64_t draw(std::uint64_t n);  ///< 0..n-1 from the fragment generator
 
   modem::uart_settings settings_;
-  std::mt19937_64 fragments_;
-  std::mt19937_64 noise_rng_;
+  // Made on first use: a 64-bit Mersenne Twister holds 2.5 KB of state, and most modems
+  // (all of a large fleet's, usually) never fragment their output nor get line noise.
+  std::unique_ptr<std::mt19937_64> fragments_;
+  std::unique_ptr<std::mt19937_64> noise_rng_;
   time_point free_at_{};
   std::vector<modem::line_noise> noise_;
 };
