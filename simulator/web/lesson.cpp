@@ -54,9 +54,14 @@ std::variant<lesson, std::string> load_lesson(const std::string& path) {
   try {
     lesson l;
     for (const auto& [key, value] : j.items())
-      if (key != "name" && key != "title" && key != "scenario" && key != "steps" && key != "done" && key != "$comment")
-        throw bad_lesson{"$." + key + " is not a lesson field (name, title, scenario, steps, done)"};
+      if (key != "name" && key != "order" && key != "title" && key != "scenario" && key != "steps" && key != "done" &&
+          key != "$comment")
+        throw bad_lesson{"$." + key + " is not a lesson field (name, order, title, scenario, steps, done)"};
     l.name = text(j, "name", "$", true);
+    if (j.contains("order")) {
+      if (!j["order"].is_number_integer()) throw bad_lesson{"$.order must be a whole number"};
+      l.order = j["order"].get<int>();
+    }
     if (!j.contains("title")) throw bad_lesson{"$.title is missing"};
     l.title = texts(j["title"], "$.title");
     l.scenario = text(j, "scenario", "$", false);
@@ -93,6 +98,7 @@ std::vector<lesson> load_lessons(const std::string& dir, std::vector<std::string
     else
       errors.push_back(std::get<std::string>(loaded));
   }
+  std::stable_sort(out.begin(), out.end(), [](const lesson& a, const lesson& b) { return a.order < b.order; });
   return out;
 }
 

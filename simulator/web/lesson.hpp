@@ -5,7 +5,7 @@
 // session (web::live_feed's line listener) and the oracle's findings, and says which step
 // is next, what went wrong (an error result, a finding) and when the lesson is passed.
 //
-//   {"name": "first-contact", "title": {"en": "...", "zh": "..."}, "scenario": "default.json",
+//   {"name": "first-contact", "order": 1, "title": {"en": "...", "zh": "..."}, "scenario": "default.json",
 //    "steps": [{"say": {"en": "...", "zh": "..."}, "send": "AT", "see": "OK"}, ...],
 //    "done": {"en": "...", "zh": "..."}}
 //
@@ -37,6 +37,7 @@ struct lesson_step {
 
 struct lesson {
   std::string name;
+  int order = 0;  ///< where the page lists it (then by name)
   bilingual_text title;
   std::string scenario;  ///< a file of the scenario library ("" plays the default world)
   std::vector<lesson_step> steps;
@@ -45,7 +46,7 @@ struct lesson {
 
 /// Reads and checks a lesson file; an error sentence naming the file and the JSON path.
 std::variant<lesson, std::string> load_lesson(const std::string& path);
-/// Every lesson of `dir` (*.json, by name); files that do not load are left out and their
+/// Every lesson of `dir` (*.json, by order, then name); files that do not load are left out and their
 /// sentences added to `errors`.
 std::vector<lesson> load_lessons(const std::string& dir, std::vector<std::string>& errors);
 /// The page's list: [{"name":..,"title":{"en":..,"zh":..},"scenario":..,"steps":N}, ...].

@@ -17,6 +17,8 @@ CASE is one of CASES below:
   token    --control-token-file: /ws and the downloads need the token (401 without or
            with a wrong one), the watch token watches only; --web off loopback without a
            token refuses to start
+  lessons  every lesson of lessons/ started with --lesson and done through the page's
+           console (--web-console) until it says "passed"; an unknown lesson is one sentence
   viewers  40 viewers at once: 32 are served, the others get 503; a viewer that stops
            reading while the driver sends 3000 commands does not slow the modem, and
            finds a "dropped" marker where its queue overflowed
@@ -269,7 +271,57 @@ def case_viewers(sim_path, workdir):
         sim.stop()
 
 
-CASES = {"flow": case_flow, "bad": case_bad, "token": case_token, "viewers": case_viewers}
+# What a learner types for each lesson, and when to wait: (line, the module line to wait
+# for before the next, or None). Each lesson must end "passed".
+OPEN = 'AT+ECMTOPEN=0,"test.mosquitto.org",1883'
+LESSON_INPUT = {
+    "first-contact": [("AT", "OK"), ("ATE0", "OK"), ("AT+CPIN?", "OK"), ("AT+CEREG?", "OK")],
+    "seed-flow": [(OPEN, "+ECMTOPEN:0,0"), ("AT+ECMTCONN=0", "+ECMTCONN:0,0,0"),
+                  ('AT+ECMTSUB=0,1,"test",2', "+ECMTSUB:0,1,0,1"), ('AT+ECMTPUB=0,0,0,0,"test","hello"', "+ECMTRECV:0,0,\"test\",hello"),
+                  ('AT+ECMTUNS=0,4,"test"', "+ECMTUNS:0,4,0"), ("AT+ECMTDISC=0", "+ECMTDISC:0,0")],
+    "auth-refusal": [(OPEN, "+ECMTOPEN:0,0"), ('AT+ECMTCONN=0,"dev1","device","wrong"', "+ECMTCONN:0,0,5"),
+                     ('AT+ECMTCONN=0,"dev1","device","right-password"', "+ECMTCONN:0,0,0")],
+    "broker-loss": [(OPEN, "+ECMTOPEN:0,0"), ("AT+ECMTCONN=0", "+ECMTCONN:0,0,0"),
+                    ('AT+ECMTSUB=0,1,"test",1', "+ECMTSTAT:0,1"), (None, "+ECMTCONN:0,0,0"),
+                    ('AT+ECMTSUB=0,2,"test",1', "+ECMTSUB:0,2,0,1")],
+    "qos1": [(OPEN, "+ECMTOPEN:0,0"), ("AT+ECMTCONN=0", "+ECMTCONN:0,0,0"),
+             ('AT+ECMTPUB=0,1,1,0,"test","hello"', "+ECMTPUB:0,1,0")],
+}
+
+
+def case_lessons(sim_path, workdir):
+    """Every lesson of lessons/, started with --lesson and done through the page's console."""
+    lessons_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lessons")
+    names = sorted(f[:-5] for f in os.listdir(lessons_dir) if f.endswith(".json"))
+    check(sorted(LESSON_INPUT) == names, f"lessons without a test here, or gone: {names}")
+    for name in names:
+        sim, link = start(sim_path, workdir, "--lesson", name, "--web-console")
+        try:
+            ws = WebSocket(sim.web_port)
+            hello = ws.recv_json()
+            check([l["name"] for l in hello["lessons"]][0] == "first-contact", "the lessons are not in their order")
+            first = ws.wait_for(lambda m: m.get("type") == "lesson")
+            check(first["name"] == name and first["status"] == "running" and first["step"] == 0, f"{name}: {first}")
+            for line, until in LESSON_INPUT[name]:
+                if line:
+                    ws.send_json({"type": "at", "line": line})
+                ws.wait_for(lambda m: m.get("type") == "line" and m.get("dir") == "module" and m.get("text") == until,
+                            timeout=15)
+            done = ws.wait_for(lambda m: m.get("type") == "lesson" and m.get("status") == "passed", timeout=5)
+            check(done["say"]["en"].startswith("Passed"), f"{name}: {done}")
+            ws.close()
+        except TimeoutError:
+            seen = [m.get("text") or m for m in getattr(ws, "seen", [])][-12:]
+            raise Failure(f"lesson {name}: stuck; last messages: {seen}")
+        finally:
+            sim.stop()
+    # A lesson that does not exist: one sentence naming the lessons there are.
+    r = subprocess.run([sim_path, "--tcp", "0", "--lesson", "no-such-lesson"], capture_output=True, text=True,
+                       timeout=10)
+    check(r.returncode == 2 and "first-contact" in r.stderr, f"--lesson no-such-lesson: {r.returncode} {r.stderr!r}")
+
+
+CASES = {"flow": case_flow, "bad": case_bad, "token": case_token, "viewers": case_viewers, "lessons": case_lessons}
 
 
 def main():
