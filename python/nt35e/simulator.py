@@ -220,7 +220,8 @@ class Simulator:
             args += ["--pty", os.path.join(self.workdir, "tty")]
         else:
             args += ["--tcp", "0"]
-        args += ["--control", "0"]
+        if "--control" not in self.options:  # the caller's own control address wins
+            args += ["--control", "0"]
         if self.control_token_file:
             args += ["--control-token-file", os.fspath(self.control_token_file)]
         if self.serve_metrics and "--metrics" not in self.options:

@@ -58,6 +58,16 @@ void take_token(const std::string& option, const std::string& path, std::optiona
   token = std::move(*read);
 }
 
+/// An [ADDR:]PORT option's value into `where`, once.
+void take_endpoint(const std::string& option, const std::string& v,
+                   std::optional<boost::asio::ip::tcp::endpoint>& where) {
+  if (where) throw usage_error(option + " is given twice");
+  std::string why;
+  auto ep = io::parse_tcp_endpoint(v, why);
+  if (!ep) throw usage_error(option + " " + v + ": " + why);
+  where = *ep;
+}
+
 /// Digits only (no sign, no spaces), as a number; nothing when not one or too large.
 std::optional<std::uint64_t> whole_number(std::string_view s) {
   if (s.empty() || s.size() > 18) return std::nullopt;
@@ -354,12 +364,7 @@ void option_parser::add_scenario_options(CLI::App& app) {
         "\"control: ADDR:PORT\" is printed before \"ready:\";\n"
         "tools/nt35e-ctl talks to it; {\"query\":\"help\"} lists\n"
         "the requests",
-        [this](const std::string& v) {
-          std::string why;
-          auto ep = io::parse_tcp_endpoint(v, why);
-          if (!ep) throw usage_error("--control " + v + ": " + why);
-          opts_.control_endpoint = *ep;
-        });
+        [this](const std::string& v) { take_endpoint("--control", v, opts_.control_endpoint); });
   value(app, group, "--control-token-file", "FILE",
         "a file that holds the token, as in --control-token-file ~/.nt35e-token",
         "require every control client to send the token in\n"
@@ -394,13 +399,7 @@ void option_parser::add_scenario_options(CLI::App& app) {
         "port; an ADDR other than loopback needs\n"
         "--metrics-token-file); \"metrics: ADDR:PORT\" is\n"
         "printed before \"ready:\"; docs/metrics.md",
-        [this](const std::string& v) {
-          if (opts_.metrics_endpoint) throw usage_error("--metrics is given twice");
-          std::string why;
-          auto ep = io::parse_tcp_endpoint(v, why);
-          if (!ep) throw usage_error("--metrics " + v + ": " + why);
-          opts_.metrics_endpoint = *ep;
-        });
+        [this](const std::string& v) { take_endpoint("--metrics", v, opts_.metrics_endpoint); });
   value(app, group, "--metrics-token-file", "FILE",
         "a file that holds the token, as in --metrics-token-file ~/.nt35e-metrics-token",
         "require \"Authorization: Bearer TOKEN\" (the token in\n"
@@ -414,13 +413,7 @@ void option_parser::add_scenario_options(CLI::App& app) {
         "a browser (an ADDR other than loopback needs\n"
         "--control-token-file); \"web: ADDR:PORT\" is printed\n"
         "before \"ready:\"; docs/web.md",
-        [this](const std::string& v) {
-          if (opts_.web_endpoint) throw usage_error("--web is given twice");
-          std::string why;
-          auto ep = io::parse_tcp_endpoint(v, why);
-          if (!ep) throw usage_error("--web " + v + ": " + why);
-          opts_.web_endpoint = *ep;
-        });
+        [this](const std::string& v) { take_endpoint("--web", v, opts_.web_endpoint); });
   value(app, group, "--web-watch-token-file", "FILE",
         "a file that holds the token, as in --web-watch-token-file ~/.nt35e-watch",
         "a second token that lets a page watch but not fire\n"

@@ -365,6 +365,14 @@ TEST(ControlCommandLine, BadControlAddress) {
   }
 }
 
+TEST(ControlCommandLine, AnEndpointOptionGivenTwiceIsOneSentence) {
+  for (const char* option : {"--control", "--metrics", "--web"}) {
+    auto r = run_sim({"--tcp", "0", option, "0", option, "0"});
+    EXPECT_EQ(r.status, 2) << option << "\n" << r.err;
+    EXPECT_NE(r.err.find(std::string(option) + " is given twice"), std::string::npos) << r.err;
+  }
+}
+
 TEST(ControlCommandLine, ControlPortTaken) {
   sim_process first({"--tcp", "0", "--control", "0"});
   ASSERT_TRUE(first.wait_ready()) << first.diagnostics();
