@@ -47,6 +47,7 @@ const EDGES = [["NONE", "OPENING"], ["CONFIGURED", "OPENING"], ["OPENING", "OPEN
 
 const params = new URLSearchParams(location.search);
 const token = params.get("token") || "";
+const modem = /^\d+$/.test(params.get("modem") || "") ? params.get("modem") : "";  // a fleet's modem
 const watching = location.pathname.replace(/\/+$/, "").endsWith("/watch");
 let lang = params.get("lang") === "zh" ? "zh" : "en";
 let ws = null, hello = null, selected = null, currentId = 0, lastState = null, lesson = null;
@@ -60,6 +61,7 @@ const t = key => UI[lang][key];
 const micros = us => (us / 1e6).toFixed(3) + " s";
 
 function withToken(path) {
+  if (modem) path += (path.includes("?") ? "&" : "?") + "modem=" + modem;
   return token ? path + (path.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(token) : path;
 }
 
@@ -350,6 +352,7 @@ function onMessage(m) {
     case "hello":
       hello = m;
       $("role").textContent = t(m.role);
+      if (m.modems > 1) document.title = `NT35E modem ${m.modem}`;
       if (m.faults && m.faults.length) {
         const bar = $("faults");
         bar.hidden = false;

@@ -204,6 +204,17 @@ std::string data_dir(std::string_view name) {
   return {};
 }
 
+/// The web view's settings from the options (--web given); an error sentence or "".
+std::string web_settings_of(const app::options& opts, web::web_settings& ws) {
+  ws.where = *opts.web_endpoint;
+  ws.root = opts.web_root.value_or(data_dir("webview"));
+  if (ws.root.empty()) return "--web: the page's files are not installed; give --web-root DIR";
+  ws.token = opts.control_token;
+  ws.watch_token = opts.web_watch_token;
+  ws.console = opts.web_console;
+  return {};
+}
+
 /// One modem (global index 0) playing `world`; `fleet_events` (the scenario's) play on it
 /// as on a fleet of one, their times scaled by `fleet_time_scale`.
 int run(const app::options& opts, const scenario::scenario& world, const modem::profile& profile,
@@ -320,12 +331,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
     if (judge) verdict = [w = judge.get()] { return w->verdict(); };
     feed->set_sources([&session] { return session.snapshot(); }, std::move(verdict));
     web::web_settings ws;
-    ws.where = *opts.web_endpoint;
-    ws.root = opts.web_root.value_or(data_dir("webview"));
-    if (ws.root.empty()) return usage_error("--web: the page's files are not installed; give --web-root DIR");
-    ws.token = opts.control_token;
-    ws.watch_token = opts.web_watch_token;
-    ws.console = opts.web_console;
+    if (auto why = web_settings_of(opts, ws); !why.empty()) return usage_error(why);
     // The lessons: the page lists them; --lesson starts one, the instructor's page another
     // that plays the same scenario.
     std::vector<std::string> lesson_errors;
@@ -368,7 +374,8 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
     port.feed = feed.get();
     port.type = [&session](std::string_view bytes) { session.receive(bytes); };
     port.driver_attached = [&session] { return session.attached(); };
-    web_view = std::make_unique<web::web_server>(std::move(ws), std::move(port), one, log);
+    web_view =
+        std::make_unique<web::web_server>(std::move(ws), std::vector<web::modem_port>{std::move(port)}, one, log);
     try {
       web_view->start();
     } catch (const io::startup_error& e) {
@@ -523,6 +530,11 @@ int run_fleet(const app::options& opts, const scenario::scenario& world, const w
   c.metrics = opts.metrics_endpoint;
   c.metrics_token = opts.metrics_token;
   c.build = build_info(profiles.profiles[0]);
+  if (opts.web_endpoint) {
+    web::web_settings ws;
+    if (auto why = web_settings_of(opts, ws); !why.empty()) return usage_error(why);
+    c.web = std::move(ws);
+  }
   // A thousand transcripts at info would drown everything else: warn unless asked.
   c.log_level = opts.log_level.value_or(io::log_level::warn);
   c.live = opts.live || world.broker.live ||

@@ -516,7 +516,7 @@ void option_parser::check_whole_line() {
   if (o.web_endpoint) {
     auto refusal = io::listener_refusal("--web", *o.web_endpoint, o.control_token.has_value(), "--control-token-file");
     if (!refusal.empty()) throw usage_error(refusal);
-    if (o.fleet) throw usage_error("--web shows one modem; it does not go with --fleet yet");
+    if (o.fleet && o.lesson) throw usage_error("--lesson plays one modem; it does not go with --fleet");
   }
   if (o.control_endpoint) {
     auto refusal =

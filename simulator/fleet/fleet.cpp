@@ -55,6 +55,7 @@ struct modem_unit {
   std::unique_ptr<io::session> session;
   metrics::line_metrics metrics;
   std::unique_ptr<io::oracle_watch> judge;  ///< the oracle on its driver (config::oracle); feeds `metrics`
+  std::unique_ptr<web::live_feed> feed;     ///< the web view's source (config::web)
   std::unique_ptr<io::transport> transport;
   std::string line;    ///< as the transport's ready text ("tcp 127.0.0.1:5003")
   std::string played;  ///< the scenario override it plays ("/modems/2"), or empty
@@ -169,6 +170,21 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
     } else {
       u->session->set_observer(&u->metrics);
     }
+    if (c.web) {
+      web::live_feed::settings fs;
+      fs.style = u->profile.style;
+      fs.origin = modem::clock::now();
+      fs.imei = u->profile.imei;
+      fs.header = trace::header{u->profile.name, "", {}, world.oracle, world.expect};
+      fs.redact.passwords = !u->profile.show_secrets;
+      fs.history = 500;  // a thousand modems: a short history each
+      fs.trace_limit = c.web_trace_limit;
+      u->feed = std::make_unique<web::live_feed>(u->strand, std::move(fs), nullptr);
+      u->session->set_tap(u->feed.get());
+      std::function<oracle::verdict()> verdict;
+      if (u->judge) verdict = [w = u->judge.get()] { return w->verdict(); };
+      u->feed->set_sources([s = u->session.get()] { return s->snapshot(); }, std::move(verdict));
+    }
     if (c.line == line_kind::pty)
       u->transport = std::make_unique<io::pty_transport>(u->strand, pty_link(c, i), u->log, c.pty);
     else
@@ -180,7 +196,14 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
   std::unique_ptr<control::control_server> control;
   std::unique_ptr<exporter::metrics_server> metrics_endpoint;
   std::unique_ptr<event_scheduler> events;
+  std::unique_ptr<web::web_server> web_view;
   auto stop_all = [&] {
+    if (web_view) web_view->stop();
+    for (auto& u : units)
+      if (u->feed) {
+        u->feed->stop();
+        u->session->set_tap(nullptr);  // the feed may go before the session
+      }
     if (events) events->stop();
     if (control) control->stop();
     if (metrics_endpoint) metrics_endpoint->stop();
@@ -252,6 +275,28 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
     print_now(stdout, "metrics: " + io::to_string(metrics_endpoint->local_endpoint()) + "\n");
   }
 
+  // The web view: its own thread, reaching each modem through the modem's strand.
+  if (c.web) {
+    std::vector<web::modem_port> ports;
+    for (auto& u : units) {
+      web::modem_port p;
+      p.ex = u->strand;
+      p.feed = u->feed.get();
+      p.type = [s = u->session.get()](std::string_view bytes) { s->receive(bytes); };
+      p.driver_attached = [s = u->session.get()] { return s->attached(); };
+      ports.push_back(std::move(p));
+    }
+    web_view = std::make_unique<web::web_server>(*c.web, std::move(ports), target, fleet_log);
+    try {
+      web_view->start();
+    } catch (const io::startup_error& e) {
+      web_view.reset();
+      stop_all();
+      return fail(e.what(), 1);
+    }
+    print_now(stdout, "web: http://" + io::to_string(web_view->local_endpoint()) + "/fleet\n");
+  }
+
   std::string hint;
   if (c.line == line_kind::pty)
     hint = "connect with: picocom -b 115200 --omap delbs " + pty_link(c, 0) + "   (modem i: " + c.pty_prefix + "i)\n";
@@ -272,6 +317,7 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
   for (auto& u : units) {
     u->session->start();
     if (u->judge) u->judge->start();
+    if (u->feed) u->feed->start();
   }
   events->start();
 

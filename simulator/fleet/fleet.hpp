@@ -39,6 +39,7 @@
 #include "mqtt/backend.hpp"
 #include "oracle/verdict.hpp"
 #include "scenario/scenario.hpp"
+#include "web/web_server.hpp"
 
 namespace nt35e::fleet {
 
@@ -67,6 +68,11 @@ struct config {
   /// "explain") each modem's findings go to its transcript as they are found.
   std::function<oracle::config(const scenario::scenario& world)> oracle;
   oracle::fail_on verdict_fail = oracle::fail_on::error;  ///< the verdict's threshold
+  /// The web view (--web, docs/web.md): a grid of the modems at /fleet, each modem's live
+  /// view at /?modem=N. Each modem then keeps a feed (its latest messages and a recording
+  /// of at most web_trace_limit bytes for the downloads).
+  std::optional<web::web_settings> web;
+  std::size_t web_trace_limit = 256 * 1024;
 };
 
 /// Makes one modem's MQTT backend for the world it plays (its broker script and host

@@ -97,6 +97,11 @@ class live_feed final : public io::session_tap {
   /// Sends `text` to every subscriber and keeps it, under `key`, as the one message of its
   /// kind a new viewer gets after the history (the latest state, the lesson's progress).
   void set_sticky(const std::string& key, std::string text);
+  /// The message kept under `key`; "" when there is none.
+  std::string sticky(const std::string& key) const {
+    auto it = sticky_.find(key);
+    return it == sticky_.end() ? std::string() : it->second;
+  }
 
   /// The recording so far, as a trace file's text (JSON Lines).
   std::string trace_text() const;

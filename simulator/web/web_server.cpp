@@ -145,9 +145,9 @@ const std::vector<fault_plan>& fault_plans() {
 
 class web_server::impl {
  public:
-  impl(web_settings s, modem_port m, std::shared_ptr<const control::fleet_target> f, io::logger& log)
+  impl(web_settings s, std::vector<modem_port> m, std::shared_ptr<const control::fleet_target> f, io::logger& log)
       : settings_(std::move(s)),
-        modem_(std::move(m)),
+        modems_(std::move(m)),
         fleet_(std::move(f)),
         log_(log),
         acceptor_(ioc_),
@@ -173,7 +173,19 @@ class web_server::impl {
   void forget_viewer(viewer* v);
 
   web_settings settings_;
-  modem_port modem_;
+  std::vector<modem_port> modems_;  ///< modem i of the fleet (one for a single modem)
+
+  /// The modem a request names ("modem=N" in the query; 0 without), if there is one.
+  const modem_port* port_of(std::string_view target) const {
+    const auto v = query_value(target, "modem");
+    if (v.empty()) return &modems_.front();
+    std::size_t n = 0;
+    for (char c : v) {
+      if (c < '0' || c > '9' || n > modems_.size()) return nullptr;
+      n = n * 10 + static_cast<std::size_t>(c - '0');
+    }
+    return n < modems_.size() ? &modems_[n] : nullptr;
+  }
   std::shared_ptr<const control::fleet_target> fleet_;
   io::logger& log_;
   net::io_context ioc_{1};
@@ -191,8 +203,13 @@ class web_server::impl {
 
 class web_server::impl::viewer final : public std::enable_shared_from_this<viewer> {
  public:
-  viewer(beast::tcp_stream stream, impl& owner, role r, std::string peer)
-      : ws_(std::move(stream)), owner_(&owner), role_(r), peer_(std::move(peer)), queue_(viewer_queue_size) {}
+  viewer(beast::tcp_stream stream, impl& owner, const modem_port& port, role r, std::string peer)
+      : ws_(std::move(stream)),
+        owner_(&owner),
+        port_(&port),
+        role_(r),
+        peer_(std::move(peer)),
+        queue_(viewer_queue_size) {}
 
   void start(http::request<http::empty_body> req) {
     // A small kernel send buffer: what a browser has not read waits in our bounded queue
@@ -235,6 +252,8 @@ class web_server::impl::viewer final : public std::enable_shared_from_this<viewe
     hello["role"] = role_ == role::full ? "full" : "watch";
     hello["console"] = owner_->settings_.console && role_ == role::full;
     hello["states"] = ecmt_states();
+    hello["modem"] = static_cast<std::size_t>(port_ - owner_->modems_.data());
+    hello["modems"] = owner_->modems_.size();
     json faults = json::array();
     for (const auto& p : fault_plans()) faults.push_back(p.name);
     hello["faults"] = role_ == role::full ? faults : json::array();
@@ -246,8 +265,8 @@ class web_server::impl::viewer final : public std::enable_shared_from_this<viewe
   void subscribe() {
     // The feed lives on the modem's thread: subscribe there; each message comes back here.
     auto web_ex = owner_->ioc_.get_executor();
-    auto* feed = owner_->modem_.feed;
-    auto modem_ex = owner_->modem_.ex;
+    auto* feed = port_->feed;
+    auto modem_ex = port_->ex;
     std::weak_ptr<viewer> weak = shared_from_this();
     net::post(modem_ex, [feed, web_ex, weak, modem_ex] {
       const auto handle = feed->subscribe([web_ex, weak](const live_feed::message& m) {
@@ -269,8 +288,8 @@ class web_server::impl::viewer final : public std::enable_shared_from_this<viewe
 
   void unsubscribe() {
     if (!handle_ || !owner_) return;
-    auto* feed = owner_->modem_.feed;
-    net::post(owner_->modem_.ex, [feed, h = *handle_] { feed->unsubscribe(h); });
+    auto* feed = port_->feed;
+    net::post(port_->ex, [feed, h = *handle_] { feed->unsubscribe(h); });
     handle_.reset();
   }
 
@@ -343,6 +362,9 @@ class web_server::impl::viewer final : public std::enable_shared_from_this<viewe
   }
 
   void send_control(std::string line, std::string name) {
+    // In a fleet the request names the modem this page watches (modem 0 otherwise).
+    if (owner_->fleet_->fleet)
+      line = "{\"modem\":" + std::to_string(port_ - owner_->modems_.data()) + "," + line.substr(1);
     control::handle_request_async(line, owner_->fleet_, owner_->ioc_.get_executor(), &owner_->log_,
                                   "web viewer " + peer_, owner_->stop_flag_,
                                   [self = shared_from_this(), name](std::string answer) {
@@ -357,7 +379,7 @@ class web_server::impl::viewer final : public std::enable_shared_from_this<viewe
     if (line.size() > 1024) return reply(false, "at", "a console line is at most 1024 characters");
     for (char c : line)
       if (c == '\r' || c == '\n') return reply(false, "at", "one line at a time, without line ends");
-    auto m = owner_->modem_;
+    auto m = *port_;
     net::post(m.ex, [m, line, self = shared_from_this(), web_ex = owner_->ioc_.get_executor()] {
       const bool busy = m.driver_attached && m.driver_attached();
       if (!busy) m.type(line + "\r");
@@ -368,7 +390,7 @@ class web_server::impl::viewer final : public std::enable_shared_from_this<viewe
   }
 
   void lesson(std::string name) {
-    auto m = owner_->modem_;
+    auto m = *port_;
     if (!m.start_lesson) return reply(false, "lesson", "lessons are not available here");
     net::post(m.ex, [m, name, self = shared_from_this(), web_ex = owner_->ioc_.get_executor()] {
       auto error = m.start_lesson(name);
@@ -390,6 +412,7 @@ class web_server::impl::viewer final : public std::enable_shared_from_this<viewe
 
   websocket::stream<beast::tcp_stream> ws_;
   impl* owner_;
+  const modem_port* port_;  ///< the modem it watches
   role role_;
   std::string peer_;
   viewer_queue queue_;
@@ -454,6 +477,8 @@ class web_server::impl::http_client final : public std::enable_shared_from_this<
       const bool watch_path = path == "/ws/watch" || query_value(target, "role") == "watch";
       const auto r = o.role_of(target, req, watch_path);
       if (r == role::none) return unauthorized();
+      const auto* port = o.port_of(target);
+      if (!port) return respond(http::status::not_found, "no such modem\n", true);
       if (o.viewers_.size() >= max_viewers) {
         if (o.refused_.count())
           o.log_.log(io::log_level::warn, "web viewer " + peer_ + " refused: too many viewers (at most " +
@@ -464,7 +489,7 @@ class web_server::impl::http_client final : public std::enable_shared_from_this<
       if (auto n = o.refused_.end())
         o.log_.log(io::log_level::warn, std::to_string(n) + " web viewers were refused in all");
       stream_.expires_never();
-      auto v = std::make_shared<viewer>(std::move(stream_), o, r, peer_);
+      auto v = std::make_shared<viewer>(std::move(stream_), o, *port, r, peer_);
       o.viewers_.push_back(v);
       v->start(std::move(req));
       auto* owner = std::exchange(owner_, nullptr);
@@ -474,10 +499,17 @@ class web_server::impl::http_client final : public std::enable_shared_from_this<
     if (path == "/" || path == "/index.html" || path == "/watch") return file("index.html");
     if (path == "/trace.jsonl" || path == "/report.html" || path == "/session.pcapng") {
       if (o.role_of(target, req, false) == role::none) return unauthorized();
-      return download(path == "/trace.jsonl"   ? product::trace
-                      : path == "/report.html" ? product::report
-                                               : product::pcap);
+      const auto* port = o.port_of(target);
+      if (!port) return respond(http::status::not_found, "no such modem\n", false);
+      return download(*port, path == "/trace.jsonl"   ? product::trace
+                             : path == "/report.html" ? product::report
+                                                      : product::pcap);
     }
+    if (path == "/fleet.json") {
+      if (o.role_of(target, req, false) == role::none) return unauthorized();
+      return fleet_states();
+    }
+    if (path == "/fleet") return file("fleet.html");
     if (path == "/lessons.json") return respond(http::status::ok, o.settings_.lessons_json, false, "application/json");
     if (path.size() > 1 && safe_name(std::string_view(path).substr(1))) return file(path.substr(1));
     respond(http::status::not_found, "not found\n", false);
@@ -495,11 +527,35 @@ class web_server::impl::http_client final : public std::enable_shared_from_this<
     pcap     ///< its pcapng (trace/pcap_export)
   };
 
-  void download(product what) {
-    // The recording lives on the modem's thread: copy it there, render it here.
-    auto* feed = owner_->modem_.feed;
+  /// [state message of modem 0, of modem 1, ...]: each read on its own modem's executor.
+  void fleet_states() {
+    struct gathering {
+      std::vector<std::string> states;
+      std::size_t left;
+    };
+    const auto& modems = owner_->modems_;
+    auto g = std::make_shared<gathering>(gathering{std::vector<std::string>(modems.size()), modems.size()});
     auto web_ex = owner_->ioc_.get_executor();
-    net::post(owner_->modem_.ex, [feed, web_ex, what, self = shared_from_this()] {
+    for (std::size_t i = 0; i < modems.size(); ++i) {
+      auto* feed = modems[i].feed;
+      net::post(modems[i].ex, [feed, i, g, web_ex, self = shared_from_this()] {
+        auto state = feed->sticky("state");
+        net::post(web_ex, [g, i, self, state = std::move(state)] {
+          g->states[i] = state.empty() ? "null" : state;
+          if (--g->left != 0 || !self->owner_) return;
+          std::string body = "[";
+          for (std::size_t k = 0; k < g->states.size(); ++k) body += (k ? "," : "") + g->states[k];
+          self->respond(http::status::ok, body + "]", false, "application/json");
+        });
+      });
+    }
+  }
+
+  void download(const modem_port& port, product what) {
+    // The recording lives on the modem's thread: copy it there, render it here.
+    auto* feed = port.feed;
+    auto web_ex = owner_->ioc_.get_executor();
+    net::post(port.ex, [feed, web_ex, what, self = shared_from_this()] {
       auto text = feed->trace_text();
       auto verdict = feed->verdict();
       net::post(web_ex, [self, what, text = std::move(text), verdict = std::move(verdict)] {
@@ -604,9 +660,9 @@ void web_server::impl::forget_viewer(viewer* v) {
 
 // ---------------------------------------------------------------------------
 
-web_server::web_server(web_settings s, modem_port modem, std::shared_ptr<const control::fleet_target> fleet,
-                       io::logger& log)
-    : impl_(std::make_unique<impl>(std::move(s), std::move(modem), std::move(fleet), log)) {}
+web_server::web_server(web_settings s, std::vector<modem_port> modems,
+                       std::shared_ptr<const control::fleet_target> fleet, io::logger& log)
+    : impl_(std::make_unique<impl>(std::move(s), std::move(modems), std::move(fleet), log)) {}
 
 web_server::~web_server() { stop(); }
 

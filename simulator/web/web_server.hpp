@@ -11,6 +11,11 @@
 //   GET /report.html   the HTML report of the session so far, with the oracle's verdict
 //   GET /session.pcapng  the session so far as pcapng for Wireshark (trace/pcap_export)
 //   GET /lessons.json  the lessons the page may start
+//   GET /fleet         a fleet's grid (fleet.html): every modem in its state's colour,
+//                      each opening its own view (/?modem=N)
+//   GET /fleet.json    every modem's latest state message, in order
+//
+// /ws and the downloads take "modem=N" to watch modem N of a fleet (0 without).
 //
 // Access (io/access_guard, the control channel's rule): loopback needs nothing; with a
 // token (--control-token-file, required off loopback), /ws and the downloads need
@@ -80,7 +85,10 @@ class web_server {
   static constexpr std::size_t viewer_queue_size = 2048;
   static constexpr std::chrono::seconds request_timeout{10};
 
-  web_server(web_settings s, modem_port modem, std::shared_ptr<const control::fleet_target> fleet, io::logger& log);
+  /// Serves `modems` (one, or a fleet's: modem i is `modems[i]`, "?modem=i" on /ws and the
+  /// downloads), whose control requests go to `fleet`.
+  web_server(web_settings s, std::vector<modem_port> modems, std::shared_ptr<const control::fleet_target> fleet,
+             io::logger& log);
   ~web_server();
   web_server(const web_server&) = delete;
   web_server& operator=(const web_server&) = delete;

@@ -189,12 +189,12 @@ if(Python3_Interpreter_FOUND)
   # The web view (--web, docs/web.md): its endpoint without a browser (messages, faults,
   # downloads, bad input, tokens, many and stalled viewers), then a real headless Chromium
   # (Debian: chromium chromium-driver python3-selenium), one at a time.
-  foreach(_case flow bad token viewers lessons)
+  foreach(_case flow bad token viewers lessons fleet)
     add_test(NAME web_endpoint_${_case} COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/web_endpoint_test.py
                                                --sim $<TARGET_FILE:nt35e-sim> ${_case})
     set_tests_properties(web_endpoint_${_case} PROPERTIES LABELS e2e TIMEOUT 60)
   endforeach()
-  foreach(_case flow lesson)
+  foreach(_case flow lesson fleet)
     add_test(NAME web_browser_${_case} COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/web_browser_test.py
                                               --sim $<TARGET_FILE:nt35e-sim> ${_case}
                                               --screenshot ${CMAKE_BINARY_DIR}/web-view-${_case}.png)

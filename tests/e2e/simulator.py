@@ -62,7 +62,7 @@ class Simulator:
                     self.metrics_port = int(text.rsplit(":", 1)[1])
                 if text.startswith("web: ") and self.web_port is None:
                     check(self.ready is None, "the \"web:\" line came after the \"ready:\" line")
-                    self.web_port = int(text.rstrip("/").rsplit(":", 1)[1])
+                    self.web_port = int(text.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
                 if text.startswith("ready: "):
                     self.ready = text
             if self.ready:

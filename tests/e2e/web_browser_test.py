@@ -12,6 +12,8 @@ CASE is one of CASES below:
            "refuse next CONNECT": the next AT+ECMTCONN answers +ECMTCONN:0,0,5 on the PTY
            and on the page; switch to Chinese: the explanation is Chinese; the watch page
            has no fault buttons; --screenshot saves the page (docs/web-view.png)
+  fleet    --fleet 4 --web: the grid at /fleet shows modem 2 turn CONNECTED while a PTY
+           driver connects it, and its cell opens modem 2's own view
   lesson   nt35e-sim --lesson first-contact --web-console: the page lists the lessons and
            shows the first step; the learner types each command in the console (history
            with the up arrow); the lesson says "passed"
@@ -179,7 +181,37 @@ def case_lesson(sim_path, workdir, screenshot):
         sim.stop()
 
 
-CASES = {"flow": case_flow, "lesson": case_lesson}
+def case_fleet(sim_path, workdir, screenshot):
+    prefix = os.path.join(workdir, "m")
+    sim = Simulator(sim_path, workdir, ["--fleet", "4", "--pty", prefix, "--web", "0", *FAST])
+    d = None
+    try:
+        sim.wait_ready()
+        d = browser(workdir)
+        d.get(f"http://127.0.0.1:{sim.web_port}/fleet")
+        wait("four cells", lambda: len(d.find_elements(By.CSS_SELECTOR, "#grid .cell")) == 4)
+        dte = Dte(prefix + "2")
+        dte.command('AT+ECMTOPEN=0,"test.mosquitto.org",1883', "+ECMTOPEN:0,0")
+        dte.command("AT+ECMTCONN=0", "+ECMTCONN:0,0,0")
+        cell = lambda i: d.find_element(By.CSS_SELECTOR, f"#grid .cell[data-modem='{i}']")
+        wait("modem 2 green", lambda: cell(2).get_attribute("data-state") == "CONNECTED")
+        check(cell(1).get_attribute("data-state") == "NONE", "modem 1 is not idle on the grid")
+        check(cell(2).value_of_css_property("background-color") != cell(1).value_of_css_property("background-color"),
+              "CONNECTED and idle have the same colour")
+        if screenshot:
+            d.save_screenshot(screenshot)
+        # The cell opens that modem's own view.
+        d.get(cell(2).get_attribute("href"))
+        wait("modem 2's view", lambda: d.find_element(By.ID, "ecmt-0").get_attribute("data-state") == "CONNECTED")
+        check("+ECMTCONN:0,0,0" in row_texts(d), "modem 2's view lacks its session")
+        dte.close()
+    finally:
+        if d:
+            d.quit()
+        sim.stop()
+
+
+CASES = {"flow": case_flow, "lesson": case_lesson, "fleet": case_fleet}
 
 
 def main():

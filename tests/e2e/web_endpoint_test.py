@@ -17,6 +17,8 @@ CASE is one of CASES below:
   token    --control-token-file: /ws and the downloads need the token (401 without or
            with a wrong one), the watch token watches only; --web off loopback without a
            token refuses to start
+  fleet    --fleet 3 --web: the grid's /fleet.json, each modem's own view (/ws?modem=N)
+           and its faults landing on that modem only
   lessons  every lesson of lessons/ started with --lesson and done through the page's
            console (--web-console) until it says "passed"; an unknown lesson is one sentence
   viewers  40 viewers at once: 32 are served, the others get 503; a viewer that stops
@@ -321,7 +323,57 @@ def case_lessons(sim_path, workdir):
     check(r.returncode == 2 and "first-contact" in r.stderr, f"--lesson no-such-lesson: {r.returncode} {r.stderr!r}")
 
 
-CASES = {"flow": case_flow, "bad": case_bad, "token": case_token, "viewers": case_viewers, "lessons": case_lessons}
+def case_fleet(sim_path, workdir):
+    """--fleet 3 --web: /fleet.json has every modem's state; /ws?modem=N watches modem N only,
+    and its fault buttons fire on modem N."""
+    prefix = os.path.join(workdir, "m")
+    sim = Simulator(sim_path, workdir, ["--fleet", "3", "--pty", prefix, "--web", "0", *FAST])
+    try:
+        sim.wait_ready()
+        port = sim.web_port
+        check(port, "no \"web:\" line in fleet mode")
+        one = WebSocket(port, "/ws?modem=1")
+        hello = one.recv_json()
+        check(hello["modem"] == 1 and hello["modems"] == 3, f"hello of modem 1: {hello}")
+        zero = WebSocket(port, "/ws?modem=0")
+        zero.recv_json()
+        check(WebSocket(port, "/ws?modem=3").status == 404, "a modem past the fleet is not refused")
+        check(WebSocket(port, "/ws?modem=x").status == 404, "a modem that is not a number is not refused")
+        dte = Dte(prefix + "1")
+        dte.command('AT+ECMTOPEN=0,"test.mosquitto.org",1883', "+ECMTOPEN:0,0")
+        dte.command("AT+ECMTCONN=0", "+ECMTCONN:0,0,0")
+        one.wait_for(lambda m: m.get("type") == "line" and m.get("text") == "+ECMTCONN:0,0,0")
+        deadline = time.monotonic() + 5
+        while True:
+            states = json.loads(http_get(port, "/fleet.json")[2])
+            links = [[c["state"] for c in s["ecmt"]] if s else None for s in states]
+            if links[1] == ["CONNECTED"]:
+                break
+            check(time.monotonic() < deadline, f"/fleet.json never showed modem 1 CONNECTED: {links}")
+            time.sleep(0.2)
+        check(len(states) == 3 and links[0] == [] and links[2] == [], f"/fleet.json: {links}")
+        check(http_get(port, "/fleet")[0] == 200, "the grid page is not served")
+        check(http_get(port, "/trace.jsonl?modem=1")[2].count(b"ECMTCONN") > 0, "modem 1's trace lacks its session")
+        check(b"ECMTCONN" not in http_get(port, "/trace.jsonl?modem=2")[2], "modem 2's trace has modem 1's session")
+        # Modem 0's viewer saw none of it.
+        try:
+            zero.wait_for(lambda m: m.get("type") == "line" and "ECMT" in m.get("text", ""), timeout=1)
+            raise Failure("modem 0's viewer got modem 1's lines")
+        except TimeoutError:
+            pass
+        # A fault from modem 1's page lands on modem 1.
+        dte.command("AT+ECMTDISC=0", "+ECMTDISC:0,0")
+        one.send_json({"type": "fault", "name": "refuse_connect"})
+        check(one.wait_for(lambda m: m.get("type") == "reply")["ok"], "the fault was refused")
+        dte.command('AT+ECMTOPEN=0,"test.mosquitto.org",1883', "+ECMTOPEN:0,0")
+        got = dte.command("AT+ECMTCONN=0", "+ECMTCONN:0,0,", timeout=5) + dte.read_until("\r\n")
+        check("+ECMTCONN:0,0,5" in got, f"modem 1 got {got!r} after its page's fault")
+        dte.close()
+    finally:
+        sim.stop()
+
+
+CASES = {"fleet": case_fleet, "flow": case_flow, "bad": case_bad, "token": case_token, "viewers": case_viewers, "lessons": case_lessons}
 
 
 def main():
