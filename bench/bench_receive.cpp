@@ -340,8 +340,8 @@ int run(int argc, char** argv) {
         }
       }
       const std::string name = "Receive burst " + std::to_string(n) + " msgs, QoS " + q;
-      rows.push_back(
-          {name, v.label, "rate", "msg/s", ts.rate(), tb.rate(), goal::none, 0, std::to_string(ts.bursts) + " bursts"});
+      rows.push_back({name, v.label, "rate", "msg/s", ts.rate(), tb.rate(),
+                      targeted ? goal::ratio_at_least : goal::none, 0.95, std::to_string(ts.bursts) + " bursts"});
       rows.push_back({name, v.label, "lost", "msgs", static_cast<double>(ts.lost()), static_cast<double>(tb.lost()),
                       qos == 1 ? goal::value_at_most : goal::none, 0, "of " + std::to_string(ts.sent)});
       rows.push_back({name, v.label, "DTE output overflows", "episodes", static_cast<double>(ts.overflows),
@@ -352,7 +352,6 @@ int run(int argc, char** argv) {
       rows.push_back({name, v.label, "duplicates", "msgs",
                       static_cast<double>(ts.received - std::min(ts.received, ts.distinct)),
                       static_cast<double>(tb.received - std::min(tb.received, tb.distinct)), goal::none, 0, ""});
-      (void)targeted;
     }
     at_command(*sim, "AT+ECMTDISC=0", "+ECMTDISC:0,0");
     sim->sim->stop();
@@ -366,7 +365,7 @@ int run(int argc, char** argv) {
       "Rate: distinct messages / (last arrival - the moment the burst is written into the already connected "
       "mosquitto_pub's stdin); arrival = the PTY reader parsing the +ECMTRECV line for the simulator, the "
       "message callback for Paho. Loss: messages of the burst never seen. The issue's target is zero loss for "
-      "QoS 1; the rate has no target (the publisher sets the pace; the ratio shows whether the simulator keeps up).",
+      "QoS 1, and (issue 16) a rate at least 0.95x the Paho subscriber's on the zero-delay rows.",
       "The receive path has no simulated delay (incoming publishes are reported as they arrive), so spec and "
       "zero-delay rows measure the same path twice.",
   };

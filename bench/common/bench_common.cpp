@@ -99,7 +99,7 @@ std::vector<std::string> timing_args(timing_mode m) {
     for (const char* f :
          {"timing.basic_result=0", "timing.cfg_ok=0", "timing.open_ok=0", "timing.first_open_ok=0", "timing.conn_ok=0",
           "timing.ecmt_ok=0", "timing.qos0_publish_urc=0", "timing.close_disc_urc=0", "timing.recv_urc=0",
-          "timing.urc_after_backend=0", "timing.cgatt_ok=0"})
+          "timing.urc_after_backend=0", "timing.open_urc=0", "timing.cgatt_ok=0"})
       fields.emplace_back(f);
   }
   std::vector<std::string> args;
