@@ -47,3 +47,38 @@ def test_a_broker_with_users_refuses_a_wrong_password(tmp_path):
         connect(sim, broker, "device", "wrong", rc=5)
         sim.send('AT+ECMTCONN=0,"live01","device","right-password"')
         sim.expect(r"\+ECMTCONN:0,0,0\r\n", timeout=10)
+
+
+@pytest.mark.parametrize("cut", ["reboot", "drop_link", "radio_off"])
+def test_a_cut_link_makes_the_broker_publish_the_will_with_no_disconnect(tmp_path, cut):
+    # The module's reboot, a lost link and radio-off end the TCP connection with no MQTT
+    # DISCONNECT, so the broker publishes the will (spec: "without an MQTT DISCONNECT").
+    with Broker(workdir=tmp_path / "broker") as broker, \
+            Simulator(options=broker.modem_options(), time_scale=0.1, workdir=tmp_path / "sim") as sim:
+        sim.send('AT+ECMTCFG="will",0,1,1,0,"dev/live01/will","gone"')
+        sim.expect(r"OK\r\n")
+        connect(sim, broker)
+        assert "Sending CONNACK to live01" in broker.log()
+        if cut == "reboot":
+            sim.send("AT+ECRST")
+        elif cut == "radio_off":
+            sim.send("AT+CFUN=0")
+        else:
+            sim.fire("drop_link", id=0)
+        will = broker.wait_for("dev/live01/will", "gone", timeout=10)
+        assert will.qos == 1
+        assert "Received DISCONNECT from live01" not in broker.log()
+
+
+def test_ecmtdisc_sends_disconnect_and_the_broker_keeps_the_will(tmp_path):
+    # The other side of the test above: the phrase it looks for is what mosquitto logs.
+    with Broker(workdir=tmp_path / "broker") as broker, \
+            Simulator(options=broker.modem_options(), time_scale=0.1, workdir=tmp_path / "sim") as sim:
+        sim.send('AT+ECMTCFG="will",0,1,1,0,"dev/live01/will","gone"')
+        sim.expect(r"OK\r\n")
+        connect(sim, broker)
+        sim.send("AT+ECMTDISC=0")
+        sim.expect(r"\+ECMTDISC:0,0\r\n", timeout=10)
+        with pytest.raises(BrokerError):
+            broker.wait_for("dev/live01/will", timeout=1)
+        assert "Received DISCONNECT from live01" in broker.log()
