@@ -63,7 +63,7 @@ class live_feed final : public io::session_tap {
     std::string imei;
     trace::header header;  ///< of the in-memory recording
     trace::redact_options redact;
-    std::size_t history = 4000;                  ///< messages kept for late viewers
+    std::size_t history = 2000;                  ///< messages kept for late viewers (fewer than a viewer queues)
     std::size_t trace_limit = 32 * 1024 * 1024;  ///< bytes of recording kept; later events are not recorded
     std::chrono::milliseconds tick{500};         ///< how often findings and state are looked at
   };

@@ -81,8 +81,9 @@ class web_server {
   static constexpr std::size_t max_header_bytes = 8192;
   /// Longest message a page may send.
   static constexpr std::size_t max_ws_message = 4096;
-  /// Messages a viewer may have waiting before the oldest are dropped.
-  static constexpr std::size_t viewer_queue_size = 2048;
+  /// Messages a viewer may have waiting before the oldest are dropped (more than a feed's
+  /// history, so a viewer that arrives late gets all of it).
+  static constexpr std::size_t viewer_queue_size = 4096;
   static constexpr std::chrono::seconds request_timeout{10};
 
   /// Serves `modems` (one, or a fleet's: modem i is `modems[i]`, "?modem=i" on /ws and the

@@ -253,6 +253,9 @@ def case_viewers(sim_path, workdir):
         fresh = WebSocket(port)
         dte.command("AT+CGSN", "OK")
         fresh.wait_for(lambda m: m.get("type") == "line" and m.get("text") == "AT+CGSN", timeout=5)
+        # ...after the whole history, none of it dropped.
+        check(not any(m.get("type") == "dropped" for m in fresh.seen), "a late viewer lost part of the history")
+        check(sum(1 for m in fresh.seen if m.get("type") == "line") >= 1900, "a late viewer got less than the history")
         # The stalled one reads now: somewhere in its stream is the marker.
         stalled.settimeout(5)
         data = b""
