@@ -48,6 +48,11 @@ run 300 "$build/bench/bench_at_roundtrip" "$@"
 run 300 "$build/bench/bench_publish" "$@"
 run 300 "$build/bench/bench_receive" "$@"
 run 600 "$build/bench/bench_fleet" "$@"
+# The plots, from what results.json holds now (a --no-results run leaves them as they were).
+case " $* " in
+  *" --no-results "*) ;;
+  *) /usr/bin/python3 "$here/plot.py" "$here/results" || status=1 ;;
+esac
 echo
 echo "results: $here/results/results.md"
 exit $status
