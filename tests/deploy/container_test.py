@@ -51,6 +51,16 @@ def wait_port(port, container, timeout=20.0):
     raise Failure(f"nothing listens on 127.0.0.1:{port} after {timeout:g} s")
 
 
+def wait_log(container, text, timeout=20.0):
+    """Until the container's log (nt35e-sim's stderr) holds `text`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in podman("logs", container, ok=False).stderr:
+            return
+        time.sleep(0.2)
+    raise Failure(f"the container's log never said {text!r}")
+
+
 def wait_healthy(container, timeout=20.0):
     """`podman healthcheck run` until it says healthy (the start period allows failures)."""
     deadline = time.monotonic() + timeout
@@ -118,7 +128,10 @@ def case_seed_flow_live(image, flags):
                       f"127.0.0.1:{control}", "--set", "timing.boot=50", "--set", "timing.registration=50",
                       *broker.modem_options())
         wait_port(modem, c.name)
-        guide_flow(Dte(modem))
+        # The modem boots as soon as it starts, before any DTE can attach: its ECRDY is
+        # dropped (as by the module with nothing on the UART). Attach once it registered.
+        wait_log(c.name, "PDP context 1 active")
+        guide_flow(Dte(modem), banner=False)
         broker.wait_for("test", b"hello", timeout=10)
         wait_healthy(c.name)
     except Failure as e:
