@@ -82,3 +82,39 @@ def test_ecmtdisc_sends_disconnect_and_the_broker_keeps_the_will(tmp_path):
         with pytest.raises(BrokerError):
             broker.wait_for("dev/live01/will", timeout=1)
         assert "Received DISCONNECT from live01" in broker.log()
+
+
+def test_broker_down_drops_the_link_refuses_opens_and_the_module_comes_back(tmp_path):
+    import time
+    with Broker(workdir=tmp_path / "broker") as broker, \
+            Simulator(options=broker.modem_options(), time_scale=0.1, workdir=tmp_path / "sim") as sim:
+        connect(sim, broker)
+        fired = time.monotonic()
+        sim.fire("broker_down", **{"for": "30s"})  # 3 s at this time scale
+        sim.expect(r"\+ECMTSTAT:0,1\r\n", timeout=5)
+        sim.send(f'AT+ECMTOPEN=1,"{broker.hostname}",1883')
+        sim.expect(r"\+ECMTOPEN:1,-1\r\n", timeout=5)  # nothing answers at the broker's address
+        sim.expect(r"\+ECMTCONN:0,0,0\r\n", timeout=20)  # the module's own reconnect, once it is back
+        assert time.monotonic() - fired >= 2.9, "the module reconnected while the broker was down"
+        assert broker.log().count("as live01 ") == 2  # the first connect and the reconnect, nothing between
+
+
+def test_a_slow_network_holds_each_way_then_ends(tmp_path):
+    import time
+
+    def round_trip(msg_id):
+        started = time.monotonic()
+        sim.send(f'AT+ECMTPUB=0,{msg_id},1,0,"dev/live01","p{msg_id}"')
+        sim.expect(rf"\+ECMTPUB:0,{msg_id},0\r\n", timeout=15)
+        return time.monotonic() - started
+
+    with Broker(workdir=tmp_path / "broker") as broker, \
+            Simulator(options=broker.modem_options(), time_scale=0.1, workdir=tmp_path / "sim") as sim:
+        connect(sim, broker)
+        normal = round_trip(1)
+        sim.fire("slow_network", **{"for": "100s", "by": "10s"})  # 10 s long, 1 s each way here
+        slow = round_trip(2)
+        assert slow >= normal + 1.9, f"a publish took {slow:.2f} s on the slow network, {normal:.2f} s before"
+        assert broker.wait_for("dev/live01", "p2").qos == 1
+        time.sleep(10)  # the window ends
+        assert round_trip(3) < normal + 0.5

@@ -154,6 +154,30 @@ void fault_engine::later(modem::modem& m, int ms, mqtt::any_event e) {
 
 bool fault_engine::on_request(modem::modem& m, mqtt::any_request& r) {
   int id = request_id(r);
+  const bool abort = std::holds_alternative<mqtt::request::abort>(r);
+  if (m.now() < broker_down_until_ && !abort) {
+    // Nothing answers at the broker's address: an open is refused, a connect (the
+    // module's reconnect, or AT+ECMTCONN on a link opened before) loses its link.
+    if (std::holds_alternative<mqtt::request::open>(r)) {
+      later(m, static_cast<int>(broker_.open_delay.count()), mqtt::event::opened{id, false, "TCP: the broker is down"});
+      return false;
+    }
+    if (std::holds_alternative<mqtt::request::connect>(r)) {
+      later(m, static_cast<int>(broker_.open_delay.count()), mqtt::event::link_lost{id, "the broker is down"});
+      return false;
+    }
+  }
+  if (held_requests_passing_ > 0) {
+    --held_requests_passing_;  // held once by a slow network: on its way now
+  } else if (m.now() < slow_until_ && !abort) {
+    // A slow network: the request reaches the broker `by` later. An abort is the module's
+    // own socket closing, not a packet on the way.
+    m.after(slow_by_ms_, [this, again = r](modem::modem& mm) mutable {
+      ++held_requests_passing_;
+      mm.request(std::move(again));
+    });
+    return false;
+  }
   if (auto* open = std::get_if<mqtt::request::open>(&r)) {
     if (auto f = take(dns_failure_, id)) {
       m.log(modem::log_level::info, "scenario: DNS failure for " + open->host, "scenario.fault");
@@ -202,6 +226,14 @@ void fault_engine::handle_event(modem::modem& m, const mqtt::any_event& event) {
   modem::on_backend_event(m, event);
 }
 
+void fault_engine::from_backend(modem::modem& m, const mqtt::any_event& event) {
+  if (m.now() < slow_until_) {
+    later(m, slow_by_ms_, event);  // what the broker sends is on the slow road too
+    return;
+  }
+  handle_event(m, event);
+}
+
 void fault_engine::fire(modem::modem& m, const scenario::action& a) {
   ++m.count.faults;
   m.log(
@@ -239,6 +271,18 @@ void fault_engine::fire(modem::modem& m, const scenario::action& a) {
         m.request(mqtt::request::abort{id});
         handle_event(m, mqtt::event::link_lost{id, "dropped by the scenario"});
       }
+      break;
+    case action_kind::broker_down:
+      broker_down_until_ = m.now() + m.scaled(static_cast<int>(a.window.count()));
+      for (int id : ids_for(m, a.id)) {
+        if (m.ecmt[static_cast<std::size_t>(id)].state != ecmt_state::connected) continue;
+        m.request(mqtt::request::abort{id});
+        handle_event(m, mqtt::event::link_lost{id, "the broker went down"});
+      }
+      break;
+    case action_kind::slow_network:
+      slow_until_ = m.now() + m.scaled(static_cast<int>(a.window.count()));
+      slow_by_ms_ = static_cast<int>(a.by.count());
       break;
     case action_kind::stop_pings:
       for (int id : ids_for(m, a.id)) {

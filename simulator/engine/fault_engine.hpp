@@ -41,6 +41,9 @@ class fault_engine {
   response_change on_command(modem::modem& m, std::string_view line);
   /// An event from the backend (or synthesized by a fault): triggers, then the ECMT machine.
   void handle_event(modem::modem& m, const mqtt::any_event& event);
+  /// An event as the backend sends it: held back while a slow_network window lasts, then
+  /// handle_event.
+  void from_backend(modem::modem& m, const mqtt::any_event& event);
   /// Carries out one action now.
   void fire(modem::modem& m, const scenario::action& a);
 
@@ -68,6 +71,11 @@ class fault_engine {
   std::vector<std::string> duplicate_urc_;  ///< glob patterns ("" = any)
   response_change pending_response_;
   std::map<int, std::uint64_t> ping_loss_timers_;
+  // broker_down and slow_network windows (until their end; the past when none), and the
+  // requests a slow network already held once, passed on without a second delay.
+  modem::time_point broker_down_until_{}, slow_until_{};
+  int slow_by_ms_ = 0;
+  int held_requests_passing_ = 0;
   std::map<int, int> next_packet_id_;
   int urc_depth_ = 0;
   std::uint64_t noise_seed_ = 1;  ///< each burst of line noise hits other bytes, reproducibly

@@ -436,7 +436,7 @@ modem::actions interpreter::feed(std::string_view bytes, modem::time_point now) 
 
 modem::actions interpreter::on_mqtt_event(const mqtt::any_event& event, modem::time_point now) {
   advance(now);
-  impl_->faults.handle_event(*modem_, event);
+  impl_->faults.from_backend(*modem_, event);
   advance(now);  // zero-delay consequences of the event, in this call
   runner(*modem_, impl_->state, impl_->faults).flush_urcs();
   return modem_->take_actions();

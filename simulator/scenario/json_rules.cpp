@@ -177,6 +177,16 @@ bool checker::read_action(const json& j, const std::string& ptr, action& a) {
       read_int(j, ptr, "percent", a.percent, 1, 100);
       break;
     }
+    case action_kind::broker_down:
+    case action_kind::slow_network:
+      read_duration(j, ptr, "for", a.window);
+      if (j.contains("for") && a.window.count() <= 0)
+        error(child(ptr, "for"), std::string(to_string(a.kind)) + " needs a time above 0");
+      if (a.kind == action_kind::slow_network) {
+        read_duration(j, ptr, "by", a.by);
+        if (j.contains("by") && a.by.count() <= 0) error(child(ptr, "by"), "a slow network needs a delay above 0");
+      }
+      break;
     case action_kind::never_answer:
       break;
     case action_kind::truncate_response:

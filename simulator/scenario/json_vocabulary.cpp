@@ -91,6 +91,10 @@ std::vector<std::string> action_keys(action_kind k) {
       return {"text", "hex"};
     case action_kind::line_noise:
       return {"for", "mode", "percent"};
+    case action_kind::broker_down:
+      return {"for"};
+    case action_kind::slow_network:
+      return {"for", "by"};
     case action_kind::lose_registration:
       return {"stat"};
     case action_kind::regain_registration:
@@ -121,7 +125,10 @@ std::vector<std::string> action_required_keys(action_kind k) {
     case action_kind::lose_registration:
       return {"stat"};
     case action_kind::line_noise:
+    case action_kind::broker_down:
       return {"for"};
+    case action_kind::slow_network:
+      return {"for", "by"};
     default:
       return {};
   }

@@ -99,6 +99,13 @@ nlohmann::json to_json(const action& a) {
     case action_kind::truncate_response:
       j["keep"] = a.keep;
       break;
+    case action_kind::broker_down:
+      j["for"] = format_duration(a.window);
+      break;
+    case action_kind::slow_network:
+      j["for"] = format_duration(a.window);
+      j["by"] = format_duration(a.by);
+      break;
     case action_kind::line_noise:
       j["for"] = format_duration(a.window);
       j["mode"] = a.drop ? "drop" : "flip";

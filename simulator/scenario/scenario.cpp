@@ -10,7 +10,7 @@ struct named {
   const char* name;
 };
 
-constexpr std::array<named, 22> action_table{{
+constexpr std::array<named, 24> action_table{{
     {action_kind::replace_response, "replace_response"},
     {action_kind::delay_response, "delay_response"},
     {action_kind::never_answer, "never_answer"},
@@ -23,6 +23,8 @@ constexpr std::array<named, 22> action_table{{
     {action_kind::resume_pings, "resume_pings"},
     {action_kind::deliver, "deliver"},
     {action_kind::connfail_then_connack, "connfail_then_connack"},
+    {action_kind::broker_down, "broker_down"},
+    {action_kind::slow_network, "slow_network"},
     {action_kind::inject_urc, "inject_urc"},
     {action_kind::duplicate_next_urc, "duplicate_next_urc"},
     {action_kind::send_bytes, "send_bytes"},

@@ -33,6 +33,8 @@ enum class action_kind {
   resume_pings,           ///< undoes stop_pings
   deliver,                ///< an incoming PUBLISH on id (or every connected id): topic, payload, qos, retain
   connfail_then_connack,  ///< the next CONNECT on id reports +ECMTCONN:<id>,2,2 first, then its CONNACK
+  broker_down,   ///< for `window`: the broker is unreachable; connected links drop, every open and connect fails
+  slow_network,  ///< for `window`: every MQTT request and broker event on the way takes `by` longer
   // -- URCs and raw bytes
   inject_urc,          ///< text: an extra URC, framed and queued like any other
   duplicate_next_urc,  ///< the next URC (matching pattern, if given) is written twice
@@ -57,7 +59,7 @@ struct action {
   action_kind kind = action_kind::inject_urc;
   std::optional<int> id;  ///< ECMT id; empty = every id / any id
   int code = 0;           ///< refuse_connect: CONNACK code
-  duration by{0};         ///< delay_response, regain_registration
+  duration by{0};         ///< delay_response, regain_registration, slow_network
   std::string text;       ///< replace_response, inject_urc, send_bytes; pattern for duplicate_next_urc
   std::string topic;      ///< deliver
   std::string payload;    ///< deliver
@@ -66,7 +68,7 @@ struct action {
   int stat = 0;           ///< lose_registration
   std::optional<int> rssi, ber, rsrq, rsrp;  ///< set_signal
   std::size_t keep = 0;                      ///< truncate_response
-  duration window{0};                        ///< line_noise: how long the burst lasts ("for")
+  duration window{0};  ///< line_noise, broker_down, slow_network: how long it lasts ("for")
   bool drop = false;                         ///< line_noise: bytes are lost instead of flipped ("mode": "drop")
   int percent = 10;                          ///< line_noise: the share of bytes hit
 };

@@ -125,6 +125,8 @@ const std::vector<fault_plan>& fault_plans() {
   static const std::vector<fault_plan> plans{
       {"drop_link", {R"({"fire":{"action":"drop_link"}})"}, {}, {}},
       {"refuse_connect", {R"({"fire":{"action":"refuse_connect","code":5}})"}, {}, {}},
+      {"broker_down", {R"({"fire":{"action":"broker_down","for":"10s"}})"}, {}, {}},
+      {"slow_network", {R"({"fire":{"action":"slow_network","for":"30s","by":"2s"}})"}, {}, {}},
       {"network_down",
        {R"({"network":{"registration":"searching"}})"},
        {R"({"network":{"registration":"home"}})"},

@@ -66,7 +66,8 @@ def case_flow(sim_path, workdir):
         check(ws.status == 101, f"the WebSocket upgrade answered {ws.status}")
         hello = ws.recv_json()
         check(hello["type"] == "hello" and hello["role"] == "full", f"first message: {hello}")
-        check("refuse_connect" in hello["faults"], f"no refuse_connect fault button: {hello['faults']}")
+        for fault in ("refuse_connect", "broker_down", "slow_network"):
+            check(fault in hello["faults"], f"no {fault} fault button: {hello['faults']}")
         dte = Dte(link)
         dte.command("AT", "OK")
         dte.command('AT+ECMTOPEN=0,"test.mosquitto.org",1883', "+ECMTOPEN:0,0")

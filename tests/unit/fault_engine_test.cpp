@@ -111,6 +111,63 @@ TEST_F(Faults, DropLinkThenReconnect) {
   EXPECT_EQ(h->snapshot().count.reconnects, 1u);
 }
 
+TEST_F(Faults, BrokerDownDropsTheLinkAndRefusesEveryOpenUntilItIsBack) {
+  start();
+  connect();
+  action down = make(action_kind::broker_down);
+  down.window = ms(10'000);
+  h->fire(down);
+  h->run_for(ms(100));
+  EXPECT_EQ(h->take_output(), urc("+ECMTSTAT:0,1"));
+  // A new link cannot open meanwhile; the dropped one keeps trying and failing, silently.
+  EXPECT_EQ(h->exchange("AT+ECMTOPEN=1,\"broker\",1883", ms(2000)), ok + urc("+ECMTOPEN:1,-1"));
+  h->run_for(ms(7'000));  // 9.1 s into the outage
+  EXPECT_EQ(h->take_output(), "");
+  // Back after the outage: the module's next reconnect attempt succeeds.
+  h->run_for(ms(20'000));
+  EXPECT_EQ(h->take_output(), urc("+ECMTCONN:0,0,0"));
+  EXPECT_EQ(h->snapshot().count.reconnects, 1u);
+  EXPECT_EQ(h->exchange("AT+ECMTOPEN=1,\"broker\",1883", ms(2000)), ok + urc("+ECMTOPEN:1,0"));
+}
+
+TEST_F(Faults, SlowNetworkHoldsEachWayThenEnds) {
+  start();
+  connect();
+  // The broker's own SUBACK delay, measured before the network is slow.
+  h->exchange("AT+ECMTSUB=0,1,\"a\",1", ms(0));
+  int normal = 0;
+  while (h->take_output().find("+ECMTSUB:0,1,0,1") == std::string::npos && normal < 5000) {
+    h->run_for(ms(10));
+    normal += 10;
+  }
+  ASSERT_LT(normal, 5000);
+  action slow = make(action_kind::slow_network);
+  slow.window = ms(30'000);
+  slow.by = ms(2'000);
+  h->fire(slow);
+  h->exchange("AT+ECMTSUB=0,2,\"b\",1", ms(0));
+  int slowed = 0;
+  std::string seen;
+  while (seen.find("+ECMTSUB:0,2,0,1") == std::string::npos && slowed < 20'000) {
+    h->run_for(ms(10));
+    slowed += 10;
+    seen += h->take_output();
+  }
+  ASSERT_LT(slowed, 20'000) << seen;
+  EXPECT_GE(slowed, normal + 4'000) << "2 s to the broker and 2 s back";
+  EXPECT_LE(slowed, normal + 4'100);
+  // Once the window is over, the network is as fast as before.
+  h->run_for(ms(30'000));
+  h->take_output();
+  h->exchange("AT+ECMTSUB=0,3,\"c\",1", ms(0));
+  int after = 0;
+  while (h->take_output().find("+ECMTSUB:0,3,0,1") == std::string::npos && after < 5000) {
+    h->run_for(ms(10));
+    after += 10;
+  }
+  EXPECT_EQ(after, normal);
+}
+
 TEST_F(Faults, KeepaliveLoss) {
   start();
   h->exchange("AT+ECMTCFG=\"keepalive\",0,60");

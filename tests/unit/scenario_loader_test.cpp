@@ -632,6 +632,12 @@ std::vector<action_case> action_cases() {
          EXPECT_TRUE(a.drop);
          EXPECT_EQ(a.percent, 30);
        }},
+      {R"({"action":"broker_down","for":"10s"})", [](const action& a) { EXPECT_EQ(a.window, 10s); }},
+      {R"({"action":"slow_network","for":"30s","by":"1500ms"})",
+       [](const action& a) {
+         EXPECT_EQ(a.window, 30s);
+         EXPECT_EQ(a.by, 1500ms);
+       }},
       {R"({"action":"lose_registration","stat":2})", [](const action& a) { EXPECT_EQ(a.stat, 2); }},
       {R"({"action":"regain_registration","by":"3s"})", [](const action& a) { EXPECT_EQ(a.by, 3s); }},
       {R"({"action":"set_signal","ber":0,"rsrp":255,"rsrq":34,"rssi":99})",
