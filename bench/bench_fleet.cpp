@@ -62,8 +62,7 @@ void take_sizes(int& argc, char** argv, std::vector<std::size_t>& scripted, std:
         unsigned long n = 0;
         try {
           n = std::stoul(item, &used);
-        } catch (const std::exception&) {
-        }
+        } catch (const std::exception&) {}
         if (n == 0 || used != item.size()) {
           std::cerr << "bench_fleet: " << a << " takes fleet sizes separated by commas (e.g. 100,1000), not \""
                     << argv[i] << "\"\n";
@@ -100,7 +99,9 @@ int run(int argc, char** argv) {
   sizes.insert(sizes.end(), live_sizes.begin(), live_sizes.end());
   std::sort(sizes.begin(), sizes.end());
   sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
-  auto has = [](const std::vector<std::size_t>& v, std::size_t n) { return std::find(v.begin(), v.end(), n) != v.end(); };
+  auto has = [](const std::vector<std::size_t>& v, std::size_t n) {
+    return std::find(v.begin(), v.end(), n) != v.end();
+  };
   fleet::fleet_settings settings;
   settings.log_level = opts.log_level;
   settings.samples = opts.count > 0 ? static_cast<std::size_t>(opts.count) : (opts.quick ? 200 : 500);

@@ -226,6 +226,14 @@ void fault_engine::handle_event(modem::modem& m, const mqtt::any_event& event) {
   modem::on_backend_event(m, event);
 }
 
+void fault_engine::drop_connected(modem::modem& m, const std::optional<int>& which, const char* why) {
+  for (int id : ids_for(m, which)) {
+    if (m.ecmt[static_cast<std::size_t>(id)].state != ecmt_state::connected) continue;
+    m.request(mqtt::request::abort{id});  // cut, with no DISCONNECT: the broker publishes the will
+    handle_event(m, mqtt::event::link_lost{id, why});
+  }
+}
+
 void fault_engine::from_backend(modem::modem& m, const mqtt::any_event& event) {
   if (m.now() < slow_until_) {
     later(m, slow_by_ms_, event);  // what the broker sends is on the slow road too
@@ -266,19 +274,11 @@ void fault_engine::fire(modem::modem& m, const scenario::action& a) {
       connfail_then_connack_.push_back({a.id, 0});
       break;
     case action_kind::drop_link:
-      for (int id : ids_for(m, a.id)) {
-        if (m.ecmt[static_cast<std::size_t>(id)].state != ecmt_state::connected) continue;
-        m.request(mqtt::request::abort{id});
-        handle_event(m, mqtt::event::link_lost{id, "dropped by the scenario"});
-      }
+      drop_connected(m, a.id, "dropped by the scenario");
       break;
     case action_kind::broker_down:
       broker_down_until_ = m.now() + m.scaled(static_cast<int>(a.window.count()));
-      for (int id : ids_for(m, a.id)) {
-        if (m.ecmt[static_cast<std::size_t>(id)].state != ecmt_state::connected) continue;
-        m.request(mqtt::request::abort{id});
-        handle_event(m, mqtt::event::link_lost{id, "the broker went down"});
-      }
+      drop_connected(m, a.id, "the broker went down");
       break;
     case action_kind::slow_network:
       slow_until_ = m.now() + m.scaled(static_cast<int>(a.window.count()));

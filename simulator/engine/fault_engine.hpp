@@ -58,6 +58,8 @@ class fault_engine {
   bool on_request(modem::modem& m, mqtt::any_request& r);
   int on_urc(modem::modem& m, const std::string& text);
   void later(modem::modem& m, int ms, mqtt::any_event e);
+  /// The connected link of `which` (or of every connected id) drops as the peer's close would.
+  void drop_connected(modem::modem& m, const std::optional<int>& which, const char* why);
 
   std::vector<armed_rule> rules_;
   scenario::broker_script broker_;

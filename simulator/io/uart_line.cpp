@@ -12,8 +12,7 @@ constexpr std::chrono::milliseconds catch_up{50};
 
 }  // namespace
 
-uart_line::uart_line(const modem::uart_settings& settings)
-    : settings_(settings) {
+uart_line::uart_line(const modem::uart_settings& settings) : settings_(settings) {
   if (settings_.fragment_seed) fragments_ = std::make_unique<std::mt19937_64>(*settings_.fragment_seed);
 }
 

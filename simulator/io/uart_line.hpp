@@ -8,8 +8,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>

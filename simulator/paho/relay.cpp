@@ -7,13 +7,13 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include <chrono>
 #include <charconv>
+#include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <optional>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "paho/waker.hpp"
@@ -113,7 +113,8 @@ void cap_paho_receive_buffer(tcp::socket& down, int listener_fd) {
     }
   }
   static loopback_index index;
-  if (const int fd = index.find(mine, theirs); fd >= 0) (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  if (const int fd = index.find(mine, theirs); fd >= 0)
+    (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
 }
 
 }  // namespace

@@ -68,7 +68,7 @@ struct action {
   int stat = 0;           ///< lose_registration
   std::optional<int> rssi, ber, rsrq, rsrp;  ///< set_signal
   std::size_t keep = 0;                      ///< truncate_response
-  duration window{0};  ///< line_noise, broker_down, slow_network: how long it lasts ("for")
+  duration window{0};                        ///< line_noise, broker_down, slow_network: how long it lasts ("for")
   bool drop = false;                         ///< line_noise: bytes are lost instead of flipped ("mode": "drop")
   int percent = 10;                          ///< line_noise: the share of bytes hit
 };
