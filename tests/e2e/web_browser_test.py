@@ -167,7 +167,12 @@ def case_lesson(sim_path, workdir, screenshot):
         box = d.find_element(By.ID, "console-input")
         for line in ("AT", "ATE0", "AT+CPIN?", "AT+CEREG?"):
             box.send_keys(line, Keys.ENTER)
-            wait(f"{line} on the diagram", lambda: line in row_texts(d))
+            try:
+                # 20 s: a loaded CI machine once kept the page from drawing the row in 10 s.
+                wait(f"{line} on the diagram", lambda: line in row_texts(d), timeout=20)
+            except Failure as e:
+                raise Failure(f"{e}; the last rows: {row_texts(d)[-6:]}; status line: "
+                              f"{d.find_element(By.ID, 'status').text!r}") from None
         # The history: up arrow brings the last line back.
         box.send_keys(Keys.ARROW_UP)
         check(box.get_attribute("value") == "AT+CEREG?", f"history gave {box.get_attribute('value')!r}")
