@@ -346,25 +346,38 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
       if (!chosen && wants != played)
         return "lesson " + name + " plays another scenario (" + (it->scenario.empty() ? "the default" : it->scenario) +
                "): start it with nt35e-sim --lesson " + name;
+      for (const auto& x : it->expect)
+        if (std::none_of(world.expect.begin(), world.expect.end(), [&](const auto& e) { return e.name == x; }))
+          return "lesson " + name + " expects \"" + x + "\", which its scenario does not state";
       tracker.emplace(*it);
       feed->set_sticky("lesson", tracker->message());
       log.log(io::log_level::info, "lesson " + name + " started");
       return {};
     };
-    feed->set_line_listener([&](web::side from, std::string_view text, web::line_kind kind, modem::time_point) {
+    // Every change of the lesson goes to the page; the scenario's expectations are judged
+    // after each line and on each tick (a deadline passes with no line).
+    auto lesson_changed = [&](auto&& change) {
       if (!tracker) return;
       const auto before = tracker->message();
-      tracker->on_line(from, text, kind);
+      change();
+      if (judge && !tracker->current().expect.empty()) {
+        const auto v = judge->verdict();
+        if (!v.modems.empty()) tracker->on_expectations(v.modems.front().expectations);
+      }
       if (auto now = tracker->message(); now != before) {
         if (tracker->passed()) log.log(io::log_level::info, "lesson " + tracker->current().name + " passed");
+        if (tracker->failed()) log.log(io::log_level::info, "lesson " + tracker->current().name + " not passed");
         feed->set_sticky("lesson", std::move(now));
       }
+    };
+    feed->set_line_listener([&, lesson_changed](web::side from, std::string_view text, web::line_kind kind,
+                                                modem::time_point) {
+      lesson_changed([&] { tracker->on_line(from, text, kind); });
     });
-    feed->set_finding_listener([&](const oracle::finding& f) {
-      if (!tracker) return;
-      tracker->on_finding(f);
-      feed->set_sticky("lesson", tracker->message());
+    feed->set_finding_listener([&, lesson_changed](const oracle::finding& f) {
+      lesson_changed([&] { tracker->on_finding(f); });
     });
+    feed->set_tick_listener([lesson_changed] { lesson_changed([] {}); });
     if (opts.lesson)
       if (auto why = start_lesson(*opts.lesson, true); !why.empty())
         return usage_error("--lesson " + *opts.lesson + ": " + why);

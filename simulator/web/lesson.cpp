@@ -55,8 +55,8 @@ std::variant<lesson, std::string> load_lesson(const std::string& path) {
     lesson l;
     for (const auto& [key, value] : j.items())
       if (key != "name" && key != "order" && key != "title" && key != "scenario" && key != "steps" && key != "done" &&
-          key != "$comment")
-        throw bad_lesson{"$." + key + " is not a lesson field (name, order, title, scenario, steps, done)"};
+          key != "expect" && key != "$comment")
+        throw bad_lesson{"$." + key + " is not a lesson field (name, order, title, scenario, steps, expect, done)"};
     l.name = text(j, "name", "$", true);
     if (j.contains("order")) {
       if (!j["order"].is_number_integer()) throw bad_lesson{"$.order must be a whole number"};
@@ -74,6 +74,15 @@ std::variant<lesson, std::string> load_lesson(const std::string& path) {
       if (!st.contains("say")) throw bad_lesson{where + ".say is missing"};
       l.steps.push_back(
           {texts(st["say"], where + ".say"), text(st, "send", where, true), text(st, "see", where, true)});
+    }
+    if (j.contains("expect")) {
+      const auto& x = j["expect"];
+      if (!x.is_array()) throw bad_lesson{"$.expect must be an array of expectation names"};
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        if (!x[i].is_string() || x[i].get<std::string>().empty())
+          throw bad_lesson{"$.expect[" + std::to_string(i) + "] must be the name of an expectation of the scenario"};
+        l.expect.push_back(x[i].get<std::string>());
+      }
     }
     if (!j.contains("done")) throw bad_lesson{"$.done is missing"};
     l.done = texts(j["done"], "$.done");
@@ -113,7 +122,7 @@ std::string lessons_json(const std::vector<lesson>& all) {
 }
 
 void lesson_tracker::on_line(side from, std::string_view line, line_kind kind) {
-  if (passed()) return;
+  if (steps_done() || failed_) return;
   const auto& step = lesson_.steps[step_];
   if (from == side::dte) {
     if (kind != line_kind::command) return;
@@ -145,10 +154,31 @@ void lesson_tracker::on_line(side from, std::string_view line, line_kind kind) {
 }
 
 void lesson_tracker::on_finding(const oracle::finding& f) {
-  if (passed()) return;
+  if (passed() || failed_) return;
   const auto* e = explain::find_rule(f.rule);
   why_ = {f.rule + " (" + f.spec + "): " + f.detail + (e ? " — " + std::string(e->en) : ""),
           f.rule + "（" + f.spec + "）：" + (e ? std::string(e->zh) : f.detail)};
+}
+
+void lesson_tracker::on_expectations(const std::vector<oracle::expectation_result>& results) {
+  if (failed_ || lesson_.expect.empty()) return;
+  std::size_t met = 0;
+  waiting_for_.clear();
+  for (const auto& name : lesson_.expect) {
+    const auto it = std::find_if(results.begin(), results.end(), [&](const auto& r) { return r.name == name; });
+    if (it == results.end()) continue;  // the scenario has no such expectation: main refuses the lesson
+    if (it->result == oracle::outcome::met) {
+      ++met;
+    } else if (it->result == oracle::outcome::unmet) {
+      failed_ = true;
+      why_ = {"the scenario's expectation \"" + name + "\" is unmet: " + it->detail + " (it asks: " + it->asks + ")",
+              "场景期望「" + name + "」未满足：" + it->detail};
+      return;
+    } else if (waiting_for_.empty()) {
+      waiting_for_ = it->asks;
+    }
+  }
+  expected_ = met;
 }
 
 std::string lesson_tracker::message() const {
@@ -157,9 +187,16 @@ std::string lesson_tracker::message() const {
          {"title", {{"en", lesson_.title.en}, {"zh", lesson_.title.zh}}},
          {"step", step_},
          {"steps", lesson_.steps.size()},
-         {"status", passed() ? "passed" : "running"}};
-  const auto& say = passed() ? lesson_.done : lesson_.steps[step_].say;
-  j["say"] = {{"en", say.en}, {"zh", say.zh}};
+         {"status", failed_ ? "failed" : passed() ? "passed" : "running"}};
+  if (steps_done() && !passed()) {
+    // The steps are done; the scenario's duty is still open (or broken): say which.
+    const auto asks = waiting_for_.empty() ? std::string("what the scenario expects") : waiting_for_;
+    j["say"] = {{"en", failed_ ? "Not passed." : "Every step is done; the scenario still expects this: " + asks},
+                {"zh", failed_ ? "未通过。" : "所有步骤已完成；场景还期望：" + asks}};
+  } else {
+    const auto& say = passed() ? lesson_.done : lesson_.steps[step_].say;
+    j["say"] = {{"en", say.en}, {"zh", say.zh}};
+  }
   j["why"] = {{"en", why_.en}, {"zh", why_.zh}};
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }

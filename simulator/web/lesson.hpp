@@ -10,7 +10,10 @@
 //    "done": {"en": "...", "zh": "..."}}
 //
 // "send" and "see" are globs (* and ?), compared without regard to case with the host's
-// command line and each module line. Pure but for reading files; no clock.
+// command line and each module line. "expect" (optional) names expectations of the lesson's
+// scenario that must be met too, as the oracle judges them: the lesson is passed when its
+// steps are done and those are met, and failed, with the oracle's reason, when one is
+// unmet. Pure but for reading files; no clock.
 //
 // Thread safety: none; the tracker runs on the modem's executor.
 
@@ -20,6 +23,7 @@
 #include <variant>
 #include <vector>
 
+#include "oracle/expectations.hpp"
 #include "oracle/oracle.hpp"
 #include "web/events.hpp"
 
@@ -41,6 +45,7 @@ struct lesson {
   bilingual_text title;
   std::string scenario;  ///< a file of the scenario library ("" plays the default world)
   std::vector<lesson_step> steps;
+  std::vector<std::string> expect;  ///< names of the scenario's expectations to be met
   bilingual_text done;
 };
 
@@ -60,8 +65,12 @@ class lesson_tracker {
   void on_line(side from, std::string_view text, line_kind kind);
   /// A finding of the oracle on the learner's driver.
   void on_finding(const oracle::finding& f);
+  /// The scenario's expectations as the oracle judges them so far (the lesson's "expect").
+  void on_expectations(const std::vector<oracle::expectation_result>& results);
 
-  bool passed() const { return step_ >= lesson_.steps.size(); }
+  bool steps_done() const { return step_ >= lesson_.steps.size(); }
+  bool passed() const { return steps_done() && expected_ == lesson_.expect.size() && !failed_; }
+  bool failed() const { return failed_; }
   std::size_t step() const { return step_; }
   const lesson& current() const { return lesson_; }
   /// {"type":"lesson",...}: the lesson, its step, what to do, and what went wrong if anything.
@@ -71,6 +80,9 @@ class lesson_tracker {
   lesson lesson_;
   std::size_t step_ = 0;
   bool sent_ = false;   ///< the step's command was sent; its proof may come
+  std::size_t expected_ = 0;  ///< how many of lesson_.expect are met
+  bool failed_ = false;       ///< one of them is unmet: the lesson cannot pass any more
+  std::string waiting_for_;   ///< what the first expectation still open asks
   bilingual_text why_;  ///< what went wrong last ("" when nothing)
 };
 

@@ -108,6 +108,7 @@ void live_feed::tick() {
       }
     }
   }
+  if (tick_listener_) tick_listener_();
   refresh();
   timer_.expires_after(settings_.tick);
   timer_.async_wait([weak = std::weak_ptr<live_feed*>(self_)](const boost::system::error_code& ec) {

@@ -85,6 +85,8 @@ class live_feed final : public io::session_tap {
   void set_line_listener(line_listener l) { listener_ = std::move(l); }
   /// Called with each new finding of the oracle (the lessons).
   void set_finding_listener(std::function<void(const oracle::finding&)> l) { finding_listener_ = std::move(l); }
+  /// Called on every tick, after the findings: what depends on time alone (a deadline).
+  void set_tick_listener(std::function<void()> l) { tick_listener_ = std::move(l); }
   /// Starts the tick; stop() ends it and forgets every subscriber.
   void start();
   void stop();
@@ -124,6 +126,7 @@ class live_feed final : public io::session_tap {
   std::function<oracle::verdict()> verdict_;
   line_listener listener_;
   std::function<void(const oracle::finding&)> finding_listener_;
+  std::function<void()> tick_listener_;
   std::map<std::string, std::string> sticky_;
 
   std::uint64_t seq_ = 0;

@@ -313,7 +313,10 @@ def case_lessons(sim_path, workdir):
                     ws.send_json({"type": "at", "line": line})
                 ws.wait_for(lambda m: m.get("type") == "line" and m.get("dir") == "module" and m.get("text") == until,
                             timeout=15)
-            done = ws.wait_for(lambda m: m.get("type") == "lesson" and m.get("status") == "passed", timeout=5)
+            # The lesson's "passed" may come before the last step's final OK (it follows the
+            # line that proves the step): look among what came already, then wait.
+            passed = lambda m: m.get("type") == "lesson" and m.get("status") == "passed"
+            done = next((m for m in reversed(ws.seen) if passed(m)), None) or ws.wait_for(passed, timeout=5)
             check(done["say"]["en"].startswith("Passed"), f"{name}: {done}")
             ws.close()
         except TimeoutError:

@@ -236,8 +236,9 @@ TEST(WebLessons, EveryLessonLoadsIsNamedAfterItsFileAndPlaysAScenarioThatExists)
   ASSERT_GE(all.size(), 5u);
   for (const auto& l : all) {
     EXPECT_TRUE(std::filesystem::exists(std::string(NT35E_LESSONS_DIR) + "/" + l.name + ".json")) << l.name;
-    if (!l.scenario.empty())
+    if (!l.scenario.empty()) {
       EXPECT_TRUE(std::filesystem::exists(std::string(NT35E_SCENARIOS_DIR) + "/" + l.scenario)) << l.scenario;
+    }
     EXPECT_FALSE(l.title.zh.empty());
     for (const auto& s : l.steps) EXPECT_FALSE(s.say.zh.empty()) << l.name;
   }
@@ -309,4 +310,71 @@ TEST(WebLessons, AFindingOfTheOracleIsWhatWentWrong) {
   const auto j = json::parse(t.message());
   EXPECT_NE(j["why"]["en"].get<std::string>().find("NT35E-ECMT-CONN-BEFORE-OPEN"), std::string::npos);
   EXPECT_FALSE(j["why"]["zh"].get<std::string>().empty());
+}
+
+namespace {
+
+/// A one-step lesson that also expects the scenario's "resubscribed".
+web::lesson expecting_lesson() {
+  web::lesson l;
+  l.name = "x";
+  l.steps.push_back({{"send AT", "发送 AT"}, "AT", "OK"});
+  l.expect = {"resubscribed"};
+  l.done = {"done", "完成"};
+  return l;
+}
+
+oracle::expectation_result result(oracle::outcome o) {
+  oracle::expectation_result r;
+  r.name = "resubscribed";
+  r.asks = "subscribes to cmd/# again within 30 s of a reconnect";
+  r.result = o;
+  r.detail = o == oracle::outcome::unmet ? "no AT+ECMTSUB to cmd/# within 30 s" : "";
+  return r;
+}
+
+}  // namespace
+
+TEST(WebLessons, AnExpectedDutyMustBeMetTooAndAnUnmetOneFailsTheLesson) {
+  web::lesson_tracker t(expecting_lesson());
+  auto status = [&] { return json::parse(t.message()); };
+  t.on_line(web::side::dte, "AT", web::line_kind::command);
+  t.on_line(web::side::module, "OK", web::line_kind::result);
+  EXPECT_TRUE(t.steps_done());
+  EXPECT_FALSE(t.passed()) << "the steps alone do not pass it";
+  t.on_expectations({result(oracle::outcome::not_triggered)});
+  EXPECT_EQ(status()["status"], "running");
+  EXPECT_NE(status()["say"]["en"].get<std::string>().find("subscribes to cmd/# again"), std::string::npos)
+      << "the page says what is still expected";
+  t.on_expectations({result(oracle::outcome::met)});
+  EXPECT_TRUE(t.passed());
+  EXPECT_EQ(status()["status"], "passed");
+
+  web::lesson_tracker u(expecting_lesson());
+  u.on_expectations({result(oracle::outcome::unmet)});
+  EXPECT_TRUE(u.failed());
+  EXPECT_FALSE(u.passed());
+  const auto m = json::parse(u.message());
+  EXPECT_EQ(m["status"], "failed");
+  EXPECT_NE(m["why"]["en"].get<std::string>().find("no AT+ECMTSUB to cmd/# within 30 s"), std::string::npos);
+  EXPECT_FALSE(m["why"]["zh"].get<std::string>().empty());
+  // Failed stays failed: a later line does not move it on.
+  u.on_line(web::side::dte, "AT", web::line_kind::command);
+  u.on_line(web::side::module, "OK", web::line_kind::result);
+  EXPECT_FALSE(u.passed());
+}
+
+TEST(WebLessons, EveryExpectationALessonNamesIsStatedByItsScenario) {
+  std::vector<std::string> errors;
+  for (const auto& l : web::load_lessons(NT35E_LESSONS_DIR, errors)) {
+    if (l.expect.empty()) continue;
+    std::ifstream in(std::string(NT35E_SCENARIOS_DIR) + "/" + l.scenario);
+    const auto scenario = json::parse(in, nullptr, false);
+    ASSERT_TRUE(scenario.is_object()) << l.scenario;
+    for (const auto& x : l.expect) {
+      bool stated = false;
+      for (const auto& e : scenario.value("expect", json::array())) stated = stated || e.value("name", "") == x;
+      EXPECT_TRUE(stated) << l.name << " expects \"" << x << "\", which " << l.scenario << " does not state";
+    }
+  }
 }
