@@ -370,13 +370,12 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
         feed->set_sticky("lesson", std::move(now));
       }
     };
-    feed->set_line_listener([&, lesson_changed](web::side from, std::string_view text, web::line_kind kind,
-                                                modem::time_point) {
-      lesson_changed([&] { tracker->on_line(from, text, kind); });
-    });
-    feed->set_finding_listener([&, lesson_changed](const oracle::finding& f) {
-      lesson_changed([&] { tracker->on_finding(f); });
-    });
+    feed->set_line_listener(
+        [&, lesson_changed](web::side from, std::string_view text, web::line_kind kind, modem::time_point) {
+          lesson_changed([&] { tracker->on_line(from, text, kind); });
+        });
+    feed->set_finding_listener(
+        [&, lesson_changed](const oracle::finding& f) { lesson_changed([&] { tracker->on_finding(f); }); });
     feed->set_tick_listener([lesson_changed] { lesson_changed([] {}); });
     if (opts.lesson)
       if (auto why = start_lesson(*opts.lesson, true); !why.empty())

@@ -79,11 +79,11 @@ class lesson_tracker {
  private:
   lesson lesson_;
   std::size_t step_ = 0;
-  bool sent_ = false;   ///< the step's command was sent; its proof may come
+  bool sent_ = false;         ///< the step's command was sent; its proof may come
   std::size_t expected_ = 0;  ///< how many of lesson_.expect are met
   bool failed_ = false;       ///< one of them is unmet: the lesson cannot pass any more
   std::string waiting_for_;   ///< what the first expectation still open asks
-  bilingual_text why_;  ///< what went wrong last ("" when nothing)
+  bilingual_text why_;        ///< what went wrong last ("" when nothing)
 };
 
 }  // namespace nt35e::web
