@@ -26,6 +26,7 @@ answer counters_json(const modem::counters& c) {
                 {"mqtt_requests", c.mqtt_requests},
                 {"mqtt_events", c.mqtt_events},
                 {"publishes", c.publishes},
+                {"publishes_refused", c.publishes_refused},
                 {"messages", c.messages},
                 {"reconnects", c.reconnects},
                 {"faults", c.faults},

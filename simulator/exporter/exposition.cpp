@@ -157,6 +157,9 @@ std::string render(const metrics::modem_metrics& m, const build_info& b, double 
   w.histogram("nt35e_mqtt_connect_seconds", "From the CR of AT+ECMTCONN to its +ECMTCONN URC.", m.connect);
   counter("nt35e_mqtt_reconnects_total", "Successful automatic MQTT reconnections.", c.reconnects);
   counter("nt35e_mqtt_publishes_total", "PUBLISH requests from the modems to the broker.", c.publishes);
+  counter("nt35e_mqtt_publishes_refused_total",
+          "Publishes refused with +ECMTPUB:<id>,<msg>,2 because too many were still unsent (back-pressure).",
+          c.publishes_refused);
   counter("nt35e_mqtt_messages_received_total", "Messages from the broker written to the DTE (+ECMTRECV).", c.messages);
   counter("nt35e_faults_total", "Scenario and control-channel actions carried out.", c.faults);
   return w.text();

@@ -20,6 +20,7 @@ void add(modem::counters& a, const modem::counters& b) {
   a.mqtt_requests += b.mqtt_requests;
   a.mqtt_events += b.mqtt_events;
   a.publishes += b.publishes;
+  a.publishes_refused += b.publishes_refused;
   a.messages += b.messages;
   a.reconnects += b.reconnects;
   a.faults += b.faults;

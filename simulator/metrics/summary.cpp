@@ -42,7 +42,7 @@ std::string format_summary(const modem_metrics& t, bool fleet) {
   if (!fleet) {
     out += "nt35e-sim: metrics: " + u(c.commands) + " commands (" + u(c.errors) + " not OK), " + u(c.urcs) + " URCs, " +
            u(c.bytes_in) + " bytes in, " + u(c.bytes_out) + " bytes out, MQTT " + u(c.mqtt_requests) + " requests / " +
-           u(c.mqtt_events) + " events, " + u(c.publishes) + " publishes, " + u(c.messages) + " messages, " +
+           u(c.mqtt_events) + " events, " + u(c.publishes) + " publishes (" + u(c.publishes_refused) + " refused), " + u(c.messages) + " messages, " +
            u(c.reconnects) + " reconnects, " + u(c.faults) + " faults\n";
     if (c.lines_too_long || c.input_overflows || c.output_dropped_bytes)
       out += "nt35e-sim: refused: " + u(c.lines_too_long) + " lines too long, " + u(c.input_overflows) +
@@ -72,6 +72,7 @@ std::string format_summary(const modem_metrics& t, bool fleet) {
       {"MQTT requests", c.mqtt_requests},
       {"MQTT events", c.mqtt_events},
       {"publishes", c.publishes},
+      {"publishes refused", c.publishes_refused},
       {"messages", c.messages},
       {"reconnects", c.reconnects},
       {"faults", c.faults},

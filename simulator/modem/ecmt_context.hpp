@@ -100,9 +100,16 @@ struct ecmt_context {
   std::map<int, std::string> pending_unsubs;                ///< msgID -> filter
   /// Acks awaited when quirk.no_ack_timeout is off: (kind, msgID) -> pkt_timeout timer.
   std::map<std::pair<ecmt_ack, int>, std::uint64_t> ack_timers;
-  /// QoS 0 publishes the module reported itself: msgID -> how many; the backend's
-  /// completion of each is swallowed.
-  std::map<int, int> qos0_publishes;
+  /// QoS 0 publishes of one msgID (the module reports them itself, §8): how many still
+  /// await their +ECMTPUB, how many the backend has not finished, and how many of those
+  /// awaiting their URC the backend reported not sent (their URC then says 2, not 0).
+  struct qos0_publish {
+    int unreported = 0;
+    int unsettled = 0;
+    int failed = 0;
+    [[nodiscard]] bool done() const { return unreported == 0 && unsettled == 0; }
+  };
+  std::map<int, qos0_publish> qos0_publishes;
 };
 
 }  // namespace nt35e::modem

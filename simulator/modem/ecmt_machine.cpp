@@ -154,11 +154,21 @@ void on(modem& m, const mqtt::event::unsuback& e) {
 
 void on(modem& m, const mqtt::event::published& e) {
   auto& c = ctx(m, e.id);
+  if (e.refused) ++m.count.publishes_refused;
   if (auto it = c.qos0_publishes.find(e.msg_id); it != c.qos0_publishes.end()) {
-    // A QoS 0 publish has no acknowledgement: the module reported it itself (§8).
-    if (--it->second == 0) c.qos0_publishes.erase(it);
-    if (e.result != 0)
-      m.log(log_level::warn, "QoS 0 publish " + std::to_string(e.msg_id) + " on id " + sid(e.id) + " was not sent");
+    // A QoS 0 publish has no acknowledgement: the module reports it itself (§8), with
+    // result 2 when the backend could not send it before that report was due.
+    auto& q = it->second;
+    if (q.unsettled == 0) return;  // all of this msgID already finished
+    --q.unsettled;
+    if (e.result != 0) {
+      if (q.unreported > q.failed)
+        ++q.failed;
+      else
+        m.log(log_level::warn, "QoS 0 publish " + std::to_string(e.msg_id) + " on id " + sid(e.id) +
+                                   " was not sent (after its +ECMTPUB result 0)");
+    }
+    if (q.done()) c.qos0_publishes.erase(it);
     return;
   }
   if (c.state != ecmt_state::connected) return;
@@ -224,11 +234,25 @@ const char* to_string(ecmt_ack a) {
 }
 
 void report_qos0_publish(modem& m, int id, int msg_id, int ok_delay_ms) {
-  ++ctx(m, id).qos0_publishes[msg_id];
-  // The firmware reports a QoS 0 publish once it is sent: 20 ms after its OK (§8).
+  auto& q = ctx(m, id).qos0_publishes[msg_id];
+  ++q.unreported;
+  ++q.unsettled;
+  // The firmware reports a QoS 0 publish once it is sent: 20 ms after its OK (§8); result
+  // 2 if the backend said by then that it could not send it (§5.8.3).
   m.after(ok_delay_ms + m.prof().timing.qos0_publish_urc, [id, msg_id](modem& mm) {
-    if (ctx(mm, id).state != ecmt_state::connected) return;
-    mm.emit_urc("+ECMTPUB: " + sid(id) + "," + std::to_string(msg_id) + ",0");
+    auto& c = ctx(mm, id);
+    bool failed = false;
+    if (auto it = c.qos0_publishes.find(msg_id); it != c.qos0_publishes.end() && it->second.unreported > 0) {
+      auto& q = it->second;
+      --q.unreported;
+      if (q.failed > 0) {
+        --q.failed;
+        failed = true;
+      }
+      if (q.done()) c.qos0_publishes.erase(it);
+    }
+    if (c.state != ecmt_state::connected) return;
+    mm.emit_urc("+ECMTPUB: " + sid(id) + "," + std::to_string(msg_id) + (failed ? ",2" : ",0"));
   });
 }
 

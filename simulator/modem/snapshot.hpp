@@ -25,6 +25,9 @@ struct counters {
   std::uint64_t mqtt_requests = 0;  ///< requests to the backend
   std::uint64_t mqtt_events = 0;    ///< events from the backend
   std::uint64_t publishes = 0;      ///< PUBLISH requests (module to broker)
+  /// Publishes the backend refused because its queue of unsent ones was full (each
+  /// answered +ECMTPUB:<id>,<msg>,2; paho/paho_backend.cpp, max_unfinished_publishes).
+  std::uint64_t publishes_refused = 0;
   std::uint64_t messages = 0;       ///< +ECMTRECV written
   std::uint64_t reconnects = 0;     ///< successful automatic reconnections
   std::uint64_t faults = 0;         ///< scenario or control actions carried out

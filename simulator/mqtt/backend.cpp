@@ -83,7 +83,8 @@ std::string describe(const any_event& e) {
         } else if constexpr (std::is_same_v<T, event::unsuback>) {
           return "UNSUBACK" + id + " msg " + std::to_string(v.msg_id) + " result " + std::to_string(v.result);
         } else if constexpr (std::is_same_v<T, event::published>) {
-          return "published" + id + " msg " + std::to_string(v.msg_id) + " result " + std::to_string(v.result);
+          return "published" + id + " msg " + std::to_string(v.msg_id) + " result " + std::to_string(v.result) +
+                 (v.refused ? " refused" : "");
         } else if constexpr (std::is_same_v<T, event::message>) {
           return "message" + id + " msg " + std::to_string(v.msg_id) + " " + quote(v.topic) + " " +
                  payload_summary(v.payload) + " qos " + std::to_string(v.qos) + (v.retained ? " retained" : "");

@@ -127,6 +127,9 @@ struct published {
   int id;
   int msg_id;
   int result;
+  /// Result 2 because the backend's queue of unsent publishes for this id was full: the
+  /// message was refused, never sent (back-pressure, counted apart from other failures).
+  bool refused = false;
 };
 /// An incoming PUBLISH.
 struct message {

@@ -204,7 +204,10 @@ std::optional<any_event> parse_event(std::string_view what) {
     if (c.id(e.id) && c.word("msg") && c.number(e.msg_id) && c.word("result") && c.number(e.result)) out = e;
   } else if (c.word("published")) {
     event::published e{};
-    if (c.id(e.id) && c.word("msg") && c.number(e.msg_id) && c.word("result") && c.number(e.result)) out = e;
+    if (c.id(e.id) && c.word("msg") && c.number(e.msg_id) && c.word("result") && c.number(e.result)) {
+      e.refused = c.word("refused");
+      out = e;
+    }
   } else if (c.word("message")) {
     event::message e{};
     if (c.id(e.id) && c.word("msg") && c.number(e.msg_id) && c.quoted(e.topic) && c.payload(e.payload) &&

@@ -40,8 +40,20 @@ using nt35e::mqtt::any_event;
 using nt35e::mqtt::host_port;
 using nt35e::mqtt::tls_options;
 
-/// How many publishes Paho may hold before its send thread writes them.
+/// How many publishes Paho may hold before its send thread writes them (Paho's own limit,
+/// a backstop: max_unfinished_publishes below refuses long before).
 constexpr int max_queued_publishes = 65535;
+
+/// Publishes of one connection handed to Paho and not finished yet (QoS 0: not yet
+/// written; QoS 1/2: not yet acknowledged). Past this, AT+ECMTPUB is answered with
+/// +ECMTPUB:<id>,<msg>,2, the module's "could not send" (spec §5.8.3), instead of queueing.
+/// Why: Paho's one send thread serves every client of the process; a fleet publishing
+/// flat out outran it and publishes piled up inside Paho without bound (1000 modems:
+/// 48 MiB to 988 MiB in 5 minutes, every one answered OK). The module cannot queue
+/// without bound either: its socket buffer fills and the send fails. Chosen value (the
+/// spec names none): above any in-flight window a driver uses and the ~170 publish lines
+/// the module's 4096-byte input buffer can hold at once.
+constexpr int max_unfinished_publishes = 256;
 
 }  // namespace
 
@@ -76,6 +88,8 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
     std::shared_ptr<relay> link;
     std::unique_ptr<paho_client> paho;
     std::unique_ptr<asio::steady_timer> connack_timer;
+    int unfinished_publishes = 0;      ///< handed to Paho, no completion yet
+    std::uint64_t refused_publishes = 0;  ///< refused in the current episode of a full queue
   };
 
   struct slot {
@@ -221,9 +235,17 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
   void handle(req::publish r) {
     auto s = connected_session(r.id);
     if (!s) return post_event(ev::published{r.id, r.msg_id, 2});
+    if (s->unfinished_publishes >= max_unfinished_publishes) {
+      // Said once per episode (when it starts and when it ends), not once per publish.
+      if (s->refused_publishes++ == 0)
+        log("id " + std::to_string(r.id) + ": " + std::to_string(s->unfinished_publishes) +
+            " publishes not yet sent or acknowledged (the limit): refusing publishes with result 2 until they drain");
+      return post_event(ev::published{r.id, r.msg_id, 2, /*refused=*/true});
+    }
     try {
       s->paho->cli->publish(r.topic, r.payload.data(), r.payload.size(), r.qos, r.retain,
                             op_context(op_kind::publish, r.msg_id), s->paho->cb);
+      ++s->unfinished_publishes;
     } catch (const ::mqtt::exception& e) {
       log("id " + std::to_string(r.id) + ": PUBLISH not sent: " + e.what());
       post_event(ev::published{r.id, r.msg_id, 2});
@@ -346,6 +368,7 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
 
   void on_op(int id, std::uint64_t gen, op_kind kind, int msg_id, int rc, const std::string& why) override {
     auto s = session_of(id, gen);
+    if (s && kind == op_kind::publish) publish_finished(*s);
     if (!s || s->closing) return;
     if (kind == op_kind::connect) {
       if (s->state != phase::connecting) return;
@@ -413,6 +436,17 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
     auto s = session_of(id, gen);
     if (!s || s->closing || s->state != phase::connected) return;
     deliver(std::move(m));
+  }
+
+  void publish_finished(session& s) {
+    if (s.unfinished_publishes > 0) --s.unfinished_publishes;
+    // The episode of refusals ends once half the queue has drained (hysteresis: no log
+    // line per publish while a flood hovers at the limit).
+    if (s.refused_publishes > 0 && s.unfinished_publishes <= max_unfinished_publishes / 2) {
+      log("id " + std::to_string(s.id) + ": publishes drain again; " + std::to_string(s.refused_publishes) +
+          " refused with result 2 meanwhile");
+      s.refused_publishes = 0;
+    }
   }
 
   // ---- sessions ----------------------------------------------------------------------

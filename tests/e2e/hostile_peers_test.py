@@ -352,6 +352,48 @@ def broker_connack_half(sim, dte, workdir, broker):
     at_ok(dte)
 
 
+def broker_puback_hold(sim, dte, workdir, broker):
+    """Back-pressure (docs/reliability.md): a broker that acknowledges nothing. The first 256
+    QoS 1 publishes wait for their PUBACK; the rest are refused at once with
+    +ECMTPUB:0,<msg>,2, counted in the metrics, and the refusal is logged once, not per
+    publish. Once the broker acknowledges, the 256 are reported 0, the end of the episode is
+    logged once, and publishing works again."""
+    limit, extra = 256, 44
+    got = connect(dte, broker)
+    check("+ECMTCONN:0,0,0" in got, f"CONN: {got!r}")
+    dte.pending = b""
+    out = ""
+    for first in range(1, limit + extra + 1, 100):  # 100 lines (< 4096 bytes) at a time
+        lines = "".join(f'AT+ECMTPUB=0,{i},1,0,"t/q",m{i}\r' for i in range(first, min(first + 100, limit + extra + 1)))
+        out += send_all(dte, lines.encode()).decode()
+    deadline = time.monotonic() + 20
+    while out.count("+ECMTPUB:0,") < extra:
+        check(time.monotonic() < deadline, f"{out.count('+ECMTPUB:0,')} of {extra} refusals within 20 s")
+        out += drain(dte, quiet=0.3, limit=5).decode()
+    check(out.count("\r\nOK\r\n") == limit + extra, f"{out.count('OK')} OK for {limit + extra} publishes")
+    refused = sorted(int(x.split(",")[1]) for x in out.split("\r\n") if x.startswith("+ECMTPUB:0,"))
+    check(refused == list(range(limit + 1, limit + extra + 1)),
+          f"refused: {refused[:5]}...; expected {limit + 1}..{limit + extra}")
+    check(all(f"+ECMTPUB:0,{i},2" in out for i in refused), "a refusal is not result 2")
+    check(broker.published == limit, f"the broker got {broker.published} publishes, expected {limit}")
+    check(metrics(sim)["publishes_refused"] == extra, f"metrics: {metrics(sim)}")
+    check(len(sim.log_lines("refusing publishes with result 2")) == 1, "the refusal not logged once")
+    broker.release()
+    out = ""
+    deadline = time.monotonic() + 20
+    while out.count("+ECMTPUB:0,") < limit:
+        check(time.monotonic() < deadline, f"{out.count('+ECMTPUB:0,')} of {limit} results within 20 s")
+        out += drain(dte, quiet=0.3, limit=5).decode()
+    check(all(f"+ECMTPUB:0,{i},0\r\n" in out for i in range(1, limit + 1)), f"acknowledged: {out[:300]!r}")
+    drained = sim.log_lines("publishes drain again")
+    check(len(drained) == 1 and f"{extra} refused" in drained[0], f"end of the episode logged: {drained}")
+    got = dte.command('AT+ECMTPUB=0,999,1,0,"t/q",after', "+ECMTPUB:0,999,", timeout=5)
+    got += dte.read_until("\r\n")
+    check("+ECMTPUB:0,999,0" in got, f"after the episode: {got!r}")
+    check(not broker.errors, f"the test broker failed: {broker.errors}")
+    at_ok(dte)
+
+
 # ---- control channel ----------------------------------------------------------------------
 
 def control_garbage(sim, dte, workdir):
@@ -534,6 +576,8 @@ def token_file(workdir):
 
 # Options a case adds to the simulator's command line (a callable takes the work directory).
 EXTRA = {"dte_flood": ["--set", "timing.basic_result=200"], "dte_flood_tcp": ["--set", "timing.basic_result=200"],
+         # 300 publish lines written at once: answered as fast as the module reads them.
+         "broker_puback_hold": ["--set", "timing.ecmt_ok=0"],
          "control_stall": ["--control-line-timeout", "1"],
          "control_stall_token": lambda workdir: ["--control-line-timeout", "1",
                                                  "--control-token-file", token_file(workdir)]}
@@ -552,6 +596,7 @@ CASES = {
     "broker_close": (broker_case("close", "+ECMTSTAT:0,1"), "close", {}),
     "broker_connack_wrong_type": (broker_connack_wrong_type, "connack_wrong_type", {}),
     "broker_connack_half": (broker_connack_half, "connack_half", {}),
+    "broker_puback_hold": (broker_puback_hold, "puback_hold", {}),
     # The same DTE over the TCP line (--tcp): the socket's buffers are larger than the
     # PTY's.
     "dte_flood_tcp": dte_flood,

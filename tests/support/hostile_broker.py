@@ -29,6 +29,8 @@ MODES = {
     "flood": "after the SUBACK, `flood_count` QoS 0 PUBLISHes of `flood_size` bytes, as fast as it can",
     "flood_qos1": "after the SUBACK, `flood_count` QoS 1 PUBLISHes of `flood_size` bytes, as fast as it can, "
                   "without waiting for PUBACKs (it counts them in `pubacks`)",
+    "puback_hold": "answers no QoS 1 PUBLISH from the client (it counts them in `published`) until release() is "
+                   "called; then it PUBACKs every one it held, and each later one at once",
 }
 
 
@@ -67,6 +69,11 @@ class HostileBroker:
         self.stopping = threading.Event()
         self.connections = 0  # CONNECTs read
         self.pubacks = 0  # PUBACKs read (flood_qos1)
+        self.published = 0  # QoS 1 PUBLISHes read (puback_hold)
+        self.held = []  # their packet ids, not yet acknowledged (puback_hold)
+        self.released = False
+        self.held_conn = None
+        self.lock = threading.Lock()
         self.done = threading.Event()  # the mode's misbehaviour was carried out
         self.threads = []
         self.errors = []
@@ -82,6 +89,16 @@ class HostileBroker:
         for t in self.threads:
             t.join(timeout=5)
         self.listener.close()
+
+    def release(self):
+        """puback_hold: acknowledges every PUBLISH held so far, and from now on each at once."""
+        with self.lock:
+            self.released = True
+            if self.held_conn is not None and self.held:
+                self.held_conn.settimeout(20)
+                self.held_conn.sendall(b"".join(b"\x40\x02" + pid for pid in self.held))
+                self.held_conn.settimeout(0.2)
+            self.held = []
 
     # ---- internals ----
 
@@ -120,6 +137,7 @@ class HostileBroker:
             mult *= 128
             if not b & 0x80:
                 break
+        self.flags = first & 0x0F  # of the packet just read (a PUBLISH's QoS)
         return first >> 4, self._read_exact(conn, length)
 
     def _hold(self, conn):
@@ -165,6 +183,16 @@ class HostileBroker:
                                 return self._hold(conn)
                     elif kind == 4:  # PUBACK
                         self.pubacks += 1
+                    elif kind == 3 and self.mode == "puback_hold" and (self.flags >> 1) & 3 == 1:
+                        topic_len = struct.unpack(">H", body[:2])[0]
+                        pid = body[2 + topic_len:4 + topic_len]
+                        with self.lock:
+                            self.published += 1
+                            self.held_conn = conn
+                            if self.released:
+                                conn.sendall(b"\x40\x02" + pid)
+                            else:
+                                self.held.append(pid)
                     elif kind == 14:  # DISCONNECT
                         return
         except (EOFError, OSError):

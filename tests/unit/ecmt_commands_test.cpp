@@ -263,6 +263,72 @@ TEST_F(EcmtCommands, AckTimeoutWhenQuirkOff) {
   EXPECT_EQ(q.exchange("AT+ECMTSUB=0,4,\"t\",1", ms(2100)), ok + urc("+ECMTSUB:0,4,2,0"));
 }
 
+// Back-pressure (spec §5.8.3, result 2 = could not send): a QoS 0 publish the backend
+// refused before its URC was due is reported 2, not 0, and counted; one refused after its
+// URC went out is only logged (the module had reported it already).
+class Qos0Report : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    q.boot_and_register();
+    q.exchange("ATE0");
+    q.exchange("AT+ECMTOPEN=0,\"broker\",1883", ms(1100));
+    q.event(mqtt::event::opened{0, true, ""});
+    q.exchange("AT+ECMTCONN=0");
+    q.event(mqtt::event::connack{0, 0});
+    q.take_output();
+  }
+  core_harness q{*modem::builtin_profile("nt35e"), false};
+};
+
+TEST_F(Qos0Report, RefusedBeforeItsUrcIsReportedTwoAndCounted) {
+  q.send("AT+ECMTPUB=0,7,0,0,\"t\",\"a\"\r");
+  q.run_for(ms(1));
+  q.event(mqtt::event::published{0, 7, 2, /*refused=*/true});
+  q.run_for(ms(500));
+  EXPECT_EQ(q.take_output(), ok + urc("+ECMTPUB:0,7,2"));
+  EXPECT_EQ(q.snapshot().count.publishes_refused, 1u);
+  EXPECT_TRUE(q.modem().ecmt[0].qos0_publishes.empty()) << "nothing left behind";
+}
+
+TEST_F(Qos0Report, SentOnesAreReportedZeroInOrderAmongRefusedOnesOfTheSameId) {
+  // Three publishes with the same msgID: the second is refused, the others are written.
+  for (int i = 0; i < 3; ++i) q.send("AT+ECMTPUB=0,9,0,0,\"t\",\"a\"\r");
+  q.run_for(ms(16));  // the three OKs (5 ms each), none of the URCs (20 ms after each OK)
+  ASSERT_EQ(q.take_output(), ok + ok + ok);
+  q.event(mqtt::event::published{0, 9, 0});
+  q.event(mqtt::event::published{0, 9, 2, /*refused=*/true});
+  q.event(mqtt::event::published{0, 9, 0});
+  q.run_for(ms(500));
+  const std::string got = q.take_output();
+  std::size_t zeros = 0, twos = 0;
+  for (auto at = got.find("+ECMTPUB:0,9,0"); at != std::string::npos; at = got.find("+ECMTPUB:0,9,0", at + 1)) ++zeros;
+  for (auto at = got.find("+ECMTPUB:0,9,2"); at != std::string::npos; at = got.find("+ECMTPUB:0,9,2", at + 1)) ++twos;
+  EXPECT_EQ(zeros, 2u) << got;
+  EXPECT_EQ(twos, 1u) << got;
+  EXPECT_EQ(q.snapshot().count.publishes_refused, 1u);
+  EXPECT_TRUE(q.modem().ecmt[0].qos0_publishes.empty());
+}
+
+TEST_F(Qos0Report, FailureAfterItsUrcIsLoggedNotReportedAgain) {
+  q.send("AT+ECMTPUB=0,3,0,0,\"t\",\"a\"\r");
+  q.run_for(ms(500));
+  EXPECT_EQ(q.take_output(), ok + urc("+ECMTPUB:0,3,0"));
+  q.event(mqtt::event::published{0, 3, 2});
+  q.run_for(ms(100));
+  EXPECT_EQ(q.take_output(), "") << "already reported: no second URC";
+  EXPECT_EQ(q.snapshot().count.publishes_refused, 0u) << "a send failure, not a refusal";
+  EXPECT_TRUE(q.modem().ecmt[0].qos0_publishes.empty());
+}
+
+TEST_F(Qos0Report, RefusedQos1PublishGetsItsResultTwoAtOnce) {
+  q.send("AT+ECMTPUB=0,5,1,0,\"t\",\"a\"\r");
+  q.run_for(ms(100));
+  q.take_output();
+  q.event(mqtt::event::published{0, 5, 2, /*refused=*/true});
+  EXPECT_EQ(q.take_output(), urc("+ECMTPUB:0,5,2"));
+  EXPECT_EQ(q.snapshot().count.publishes_refused, 1u);
+}
+
 TEST_F(EcmtCommands, DiscInOpenedWithQuirkOffClosesAndDeletes) {
   auto p = *modem::builtin_profile("nt35e");
   p.quirk.disc_in_opened_fails = false;

@@ -51,7 +51,7 @@ modem::snapshot sample_snapshot() {
 
 const std::string sample_counters =
     R"({"commands":3,"errors":1,"urcs":2,"bytes_in":0,"bytes_out":0,"mqtt_requests":0,"mqtt_events":0,)"
-    R"("publishes":0,"messages":0,"reconnects":0,"faults":0,"lines_too_long":0,"input_overflows":0,)"
+    R"("publishes":0,"publishes_refused":0,"messages":0,"reconnects":0,"faults":0,"lines_too_long":0,"input_overflows":0,)"
     R"("output_dropped_bytes":0})";
 
 const std::string sample_state =
@@ -497,7 +497,7 @@ TEST(ControlDispatch, FleetMetricsOneModemOrTheTotals) {
   EXPECT_EQ(
       c.ask(R"({"query": "metrics"})"),
       R"({"ok":true,"modems":3,"uptime_s":12.5,"attached":2,"connected":3,"counters":{"commands":9,)"
-      R"("errors":3,"urcs":6,"bytes_in":0,"bytes_out":0,"mqtt_requests":0,"mqtt_events":0,"publishes":0,)"
+      R"("errors":3,"urcs":6,"bytes_in":0,"bytes_out":0,"mqtt_requests":0,"mqtt_events":0,"publishes":0,"publishes_refused":0,)"
       R"("messages":0,"reconnects":0,"faults":0,"lines_too_long":0,"input_overflows":0,"output_dropped_bytes":0},"latency":{"at_command":{"count":2,"p50_ms":2.0,)"
       R"("p90_ms":2.0,"p99_ms":2.0,"max_ms":2.0,"min_ms":2.0,"mean_ms":2.0},"connect":)" +
           no_latency + R"(},"unmatched":0})");

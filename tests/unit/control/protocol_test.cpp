@@ -380,7 +380,7 @@ TEST(ControlAnswers, StateAndMetricsFieldsInOrder) {
   EXPECT_EQ(format(state_answer(s)),
             R"({"ok":true,"profile":"ec616s","uptime_s":1.25,"booting":true,"cfun":0,"registration":0,"sim":false,)"
             R"("pdp_active":false,"rssi":99,"ecmt":[],"counters":{"commands":0,"errors":0,"urcs":0,"bytes_in":0,)"
-            R"("bytes_out":0,"mqtt_requests":0,"mqtt_events":0,"publishes":0,"messages":0,"reconnects":0,)"
+            R"("bytes_out":0,"mqtt_requests":0,"mqtt_events":0,"publishes":0,"publishes_refused":0,"messages":0,"reconnects":0,)"
             R"("faults":2,"lines_too_long":0,"input_overflows":0,"output_dropped_bytes":0}})");
   metrics::modem_metrics m;
   m.connect.record(1500us);
@@ -391,7 +391,7 @@ TEST(ControlAnswers, StateAndMetricsFieldsInOrder) {
   EXPECT_EQ(
       format(metrics_answer(m)),
       R"({"ok":true,"modems":2,"uptime_s":0.0,"attached":0,"connected":0,"counters":{"commands":0,"errors":0,)"
-      R"("urcs":0,"bytes_in":0,"bytes_out":0,"mqtt_requests":0,"mqtt_events":0,"publishes":0,"messages":0,)"
+      R"("urcs":0,"bytes_in":0,"bytes_out":0,"mqtt_requests":0,"mqtt_events":0,"publishes":0,"publishes_refused":0,"messages":0,)"
       R"("reconnects":0,"faults":0,"lines_too_long":0,"input_overflows":0,"output_dropped_bytes":0},"latency":{"at_command":{"count":0,"p50_ms":0.0,"p90_ms":0.0,"p99_ms":0.0,)"
       R"("max_ms":0.0,"min_ms":0.0,"mean_ms":0.0},"connect":{"count":2,"p50_ms":1.722,"p90_ms":3.0,)"
       R"("p99_ms":3.0,"max_ms":3.0,"min_ms":1.5,"mean_ms":2.25}},"unmatched":4})");
