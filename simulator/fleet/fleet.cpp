@@ -18,6 +18,7 @@
 #include "control/target.hpp"
 #include "exporter/metrics_server.hpp"
 #include "fleet/fleet_events.hpp"
+#include "io/fair_scheduler.hpp"
 #include "io/oracle_watch.hpp"
 #include "io/pty_transport.hpp"
 #include "io/session.hpp"
@@ -43,12 +44,12 @@ int fail(const std::string& sentence, int status) {
 /// Everything one modem of the fleet owns. Members are declared so that the transport
 /// (which calls the session) goes first, then the session, then its backend.
 struct modem_unit {
-  modem_unit(net::io_context& ioc, std::size_t position, std::uint64_t index, io::log_level level)
-      : position(position), index(index), strand(net::make_strand(ioc)), log(level) {}
+  modem_unit(io::fair_scheduler& lanes, std::size_t position, std::uint64_t index, io::log_level level)
+      : position(position), index(index), strand(lanes.make_lane()), log(level) {}
 
   std::size_t position;
   std::uint64_t index;
-  net::any_io_executor strand;
+  net::any_io_executor strand;  ///< its lane of the fleet's scheduler: one handler at a time
   io::logger log;
   modem::profile profile;
   std::unique_ptr<mqtt::backend> backend;
@@ -130,6 +131,8 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
   plain.fleet_events.clear();
 
   net::io_context ioc(static_cast<int>(threads));
+  // Each modem a lane; DTE work ahead of MQTT work, quiet lines first (io/fair_scheduler.hpp).
+  io::fair_scheduler lanes(ioc, threads);
   io::logger fleet_log(c.log_level);
   fleet_log.log(io::log_level::debug, "open files: limit " + std::to_string(limit.soft) +
                                           (limit.raised ? " (raised from " + std::to_string(limit.before) + ")" : "") +
@@ -143,7 +146,7 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
     const std::uint64_t index = c.offset + i;
     const auto* o = s.override_for(index);
     const auto& world = o && o->world ? *o->world : plain;
-    auto u = std::make_unique<modem_unit>(ioc, i, index, c.log_level);
+    auto u = std::make_unique<modem_unit>(lanes, i, index, c.log_level);
     u->played = o ? o->path : "";
     u->profile = profile_for(o);
     u->log.set_show_secrets(u->profile.show_secrets);

@@ -4,9 +4,11 @@
 // global index), MQTT backend instance, session, scenario state and metrics, all on one
 // io_context run by a small fixed pool of threads.
 //
-// Threads: every modem lives on its own strand (make_strand of the io_context): its
-// transport, session, timers and backend are created with that strand as executor, so
-// its handlers never run concurrently, whichever pool thread runs them. Nothing is
+// Threads: every modem lives on its own lane of the fleet's scheduler (io/fair_scheduler:
+// a strand whose turns are picked DTE work first, quiet lines first, instead of first
+// come first served across the fleet): its transport, session, timers and backend are
+// created with that lane as executor, so its handlers never run concurrently, whichever
+// pool thread runs them. Nothing is
 // shared between modems (each has its own logger, profile copy and scenario copy: the
 // world of the scenario override that selects its global index, or the scenario). The
 // control channel runs on a strand of its own and reaches a modem only by posting to

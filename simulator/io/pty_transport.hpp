@@ -80,6 +80,7 @@ class pty_transport final : public transport, private dte_stream {
 
   boost::asio::posix::stream_descriptor master_;
   boost::asio::steady_timer poll_timer_;
+  boost::asio::any_io_executor line_ex_;  ///< the line's executor, its handlers queued as DTE work
   std::string link_path_;
   std::string slave_path_;
   logger& log_;

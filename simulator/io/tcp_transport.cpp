@@ -1,5 +1,6 @@
 #include "io/tcp_transport.hpp"
 
+#include "io/fair_scheduler.hpp"
 #include "io/listener.hpp"
 
 #include <array>
@@ -9,6 +10,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
@@ -66,7 +68,8 @@ std::string to_string(const tcp::endpoint& ep) {
 // a read/write failure (reported to the transport once).
 class tcp_transport::connection final : public dte_stream, public std::enable_shared_from_this<connection> {
  public:
-  connection(tcp::socket socket, tcp_transport& owner) : socket_(std::move(socket)), owner_(&owner) {
+  connection(tcp::socket socket, tcp_transport& owner)
+      : socket_(std::move(socket)), line_ex_(dte_line(socket_.get_executor())), owner_(&owner) {
     boost::system::error_code ignored;
     peer_ = to_string(socket_.remote_endpoint(ignored));
     // AT answers are small and latency is what a DTE notices.
@@ -102,21 +105,25 @@ class tcp_transport::connection final : public dte_stream, public std::enable_sh
   }
 
   void async_write(net::const_buffer bytes, write_handler done) override {
-    net::async_write(
-        socket_, bytes,
-        [self = shared_from_this(), done = std::move(done)](const boost::system::error_code& ec, std::size_t) {
-          // Report the loss before completing, so the session does not
-          // start another write on a dead socket.
-          if (ec && ec != net::error::operation_aborted)
-            self->fail("disconnected (write failed: " + ec.message() + ")");
-          done(ec);
-        });
+    net::async_write(socket_, bytes,
+                     net::bind_executor(line_ex_, [self = shared_from_this(), done = std::move(done)](
+                                                      const boost::system::error_code& ec, std::size_t) {
+                       // Report the loss before completing, so the session does not
+                       // start another write on a dead socket.
+                       if (ec && ec != net::error::operation_aborted)
+                         self->fail("disconnected (write failed: " + ec.message() + ")");
+                       done(ec);
+                     }));
   }
 
  private:
   void do_read() {
-    socket_.async_read_some(net::buffer(buffer_), [self = shared_from_this()](const boost::system::error_code& ec,
-                                                                              std::size_t n) { self->on_read(ec, n); });
+    // The line goes ahead of other modems' MQTT work in a fleet (io/fair_scheduler.hpp).
+    socket_.async_read_some(
+        net::buffer(buffer_),
+        net::bind_executor(line_ex_, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+          self->on_read(ec, n);
+        }));
   }
 
   void on_read(const boost::system::error_code& ec, std::size_t n) {
@@ -125,6 +132,7 @@ class tcp_transport::connection final : public dte_stream, public std::enable_sh
       fail(ec == net::error::eof ? std::string("disconnected") : "disconnected (" + ec.message() + ")");
       return;
     }
+    count_dte_input(line_ex_, n);
     owner_->port_->receive(std::string_view(buffer_.data(), n));
     if (owner_) do_read();
   }
@@ -137,6 +145,7 @@ class tcp_transport::connection final : public dte_stream, public std::enable_sh
   }
 
   tcp::socket socket_;
+  net::any_io_executor line_ex_;  ///< the socket's executor, its handlers queued as DTE work
   tcp_transport* owner_;
   std::string peer_;
   std::array<char, 4096> buffer_{};
