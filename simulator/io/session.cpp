@@ -48,18 +48,17 @@ session::session(net::any_io_executor ex, modem::profile profile, mqtt::backend*
       self_(std::make_shared<session*>(this)) {
   if (backend_) {
     // Backends call the sink on our executor. Inside run() (a backend answering from
-    // within submit()) the event is posted so it never re-enters the interpreter;
-    // otherwise it is handled at once, saving a turn of the event loop per event.
+    // within submit()) the event is queued for run(), so it never re-enters the
+    // interpreter; otherwise it is handled at once, saving a turn of the event loop.
     std::weak_ptr<session*> weak = self_;
-    backend_->set_sink([weak, ex = ex_](mqtt::any_event event) {
+    backend_->set_sink([weak](mqtt::any_event event) {
       auto self = weak.lock();
-      if (self && !(*self)->running_) {
-        (*self)->on_mqtt_event(event);
+      if (!self) return;
+      if ((*self)->running_) {
+        (*self)->early_events_.push_back(std::move(event));
         return;
       }
-      net::post(ex, [weak, event = std::move(event)] {
-        if (auto self = weak.lock()) (*self)->on_mqtt_event(event);
-      });
+      (*self)->on_mqtt_event(event);
     });
   }
 }
@@ -175,10 +174,19 @@ void session::fire(const scenario::action& action) {
 
 void session::on_mqtt_event(const mqtt::any_event& event) {
   logger::batch lines(log_);
+  auto actions = take_mqtt_event(event);
+  if (!interpreter_ || stopped_) return;
+  run(std::move(actions));
+}
+
+modem::actions session::take_mqtt_event(const mqtt::any_event& event, bool early) {
   log_.log(log_level::info, "MQTT <- " + mqtt::describe(event));
   if (tap_) tap_->event(event, clock::now());
-  if (!interpreter_ || stopped_) return;
-  run(guarded(log_, "mqtt event", [&] { return interpreter_->on_mqtt_event(event, clock::now()); }));
+  if (!interpreter_ || stopped_) return {};
+  // An early event belongs to the call that made its request: at that call's time, so
+  // that nothing the modem scheduled meanwhile falls due before it.
+  const auto at = early ? interpreter_->state().now() : clock::now();
+  return guarded(log_, "mqtt event", [&] { return interpreter_->on_mqtt_event(event, at); });
 }
 
 void session::run(modem::actions actions) {
@@ -186,6 +194,17 @@ void session::run(modem::actions actions) {
   running_ = true;
   for (int turn = 0;; ++turn) {
     perform(actions);
+    // Answers a backend gave from inside submit() (a publish it cannot send) reach the
+    // modem now, in order, before any of its timers: the module's own QoS 0 report, due
+    // at once with zero delays, must see them. Finite: each comes from a request.
+    while (!early_events_.empty()) {
+      auto batch = std::move(early_events_);
+      early_events_.clear();
+      for (const auto& event : batch) {
+        auto more = take_mqtt_event(event, /*early=*/true);
+        perform(more);
+      }
+    }
     if (replay_ || !interpreter_ || stopped_ || turn == max_immediate_turns) break;
     // Delays shorter than the time this call took are due already: running them
     // here saves a timer round trip (an armed timer is one syscall, its expiry another

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -124,10 +125,16 @@ class session final : public dte_port {
   /// How many times run() calls the interpreter again for work already due before it
   /// leaves the rest to the timer.
   static constexpr int max_immediate_turns = 8;
-  bool running_ = false;  ///< inside run(): output is batched, backend events posted
+  bool running_ = false;  ///< inside run(): output is batched, backend events queued
+  /// Events a backend emitted from inside submit() during run(), handed to the modem by
+  /// run() before any timer (a vector: no allocation while empty, the usual case).
+  std::vector<mqtt::any_event> early_events_;
   void arm_timer();
   void on_timer(const boost::system::error_code& ec);
   void on_mqtt_event(const mqtt::any_event& event);
+  /// Logs and taps an event; the interpreter's answer to it (none once stopped). `early`:
+  /// emitted from inside submit() during run(), handed over at the modem's own time.
+  modem::actions take_mqtt_event(const mqtt::any_event& event, bool early = false);
 
   void write(std::string bytes);
   void do_write();

@@ -238,8 +238,9 @@ void report_qos0_publish(modem& m, int id, int msg_id, int ok_delay_ms) {
   ++q.unreported;
   ++q.unsettled;
   // The firmware reports a QoS 0 publish once it is sent: 20 ms after its OK (§8); result
-  // 2 if the backend said by then that it could not send it (§5.8.3).
-  m.after(ok_delay_ms + m.prof().timing.qos0_publish_urc, [id, msg_id](modem& mm) {
+  // 2 if the backend said by then that it could not send it (§5.8.3). Even with zero
+  // delays, not within this call: a backend's immediate refusal comes first.
+  m.after_this_call(ok_delay_ms + m.prof().timing.qos0_publish_urc, [id, msg_id](modem& mm) {
     auto& c = ctx(mm, id);
     bool failed = false;
     if (auto it = c.qos0_publishes.find(msg_id); it != c.qos0_publishes.end() && it->second.unreported > 0) {

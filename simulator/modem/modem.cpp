@@ -117,6 +117,13 @@ modem::timer_id modem::after(int ms, task t) {
   return id;
 }
 
+modem::timer_id modem::after_this_call(int ms, task t) {
+  if (ms > 0 && profile_.time_scale > 0) return after(ms, std::move(t));
+  auto id = next_id_++;
+  timers_.emplace(now_ + std::chrono::microseconds(1), entry{id, std::move(t)});
+  return id;
+}
+
 duration modem::scaled(int ms) const { return duration(static_cast<std::int64_t>(ms * profile_.time_scale)); }
 
 void modem::cancel(timer_id id) {

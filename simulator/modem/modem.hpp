@@ -121,6 +121,10 @@ class modem {
   void set_utc(std::int64_t utc_seconds, time_point at);
   void set_now(time_point t) { now_ = t; }
   timer_id after(int ms, task t);
+  /// As after(), but a zero delay is never due within the current call (1 µs on): what
+  /// the host does with this call's actions first (a backend refusing a request at once,
+  /// from inside submit()) reaches the modem before the task runs.
+  timer_id after_this_call(int ms, task t);
   /// A profile delay in real time, after the time scale.
   duration scaled(int ms) const;
   void cancel(timer_id id);

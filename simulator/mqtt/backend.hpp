@@ -164,6 +164,9 @@ std::optional<any_event> parse_event(std::string_view what);
 /// Something that carries requests to a network and reports events back.
 /// Thread safety: submit() is called on the modem's executor only; implementations
 /// deliver events through the sink on that same executor (never from their own threads).
+/// An answer known at once (a publish that cannot be sent) may come from inside submit():
+/// the host must not re-enter the modem then, but hand it over before any of the modem's
+/// own timers run (io::session does), so that the module's own QoS 0 report sees it.
 class backend {
  public:
   using event_sink = std::function<void(any_event)>;

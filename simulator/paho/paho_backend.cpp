@@ -7,6 +7,7 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <filesystem>
@@ -44,16 +45,20 @@ using nt35e::mqtt::tls_options;
 /// a backstop: max_unfinished_publishes below refuses long before).
 constexpr int max_queued_publishes = 65535;
 
-/// Publishes of one connection handed to Paho and not finished yet (QoS 0: not yet
-/// written; QoS 1/2: not yet acknowledged). Past this, AT+ECMTPUB is answered with
-/// +ECMTPUB:<id>,<msg>,2, the module's "could not send" (spec §5.8.3), instead of queueing.
-/// Why: Paho's one send thread serves every client of the process; a fleet publishing
-/// flat out outran it and publishes piled up inside Paho without bound (1000 modems:
-/// 48 MiB to 988 MiB in 5 minutes, every one answered OK). The module cannot queue
-/// without bound either: its socket buffer fills and the send fails. Chosen value (the
-/// spec names none): above any in-flight window a driver uses and the ~170 publish lines
-/// the module's 4096-byte input buffer can hold at once.
+/// Publishes handed to Paho and not finished yet (QoS 0: not yet written; QoS 1/2: not yet
+/// acknowledged), per connection and in the whole process. Past either limit, AT+ECMTPUB
+/// is answered with +ECMTPUB:<id>,<msg>,2, the module's "could not send" (spec §5.8.3),
+/// instead of queueing. Why: Paho's one send thread serves every client of the process; a
+/// fleet publishing flat out outran it and publishes piled up inside Paho without bound
+/// (1000 modems: 48 MiB to 988 MiB in 5 minutes, every one answered OK; about 1.8 KB per
+/// waiting publish). The module cannot queue without bound either: its socket buffer
+/// fills and the send fails. Chosen values (the spec names none): per connection, above
+/// any in-flight window a driver uses and the ~170 publish lines the module's 4096-byte
+/// input buffer holds at once; per process, about 15 MB of waiting publishes.
 constexpr int max_unfinished_publishes = 256;
+constexpr int max_unfinished_publishes_in_process = 8192;
+/// Shared by every backend of the process (a fleet's modems run on several threads).
+std::atomic<int> unfinished_publishes_in_process{0};
 
 }  // namespace
 
@@ -88,8 +93,14 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
     std::shared_ptr<relay> link;
     std::unique_ptr<paho_client> paho;
     std::unique_ptr<asio::steady_timer> connack_timer;
-    int unfinished_publishes = 0;      ///< handed to Paho, no completion yet
+    int unfinished_publishes = 0;         ///< handed to Paho, no completion yet
     std::uint64_t refused_publishes = 0;  ///< refused in the current episode of a full queue
+
+    session() = default;
+    session(const session&) = delete;
+    session& operator=(const session&) = delete;
+    // Completions of a session that is over are not counted down one by one.
+    ~session() { unfinished_publishes_in_process.fetch_sub(unfinished_publishes, std::memory_order_relaxed); }
   };
 
   struct slot {
@@ -234,21 +245,28 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
 
   void handle(req::publish r) {
     auto s = connected_session(r.id);
-    if (!s) return post_event(ev::published{r.id, r.msg_id, 2});
-    if (s->unfinished_publishes >= max_unfinished_publishes) {
+    // A publish that cannot be sent is answered from inside submit() (the host hands it to
+    // the modem before any timer): the module's own QoS 0 report, due right after the OK,
+    // must say 2 for it, not 0.
+    if (!s) return deliver(ev::published{r.id, r.msg_id, 2});
+    const int in_process = unfinished_publishes_in_process.load(std::memory_order_relaxed);
+    if (s->unfinished_publishes >= max_unfinished_publishes || in_process >= max_unfinished_publishes_in_process) {
       // Said once per episode (when it starts and when it ends), not once per publish.
       if (s->refused_publishes++ == 0)
-        log("id " + std::to_string(r.id) + ": " + std::to_string(s->unfinished_publishes) +
-            " publishes not yet sent or acknowledged (the limit): refusing publishes with result 2 until they drain");
-      return post_event(ev::published{r.id, r.msg_id, 2, /*refused=*/true});
+        log("id " + std::to_string(r.id) + ": " + std::to_string(s->unfinished_publishes) + " publishes of this link (" +
+            std::to_string(in_process) + " in the process) not yet sent or acknowledged, the limit is " +
+            std::to_string(max_unfinished_publishes) + " (" + std::to_string(max_unfinished_publishes_in_process) +
+            "): refusing publishes with result 2 until they drain");
+      return deliver(ev::published{r.id, r.msg_id, 2, /*refused=*/true});
     }
     try {
       s->paho->cli->publish(r.topic, r.payload.data(), r.payload.size(), r.qos, r.retain,
                             op_context(op_kind::publish, r.msg_id), s->paho->cb);
       ++s->unfinished_publishes;
+      unfinished_publishes_in_process.fetch_add(1, std::memory_order_relaxed);
     } catch (const ::mqtt::exception& e) {
       log("id " + std::to_string(r.id) + ": PUBLISH not sent: " + e.what());
-      post_event(ev::published{r.id, r.msg_id, 2});
+      deliver(ev::published{r.id, r.msg_id, 2});
     }
   }
 
@@ -439,10 +457,14 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
   }
 
   void publish_finished(session& s) {
-    if (s.unfinished_publishes > 0) --s.unfinished_publishes;
+    if (s.unfinished_publishes > 0) {
+      --s.unfinished_publishes;
+      unfinished_publishes_in_process.fetch_sub(1, std::memory_order_relaxed);
+    }
     // The episode of refusals ends once half the queue has drained (hysteresis: no log
     // line per publish while a flood hovers at the limit).
-    if (s.refused_publishes > 0 && s.unfinished_publishes <= max_unfinished_publishes / 2) {
+    if (s.refused_publishes > 0 && s.unfinished_publishes <= max_unfinished_publishes / 2 &&
+        unfinished_publishes_in_process.load(std::memory_order_relaxed) <= max_unfinished_publishes_in_process / 2) {
       log("id " + std::to_string(s.id) + ": publishes drain again; " + std::to_string(s.refused_publishes) +
           " refused with result 2 meanwhile");
       s.refused_publishes = 0;

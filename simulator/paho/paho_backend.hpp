@@ -67,7 +67,8 @@ class paho_backend final : public nt35e::mqtt::backend {
   paho_backend& operator=(const paho_backend&) = delete;
 
   /// Carries out one request, on the executor; its answer (if any) comes later through
-  /// emit(), never from inside this call.
+  /// emit(), except a publish that cannot be sent (no connection, too many unfinished):
+  /// its result 2 is emitted from inside this call (see mqtt::backend).
   void submit(nt35e::mqtt::any_request r) override;
 
   /// Optional diagnostics (one line per call, no trailing newline), on the executor.

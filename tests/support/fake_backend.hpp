@@ -14,7 +14,17 @@ namespace nt35e::test {
 
 class fake_backend final : public mqtt::backend {
  public:
-  void submit(mqtt::any_request r) override { requests_.push_back(std::move(r)); }
+  void submit(mqtt::any_request r) override {
+    const auto* publish = std::get_if<mqtt::request::publish>(&r);
+    const bool refuse = publish && refuse_publishes_;
+    const mqtt::event::published refusal{publish ? publish->id : 0, publish ? publish->msg_id : 0, 2, true};
+    requests_.push_back(std::move(r));
+    // As paho_backend does when too many publishes are unfinished: from inside submit().
+    if (refuse) emit(refusal);
+  }
+
+  /// From now on, answers every publish at once, inside submit(), with result 2 (refused).
+  void refuse_publishes() { refuse_publishes_ = true; }
 
   /// Hands `e` to the session now, as the network's answer.
   void deliver(mqtt::any_event e) { emit(std::move(e)); }
@@ -24,6 +34,7 @@ class fake_backend final : public mqtt::backend {
 
  private:
   std::vector<mqtt::any_request> requests_;
+  bool refuse_publishes_ = false;
 };
 
 }  // namespace nt35e::test

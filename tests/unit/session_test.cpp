@@ -121,6 +121,29 @@ TEST_F(Session, AnAnswerLeavesInOneWriteWithItsEcho) {
   EXPECT_EQ(stream().writes()[0], "AT+CSQ\r" + std::string(csq_answer));
 }
 
+// A backend that refuses a publish answers from inside submit(); the session hands that to
+// the modem before its own timers, so the module's QoS 0 report, due at once with zero
+// delays, says 2 (not sent), not 0 (mqtt::backend, docs/reliability.md).
+TEST_F(Session, APublishRefusedInsideSubmitIsReportedBeforeTheModemsOwnQos0Report) {
+  auto p = quick_profile();
+  p.timing.ecmt_ok = 0;
+  p.timing.qos0_publish_urc = 0;
+  p.quirk.first_open_delay = false;
+  start(p);
+  module().receive("AT+ECMTOPEN=0,\"broker\",1883\r");
+  settle();
+  backend().deliver(mqtt::event::opened{0, true, ""});
+  module().receive("AT+ECMTCONN=0\r");
+  ASSERT_TRUE(run_until_written("AT+ECMTCONN=0\r\r\nOK\r\n")) << stream().written();
+  backend().deliver(mqtt::event::connack{0, 0});
+  ASSERT_TRUE(run_until_written("+ECMTCONN:0,0,0")) << stream().written();
+  backend().refuse_publishes();
+  module().receive("AT+ECMTPUB=0,1,0,0,\"t\",\"x\"\r");
+  ASSERT_TRUE(run_until_written("+ECMTPUB:0,1,")) << stream().written();
+  EXPECT_NE(stream().written().find("+ECMTPUB:0,1,2\r\n"), std::string::npos) << stream().written();
+  EXPECT_EQ(stream().written().find("+ECMTPUB:0,1,0"), std::string::npos) << stream().written();
+}
+
 TEST_F(Session, OneWriteAtATimeAndEveryByteInOrder) {
   start(quick_profile(), /*hold=*/true);
   // While the first answer is still being written, the module answers two more command
