@@ -2,6 +2,7 @@
 // Handlers give the immediate answer; URCs come later from modem/ecmt_machine.
 
 #include <algorithm>
+#include <utility>
 
 #include "at/render.hpp"
 #include "commands/registry.hpp"
@@ -35,7 +36,7 @@ bool live(ecmt_state s) {
 int ok_delay(const modem::modem& m) { return m.prof().timing.ecmt_ok; }
 
 void ensure_context(modem::modem& m, int id) {
-  if (m.ecmt[static_cast<std::size_t>(id)].state == ecmt_state::none)
+  if (std::as_const(m.ecmt)[static_cast<std::size_t>(id)].state == ecmt_state::none)
     m.transition(id, ecmt_state::configured, ecmt_event::cfg_write);
 }
 
@@ -273,10 +274,10 @@ at::response open_test(modem::modem& m, const at::command&) {
 
 at::response open_read(modem::modem& m, const at::command&) {
   at::response r;
-  for (std::size_t id = 0; id < m.ecmt.size(); ++id)
-    if (m.ecmt[id].host_stored && m.ecmt[id].state != ecmt_state::none)
-      r.line("+ECMTOPEN:" + std::to_string(id) + ",\"" + m.ecmt[id].host + "\"," + std::to_string(m.ecmt[id].port),
-             true);
+  const auto& ecmt = std::as_const(m.ecmt);  // reading: unused ids stay unmade
+  for (std::size_t id = 0; id < ecmt.size(); ++id)
+    if (ecmt[id].host_stored && ecmt[id].state != ecmt_state::none)
+      r.line("+ECMTOPEN:" + std::to_string(id) + ",\"" + ecmt[id].host + "\"," + std::to_string(ecmt[id].port), true);
   return r;
 }
 
@@ -296,8 +297,9 @@ at::response open_write(modem::modem& m, const args& a) {
   if (ctx.state == ecmt_state::closing || ctx.state == ecmt_state::disconnecting)
     return fail(wrong_state(id, ctx.state, "ECMTOPEN", "a settled state"));
 
-  bool first_open =
-      std::none_of(m.ecmt.begin(), m.ecmt.end(), [](const modem::ecmt_context& c) { return live(c.state); });
+  bool first_open = true;
+  for (std::size_t i = 0; i < m.ecmt.size(); ++i)
+    if (live(std::as_const(m.ecmt)[i].state)) first_open = false;
   if (ctx.state == ecmt_state::connect_fail || ctx.state == ecmt_state::disc_fail ||
       ctx.state == ecmt_state::close_fail)
     m.request(mqtt::request::abort{id});
@@ -348,7 +350,7 @@ at::response conn_test(modem::modem& m, const at::command&) {
 at::response conn_read(modem::modem& m, const at::command&) {
   at::response r;
   for (std::size_t id = 0; id < m.ecmt.size(); ++id) {
-    auto s = m.ecmt[id].state;
+    auto s = std::as_const(m.ecmt)[id].state;
     if (s == ecmt_state::none) continue;
     int code = 1;
     if (s == ecmt_state::connecting || s == ecmt_state::reconnecting)

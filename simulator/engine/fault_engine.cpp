@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <type_traits>
+#include <utility>
 
 #include "at/text.hpp"
 #include "modem/ecmt_machine.hpp"
@@ -228,7 +229,7 @@ void fault_engine::handle_event(modem::modem& m, const mqtt::any_event& event) {
 
 void fault_engine::drop_connected(modem::modem& m, const std::optional<int>& which, const char* why) {
   for (int id : ids_for(m, which)) {
-    if (m.ecmt[static_cast<std::size_t>(id)].state != ecmt_state::connected) continue;
+    if (std::as_const(m.ecmt)[static_cast<std::size_t>(id)].state != ecmt_state::connected) continue;
     m.request(mqtt::request::abort{id});  // cut, with no DISCONNECT: the broker publishes the will
     handle_event(m, mqtt::event::link_lost{id, why});
   }
@@ -286,7 +287,7 @@ void fault_engine::fire(modem::modem& m, const scenario::action& a) {
       break;
     case action_kind::stop_pings:
       for (int id : ids_for(m, a.id)) {
-        const auto& c = m.ecmt[static_cast<std::size_t>(id)];
+        const auto& c = std::as_const(m.ecmt)[static_cast<std::size_t>(id)];
         if (c.state != ecmt_state::connected || c.connect.keepalive_s == 0) continue;
         // PINGREQ after keepalive, then 4 receive-loop checks of ~2.1 s (§7.4, §8): the
         // 8.4 s already end at a receive-loop pass, which the link-loss event adds again.
@@ -294,7 +295,7 @@ void fault_engine::fire(modem::modem& m, const scenario::action& a) {
         m.cancel(ping_loss_timers_[id]);
         ping_loss_timers_[id] = m.after(ms, [this, id](modem::modem& mm) {
           ping_loss_timers_.erase(id);
-          if (mm.ecmt[static_cast<std::size_t>(id)].state != ecmt_state::connected) return;
+          if (std::as_const(mm.ecmt)[static_cast<std::size_t>(id)].state != ecmt_state::connected) return;
           mm.request(mqtt::request::abort{id});
           handle_event(mm, mqtt::event::link_lost{id, "no PINGRESP (keepalive lost)"});
         });
@@ -308,7 +309,7 @@ void fault_engine::fire(modem::modem& m, const scenario::action& a) {
       break;
     case action_kind::deliver:
       for (int id : ids_for(m, a.id)) {
-        if (m.ecmt[static_cast<std::size_t>(id)].state != ecmt_state::connected) continue;
+        if (std::as_const(m.ecmt)[static_cast<std::size_t>(id)].state != ecmt_state::connected) continue;
         int msg_id = 0;
         if (a.qos > 0) {
           int& next = next_packet_id_[id];

@@ -64,6 +64,13 @@ std::string to_string(const tcp::endpoint& ep) {
   return address + ":" + std::to_string(ep.port());
 }
 
+// Where every connection on this thread reads into: the session takes the bytes before
+// the read handler returns, so nothing refers to them across handlers.
+std::array<char, 4096>& read_buffer() {
+  thread_local std::array<char, 4096> buffer{};
+  return buffer;
+}
+
 // One DTE's socket. Closed by the transport (stop, nothing reported) or by itself on
 // a read/write failure (reported to the transport once).
 class tcp_transport::connection final : public dte_stream, public std::enable_shared_from_this<connection> {
@@ -74,6 +81,8 @@ class tcp_transport::connection final : public dte_stream, public std::enable_sh
     peer_ = to_string(socket_.remote_endpoint(ignored));
     // AT answers are small and latency is what a DTE notices.
     socket_.set_option(tcp::no_delay(true), ignored);
+    // Reads happen only once the socket is readable; they must never block the thread.
+    socket_.non_blocking(true, ignored);
   }
 
   const std::string& peer() const { return peer_; }
@@ -87,9 +96,10 @@ class tcp_transport::connection final : public dte_stream, public std::enable_sh
     if (::poll(&p, 1, 0) <= 0 || (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0) return false;
     // What it sent before leaving is still part of the byte stream the modem sees.
     while (owner_) {
-      ssize_t n = ::recv(fd, buffer_.data(), buffer_.size(), MSG_DONTWAIT);
+      auto& buffer = read_buffer();
+      ssize_t n = ::recv(fd, buffer.data(), buffer.size(), MSG_DONTWAIT);
       if (n <= 0) break;
-      owner_->port_->receive(std::string_view(buffer_.data(), static_cast<std::size_t>(n)));
+      owner_->port_->receive(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
     }
     fail("disconnected");
     return true;
@@ -117,23 +127,27 @@ class tcp_transport::connection final : public dte_stream, public std::enable_sh
   }
 
  private:
+  // Waits for input, then reads it into the thread's buffer: an idle connection holds no
+  // read buffer of its own (a fleet has thousands of them; docs/architecture.md).
   void do_read() {
     // The line goes ahead of other modems' MQTT work in a fleet (io/fair_scheduler.hpp).
-    socket_.async_read_some(
-        net::buffer(buffer_),
-        net::bind_executor(line_ex_, [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-          self->on_read(ec, n);
-        }));
+    socket_.async_wait(tcp::socket::wait_read,
+                       net::bind_executor(line_ex_, [self = shared_from_this()](const boost::system::error_code& ec) {
+                         self->on_readable(ec);
+                       }));
   }
 
-  void on_read(const boost::system::error_code& ec, std::size_t n) {
+  void on_readable(boost::system::error_code ec) {
     if (!owner_) return;  // closed by the transport
+    std::size_t n = 0;
+    if (!ec) n = socket_.read_some(net::buffer(read_buffer()), ec);
+    if (ec == net::error::would_block || ec == net::error::try_again) return do_read();  // woken for nothing
     if (ec) {
       fail(ec == net::error::eof ? std::string("disconnected") : "disconnected (" + ec.message() + ")");
       return;
     }
     count_dte_input(line_ex_, n);
-    owner_->port_->receive(std::string_view(buffer_.data(), n));
+    owner_->port_->receive(std::string_view(read_buffer().data(), n));
     if (owner_) do_read();
   }
 
@@ -148,7 +162,6 @@ class tcp_transport::connection final : public dte_stream, public std::enable_sh
   net::any_io_executor line_ex_;  ///< the socket's executor, its handlers queued as DTE work
   tcp_transport* owner_;
   std::string peer_;
-  std::array<char, 4096> buffer_{};
 };
 
 namespace {

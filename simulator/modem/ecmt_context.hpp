@@ -1,11 +1,14 @@
 #pragma once
 // One ECMT connection id: its configuration and its state machine (spec §5.10).
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "modem/clock.hpp"
 #include "mqtt/backend.hpp"
@@ -110,6 +113,41 @@ struct ecmt_context {
     [[nodiscard]] bool done() const { return unreported == 0 && unsettled == 0; }
   };
   std::map<int, qos0_publish> qos0_publishes;
+};
+
+/// The contexts of ids 0..max, each made on its first use: a context is 768 bytes and
+/// most modems only ever use id 0 (a fleet has thousands of modems). An id never used
+/// reads as a fresh context (state NONE), exactly as if it had been made up front.
+class ecmt_table {
+ public:
+  explicit ecmt_table(std::size_t ids = 0) : slots_(ids) {}
+
+  std::size_t size() const { return slots_.size(); }
+  /// The context of `id` to change: made now if it never was.
+  ecmt_context& operator[](std::size_t id) {
+    auto& slot = slots_[id];
+    if (!slot) slot = std::make_unique<ecmt_context>();
+    return *slot;
+  }
+  ecmt_context& at(std::size_t id) { return (*this)[check(id)]; }
+  /// The context of `id` to read: an unused id reads as a fresh one, and stays unmade.
+  const ecmt_context& operator[](std::size_t id) const {
+    static const ecmt_context fresh;
+    const auto& slot = slots_[id];
+    return slot ? *slot : fresh;
+  }
+  const ecmt_context& at(std::size_t id) const { return (*this)[check(id)]; }
+  /// True once `id` was used (made) and until reset.
+  bool used(std::size_t id) const { return slots_.at(id) != nullptr; }
+  /// Deletes the context of `id` (it reads as fresh again) and gives back its memory.
+  void reset(std::size_t id) { slots_.at(id).reset(); }
+
+ private:
+  std::size_t check(std::size_t id) const {
+    (void)slots_.at(id);  // std::out_of_range past the last id, as a vector's at()
+    return id;
+  }
+  std::vector<std::unique_ptr<ecmt_context>> slots_;
 };
 
 }  // namespace nt35e::modem

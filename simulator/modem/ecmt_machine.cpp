@@ -1,6 +1,7 @@
 #include "modem/ecmt_machine.hpp"
 
 #include <type_traits>
+#include <utility>
 
 #include "modem/modem.hpp"
 
@@ -339,6 +340,7 @@ void schedule_reconnect(modem& m, int id, int ms) {
 void on_network_lost(modem& m) {
   for (std::size_t i = 0; i < m.ecmt.size(); ++i) {
     int id = static_cast<int>(i);
+    if (!m.ecmt.used(i)) continue;  // NONE: nothing to lose
     auto& c = m.ecmt[i];
     switch (c.state) {
       case ecmt_state::connected:
@@ -375,10 +377,10 @@ void on_network_lost(modem& m) {
 
 void drop_all_links(modem& m) {
   for (std::size_t i = 0; i < m.ecmt.size(); ++i) {
-    auto s = m.ecmt[i].state;
+    auto s = std::as_const(m.ecmt)[i].state;
     if (s != ecmt_state::none && s != ecmt_state::configured) m.request(mqtt::request::abort{static_cast<int>(i)});
     m.transition(static_cast<int>(i), ecmt_state::none, ecmt_event::reboot);
-    m.ecmt[i] = ecmt_context{};
+    m.ecmt.reset(i);
   }
 }
 

@@ -1,6 +1,7 @@
 #include "modem/modem.hpp"
 
 #include <chrono>
+#include <utility>
 
 #include "modem/registration.hpp"
 
@@ -94,7 +95,8 @@ const char* to_string(ecmt_event e) {
   return "?";
 }
 
-modem::modem(profile p, time_point now) : profile_(std::move(p)), now_(now) {
+modem::modem(profile p, time_point now)
+    : ecmt(static_cast<std::size_t>(p.max_ecmt_id) + 1), profile_(std::move(p)), now_(now) {
   set.echo = profile_.echo;
   set.verbose = profile_.verbose;
   set.quiet = profile_.quiet;
@@ -106,7 +108,6 @@ modem::modem(profile p, time_point now) : profile_(std::move(p)), now_(now) {
   sim_present = profile_.sim_present;
   timezone_quarters = profile_.timezone_quarters;
   pdp[1] = pdp_context{profile_.pdp_type, profile_.apn};
-  ecmt.resize(static_cast<std::size_t>(profile_.max_ecmt_id) + 1);
 }
 
 modem::timer_id modem::after(int ms, task t) {
@@ -190,11 +191,12 @@ at::render_settings modem::render() const {
 }
 
 void modem::transition(int id, ecmt_state to, ecmt_event on) {
-  auto& ctx = ecmt.at(static_cast<std::size_t>(id));
-  if (ctx.state != to)
-    log(log_level::info, "ECMT id " + std::to_string(id) + ": " + to_string(ctx.state) + " -> " + to_string(to) +
-                             " on " + to_string(on));
-  ctx.state = to;
+  // Read first: an unused id going to NONE (a reboot) is not made for nothing.
+  const auto from = std::as_const(ecmt).at(static_cast<std::size_t>(id)).state;
+  if (from == to) return;
+  log(log_level::info,
+      "ECMT id " + std::to_string(id) + ": " + to_string(from) + " -> " + to_string(to) + " on " + to_string(on));
+  ecmt.at(static_cast<std::size_t>(id)).state = to;
 }
 
 void modem::set_stat(reg_stat s) {

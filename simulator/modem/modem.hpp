@@ -99,7 +99,7 @@ class modem {
   int timezone_quarters = 32;
   bool booting = true;  ///< between power-on/reboot and ECRDY: silent, input discarded
   int reboots = 0;      ///< the interpreter resets its line state when this changes
-  std::vector<ecmt_context> ecmt;
+  ecmt_table ecmt;  ///< ids 0..max_ecmt_id, each made on its first use
   tls_config tls;                           ///< module-wide AT+ECMTCFG="ssl" (nt35e form)
   int cloud_type = 0, cloud_data_type = 0;  ///< AT+ECMTCFG="cloud", stored only
   ping_model ping_world;                    ///< what AT+ECPING's echoes meet (from the scenario)
