@@ -43,7 +43,7 @@ void ensure_context(modem::modem& m, int id) {
 // ---- AT+ECMTCFG option by option ------------------------------------------------
 
 at::response cfg_query(modem::modem& m, const std::string& name, int id) {
-  const auto& ctx = m.ecmt[static_cast<std::size_t>(id)];
+  const auto& ctx = std::as_const(m.ecmt)[static_cast<std::size_t>(id)];
   if (ctx.state == ecmt_state::none)
     return fail(at::not_allowed("state.not_allowed",
                                 "id " + std::to_string(id) + " has no context to query; write an option first"));

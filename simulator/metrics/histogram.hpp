@@ -1,29 +1,25 @@
 #pragma once
 // A latency histogram with log-scale buckets (4 per power of two, from 1 us to about
-// 71 min), so that percentiles are within about 10 % at a fixed, small size; count,
-// min, max and the mean are exact. Fleet totals merge the histograms of every modem.
+// 71 min), so that percentiles are within about 10 %; only the span of buckets in use is
+// kept (a modem's few octaves, not 128 buckets). Count, min, max and the mean are exact.
+// Fleet totals merge the histograms of every modem.
 //
 // Thread safety: none; a histogram is a plain value.
 
-#include <array>
 #include <chrono>
 #include <cstdint>
-#include <memory>
+#include <vector>
 
 namespace nt35e::metrics {
 
-/// Durations in log-scale buckets; allocated at the first sample.
+/// Durations in log-scale buckets; only the span from the lowest to the highest bucket
+/// used is stored (a modem's line latencies span a few octaves, not 32).
 class latency_histogram {
  public:
   static constexpr int buckets_per_octave = 4;
   static constexpr int octaves = 32;  ///< 1 us .. 2^32 us (about 71 minutes); longer goes in the last
   static constexpr int bucket_count = buckets_per_octave * octaves;
 
-  latency_histogram() = default;
-  latency_histogram(const latency_histogram& other);
-  latency_histogram& operator=(const latency_histogram& other);
-  latency_histogram(latency_histogram&&) noexcept = default;
-  latency_histogram& operator=(latency_histogram&&) noexcept = default;
 
   void record(std::chrono::nanoseconds d);
   /// Adds every sample of `other` (fleet totals).
@@ -49,8 +45,14 @@ class latency_histogram {
   static double upper_bound_us(int b);
 
  private:
-  /// Allocated at the first sample: a modem that is never used costs a pointer.
-  std::unique_ptr<std::array<std::uint64_t, bucket_count>> buckets_;
+  /// Makes room for bucket `b` and returns its count.
+  std::uint64_t& slot(int b);
+  /// The count of bucket `b` (0 outside the stored span).
+  std::uint64_t at(int b) const;
+
+  /// Buckets first_ .. first_ + size - 1; empty before the first sample.
+  std::vector<std::uint64_t> buckets_;
+  int first_ = 0;
   std::uint64_t count_ = 0;
   std::uint64_t sum_ns_ = 0;
   std::uint64_t min_ns_ = 0;

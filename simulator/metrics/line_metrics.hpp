@@ -21,7 +21,6 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,6 +30,7 @@
 #include "io/session.hpp"
 #include "metrics/histogram.hpp"
 #include "modem/clock.hpp"
+#include "modem/fifo.hpp"
 #include "modem/snapshot.hpp"
 
 namespace nt35e::metrics {
@@ -95,8 +95,8 @@ class line_metrics final : public io::session_observer {
   std::uint64_t unmatched_ = 0;
 
   // AT command latency
-  std::deque<modem::time_point> crs_;        ///< arrival of CRs not yet matched to a command line
-  std::deque<modem::time_point> in_flight_;  ///< start of command lines waiting for their final result
+  modem::fifo<modem::time_point> crs_;       ///< arrival of CRs not yet matched to a command line
+  modem::fifo<modem::time_point> in_flight_; ///< start of command lines waiting for their final result
   std::uint64_t started_ = 0;                ///< command lines started, as last reported
   std::vector<modem::time_point> finals_;    ///< final results handed over since the last on_commands
 

@@ -4,7 +4,6 @@
 
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -16,6 +15,7 @@
 #include "modem/action.hpp"
 #include "modem/clock.hpp"
 #include "modem/ecmt_context.hpp"
+#include "modem/fifo.hpp"
 #include "modem/ping.hpp"
 #include "modem/profile.hpp"
 #include "modem/snapshot.hpp"
@@ -141,7 +141,7 @@ class modem {
   void log(log_level level, std::string text, std::string reason = {});
   /// A burst of noise for the line's writer (it reads the times, not a clock).
   void add_line_noise(const line_noise& n) { actions_.emplace_back(n); }
-  std::deque<urc>& pending_urcs() { return urcs_; }
+  fifo<urc>& pending_urcs() { return urcs_; }
   actions take_actions();
 
   /// Settings for rendering, from the current state.
@@ -166,7 +166,7 @@ class modem {
     task fn;
   };
   std::multimap<time_point, entry> timers_;
-  std::deque<urc> urcs_;
+  fifo<urc> urcs_;
   actions actions_;
 };
 

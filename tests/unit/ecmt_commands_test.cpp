@@ -347,6 +347,25 @@ TEST_F(EcmtCommands, CloseFromConnectedAndOpened) {
   EXPECT_EQ(h.exchange("AT+ECMTCLOSE=?"), urc("+ECMTCLOSE:(0-4)") + ok);
 }
 
+TEST_F(EcmtCommands, OnlyTheIdsInUseHoldAContext) {
+  // Contexts are made on first use (a fleet's memory): reading the others, a radio off
+  // and a reboot must neither make them nor change what the DTE sees.
+  const auto& table = h.modem().ecmt;
+  connect(0);
+  EXPECT_EQ(h.exchange("AT+ECMTOPEN?"), urc("+ECMTOPEN:0,\"broker\",1883") + ok);
+  EXPECT_EQ(h.exchange("AT+ECMTCONN?"), urc("+ECMTCONN:0,3") + ok);
+  EXPECT_EQ(h.exchange("AT+ECMTCFG=\"keepalive\",3"), cme3) << "no context to query";
+  ASSERT_EQ(table.size(), 5u);
+  EXPECT_TRUE(table.used(0));
+  for (std::size_t id = 1; id < table.size(); ++id) EXPECT_FALSE(table.used(id)) << id;
+  EXPECT_EQ(h.exchange("AT+CFUN=0", ms(1000)), ok + urc("+ECMTSTAT:0,1"));
+  for (std::size_t id = 1; id < table.size(); ++id) EXPECT_FALSE(table.used(id)) << id << " after a radio off";
+  EXPECT_EQ(h.exchange("AT+ECRST", ms(4000)).find("ECRDY") != std::string::npos, true);
+  for (std::size_t id = 0; id < table.size(); ++id) EXPECT_FALSE(table.used(id)) << id << " after a reboot";
+  EXPECT_EQ(h.exchange("AT+ECMTCONN?"), ok) << "no context after a reboot";
+  EXPECT_THROW((void)std::as_const(table).at(5), std::out_of_range);
+}
+
 TEST(Ec616sQuirks, ConnectedBeforeConnackAndRefusalLoop) {
   core_harness h(*modem::builtin_profile("ec616s"), false);
   h.boot_and_register();

@@ -66,6 +66,33 @@ TEST(LatencyHistogram, MergeAddsSamples) {
   EXPECT_EQ(copy.quantile_us(1.0), a.quantile_us(1.0));
 }
 
+TEST(LatencyHistogram, ASpanThatGrowsEitherWayCountsAsIfEveryBucketWereKept) {
+  // Only the buckets between the lowest and the highest sample are stored; growing that
+  // span down, up, and by merging must give the same answers as recording everything in one.
+  latency_histogram a, b, all;
+  for (auto d : {100us, 5us, 3000000us, 100us}) {
+    a.record(d);
+    all.record(d);
+  }
+  for (auto d : {1us, 40000us, 0us}) {
+    b.record(d);
+    all.record(d);
+  }
+  latency_histogram wide = b;
+  wide.merge(a);  // a's span inside b's on one side, past it on the other
+  a.merge(b);
+  for (int bucket = 0; bucket < latency_histogram::bucket_count; ++bucket) {
+    EXPECT_EQ(a.count_up_to(bucket), all.count_up_to(bucket)) << bucket;
+    EXPECT_EQ(wide.count_up_to(bucket), all.count_up_to(bucket)) << bucket;
+  }
+  for (double q : {0.1, 0.3, 0.5, 0.7, 0.9, 1.0}) {
+    EXPECT_EQ(a.quantile_us(q), all.quantile_us(q)) << q;
+    EXPECT_EQ(wide.quantile_us(q), all.quantile_us(q)) << q;
+  }
+  EXPECT_EQ(a.count(), 7u);
+  EXPECT_EQ(a.count_up_to(latency_histogram::bucket_of(5.0) - 1), 2u) << "0 and 1 us";
+}
+
 /// Drives a line_metrics as a session would.
 struct line {
   line_metrics m;
