@@ -348,10 +348,10 @@ void fault_engine::fire(modem::modem& m, const scenario::action& a) {
       });
       break;
     case action_kind::set_signal:
-      if (a.rssi) m.prof().csq_rssi = *a.rssi;
-      if (a.ber) m.prof().csq_ber = *a.ber;
-      if (a.rsrq) m.prof().cesq_rsrq = *a.rsrq;
-      if (a.rsrp) m.prof().cesq_rsrp = *a.rsrp;
+      if (a.rssi) m.own_prof().csq_rssi = *a.rssi;
+      if (a.ber) m.own_prof().csq_ber = *a.ber;
+      if (a.rsrq) m.own_prof().cesq_rsrq = *a.rsrq;
+      if (a.rsrp) m.own_prof().cesq_rsrp = *a.rsrp;
       break;
     case action_kind::remove_sim:
       m.sim_present = false;

@@ -410,6 +410,10 @@ struct interpreter::impl {
 };
 
 interpreter::interpreter(modem::profile profile, modem::time_point now, const scenario::scenario& world)
+    : interpreter(std::make_shared<const modem::profile>(std::move(profile)), now, world) {}
+
+interpreter::interpreter(std::shared_ptr<const modem::profile> profile, modem::time_point now,
+                         const scenario::scenario& world)
     : modem_(std::make_unique<modem::modem>(std::move(profile), now)), impl_(std::make_unique<impl>()) {
   modem_->ping_world = scenario::ping_model_of(world);
   impl_->faults = fault_engine(world);

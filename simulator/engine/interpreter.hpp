@@ -27,6 +27,10 @@ class interpreter {
   /// The scenario's rules, network and scripted-broker faults apply from then on
   /// (its profile and settings are already folded into `profile` by the caller).
   interpreter(modem::profile profile, modem::time_point now, const scenario::scenario& world = {});
+  /// The same with a profile shared read-only (a fleet's session keeps it too): the
+  /// modem copies it only if it changes it at run time.
+  interpreter(std::shared_ptr<const modem::profile> profile, modem::time_point now,
+              const scenario::scenario& world = {});
   ~interpreter();
   interpreter(const interpreter&) = delete;
   interpreter& operator=(const interpreter&) = delete;

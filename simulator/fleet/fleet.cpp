@@ -51,7 +51,7 @@ struct modem_unit {
   std::uint64_t index;
   net::any_io_executor strand;  ///< its lane of the fleet's scheduler: one handler at a time
   io::logger log;
-  modem::profile profile;
+  std::shared_ptr<const modem::profile> profile;  ///< with its identity; shared with its session
   std::unique_ptr<mqtt::backend> backend;
   std::unique_ptr<io::session> session;
   metrics::line_metrics metrics;
@@ -125,10 +125,12 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
                           " (raise it with ulimit -n); lines or connections past it will fail\n");
 
   for (const auto& w : idle_selection_warnings(c, s)) print_now(stderr, "nt35e-sim: warning: " + w + "\n");
-  // A session keeps a copy of its world: the overrides and fleet events are of no use to it.
-  scenario::scenario plain = s;
-  plain.modems.clear();
-  plain.fleet_events.clear();
+  // The sessions share their world, read-only: the scenario's (without the overrides and
+  // fleet events, of no use to a session), or the world of the override that selects them.
+  auto plain_copy = std::make_shared<scenario::scenario>(s);
+  plain_copy->modems.clear();
+  plain_copy->fleet_events.clear();
+  const std::shared_ptr<const scenario::scenario> plain = std::move(plain_copy);
 
   net::io_context ioc(static_cast<int>(threads));
   // Each modem a lane; DTE work ahead of MQTT work, quiet lines first (io/fair_scheduler.hpp).
@@ -145,28 +147,30 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
   for (std::size_t i = 0; i < c.size; ++i) {
     const std::uint64_t index = c.offset + i;
     const auto* o = s.override_for(index);
-    const auto& world = o && o->world ? *o->world : plain;
+    const auto world_shared = o && o->world ? o->world : plain;
+    const auto& world = *world_shared;
     auto u = std::make_unique<modem_unit>(lanes, i, index, c.log_level);
     u->played = o ? o->path : "";
-    u->profile = profile_for(o);
-    u->log.set_show_secrets(u->profile.show_secrets);
+    auto profile = std::make_shared<modem::profile>(profile_for(o));
+    u->profile = profile;
+    u->log.set_show_secrets(profile->show_secrets);
     u->log.set_prefix("modem " + std::to_string(i) + ": ");  // the line's number: PREFIXi, port BASE+i
-    if (!modem::apply_fleet_identity(u->profile, index))
+    if (!modem::apply_fleet_identity(*profile, index))
       return fail("modem " + std::to_string(i) + " would have index " + std::to_string(index) + ", above " +
                       std::to_string(modem::max_fleet_index) +
                       ", the highest with an identity of its own; lower --fleet-offset or --fleet",
                   2);
     try {
-      u->backend = make_backend(u->profile, world, u->strand, u->log);
+      u->backend = make_backend(*u->profile, world, u->strand, u->log);
     } catch (const std::invalid_argument& e) {
       std::string sentence = e.what();
       if (sentence.ends_with('.')) sentence.pop_back();
       return fail(sentence + " (try --help)", 2);
     }
-    u->session = std::make_unique<io::session>(u->strand, u->profile, u->backend.get(), u->log, world);
+    u->session = std::make_unique<io::session>(u->strand, u->profile, u->backend.get(), u->log, world_shared);
     if (c.oracle) {
       io::oracle_watch::settings judged{c.oracle(world), c.verdict_fail, "modem " + std::to_string(i),
-                                        u->profile.explain, world.expect};
+                                        u->profile->explain, world.expect};
       u->judge =
           std::make_unique<io::oracle_watch>(u->strand, std::move(judged), modem::clock::now(), &u->metrics, u->log);
       u->session->set_observer(u->judge.get());
@@ -175,11 +179,11 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
     }
     if (c.web) {
       web::live_feed::settings fs;
-      fs.style = u->profile.style;
+      fs.style = u->profile->style;
       fs.origin = modem::clock::now();
-      fs.imei = u->profile.imei;
-      fs.header = trace::header{u->profile.name, "", {}, world.oracle, world.expect};
-      fs.redact.passwords = !u->profile.show_secrets;
+      fs.imei = u->profile->imei;
+      fs.header = trace::header{u->profile->name, "", {}, world.oracle, world.expect};
+      fs.redact.passwords = !u->profile->show_secrets;
       fs.history = 500;  // a thousand modems: a short history each
       fs.trace_limit = c.web_trace_limit;
       u->feed = std::make_unique<web::live_feed>(u->strand, std::move(fs), nullptr);
@@ -228,7 +232,7 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
     }
     u->line = u->transport->ready_text();
     fleet_log.log(io::log_level::debug, "modem " + std::to_string(u->position) + ": index " + std::to_string(u->index) +
-                                            ", IMEI " + u->profile.imei + ", " + u->line +
+                                            ", IMEI " + u->profile->imei + ", " + u->line +
                                             (u->played.empty() ? "" : ", scenario override " + u->played));
   }
 
@@ -240,9 +244,9 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
   target->threads = threads;
   target->modems.reserve(units.size());
   for (auto& u : units) {
-    auto t = control::for_session(*u->session, u->profile.max_ecmt_id, &u->metrics);
+    auto t = control::for_session(*u->session, u->profile->max_ecmt_id, &u->metrics);
     if (u->judge) t.verdict = [w = u->judge.get()] { return w->verdict(); };
-    target->modems.push_back(control::modem_entry{u->strand, std::move(t), u->index, u->profile.imei, u->line});
+    target->modems.push_back(control::modem_entry{u->strand, std::move(t), u->index, u->profile->imei, u->line});
   }
   // The fleet's own strand: the control channel and the fleet events, which log through
   // fleet_log, run there and reach a modem only by posting to its strand.
@@ -383,7 +387,7 @@ int run(const config& c, const scenario::scenario& s, const profile_source& prof
   if (c.oracle && verdict) {
     const auto ended = std::chrono::steady_clock::now();
     *verdict = {};
-    verdict->lenient = c.oracle(plain).lenient;
+    verdict->lenient = c.oracle(*plain).lenient;
     verdict->threshold = c.verdict_fail;
     for (auto& u : units) {
       auto part = u->judge->verdict(ended);

@@ -8,9 +8,10 @@
 // a strand whose turns are picked DTE work first, quiet lines first, instead of first
 // come first served across the fleet): its transport, session, timers and backend are
 // created with that lane as executor, so its handlers never run concurrently, whichever
-// pool thread runs them. Nothing is
-// shared between modems (each has its own logger, profile copy and scenario copy: the
-// world of the scenario override that selects its global index, or the scenario). The
+// pool thread runs them. Nothing is shared between modems that one could change (each has
+// its own logger and profile; the world it plays, that of the scenario override that
+// selects its global index or the scenario's, is shared read-only by the modems that play
+// it, and a modem copies its profile only when it changes it at run time). The
 // control channel runs on a strand of its own and reaches a modem only by posting to
 // that modem's strand (control::fleet_target). Set-up and tear-down happen on the main
 // thread while no pool thread runs.

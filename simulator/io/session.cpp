@@ -37,13 +37,18 @@ modem::actions guarded(logger& log, const char* what, Call&& call) {
 
 session::session(net::any_io_executor ex, modem::profile profile, mqtt::backend* backend, logger& log,
                  const scenario::scenario& world)
+    : session(std::move(ex), std::make_shared<const modem::profile>(std::move(profile)), backend, log,
+              std::make_shared<const scenario::scenario>(world)) {}
+
+session::session(net::any_io_executor ex, std::shared_ptr<const modem::profile> profile, mqtt::backend* backend,
+                 logger& log, std::shared_ptr<const scenario::scenario> world)
     : ex_(std::move(ex)),
       profile_(std::move(profile)),
-      world_(world),
+      world_(std::move(world)),
       backend_(backend),
       log_(log),
       timer_(ex_),
-      uart_(profile_.uart),
+      uart_(profile_->uart),
       pace_timer_(ex_),
       self_(std::make_shared<session*>(this)) {
   if (backend_) {
@@ -67,9 +72,9 @@ session::~session() {
   if (backend_) backend_->set_sink(nullptr);
 }
 
-void session::power_on(const modem::profile& profile) {
+void session::power_on(std::shared_ptr<const modem::profile> profile) {
   const auto now = clock::now();
-  interpreter_.emplace(profile, now, world_);
+  interpreter_.emplace(std::move(profile), now, *world_);
   // The wall clock is read here, at the I/O edge, and handed to the core (AT+CCLK).
   const auto utc =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
@@ -84,7 +89,7 @@ void session::start() {
     return;
   }
   power_on(profile_);
-  log_.log(log_level::debug, "module powered on (profile " + profile_.name + ")");
+  log_.log(log_level::debug, "module powered on (profile " + profile_->name + ")");
   arm_timer();
 }
 
@@ -95,9 +100,9 @@ void session::hand_over() {
   armed_for_.reset();
   timer_.cancel();
   // The trace already played the boot: the module takes over booted and registered.
-  auto booted = profile_;
-  booted.start_registered = true;
-  power_on(booted);
+  auto booted = std::make_shared<modem::profile>(*profile_);
+  booted->start_registered = true;
+  power_on(std::move(booted));
   log_.log(log_level::info,
            "replay handed over to the module (" + std::to_string(leftover.size()) + " bytes of host input passed on)");
   if (!leftover.empty())
@@ -152,7 +157,7 @@ void session::receive(std::string_view bytes) {
 modem::snapshot session::snapshot() const {
   if (!interpreter_) {
     modem::snapshot s;
-    s.profile = profile_.name;
+    s.profile = profile_->name;
     s.booting = true;
     s.count.output_dropped_bytes = dropped_bytes_;
     return s;
@@ -233,7 +238,7 @@ void session::perform(modem::actions& actions) {
           if constexpr (std::is_same_v<type, modem::write_bytes>) {
             write(std::move(a.bytes));
           } else if constexpr (std::is_same_v<type, mqtt::any_request>) {
-            log_.log(log_level::info, "MQTT -> " + mqtt::describe(a, profile_.show_secrets));
+            log_.log(log_level::info, "MQTT -> " + mqtt::describe(a, profile_->show_secrets));
             if (tap_) tap_->request(a, clock::now());
             if (backend_)
               backend_->submit(std::move(a));

@@ -83,6 +83,11 @@ class session final : public dte_port {
   /// profile and settings must already be folded into `profile` (scenario::apply).
   session(boost::asio::any_io_executor ex, modem::profile profile, mqtt::backend* backend, logger& log,
           const scenario::scenario& world = {});
+  /// The same with the profile and the world shared read-only (a fleet: one world for many
+  /// modems, and the profile the fleet keeps too); the modem copies its profile only if it
+  /// changes it at run time (modem::modem::own_prof).
+  session(boost::asio::any_io_executor ex, std::shared_ptr<const modem::profile> profile, mqtt::backend* backend,
+          logger& log, std::shared_ptr<const scenario::scenario> world);
   ~session() override;
   session(const session&) = delete;
   session& operator=(const session&) = delete;
@@ -145,8 +150,8 @@ class session final : public dte_port {
   void check_quiet();
 
   boost::asio::any_io_executor ex_;
-  modem::profile profile_;
-  scenario::scenario world_;
+  std::shared_ptr<const modem::profile> profile_;
+  std::shared_ptr<const scenario::scenario> world_;
   std::optional<engine::interpreter> interpreter_;
   mqtt::backend* backend_;
   logger& log_;
@@ -176,7 +181,7 @@ class session final : public dte_port {
   std::unique_ptr<answer_source> replay_;
   void hand_over();
   /// Powers the interpreter on at the steady clock's now, with the host's UTC time.
-  void power_on(const modem::profile& profile);
+  void power_on(std::shared_ptr<const modem::profile> profile);
 
   /// Handlers posted from the backend's sink hold a weak copy; gone once the session is.
   std::shared_ptr<session*> self_;

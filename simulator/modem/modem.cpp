@@ -95,37 +95,48 @@ const char* to_string(ecmt_event e) {
   return "?";
 }
 
-modem::modem(profile p, time_point now)
-    : ecmt(static_cast<std::size_t>(p.max_ecmt_id) + 1), profile_(std::move(p)), now_(now) {
-  set.echo = profile_.echo;
-  set.verbose = profile_.verbose;
-  set.quiet = profile_.quiet;
-  set.cmee = profile_.cmee;
-  set.cereg_n = profile_.cereg_n;
-  set.creg_n = profile_.creg_n;
-  set.cgreg_n = profile_.cgreg_n;
-  set.cmgf = profile_.cmgf;
-  sim_present = profile_.sim_present;
-  timezone_quarters = profile_.timezone_quarters;
-  pdp[1] = pdp_context{profile_.pdp_type, profile_.apn};
+modem::modem(profile p, time_point now) : modem(std::make_shared<const profile>(std::move(p)), now) {}
+
+modem::modem(std::shared_ptr<const profile> p, time_point now)
+    : ecmt(static_cast<std::size_t>(p->max_ecmt_id) + 1), profile_(std::move(p)), now_(now) {
+  set.echo = profile_->echo;
+  set.verbose = profile_->verbose;
+  set.quiet = profile_->quiet;
+  set.cmee = profile_->cmee;
+  set.cereg_n = profile_->cereg_n;
+  set.creg_n = profile_->creg_n;
+  set.cgreg_n = profile_->cgreg_n;
+  set.cmgf = profile_->cmgf;
+  sim_present = profile_->sim_present;
+  timezone_quarters = profile_->timezone_quarters;
+  pdp[1] = pdp_context{profile_->pdp_type, profile_->apn};
+}
+
+profile& modem::own_prof() {
+  if (!own_) {
+    auto copy = std::make_shared<profile>(*profile_);
+    own_ = copy.get();
+    profile_ = std::move(copy);
+  }
+  return *own_;
 }
 
 modem::timer_id modem::after(int ms, task t) {
   auto id = next_id_++;
   // Every simulated delay goes through here, so the time scale applies to all of them.
-  auto scaled = std::chrono::microseconds(static_cast<std::int64_t>((ms < 0 ? 0 : ms) * 1000.0 * profile_.time_scale));
+  auto scaled = std::chrono::microseconds(static_cast<std::int64_t>((ms < 0 ? 0 : ms) * 1000.0 * profile_->time_scale));
   timers_.emplace(now_ + scaled, entry{id, std::move(t)});
   return id;
 }
 
 modem::timer_id modem::after_this_call(int ms, task t) {
-  if (ms > 0 && profile_.time_scale > 0) return after(ms, std::move(t));
+  if (ms > 0 && profile_->time_scale > 0) return after(ms, std::move(t));
   auto id = next_id_++;
   timers_.emplace(now_ + std::chrono::microseconds(1), entry{id, std::move(t)});
   return id;
 }
 
-duration modem::scaled(int ms) const { return duration(static_cast<std::int64_t>(ms * profile_.time_scale)); }
+duration modem::scaled(int ms) const { return duration(static_cast<std::int64_t>(ms * profile_->time_scale)); }
 
 void modem::cancel(timer_id id) {
   if (id == 0) return;
@@ -187,7 +198,7 @@ actions modem::take_actions() {
 }
 
 at::render_settings modem::render() const {
-  return at::render_settings{set.verbose, set.quiet, set.cmee, profile_.style};
+  return at::render_settings{set.verbose, set.quiet, set.cmee, profile_->style};
 }
 
 void modem::transition(int id, ecmt_state to, ecmt_event on) {
@@ -203,7 +214,7 @@ void modem::set_stat(reg_stat s) {
   if (s == stat) return;
   log(log_level::info, std::string("registration: ") + to_string(stat) + " -> " + to_string(s));
   stat = s;
-  if (s == reg_stat::denied) reject_cause = profile_.reject_cause;
+  if (s == reg_stat::denied) reject_cause = profile_->reject_cause;
   report_registration(*this, registration_change::stat);
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -81,9 +82,14 @@ class modem {
   using task = std::function<void(modem&)>;
 
   modem(profile p, time_point now);
+  /// With a profile the caller may share with others (a fleet's session): it is copied
+  /// only when this modem changes it (own_prof).
+  modem(std::shared_ptr<const profile> p, time_point now);
 
-  const profile& prof() const { return profile_; }
-  profile& prof() { return profile_; }
+  const profile& prof() const { return *profile_; }
+  /// The profile to change at run time (a scenario's set_signal, a handover's boot): the
+  /// modem's own copy, made at the first change (copy on write).
+  profile& own_prof();
 
   // ---- state (public: handlers are the module's logic and read/write it directly)
   settings set;
@@ -146,7 +152,7 @@ class modem {
 
   /// Settings for rendering, from the current state.
   at::render_settings render() const;
-  bool valid_id(std::int64_t id) const { return id >= 0 && id <= profile_.max_ecmt_id; }
+  bool valid_id(std::int64_t id) const { return id >= 0 && id <= profile_->max_ecmt_id; }
   /// Changes an id's state and logs "from X to Y on Z".
   void transition(int id, ecmt_state to, ecmt_event on);
 
@@ -156,7 +162,8 @@ class modem {
   bool registered() const { return stat == reg_stat::home || stat == reg_stat::roaming; }
 
  private:
-  profile profile_;
+  std::shared_ptr<const profile> profile_;
+  profile* own_ = nullptr;  ///< profile_ once this modem has its own copy
   time_point now_;
   std::int64_t utc_origin_s_ = 0;
   time_point utc_origin_at_{};

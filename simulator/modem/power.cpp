@@ -23,7 +23,7 @@ void register_after(modem& m, int ms) {
 void power_on(modem& m) {
   if (m.prof().start_registered) {
     // Taking over a line whose boot was already played (a replay's handover): no banner.
-    m.prof().start_registered = false;  // a later reboot boots normally
+    m.own_prof().start_registered = false;  // a later reboot boots normally
     m.booting = false;
     if (m.cfun == 1 && m.sim_present) {
       m.stat = static_cast<reg_stat>(m.prof().registration_result);

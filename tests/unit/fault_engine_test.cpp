@@ -5,6 +5,7 @@
 
 #include "at/text.hpp"
 #include "engine/fault_engine.hpp"
+#include "engine/interpreter.hpp"
 #include "scenario/apply.hpp"
 #include "support/core_harness.hpp"
 
@@ -327,6 +328,35 @@ TEST_F(Faults, RegistrationSignalAndSim) {
   h->fire(make(action_kind::insert_sim));
   h->run_for(ms(2500));
   EXPECT_EQ(h->take_output(), urc("+CEREG:2") + urc("+CEREG:1"));
+}
+
+TEST(SharedProfile, ASignalChangeCopiesTheProfileForThatModemOnly) {
+  // A fleet's modems read one profile object until one changes it (copy on write): the
+  // change must reach that modem alone, and leave the shared profile as it was.
+  auto p = *modem::builtin_profile("nt35e");
+  p.timing.boot = 0;
+  p.timing.registration = 0;
+  const auto shared = std::make_shared<const modem::profile>(p);
+  const auto t0 = modem::clock::now();
+  engine::interpreter changed(shared, t0), untouched(shared, t0);
+  for (auto* m : {&changed, &untouched}) m->on_timer(t0 + ms(10));
+  EXPECT_EQ(&changed.state().prof(), shared.get()) << "nothing changed yet: no copy";
+  action sig = make(action_kind::set_signal);
+  sig.rssi = 7;
+  changed.fire(sig, t0 + ms(20));
+  auto csq = [&](engine::interpreter& m) {
+    std::string out;
+    for (auto& a : m.feed("AT+CSQ\r", t0 + ms(30)))
+      if (auto* w = std::get_if<modem::write_bytes>(&a)) out += w->bytes;
+    for (auto& a : m.on_timer(t0 + ms(100)))
+      if (auto* w = std::get_if<modem::write_bytes>(&a)) out += w->bytes;
+    return out;
+  };
+  EXPECT_EQ(csq(changed), "AT+CSQ\r\r\n+CSQ:7,99\r\n" + ok);
+  EXPECT_EQ(csq(untouched), "AT+CSQ\r\r\n+CSQ:23,99\r\n" + ok);
+  EXPECT_EQ(shared->csq_rssi, 23);
+  EXPECT_NE(&changed.state().prof(), shared.get());
+  EXPECT_EQ(&untouched.state().prof(), shared.get());
 }
 
 TEST_F(Faults, SendBytesBypassesFraming) {
