@@ -20,7 +20,6 @@ class latency_histogram {
   static constexpr int octaves = 32;  ///< 1 us .. 2^32 us (about 71 minutes); longer goes in the last
   static constexpr int bucket_count = buckets_per_octave * octaves;
 
-
   void record(std::chrono::nanoseconds d);
   /// Adds every sample of `other` (fleet totals).
   void merge(const latency_histogram& other);

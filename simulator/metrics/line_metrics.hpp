@@ -95,10 +95,10 @@ class line_metrics final : public io::session_observer {
   std::uint64_t unmatched_ = 0;
 
   // AT command latency
-  modem::fifo<modem::time_point> crs_;       ///< arrival of CRs not yet matched to a command line
-  modem::fifo<modem::time_point> in_flight_; ///< start of command lines waiting for their final result
-  std::uint64_t started_ = 0;                ///< command lines started, as last reported
-  std::vector<modem::time_point> finals_;    ///< final results handed over since the last on_commands
+  modem::fifo<modem::time_point> crs_;        ///< arrival of CRs not yet matched to a command line
+  modem::fifo<modem::time_point> in_flight_;  ///< start of command lines waiting for their final result
+  std::uint64_t started_ = 0;                 ///< command lines started, as last reported
+  std::vector<modem::time_point> finals_;     ///< final results handed over since the last on_commands
 
   // connect latency
   std::string in_line_;                                       ///< the DTE's current line (bounded), for AT+ECMTCONN=

@@ -103,9 +103,9 @@ class modem {
   int cops_format = 2;              ///< AT+COPS format of <oper>: 0 long, 1 short, 2 numeric
   std::int64_t clock_offset_s = 0;  ///< AT+CCLK's time minus the host's UTC, in seconds
   int timezone_quarters = 32;
-  bool booting = true;  ///< between power-on/reboot and ECRDY: silent, input discarded
-  int reboots = 0;      ///< the interpreter resets its line state when this changes
-  ecmt_table ecmt;  ///< ids 0..max_ecmt_id, each made on its first use
+  bool booting = true;                      ///< between power-on/reboot and ECRDY: silent, input discarded
+  int reboots = 0;                          ///< the interpreter resets its line state when this changes
+  ecmt_table ecmt;                          ///< ids 0..max_ecmt_id, each made on its first use
   tls_config tls;                           ///< module-wide AT+ECMTCFG="ssl" (nt35e form)
   int cloud_type = 0, cloud_data_type = 0;  ///< AT+ECMTCFG="cloud", stored only
   ping_model ping_world;                    ///< what AT+ECPING's echoes meet (from the scenario)
