@@ -30,6 +30,6 @@ cmake --build "$work/driver" -j2
 step "built"
 # ... and load the installed library.
 ldd "$work/driver/driver_tests" | grep libnt35e-sim
-ldd "$work/driver/driver_tests" | grep -q "$work/prefix/.*libnt35e-sim.so.0" || { echo "FAIL: not the installed .so"; exit 1; }
+ldd "$work/driver/driver_tests" | grep "$work/prefix/.*libnt35e-sim.so.0" >/dev/null || { echo "FAIL: not the installed .so"; exit 1; }
 ctest --test-dir "$work/driver" --output-on-failure -V 2>&1 | grep -v -e "^UpdateCTestConfiguration" -e "^Parse Config" -e "^Constructing" -e "^Updating test list" -e "^Checking test dependency" -e "^Test project"
 step "ran the driver's suite"
