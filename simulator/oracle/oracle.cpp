@@ -72,6 +72,9 @@ void oracle::exercise(std::string_view id) { exercised_.insert(std::string(id));
 void oracle::report(std::string_view id, modem::time_point at, std::string detail, std::vector<line_ref> lines) {
   exercise(id);
   if (!config_.runs(id)) return;
+  auto seen = found_.find(id);
+  if (seen == found_.end()) seen = found_.emplace(std::string(id), 0).first;
+  if (++seen->second > max_findings_per_rule) return;
   const auto* r = find_rule(id);
   finding f;
   f.rule = std::string(id);
@@ -89,8 +92,8 @@ std::vector<rule_use> oracle::coverage() const {
     u.id = std::string(r.id);
     u.runs = config_.runs(r.id);
     u.exercised = exercised_.count(u.id) > 0;
-    u.findings = static_cast<std::size_t>(
-        std::count_if(findings_.begin(), findings_.end(), [&](const finding& f) { return f.rule == r.id; }));
+    auto n = found_.find(r.id);
+    u.findings = n == found_.end() ? 0 : n->second;
     out.push_back(std::move(u));
   }
   return out;
@@ -444,10 +447,12 @@ void oracle::command_failed(const sent_line& s, std::string_view result, modem::
 void oracle::count_failure(const std::string& key, modem::time_point sent, std::vector<line_ref> proof,
                            modem::time_point now) {
   exercise("NT35E-DRV-RETRY-STORM");
+  auto window = seconds(config_.value("NT35E-DRV-RETRY-STORM", "window_s"));
+  if (!attempts_.contains(key)) forget_stale_attempts(sent, window);
   auto& a = attempts_[key];
   a.failures.push_back(failure{sent, std::move(proof)});
-  auto window = seconds(config_.value("NT35E-DRV-RETRY-STORM", "window_s"));
   while (!a.failures.empty() && sent - a.failures.front().sent > window) a.failures.pop_front();
+  while (a.failures.size() > max_failures_per_command) a.failures.pop_front();
   auto count = static_cast<std::size_t>(config_.value("NT35E-DRV-RETRY-STORM", "count"));
   if (a.reported || count == 0 || a.failures.size() < count) return;
   // A growing delay (each gap at least 10 % longer than the one before) is a back-off, not a storm.
@@ -466,6 +471,23 @@ void oracle::count_failure(const std::string& key, modem::time_point sent, std::
              fmt_s(std::chrono::duration_cast<modem::duration>(a.failures.back().sent - a.failures.front().sent)) +
              " without a growing delay",
          std::move(lines));
+}
+
+void oracle::forget_stale_attempts(modem::time_point now, modem::duration window) {
+  if (attempts_.size() < max_tracked_commands) return;
+  // Every line in the map differs (a publish's msgID, its payload): only the window
+  // matters for a storm, so a line quiet for a whole window can go.
+  std::erase_if(attempts_, [&](const auto& kv) {
+    const auto& f = kv.second.failures;
+    return f.empty() || now - f.back().sent > window;
+  });
+  // Still full: a storm of distinct lines; the one that failed longest ago goes.
+  while (attempts_.size() >= max_tracked_commands) {
+    auto stalest = std::min_element(attempts_.begin(), attempts_.end(), [](const auto& x, const auto& y) {
+      return x.second.failures.back().sent < y.second.failures.back().sent;
+    });
+    attempts_.erase(stalest);
+  }
 }
 
 void oracle::command_succeeded(const sent_line& s, modem::time_point now) {

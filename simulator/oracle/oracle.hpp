@@ -59,6 +59,16 @@ struct rule_use {
 
 class oracle {
  public:
+  /// Findings kept per rule. A long session that breaks one rule again and again keeps
+  /// the first ones and only counts the rest (rule_use::findings), so its memory and its
+  /// verdict stay bounded (a 30-minute soak grew by 0.4 MB a minute before).
+  static constexpr std::size_t max_findings_per_rule = 100;
+  /// Distinct failing command lines whose recent failures are tracked for the retry-storm
+  /// rule; past this, lines quiet for a whole window are forgotten, then the stalest.
+  static constexpr std::size_t max_tracked_commands = 256;
+  /// Failures kept per tracked line (the newest), whatever the window holds.
+  static constexpr std::size_t max_failures_per_command = 64;
+
   /// `origin` is time zero of the findings (the session's start, the trace's t=0);
   /// `expect` are the scenario's expectations, judged alongside the rules.
   explicit oracle(config c = {}, modem::time_point origin = {}, std::vector<scenario::expectation> expect = {});
@@ -73,6 +83,8 @@ class oracle {
   void advance(modem::time_point now);
 
   const std::vector<finding>& findings() const { return findings_; }
+  /// Failing command lines tracked for the retry-storm rule now (bounded, see above).
+  std::size_t tracked_commands() const { return attempts_.size(); }
   /// Every rule in catalogue order with its coverage.
   std::vector<rule_use> coverage() const;
   const config& settings() const { return config_; }
@@ -143,6 +155,8 @@ class oracle {
   void count_failure(const std::string& key, modem::time_point sent, std::vector<line_ref> proof,
                      modem::time_point now);
   void boot(modem::time_point now);
+  /// Makes room in attempts_ before a new line is tracked (see max_tracked_commands).
+  void forget_stale_attempts(modem::time_point now, modem::duration window);
 
   /// Records a finding of `id` (if the rule runs) and marks it exercised.
   void report(std::string_view id, modem::time_point at, std::string detail, std::vector<line_ref> lines);
@@ -154,7 +168,8 @@ class oracle {
   config config_;
   modem::time_point origin_;
   std::unique_ptr<expectations> expect_;  ///< null without expectations
-  std::vector<finding> findings_;
+  std::vector<finding> findings_;  ///< at most max_findings_per_rule of each rule
+  std::map<std::string, std::size_t, std::less<>> found_;  ///< rule -> findings, kept or not
   std::set<std::string> exercised_;
 
   // the driver's side

@@ -148,12 +148,17 @@ std::string to_junit(const verdict& v) {
       ++s_tests;
       const auto* r = find_rule(u.id);
       std::string failing, passing;
-      std::size_t n = 0;
+      std::size_t n = 0, kept = 0;
       for (const auto& f : m.findings) {
         if (f.rule != u.id) continue;
         (fails(f, v.threshold) ? failing : passing) += describe(f);
         if (fails(f, v.threshold)) ++n;
+        ++kept;
       }
+      if (u.findings > kept)
+        (n > 0 ? failing : passing) += std::to_string(u.findings - kept) + " more findings of " + u.id +
+                                       " were counted, not kept (the oracle keeps the first " +
+                                       std::to_string(oracle::max_findings_per_rule) + " of each rule)\n";
       cases += "    <testcase classname=\"nt35e.oracle." + xml(m.name) + "\" name=\"" + xml(u.id) + "\" time=\"0\">\n";
       if (u.exercised) ++s_exercised;
       if (n > 0) {

@@ -388,6 +388,38 @@ TEST(Oracle, ARetryStormWithoutBackOff) {
   EXPECT_EQ(w.lines(found.size() - 1), tries);
 }
 
+TEST(Oracle, ARuleBrokenAgainAndAgainKeepsTheFirstFindingsAndCountsThemAll) {
+  oracle::config c;
+  c.enabled["NT35E-AT-PAUSE"] = false;
+  watched w(c);
+  w.boot();
+  const std::size_t times = oracle::oracle::max_findings_per_rule + 20;
+  for (std::size_t i = 0; i < times; ++i) w.line("at+csq", ms(60));
+  EXPECT_EQ(w.ids(), ids(oracle::oracle::max_findings_per_rule, "NT35E-AT-LOWERCASE"));
+  std::size_t counted = 0;
+  for (const auto& u : w.verdict().coverage())
+    if (u.id == "NT35E-AT-LOWERCASE") counted = u.findings;
+  EXPECT_EQ(counted, times) << "the coverage counts the findings that were not kept";
+}
+
+TEST(Oracle, DistinctFailingLinesAreForgottenOnceQuietAndAStormIsStillFound) {
+  oracle::config c;
+  c.enabled["NT35E-ECMT-USE-BEFORE-CONN"] = false;
+  c.enabled["NT35E-DRV-IGNORED-ERROR"] = false;
+  c.enabled["NT35E-AT-PAUSE"] = false;
+  watched w(c);
+  w.boot();
+  // A driver that publishes before it is connected, each line with its own msgID: each
+  // line fails once, so none is a storm, and the oracle must not keep them all.
+  const int distinct = static_cast<int>(oracle::oracle::max_tracked_commands) * 3;
+  for (int i = 1; i <= distinct; ++i) w.line("AT+ECMTPUB=0," + std::to_string(i) + ",1,0,\"t\",\"x\"", ms(10));
+  EXPECT_LE(w.verdict().tracked_commands(), oracle::oracle::max_tracked_commands);
+  EXPECT_EQ(w.ids(), ids{}) << w.dump();
+  // The bound did not cost the rule: the same line failing without back-off is a storm.
+  for (int i = 0; i < 5; ++i) w.line("AT+ECMTSUB=0,1,\"cmd/#\",1", ms(300));
+  EXPECT_EQ(w.ids(), ids{"NT35E-DRV-RETRY-STORM"}) << w.dump();
+}
+
 TEST(Oracle, RetriesWithAGrowingDelayAreNoStorm) {
   oracle::config c;
   c.enabled["NT35E-ECMT-USE-BEFORE-CONN"] = false;
