@@ -448,12 +448,14 @@ void oracle::count_failure(const std::string& key, modem::time_point sent, std::
                            modem::time_point now) {
   exercise("NT35E-DRV-RETRY-STORM");
   auto window = seconds(config_.value("NT35E-DRV-RETRY-STORM", "window_s"));
-  if (!attempts_.contains(key)) forget_stale_attempts(sent, window);
+  auto count = static_cast<std::size_t>(config_.value("NT35E-DRV-RETRY-STORM", "count"));
+  forget_stale_attempts(sent, window, attempts_.contains(key));
   auto& a = attempts_[key];
   a.failures.push_back(failure{sent, std::move(proof)});
-  while (!a.failures.empty() && sent - a.failures.front().sent > window) a.failures.pop_front();
-  while (a.failures.size() > max_failures_per_command) a.failures.pop_front();
-  auto count = static_cast<std::size_t>(config_.value("NT35E-DRV-RETRY-STORM", "count"));
+  auto old = std::find_if(a.failures.begin(), a.failures.end(), [&](const failure& f) { return sent - f.sent <= window; });
+  if (a.failures.end() - old > static_cast<std::ptrdiff_t>(std::max(count, max_failures_per_command)))
+    old = a.failures.end() - static_cast<std::ptrdiff_t>(std::max(count, max_failures_per_command));
+  a.failures.erase(a.failures.begin(), old);
   if (a.reported || count == 0 || a.failures.size() < count) return;
   // A growing delay (each gap at least 10 % longer than the one before) is a back-off, not a storm.
   bool growing = a.failures.size() >= 3;
@@ -473,16 +475,18 @@ void oracle::count_failure(const std::string& key, modem::time_point sent, std::
          std::move(lines));
 }
 
-void oracle::forget_stale_attempts(modem::time_point now, modem::duration window) {
-  if (attempts_.size() < max_tracked_commands) return;
-  // Every line in the map differs (a publish's msgID, its payload): only the window
-  // matters for a storm, so a line quiet for a whole window can go.
+void oracle::forget_stale_attempts(modem::time_point now, modem::duration window, bool key_known) {
+  const bool full = !key_known && attempts_.size() >= max_tracked_commands;
+  if (!full && now - attempts_swept_ < window) return;
+  attempts_swept_ = now;
+  // Each failing line is its own key (a publish's msgID, its payload), and only the
+  // window matters for a storm: a line quiet for a whole window can go.
   std::erase_if(attempts_, [&](const auto& kv) {
     const auto& f = kv.second.failures;
     return f.empty() || now - f.back().sent > window;
   });
   // Still full: a storm of distinct lines; the one that failed longest ago goes.
-  while (attempts_.size() >= max_tracked_commands) {
+  while (!key_known && attempts_.size() >= max_tracked_commands) {
     auto stalest = std::min_element(attempts_.begin(), attempts_.end(), [](const auto& x, const auto& y) {
       return x.second.failures.back().sent < y.second.failures.back().sent;
     });

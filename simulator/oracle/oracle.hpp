@@ -61,13 +61,13 @@ class oracle {
  public:
   /// Findings kept per rule. A long session that breaks one rule again and again keeps
   /// the first ones and only counts the rest (rule_use::findings), so its memory and its
-  /// verdict stay bounded (a 30-minute soak grew by 0.4 MB a minute before).
-  static constexpr std::size_t max_findings_per_rule = 100;
-  /// Distinct failing command lines whose recent failures are tracked for the retry-storm
-  /// rule; past this, lines quiet for a whole window are forgotten, then the stalest.
-  static constexpr std::size_t max_tracked_commands = 256;
-  /// Failures kept per tracked line (the newest), whatever the window holds.
-  static constexpr std::size_t max_failures_per_command = 64;
+  /// verdict stay bounded (a fleet's soak grew by 0.4 MB a minute before).
+  static constexpr std::size_t max_findings_per_rule = 20;
+  /// Distinct failing command lines tracked for the retry-storm rule. Lines quiet for a
+  /// whole window are forgotten once per window; past this many, the stalest go too.
+  static constexpr std::size_t max_tracked_commands = 64;
+  /// Failures kept per tracked line (the newest) beyond the rule's own count.
+  static constexpr std::size_t max_failures_per_command = 16;
 
   /// `origin` is time zero of the findings (the session's start, the trace's t=0);
   /// `expect` are the scenario's expectations, judged alongside the rules.
@@ -135,7 +135,7 @@ class oracle {
     std::vector<line_ref> lines;  ///< the command and what said it failed
   };
   struct attempt {
-    std::deque<failure> failures;
+    std::vector<failure> failures;  ///< oldest first; few, so a vector (a deque takes 512 bytes at once)
     bool reported = false;
   };
   struct reboot {
@@ -155,8 +155,9 @@ class oracle {
   void count_failure(const std::string& key, modem::time_point sent, std::vector<line_ref> proof,
                      modem::time_point now);
   void boot(modem::time_point now);
-  /// Makes room in attempts_ before a new line is tracked (see max_tracked_commands).
-  void forget_stale_attempts(modem::time_point now, modem::duration window);
+  /// Forgets lines quiet for a window (once a window) and makes room before a line that
+  /// is not `key_known` is tracked (see max_tracked_commands).
+  void forget_stale_attempts(modem::time_point now, modem::duration window, bool key_known);
 
   /// Records a finding of `id` (if the rule runs) and marks it exercised.
   void report(std::string_view id, modem::time_point at, std::string detail, std::vector<line_ref> lines);
@@ -184,6 +185,7 @@ class oracle {
   std::optional<modem::time_point> last_final_;
   line_ref last_final_line_;
   std::map<std::string, attempt> attempts_;  ///< masked command line -> its recent failures
+  modem::time_point attempts_swept_{};       ///< when quiet lines were last forgotten
 
   // the module's side, as the driver sees it
   at::output_line_cutter cutter_{4096};
