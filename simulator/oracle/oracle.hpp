@@ -62,7 +62,7 @@ class oracle {
   /// Findings kept per rule. A long session that breaks one rule again and again keeps
   /// the first ones and only counts the rest (rule_use::findings), so its memory and its
   /// verdict stay bounded (a fleet's soak grew by 0.4 MB a minute before).
-  static constexpr std::size_t max_findings_per_rule = 20;
+  static constexpr std::size_t max_findings_per_rule = 5;
   /// Distinct failing command lines tracked for the retry-storm rule. Lines quiet for a
   /// whole window are forgotten once per window; past this many, the stalest go too.
   static constexpr std::size_t max_tracked_commands = 64;
