@@ -392,11 +392,11 @@ int run(int argc, char** argv) {
 
   std::vector<row> rows;
   std::vector<std::string> failures;
-  for (const auto& v : standard_variants(opts)) {
+  for (const auto& v : mqtt_variants(opts)) {
     const timing_mode mode = v.mode;
     const std::string m = v.key;
     std::cout << "nt35e-sim " << v.label << ": connecting\n" << std::flush;
-    auto sim = start_live_sim(broker, mode, "bench-sim-" + m, v.log_level);
+    auto sim = start_live_sim(broker, mode, "bench-sim-" + m, v.log_level, v.tcp_dte);
     sim_publisher sp(*sim);
     const bool targeted = v.targeted;
     if (targeted) {
@@ -501,7 +501,9 @@ int run(int argc, char** argv) {
       "Paho C++ async client in the benchmark process (subscription QoS 1).",
       "Baseline: a plain Paho C++ async client (MQTT 3.1.1) publishing the same 32-byte payloads to the same "
       "broker; latency samples and rate slices (0.5 s) alternate between simulator and baseline.",
-      "Simulator path: AT line on a PTY -> nt35e-sim -> its Paho client -> its in-process TCP relay -> broker.",
+      "Simulator path: AT line on a PTY -> nt35e-sim -> its Paho client -> its in-process TCP relay -> broker; "
+      "the 'DTE over TCP' rows put the AT line on a TCP connection instead (no target: they show what the PTY "
+      "costs, as each AT+ECMTPUB waits for its OK over that line).",
       "Rate pipelining: next AT+ECMTPUB after OK (QoS 0) or after +ECMTPUB:0,<msg>,0 (QoS 1, one at a time: "
       "1 / latency); the direct client waits for its delivery token. QoS 1 'up to 16 in flight' (the sustained "
       "throughput the rate target applies to): the next AT+ECMTPUB after OK while fewer than 16 "

@@ -118,6 +118,14 @@ std::vector<variant> standard_variants(const options& opts) {
   };
 }
 
+std::vector<variant> mqtt_variants(const options& opts) {
+  auto v = standard_variants(opts);
+  v.insert(v.begin() + 1,
+           {timing_mode::zero, opts.log_level, std::string(mode_name(timing_mode::zero)) + ", DTE over TCP", "zero-tcp",
+            false, true});
+  return v;
+}
+
 options parse_options(int argc, char** argv, const char* what) {
   options o;
 #ifdef NT35E_BENCH_RESULTS_DIR

@@ -54,6 +54,7 @@ struct variant {
   std::string label;      ///< the "mode" column: "zero delays", "zero delays, no transcript", "spec timings"
   std::string key;        ///< short, for topics and client ids: "zero", "zero-quiet", "spec"
   bool targeted;          ///< the issue's targets apply to this variant's rows
+  bool tcp_dte = false;   ///< the DTE line is a TCP connection (--tcp) instead of a PTY
 };
 
 struct options;
@@ -61,6 +62,11 @@ struct options;
 /// (the targets apply here), zero delays without the transcript (--log-level warn: what
 /// the transcript costs), and the spec's timings (what a driver sees).
 std::vector<variant> standard_variants(const options& opts);
+/// The standard variants plus zero delays with the DTE on TCP instead of a PTY (no
+/// target): the MQTT benchmarks run it to show what the PTY itself costs, since every
+/// AT+ECMTPUB waits for its OK over that line and a PTY's delivery goes through a kernel
+/// worker (bench/README.md, "Publish path").
+std::vector<variant> mqtt_variants(const options& opts);
 
 /// Command-line options common to every benchmark.
 struct options {

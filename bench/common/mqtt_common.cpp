@@ -178,17 +178,21 @@ void at_command(live_sim& s, const std::string& cmd, const std::string& urc, mil
 }
 
 std::unique_ptr<live_sim> start_live_sim(const test::mosquitto_broker& broker, timing_mode mode,
-                                         const std::string& client_id, const std::string& log_level) {
+                                         const std::string& client_id, const std::string& log_level,
+                                         bool tcp_dte) {
   auto s = std::make_unique<live_sim>();
   s->dir = std::make_unique<temp_dir>("nt35e-bench-live");
   std::vector<std::string> args = {"--live", "--map-host",
-                                   "test.mosquitto.org=127.0.0.1:" + std::to_string(broker.port()), "--pty",
-                                   s->dir->path() + "/nt35e0"};
+                                   "test.mosquitto.org=127.0.0.1:" + std::to_string(broker.port())};
+  if (tcp_dte)
+    args.insert(args.end(), {"--tcp", "0"});
+  else
+    args.insert(args.end(), {"--pty", s->dir->path() + "/nt35e0"});
   for (auto& a : timing_args(mode)) args.push_back(a);
   if (!log_level.empty()) args.insert(args.end(), {"--log-level", log_level});
   s->sim = std::make_unique<test::sim_process>(args);
   if (!s->sim->wait_ready(15s)) throw std::runtime_error("nt35e-sim not ready\n" + s->diag());
-  s->dte = line_channel(open_pty_dte(s->sim->pty_link()));
+  s->dte = line_channel(tcp_dte ? connect_tcp(s->sim->tcp_port()) : open_pty_dte(s->sim->pty_link()));
   prepare_modem(s->dte, [&] { return s->diag(); });
   at_command(*s, "AT+ECMTOPEN=0,\"test.mosquitto.org\",1883", "+ECMTOPEN:0,0", 15s);
   at_command(*s, "AT+ECMTCONN=0,\"" + client_id + "\"", "+ECMTCONN:0,0,0", 15s);

@@ -85,7 +85,8 @@ struct live_sim {
   [[nodiscard]] std::string diag() const;
 };
 std::unique_ptr<live_sim> start_live_sim(const test::mosquitto_broker& broker, timing_mode mode,
-                                         const std::string& client_id, const std::string& log_level = {});
+                                         const std::string& client_id, const std::string& log_level = {},
+                                         bool tcp_dte = false);
 
 /// Sends `cmd`, waits for OK (throws on ERROR / timeout), then for the URC `urc` if given.
 void at_command(live_sim& s, const std::string& cmd, const std::string& urc = {}, milliseconds timeout = 10s);

@@ -452,10 +452,10 @@ void oracle::count_failure(const std::string& key, modem::time_point sent, std::
   forget_stale_attempts(sent, window, attempts_.contains(key));
   auto& a = attempts_[key];
   a.failures.push_back(failure{sent, std::move(proof)});
-  auto old = std::find_if(a.failures.begin(), a.failures.end(), [&](const failure& f) { return sent - f.sent <= window; });
-  if (a.failures.end() - old > static_cast<std::ptrdiff_t>(std::max(count, max_failures_per_command)))
-    old = a.failures.end() - static_cast<std::ptrdiff_t>(std::max(count, max_failures_per_command));
-  a.failures.erase(a.failures.begin(), old);
+  // Only the tries within the window count, and no more than a storm needs to be told.
+  std::erase_if(a.failures, [&](const failure& f) { return sent - f.sent > window; });
+  const std::size_t keep = std::max(count, max_failures_per_command);
+  if (a.failures.size() > keep) a.failures.erase(a.failures.begin(), a.failures.end() - static_cast<std::ptrdiff_t>(keep));
   if (a.reported || count == 0 || a.failures.size() < count) return;
   // A growing delay (each gap at least 10 % longer than the one before) is a back-off, not a storm.
   bool growing = a.failures.size() >= 3;

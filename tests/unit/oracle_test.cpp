@@ -402,7 +402,7 @@ TEST(Oracle, ARuleBrokenAgainAndAgainKeepsTheFirstFindingsAndCountsThemAll) {
   EXPECT_EQ(counted, times) << "the coverage counts the findings that were not kept";
 }
 
-TEST(Oracle, DistinctFailingLinesAreForgottenOnceQuietAndAStormIsStillFound) {
+TEST(Oracle, DistinctFailingLinesAreTrackedUpToTheCapAndAStormIsStillFound) {
   oracle::config c;
   c.enabled["NT35E-ECMT-USE-BEFORE-CONN"] = false;
   c.enabled["NT35E-DRV-IGNORED-ERROR"] = false;
@@ -418,6 +418,25 @@ TEST(Oracle, DistinctFailingLinesAreForgottenOnceQuietAndAStormIsStillFound) {
   // The bound did not cost the rule: the same line failing without back-off is a storm.
   for (int i = 0; i < 5; ++i) w.line("AT+ECMTSUB=0,1,\"cmd/#\",1", ms(300));
   EXPECT_EQ(w.ids(), ids{"NT35E-DRV-RETRY-STORM"}) << w.dump();
+}
+
+TEST(Oracle, AFailingLineQuietForAWholeWindowIsForgotten) {
+  oracle::config c;
+  c.enabled["NT35E-ECMT-USE-BEFORE-CONN"] = false;
+  c.enabled["NT35E-DRV-IGNORED-ERROR"] = false;
+  c.enabled["NT35E-AT-PAUSE"] = false;
+  c.values["NT35E-DRV-RETRY-STORM.window_s"] = 5;
+  watched w(c);
+  w.boot();
+  // Three lines fail once each, well under the cap: all three are remembered.
+  for (int i = 1; i <= 3; ++i) w.line("AT+ECMTPUB=0," + std::to_string(i) + ",1,0,\"t\",\"x\"", ms(10));
+  EXPECT_EQ(w.verdict().tracked_commands(), 3u);
+  // A whole window later another line fails: the three quiet ones can no longer be
+  // part of a storm, so they go; the new one stays.
+  w.wait(ms(6000));
+  w.line("AT+ECMTPUB=0,4,1,0,\"t\",\"x\"", ms(10));
+  EXPECT_EQ(w.verdict().tracked_commands(), 1u) << w.dump();
+  EXPECT_EQ(w.ids(), ids{}) << w.dump();
 }
 
 TEST(Oracle, RetriesWithAGrowingDelayAreNoStorm) {
