@@ -11,11 +11,13 @@
 #include <cerrno>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "paho/call_queue.hpp"
 #include "paho/dialer.hpp"
 #include "paho/paho_client.hpp"
 #include "paho/relay.hpp"
@@ -30,6 +32,7 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 namespace req = nt35e::mqtt::request;
 namespace ev = nt35e::mqtt::event;
+using detail::call_queue;
 using detail::dialer;
 using detail::endpoint_text;
 using detail::op_context;
@@ -91,7 +94,7 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
     bool closing = false;  ///< disconnect requested: no more events
     std::shared_ptr<dialer> dial;
     std::shared_ptr<relay> link;
-    std::unique_ptr<paho_client> paho;
+    std::shared_ptr<paho_client> paho;  ///< shared with the calls queued for it (call_paho)
     std::unique_ptr<asio::steady_timer> connack_timer;
     int unfinished_publishes = 0;         ///< handed to Paho, no completion yet
     std::uint64_t refused_publishes = 0;  ///< refused in the current episode of a full queue
@@ -224,23 +227,29 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
   void handle(req::subscribe r) {
     auto s = connected_session(r.id);
     if (!s) return post_event(ev::suback{r.id, r.msg_id, 2});
-    try {
-      s->paho->cli->subscribe(r.topic, r.qos, op_context(op_kind::subscribe, r.msg_id), s->paho->cb);
-    } catch (const ::mqtt::exception& e) {
-      log("id " + std::to_string(r.id) + ": SUBSCRIBE not sent: " + e.what());
-      post_event(ev::suback{r.id, r.msg_id, 2});
-    }
+    call_paho(
+        *s,
+        [topic = r.topic, qos = r.qos, msg_id = r.msg_id](::mqtt::async_client& cli, detail::callbacks& cb) {
+          cli.subscribe(topic, qos, op_context(op_kind::subscribe, msg_id), cb);
+        },
+        [msg_id = r.msg_id](impl& self, session& cur, const std::string& why) {
+          self.log("id " + std::to_string(cur.id) + ": SUBSCRIBE not sent: " + why);
+          self.deliver(ev::suback{cur.id, msg_id, 2});
+        });
   }
 
   void handle(req::unsubscribe r) {
     auto s = connected_session(r.id);
     if (!s) return post_event(ev::unsuback{r.id, r.msg_id, 2});
-    try {
-      s->paho->cli->unsubscribe(r.topic, op_context(op_kind::unsubscribe, r.msg_id), s->paho->cb);
-    } catch (const ::mqtt::exception& e) {
-      log("id " + std::to_string(r.id) + ": UNSUBSCRIBE not sent: " + e.what());
-      post_event(ev::unsuback{r.id, r.msg_id, 2});
-    }
+    call_paho(
+        *s,
+        [topic = r.topic, msg_id = r.msg_id](::mqtt::async_client& cli, detail::callbacks& cb) {
+          cli.unsubscribe(topic, op_context(op_kind::unsubscribe, msg_id), cb);
+        },
+        [msg_id = r.msg_id](impl& self, session& cur, const std::string& why) {
+          self.log("id " + std::to_string(cur.id) + ": UNSUBSCRIBE not sent: " + why);
+          self.deliver(ev::unsuback{cur.id, msg_id, 2});
+        });
   }
 
   void handle(req::publish r) {
@@ -259,15 +268,21 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
             "): refusing publishes with result 2 until they drain");
       return deliver(ev::published{r.id, r.msg_id, 2, /*refused=*/true});
     }
-    try {
-      s->paho->cli->publish(r.topic, r.payload.data(), r.payload.size(), r.qos, r.retain,
-                            op_context(op_kind::publish, r.msg_id), s->paho->cb);
-      ++s->unfinished_publishes;
-      unfinished_publishes_in_process.fetch_add(1, std::memory_order_relaxed);
-    } catch (const ::mqtt::exception& e) {
-      log("id " + std::to_string(r.id) + ": PUBLISH not sent: " + e.what());
-      deliver(ev::published{r.id, r.msg_id, 2});
-    }
+    // Counted now, so that the bounds above hold while the publish waits in the queue.
+    const int msg_id = r.msg_id;
+    ++s->unfinished_publishes;
+    unfinished_publishes_in_process.fetch_add(1, std::memory_order_relaxed);
+    call_paho(
+        *s,
+        [r = std::move(r)](::mqtt::async_client& cli, detail::callbacks& cb) {
+          cli.publish(r.topic, r.payload.data(), r.payload.size(), r.qos, r.retain,
+                      op_context(op_kind::publish, r.msg_id), cb);
+        },
+        [msg_id](impl& self, session& cur, const std::string& why) {
+          self.log("id " + std::to_string(cur.id) + ": PUBLISH not sent: " + why);
+          self.publish_finished(cur);
+          self.deliver(ev::published{cur.id, msg_id, 2});
+        });
   }
 
   void handle(req::disconnect r) {
@@ -279,17 +294,23 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
     auto s = sl.sess;
     if (!s) return;
     if (s->state == phase::connected && s->paho && s->paho->cli && !s->closing) {
-      try {
-        // DISCONNECT, then Paho closes its socket; the relay forwards the packet and
-        // closes the broker side behind it. Timeout 0: no waiting for in-flight acks.
-        s->paho->cli->disconnect(0, op_context(op_kind::disconnect, 0), s->paho->cb);
-        s->closing = true;
-        sl.sess.reset();
-        retire(*s, /*graceful=*/true);
-        return;
-      } catch (const ::mqtt::exception& e) {
-        log("id " + std::to_string(r.id) + ": DISCONNECT not sent: " + e.what());
-      }
+      // DISCONNECT (after the publishes queued before it), then Paho closes its socket;
+      // the relay forwards the packet and closes the broker side behind it. Timeout 0: no
+      // waiting for in-flight acks. Refused, the link is cut instead.
+      std::weak_ptr<relay> link = s->link;
+      queue_call(
+          s->paho,
+          [](::mqtt::async_client& cli, detail::callbacks& cb) {
+            cli.disconnect(0, op_context(op_kind::disconnect, 0), cb);
+          },
+          [id = r.id, link](impl& self, const std::string& why) {
+            self.log("id " + std::to_string(id) + ": DISCONNECT not sent: " + why);
+            if (auto l = link.lock()) l->close();
+          });
+      s->closing = true;
+      sl.sess.reset();
+      retire(*s, /*graceful=*/true);
+      return;
     }
     drop_session(r.id, false);
   }
@@ -318,7 +339,7 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
       if (auto self = w.lock()) self->log("id " + std::to_string(id) + ": " + note);
     });
     s->link = link;
-    auto pc = std::make_unique<paho_client>(weak_from_this(), ex_, s->id, s->gen);
+    auto pc = std::make_shared<paho_client>(weak_from_this(), ex_, s->id, s->gen);
     link->throttle_by(pc->cb.waiting);
     const auto& o = r.options;
     const int version = o.version == 3 ? MQTTVERSION_3_1 : MQTTVERSION_3_1_1;
@@ -354,13 +375,23 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
           " (MQTT " + (version == MQTTVERSION_3_1 ? "3.1" : "3.1.1") + ", client id \"" + o.client_id + "\", user " +
           (o.user_name ? "\"" + *o.user_name + "\"" : std::string("none")) + ", password " +
           (o.password ? (show_secrets_ ? "\"" + *o.password + "\"" : std::string("****")) : std::string("none")) + ")");
-      pc->cli->connect(co, op_context(op_kind::connect, 0), pc->cb);
+      s->paho = pc;
+      // Queued like every other call on the client: a DISCONNECT of the link before it
+      // (the same client id) reaches the broker first.
+      call_paho(
+          *s,
+          [co = std::move(co)](::mqtt::async_client& cli, detail::callbacks& cb) {
+            cli.connect(co, op_context(op_kind::connect, 0), cb);
+          },
+          [](impl& self, session& cur, const std::string& why) {
+            self.drop_session(cur.id, false);
+            self.deliver(ev::connect_failed{cur.id, "Paho: " + why});
+          });
     } catch (const ::mqtt::exception& e) {
       s->paho = std::move(pc);
       drop_session(s->id, false);
       return deliver(ev::connect_failed{s->id, std::string("Paho: ") + e.what()});
     }
-    s->paho = std::move(pc);
     s->state = phase::connecting;
     link->start();
 
@@ -471,6 +502,49 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
     }
   }
 
+  // ---- calls into Paho ------------------------------------------------------------------
+
+  /// What a refused call does, on the executor, with Paho's reason.
+  using refused_fn = std::function<void(impl&, const std::string& why)>;
+
+  /// Runs `call(cli, cb)` on the process's Paho call queue (paho/call_queue.hpp), never on
+  /// this thread: Paho's lock is not waited for here. The client stays alive until the call
+  /// ran. If Paho refuses it (throws), `refused` runs on the executor, unless this backend
+  /// is gone by then.
+  template <class Call>
+  void queue_call(std::shared_ptr<paho_client> pc, Call call, refused_fn refused) {
+    call_queue::instance().push([pc = std::move(pc), call = std::move(call), refused = std::move(refused), ex = ex_,
+                                 w = weak_from_this()]() mutable {
+      std::optional<std::string> why;
+      try {
+        call(*pc->cli, pc->cb);
+      } catch (const std::exception& e) {
+        why = e.what();
+      }
+      if (why)
+        asio::post(ex, [w, refused = std::move(refused), why = std::move(*why)] {
+          if (auto self = w.lock()) refused(*self, why);
+        });
+      // Its session is over and the reaper has let go already: bury it again on the
+      // executor rather than destroy it here, perhaps inside a callback's window (bury()).
+      if (pc.use_count() == 1)
+        asio::post(ex, [w, pc = std::move(pc)]() mutable {
+          if (auto self = w.lock()) self->bury(std::move(pc));
+        });
+    });
+  }
+
+  /// queue_call() for a call of session `s` whose refusal matters only while `s` is still
+  /// the id's live session (not dropped or replaced meanwhile: then it was said otherwise).
+  template <class Call, class Refused>
+  void call_paho(session& s, Call call, Refused refused) {
+    queue_call(s.paho, std::move(call),
+               [id = s.id, gen = s.gen, refused = std::move(refused)](impl& self, const std::string& why) {
+                 auto cur = self.session_of(id, gen);
+                 if (cur && !cur->closing) refused(self, *cur, why);
+               });
+  }
+
   // ---- sessions ----------------------------------------------------------------------
 
   std::shared_ptr<session> session_of(int id, std::uint64_t gen) {
@@ -515,7 +589,7 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
   /// Paho C++ touches the client right after a token callback returns (remove_token), and
   /// that callback may still be returning on Paho's thread when its posted event runs
   /// here. So a finished client is destroyed a little later, never inside that window.
-  void bury(std::unique_ptr<paho_client> p) {
+  void bury(std::shared_ptr<paho_client> p) {
     graveyard_.push_back({std::chrono::steady_clock::now() + std::chrono::milliseconds(500), std::move(p)});
     if (!reaper_armed_) arm_reaper();
   }
@@ -533,7 +607,7 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
   void reap() {
     reaper_armed_ = false;
     const auto now = std::chrono::steady_clock::now();
-    std::vector<std::unique_ptr<paho_client>> dead;
+    std::vector<std::shared_ptr<paho_client>> dead;
     while (!graveyard_.empty() && graveyard_.front().when <= now) {
       dead.push_back(std::move(graveyard_.front().client));
       graveyard_.erase(graveyard_.begin());
@@ -556,6 +630,9 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
       }
     }
     reaper_.cancel();
+    // The calls still queued for these clients run first: after this the clients go, and
+    // nothing may call Paho on them or post to this executor for them any more.
+    call_queue::instance().drain();
     graveyard_.clear();
   }
 
@@ -590,7 +667,7 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
 
   struct buried {
     std::chrono::steady_clock::time_point when;
-    std::unique_ptr<paho_client> client;
+    std::shared_ptr<paho_client> client;
   };
 
   paho_backend* owner_;

@@ -27,12 +27,16 @@
 //
 // The parts, one job each (internal, namespace detail): paho/dialer (DNS + TCP + TLS),
 // paho/upstream (the broker side of a link), paho/relay (the loopback relay),
-// paho/paho_client (a Paho client and its callbacks), paho/waker, paho/packet_id.
+// paho/paho_client (a Paho client and its callbacks), paho/call_queue (the one thread that
+// calls Paho), paho/waker, paho/packet_id.
 //
 // Threads: Paho's callbacks run on Paho's two library threads (shared by all clients of
-// the process); they only copy data and post to the executor. Everything else,
-// including emit(), runs on the executor. Nothing here blocks the executor (no token
-// wait). A finished Paho client is destroyed 0.5 s later (Paho C++ still touches it
+// the process); they only copy data and post to the executor. The calls into a client
+// (connect, publish, subscribe, unsubscribe, disconnect) run on paho/call_queue's thread,
+// in order, so the executor never waits for Paho's process-wide lock; a call Paho refuses
+// is reported back through the executor. Everything else, including emit(), runs on the
+// executor. Nothing here blocks the executor (no token wait; only the destructor waits
+// for the calls still queued). A finished Paho client is destroyed 0.5 s later (Paho C++ still touches it
 // right after a callback returns).
 //
 // Process-wide helper: one extra Paho client, never destroyed, that wakes Paho's
