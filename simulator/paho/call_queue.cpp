@@ -1,5 +1,6 @@
 #include "paho/call_queue.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -17,11 +18,19 @@ class threaded_queue final : public call_queue {
   }
 
   void push(call c) override {
+    pending_.fetch_add(1);
     {
       std::lock_guard lock(mutex_);
       calls_.push_back(std::move(c));
     }
     ready_.notify_one();
+  }
+
+  void run_or_push(call c) override {
+    int none = 0;
+    if (!pending_.compare_exchange_strong(none, 1)) return push(std::move(c));
+    run_one(c);
+    pending_.fetch_sub(1);
   }
 
   void drain() override {
@@ -41,17 +50,24 @@ class threaded_queue final : public call_queue {
         c = std::move(calls_.front());
         calls_.pop_front();
       }
-      try {
-        c();  // the call owns what it captured; it goes here, on this thread
-      } catch (...) {
-        // A call reports its own failures; nothing may end this thread.
-      }
+      run_one(c);  // the call owns what it captured; it goes here, on this thread
+      c = nullptr;
+      pending_.fetch_sub(1);
+    }
+  }
+
+  static void run_one(call& c) {
+    try {
+      c();
+    } catch (...) {
+      // A call reports its own failures; nothing may end the queue's thread.
     }
   }
 
   std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<call> calls_;
+  std::atomic<int> pending_{0};  ///< queued + running (on the queue's thread or inline)
 };
 
 }  // namespace

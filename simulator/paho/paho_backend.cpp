@@ -507,13 +507,13 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
   /// What a refused call does, on the executor, with Paho's reason.
   using refused_fn = std::function<void(impl&, const std::string& why)>;
 
-  /// Runs `call(cli, cb)` on the process's Paho call queue (paho/call_queue.hpp), never on
-  /// this thread: Paho's lock is not waited for here. The client stays alive until the call
-  /// ran. If Paho refuses it (throws), `refused` runs on the executor, unless this backend
-  /// is gone by then.
+  /// Runs `call(cli, cb)` through the process's Paho call queue (paho/call_queue.hpp): on
+  /// its thread whenever other calls are waiting, so that this thread does not wait for
+  /// Paho's lock behind them. The client stays alive until the call ran. If Paho refuses it
+  /// (throws), `refused` runs on the executor, posted, unless this backend is gone by then.
   template <class Call>
   void queue_call(std::shared_ptr<paho_client> pc, Call call, refused_fn refused) {
-    call_queue::instance().push([pc = std::move(pc), call = std::move(call), refused = std::move(refused), ex = ex_,
+    call_queue::instance().run_or_push([pc = std::move(pc), call = std::move(call), refused = std::move(refused), ex = ex_,
                                  w = weak_from_this()]() mutable {
       std::optional<std::string> why;
       try {

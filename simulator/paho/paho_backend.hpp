@@ -32,9 +32,10 @@
 //
 // Threads: Paho's callbacks run on Paho's two library threads (shared by all clients of
 // the process); they only copy data and post to the executor. The calls into a client
-// (connect, publish, subscribe, unsubscribe, disconnect) run on paho/call_queue's thread,
-// in order, so the executor never waits for Paho's process-wide lock; a call Paho refuses
-// is reported back through the executor. Everything else, including emit(), runs on the
+// (connect, publish, subscribe, unsubscribe, disconnect) go through paho/call_queue, in
+// order: on its thread whenever other calls wait, so that a fleet's modem threads do not
+// all wait for Paho's process-wide lock; a call Paho refuses is reported back through the
+// executor. Everything else, including emit(), runs on the
 // executor. Nothing here blocks the executor (no token wait; only the destructor waits
 // for the calls still queued). A finished Paho client is destroyed 0.5 s later (Paho C++ still touches it
 // right after a callback returns).

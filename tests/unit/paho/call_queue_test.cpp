@@ -64,4 +64,36 @@ TEST(CallQueue, CallsDoNotRunOnTheThreadThatQueuedThem) {
   EXPECT_NE(where, std::this_thread::get_id());
 }
 
+TEST(CallQueue, WithNothingWaitingACallRunsAtOnceOnTheCallersThread) {
+  auto& q = call_queue::instance();
+  q.drain();
+  std::thread::id where;
+  q.run_or_push([&] { where = std::this_thread::get_id(); });
+  EXPECT_EQ(where, std::this_thread::get_id());
+}
+
+TEST(CallQueue, WhileACallRunsTheNextIsQueuedBehindIt) {
+  auto& q = call_queue::instance();
+  q.drain();
+  std::mutex m;
+  std::vector<int> order;
+  std::atomic<bool> started{false};
+  q.push([&] {
+    started = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::lock_guard lock(m);
+    order.push_back(1);
+  });
+  while (!started.load()) std::this_thread::yield();
+  std::thread::id where;
+  q.run_or_push([&] {
+    where = std::this_thread::get_id();
+    std::lock_guard lock(m);
+    order.push_back(2);
+  });
+  q.drain();
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
+  EXPECT_NE(where, std::this_thread::get_id()) << "it waited its turn on the queue's thread";
+}
+
 }  // namespace
