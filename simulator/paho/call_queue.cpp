@@ -17,14 +17,7 @@ class threaded_queue final : public call_queue {
     std::thread([this] { run(); }).detach();
   }
 
-  void push(call c) override {
-    pending_.fetch_add(1);
-    {
-      std::lock_guard lock(mutex_);
-      calls_.push_back(std::move(c));
-    }
-    ready_.notify_one();
-  }
+  void push(call c) override { push_entry({std::move(c), nullptr}); }
 
   void run_or_push(call c) override {
     int none = 0;
@@ -35,24 +28,40 @@ class threaded_queue final : public call_queue {
 
   void drain() override {
     std::promise<void> done;
-    auto ran = done.get_future();
-    push([&done] { done.set_value(); });
-    ran.wait();
+    auto finished = done.get_future();
+    push_entry({[] {}, &done});
+    finished.wait();
   }
 
  private:
+  /// A call, and whom to tell once it is over and no longer counted (drain()).
+  struct entry {
+    call c;
+    std::promise<void>* finished = nullptr;
+  };
+
+  void push_entry(entry e) {
+    pending_.fetch_add(1);
+    {
+      std::lock_guard lock(mutex_);
+      calls_.push_back(std::move(e));
+    }
+    ready_.notify_one();
+  }
+
   void run() {
     for (;;) {
-      call c;
+      entry e;
       {
         std::unique_lock lock(mutex_);
         ready_.wait(lock, [this] { return !calls_.empty(); });
-        c = std::move(calls_.front());
+        e = std::move(calls_.front());
         calls_.pop_front();
       }
-      run_one(c);  // the call owns what it captured; it goes here, on this thread
-      c = nullptr;
+      run_one(e.c);  // the call owns what it captured; it goes here, on this thread
+      e.c = nullptr;
       pending_.fetch_sub(1);
+      if (e.finished) e.finished->set_value();  // after the count: drain() then finds it idle
     }
   }
 
@@ -66,7 +75,7 @@ class threaded_queue final : public call_queue {
 
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<call> calls_;
+  std::deque<entry> calls_;
   std::atomic<int> pending_{0};  ///< queued + running (on the queue's thread or inline)
 };
 
