@@ -46,13 +46,28 @@ using fleet::add_rows;
 using fleet::measure_fleet;
 using fleet::measure_paho;
 
-/// Takes "--scripted-sizes A,B" and "--live-sizes A,B" out of argv (the other options
-/// are the common ones); exits(2) with a sentence on a bad list.
-void take_sizes(int& argc, char** argv, std::vector<std::size_t>& scripted, std::vector<std::size_t>& live,
-                bool& given) {
+/// Takes "--scripted-sizes A,B", "--live-sizes A,B" and "--load-nice N" out of argv (the
+/// other options are the common ones); exits(2) with a sentence on a bad value.
+void take_fleet_options(int& argc, char** argv, std::vector<std::size_t>& scripted, std::vector<std::size_t>& live,
+                        bool& given, int& load_nice) {
   int out = 1;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    if (a == "--load-nice") {
+      const std::string v = i + 1 < argc ? argv[++i] : "";
+      std::size_t used = 0;
+      int n = -1;
+      try {
+        n = std::stoi(v, &used);
+      } catch (const std::exception&) {}
+      if (n < 0 || n > 19 || used != v.size()) {
+        std::cerr << "bench_fleet: --load-nice takes a nice value from 0 to 19 for the load generator, not \"" << v
+                  << "\"\n";
+        std::exit(2);
+      }
+      load_nice = n;
+      continue;
+    }
     if ((a == "--scripted-sizes" || a == "--live-sizes") && i + 1 < argc) {
       auto& v = a == "--live-sizes" ? live : scripted;
       v.clear();
@@ -82,13 +97,15 @@ int run(int argc, char** argv) {
   install_signal_handlers();
   std::vector<std::size_t> scripted_sizes, live_sizes;
   bool sizes_given = false;
-  take_sizes(argc, argv, scripted_sizes, live_sizes, sizes_given);
+  fleet::fleet_settings settings;
+  take_fleet_options(argc, argv, scripted_sizes, live_sizes, sizes_given, settings.load_nice);
   auto opts = parse_options(
       argc, argv,
       "Fleets of N modems (nt35e-sim --fleet N) on the scripted broker and on a local mosquitto, vs a fleet of "
       "plain Paho clients.\n--count: AT round trip samples per phase (default 500); --seconds: loaded time per "
       "fleet (default 6).\n--scripted-sizes A,B / --live-sizes A,B: the fleet sizes on each broker (default "
-      "100,1000,10000 / 100,1000,5000; --quick: 1000,10000 / 1000,5000).");
+      "100,1000,10000 / 100,1000,5000; --quick: 1000,10000 / 1000,5000).\n--load-nice N: the nice value of the "
+      "thread that drives the other modems' load (default 10; 0 runs it at the simulator's priority).");
   auto machine = describe_machine();
   std::cout << "bench_fleet on " << to_text(machine) << "\n";
   if (!sizes_given) {
@@ -102,7 +119,6 @@ int run(int argc, char** argv) {
   auto has = [](const std::vector<std::size_t>& v, std::size_t n) {
     return std::find(v.begin(), v.end(), n) != v.end();
   };
-  fleet::fleet_settings settings;
   settings.log_level = opts.log_level;
   settings.samples = opts.count > 0 ? static_cast<std::size_t>(opts.count) : (opts.quick ? 200 : 500);
   const double seconds = opts.seconds > 0 ? opts.seconds : (opts.quick ? 1.0 : 6.0);

@@ -64,7 +64,10 @@ std::vector<std::string> method_notes(const fleet_settings& s) {
           " s then the other N-1 modems pipelining AT+ECMTPUB QoS 0 (32-byte payload, "
           "next on OK) for " +
           fixed(s.load_s, 2) + " s, " + std::to_string(s.rounds) + " rounds; at most " + std::to_string(s.samples) +
-          " samples per phase. Baseline: the idle slices.",
+          " samples per phase. Baseline: the idle slices. The load is driven by one thread at nice " +
+          std::to_string(s.load_nice) +
+          " (--load-nice; modem 0's sampler, the simulator and the broker at 0): on 2 cores the load generator "
+          "would otherwise compete with the simulator it measures for the CPU.",
       "mosquitto listens with a backlog of 100: when more connections arrive at once the kernel drops SYNs "
       "(TcpExt ListenOverflows, counted in each connect row's note) and the client sends them again after 1 s, "
       "so connect times near 1 s (simulator) or 2 s (Paho) come from the broker's queue. Each live modem opens "

@@ -33,8 +33,9 @@ struct load_result {
 /// modem answers (the next on OK: saturation). Modem 0 (not among the publishers; its
 /// line is detached from `f`) measures `AT` round trips on its own thread throughout,
 /// at most `samples` per phase, spread over the rounds; samples taken across a change of
-/// phase and during the ramp or the drain are dropped.
+/// phase and during the ramp or the drain are dropped. The load runs on its own thread at
+/// nice `load_nice` (0: the caller's priority), the sampler at the caller's.
 load_result round_trips_under_load(dte_fleet& f, const std::vector<std::size_t>& publishers, int rounds, double idle_s,
-                                   double load_s, std::size_t samples, double per_modem_rate);
+                                   double load_s, std::size_t samples, double per_modem_rate, int load_nice);
 
 }  // namespace nt35e::bench::fleet

@@ -53,6 +53,7 @@ struct fleet_settings {
   double paced_rate = 5;             ///< publishes per second per modem in the paced load
   int paced_rounds = 2;
   double paced_load_s = 1.0;
+  int load_nice = 10;  ///< the load generator's thread (--load-nice); the sampler stays at 0
 };
 
 /// Starts a fleet of `n` modems (zero delays; on a free port range picked with `rng`),
