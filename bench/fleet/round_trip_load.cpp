@@ -24,19 +24,32 @@ load_result round_trips_under_load(dte_fleet& f, const std::vector<std::size_t>&
   std::vector<double> idle, loaded;
   std::string rtt_error;  // written by the sampler before sampler_failed, read after join
   const std::size_t per_slice = (samples + static_cast<std::size_t>(rounds) - 1) / static_cast<std::size_t>(rounds);
+  // Samples are spread evenly over each slice, not taken back to back from its start: at
+  // 40 µs a round trip, a burst of them would all fall in the slice's first milliseconds,
+  // and time the load's onset instead of the fleet under it.
+  const auto spacing_of = [&](int phase) {
+    return seconds_of((phase == 1 ? idle_s : load_s) / static_cast<double>(per_slice));
+  };
   std::thread sampler([&] {
     try {
       int last = -1;
       std::size_t in_slice = 0;
+      clock::time_point slice_start{};
       while (!stop.load()) {
         const int s = state.load();
         const int phase = s & 3;
         if (s != last) {
           last = s;
           in_slice = 0;
+          slice_start = clock::now();
         }
         if (phase == 0 || in_slice >= per_slice) {
           std::this_thread::sleep_for(1ms);
+          continue;
+        }
+        const auto due = slice_start + spacing_of(phase) * static_cast<long>(in_slice);
+        if (clock::now() < due) {
+          std::this_thread::sleep_until(std::min(due, clock::now() + 1ms));  // and look at the phase again
           continue;
         }
         const auto t0 = clock::now();

@@ -32,7 +32,7 @@ struct load_result {
 /// second each, spread evenly over the fleet (a busy fleet), or with 0 as fast as each
 /// modem answers (the next on OK: saturation). Modem 0 (not among the publishers; its
 /// line is detached from `f`) measures `AT` round trips on its own thread throughout,
-/// at most `samples` per phase, spread over the rounds; samples taken across a change of
+/// at most `samples` per phase, spread over the rounds and evenly over each slice; samples taken across a change of
 /// phase and during the ramp or the drain are dropped. The load runs on its own thread at
 /// nice `load_nice` (0: the caller's priority), the sampler at the caller's.
 load_result round_trips_under_load(dte_fleet& f, const std::vector<std::size_t>& publishers, int rounds, double idle_s,
