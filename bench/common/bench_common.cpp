@@ -9,6 +9,7 @@
 #include <sys/utsname.h>
 #include <termios.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <algorithm>
 #include <atomic>
@@ -110,20 +111,31 @@ std::vector<std::string> timing_args(timing_mode m) {
   return args;
 }
 
-std::vector<variant> standard_variants(const options& opts) {
+namespace {
+/// Keeps the variants --only names (all when it names none).
+std::vector<variant> selected(std::vector<variant> all, const options& opts) {
+  if (opts.only.empty()) return all;
+  std::vector<variant> kept;
+  for (auto& v : all)
+    if (std::find(opts.only.begin(), opts.only.end(), v.key) != opts.only.end()) kept.push_back(std::move(v));
+  return kept;
+}
+std::vector<variant> all_standard_variants(const options& opts) {
   return {
       {timing_mode::zero, opts.log_level, mode_name(timing_mode::zero), "zero", true},
       {timing_mode::zero, "warn", std::string(mode_name(timing_mode::zero)) + ", no transcript", "zero-quiet", false},
       {timing_mode::spec, opts.log_level, mode_name(timing_mode::spec), "spec", false},
   };
 }
+}  // namespace
+
+std::vector<variant> standard_variants(const options& opts) { return selected(all_standard_variants(opts), opts); }
 
 std::vector<variant> mqtt_variants(const options& opts) {
-  auto v = standard_variants(opts);
-  v.insert(v.begin() + 1,
-           {timing_mode::zero, opts.log_level, std::string(mode_name(timing_mode::zero)) + ", DTE over TCP", "zero-tcp",
-            false, true});
-  return v;
+  auto v = all_standard_variants(opts);
+  v.insert(v.begin() + 1, {timing_mode::zero, opts.log_level,
+                           std::string(mode_name(timing_mode::zero)) + ", DTE over TCP", "zero-tcp", false, true});
+  return selected(std::move(v), opts);
 }
 
 options parse_options(int argc, char** argv, const char* what) {
@@ -134,7 +146,8 @@ options parse_options(int argc, char** argv, const char* what) {
   auto usage = [&](const std::string& why) {
     if (!why.empty()) std::cerr << argv[0] << ": " << why << "\n";
     std::cerr << "usage: " << argv[0]
-              << " [--count N] [--seconds S] [--quick] [--results DIR] [--no-results] [--sim-log-level L]\n"
+              << " [--count N] [--seconds S] [--quick] [--results DIR] [--no-results] [--sim-log-level L]"
+                 " [--only zero,zero-tcp,zero-quiet,spec]\n"
               << what << "\n";
     std::exit(why.empty() ? 0 : 2);
   };
@@ -157,7 +170,18 @@ options parse_options(int argc, char** argv, const char* what) {
         o.quick = true;
       else if (a == "--sim-log-level")
         o.log_level = value();
-      else if (a == "--help" || a == "-h")
+      else if (a == "--only") {
+        // Comma-separated variant keys: zero, zero-tcp, zero-quiet, spec.
+        std::string keys = value();
+        for (std::size_t at = 0; at <= keys.size();) {
+          const auto comma = std::min(keys.find(',', at), keys.size());
+          if (comma > at) o.only.push_back(keys.substr(at, comma - at));
+          at = comma + 1;
+        }
+        for (const auto& k : o.only)
+          if (k != "zero" && k != "zero-tcp" && k != "zero-quiet" && k != "spec")
+            usage("unknown variant " + k + " for --only (zero, zero-tcp, zero-quiet, spec)");
+      } else if (a == "--help" || a == "-h")
         usage("");
       else
         usage("unknown option " + a);

@@ -74,10 +74,11 @@ struct options {
   double seconds = 0;       ///< 0: the benchmark's default
   std::string results_dir;  ///< where results.json / results.md live
   bool write_results = true;
-  bool quick = false;     ///< smaller counts and shorter limits (smoke run)
-  std::string log_level;  ///< passed to the simulator when set (default: its own, info)
+  bool quick = false;             ///< smaller counts and shorter limits (smoke run)
+  std::string log_level;          ///< passed to the simulator when set (default: its own, info)
+  std::vector<std::string> only;  ///< --only: the variant keys to run (empty: all)
 };
-/// Parses --count N --seconds S --results DIR --no-results --quick --sim-log-level L;
+/// Parses --count N --seconds S --results DIR --no-results --quick --sim-log-level L --only KEYS;
 /// prints usage and exits(2) on anything else.
 options parse_options(int argc, char** argv, const char* what);
 

@@ -58,6 +58,7 @@ json to_json(const row& r) {
   j["baseline"] = r.baseline ? json(*r.baseline) : json(nullptr);
   auto q = r.ratio();
   j["ratio"] = q ? json(*q) : json(nullptr);
+  if (r.paired_ratio) j["paired_ratio"] = *r.paired_ratio;
   j["target_kind"] = goal_name(r.target_kind);
   j["target"] = r.target;
   j["target_text"] = r.target_text();
@@ -74,6 +75,7 @@ row from_json(const json& j) {
   r.unit = j.value("unit", "");
   r.simulator = j.value("simulator", 0.0);
   if (j.contains("baseline") && j["baseline"].is_number()) r.baseline = j["baseline"].get<double>();
+  if (j.contains("paired_ratio") && j["paired_ratio"].is_number()) r.paired_ratio = j["paired_ratio"].get<double>();
   r.target_kind = goal_from(j.value("target_kind", "none"));
   r.target = j.value("target", 0.0);
   r.note = j.value("note", "");
@@ -142,6 +144,7 @@ void write_atomically(const std::string& path, const std::string& text) {
 }  // namespace
 
 std::optional<double> row::ratio() const {
+  if (paired_ratio) return paired_ratio;
   if (!baseline || *baseline == 0) return std::nullopt;
   return simulator / *baseline;
 }

@@ -29,6 +29,10 @@ struct row {
   goal target_kind = goal::none;
   double target = 0;
   std::string note;
+  /// When set, this is the ratio rather than simulator / baseline: the median of the
+  /// ratios of bursts measured side by side (each simulator burst against the baseline
+  /// burst next to it in time), which cancels the machine's drift between rounds.
+  std::optional<double> paired_ratio = std::nullopt;
 
   [[nodiscard]] std::optional<double> ratio() const;
   [[nodiscard]] std::string target_text() const;  ///< "≤ 1.5×", "≥ 0.80×", "= 0", "≥ 1000", ""
