@@ -268,7 +268,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   if (opts.replay_file) {
     auto source = app::make_replay_source(*opts.replay_file, opts, profile);
     if (auto* error = std::get_if<std::string>(&source)) {
-      std::fprintf(stderr, "nt35e-sim: %s\n", error->c_str());
+      print_now(stderr, "nt35e-sim: " + *error + "\n");
       return 2;
     }
     session.set_answer_source(std::move(std::get<std::unique_ptr<io::answer_source>>(source)));
@@ -288,7 +288,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
     try {
       control->start();
     } catch (const io::startup_error& e) {
-      std::fprintf(stderr, "nt35e-sim: %s\n", e.what());
+      print_now(stderr, std::string("nt35e-sim: ") + e.what() + "\n");
       return 1;
     }
   }
@@ -307,7 +307,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
     try {
       metrics_endpoint->start();
     } catch (const io::startup_error& e) {
-      std::fprintf(stderr, "nt35e-sim: %s\n", e.what());
+      print_now(stderr, std::string("nt35e-sim: ") + e.what() + "\n");
       return 1;
     }
   }
@@ -391,7 +391,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
     try {
       web_view->start();
     } catch (const io::startup_error& e) {
-      std::fprintf(stderr, "nt35e-sim: %s\n", e.what());
+      print_now(stderr, std::string("nt35e-sim: ") + e.what() + "\n");
       return 1;
     }
   }
@@ -452,7 +452,7 @@ int run(const app::options& opts, const scenario::scenario& world, const modem::
   try {
     transport->start(session);
   } catch (const io::startup_error& e) {
-    std::fprintf(stderr, "nt35e-sim: %s\n", e.what());
+    print_now(stderr, std::string("nt35e-sim: ") + e.what() + "\n");
     return e.exit_status;
   }
 
@@ -664,7 +664,7 @@ int main(int argc, char** argv) {
     return run(opts, world.world_for(0), profiles.of(world, o), o ? o->path : std::string(), world.fleet_events,
                profiles.profiles[0].time_scale);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "nt35e-sim: %s\n", e.what());
+    print_now(stderr, std::string("nt35e-sim: ") + e.what() + "\n");
     return 1;
   }
 }

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <optional>
 
+#include "io/logger.hpp"
+
 namespace nt35e::app {
 namespace {
 
@@ -107,7 +109,7 @@ void trace_tap::check() {
     why = "the capture stopped: cannot write to " + pcap_->path + " (disk full or file closed?)";
   if (why.empty()) return;
   warned_ = true;
-  std::fprintf(stderr, "nt35e-sim: %s\n", why.c_str());
+  io::print_now(stderr, "nt35e-sim: " + why + "\n");
 }
 
 std::variant<std::unique_ptr<io::answer_source>, std::string> make_replay_source(const std::string& path,

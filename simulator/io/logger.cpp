@@ -10,6 +10,7 @@
 
 #include "at/command_line.hpp"
 #include "at/text.hpp"
+#include "io/log_writer.hpp"
 
 namespace nt35e::io {
 
@@ -25,6 +26,13 @@ std::optional<log_level> parse_log_level(std::string_view name) {
 std::string_view level_name(log_level level) { return modem::to_string(level); }
 
 void print_now(std::FILE* f, std::string_view text) {
+  if (f == stderr) {
+    // Behind the transcript lines before it, and never stuck on a reader that does not read.
+    auto& w = log_writer::standard_error();
+    w.append(text);
+    w.drain();
+    return;
+  }
   std::fwrite(text.data(), 1, text.size(), f);
   std::fflush(f);
 }
@@ -86,6 +94,9 @@ void logger::flush() {
 }
 
 void logger::write_out(std::string_view bytes) const {
+  // stderr goes through its writer thread: a reader that does not keep up must not stop
+  // the modem (log_writer.hpp).
+  if (fd_ == 2) return log_writer::standard_error().append(bytes);
   // One write per line (or batch) so lines never mix; a short or failed write to
   // stderr is not worth failing the simulator for.
   const char* p = bytes.data();

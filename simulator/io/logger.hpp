@@ -6,6 +6,9 @@
 //   10:55:01.128 [info] DTE <- "\r\n+CSQ:23,99\r\n\r\nOK\r\n"
 //   10:55:02.004 [warn] syntax.typographic_quote: parameter 3 begins with ...
 //
+// On stderr (the default) the lines go through log_writer's thread, which never lets a
+// reader that does not read stop the modem; any other descriptor is written at once.
+//
 // Thread safety: none needed; every caller runs on the modem's executor (the
 // line is written with one write(2), so even a stray second thread cannot tear it).
 
@@ -28,7 +31,8 @@ std::optional<log_level> parse_log_level(std::string_view name);
 std::string_view level_name(log_level level);
 
 /// Writes the text to a C stream and flushes it: a test, a script or a person waits for
-/// these lines (the ready line, summaries, start-up warnings).
+/// these lines (the ready line, summaries, start-up warnings). stderr's text goes through
+/// log_writer, after the transcript lines before it (waiting at most its `patience`).
 void print_now(std::FILE* f, std::string_view text);
 
 /// Bytes as a quoted C-like string: printable ASCII as is, \r \n \t \" \\, others \xNN.

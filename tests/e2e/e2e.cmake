@@ -168,7 +168,8 @@ if(Python3_Interpreter_FOUND)
   foreach(_case dte_flood dte_no_cr dte_nul dte_never_reads dte_never_reads_qos1 dte_flood_tcp dte_no_cr_tcp dte_never_reads_tcp
                 broker_bad_length broker_bad_type broker_bad_utf8
                 broker_huge_declared broker_huge_sent broker_publish_half broker_close broker_connack_wrong_type
-                broker_connack_half broker_puback_hold control_garbage control_connections control_stall control_stall_token)
+                broker_connack_half broker_puback_hold control_garbage control_connections control_stall control_stall_token
+                stderr_never_read stderr_never_read_exit)
     add_test(NAME hostile_${_case} COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/hostile_peers_test.py
                                           --sim $<TARGET_FILE:nt35e-sim> ${_case})
     set_tests_properties(hostile_${_case} PROPERTIES LABELS e2e TIMEOUT 60)

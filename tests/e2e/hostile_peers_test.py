@@ -18,7 +18,9 @@ stopped; on failure one clear message (plus the simulator's stderr) and exit sta
 import argparse
 import json
 import os
+import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,11 +37,11 @@ MIB = 1024 * 1024
 class Simulator(_Simulator):
     """nt35e-sim on a PTY (or, with tcp, a TCP line) with a control channel, booted fast."""
 
-    def __init__(self, binary, workdir, extra=(), tcp=False):
+    def __init__(self, binary, workdir, extra=(), tcp=False, stderr_pipe=False):
         self.link = os.path.join(workdir, "nt35e0")
         line = ["--tcp", "0"] if tcp else ["--pty", self.link]
         super().__init__(binary, workdir, [*line, "--control", "0", "--set", "timing.boot=50",
-                                           "--set", "timing.registration=50", *extra])
+                                           "--set", "timing.registration=50", *extra], stderr_pipe=stderr_pipe)
 
     def rss_kib(self):
         with open(f"/proc/{self.proc.pid}/status") as f:
@@ -272,6 +274,56 @@ def dte_never_reads(sim, dte, workdir, broker, qos=0):
 
 
 # ---- broker ------------------------------------------------------------------------------
+
+def stderr_flood(dte, count=6000):
+    """`count` overlong AT+CSQ lines, one at a time, each answered: about 1 KB of transcript
+    apiece (the line, its answer, the explanation), megabytes in all."""
+    line = "AT+CSQ=" + "9" * 400
+    start = time.monotonic()
+    for i in range(count):
+        dte.pending = b""
+        try:
+            got = dte.command(line, "ERROR", timeout=10.0)
+        except Failure as e:
+            raise Failure(f"command {i + 1} of {count}, stderr unread: {e}")
+        check("ERROR" in got, f"command {i} answered {got!r}")
+    print(f"{count} commands answered in {time.monotonic() - start:.1f} s with stderr unread")
+
+
+def stderr_never_read(sim, dte, workdir):
+    """Nobody reads the simulator's stderr (a harness that captures it and reads only
+    stdout): the transcript fills the pipe, and the module goes on answering. Before the
+    transcript had a writer thread of its own (io/log_writer), the modem's thread blocked in
+    write(2) and answered nothing after 485 AT+CSQ. Lines past the writer's 4 MiB are dropped
+    and said, once the reader is back; nothing else is lost."""
+    stderr_flood(dte)
+    at_ok(dte)
+    deadline = time.monotonic() + 30
+    while b"were dropped: stderr was not being read" not in sim.read_stderr():
+        check(time.monotonic() < deadline, "no notice of dropped transcript lines within 30 s of reading stderr")
+        time.sleep(0.05)
+    notices = [l for l in sim.stderr_text().splitlines() if "were dropped: stderr was not being read" in l]
+    print(f"{len(notices)} notice(s): {notices[0]}")
+    check(all("[warn]" in l for l in notices), f"a notice is not a warning: {notices}")
+    check("AT+CSQ=9999" in sim.stderr_text(), "the transcript kept before the drop is missing")
+    at_ok(dte)
+
+
+def stderr_never_read_exit(sim, dte, workdir):
+    """The same unread stderr, then SIGTERM: the simulator ends within seconds (its writer
+    gives up on the reader after 1 s) instead of hanging in write(2) forever."""
+    stderr_flood(dte, count=2000)
+    at_ok(dte)
+    start = time.monotonic()
+    sim.proc.send_signal(signal.SIGTERM)
+    try:
+        status = sim.proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        raise Failure("nt35e-sim did not end within 10 s of SIGTERM with its stderr unread")
+    took = time.monotonic() - start
+    print(f"ended with status {status} {took:.1f} s after SIGTERM")
+    check(status == 0, f"status {status} after SIGTERM")
+
 
 def connect(dte, broker):
     """OPEN and CONN to the hostile broker (mapped to broker.test, keepalive 2 s)."""
@@ -578,6 +630,9 @@ def token_file(workdir):
 EXTRA = {"dte_flood": ["--set", "timing.basic_result=200"], "dte_flood_tcp": ["--set", "timing.basic_result=200"],
          # 300 publish lines written at once: answered as fast as the module reads them.
          "broker_puback_hold": ["--set", "timing.ecmt_ok=0"],
+         # Errors answered at once: megabytes of transcript in seconds.
+         "stderr_never_read": ["--set", "timing.basic_result=0"],
+         "stderr_never_read_exit": ["--set", "timing.basic_result=0"],
          "control_stall": ["--control-line-timeout", "1"],
          "control_stall_token": lambda workdir: ["--control-line-timeout", "1",
                                                  "--control-token-file", token_file(workdir)]}
@@ -604,6 +659,8 @@ CASES = {
     "dte_never_reads_tcp": (dte_never_reads, "flood", {"flood_count": 30000, "flood_size": 1000}),
     "dte_never_reads_qos1": (lambda *a: dte_never_reads(*a, qos=1), "flood_qos1",
                              {"flood_count": 30000, "flood_size": 1000}),
+    "stderr_never_read": stderr_never_read,
+    "stderr_never_read_exit": stderr_never_read_exit,
     "control_garbage": control_garbage,
     "control_connections": control_connections,
     "control_stall": control_stall,
@@ -625,10 +682,11 @@ def main():
         broker = HostileBroker(mode, **kwargs).start()
         extra += ["--live", "--map-host", f"broker.test=127.0.0.1:{broker.port}", "--set", "timing.connack_limit=3000"]
     with tempfile.TemporaryDirectory(prefix="nt35e-hostile-") as workdir:
-        tcp = args.case.endswith("_tcp")
+        stderr_pipe = args.case.startswith("stderr_")
+        tcp = args.case.endswith("_tcp") or stderr_pipe
         if callable(extra_of):
             extra += extra_of(workdir)
-        sim = Simulator(args.sim, workdir, extra, tcp=tcp)
+        sim = Simulator(args.sim, workdir, extra, tcp=tcp, stderr_pipe=stderr_pipe)
         try:
             sim.wait_ready()
             dte = TcpDte(sim.tcp_port()) if tcp else Dte(sim.link)
@@ -645,7 +703,8 @@ def main():
                     case(sim, dte, workdir, broker)
                 else:
                     case(sim, dte, workdir)
-                sim.alive()
+                if case is not stderr_never_read_exit:  # that one ends the simulator itself
+                    sim.alive()
             finally:
                 dte.close()
         except Exception as e:

@@ -36,11 +36,21 @@ def run_case(name, case, *args):
 class Simulator:
     """nt35e-sim with `args`; its stderr in a file of `workdir`, its stdout read with deadlines."""
 
-    def __init__(self, binary, workdir, args):
+    def __init__(self, binary, workdir, args, stderr_pipe=False):
+        """`stderr_pipe`: stderr on a pipe that only read_stderr() reads (a harness that
+        captures stderr and does not read it), instead of a file."""
         self.stderr_path = os.path.join(workdir, "sim-stderr.txt")
-        self.stderr = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen([binary, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self.stderr)
+        self.stderr_seen = b""
+        if stderr_pipe:
+            self.stderr_path = None
+            self.proc = subprocess.Popen([binary, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE)
+            self.stderr = self.proc.stderr
+            os.set_blocking(self.stderr.fileno(), False)
+        else:
+            self.stderr = open(self.stderr_path, "wb")
+            self.proc = subprocess.Popen([binary, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=self.stderr)
         self.stdout = b""
         self.control_port = None  # from a "control: ADDR:PORT" line before the ready line
         self.metrics_port = None  # from a "metrics: ADDR:PORT" line before the ready line
@@ -80,7 +90,21 @@ class Simulator:
         check(self.ready and self.ready.startswith("ready: tcp "), f"not a TCP ready line: {self.ready!r}")
         return int(self.ready.rsplit(":", 1)[1])
 
+    def read_stderr(self):
+        """With stderr_pipe: reads what the pipe holds now; everything read so far."""
+        while True:
+            try:
+                chunk = os.read(self.stderr.fileno(), 1 << 20)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            self.stderr_seen += chunk
+        return self.stderr_seen
+
     def stderr_text(self):
+        if self.stderr_path is None:
+            return self.stderr_seen.decode("utf-8", "replace")
         try:
             with open(self.stderr_path, "rb") as f:
                 return f.read().decode("utf-8", "replace")
