@@ -4,10 +4,15 @@
 #include <cerrno>
 #include <ctime>
 
+#include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace nt35e::io {
 namespace {
+
+/// A pipe takes a write of up to a page without waiting once poll says it is writable.
+constexpr std::size_t ready_chunk = 4096;
 
 void write_all(int fd, std::string_view bytes) {
   // A short or failed write to stderr is not worth failing the simulator for.
@@ -46,6 +51,8 @@ log_writer& log_writer::standard_error() {
 
 log_writer::log_writer(int fd) : state_(std::make_shared<state>()) {
   state_->fd = fd;
+  struct stat st {};
+  state_->regular_file = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
   thread_ = std::thread([s = state_] { run(s); });
 }
 
@@ -65,10 +72,37 @@ log_writer::~log_writer() {
     thread_.detach();
 }
 
+std::size_t log_writer::write_ready(const state& s, std::string_view bytes) {
+  if (s.regular_file) {
+    write_all(s.fd, bytes);
+    return bytes.size();
+  }
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    pollfd p{s.fd, POLLOUT, 0};
+    const int r = ::poll(&p, 1, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 || (p.revents & (POLLERR | POLLNVAL))) return bytes.size();  // nobody to write to
+    if (!(p.revents & POLLOUT)) break;                                     // full: the thread waits for it
+    const auto piece = bytes.substr(done, ready_chunk);
+    const ssize_t n = ::write(s.fd, piece.data(), piece.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n <= 0) return bytes.size();
+    done += static_cast<std::size_t>(n);
+  }
+  return done;
+}
+
 void log_writer::append(std::string_view lines) {
   if (lines.empty()) return;
   auto& s = *state_;
   std::lock_guard lock(s.mutex);
+  if (!s.writing && s.waiting.empty() && s.unreported_lines == 0) {
+    // Nothing before these: write them now, as far as the reader takes them.
+    lines.remove_prefix(write_ready(s, lines));
+    if (lines.empty()) return;
+  }
   if (s.waiting.size() + lines.size() > max_buffered) {
     const auto n = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::count(lines.begin(), lines.end(), '\n')));
     s.dropped_lines += n;
@@ -89,9 +123,6 @@ void log_writer::drain() {
   auto& s = *state_;
   std::unique_lock lock(s.mutex);
   const auto target = s.appended;
-  if (s.written_count >= target) return;
-  s.hurry = true;
-  s.wake.notify_one();
   s.written.wait_for(lock, patience, [&] { return s.written_count >= target || s.ended; });
 }
 
@@ -106,11 +137,8 @@ void log_writer::run(const std::shared_ptr<state>& sp) {
   std::string out;
   for (;;) {
     s.idle = true;
-    s.wake.wait(lock, [&] { return s.stop || s.hurry || !s.waiting.empty() || s.unreported_lines > 0; });
+    s.wake.wait(lock, [&] { return s.stop || !s.waiting.empty() || s.unreported_lines > 0; });
     s.idle = false;
-    // Let the lines of the next millisecond join these (appends meanwhile do not wake us).
-    if (!s.stop && !s.hurry) s.wake.wait_for(lock, gather, [&] { return s.stop || s.hurry; });
-    s.hurry = false;
     out.clear();
     out.swap(s.waiting);
     const auto done = s.appended;
@@ -121,17 +149,19 @@ void log_writer::run(const std::shared_ptr<state>& sp) {
       s.unreported_lines = s.unreported_bytes = 0;
     }
     if (!out.empty()) {
+      s.writing = true;
       lock.unlock();
       write_all(s.fd, out);
       lock.lock();
+      s.writing = false;
     }
     s.written_count = done;
+    s.written.notify_all();
     if (s.stop && s.waiting.empty() && s.unreported_lines == 0) {
       s.ended = true;
       s.written.notify_all();
       return;
     }
-    s.written.notify_all();
   }
 }
 

@@ -1,18 +1,20 @@
 #pragma once
-// The transcript's way to stderr: a thread of its own, so that whoever reads stderr can
-// never stop a modem.
+// The transcript's way to stderr, which whoever reads stderr can never use to stop a modem.
 //
 // Why: the logger used to write(2) each modem call's lines on the modem's own thread.
 // A reader that does not keep up (a harness that captures stderr and reads only stdout,
 // `nt35e-sim 2>&1 | less` left on one page) filled the pipe's 64 KiB and then blocked
-// that thread in write(2): the module stopped answering its DTE after a few hundred
-// commands (measured: 485 AT+CSQ), and in a fleet every modem stopped. Now a modem only
-// appends to a buffer here; the writer thread writes it out. Past `max_buffered` bytes
-// waiting, further lines are dropped and counted, and the writer says how many once the
-// reader catches up, as the session does for a DTE that stops reading (its output queue).
+// that thread in write(2): the module stopped answering its DTE after a few dozen
+// commands, every modem of a fleet with it, and SIGTERM could not end it.
 //
-// The writer also gathers what comes within `gather` of the first line into one write:
-// a burst of incoming messages costs one write(2) a millisecond, not one per message.
+// Now: while the descriptor takes the lines at once (poll says it can, and nothing is
+// queued before them), append() writes them on the caller's thread as before, so a line is
+// on stderr by the time the answer it logs reaches the DTE (test harnesses read the
+// transcript right after an answer). When it cannot, the lines wait in a buffer that a
+// thread of this writer empties with blocking writes; later lines queue behind them, in
+// order. Past `max_buffered` bytes waiting, further lines are dropped and counted, and the
+// writer says how many once the reader catches up, as the session does for a DTE that
+// stops reading (its output queue).
 //
 // Thread safety: every member may be called from any thread.
 
@@ -32,8 +34,6 @@ class log_writer {
  public:
   /// Bytes waiting to be written past which new lines are dropped (counted, then said).
   static constexpr std::size_t max_buffered = 4 * 1024 * 1024;
-  /// How long the writer waits after the first line for more to write with it.
-  static constexpr std::chrono::microseconds gather{1000};
   /// How long drain() and the destructor wait for a reader that does not read: then the
   /// caller goes on (and at exit the process ends without the unwritten lines).
   static constexpr std::chrono::seconds patience{1};
@@ -46,7 +46,8 @@ class log_writer {
   log_writer(const log_writer&) = delete;
   log_writer& operator=(const log_writer&) = delete;
 
-  /// Queues whole lines; never blocks on the reader. Over `max_buffered` they are dropped.
+  /// Writes whole lines now if the descriptor takes them without waiting, else queues
+  /// them; never blocks on the reader. Over `max_buffered` waiting they are dropped.
   void append(std::string_view lines);
   /// Returns once everything appended before the call is written (or dropped), or after
   /// `patience` if the reader does not read.
@@ -59,6 +60,7 @@ class log_writer {
   /// Shared with the thread, which keeps it alive if it has to be left blocked at exit.
   struct state {
     int fd;
+    bool regular_file = false;  ///< a write never waits for a reader: no poll needed
     std::mutex mutex;
     std::condition_variable wake;     ///< lines arrived, a drain was asked, or stop
     std::condition_variable written;  ///< a batch left (or the thread ended)
@@ -67,12 +69,15 @@ class log_writer {
     std::uint64_t written_count = 0;
     std::uint64_t dropped_lines = 0;
     std::uint64_t unreported_lines = 0, unreported_bytes = 0;
-    bool idle = false;   ///< the writer waits for lines (an append must wake it)
-    bool hurry = false;  ///< a drain waits: no gathering
+    bool idle = false;     ///< the writer waits for lines (an append must wake it)
+    bool writing = false;  ///< the writer is in write(2) with lines taken from `waiting`
     bool stop = false;
     bool ended = false;  ///< the thread returned
   };
   static void run(const std::shared_ptr<state>& s);
+  /// Writes from `bytes` what the descriptor takes without waiting; how much that was
+  /// (all of it also when the write fails: such lines are lost, as before, not retried).
+  static std::size_t write_ready(const state& s, std::string_view bytes);
 
   std::shared_ptr<state> state_;
   std::thread thread_;
