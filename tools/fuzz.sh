@@ -2,9 +2,13 @@
 # Builds the libFuzzer targets (preset `fuzz`: clang-14, ASan + UBSan, UBSan fatal) and
 # runs each for a while with its seed corpus and dictionary from tests/fuzz/:
 #
-#   tools/fuzz.sh [--minutes N] [--runs N] [--parallel N] [TARGET...]
+#   tools/fuzz.sh [--minutes N] [--runs N] [--parallel N] [--yield] [TARGET...]
 #                                          (default: 1 minute, every target, one at a time)
 #
+# --yield runs the build and the fuzzers at nice 19 in a scheduler group of their own
+# (setsid, then /proc/self/autogroup): on a kernel with sched autogroups, nice alone orders
+# threads only inside their group, so a long run beside a build took an equal share of
+# the CPUs whatever its nice value. Ctrl-C still stops it (passed on to the group).
 # --runs N stops a target after N executions (or --minutes, whichever comes first): the
 # long run of docs/reliability.md is `--runs 10000000 --minutes 480`.
 # Targets: at_input scenario_json log_import trace_replay control_request ecmt_machine.
@@ -22,9 +26,15 @@ all=(at_input scenario_json log_import trace_replay control_request ecmt_machine
 minutes=1
 runs=
 parallel=1
+yield=0
 targets=()
+original_args=("$@")
 while (($#)); do
   case "$1" in
+    --yield)
+      yield=1
+      shift
+      ;;
     --minutes)
       [[ $# -ge 2 && "$2" =~ ^[0-9]+$ && "$2" -gt 0 ]] || {
         echo "fuzz.sh: --minutes needs a whole number of minutes above 0, got '${2:-}'" >&2
@@ -50,7 +60,7 @@ while (($#)); do
       shift 2
       ;;
     -h | --help)
-      sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+      awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -64,6 +74,23 @@ while (($#)); do
   esac
 done
 ((${#targets[@]})) || targets=("${all[@]}")
+
+if ((yield)) && [[ -z ${NT35E_FUZZ_YIELDING:-} ]]; then
+  # A session of its own is a scheduler group of its own; Ctrl-C or a TERM here is passed
+  # on to that whole group (libFuzzer stops cleanly on SIGINT and prints its figures).
+  NT35E_FUZZ_YIELDING=1 setsid bash "$0" "${original_args[@]}" &
+  child=$!
+  trap 'kill -INT -- "-$child" 2>/dev/null || true' INT TERM
+  status=0
+  while kill -0 "$child" 2>/dev/null; do
+    wait "$child" && status=0 || status=$?
+  done
+  exit "$status"
+fi
+if [[ -n ${NT35E_FUZZ_YIELDING:-} ]]; then
+  echo 19 >/proc/self/autogroup 2>/dev/null || true
+  renice -n 19 -p $$ >/dev/null || true
+fi
 
 jobs=${NT35E_FUZZ_BUILD_JOBS:-$(nproc)}
 work=${NT35E_FUZZ_WORK:-build-fuzz/fuzz-work}
@@ -108,15 +135,22 @@ done
 wait
 
 failed=()
+unfinished=()
 summary=()
 for t in "${targets[@]}"; do
   summary+=("$(cat "$work/$t/summary" 2>/dev/null || echo "$t: did not finish")")
-  [[ -f $work/$t/failed || ! -f $work/$t/summary ]] && failed+=("$t")
+  [[ -f $work/$t/failed ]] && failed+=("$t")
+  [[ -f $work/$t/summary ]] || unfinished+=("$t")
 done
 
 echo "== fuzz summary"
 printf '%s\n' "${summary[@]}"
 if ((${#failed[@]})); then
   echo "fuzz.sh: findings in: ${failed[*]} (inputs under $work/<target>/crashes/)" >&2
+  exit 1
+fi
+if ((${#unfinished[@]})); then
+  # Interrupted (Ctrl-C) or killed: no finding, but no full run either.
+  echo "fuzz.sh: stopped before these finished: ${unfinished[*]} (logs under $work/<target>/log)" >&2
   exit 1
 fi
