@@ -497,10 +497,21 @@ class capture_reader {
                                "no MQTT connection in the capture (" + std::to_string(out_.tcp_segments) +
                                    " TCP segments; an MQTT connection begins with the client's CONNECT)"});
     auto& b = world_->broker;
-    if (!open_ms.empty()) b.open_delay = ms(median(open_ms));
-    if (!connack_ms.empty()) b.connack_delay = ms(median(connack_ms));
-    if (!ack_ms.empty()) b.ack_delay = ms(median(ack_ms));
-    if (!delivery_ms.empty()) b.delivery_delay = ms(median(delivery_ms));
+    // A delay no longer than a scenario may give (the loader's limit, max_duration): a
+    // capture's timestamps may jump by years (found by fuzzing: an ack delay of 628963044 s
+    // made a scenario the loader rejects), which is no broker's doing; cut it and say so.
+    auto typical = [&](const char* what, const std::vector<std::int64_t>& v) {
+      const auto m = median(v);
+      const auto limit = static_cast<std::int64_t>(scenario::max_duration.count());
+      if (m <= limit) return ms(m);
+      warn(std::string("the broker's typical ") + what + " delay in the capture, " + std::to_string(m) +
+           " ms, is longer than a scenario allows; cut to " + std::to_string(limit) + " ms");
+      return ms(limit);
+    };
+    if (!open_ms.empty()) b.open_delay = typical("open", open_ms);
+    if (!connack_ms.empty()) b.connack_delay = typical("CONNACK", connack_ms);
+    if (!ack_ms.empty()) b.ack_delay = typical("acknowledgement", ack_ms);
+    if (!delivery_ms.empty()) b.delivery_delay = typical("delivery", delivery_ms);
   }
 
   captured_broker& out_;
