@@ -89,6 +89,18 @@ fault_engine::fault_engine(const scenario::scenario& world) : broker_(world.brok
     }
     rules_.push_back(std::move(ar));
   }
+  std::map<std::pair<bool, std::string>, std::size_t> group_of;  // (regex, pattern) -> group
+  for (std::size_t i = 0; i < rules_.size(); ++i) {
+    const auto& when = rules_[i].r.when;
+    if (when.kind != trigger_kind::command) continue;
+    if (!when.regex && when.pattern.find_first_of("*?") == std::string::npos) {
+      exact_commands_[at::to_lower(when.pattern)].push_back(i);
+      continue;
+    }
+    auto [it, added] = group_of.try_emplace({when.regex, when.pattern}, patterned_commands_.size());
+    if (added) patterned_commands_.emplace_back();
+    patterned_commands_[it->second].push_back(i);
+  }
 }
 
 void fault_engine::start(modem::modem& m) {
@@ -100,12 +112,16 @@ void fault_engine::start(modem::modem& m) {
   }
 }
 
-bool fault_engine::matches(armed_rule& ar, std::string_view text) {
-  bool hit = ar.re ? std::regex_search(text.begin(), text.end(), *ar.re) : at::glob_match(ar.r.when.pattern, text);
-  if (!hit) return false;
+bool fault_engine::hits(const armed_rule& ar, std::string_view text) {
+  return ar.re ? std::regex_search(text.begin(), text.end(), *ar.re) : at::glob_match(ar.r.when.pattern, text);
+}
+
+bool fault_engine::counts(armed_rule& ar) {
   ++ar.seen;
   return ar.r.when.occurrence == 0 || ar.seen == ar.r.when.occurrence;
 }
+
+bool fault_engine::matches(armed_rule& ar, std::string_view text) { return hits(ar, text) && counts(ar); }
 
 void fault_engine::run(modem::modem& m, const armed_rule& ar) {
   std::string name = ar.r.name.empty() ? std::string(to_string(ar.r.when.kind)) + " rule" : ar.r.name;
@@ -121,8 +137,14 @@ void fault_engine::run(modem::modem& m, const armed_rule& ar) {
 }
 
 response_change fault_engine::on_command(modem::modem& m, std::string_view line) {
-  for (auto& ar : rules_)
-    if (ar.r.when.kind == trigger_kind::command && matches(ar, line)) run(m, ar);
+  // The rules this line hits, fired in the scenario's order.
+  std::vector<std::size_t> hit;
+  if (auto it = exact_commands_.find(at::to_lower(line)); it != exact_commands_.end()) hit = it->second;
+  for (const auto& group : patterned_commands_)
+    if (hits(rules_[group.front()], line)) hit.insert(hit.end(), group.begin(), group.end());
+  std::sort(hit.begin(), hit.end());
+  for (auto i : hit)
+    if (counts(rules_[i])) run(m, rules_[i]);
   response_change out = pending_response_;
   pending_response_ = {};
   return out;

@@ -12,6 +12,7 @@
 #include <regex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "modem/modem.hpp"
@@ -54,6 +55,10 @@ class fault_engine {
     int seen = 0;
   };
   bool matches(armed_rule& ar, std::string_view text);
+  /// The pattern alone, without counting.
+  static bool hits(const armed_rule& ar, std::string_view text);
+  /// Counts a hit; true when this one fires (every hit, or the Nth).
+  static bool counts(armed_rule& ar);
   void run(modem::modem& m, const armed_rule& ar);
   bool on_request(modem::modem& m, mqtt::any_request& r);
   int on_urc(modem::modem& m, const std::string& text);
@@ -62,6 +67,13 @@ class fault_engine {
   void drop_connected(modem::modem& m, const std::optional<int>& which, const char* why);
 
   std::vector<armed_rule> rules_;
+  // Command rules, indexed so that a line is matched only against the rules that can
+  // match it: an imported scenario holds a rule per differing answer, and trying each
+  // on every line made the importer's reference runs quadratic in the log's length.
+  // A glob without wildcards is a case-insensitive equality: looked up by the lowered
+  // line. The others (wildcards, regexes) are grouped by pattern and tried once a line.
+  std::unordered_map<std::string, std::vector<std::size_t>> exact_commands_;
+  std::vector<std::vector<std::size_t>> patterned_commands_;
   scenario::broker_script broker_;
 
   // Armed one-shot faults, consumed by the next matching request or URC.

@@ -15,6 +15,7 @@
 #include "at/vocabulary.hpp"
 #include "scenario/json_loader.hpp"
 #include "trace/import_detail.hpp"
+#include "trace/lcs.hpp"
 #include "trace/recorder.hpp"
 
 namespace nt35e::trace {
@@ -27,6 +28,7 @@ using detail::run_result;
 using detail::scenario_json;
 using detail::shown;
 using detail::sim_line;
+using detail::lcs;
 using detail::simulate;
 using ms = std::chrono::milliseconds;
 
@@ -41,29 +43,6 @@ bool independent_query(std::string_view command) {
   if (!names.count(name)) return false;
   auto rest = at::trim_line(command.substr(2 + name.size()));
   return rest.empty() || rest == "?";
-}
-
-/// Longest common subsequence of two lists of strings: the pairs (i, j) matched.
-std::vector<std::pair<std::size_t, std::size_t>> lcs(const std::vector<std::string>& a,
-                                                     const std::vector<std::string>& b) {
-  std::size_t n = a.size(), m = b.size();
-  std::vector<std::vector<std::uint32_t>> L(n + 1, std::vector<std::uint32_t>(m + 1, 0));
-  for (std::size_t i = n; i-- > 0;)
-    for (std::size_t j = m; j-- > 0;) L[i][j] = a[i] == b[j] ? L[i + 1][j + 1] + 1 : std::max(L[i + 1][j], L[i][j + 1]);
-  std::vector<std::pair<std::size_t, std::size_t>> out;
-  std::size_t i = 0, j = 0;
-  while (i < n && j < m) {
-    if (a[i] == b[j]) {
-      out.emplace_back(i, j);
-      ++i;
-      ++j;
-    } else if (L[i + 1][j] >= L[i][j + 1]) {
-      ++i;
-    } else {
-      ++j;
-    }
-  }
-  return out;
 }
 
 class scenario_builder {
@@ -106,12 +85,22 @@ class scenario_builder {
       if (!items_[h].answered && !has_later_lines(h)) return false;  // the log ends before the answer
       return run.answers[h] != items_[h].answer;
     };
-    for (int round = 0; round < 1000; ++round) {
+    // Each round runs the whole log again, so the rounds are bounded: a log that differs
+    // from the simulator in more places than that is better split.
+    constexpr int max_rounds = 1000;
+    for (int round = 0;; ++round) {
       auto run = simulate(world_, log_, items_, ecrdy_t_);
       std::optional<std::size_t> diff;
       for (std::size_t h = 0; h < items_.size() && !diff; ++h)
         if (differs(h, run)) diff = h;
       if (!diff) break;
+      if (round == max_rounds) {
+        res.messages.push_back({log_.lines[items_[*diff].index].line, message_level::warning,
+                                "stopped comparing answers here, after " + std::to_string(max_rounds) +
+                                    " differences: from this line on the scenario keeps the simulator's "
+                                    "answers (split the log to import the rest)"});
+        break;
+      }
       auto h = *diff;
       const auto& it = items_[h];
       const auto& l = log_.lines[it.index];

@@ -234,6 +234,34 @@ TEST_F(Faults, ResponseChanges) {
   EXPECT_EQ(h->exchange("AT"), ok);
 }
 
+// Command rules are indexed (exact lines by their text, patterns tried once per line): the
+// rules a line hits still fire in the scenario's order, each counting its own occurrences,
+// whatever the kind of pattern or the case of the line.
+TEST_F(Faults, CommandRulesFireInScenarioOrderWhateverTheirPattern) {
+  scenario::scenario w;
+  auto say = [](std::string text) {
+    action a = make(action_kind::inject_urc);
+    a.text = std::move(text);
+    return a;
+  };
+  w.rules.push_back(on_command("+CSQ*", {say("A every +CSQ*")}));
+  w.rules.push_back(on_command("+csq", {say("B second +csq")}, 2));
+  rule by_regex = on_command("^\\+CSQ$", {say("C every regex")});
+  by_regex.when.regex = true;
+  w.rules.push_back(by_regex);
+  w.rules.push_back(on_command("+CSQ", {say("D first +CSQ")}, 1));
+  w.rules.push_back(on_command("+CSQ*", {say("E second +CSQ*")}, 2));
+  w.rules.push_back(on_command("+CGMI", {say("F never")}));
+  start(w);
+  // Injected URCs wait for the answer the command is writing (a URC never splits a response).
+  EXPECT_EQ(h->exchange("AT+CSQ"),
+            "\r\n+CSQ:23,99\r\n" + ok + urc("A every +CSQ*") + urc("C every regex") + urc("D first +CSQ"));
+  EXPECT_EQ(h->exchange("AT+csq"), "\r\n+CSQ:23,99\r\n" + ok + urc("A every +CSQ*") + urc("B second +csq") +
+                                       urc("C every regex") + urc("E second +CSQ*"));
+  EXPECT_EQ(h->exchange("AT+CSQ=?"), "\r\n+CSQ:(0-31,99),(0-7,99)\r\n" + ok + urc("A every +CSQ*"))
+      << "the exact rules and the regex want the line whole";
+}
+
 TEST_F(Faults, UrcsInjectedDuplicatedAndTriggering) {
   scenario::scenario w;
   rule r;

@@ -1,0 +1,94 @@
+// The importer's alignment of log lines with the simulator's (trace/lcs): within its
+// table budget the table's own pairs, beyond it (Hirschberg's halves) a subsequence as
+// long, in memory that grows with the lists' lengths.
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "trace/lcs.hpp"
+
+namespace nt35e::test {
+namespace {
+
+using trace::detail::lcs;
+using lines = std::vector<std::string>;
+
+/// The pairs are increasing in both lists and join equal lines.
+void expect_common_subsequence(const lines& a, const lines& b,
+                               const std::vector<std::pair<std::size_t, std::size_t>>& pairs) {
+  for (std::size_t k = 0; k < pairs.size(); ++k) {
+    const auto [i, j] = pairs[k];
+    ASSERT_LT(i, a.size());
+    ASSERT_LT(j, b.size());
+    EXPECT_EQ(a[i], b[j]) << "pair " << k;
+    if (k > 0) {
+      EXPECT_LT(pairs[k - 1].first, i) << "pair " << k;
+      EXPECT_LT(pairs[k - 1].second, j) << "pair " << k;
+    }
+  }
+}
+
+lines random_lines(std::mt19937& rng, std::size_t count, int alphabet) {
+  std::uniform_int_distribution<int> pick(0, alphabet - 1);
+  lines out;
+  for (std::size_t i = 0; i < count; ++i) out.push_back("+ECMTSTAT:" + std::to_string(pick(rng)));
+  return out;
+}
+
+TEST(import_lcs, known_answers) {
+  EXPECT_TRUE(lcs({}, {}).empty());
+  EXPECT_TRUE(lcs({"OK"}, {}).empty());
+  EXPECT_EQ(lcs({"A", "B", "C"}, {"A", "C"}), (std::vector<std::pair<std::size_t, std::size_t>>{{0, 0}, {2, 1}}));
+  EXPECT_EQ(lcs({"A", "B", "C"}, {"A", "C"}, 0), (std::vector<std::pair<std::size_t, std::size_t>>{{0, 0}, {2, 1}}));
+  EXPECT_EQ(lcs({"X", "Y"}, {"Y", "X"}).size(), 1u);
+  EXPECT_EQ(lcs({"X", "Y"}, {"Y", "X"}, 0).size(), 1u);
+}
+
+// The halves must find a subsequence as long as the table's, on lists that match in
+// many ways (a small alphabet) and on lists of different lengths.
+TEST(import_lcs, halves_are_as_long_as_the_table) {
+  std::mt19937 rng(20261205);
+  for (int round = 0; round < 200; ++round) {
+    std::uniform_int_distribution<std::size_t> length(0, 60);
+    const auto a = random_lines(rng, length(rng), 1 + round % 6);
+    const auto b = random_lines(rng, length(rng), 1 + round % 6);
+    const auto by_table = lcs(a, b);
+    for (std::size_t budget : {0, 16, 200}) {
+      const auto by_halves = lcs(a, b, budget);
+      ASSERT_EQ(by_halves.size(), by_table.size()) << "round " << round << ", budget " << budget;
+      expect_common_subsequence(a, b, by_halves);
+    }
+    expect_common_subsequence(a, b, by_table);
+  }
+}
+
+// A day's log: 12,000 module lines on each side, beyond the table budget (144 M cells,
+// 576 MB as a table), the simulator's side missing a line every 100 and with one more
+// every 250.
+TEST(import_lcs, a_long_log_beyond_the_table_budget) {
+  lines log, sim;
+  std::size_t missing = 0, extra = 0;
+  for (std::size_t i = 0; i < 12'000; ++i) {
+    const std::string line = i % 3 == 0 ? "OK" : "+CSQ:" + std::to_string(i % 31) + ",99";
+    log.push_back(line);
+    if (i % 100 == 7)
+      ++missing;
+    else
+      sim.push_back(line);
+    if (i % 250 == 3) {
+      sim.push_back("+ECMTSTAT:0,1");
+      ++extra;
+    }
+  }
+  ASSERT_GT((log.size() + 1) * (sim.size() + 1), trace::detail::lcs_table_budget);
+  const auto pairs = lcs(log, sim);
+  EXPECT_EQ(pairs.size(), log.size() - missing);
+  expect_common_subsequence(log, sim, pairs);
+  EXPECT_EQ(sim.size(), log.size() - missing + extra);
+}
+
+}  // namespace
+}  // namespace nt35e::test
