@@ -23,12 +23,12 @@ namespace {
 
 using detail::by_line;
 using detail::host_item;
+using detail::lcs;
 using detail::rule_origin;
 using detail::run_result;
 using detail::scenario_json;
 using detail::shown;
 using detail::sim_line;
-using detail::lcs;
 using detail::simulate;
 using ms = std::chrono::milliseconds;
 
@@ -47,7 +47,8 @@ bool independent_query(std::string_view command) {
 
 class scenario_builder {
  public:
-  scenario_builder(const imported_log& log, const captured_broker* capture) : log_(log), capture_(capture) {
+  scenario_builder(const imported_log& log, const captured_broker* capture, int max_differences)
+      : log_(log), capture_(capture), max_differences_(max_differences) {
     world_.name = "import";
     collect_items();
     detect_style();
@@ -87,16 +88,15 @@ class scenario_builder {
     };
     // Each round runs the whole log again, so the rounds are bounded: a log that differs
     // from the simulator in more places than that is better split.
-    constexpr int max_rounds = 1000;
     for (int round = 0;; ++round) {
       auto run = simulate(world_, log_, items_, ecrdy_t_);
       std::optional<std::size_t> diff;
       for (std::size_t h = 0; h < items_.size() && !diff; ++h)
         if (differs(h, run)) diff = h;
       if (!diff) break;
-      if (round == max_rounds) {
+      if (round == max_differences_) {
         res.messages.push_back({log_.lines[items_[*diff].index].line, message_level::warning,
-                                "stopped comparing answers here, after " + std::to_string(max_rounds) +
+                                "stopped comparing answers here, after " + std::to_string(max_differences_) +
                                     " differences: from this line on the scenario keeps the simulator's "
                                     "answers (split the log to import the rest)"});
         break;
@@ -514,6 +514,7 @@ class scenario_builder {
 
   const imported_log& log_;
   const captured_broker* capture_;
+  int max_differences_;
   std::vector<host_item> items_;
   /// The scenario so far: what the simulator plays in the next run, and what is written.
   scenario::scenario world_;
@@ -525,8 +526,8 @@ class scenario_builder {
 
 }  // namespace
 
-scenario_result to_scenario(const imported_log& log, const captured_broker* capture) {
-  return scenario_builder(log, capture).build();
+scenario_result to_scenario(const imported_log& log, const captured_broker* capture, int max_differences) {
+  return scenario_builder(log, capture, max_differences).build();
 }
 
 scenario_result to_scenario(const captured_broker& capture) {

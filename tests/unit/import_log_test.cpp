@@ -405,6 +405,33 @@ TEST(import_log, comments_outside_quotes_only) {
                                              "comment subscribed", "urc +ECMTRECV:0,1,\"sensors/t\",a # b"}));
 }
 
+// Every differing answer costs a run of the whole log; past the limit the import stops
+// comparing, says at which line, and the answers after it stay the simulator's.
+TEST(import_log, too_many_differing_answers_stop_at_a_named_line) {
+  std::string text = "ECRDY\n";
+  for (int i = 0; i < 6; ++i) text += "AT+ECMTCFG=\"keepalive\",0," + std::to_string(60 + i) + "\nERROR\n";
+  const auto log = import_log(text, "p.log", {log_format::plain});
+  ASSERT_TRUE(log.ok());
+  const auto all = to_scenario(log);
+  EXPECT_EQ(all.json.find("stopped comparing"), std::string::npos);
+  EXPECT_EQ(messages_text(all.messages, "p.log").find("stopped comparing"), std::string::npos);
+
+  const auto capped = to_scenario(log, nullptr, 4);
+  const auto said = messages_text(capped.messages, "p.log");
+  EXPECT_NE(said.find("p.log:10: warning: stopped comparing answers here, after 4 differences: from this line on the "
+                      "scenario keeps the simulator's answers (split the log to import the rest)"),
+            std::string::npos)
+      << said;
+  auto rules = [](const std::string& json) {
+    std::size_t n = 0;
+    for (auto at = json.find("replace_response"); at != std::string::npos; at = json.find("replace_response", at + 1))
+      ++n;
+    return n;
+  };
+  EXPECT_EQ(rules(all.json), 6u);
+  EXPECT_EQ(rules(capped.json), 4u);
+}
+
 TEST(import_log, plain_transcript_times_are_made_up_and_echo_recognised) {
   auto r = import_log("AT\nAT\nOK\nAT+ECMTOPEN=0,\"h\",1883\nOK\n+ECMTOPEN:0,0\n", "p.log");
   ASSERT_EQ(r.lines.size(), 6u);
