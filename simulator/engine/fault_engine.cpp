@@ -137,13 +137,19 @@ void fault_engine::run(modem::modem& m, const armed_rule& ar) {
 }
 
 response_change fault_engine::on_command(modem::modem& m, std::string_view line) {
-  // The rules this line hits, fired in the scenario's order.
-  std::vector<std::size_t> hit;
-  if (auto it = exact_commands_.find(at::to_lower(line)); it != exact_commands_.end()) hit = it->second;
+  // The rules this line hits, fired in the scenario's order: an exact bucket is in order
+  // already; merged with patterns that hit, the lot is sorted.
+  static const std::vector<std::size_t> none;
+  const auto exact = exact_commands_.find(at::to_lower(line));
+  const auto& exact_hits = exact == exact_commands_.end() ? none : exact->second;
+  std::vector<std::size_t> merged;
   for (const auto& group : patterned_commands_)
-    if (hits(rules_[group.front()], line)) hit.insert(hit.end(), group.begin(), group.end());
-  std::sort(hit.begin(), hit.end());
-  for (auto i : hit)
+    if (hits(rules_[group.front()], line)) merged.insert(merged.end(), group.begin(), group.end());
+  if (!merged.empty()) {
+    merged.insert(merged.end(), exact_hits.begin(), exact_hits.end());
+    std::sort(merged.begin(), merged.end());
+  }
+  for (auto i : merged.empty() ? exact_hits : merged)
     if (counts(rules_[i])) run(m, rules_[i]);
   response_change out = pending_response_;
   pending_response_ = {};

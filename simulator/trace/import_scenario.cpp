@@ -274,9 +274,10 @@ class scenario_builder {
 
   /// The host item a log line follows (-1: none).
   int anchor_of(std::size_t line_index) const {
-    int a = -1;
-    for (std::size_t h = 0; h < items_.size() && items_[h].index < line_index; ++h) a = static_cast<int>(h);
-    return a;
+    // Host items are in log order: the ones before the line are a prefix.
+    auto after = std::partition_point(items_.begin(), items_.end(),
+                                      [&](const detail::host_item& it) { return it.index < line_index; });
+    return static_cast<int>(after - items_.begin()) - 1;
   }
 
   /// The glob and occurrence that fire on host item h: the exact text after "AT", or

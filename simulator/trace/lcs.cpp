@@ -1,7 +1,9 @@
 #include "trace/lcs.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 
@@ -41,44 +43,99 @@ void by_table(const std::vector<T>& a, const std::vector<T>& b, span s, pair_lis
   }
 }
 
-/// Hirschberg: the lengths from the front for the first half of `a` and from the back for
-/// the second, one row each; the best sum says where the path crosses the middle.
-void by_halves(const std::vector<std::uint32_t>& a, const std::vector<std::uint32_t>& b, span s,
-               std::size_t table_budget, pair_list& out) {
-  const std::size_t n = s.n(), m = s.m();
-  if (n == 0 || m == 0) return;
-  if ((n + 1) * (m + 1) <= table_budget) return by_table(a, b, s, out);
-  if (n == 1) {
-    for (std::size_t j = s.b0; j < s.b1; ++j)
-      if (a[s.a0] == b[j]) {
-        out.emplace_back(s.a0, j);
-        return;
+/// Myers' O((N+M)·D) difference, in linear space: a path from the front and one from the
+/// back grow one difference at a time until they overlap; where they meet splits the
+/// problem in two. Logs that mostly agree with the simulator (D small) take about
+/// linear time, whatever their length.
+class myers {
+ public:
+  myers(const std::vector<std::uint32_t>& a, const std::vector<std::uint32_t>& b, pair_list& out)
+      : a_(a), b_(b), out_(out) {}
+
+  void solve(span s) {
+    // The common head and tail are matched as they are.
+    while (s.a0 < s.a1 && s.b0 < s.b1 && a_[s.a0] == b_[s.b0]) out_.emplace_back(s.a0++, s.b0++);
+    std::size_t tail = 0;
+    while (s.a0 < s.a1 - tail && s.b0 < s.b1 - tail && a_[s.a1 - 1 - tail] == b_[s.b1 - 1 - tail]) ++tail;
+    const span middle{s.a0, s.a1 - tail, s.b0, s.b1 - tail};
+    if (middle.n() > 0 && middle.m() > 0) {
+      if (auto cut = meeting_point(middle)) {
+        const bool splits =
+            (cut->first > middle.a0 || cut->second > middle.b0) && (cut->first < middle.a1 || cut->second < middle.b1);
+        if (splits) {
+          solve({middle.a0, cut->first, middle.b0, cut->second});
+          solve({cut->first, middle.a1, cut->second, middle.b1});
+        } else {
+          by_table(a_, b_, middle, out_);  // not reached (the head and tail differ); a slip costs memory, not matches
+        }
       }
-    return;
+    }
+    for (std::size_t k = tail; k > 0; --k) out_.emplace_back(s.a1 - k, s.b1 - k);
   }
-  const std::size_t mid = s.a0 + n / 2;
-  std::vector<std::uint32_t> front(m + 1, 0), back(m + 1, 0), row(m + 1, 0);
-  for (std::size_t i = s.a0; i < mid; ++i) {
-    row[0] = 0;
-    for (std::size_t j = 1; j <= m; ++j)
-      row[j] = a[i] == b[s.b0 + j - 1] ? front[j - 1] + 1 : std::max(front[j], row[j - 1]);
-    std::swap(front, row);
+
+ private:
+  using index = std::ptrdiff_t;
+
+  /// A point of an optimal path, found by growing paths from both ends (the middle
+  /// snake); empty when the two ranges have nothing in common.
+  std::optional<std::pair<std::size_t, std::size_t>> meeting_point(span s) {
+    const index n = static_cast<index>(s.n()), m = static_cast<index>(s.m());
+    const index max_d = (n + m + 1) / 2, offset = max_d, width = 2 * max_d + 2;
+    front_.assign(static_cast<std::size_t>(width), -1);
+    back_.assign(static_cast<std::size_t>(width), -1);
+    front_[static_cast<std::size_t>(offset + 1)] = 0;
+    back_[static_cast<std::size_t>(offset + 1)] = 0;
+    const index delta = n - m;
+    const bool odd = (delta % 2) != 0;  // the forward path meets the backward one, else the reverse
+    auto A = [&](index x) { return a_[s.a0 + static_cast<std::size_t>(x)]; };
+    auto B = [&](index y) { return b_[s.b0 + static_cast<std::size_t>(y)]; };
+    auto at = [&](std::vector<index>& v, index k) -> index& { return v[static_cast<std::size_t>(offset + k)]; };
+    index k1_start = 0, k1_end = 0, k2_start = 0, k2_end = 0;
+    for (index d = 0; d < max_d; ++d) {
+      for (index k = -d + k1_start; k <= d - k1_end; k += 2) {
+        index x =
+            (k == -d || (k != d && at(front_, k - 1) < at(front_, k + 1))) ? at(front_, k + 1) : at(front_, k - 1) + 1;
+        index y = x - k;
+        while (x < n && y < m && A(x) == B(y)) ++x, ++y;
+        at(front_, k) = x;
+        if (x > n) {
+          k1_end += 2;  // off the right edge
+        } else if (y > m) {
+          k1_start += 2;  // off the bottom edge
+        } else if (odd) {
+          const index k2 = delta - k;
+          if (k2 >= -max_d && k2 <= max_d && offset + k2 >= 0 && offset + k2 < width && at(back_, k2) != -1 &&
+              x >= n - at(back_, k2))
+            return std::pair{s.a0 + static_cast<std::size_t>(x), s.b0 + static_cast<std::size_t>(y)};
+        }
+      }
+      for (index k = -d + k2_start; k <= d - k2_end; k += 2) {
+        index x =
+            (k == -d || (k != d && at(back_, k - 1) < at(back_, k + 1))) ? at(back_, k + 1) : at(back_, k - 1) + 1;
+        index y = x - k;
+        while (x < n && y < m && A(n - x - 1) == B(m - y - 1)) ++x, ++y;
+        at(back_, k) = x;
+        if (x > n) {
+          k2_end += 2;
+        } else if (y > m) {
+          k2_start += 2;
+        } else if (!odd) {
+          const index k1 = delta - k;
+          if (offset + k1 >= 0 && offset + k1 < width && at(front_, k1) != -1) {
+            const index x1 = at(front_, k1), y1 = x1 - k1;
+            if (x1 >= n - x) return std::pair{s.a0 + static_cast<std::size_t>(x1), s.b0 + static_cast<std::size_t>(y1)};
+          }
+        }
+      }
+    }
+    return std::nullopt;
   }
-  std::fill(row.begin(), row.end(), 0);
-  for (std::size_t i = s.a1; i-- > mid;) {
-    row[m] = 0;
-    for (std::size_t j = m; j-- > 0;) row[j] = a[i] == b[s.b0 + j] ? back[j + 1] + 1 : std::max(back[j], row[j + 1]);
-    std::swap(back, row);
-  }
-  std::size_t cut = 0;
-  for (std::size_t j = 1; j <= m; ++j)
-    if (front[j] + back[j] > front[cut] + back[cut]) cut = j;
-  front = {};
-  back = {};
-  row = {};
-  by_halves(a, b, {s.a0, mid, s.b0, s.b0 + cut}, table_budget, out);
-  by_halves(a, b, {mid, s.a1, s.b0 + cut, s.b1}, table_budget, out);
-}
+
+  const std::vector<std::uint32_t>& a_;
+  const std::vector<std::uint32_t>& b_;
+  pair_list& out_;
+  std::vector<index> front_, back_;  ///< furthest x reached on each diagonal k = x - y
+};
 
 }  // namespace
 
@@ -99,7 +156,7 @@ pair_list lcs(const std::vector<std::string>& a, const std::vector<std::string>&
     return out_ids;
   };
   const auto an = number(a), bn = number(b);
-  by_halves(an, bn, all, std::max<std::size_t>(table_budget, 4), out);
+  myers(an, bn, out).solve(all);
   return out;
 }
 

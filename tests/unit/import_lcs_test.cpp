@@ -1,6 +1,6 @@
 // The importer's alignment of log lines with the simulator's (trace/lcs): within its
-// table budget the table's own pairs, beyond it (Hirschberg's halves) a subsequence as
-// long, in memory that grows with the lists' lengths.
+// table budget the table's own pairs, beyond it (Myers' difference in linear space) a
+// subsequence as long.
 
 #include <gtest/gtest.h>
 
@@ -47,21 +47,35 @@ TEST(import_lcs, known_answers) {
   EXPECT_EQ(lcs({"X", "Y"}, {"Y", "X"}, 0).size(), 1u);
 }
 
-// The halves must find a subsequence as long as the table's, on lists that match in
-// many ways (a small alphabet) and on lists of different lengths.
-TEST(import_lcs, halves_are_as_long_as_the_table) {
+// Myers must find a subsequence as long as the table's, on lists that match in many ways
+// (a small alphabet), on lists of different lengths, and on one list edited into the other.
+TEST(import_lcs, myers_is_as_long_as_the_table) {
   std::mt19937 rng(20261205);
-  for (int round = 0; round < 200; ++round) {
+  for (int round = 0; round < 2000; ++round) {
     std::uniform_int_distribution<std::size_t> length(0, 60);
     const auto a = random_lines(rng, length(rng), 1 + round % 6);
     const auto b = random_lines(rng, length(rng), 1 + round % 6);
     const auto by_table = lcs(a, b);
-    for (std::size_t budget : {0, 16, 200}) {
-      const auto by_halves = lcs(a, b, budget);
-      ASSERT_EQ(by_halves.size(), by_table.size()) << "round " << round << ", budget " << budget;
-      expect_common_subsequence(a, b, by_halves);
-    }
+    const auto by_myers = lcs(a, b, 0);
+    ASSERT_EQ(by_myers.size(), by_table.size()) << "round " << round;
+    expect_common_subsequence(a, b, by_myers);
     expect_common_subsequence(a, b, by_table);
+  }
+  for (int round = 0; round < 300; ++round) {
+    auto a = random_lines(rng, 80, 40);
+    auto b = a;
+    std::uniform_int_distribution<int> edits(0, 12);
+    for (int e = edits(rng); e > 0; --e) {
+      std::uniform_int_distribution<std::size_t> where(0, b.size());
+      const auto at = where(rng);
+      if (rng() % 2 && at < b.size())
+        b.erase(b.begin() + static_cast<std::ptrdiff_t>(at));
+      else
+        b.insert(b.begin() + static_cast<std::ptrdiff_t>(at), "+ECMTSTAT:" + std::to_string(rng() % 50));
+    }
+    const auto by_myers = lcs(a, b, 0);
+    ASSERT_EQ(by_myers.size(), lcs(a, b).size()) << "edited round " << round;
+    expect_common_subsequence(a, b, by_myers);
   }
 }
 
