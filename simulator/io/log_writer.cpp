@@ -15,19 +15,6 @@ namespace {
 /// A pipe takes a write of up to a page without waiting once poll says it is writable.
 constexpr std::size_t ready_chunk = 4096;
 
-void write_all(int fd, std::string_view bytes) {
-  // A short or failed write to stderr is not worth failing the simulator for.
-  const char* p = bytes.data();
-  std::size_t left = bytes.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-}
-
 /// "HH:MM:SS.mmm", as the logger stamps its lines.
 std::string clock_text() {
   const auto now = std::chrono::system_clock::now();
@@ -163,6 +150,18 @@ void log_writer::run(const std::shared_ptr<state>& sp) {
       s.written.notify_all();
       return;
     }
+  }
+}
+
+void write_all(int fd, std::string_view bytes) {
+  const char* p = bytes.data();
+  std::size_t left = bytes.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    p += n;
+    left -= static_cast<std::size_t>(n);
   }
 }
 

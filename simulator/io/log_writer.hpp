@@ -83,4 +83,8 @@ class log_writer {
   std::thread thread_;
 };
 
+/// Writes all of `bytes` to `fd`, one write(2) when it takes them; a failed write ends it
+/// quietly (a log that cannot be written is not worth failing the simulator for).
+void write_all(int fd, std::string_view bytes);
+
 }  // namespace nt35e::io

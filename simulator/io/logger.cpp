@@ -1,12 +1,9 @@
 #include "io/logger.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-
-#include <unistd.h>
 
 #include "at/command_line.hpp"
 #include "at/text.hpp"
@@ -97,17 +94,8 @@ void logger::write_out(std::string_view bytes) const {
   // stderr goes through its writer thread: a reader that does not keep up must not stop
   // the modem (log_writer.hpp).
   if (fd_ == 2) return log_writer::standard_error().append(bytes);
-  // One write per line (or batch) so lines never mix; a short or failed write to
-  // stderr is not worth failing the simulator for.
-  const char* p = bytes.data();
-  std::size_t left = bytes.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd_, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
+  // One write per line (or batch) so lines never mix.
+  write_all(fd_, bytes);
 }
 
 std::string logger::masked(std::string& partial, std::string_view chunk) const {
