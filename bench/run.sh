@@ -26,7 +26,7 @@ done
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -G "Unix Makefiles" \
   -DNT35E_BUILD_BENCH=ON -DNT35E_BUILD_TESTS=OFF >/dev/null || exit 1
 cmake --build "$build" -j"$jobs" --target nt35e-sim bench_at_roundtrip bench_publish bench_receive bench_fleet \
-  bench_drive || exit 1
+  bench_drive bench_import || exit 1
 
 status=0
 run() {
@@ -50,6 +50,7 @@ run 300 "$build/bench/bench_at_roundtrip" "$@"
 run 600 "$build/bench/bench_publish" "$@"
 run 300 "$build/bench/bench_receive" "$@"
 run 600 "$build/bench/bench_fleet" "$@"
+run 300 "$build/bench/bench_import" "$@"
 # The plots, from what results.json holds now (a --no-results run leaves them as they were).
 case " $* " in
   *" --no-results "*) ;;
