@@ -89,17 +89,34 @@ fault_engine::fault_engine(const scenario::scenario& world) : broker_(world.brok
     }
     rules_.push_back(std::move(ar));
   }
-  std::map<std::pair<bool, std::string>, std::size_t> group_of;  // (regex, pattern) -> group
+  std::map<std::pair<bool, std::string>, std::size_t> patterned_group;  // (regex, pattern) -> group
   for (std::size_t i = 0; i < rules_.size(); ++i) {
     const auto& when = rules_[i].r.when;
-    if (when.kind != trigger_kind::command) continue;
-    if (!when.regex && when.pattern.find_first_of("*?") == std::string::npos) {
-      exact_commands_[at::to_lower(when.pattern)].push_back(i);
-      continue;
+    switch (when.kind) {
+      case trigger_kind::urc:
+        urc_rules_.push_back(i);
+        continue;
+      case trigger_kind::publish:
+        publish_rules_.push_back(i);
+        continue;
+      case trigger_kind::mqtt_event:
+        event_rules_.push_back(i);
+        continue;
+      case trigger_kind::command:
+        break;
+      default:
+        continue;
     }
-    auto [it, added] = group_of.try_emplace({when.regex, when.pattern}, patterned_commands_.size());
-    if (added) patterned_commands_.emplace_back();
-    patterned_commands_[it->second].push_back(i);
+    std::size_t group = command_groups_.size();
+    if (!when.regex && when.pattern.find_first_of("*?") == std::string::npos) {
+      group = exact_commands_.try_emplace(at::to_lower(when.pattern), group).first->second;
+    } else {
+      group = patterned_group.try_emplace({when.regex, when.pattern}, group).first->second;
+      if (group == command_groups_.size()) patterned_commands_.push_back(group);
+    }
+    if (group == command_groups_.size()) command_groups_.push_back({i, 0, {}, {}});
+    auto& g = command_groups_[group];
+    (when.occurrence == 0 ? g.every : g.nth[when.occurrence]).push_back(i);
   }
 }
 
@@ -116,12 +133,11 @@ bool fault_engine::hits(const armed_rule& ar, std::string_view text) {
   return ar.re ? std::regex_search(text.begin(), text.end(), *ar.re) : at::glob_match(ar.r.when.pattern, text);
 }
 
-bool fault_engine::counts(armed_rule& ar) {
+bool fault_engine::matches(armed_rule& ar, std::string_view text) {
+  if (!hits(ar, text)) return false;
   ++ar.seen;
   return ar.r.when.occurrence == 0 || ar.seen == ar.r.when.occurrence;
 }
-
-bool fault_engine::matches(armed_rule& ar, std::string_view text) { return hits(ar, text) && counts(ar); }
 
 void fault_engine::run(modem::modem& m, const armed_rule& ar) {
   std::string name = ar.r.name.empty() ? std::string(to_string(ar.r.when.kind)) + " rule" : ar.r.name;
@@ -137,20 +153,20 @@ void fault_engine::run(modem::modem& m, const armed_rule& ar) {
 }
 
 response_change fault_engine::on_command(modem::modem& m, std::string_view line) {
-  // The rules this line hits, fired in the scenario's order: an exact bucket is in order
-  // already; merged with patterns that hit, the lot is sorted.
-  static const std::vector<std::size_t> none;
-  const auto exact = exact_commands_.find(at::to_lower(line));
-  const auto& exact_hits = exact == exact_commands_.end() ? none : exact->second;
-  std::vector<std::size_t> merged;
-  for (const auto& group : patterned_commands_)
-    if (hits(rules_[group.front()], line)) merged.insert(merged.end(), group.begin(), group.end());
-  if (!merged.empty()) {
-    merged.insert(merged.end(), exact_hits.begin(), exact_hits.end());
-    std::sort(merged.begin(), merged.end());
-  }
-  for (auto i : merged.empty() ? exact_hits : merged)
-    if (counts(rules_[i])) run(m, rules_[i]);
+  // Every group the line hits counts it; the rules that fire run in the scenario's order.
+  std::vector<std::size_t> fired;
+  auto hit = [&](command_group& g) {
+    ++g.seen;
+    fired.insert(fired.end(), g.every.begin(), g.every.end());
+    if (auto nth = g.nth.find(g.seen); nth != g.nth.end())
+      fired.insert(fired.end(), nth->second.begin(), nth->second.end());
+  };
+  if (auto exact = exact_commands_.find(at::to_lower(line)); exact != exact_commands_.end())
+    hit(command_groups_[exact->second]);
+  for (auto g : patterned_commands_)
+    if (hits(rules_[command_groups_[g].first], line)) hit(command_groups_[g]);
+  std::sort(fired.begin(), fired.end());
+  for (auto i : fired) run(m, rules_[i]);
   response_change out = pending_response_;
   pending_response_ = {};
   return out;
@@ -170,8 +186,8 @@ int fault_engine::on_urc(modem::modem& m, const std::string& text) {
   if (urc_depth_ == 0) {
     ++urc_depth_;
     auto shown = at::styled(text, at::response_style::compact);
-    for (auto& ar : rules_)
-      if (ar.r.when.kind == trigger_kind::urc && matches(ar, shown)) run(m, ar);
+    for (auto i : urc_rules_)
+      if (matches(rules_[i], shown)) run(m, rules_[i]);
     --urc_depth_;
   }
   return copies;
@@ -235,12 +251,13 @@ bool fault_engine::on_request(modem::modem& m, mqtt::any_request& r) {
       return false;
     }
   } else if (auto* pub = std::get_if<mqtt::request::publish>(&r)) {
-    for (auto& ar : rules_)
-      if (ar.r.when.kind == trigger_kind::publish && (!ar.r.when.id || *ar.r.when.id == id) &&
-          mqtt::topic_matches(ar.r.when.pattern, pub->topic)) {
+    for (auto i : publish_rules_) {
+      auto& ar = rules_[i];
+      if ((!ar.r.when.id || *ar.r.when.id == id) && mqtt::topic_matches(ar.r.when.pattern, pub->topic)) {
         ++ar.seen;
         if (ar.r.when.occurrence == 0 || ar.seen == ar.r.when.occurrence) run(m, ar);
       }
+    }
   }
   return true;
 }
@@ -249,9 +266,10 @@ void fault_engine::handle_event(modem::modem& m, const mqtt::any_event& event) {
   ++m.count.mqtt_events;
   std::string name = event_name(event);
   int id = event_id(event);
-  for (auto& ar : rules_)
-    if (ar.r.when.kind == trigger_kind::mqtt_event && (!ar.r.when.id || *ar.r.when.id == id) && matches(ar, name))
-      run(m, ar);
+  for (auto i : event_rules_) {
+    auto& ar = rules_[i];
+    if ((!ar.r.when.id || *ar.r.when.id == id) && matches(ar, name)) run(m, ar);
+  }
   modem::on_backend_event(m, event);
 }
 

@@ -57,8 +57,6 @@ class fault_engine {
   bool matches(armed_rule& ar, std::string_view text);
   /// The pattern alone, without counting.
   static bool hits(const armed_rule& ar, std::string_view text);
-  /// Counts a hit; true when this one fires (every hit, or the Nth).
-  static bool counts(armed_rule& ar);
   void run(modem::modem& m, const armed_rule& ar);
   bool on_request(modem::modem& m, mqtt::any_request& r);
   int on_urc(modem::modem& m, const std::string& text);
@@ -67,13 +65,23 @@ class fault_engine {
   void drop_connected(modem::modem& m, const std::optional<int>& which, const char* why);
 
   std::vector<armed_rule> rules_;
-  // Command rules, indexed so that a line is matched only against the rules that can
-  // match it: an imported scenario holds a rule per differing answer, and trying each
-  // on every line made the importer's reference runs quadratic in the log's length.
-  // A glob without wildcards is a case-insensitive equality: looked up by the lowered
-  // line. The others (wildcards, regexes) are grouped by pattern and tried once a line.
-  std::unordered_map<std::string, std::vector<std::size_t>> exact_commands_;
-  std::vector<std::vector<std::size_t>> patterned_commands_;
+  // Command rules, indexed so that a line costs only the rules it can hit: an imported
+  // scenario holds a rule per differing answer and per URC to inject, and trying each on
+  // every line made the importer's reference runs quadratic in the log's length. Rules
+  // with one pattern see the same lines, so they count together (a group); a glob without
+  // wildcards is a case-insensitive equality, its group looked up by the lowered line; the
+  // other groups (wildcards, regexes) are tried once a line.
+  struct command_group {
+    std::size_t first = 0;  ///< a rule of the group, for its pattern
+    int seen = 0;
+    std::vector<std::size_t> every;                         ///< occurrence 0
+    std::unordered_map<int, std::vector<std::size_t>> nth;  ///< occurrence N
+  };
+  std::vector<command_group> command_groups_;
+  std::unordered_map<std::string, std::size_t> exact_commands_;  ///< lowered line -> group
+  std::vector<std::size_t> patterned_commands_;                  ///< groups tried on every line
+  // The other triggers' rules, each kind apart (a URC or an event costs its own kind only).
+  std::vector<std::size_t> urc_rules_, publish_rules_, event_rules_;
   scenario::broker_script broker_;
 
   // Armed one-shot faults, consumed by the next matching request or URC.

@@ -169,11 +169,16 @@ captured_broker import_capture(std::string_view bytes, const std::string& name);
 /// CONNACK, refuse_connect, tcp_open_failure), inject_urc for other URCs. With a capture
 /// of the broker side, the broker's behaviour comes from the capture instead of the log's
 /// URCs (refusals, link losses, failed opens), and its deliveries and delays are added.
-/// Each answer that differs costs one more run of the whole log, so after `max_differences`
-/// the import stops comparing and says at which line.
-inline constexpr int default_max_differences = 1000;
+/// Each answer that differs costs one more run of the whole log (the first difference
+/// changes what follows), so the search for them is bounded twice: by their number, and by
+/// the commands run again in all (about 10 s here), which a long log reaches first. Past
+/// either, the import stops comparing and says at which line and why.
+struct scenario_limits {
+  int max_differences = 1000;
+  std::size_t max_rerun_commands = 2'000'000;
+};
 scenario_result to_scenario(const imported_log& log, const captured_broker* capture = nullptr,
-                            int max_differences = default_max_differences);
+                            const scenario_limits& limits = {});
 /// The broker's behaviour in a capture alone as a scenario.
 scenario_result to_scenario(const captured_broker& capture);
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <numeric>
 #include <optional>
 #include <set>
@@ -47,8 +48,8 @@ bool independent_query(std::string_view command) {
 
 class scenario_builder {
  public:
-  scenario_builder(const imported_log& log, const captured_broker* capture, int max_differences)
-      : log_(log), capture_(capture), max_differences_(max_differences) {
+  scenario_builder(const imported_log& log, const captured_broker* capture, const scenario_limits& limits)
+      : log_(log), capture_(capture), limits_(limits) {
     world_.name = "import";
     collect_items();
     detect_style();
@@ -88,17 +89,24 @@ class scenario_builder {
     };
     // Each round runs the whole log again, so the rounds are bounded: a log that differs
     // from the simulator in more places than that is better split.
-    for (int round = 0;; ++round) {
+    const std::size_t commands = std::max<std::size_t>(1, items_.size());
+    const auto by_length = std::max<std::size_t>(1, limits_.max_rerun_commands / commands);
+    const auto max_rounds = std::min(static_cast<std::size_t>(std::max(0, limits_.max_differences)), by_length);
+    for (std::size_t round = 0;; ++round) {
       auto run = simulate(world_, log_, items_, ecrdy_t_);
       std::optional<std::size_t> diff;
       for (std::size_t h = 0; h < items_.size() && !diff; ++h)
         if (differs(h, run)) diff = h;
       if (!diff) break;
-      if (round == max_differences_) {
+      if (round == max_rounds) {
+        const std::string why = max_rounds < static_cast<std::size_t>(limits_.max_differences)
+                                    ? " differences, each of which runs the log's " + std::to_string(items_.size()) +
+                                          " commands again (a longer search would take minutes)"
+                                    : " differences";
         res.messages.push_back({log_.lines[items_[*diff].index].line, message_level::warning,
-                                "stopped comparing answers here, after " + std::to_string(max_differences_) +
-                                    " differences: from this line on the scenario keeps the simulator's "
-                                    "answers (split the log to import the rest)"});
+                                "stopped comparing answers here, after " + std::to_string(max_rounds) + why +
+                                    ": from this line on the scenario keeps the simulator's answers (split the "
+                                    "log to import the rest)"});
         break;
       }
       auto h = *diff;
@@ -135,7 +143,10 @@ class scenario_builder {
       simu.push_back(s.text);
       simu_lines.push_back(&s);
     }
-    auto pairs = lcs(logu, simu);
+    std::vector<int> logu_anchor, simu_anchor;
+    for (auto i : log_idx) logu_anchor.push_back(anchor_of(i));
+    for (const auto* s : simu_lines) simu_anchor.push_back(s->anchor);
+    auto pairs = lcs(logu, simu, {.a_groups = &logu_anchor, .b_groups = &simu_anchor});
     std::vector<bool> log_matched(logu.size()), sim_matched(simu.size());
     for (auto [i, j] : pairs) {
       log_matched[i] = true;
@@ -143,10 +154,14 @@ class scenario_builder {
     }
     // Equal lines after the same command that the alignment left over came in another
     // order (acks and incoming messages may swap, §7.5): same URCs, nothing to inject.
+    // The simulator's URCs after one command are a run of the list (anchors only grow).
     for (std::size_t k = 0; k < logu.size(); ++k) {
       if (log_matched[k]) continue;
-      for (std::size_t j = 0; j < simu.size(); ++j)
-        if (!sim_matched[j] && simu[j] == logu[k] && simu_lines[j]->anchor == anchor_of(log_idx[k])) {
+      const auto first = std::lower_bound(simu_anchor.begin(), simu_anchor.end(), logu_anchor[k]);
+      const auto last = std::upper_bound(first, simu_anchor.end(), logu_anchor[k]);
+      for (auto j = static_cast<std::size_t>(first - simu_anchor.begin());
+           j < static_cast<std::size_t>(last - simu_anchor.begin()); ++j)
+        if (!sim_matched[j] && simu[j] == logu[k]) {
           log_matched[k] = sim_matched[j] = true;
           res.messages.push_back({log_.lines[log_idx[k]].line, message_level::note,
                                   shown(logu[k]) + " comes in another order among the URCs around it in the "
@@ -182,15 +197,23 @@ class scenario_builder {
         logm_anchor.push_back(anchor_of(i));
       }
     }
-    for (const auto& s : check.all) simm.push_back(s.text);
-    auto matched = lcs(logm, simm);
+    std::vector<int> simm_anchor;
+    for (const auto& s : check.all) {
+      simm.push_back(s.text);
+      simm_anchor.push_back(s.anchor);
+    }
+    auto matched = lcs(logm, simm, {.a_groups = &logm_anchor, .b_groups = &simm_anchor});
     std::vector<bool> ok(logm.size()), sim_ok(simm.size());
     for (auto [i, j] : matched) ok[i] = sim_ok[j] = true;
     int reproduced = static_cast<int>(matched.size());
     for (std::size_t i = 0; i < logm.size(); ++i) {
       if (ok[i]) continue;
-      for (std::size_t j = 0; j < simm.size(); ++j)
-        if (!sim_ok[j] && simm[j] == logm[i] && check.all[j].anchor == logm_anchor[i]) {
+      // Only the simulator's lines after the same command: a run of the list.
+      const auto first = std::lower_bound(simm_anchor.begin(), simm_anchor.end(), logm_anchor[i]);
+      const auto last = std::upper_bound(first, simm_anchor.end(), logm_anchor[i]);
+      for (auto j = static_cast<std::size_t>(first - simm_anchor.begin());
+           j < static_cast<std::size_t>(last - simm_anchor.begin()); ++j)
+        if (!sim_ok[j] && simm[j] == logm[i]) {
           ok[i] = sim_ok[j] = true;
           ++reproduced;
           break;
@@ -294,13 +317,17 @@ class scenario_builder {
     }
     // The loader refuses a glob that starts with "AT" (it could never match as meant).
     if (at::istarts_with(glob, "at")) glob = "*" + glob;
-    int n = 0;
-    for (std::size_t k = 0; k <= h; ++k) {
-      if (!items_[k].command) continue;
-      const auto& t = log_.lines[items_[k].index].text;
-      if (t.size() >= 2 && at::glob_match(glob, std::string_view(t).substr(2))) ++n;
-    }
-    return {glob, n};
+    // The commands the glob matches, found once per glob (a rule each for thousands of
+    // lines would otherwise read the log once each).
+    auto [found, added] = glob_matches_.try_emplace(glob);
+    if (added)
+      for (std::size_t k = 0; k < items_.size(); ++k) {
+        if (!items_[k].command) continue;
+        const auto& t = log_.lines[items_[k].index].text;
+        if (t.size() >= 2 && at::glob_match(glob, std::string_view(t).substr(2))) found->second.push_back(k);
+      }
+    const auto& matched = found->second;
+    return {glob, static_cast<int>(std::upper_bound(matched.begin(), matched.end(), h) - matched.begin())};
   }
 
   std::string framed_answer(std::size_t h) const {
@@ -515,7 +542,8 @@ class scenario_builder {
 
   const imported_log& log_;
   const captured_broker* capture_;
-  int max_differences_;
+  scenario_limits limits_;
+  mutable std::map<std::string, std::vector<std::size_t>> glob_matches_;  ///< trigger_for's, by glob
   std::vector<host_item> items_;
   /// The scenario so far: what the simulator plays in the next run, and what is written.
   scenario::scenario world_;
@@ -527,8 +555,8 @@ class scenario_builder {
 
 }  // namespace
 
-scenario_result to_scenario(const imported_log& log, const captured_broker* capture, int max_differences) {
-  return scenario_builder(log, capture, max_differences).build();
+scenario_result to_scenario(const imported_log& log, const captured_broker* capture, const scenario_limits& limits) {
+  return scenario_builder(log, capture, limits).build();
 }
 
 scenario_result to_scenario(const captured_broker& capture) {

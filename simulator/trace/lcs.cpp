@@ -49,17 +49,24 @@ void by_table(const std::vector<T>& a, const std::vector<T>& b, span s, pair_lis
 /// linear time, whatever their length.
 class myers {
  public:
-  myers(const std::vector<std::uint32_t>& a, const std::vector<std::uint32_t>& b, pair_list& out)
-      : a_(a), b_(b), out_(out) {}
+  myers(const std::vector<std::uint32_t>& a, const std::vector<std::uint32_t>& b, pair_list& out,
+        std::size_t step_budget)
+      : a_(a), b_(b), out_(out), step_budget_(step_budget) {}
+
+  /// The search ran out of steps: `out` is incomplete.
+  bool gave_up() const { return gave_up_; }
 
   void solve(span s) {
+    if (gave_up_) return;
     // The common head and tail are matched as they are.
     while (s.a0 < s.a1 && s.b0 < s.b1 && a_[s.a0] == b_[s.b0]) out_.emplace_back(s.a0++, s.b0++);
     std::size_t tail = 0;
     while (s.a0 < s.a1 - tail && s.b0 < s.b1 - tail && a_[s.a1 - 1 - tail] == b_[s.b1 - 1 - tail]) ++tail;
     const span middle{s.a0, s.a1 - tail, s.b0, s.b1 - tail};
     if (middle.n() > 0 && middle.m() > 0) {
-      if (auto cut = meeting_point(middle)) {
+      auto cut = meeting_point(middle);
+      if (gave_up_) return;
+      if (cut) {
         const bool splits =
             (cut->first > middle.a0 || cut->second > middle.b0) && (cut->first < middle.a1 || cut->second < middle.b1);
         if (splits) {
@@ -92,11 +99,18 @@ class myers {
     auto at = [&](std::vector<index>& v, index k) -> index& { return v[static_cast<std::size_t>(offset + k)]; };
     index k1_start = 0, k1_end = 0, k2_start = 0, k2_end = 0;
     for (index d = 0; d < max_d; ++d) {
+      // A step is a diagonal visited or a line passed along a snake, both ways; checked once
+      // a round (a round is at most 2d + 2 diagonals and n + m lines).
+      if (steps_ > step_budget_) {
+        gave_up_ = true;
+        return std::nullopt;
+      }
+      steps_ += static_cast<std::size_t>(2 * d + 2);
       for (index k = -d + k1_start; k <= d - k1_end; k += 2) {
         index x =
             (k == -d || (k != d && at(front_, k - 1) < at(front_, k + 1))) ? at(front_, k + 1) : at(front_, k - 1) + 1;
         index y = x - k;
-        while (x < n && y < m && A(x) == B(y)) ++x, ++y;
+        for (; x < n && y < m && A(x) == B(y); ++x, ++y) ++steps_;
         at(front_, k) = x;
         if (x > n) {
           k1_end += 2;  // off the right edge
@@ -113,7 +127,7 @@ class myers {
         index x =
             (k == -d || (k != d && at(back_, k - 1) < at(back_, k + 1))) ? at(back_, k + 1) : at(back_, k - 1) + 1;
         index y = x - k;
-        while (x < n && y < m && A(n - x - 1) == B(m - y - 1)) ++x, ++y;
+        for (; x < n && y < m && A(n - x - 1) == B(m - y - 1); ++x, ++y) ++steps_;
         at(back_, k) = x;
         if (x > n) {
           k2_end += 2;
@@ -134,19 +148,71 @@ class myers {
   const std::vector<std::uint32_t>& a_;
   const std::vector<std::uint32_t>& b_;
   pair_list& out_;
+  std::size_t step_budget_;
+  std::size_t steps_ = 0;  ///< over the whole search, every split
+  bool gave_up_ = false;
   std::vector<index> front_, back_;  ///< furthest x reached on each diagonal k = x - y
 };
 
+/// Lines matched in order, each unmatched line looking for its partner within `window`
+/// lines of the other list: linear, and not optimal (used past the step budget only).
+void in_order(const std::vector<std::uint32_t>& a, const std::vector<std::uint32_t>& b, span s, pair_list& out) {
+  constexpr std::size_t window = 64;
+  std::size_t i = s.a0, j = s.b0;
+  while (i < s.a1 && j < s.b1) {
+    if (a[i] == b[j]) {
+      out.emplace_back(i++, j++);
+      continue;
+    }
+    bool moved = false;
+    for (std::size_t d = 1; d <= window && !moved; ++d) {
+      if (j + d < s.b1 && a[i] == b[j + d]) {
+        j += d;
+        moved = true;
+      } else if (i + d < s.a1 && a[i + d] == b[j]) {
+        i += d;
+        moved = true;
+      }
+    }
+    if (!moved) ++i, ++j;
+  }
+}
+
+/// Each group of `a` against the same group of `b`: a table when it fits, else in order.
+void by_groups(const std::vector<std::uint32_t>& a, const std::vector<std::uint32_t>& b, const std::vector<int>& ga,
+               const std::vector<int>& gb, std::size_t table_budget, pair_list& out) {
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (ga[i] < gb[j]) {
+      ++i;
+      continue;
+    }
+    if (gb[j] < ga[i]) {
+      ++j;
+      continue;
+    }
+    span g{i, i, j, j};
+    while (g.a1 < a.size() && ga[g.a1] == ga[i]) ++g.a1;
+    while (g.b1 < b.size() && gb[g.b1] == gb[j]) ++g.b1;
+    if ((g.n() + 1) * (g.m() + 1) <= table_budget)
+      by_table(a, b, g, out);
+    else
+      in_order(a, b, g, out);
+    i = g.a1;
+    j = g.b1;
+  }
+}
+
 }  // namespace
 
-pair_list lcs(const std::vector<std::string>& a, const std::vector<std::string>& b, std::size_t table_budget) {
+pair_list lcs(const std::vector<std::string>& a, const std::vector<std::string>& b, const lcs_options& options) {
   pair_list out;
   const span all{0, a.size(), 0, b.size()};
-  if ((a.size() + 1) * (b.size() + 1) <= table_budget) {
+  if ((a.size() + 1) * (b.size() + 1) <= options.table_budget) {
     by_table(a, b, all, out);
     return out;
   }
-  // Lines become numbers once, so the n·m comparisons are of integers.
+  // Lines become numbers once, so the comparisons are of integers.
   std::unordered_map<std::string_view, std::uint32_t> ids;
   auto number = [&](const std::vector<std::string>& lines) {
     std::vector<std::uint32_t> out_ids;
@@ -156,7 +222,16 @@ pair_list lcs(const std::vector<std::string>& a, const std::vector<std::string>&
     return out_ids;
   };
   const auto an = number(a), bn = number(b);
-  myers(an, bn, out).solve(all);
+  myers search(an, bn, out, options.step_budget);
+  search.solve(all);
+  if (!search.gave_up()) return out;
+  out.clear();
+  const bool grouped = options.a_groups && options.b_groups && options.a_groups->size() == a.size() &&
+                       options.b_groups->size() == b.size();
+  if (grouped)
+    by_groups(an, bn, *options.a_groups, *options.b_groups, options.table_budget, out);
+  else
+    in_order(an, bn, all, out);
   return out;
 }
 

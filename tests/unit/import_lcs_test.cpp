@@ -42,9 +42,10 @@ TEST(import_lcs, known_answers) {
   EXPECT_TRUE(lcs({}, {}).empty());
   EXPECT_TRUE(lcs({"OK"}, {}).empty());
   EXPECT_EQ(lcs({"A", "B", "C"}, {"A", "C"}), (std::vector<std::pair<std::size_t, std::size_t>>{{0, 0}, {2, 1}}));
-  EXPECT_EQ(lcs({"A", "B", "C"}, {"A", "C"}, 0), (std::vector<std::pair<std::size_t, std::size_t>>{{0, 0}, {2, 1}}));
+  EXPECT_EQ(lcs({"A", "B", "C"}, {"A", "C"}, {.table_budget = 0}),
+            (std::vector<std::pair<std::size_t, std::size_t>>{{0, 0}, {2, 1}}));
   EXPECT_EQ(lcs({"X", "Y"}, {"Y", "X"}).size(), 1u);
-  EXPECT_EQ(lcs({"X", "Y"}, {"Y", "X"}, 0).size(), 1u);
+  EXPECT_EQ(lcs({"X", "Y"}, {"Y", "X"}, {.table_budget = 0}).size(), 1u);
 }
 
 // Myers must find a subsequence as long as the table's, on lists that match in many ways
@@ -56,7 +57,7 @@ TEST(import_lcs, myers_is_as_long_as_the_table) {
     const auto a = random_lines(rng, length(rng), 1 + round % 6);
     const auto b = random_lines(rng, length(rng), 1 + round % 6);
     const auto by_table = lcs(a, b);
-    const auto by_myers = lcs(a, b, 0);
+    const auto by_myers = lcs(a, b, {.table_budget = 0});
     ASSERT_EQ(by_myers.size(), by_table.size()) << "round " << round;
     expect_common_subsequence(a, b, by_myers);
     expect_common_subsequence(a, b, by_table);
@@ -73,7 +74,7 @@ TEST(import_lcs, myers_is_as_long_as_the_table) {
       else
         b.insert(b.begin() + static_cast<std::ptrdiff_t>(at), "+ECMTSTAT:" + std::to_string(rng() % 50));
     }
-    const auto by_myers = lcs(a, b, 0);
+    const auto by_myers = lcs(a, b, {.table_budget = 0});
     ASSERT_EQ(by_myers.size(), lcs(a, b).size()) << "edited round " << round;
     expect_common_subsequence(a, b, by_myers);
   }
@@ -102,6 +103,45 @@ TEST(import_lcs, a_long_log_beyond_the_table_budget) {
   EXPECT_EQ(pairs.size(), log.size() - missing);
   expect_common_subsequence(log, sim, pairs);
   EXPECT_EQ(sim.size(), log.size() - missing + extra);
+}
+
+// Past the step budget: each command's lines against the same command's, never across.
+TEST(import_lcs, past_the_step_budget_lines_meet_their_own_command) {
+  const lines log = {"+CSQ:5,99", "OK", "+ECMTSTAT:0,1", "ERROR", "OK", "+ECMTOPEN:0,0"};
+  const std::vector<int> log_group = {0, 0, 0, 1, 2, 2};
+  const lines sim = {"+CSQ:23,99", "OK", "OK", "+ECMTSTAT:0,1", "OK", "+ECMTOPEN:0,0"};
+  const std::vector<int> sim_group = {0, 0, 1, 1, 2, 2};
+  const auto pairs =
+      lcs(log, sim, {.table_budget = 0, .step_budget = 0, .a_groups = &log_group, .b_groups = &sim_group});
+  expect_common_subsequence(log, sim, pairs);
+  for (auto [i, j] : pairs) EXPECT_EQ(log_group[i], sim_group[j]) << i << " " << j;
+  EXPECT_EQ(pairs, (std::vector<std::pair<std::size_t, std::size_t>>{{1, 1}, {4, 4}, {5, 5}}))
+      << "the log's +ECMTSTAT follows command 0, the simulator's command 1";
+
+  // Without groups, in order within a window.
+  const auto plain = lcs(log, sim, {.table_budget = 0, .step_budget = 0});
+  expect_common_subsequence(log, sim, plain);
+  EXPECT_GE(plain.size(), 3u);
+  EXPECT_EQ(lcs(log, log, {.table_budget = 0, .step_budget = 0}).size(), log.size());
+}
+
+// A log that differs from the simulator in every answer (the worst case for Myers:
+// (n + m)² steps, minutes at 40,000 lines): bounded, and still every "OK" paired with
+// the simulator's after the same command.
+TEST(import_lcs, a_log_that_differs_everywhere_is_aligned_command_by_command) {
+  lines log, sim;
+  std::vector<int> log_group, sim_group;
+  for (int c = 0; c < 20'000; ++c) {
+    log.push_back("+CSQ:" + std::to_string(c % 31) + ",99");
+    log.push_back("OK");
+    log_group.insert(log_group.end(), {c, c});
+    sim.push_back("+CSQ:" + std::to_string(c % 31 + 40) + ",99");
+    sim.push_back("OK");
+    sim_group.insert(sim_group.end(), {c, c});
+  }
+  const auto pairs = lcs(log, sim, {.a_groups = &log_group, .b_groups = &sim_group});
+  expect_common_subsequence(log, sim, pairs);
+  EXPECT_EQ(pairs.size(), 20'000u);
 }
 
 }  // namespace

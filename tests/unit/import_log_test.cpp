@@ -416,7 +416,7 @@ TEST(import_log, too_many_differing_answers_stop_at_a_named_line) {
   EXPECT_EQ(all.json.find("stopped comparing"), std::string::npos);
   EXPECT_EQ(messages_text(all.messages, "p.log").find("stopped comparing"), std::string::npos);
 
-  const auto capped = to_scenario(log, nullptr, 4);
+  const auto capped = to_scenario(log, nullptr, {.max_differences = 4});
   const auto said = messages_text(capped.messages, "p.log");
   EXPECT_NE(said.find("p.log:10: warning: stopped comparing answers here, after 4 differences: from this line on the "
                       "scenario keeps the simulator's answers (split the log to import the rest)"),
@@ -430,6 +430,16 @@ TEST(import_log, too_many_differing_answers_stop_at_a_named_line) {
   };
   EXPECT_EQ(rules(all.json), 6u);
   EXPECT_EQ(rules(capped.json), 4u);
+
+  // A long log reaches the bound on commands run again first: 6 commands, 20 re-runs, 3 rounds.
+  const auto long_log = to_scenario(log, nullptr, {.max_rerun_commands = 20});
+  const auto long_said = messages_text(long_log.messages, "p.log");
+  EXPECT_NE(long_said.find("p.log:8: warning: stopped comparing answers here, after 3 differences, each of which runs "
+                           "the log's 6 commands again (a longer search would take minutes): from this line on the "
+                           "scenario keeps the simulator's answers (split the log to import the rest)"),
+            std::string::npos)
+      << long_said;
+  EXPECT_EQ(rules(long_log.json), 3u);
 }
 
 TEST(import_log, plain_transcript_times_are_made_up_and_echo_recognised) {
