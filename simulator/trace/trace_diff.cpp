@@ -8,6 +8,7 @@
 #include <cctype>
 
 #include "at/text.hpp"
+#include "trace/lcs.hpp"
 #include "trace/report_html.hpp"
 
 namespace nt35e::trace {
@@ -95,70 +96,32 @@ std::vector<step> steps_of(const trace& t) {
 }
 
 // =================================================================================
-// Myers's diff
+// The alignment
 
 namespace {
 
 bool same_step(const step& x, const step& y) { return x.from == y.from && x.key == y.key; }
 
-/// Past this many edits in the middle the rest is taken as replaced: the history of the
-/// search grows with its square (about 16 MB here).
-constexpr std::size_t max_edits = 2000;
+/// What is compared of a step: its side and its key, as one line for the alignment.
+std::string compared(const step& s) { return (s.from == step::side::dte ? ">" : "<") + s.key; }
 
-/// The shortest edit script of a[a0, a1) and b[b0, b1), appended to `out`.
-void myers(const std::vector<step>& a, std::size_t a0, std::size_t a1, const std::vector<step>& b, std::size_t b0,
+/// The steps of a[a0, a1) and b[b0, b1) aligned (trace/lcs: a longest common subsequence
+/// in memory that grows with the sessions, and bounded time), appended to `out`; between two
+/// common steps, A's steps come before B's.
+void align(const std::vector<step>& a, std::size_t a0, std::size_t a1, const std::vector<step>& b, std::size_t b0,
            std::size_t b1, std::vector<diff_entry>& out) {
   using K = diff_entry::kind;
-  const auto n = static_cast<std::ptrdiff_t>(a1 - a0), m = static_cast<std::ptrdiff_t>(b1 - b0);
-  const auto max_d = std::min<std::ptrdiff_t>(n + m, static_cast<std::ptrdiff_t>(max_edits));
-  const std::ptrdiff_t offset = max_d + 1;
-  std::vector<std::ptrdiff_t> v(static_cast<std::size_t>(2 * offset + 1), 0);
-  std::vector<std::vector<std::ptrdiff_t>> history;  // v before each round d
-  std::ptrdiff_t found = -1;
-  for (std::ptrdiff_t d = 0; d <= max_d && found < 0; ++d) {
-    history.push_back(v);
-    for (std::ptrdiff_t k = -d; k <= d; k += 2) {
-      std::ptrdiff_t x =
-          (k == -d || (k != d && v[k - 1 + offset] < v[k + 1 + offset])) ? v[k + 1 + offset] : v[k - 1 + offset] + 1;
-      std::ptrdiff_t y = x - k;
-      while (x < n && y < m && same_step(a[a0 + x], b[b0 + y])) ++x, ++y;
-      v[k + offset] = x;
-      if (x >= n && y >= m) {
-        found = d;
-        break;
-      }
-    }
+  std::vector<std::string> ka, kb;
+  for (auto i = a0; i < a1; ++i) ka.push_back(compared(a[i]));
+  for (auto j = b0; j < b1; ++j) kb.push_back(compared(b[j]));
+  std::size_t i = 0, j = 0;
+  for (const auto& [pi, pj] : detail::lcs(ka, kb)) {
+    for (; i < pi; ++i) out.push_back({K::only_a, a0 + i, 0});
+    for (; j < pj; ++j) out.push_back({K::only_b, 0, b0 + j});
+    out.push_back({K::same, a0 + i++, b0 + j++});
   }
-  if (found < 0) {  // too different: all of A's middle gone, all of B's added
-    for (auto i = a0; i < a1; ++i) out.push_back({K::only_a, i, 0});
-    for (auto j = b0; j < b1; ++j) out.push_back({K::only_b, 0, j});
-    return;
-  }
-  // Walk back from (n, m) through the saved rounds.
-  std::vector<diff_entry> rev;
-  std::ptrdiff_t x = n, y = m;
-  for (std::ptrdiff_t d = found; d > 0; --d) {
-    const auto& pv = history[static_cast<std::size_t>(d)];
-    const std::ptrdiff_t k = x - y;
-    const bool down = k == -d || (k != d && pv[k - 1 + offset] < pv[k + 1 + offset]);
-    const std::ptrdiff_t pk = down ? k + 1 : k - 1;
-    const std::ptrdiff_t px = pv[pk + offset], py = px - pk;
-    const std::ptrdiff_t sx = down ? px : px + 1;  // where the snake of round d began
-    while (x > sx) {
-      --x, --y;
-      rev.push_back({K::same, a0 + static_cast<std::size_t>(x), b0 + static_cast<std::size_t>(y)});
-    }
-    if (down)
-      rev.push_back({K::only_b, 0, b0 + static_cast<std::size_t>(py)});
-    else
-      rev.push_back({K::only_a, a0 + static_cast<std::size_t>(px), 0});
-    x = px, y = py;
-  }
-  while (x > 0) {
-    --x, --y;
-    rev.push_back({K::same, a0 + static_cast<std::size_t>(x), b0 + static_cast<std::size_t>(y)});
-  }
-  out.insert(out.end(), rev.rbegin(), rev.rend());
+  for (; i < ka.size(); ++i) out.push_back({K::only_a, a0 + i, 0});
+  for (; j < kb.size(); ++j) out.push_back({K::only_b, 0, b0 + j});
 }
 
 }  // namespace
@@ -172,7 +135,7 @@ diff_result diff_steps(const std::vector<step>& a, const std::vector<step>& b) {
   while (tail < a.size() - head && tail < b.size() - head && same_step(a[a.size() - 1 - tail], b[b.size() - 1 - tail]))
     ++tail;
   for (std::size_t i = 0; i < head; ++i) r.entries.push_back({K::same, i, i});
-  myers(a, head, a.size() - tail, b, head, b.size() - tail, r.entries);
+  align(a, head, a.size() - tail, b, head, b.size() - tail, r.entries);
   for (std::size_t i = tail; i > 0; --i) r.entries.push_back({K::same, a.size() - i, b.size() - i});
   r.first = r.entries.size();
   bool in_hunk = false;

@@ -66,9 +66,11 @@ struct diff_result {
   std::size_t first = 0;
 };
 
-/// Aligns A's and B's steps on their keys (a shortest edit script: Myers's O((N+M)D)
-/// algorithm after the common head and tail; past a few thousand edits the rest is
-/// taken as replaced, which still finds the first divergence).
+/// Aligns A's and B's steps on their keys: a longest common subsequence after the common
+/// head and tail (trace/lcs: a table while it fits 64 MB, then Myers's O((N+M)D) algorithm
+/// in linear space; past its step budget, about a second, steps are matched in order within
+/// a window), so two day-long sessions that differ in thousands of places still realign
+/// after each.
 diff_result diff_steps(const std::vector<step>& a, const std::vector<step>& b);
 
 struct diff_names {
