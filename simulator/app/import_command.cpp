@@ -1,6 +1,10 @@
 #include "app/import_command.hpp"
 
 #include <iostream>
+#include <iterator>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "app/cli.hpp"
 #include "app/tool_io.hpp"
@@ -71,6 +75,52 @@ std::string count(int n, const std::string& one, const std::string& many = {}) {
   return std::to_string(n) + " " + (n == 1 ? one : many.empty() ? one + "s" : many);
 }
 
+/// Messages on stderr: those about the whole file always, those about single lines up to
+/// 20 of each level, then how many more and where (a binary file given by mistake made
+/// 78,000 lines of "neither UTF-8 nor GBK", with the one that says what is wrong last).
+class message_printer {
+ public:
+  message_printer(std::string name, bool all) : name_(std::move(name)), all_(all) {}
+  message_printer(const message_printer&) = delete;
+  message_printer& operator=(const message_printer&) = delete;
+  ~message_printer() { flush(); }
+
+  void print(const std::vector<trace::import_message>& messages) {
+    for (const auto& m : messages) {
+      auto& left = left_out_[static_cast<std::size_t>(m.level)];
+      if (m.line == 0 || all_ || left.shown < per_level) {
+        std::cerr << format(m, name_) << "\n";
+        if (m.line != 0) ++left.shown;
+        continue;
+      }
+      if (left.count++ == 0) left.first_line = m.line;
+      left.last_line = m.line;
+    }
+  }
+
+  /// Says what was left out, once.
+  void flush() {
+    static constexpr const char* names[][2] = {{"note", "notes"}, {"warning", "warnings"}, {"error", "errors"}};
+    for (std::size_t level = 0; level < std::size(left_out_); ++level) {
+      auto& left = left_out_[level];
+      if (left.count == 0) continue;
+      std::cerr << name_ << ": " << left.count << " more " << names[level][left.count == 1 ? 0 : 1]
+                << " about single lines (lines " << left.first_line << "-" << left.last_line
+                << ") not shown; --all-messages shows every one\n";
+      left = {};
+    }
+  }
+
+ private:
+  static constexpr int per_level = 20;
+  struct tally {
+    int shown = 0, count = 0, first_line = 0, last_line = 0;
+  };
+  std::string name_;
+  bool all_;
+  tally left_out_[3];  ///< by message_level: note, warning, error
+};
+
 }  // namespace
 
 CLI::App* add_import_command(CLI::App& root, import_request& request) {
@@ -97,6 +147,10 @@ CLI::App* add_import_command(CLI::App& root, import_request& request) {
             "a capture of the broker side (pcap or pcapng): the\n"
             "scenario's broker behaves as the broker in it did",
             [&request](const std::string& value) { request.capture = value; });
+  add_flag(*cmd, "--all-messages",
+           "every message about a single line (by default the\n"
+           "first 20 of each level, then how many more)",
+           [&request] { request.all_messages = true; });
   cmd->add_option("LOGFILE", request.logs, "the serial log (- reads stdin), or a capture")->group("Arguments");
   on_parsed(*cmd, [&request] {
     if (request.logs.empty() && request.capture.empty()) throw usage_error("give the log file to import");
@@ -109,10 +163,11 @@ CLI::App* add_import_command(CLI::App& root, import_request& request) {
 namespace {
 
 /// Reads the capture; its messages on stderr. Nothing (status 1 said) when it cannot be used.
-std::optional<trace::captured_broker> read_capture_file(const std::string& path, const std::string& bytes) {
+std::optional<trace::captured_broker> read_capture_file(const std::string& path, const std::string& bytes,
+                                                        bool all_messages) {
   const auto name = base_name(path);
   auto cap = trace::import_capture(bytes, name);
-  for (const auto& m : cap.messages) std::cerr << format(m, name) << "\n";
+  message_printer(name, all_messages).print(cap.messages);
   if (!cap.ok()) return std::nullopt;
   std::cerr << name << ": read as a broker-side capture: " << count(cap.mqtt_connections, "MQTT connection") << ", "
             << count(cap.mqtt_packets, "MQTT packet") << "\n";
@@ -126,7 +181,7 @@ int import_capture_only(const import_request& request, const std::string& path, 
               << " is a capture of the broker side: it makes a scenario (--to scenario), not a trace\n";
     return 2;
   }
-  auto cap = read_capture_file(path, bytes);
+  auto cap = read_capture_file(path, bytes, request.all_messages);
   if (!cap) return 1;
   auto sc = trace::to_scenario(*cap);
   std::cerr << cap->name << ": scenario with " << sc.rules << (sc.rules == 1 ? " rule" : " rules") << "\n";
@@ -155,7 +210,7 @@ int run_import(const import_request& request) {
       std::cerr << "nt35e-sim import: --capture gives the scenario its broker: use it with --to scenario\n";
       return 2;
     }
-    capture = read_capture_file(request.capture, *bytes);
+    capture = read_capture_file(request.capture, *bytes, request.all_messages);
     if (!capture) return 1;
   }
   const auto& log_path = request.logs.front();
@@ -175,7 +230,7 @@ int run_import(const import_request& request) {
     return import_capture_only(request, log_path, *bytes);
   }
   auto log = trace::import_log(*bytes, name, opts);
-  for (const auto& m : log.messages) std::cerr << format(m, name) << "\n";
+  message_printer(name, request.all_messages).print(log.messages);
   if (!log.ok()) return 1;
 
   int commands = 0, module = 0, notes = 0, echoes = 0;
@@ -200,7 +255,7 @@ int run_import(const import_request& request) {
     text = to_trace(log);
   } else {
     auto sc = to_scenario(log, capture ? &*capture : nullptr);
-    for (const auto& m : sc.messages) std::cerr << format(m, name) << "\n";
+    message_printer(name, request.all_messages).print(sc.messages);
     std::cerr << name << ": scenario with " << sc.rules << (sc.rules == 1 ? " rule" : " rules")
               << "; with it the simulator writes " << sc.reproduced << " of the log's " << sc.module_lines
               << " module lines\n";

@@ -29,6 +29,7 @@ struct import_request {
   std::string output;             ///< -o OUT; empty or "-": stdout
   std::vector<std::string> logs;  ///< the LOGFILE; at most one once parsed (none with --capture)
   std::string capture;            ///< --capture FILE: the broker side
+  bool all_messages = false;      ///< --all-messages: every message about a line, not the first 20 of a level
 };
 
 /// Adds the import subcommand to nt35e-sim's command line; parsing fills `request`.

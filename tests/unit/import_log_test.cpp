@@ -238,6 +238,47 @@ TEST(import_log, import_subcommand_writes_the_scenario_file) {
   fs::remove_all(dir);
 }
 
+// A file of lines that cannot be placed (a binary file given by mistake made 78,000 such
+// messages): the first 20 of a level are shown, then how many more and where;
+// --all-messages shows every one.
+TEST(import_log, import_subcommand_shows_twenty_messages_of_a_level_then_how_many_more) {
+  auto dir = fs::temp_directory_path() / ("nt35e-import-many-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto log = (dir / "blob.bin").string();
+  {
+    std::ofstream f(log, std::ios::binary);
+    f << "AT\r\nOK\r\n";
+    for (int i = 0; i < 100; ++i) f << "\x80\x80 line " << i << "\r\n";
+  }
+  auto run = [&](std::vector<std::string> args) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    testing::internal::CaptureStderr();
+    const int rc = app::import_main(static_cast<int>(argv.size()), argv.data());
+    return std::pair{rc, testing::internal::GetCapturedStderr()};
+  };
+  auto errors = [](const std::string& err) {
+    std::size_t n = 0;
+    for (auto at = err.find("cannot place"); at != std::string::npos; at = err.find("cannot place", at + 1)) ++n;
+    return n;
+  };
+  const auto out = (dir / "out.jsonl").string();
+  const auto [rc, err] = run({"import", "--format", "plain", "-o", out, log});
+  EXPECT_EQ(rc, 0) << err;
+  EXPECT_EQ(errors(err), 20u) << err;
+  EXPECT_NE(err.find("blob.bin: 80 more errors about single lines (lines 23-102) not shown; --all-messages shows "
+                     "every one\n"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("blob.bin: read as plain transcript"), std::string::npos) << err;
+
+  const auto [rc_all, err_all] = run({"import", "--format", "plain", "--all-messages", "-o", out, log});
+  EXPECT_EQ(rc_all, 0) << err_all;
+  EXPECT_EQ(errors(err_all), 100u);
+  EXPECT_EQ(err_all.find("not shown"), std::string::npos);
+  fs::remove_all(dir);
+}
+
 // ---------------------------------------------------------------------------------
 // Bad input
 
