@@ -1,6 +1,8 @@
 #include "io/fair_scheduler.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <ratio>
 
 #include <boost/asio/post.hpp>
 
@@ -10,8 +12,7 @@ namespace net = boost::asio;
 
 namespace {
 constexpr auto later = [](const auto& a, const auto& b) {
-  if (a.input != b.input) return a.input > b.input;
-  return a.sent != b.sent ? a.sent > b.sent : a.order > b.order;
+  return a.level != b.level ? a.level > b.level : a.order > b.order;
 };
 }  // namespace
 
@@ -20,13 +21,22 @@ net::execution_context& fair_scheduler::executor::query(net::execution::context_
 }
 
 void fair_scheduler::executor::count_input(std::size_t bytes) const {
-  std::lock_guard lock(lane_->owner->mutex_);
-  lane_->input += bytes;
-  lane_->sent += bytes;
+  if (bytes == 0) return;
+  auto& owner = *lane_->owner;
+  // In half-lives since the scheduler started; the level is log2(recent bytes) + that.
+  using half_lives = std::chrono::duration<double, std::ratio<half_life.count(), 1000>>;
+  const double t = std::chrono::duration_cast<half_lives>(owner.now_() - owner.start_).count();
+  std::lock_guard lock(owner.mutex_);
+  const double recent = std::exp2(lane_->level - t);  // 0 for a lane that never sent
+  lane_->level = std::log2(recent + static_cast<double>(bytes)) + t;
 }
 
-fair_scheduler::fair_scheduler(net::io_context& ioc, unsigned threads)
-    : ioc_(ioc), max_turns_(threads > 0 ? threads : 1) {}
+ready_poller* fair_scheduler::executor::poller() const noexcept {
+  return lane_->owner->poller_.valid() ? &lane_->owner->poller_ : nullptr;
+}
+
+fair_scheduler::fair_scheduler(net::io_context& ioc, unsigned threads, clock_function now)
+    : ioc_(ioc), max_turns_(threads > 0 ? threads : 1), now_(std::move(now)), start_(now_()), poller_(ioc) {}
 
 fair_scheduler::~fair_scheduler() {
   for (auto& l : lanes_)
@@ -70,9 +80,7 @@ void fair_scheduler::make_ready(lane& l) {
 }
 
 void fair_scheduler::enqueue_dte(lane& l) {
-  // Level with the lanes waiting: no credit for the time it was quiet.
-  l.input = std::max(l.input, clock_);
-  dte_ready_.push_back(entry{l.input, l.sent, order_++, &l});
+  dte_ready_.push_back(entry{l.level, order_++, &l});
   std::push_heap(dte_ready_.begin(), dte_ready_.end(), later);
   l.in_dte = true;
 }
@@ -85,11 +93,10 @@ fair_scheduler::lane* fair_scheduler::pop_dte() {
     lane* l = e.l;
     l->in_dte = false;
     if (l->running || !l->head) continue;
-    if (e.input < l->input) {
-      enqueue_dte(*l);  // its DTE sent more since: back in at the new count
+    if (e.level < l->level) {
+      enqueue_dte(*l);  // its DTE sent more since: back in at the new level
       continue;
     }
-    clock_ = std::max(clock_, e.input);
     return l;
   }
   return nullptr;
@@ -193,6 +200,11 @@ net::any_io_executor dte_line(const net::any_io_executor& ex) {
 
 void count_dte_input(const net::any_io_executor& ex, std::size_t bytes) {
   if (const auto* lane = ex.target<fair_scheduler::executor>()) lane->count_input(bytes);
+}
+
+ready_poller* line_poller(const net::any_io_executor& ex) {
+  const auto* lane = ex.target<fair_scheduler::executor>();
+  return lane ? lane->poller() : nullptr;
 }
 
 }  // namespace nt35e::io

@@ -14,15 +14,17 @@
 //    and write completions) goes before a lane with only other work (timers, MQTT
 //    events, posts); every `dte_picks_per_other`-th pick goes to the other work while
 //    some waits, so a fleet's DTE traffic cannot starve its MQTT work.
-//  * Among lanes with DTE work, fair queueing by the bytes each line has sent (as a
-//    router shares a link): the lane whose DTE has sent the fewest bytes goes first.
-//    999 modems publishing flat out all have DTE input waiting, so first come first
-//    served would still put an idle modem's `AT` behind all of them; by bytes it goes
-//    ahead of the 70-byte AT+ECMTPUB lines. A lane that comes back after a quiet spell
-//    starts level with the lanes waiting (no credit for the spell), so a quiet line
-//    gets no monopoly; among lanes level, the one whose line sent less in all goes
-//    first (busy lanes that come back late are level too: without this an idle
-//    modem's `AT` queued behind hundreds of them).
+//  * Among lanes with DTE work, the quietest line first: the one whose DTE sent the
+//    fewest bytes lately, each byte counting half as much every `half_life` (the
+//    sparse flows first, as fq_codel does for a router's link). 999 modems publishing
+//    flat out all have DTE input waiting, so first come first served would put an idle
+//    modem's `AT` behind all of them; by recent bytes it goes ahead of the 70-byte
+//    AT+ECMTPUB lines every 30 ms. A line that turns busy loses its place within a few
+//    half-lives, so no line keeps a monopoly, and a busy line waits at most about
+//    half_life x log2(its rate / the quiet lines' rate) behind quieter ones.
+//    (It was fair queueing by bytes since the start, as a virtual clock: measured with
+//    999 publishing flat out, the lines that waited for their OK came back level with
+//    the idle modem and it waited behind hundreds of them, p99 20-50 ms.)
 //  * Other work: first come, first served.
 // A turn runs lanes until `turn_budget` handlers ran, then queues the next turn behind
 // the I/O completions that came meanwhile. (Not one lane per turn: asio polls its
@@ -32,9 +34,12 @@
 // Thread safety: an executor may be used from any thread (Paho's callbacks post to
 // it); make_lane() only while no pool thread runs.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <type_traits>
@@ -44,6 +49,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/execution.hpp>
 #include <boost/asio/io_context.hpp>
+
+#include "io/ready_poller.hpp"
 
 namespace nt35e::io {
 
@@ -55,8 +62,10 @@ class fair_scheduler {
   static constexpr unsigned dte_picks_per_other = 4;
   /// The most handlers a lane runs when picked; the rest wait for its next pick.
   static constexpr unsigned lane_limit = 16;
+  /// How fast a line's bytes are forgotten: a byte counts half as much this much later.
+  static constexpr std::chrono::milliseconds half_life{50};
   /// Handlers a turn runs (lane after lane) before the io_context's queue comes round.
-  static constexpr unsigned turn_budget = 64;
+  static constexpr unsigned turn_budget = 16;
 
   /// One lane's executor; a copy made by dte_line() queues its handlers as DTE work.
   class executor {
@@ -77,6 +86,8 @@ class fair_scheduler {
     executor dte_line() const noexcept { return executor(lane_, true); }
     /// Counts `bytes` the lane's DTE sent (what the fair queueing shares out).
     void count_input(std::size_t bytes) const;
+    /// Where the lane's DTE socket waits for input (io/ready_poller.hpp); null: asio's waits.
+    ready_poller* poller() const noexcept;
 
     friend bool operator==(const executor& a, const executor& b) noexcept {
       return a.lane_ == b.lane_ && a.dte_ == b.dte_;
@@ -90,8 +101,11 @@ class fair_scheduler {
     bool dte_;
   };
 
-  /// Turns run on `ioc`, at most `threads` queued at a time (the threads that run it).
-  fair_scheduler(boost::asio::io_context& ioc, unsigned threads);
+  using clock_function = std::function<std::chrono::steady_clock::time_point()>;
+
+  /// Turns run on `ioc`, at most `threads` queued at a time (the threads that run it);
+  /// `now` dates the lines' bytes (tests give their own).
+  fair_scheduler(boost::asio::io_context& ioc, unsigned threads, clock_function now = std::chrono::steady_clock::now);
   /// Destroys the handlers still queued (without running them).
   ~fair_scheduler();
   fair_scheduler(const fair_scheduler&) = delete;
@@ -122,16 +136,17 @@ class fair_scheduler {
     fair_scheduler* owner;
     work* head = nullptr;
     work* tail = nullptr;
-    std::uint64_t input = 0;   ///< bytes its DTE sent, raised to clock_ when it comes back
-    std::uint64_t sent = 0;    ///< bytes its DTE sent (never raised)
+    /// log2 of the bytes its DTE sent lately, as they were worth at the scheduler's
+    /// start: comparing two lanes' levels compares their recent bytes at any moment,
+    /// so a level need not change while the lane waits.
+    double level = -std::numeric_limits<double>::infinity();
     unsigned dte_waiting = 0;  ///< queued handlers that are DTE work
     bool running = false;
     bool in_dte = false, in_other = false;
   };
   struct entry {
-    std::uint64_t input;
-    std::uint64_t sent;   ///< among equal counts, the line that sent less goes first
-    std::uint64_t order;  ///< then first come, first served
+    double level;
+    std::uint64_t order;  ///< among equal levels, first come, first served
     lane* l;
   };
 
@@ -151,13 +166,15 @@ class fair_scheduler {
   boost::asio::io_context& ioc_;
   const unsigned max_turns_;
   std::mutex mutex_;
-  std::vector<entry> dte_ready_;  ///< a min-heap by (input, sent, order)
+  std::vector<entry> dte_ready_;  ///< a min-heap by (level, order)
   std::deque<lane*> other_ready_;
   std::uint64_t order_ = 0;
-  std::uint64_t clock_ = 0;  ///< the input count of the DTE lane picked last (never goes back)
+  clock_function now_;
+  std::chrono::steady_clock::time_point start_;
   unsigned turns_ = 0;       ///< turns queued on the io_context or running
   unsigned dte_streak_ = 0;  ///< picks given to DTE work in a row while other work waited
   std::vector<std::unique_ptr<lane>> lanes_;
+  ready_poller poller_;  ///< the lanes' DTE sockets, seen all at once
 };
 
 /// `ex` with its handlers queued as DTE work when it is a fair_scheduler lane; else `ex`
@@ -166,5 +183,9 @@ boost::asio::any_io_executor dte_line(const boost::asio::any_io_executor& ex);
 
 /// Counts `bytes` from the DTE on `ex`'s lane (nothing when `ex` is not a lane).
 void count_dte_input(const boost::asio::any_io_executor& ex, std::size_t bytes);
+
+/// The poller for DTE sockets whose handlers run on `ex`'s lane; null when `ex` is not a
+/// lane (a single modem: asio's own waits cost one hop less) or no epoll set could be made.
+ready_poller* line_poller(const boost::asio::any_io_executor& ex);
 
 }  // namespace nt35e::io

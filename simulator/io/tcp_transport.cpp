@@ -8,7 +8,9 @@
 #include <chrono>
 
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/error.hpp>
@@ -85,13 +87,18 @@ class tcp_transport::connection final : public dte_stream, public std::enable_sh
     socket_.non_blocking(true, ignored);
   }
 
+  ~connection() override {
+    watch_.reset();  // before the descriptor closes
+    if (fd_ >= 0) ::close(fd_);
+  }
+
   const std::string& peer() const { return peer_; }
 
   /// True (and closed, reported to the owner) when the DTE has already hung up but
   /// its EOF is still queued behind us. A DTE that reconnects at once must not be
   /// told "busy" by its own previous connection.
   bool finish_if_peer_gone() {
-    int fd = socket_.native_handle();
+    int fd = fd_ >= 0 ? fd_ : socket_.native_handle();
     pollfd p{fd, POLLIN | POLLRDHUP, 0};
     if (::poll(&p, 1, 0) <= 0 || (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0) return false;
     // What it sent before leaving is still part of the byte stream the modem sees.
@@ -105,16 +112,32 @@ class tcp_transport::connection final : public dte_stream, public std::enable_sh
     return true;
   }
 
-  void start() { do_read(); }
+  void start() {
+    // In a fleet the line leaves asio's reactor for the poller's set, where it is seen as
+    // soon as it is ready however many other lines are (io/ready_poller.hpp).
+    if (auto* poller = line_poller(line_ex_)) {
+      boost::system::error_code ec;
+      const int fd = socket_.release(ec);
+      if (!ec) {
+        fd_ = fd;
+        watch_ = poller->add(fd_, line_ex_, [weak = weak_from_this()](std::uint32_t events) {
+          if (auto self = weak.lock()) self->on_polled(events);
+        });
+        reading_ = true;
+        return rearm();
+      }
+    }
+    do_read();
+  }
 
   /// Closes without telling the owner (it is the one asking).
   void close() {
     owner_ = nullptr;
-    boost::system::error_code ignored;
-    socket_.close(ignored);
+    close_line();
   }
 
   void async_write(net::const_buffer bytes, write_handler done) override {
+    if (fd_ >= 0 || watch_) return polled_write(bytes, std::move(done));
     net::async_write(socket_, bytes,
                      net::bind_executor(line_ex_, [self = shared_from_this(), done = std::move(done)](
                                                       const boost::system::error_code& ec, std::size_t) {
@@ -151,10 +174,98 @@ class tcp_transport::connection final : public dte_stream, public std::enable_sh
     if (owner_) do_read();
   }
 
+  // The line in the poller's set (a fleet): reads and writes on the descriptor itself,
+  // each waited for through the watch.
+  void on_polled(std::uint32_t events) {
+    if (!owner_) return;  // closed by the transport
+    constexpr std::uint32_t gone = EPOLLERR | EPOLLHUP;
+    if (out_left_ > 0 && (events & (EPOLLOUT | gone)) != 0) {
+      if (auto ec = send_pending(); ec != net::error::would_block) finish_write(ec);
+      if (!owner_) return;
+    }
+    if (reading_ && (events & (EPOLLIN | gone)) != 0) {
+      auto& buffer = read_buffer();
+      const ssize_t n = ::recv(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT);
+      if (n == 0) return fail("disconnected");
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        return fail("disconnected (" + boost::system::error_code(errno, boost::system::system_category()).message() +
+                    ")");
+      if (n > 0) {
+        count_dte_input(line_ex_, static_cast<std::size_t>(n));
+        owner_->port_->receive(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+        if (!owner_) return;
+      }
+    }
+    rearm();
+  }
+
+  void polled_write(net::const_buffer bytes, write_handler done) {
+    if (fd_ < 0) {  // closed: the handler still runs, on the session's executor
+      net::post(line_ex_, [done = std::move(done)] { done(net::error::operation_aborted); });
+      return;
+    }
+    out_ = static_cast<const char*>(bytes.data());
+    out_left_ = bytes.size();
+    out_done_ = std::move(done);
+    auto ec = send_pending();
+    if (ec == net::error::would_block) return rearm();
+    // Done at once; the handler still runs later, as asio's would.
+    net::post(line_ex_, [self = shared_from_this(), ec] { self->finish_write(ec); });
+  }
+
+  /// Sends what is left of the write: would_block while some remains.
+  boost::system::error_code send_pending() {
+    while (out_left_ > 0) {
+      const ssize_t n = ::send(fd_, out_, out_left_, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n > 0) {
+        out_ += n;
+        out_left_ -= static_cast<std::size_t>(n);
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        return net::error::would_block;
+      } else {
+        return {errno, boost::system::system_category()};
+      }
+    }
+    return {};
+  }
+
+  void finish_write(boost::system::error_code ec) {
+    if (!out_done_) return;  // closed meanwhile: close_line() completed it
+    auto done = std::exchange(out_done_, nullptr);
+    out_left_ = 0;
+    // Report the loss before completing, so the session does not start another write on
+    // a dead socket.
+    if (ec) fail("disconnected (write failed: " + ec.message() + ")");
+    done(ec);
+  }
+
+  void rearm() {
+    const std::uint32_t events = (reading_ ? EPOLLIN : 0u) | (out_left_ > 0 ? EPOLLOUT : 0u);
+    boost::system::error_code ec;
+    if (events != 0 && watch_ && !watch_->arm(events, ec)) fail("disconnected (" + ec.message() + ")");
+  }
+
+  void close_line() {
+    watch_.reset();  // before the descriptor closes
+    reading_ = false;
+    boost::system::error_code ignored;
+    if (fd_ >= 0) {
+      ::close(fd_);
+      fd_ = -1;
+    } else {
+      socket_.close(ignored);
+    }
+    if (out_done_) {  // a write that was waiting: aborted, as asio reports it
+      out_left_ = 0;
+      net::post(line_ex_, [done = std::exchange(out_done_, nullptr)] { done(net::error::operation_aborted); });
+    }
+  }
+
   void fail(const std::string& why) {
     auto* owner = std::exchange(owner_, nullptr);
-    boost::system::error_code ignored;
-    socket_.close(ignored);
+    close_line();
     if (owner) owner->on_connection_closed(*this, why);
   }
 
@@ -162,6 +273,13 @@ class tcp_transport::connection final : public dte_stream, public std::enable_sh
   net::any_io_executor line_ex_;  ///< the socket's executor, its handlers queued as DTE work
   tcp_transport* owner_;
   std::string peer_;
+  // In a fleet (start() released the socket from asio): the descriptor and its watch.
+  int fd_ = -1;
+  std::unique_ptr<ready_poller::watch> watch_;
+  bool reading_ = false;
+  const char* out_ = nullptr;  ///< the write in progress: what is left of it
+  std::size_t out_left_ = 0;
+  write_handler out_done_;
 };
 
 namespace {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -24,8 +25,14 @@ namespace net = boost::asio;
 
 struct fixture : ::testing::Test {
   net::io_context ioc;
-  fair_scheduler lanes{ioc, 1};
+  // The lines' bytes are dated by this clock, which only the test moves.
+  std::chrono::steady_clock::time_point now{};
+  fair_scheduler lanes{ioc, 1, [this] { return now; }};
   std::vector<std::string> ran;
+
+  void count(const fair_scheduler::executor& ex, std::size_t bytes) {
+    count_dte_input(net::any_io_executor(ex), bytes);
+  }
 
   void post(const fair_scheduler::executor& ex, std::string name) {
     net::post(net::any_io_executor(ex), [this, name = std::move(name)] { ran.push_back(name); });
@@ -50,10 +57,10 @@ TEST_F(FairScheduler, TheQuietestLineGoesFirst) {
   // Three modems whose DTEs sent 70-byte lines, one that sent an "AT": all have input
   // waiting; the quiet one was queued last and runs first, the others by bytes sent.
   auto p1 = lanes.make_lane(), p2 = lanes.make_lane(), p3 = lanes.make_lane(), idle = lanes.make_lane();
-  count_dte_input(net::any_io_executor(p1), 140);
-  count_dte_input(net::any_io_executor(p2), 70);
-  count_dte_input(net::any_io_executor(p3), 210);
-  count_dte_input(net::any_io_executor(idle), 3);
+  count(p1, 140);
+  count(p2, 70);
+  count(p3, 210);
+  count(idle, 3);
   post_dte(p1, "p1");
   post_dte(p2, "p2");
   post_dte(p3, "p3");
@@ -62,29 +69,74 @@ TEST_F(FairScheduler, TheQuietestLineGoesFirst) {
   EXPECT_EQ(ran, (std::vector<std::string>{"idle", "p2", "p1", "p3"}));
 }
 
-TEST_F(FairScheduler, ALineThatWasQuietGetsNoCreditForIt) {
-  // The busy lanes have sent 1000 bytes each and are being served at that level. A lane
-  // that comes back after a quiet spell starts level with them: it goes first among
-  // equals (it sent less in all), but once its line sent more it waits its turn, not
-  // 1000 bytes ahead for as long as it likes.
-  auto busy1 = lanes.make_lane(), busy2 = lanes.make_lane(), busy3 = lanes.make_lane(), back = lanes.make_lane();
-  for (auto& b : {busy1, busy2, busy3}) count_dte_input(net::any_io_executor(b), 1000);
-  post_dte(busy1, "busy1 first");
-  ioc.run();  // the scheduler's level is now 1000
+TEST_F(FairScheduler, BytesCountHalfAsMuchEveryHalfLife) {
+  // `old` sent 1000 bytes, `now` 100; `old`'s bytes age. One half-life later they are
+  // worth 500 (`now` first); four half-lives later 62.5, below `now`'s 100 sent since.
+  auto old = lanes.make_lane(), recent = lanes.make_lane();
+  count(old, 1000);
+  now += fair_scheduler::half_life;
+  count(recent, 100);
+  post_dte(old, "old");
+  post_dte(recent, "recent");
+  ioc.run();
   ioc.restart();
-  post_dte(busy2, "busy2");
-  post_dte(busy3, "busy3");
+  now += 3 * fair_scheduler::half_life;
+  count(recent, 100);  // 100 x 1/8 + 100 = 112.5 against 62.5
+  post_dte(recent, "recent");
+  post_dte(old, "old");
+  ioc.run();
+  EXPECT_EQ(ran, (std::vector<std::string>{"recent", "old", "old", "recent"}));
+}
+
+TEST_F(FairScheduler, AQuietLineThatTurnsBusyLosesItsPlace) {
+  // The busy lanes sent 1000 bytes each. A lane that was quiet goes ahead of them, but
+  // once its line sent more than they did lately it waits its turn: no monopoly.
+  auto busy1 = lanes.make_lane(), busy2 = lanes.make_lane(), back = lanes.make_lane();
+  count(busy1, 1000);
+  count(busy2, 1000);
+  post_dte(busy1, "busy1");
   net::post(dte_line(net::any_io_executor(back)), [&] {
     ran.push_back("back reads 70 bytes");
-    count_dte_input(net::any_io_executor(back), 70);
+    count(back, 70);
+  });
+  ioc.run();
+  ioc.restart();
+  net::post(dte_line(net::any_io_executor(back)), [&] {
+    ran.push_back("back reads 2000 bytes");
+    count(back, 2000);
   });
   ioc.run();
   ioc.restart();
   post_dte(back, "back again");
-  post_dte(busy2, "busy2 again");
+  post_dte(busy2, "busy2");
   ioc.run();
-  EXPECT_EQ(ran, (std::vector<std::string>{"busy1 first", "back reads 70 bytes", "busy2", "busy3", "busy2 again",
-                                           "back again"}));
+  EXPECT_EQ(ran,
+            (std::vector<std::string>{"back reads 70 bytes", "busy1", "back reads 2000 bytes", "busy2", "back again"}));
+}
+
+TEST_F(FairScheduler, ABusyLineWaitsBehindQuieterOnesOnlyUntilTheirBytesCatchUp) {
+  // A lane that sent 1000 bytes waits while 8 quieter lanes keep sending 70-byte lines,
+  // one every 10 ms; as its bytes age and theirs add up it gets its turn: about 3.3
+  // half-lives (log2 of 1000 against their ~100 bytes lately), never starved.
+  std::vector<fair_scheduler::executor> quiet;
+  for (int i = 0; i < 8; ++i) quiet.push_back(lanes.make_lane());
+  auto busy = lanes.make_lane();
+  count(busy, 1000);
+  int runs = 0, busy_after = -1;
+  std::function<void(std::size_t)> next = [&](std::size_t i) {
+    net::post(dte_line(net::any_io_executor(quiet[i % quiet.size()])), [&, i] {
+      ++runs;
+      now += std::chrono::milliseconds(10);
+      count(quiet[i % quiet.size()], 70);
+      if (runs < 200) next(i + 1);  // bounds the test
+    });
+  };
+  next(0);
+  net::post(dte_line(net::any_io_executor(busy)), [&] { busy_after = runs; });
+  ioc.run();
+  EXPECT_GE(busy_after, 10) << "the busy line went ahead of quieter ones";
+  EXPECT_LE(busy_after, 25) << "the busy line waited too long";
+  EXPECT_EQ(runs, 200);
 }
 
 TEST_F(FairScheduler, MqttWorkIsNotStarvedByDteWork) {
