@@ -140,6 +140,9 @@ void fair_scheduler::turn() {
     fair_scheduler* self;
     ~ender() { self->end_turn(); }
   } end{this};
+  // The lines that became ready while the last turn ran (one epoll_wait; several threads
+  // may: each ready line is handed to one of them).
+  poller_.poll();
   for (unsigned ran = 0; ran < turn_budget;) {
     lane* l = nullptr;
     {

@@ -82,12 +82,13 @@ bool ready_poller::watch::arm(std::uint32_t events, boost::system::error_code& e
 void ready_poller::wait() {
   set_.async_wait(net::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
     if (ec) return;  // closed: the poller is gone
-    drain();
+    poll();
     wait();
   });
 }
 
-void ready_poller::drain() {
+void ready_poller::poll() {
+  if (!state_) return;
   thread_local std::vector<epoll_event> events(batch);
   struct due_entry {
     state::entry e;

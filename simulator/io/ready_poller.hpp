@@ -33,7 +33,7 @@ class ready_poller {
   struct state;
 
  public:
-  /// Ready lines taken from the set per epoll_wait; a drain takes at most 16 of these
+  /// Ready lines taken from the set per epoll_wait; a poll takes at most 16 of these
   /// batches before giving the io_context's queue a turn (the rest wait for the next).
   static constexpr int batch = 1024;
 
@@ -72,9 +72,13 @@ class ready_poller {
   /// Watches `fd` (not yet armed); `on_ready` is queued on `ex` once per arm().
   std::unique_ptr<watch> add(int fd, boost::asio::any_io_executor ex, handler on_ready);
 
+  /// Queues the handlers of the lines ready now, without waiting. The reactor does it too,
+  /// but only when a pool thread comes round to it; the fleet's scheduler calls this at
+  /// the start of every turn, so a line is seen within one turn of becoming ready.
+  void poll();
+
  private:
   void wait();
-  void drain();
 
   std::shared_ptr<state> state_;
   boost::asio::posix::stream_descriptor set_;  ///< a duplicate of the set's descriptor, for the reactor
