@@ -1,8 +1,6 @@
 #include "io/fair_scheduler.hpp"
 
 #include <algorithm>
-#include <cmath>
-#include <ratio>
 
 #include <boost/asio/post.hpp>
 
@@ -12,7 +10,8 @@ namespace net = boost::asio;
 
 namespace {
 constexpr auto later = [](const auto& a, const auto& b) {
-  return a.level != b.level ? a.level > b.level : a.order > b.order;
+  if (a.input != b.input) return a.input > b.input;
+  return a.sent != b.sent ? a.sent > b.sent : a.order > b.order;
 };
 }  // namespace
 
@@ -21,22 +20,17 @@ net::execution_context& fair_scheduler::executor::query(net::execution::context_
 }
 
 void fair_scheduler::executor::count_input(std::size_t bytes) const {
-  if (bytes == 0) return;
-  auto& owner = *lane_->owner;
-  // In half-lives since the scheduler started; the level is log2(recent bytes) + that.
-  using half_lives = std::chrono::duration<double, std::ratio<half_life.count(), 1000>>;
-  const double t = std::chrono::duration_cast<half_lives>(owner.now_() - owner.start_).count();
-  std::lock_guard lock(owner.mutex_);
-  const double recent = std::exp2(lane_->level - t);  // 0 for a lane that never sent
-  lane_->level = std::log2(recent + static_cast<double>(bytes)) + t;
+  std::lock_guard lock(lane_->owner->mutex_);
+  lane_->input += bytes;
+  lane_->sent += bytes;
 }
 
 ready_poller* fair_scheduler::executor::poller() const noexcept {
   return lane_->owner->poller_.valid() ? &lane_->owner->poller_ : nullptr;
 }
 
-fair_scheduler::fair_scheduler(net::io_context& ioc, unsigned threads, clock_function now)
-    : ioc_(ioc), max_turns_(threads > 0 ? threads : 1), now_(std::move(now)), start_(now_()), poller_(ioc) {}
+fair_scheduler::fair_scheduler(net::io_context& ioc, unsigned threads)
+    : ioc_(ioc), max_turns_(threads > 0 ? threads : 1), poller_(ioc) {}
 
 fair_scheduler::~fair_scheduler() {
   for (auto& l : lanes_)
@@ -80,7 +74,9 @@ void fair_scheduler::make_ready(lane& l) {
 }
 
 void fair_scheduler::enqueue_dte(lane& l) {
-  dte_ready_.push_back(entry{l.level, order_++, &l});
+  // At most quiet_credit bytes below the lanes waiting, however long it was quiet.
+  l.input = std::max(l.input, clock_ > quiet_credit ? clock_ - quiet_credit : 0);
+  dte_ready_.push_back(entry{l.input, l.sent, order_++, &l});
   std::push_heap(dte_ready_.begin(), dte_ready_.end(), later);
   l.in_dte = true;
 }
@@ -93,10 +89,11 @@ fair_scheduler::lane* fair_scheduler::pop_dte() {
     lane* l = e.l;
     l->in_dte = false;
     if (l->running || !l->head) continue;
-    if (e.level < l->level) {
-      enqueue_dte(*l);  // its DTE sent more since: back in at the new level
+    if (e.input < l->input) {
+      enqueue_dte(*l);  // its DTE sent more since: back in at the new count
       continue;
     }
+    clock_ = std::max(clock_, e.input);
     return l;
   }
   return nullptr;

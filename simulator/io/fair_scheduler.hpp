@@ -14,17 +14,17 @@
 //    and write completions) goes before a lane with only other work (timers, MQTT
 //    events, posts); every `dte_picks_per_other`-th pick goes to the other work while
 //    some waits, so a fleet's DTE traffic cannot starve its MQTT work.
-//  * Among lanes with DTE work, the quietest line first: the one whose DTE sent the
-//    fewest bytes lately, each byte counting half as much every `half_life` (the
-//    sparse flows first, as fq_codel does for a router's link). 999 modems publishing
-//    flat out all have DTE input waiting, so first come first served would put an idle
-//    modem's `AT` behind all of them; by recent bytes it goes ahead of the 70-byte
-//    AT+ECMTPUB lines every 30 ms. A line that turns busy loses its place within a few
-//    half-lives, so no line keeps a monopoly, and a busy line waits at most about
-//    half_life x log2(its rate / the quiet lines' rate) behind quieter ones.
-//    (It was fair queueing by bytes since the start, as a virtual clock: measured with
-//    999 publishing flat out, the lines that waited for their OK came back level with
-//    the idle modem and it waited behind hundreds of them, p99 20-50 ms.)
+//  * Among lanes with DTE work, fair queueing by the bytes each line has sent (as a
+//    router shares a link): the lane whose DTE has sent the fewest bytes goes first.
+//    999 modems publishing flat out all have DTE input waiting, so first come first
+//    served would still put an idle modem's `AT` behind all of them; by bytes it goes
+//    ahead of the 70-byte AT+ECMTPUB lines. A lane that comes back after a quiet spell
+//    starts `quiet_credit` bytes below the lanes waiting, so its next line goes ahead of
+//    theirs, and no further, so a quiet line gets no monopoly; among lanes level, the one
+//    whose line sent less in all goes first. (Without the credit it came back level with
+//    the lanes waiting; with 999 publishing flat out the publishers, each quiet while
+//    it waits for its OK, came back level too, and the idle modem's `AT` waited behind
+//    hundreds of them: p99 20-50 ms.)
 //  * Other work: first come, first served.
 // A turn runs lanes until `turn_budget` handlers ran, then queues the next turn behind
 // the I/O completions that came meanwhile. (Not one lane per turn: asio polls its
@@ -62,8 +62,9 @@ class fair_scheduler {
   static constexpr unsigned dte_picks_per_other = 4;
   /// The most handlers a lane runs when picked; the rest wait for its next pick.
   static constexpr unsigned lane_limit = 16;
-  /// How fast a line's bytes are forgotten: a byte counts half as much this much later.
-  static constexpr std::chrono::milliseconds half_life{50};
+  /// Bytes a lane that comes back after a quiet spell starts below the lanes waiting:
+  /// about two AT+ECMTPUB lines of a small message.
+  static constexpr std::uint64_t quiet_credit = 128;
   /// Handlers a turn runs (lane after lane) before the io_context's queue comes round.
   static constexpr unsigned turn_budget = 16;
 
@@ -101,11 +102,8 @@ class fair_scheduler {
     bool dte_;
   };
 
-  using clock_function = std::function<std::chrono::steady_clock::time_point()>;
-
-  /// Turns run on `ioc`, at most `threads` queued at a time (the threads that run it);
-  /// `now` dates the lines' bytes (tests give their own).
-  fair_scheduler(boost::asio::io_context& ioc, unsigned threads, clock_function now = std::chrono::steady_clock::now);
+  /// Turns run on `ioc`, at most `threads` queued at a time (the threads that run it).
+  fair_scheduler(boost::asio::io_context& ioc, unsigned threads);
   /// Destroys the handlers still queued (without running them).
   ~fair_scheduler();
   fair_scheduler(const fair_scheduler&) = delete;
@@ -136,17 +134,16 @@ class fair_scheduler {
     fair_scheduler* owner;
     work* head = nullptr;
     work* tail = nullptr;
-    /// log2 of the bytes its DTE sent lately, as they were worth at the scheduler's
-    /// start: comparing two lanes' levels compares their recent bytes at any moment,
-    /// so a level need not change while the lane waits.
-    double level = -std::numeric_limits<double>::infinity();
+    std::uint64_t input = 0;   ///< bytes its DTE sent, raised when it comes back (enqueue_dte)
+    std::uint64_t sent = 0;    ///< bytes its DTE sent (never raised)
     unsigned dte_waiting = 0;  ///< queued handlers that are DTE work
     bool running = false;
     bool in_dte = false, in_other = false;
   };
   struct entry {
-    double level;
-    std::uint64_t order;  ///< among equal levels, first come, first served
+    std::uint64_t input;
+    std::uint64_t sent;   ///< among equal counts, the line that sent less goes first
+    std::uint64_t order;  ///< then first come, first served
     lane* l;
   };
 
@@ -166,11 +163,10 @@ class fair_scheduler {
   boost::asio::io_context& ioc_;
   const unsigned max_turns_;
   std::mutex mutex_;
-  std::vector<entry> dte_ready_;  ///< a min-heap by (level, order)
+  std::vector<entry> dte_ready_;  ///< a min-heap by (input, sent, order)
   std::deque<lane*> other_ready_;
   std::uint64_t order_ = 0;
-  clock_function now_;
-  std::chrono::steady_clock::time_point start_;
+  std::uint64_t clock_ = 0;  ///< the input count of the DTE lane picked last (never goes back)
   unsigned turns_ = 0;       ///< turns queued on the io_context or running
   unsigned dte_streak_ = 0;  ///< picks given to DTE work in a row while other work waited
   std::vector<std::unique_ptr<lane>> lanes_;

@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -25,9 +24,7 @@ namespace net = boost::asio;
 
 struct fixture : ::testing::Test {
   net::io_context ioc;
-  // The lines' bytes are dated by this clock, which only the test moves.
-  std::chrono::steady_clock::time_point now{};
-  fair_scheduler lanes{ioc, 1, [this] { return now; }};
+  fair_scheduler lanes{ioc, 1};
   std::vector<std::string> ran;
 
   void count(const fair_scheduler::executor& ex, std::size_t bytes) {
@@ -69,55 +66,41 @@ TEST_F(FairScheduler, TheQuietestLineGoesFirst) {
   EXPECT_EQ(ran, (std::vector<std::string>{"idle", "p2", "p1", "p3"}));
 }
 
-TEST_F(FairScheduler, BytesCountHalfAsMuchEveryHalfLife) {
-  // `old` sent 1000 bytes, `now` 100; `old`'s bytes age. One half-life later they are
-  // worth 500 (`now` first); four half-lives later 62.5, below `now`'s 100 sent since.
-  auto old = lanes.make_lane(), recent = lanes.make_lane();
-  count(old, 1000);
-  now += fair_scheduler::half_life;
-  count(recent, 100);
-  post_dte(old, "old");
-  post_dte(recent, "recent");
-  ioc.run();
+TEST_F(FairScheduler, ALineThatWasQuietGetsAtMostQuietCreditBytesAhead) {
+  // The busy lanes have sent 1000 bytes each and are being served at that level. A lane
+  // that comes back after a quiet spell starts quiet_credit (128) bytes below them: its
+  // line goes ahead, and its next too while it is still below, but once its line sent
+  // more it waits its turn, not 1000 bytes ahead for as long as it likes.
+  auto busy1 = lanes.make_lane(), busy2 = lanes.make_lane(), busy3 = lanes.make_lane(), back = lanes.make_lane();
+  for (auto& b : {busy1, busy2, busy3}) count(b, 1000);
+  post_dte(busy1, "busy1 first");
+  ioc.run();  // the scheduler's level is now 1000
   ioc.restart();
-  now += 3 * fair_scheduler::half_life;
-  count(recent, 100);  // 100 x 1/8 + 100 = 112.5 against 62.5
-  post_dte(recent, "recent");
-  post_dte(old, "old");
-  ioc.run();
-  EXPECT_EQ(ran, (std::vector<std::string>{"recent", "old", "old", "recent"}));
-}
-
-TEST_F(FairScheduler, AQuietLineThatTurnsBusyLosesItsPlace) {
-  // The busy lanes sent 1000 bytes each. A lane that was quiet goes ahead of them, but
-  // once its line sent more than they did lately it waits its turn: no monopoly.
-  auto busy1 = lanes.make_lane(), busy2 = lanes.make_lane(), back = lanes.make_lane();
-  count(busy1, 1000);
-  count(busy2, 1000);
-  post_dte(busy1, "busy1");
-  net::post(dte_line(net::any_io_executor(back)), [&] {
-    ran.push_back("back reads 70 bytes");
-    count(back, 70);
-  });
-  ioc.run();
-  ioc.restart();
-  net::post(dte_line(net::any_io_executor(back)), [&] {
-    ran.push_back("back reads 2000 bytes");
-    count(back, 2000);
-  });
-  ioc.run();
-  ioc.restart();
-  post_dte(back, "back again");
+  auto reads = [&](std::size_t bytes) {
+    net::post(dte_line(net::any_io_executor(back)), [&, bytes] {
+      ran.push_back("back reads " + std::to_string(bytes));
+      count(back, bytes);
+    });
+  };
   post_dte(busy2, "busy2");
+  reads(70);  // 872 + 70 = 942: still below the others
   ioc.run();
-  EXPECT_EQ(ran,
-            (std::vector<std::string>{"back reads 70 bytes", "busy1", "back reads 2000 bytes", "busy2", "back again"}));
+  ioc.restart();
+  post_dte(busy3, "busy3");
+  reads(70);  // 1012: level with them no more
+  ioc.run();
+  ioc.restart();
+  post_dte(busy2, "busy2 again");
+  post_dte(back, "back again");
+  ioc.run();
+  EXPECT_EQ(ran, (std::vector<std::string>{"busy1 first", "back reads 70", "busy2", "back reads 70", "busy3",
+                                           "busy2 again", "back again"}));
 }
 
-TEST_F(FairScheduler, ABusyLineWaitsBehindQuieterOnesOnlyUntilTheirBytesCatchUp) {
-  // A lane that sent 1000 bytes waits while 8 quieter lanes keep sending 70-byte lines,
-  // one every 10 ms; as its bytes age and theirs add up it gets its turn: about 3.3
-  // half-lives (log2 of 1000 against their ~100 bytes lately), never starved.
+TEST_F(FairScheduler, ABusyLineWaitsBehindQuieterOnesOnlyUntilTheyHaveSentAsMuch) {
+  // A lane that sent 1000 bytes waits while 8 quieter lanes keep sending 70-byte lines;
+  // it runs once they have each sent about as much (1000 / 70: 14 or 15 lines each, so
+  // 112-120 runs), never starved.
   std::vector<fair_scheduler::executor> quiet;
   for (int i = 0; i < 8; ++i) quiet.push_back(lanes.make_lane());
   auto busy = lanes.make_lane();
@@ -126,17 +109,16 @@ TEST_F(FairScheduler, ABusyLineWaitsBehindQuieterOnesOnlyUntilTheirBytesCatchUp)
   std::function<void(std::size_t)> next = [&](std::size_t i) {
     net::post(dte_line(net::any_io_executor(quiet[i % quiet.size()])), [&, i] {
       ++runs;
-      now += std::chrono::milliseconds(10);
       count(quiet[i % quiet.size()], 70);
-      if (runs < 200) next(i + 1);  // bounds the test
+      if (runs < 300) next(i + 1);  // bounds the test
     });
   };
   next(0);
   net::post(dte_line(net::any_io_executor(busy)), [&] { busy_after = runs; });
   ioc.run();
-  EXPECT_GE(busy_after, 10) << "the busy line went ahead of quieter ones";
-  EXPECT_LE(busy_after, 25) << "the busy line waited too long";
-  EXPECT_EQ(runs, 200);
+  EXPECT_GE(busy_after, 100) << "the busy line went ahead of quieter ones";
+  EXPECT_LE(busy_after, 125) << "the busy line waited too long";
+  EXPECT_EQ(runs, 300);
 }
 
 TEST_F(FairScheduler, MqttWorkIsNotStarvedByDteWork) {
