@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <stdexcept>
@@ -167,6 +168,8 @@ load_result round_trips_under_load(dte_fleet& f, const std::vector<std::size_t>&
   sampler.join();
   if (load_error) std::rethrow_exception(load_error);
   if (!rtt_error.empty()) out.why = rtt_error;
+  out.loaded_over_5ms =
+      static_cast<std::size_t>(std::count_if(loaded.begin(), loaded.end(), [](double us) { return us > 5000; }));
   out.idle = summarize(std::move(idle));
   out.loaded = summarize(std::move(loaded));
   out.measured = out.idle.n > 0 && out.loaded.n > 0;

@@ -28,8 +28,8 @@ void print_flat_out(const fleet_figures& fig, std::size_t publishers) {
   std::cout << "  AT round trip idle p50 " << fixed(fig.load.idle.p50) << " p99 " << fixed(fig.load.idle.p99)
             << " us (n=" << fig.load.idle.n << "), while " << publishers << " publish p50 "
             << fixed(fig.load.loaded.p50) << " p99 " << fixed(fig.load.loaded.p99) << " us (n=" << fig.load.loaded.n
-            << "); " << fixed(fig.load.rate(), 0) << " publishes/s, " << fig.load.errors << " ERROR, "
-            << fig.load.failed_urcs << " failure URCs"
+            << ", " << fig.load.loaded_over_5ms << " over 5 ms); " << fixed(fig.load.rate(), 0) << " publishes/s, "
+            << fig.load.errors << " ERROR, " << fig.load.failed_urcs << " failure URCs"
             << (fig.load.first_failure.empty() ? "" : " (first: " + fig.load.first_failure + ")")
             << (fig.load.why.empty() ? "" : "; " + fig.load.why) << "; RSS after the load " << mib(fig.rss_after_load)
             << ", 1 s later " << mib(fig.rss_settled) << "\n"
