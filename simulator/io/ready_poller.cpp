@@ -101,9 +101,11 @@ void ready_poller::poll() {
     {
       std::lock_guard lock(state_->mutex);
       for (int i = 0; i < n; ++i) {
-        const epoll_event& ev = events[static_cast<std::size_t>(i)];
-        if (auto it = state_->watches.find(ev.data.u64); it != state_->watches.end())
-          due.push_back({it->second, ev.events});
+        // epoll_event is packed on x86-64: its fields are read by value, never bound to a
+        // reference (misaligned).
+        const std::uint64_t id = events[static_cast<std::size_t>(i)].data.u64;
+        const std::uint32_t ready = events[static_cast<std::size_t>(i)].events;
+        if (auto it = state_->watches.find(id); it != state_->watches.end()) due.push_back({it->second, ready});
       }
     }
     // Queued outside the lock: a lane's queue has a lock of its own.
