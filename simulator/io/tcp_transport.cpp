@@ -119,6 +119,7 @@ class tcp_transport::connection final : public dte_stream, public std::enable_sh
       boost::system::error_code ec;
       const int fd = socket_.release(ec);
       if (!ec) {
+        polled_ = true;
         fd_ = fd;
         watch_ = poller->add(fd_, line_ex_, [weak = weak_from_this()](std::uint32_t events) {
           if (auto self = weak.lock()) self->on_polled(events);
@@ -137,7 +138,7 @@ class tcp_transport::connection final : public dte_stream, public std::enable_sh
   }
 
   void async_write(net::const_buffer bytes, write_handler done) override {
-    if (fd_ >= 0 || watch_) return polled_write(bytes, std::move(done));
+    if (polled_) return polled_write(bytes, std::move(done));
     net::async_write(socket_, bytes,
                      net::bind_executor(line_ex_, [self = shared_from_this(), done = std::move(done)](
                                                       const boost::system::error_code& ec, std::size_t) {
@@ -274,6 +275,7 @@ class tcp_transport::connection final : public dte_stream, public std::enable_sh
   tcp_transport* owner_;
   std::string peer_;
   // In a fleet (start() released the socket from asio): the descriptor and its watch.
+  bool polled_ = false;  ///< set once by start(): every write goes by polled_write(), also after close
   int fd_ = -1;
   std::unique_ptr<ready_poller::watch> watch_;
   bool reading_ = false;
