@@ -62,9 +62,15 @@ class RelayThrottle : public ::testing::Test {
     // The broker's CONNACK first: the relay's guard refuses any other first packet.
     const std::string connack("\x20\x02\x00\x00", 4);
     asio::write(broker_, asio::buffer(connack));
-    run_for(std::chrono::milliseconds(50));
+    // Until the CONNACK is through, at most 5 s: one fixed 50 ms was now and then too
+    // short on a loaded machine (a CI run saw nothing forwarded yet).
     paho_.non_blocking(true);
-    ASSERT_EQ(paho_reads(), connack);
+    std::string got;
+    for (int i = 0; i < 100 && got.size() < connack.size(); ++i) {
+      run_for(std::chrono::milliseconds(50));
+      got += paho_reads();
+    }
+    ASSERT_EQ(got, connack);
   }
 
   void TearDown() override {
