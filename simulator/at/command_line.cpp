@@ -262,6 +262,9 @@ void mask_param(std::string& s, std::string_view marker, int index, std::initial
 
 std::string mask_secrets(std::string_view line) {
   std::string out(line);
+  // Every secret-bearing form below names ECMTC(ONN|FG); the transcript masks each line
+  // both ways, so most lines (AT+CSQ, OK...) leave here without the upper-cased copies.
+  if (ifind(line, "ECMTC") == std::string_view::npos) return out;
   mask_param(out, "ECMTCONN=", 3);
   mask_param(out, "ECMTCFG=", 4, {"aliauth"});
   mask_param(out, "ECMTCFG=", 2, {"ssl", "psk"});

@@ -29,8 +29,12 @@ bool istarts_with(std::string_view s, std::string_view prefix) {
 
 std::size_t ifind(std::string_view hay, std::string_view needle, std::size_t from) {
   if (needle.size() > hay.size()) return std::string_view::npos;
-  for (std::size_t i = from; i + needle.size() <= hay.size(); ++i)
+  // The first byte alone rules out most places (the transcript looks for ECMTC in every line).
+  const char first = needle.empty() ? '\0' : to_upper(needle[0]);
+  for (std::size_t i = from; i + needle.size() <= hay.size(); ++i) {
+    if (!needle.empty() && to_upper(hay[i]) != first) continue;
     if (iequals(hay.substr(i, needle.size()), needle)) return i;
+  }
   return std::string_view::npos;
 }
 

@@ -122,6 +122,8 @@ TEST(Masking, PasswordsAreMasked) {
   EXPECT_EQ(mask_secrets("at+ecmtconn=1,id,user,pw;+CSQ"), "at+ecmtconn=1,id,user,**;+CSQ");
   EXPECT_EQ(mask_secrets("AT+ECMTCONN=0,\"id\""), "AT+ECMTCONN=0,\"id\"");
   EXPECT_EQ(mask_secrets("AT+CSQ"), "AT+CSQ");
+  // The marker is looked for in any case, also past other commands on the line.
+  EXPECT_EQ(mask_secrets("AT+CSQ;+eCmTcOnN=0,\"id\",\"u\",\"pw\""), "AT+CSQ;+eCmTcOnN=0,\"id\",\"u\",\"**\"");
   // A password still being typed (the logger masks the line so far).
   EXPECT_EQ(mask_secrets("AT+ECMTCONN=0,\"id\",\"user\",\"s3c"), "AT+ECMTCONN=0,\"id\",\"user\",\"***");
 }

@@ -23,6 +23,13 @@ TEST(Text, CaseIsAsciiOnly) {
   EXPECT_FALSE(istarts_with("a", "AT"));
   EXPECT_EQ(ifind("xx ecmtpub=1", "ECMTPUB="), 3u);
   EXPECT_EQ(ifind("abc", "abcd"), std::string_view::npos);
+  // Every place is tried from `from` on, the first byte in either case; "" is found where asked.
+  EXPECT_EQ(ifind("ecmtc ECMTC eCmTc", "ECMTC", 1), 6u);
+  EXPECT_EQ(ifind("ecmtc ECMTC eCmTc", "ecmtc", 7), 12u);
+  EXPECT_EQ(ifind("eeecmtc", "ECMTC"), 2u);
+  EXPECT_EQ(ifind("ecmt", "ECMTC"), std::string_view::npos);
+  EXPECT_EQ(ifind("abc", "", 2), 2u);
+  EXPECT_EQ(ifind("abc", "", 4), std::string_view::npos);
 }
 
 TEST(Text, TrimKeepsInnerBlanks) {
