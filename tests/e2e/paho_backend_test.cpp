@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -19,6 +20,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -536,6 +539,53 @@ TEST(PahoBackend, IncomingFromMosquittoPub) {
   EXPECT_EQ(m->payload, payload);
   EXPECT_EQ(m->qos, 1);
   EXPECT_GT(m->msg_id, 0);
+}
+
+/// The thread of this process named `name` (its /proc task id), or -1.
+int thread_named(const std::string& name) {
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(e.path() / "comm");
+    std::string c;
+    if (std::getline(comm, c) && c == name) return std::stoi(e.path().filename().string());
+  }
+  return -1;
+}
+
+/// The system call thread `tid` is blocked in (-1 while it runs, or when unreadable).
+long blocked_in(int tid) {
+  std::ifstream f("/proc/self/task/" + std::to_string(tid) + "/syscall");
+  long nr = -1;
+  return (f >> nr) ? nr : -1;
+}
+
+bool is_poll(long nr) {
+#ifdef SYS_poll
+  if (nr == SYS_poll) return true;
+#endif
+  return nr == SYS_ppoll;
+}
+
+// Paho's receive thread sleeps 100 ms whenever its 1 s poll ends with nothing to read, and
+// a message that arrives meanwhile waits for the sleep to end (up to 100 ms late at the
+// DTE). The waker keeps that poll from ending empty (paho/waker.hpp). Seen from outside:
+// while a connected client sits idle for longer than that poll, the thread is found
+// blocked in poll now and then, and never in a sleep.
+TEST(PahoBackend, PahosReceiveThreadNeverDozesWhileIdle) {
+  harness h;
+  ASSERT_EQ(h.connect(0, broker().port(), client(unique("idle"))), 0) << h.last_failure;
+  const int rcv = thread_named("MQTTAsync_rcv");
+  ASSERT_GT(rcv, 0) << "Paho's receive thread not found in /proc/self/task";
+  int polling = 0, dozing = 0, samples = 0;
+  const auto until = std::chrono::steady_clock::now() + 2500ms;  // two and a half of Paho's polls
+  while (std::chrono::steady_clock::now() < until && samples < 5000) {
+    const long nr = blocked_in(rcv);
+    polling += is_poll(nr);
+    dozing += nr == SYS_nanosleep || nr == SYS_clock_nanosleep;
+    ++samples;
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_GT(polling, 0) << "of " << samples << " samples: the receive thread was never seen waiting in poll";
+  EXPECT_EQ(dozing, 0) << "of " << samples << " samples the receive thread was asleep, deaf to its sockets";
 }
 
 TEST(PahoBackend, RetainedMessageArrivesAfterSuback) {
