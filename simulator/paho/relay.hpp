@@ -17,6 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -34,6 +35,7 @@ class relay : public std::enable_shared_from_this<relay> {
  public:
   /// `up`: the connected broker link, owned from now on.
   relay(boost::asio::any_io_executor ex, std::unique_ptr<upstream> up);
+  ~relay();
 
   /// Opens the listener on 127.0.0.1 with an ephemeral port; returns that port (0 and
   /// `ec` set on failure).
@@ -65,6 +67,10 @@ class relay : public std::enable_shared_from_this<relay> {
   void pump_down();
   void resume_up();
   void nudge_paho();
+  /// No longer counted among the relays waiting for Paho's first bytes.
+  void stop_waiting();
+  /// How many relays of the process wait for Paho's first bytes (nudge_paho); any thread.
+  static std::atomic<int>& waiting_for_paho();
   void upstream_ended(const boost::system::error_code& ec);
   void upstream_refused(const std::string& why);
 
@@ -86,6 +92,7 @@ class relay : public std::enable_shared_from_this<relay> {
   bool up_paused_ = false;   // the modem is behind: the broker's bytes wait in its socket
   bool paho_spoke_ = false;  // Paho's first bytes (its CONNECT) arrived: no more nudging
   int nudges_ = 0;
+  bool counted_waiting_ = false;  ///< counted in waiting_for_paho()
 };
 
 }  // namespace nt35e::paho::detail

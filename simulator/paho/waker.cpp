@@ -26,7 +26,7 @@ void waker::poke() {
   const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
   auto last = last_poke_.load(std::memory_order_relaxed);
   const auto min_gap =
-      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::milliseconds(1)).count();
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::milliseconds(2)).count();
   if (now - last < min_gap || !last_poke_.compare_exchange_strong(last, now)) return;
   static const unsigned char pingresp[2] = {0xD0, 0x00};
   (void)::send(fd, pingresp, sizeof pingresp, MSG_DONTWAIT | MSG_NOSIGNAL);

@@ -43,7 +43,7 @@ class waker {
   waker(const waker&) = delete;
   waker& operator=(const waker&) = delete;
 
-  /// Wakes Paho's receive thread, without blocking. At most one poke per millisecond for the
+  /// Wakes Paho's receive thread, without blocking. At most one poke per 2 ms for the
   /// whole process: one wake-up serves every client waiting at that moment (many modems
   /// connecting at once cost no more than one).
   void poke();
