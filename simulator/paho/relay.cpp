@@ -258,8 +258,8 @@ void relay::pump_down() {
 /// ready inside Paho's connect(), before Paho has the socket in its poll set. So when this
 /// is the only relay waiting, the next one comes after 2 ms (the waker's own limit), then
 /// every 5 ms (AT+ECMTCONN to +ECMTCONN was one 5 ms step plus 0.8 ms, 20 of 20 times;
-/// now 2.7-3.4 ms). Many waiting at once (a fleet connecting) keep the 5 ms: the earlier
-/// step made a fleet of 1000 connect in 400-800 ms instead of 400-450.
+/// now 2.7-3.4 ms). Many waiting at once (a fleet connecting) keep the 5 ms cadence they
+/// had, which one poke serves for all of them.
 void relay::nudge_paho() {
   if (paho_spoke_ || closed_ || nudges_ >= 400) return stop_waiting();
   if (nudges_++ == 0) {
