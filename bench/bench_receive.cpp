@@ -303,16 +303,19 @@ quiet_result after_quiet(live_sim& sim, paho_sink& sink, mqtt::async_client& pub
     std::this_thread::sleep_for(milliseconds(quiet_ms(rng)));
     const std::string payload = make_payload("q" + tag + "-", static_cast<std::size_t>(i), payload_size);
     sink.expect(payload);
+    // The time each publish() was called, the start of its latency.
     auto publish = [&](const std::string& topic) {
-      return std::make_pair(pubc.publish(topic, payload, 0, false), clock::now());
+      const auto t0 = clock::now();
+      pubc.publish(topic, payload, 0, false);
+      return t0;
     };
     clock::time_point sim_t0, base_t0;
     if (i % 2 == 0) {
-      sim_t0 = publish(sim_topic).second;
-      base_t0 = publish(base_topic).second;
+      sim_t0 = publish(sim_topic);
+      base_t0 = publish(base_topic);
     } else {
-      base_t0 = publish(base_topic).second;
-      sim_t0 = publish(sim_topic).second;
+      base_t0 = publish(base_topic);
+      sim_t0 = publish(sim_topic);
     }
     std::optional<clock::time_point> sim_at;
     sim.dte.pump(

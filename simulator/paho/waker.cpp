@@ -14,6 +14,17 @@
 #include <thread>
 
 namespace nt35e::paho::detail {
+namespace {
+
+/// Writes Paho an unsolicited PINGRESP (D0 00), which it reads as a no-op; false once the
+/// connection is gone (a full buffer or an interrupted call is not that).
+bool send_pingresp(int fd) {
+  static const unsigned char pingresp[2] = {0xD0, 0x00};
+  return ::send(fd, pingresp, sizeof pingresp, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0 || errno == EAGAIN ||
+         errno == EWOULDBLOCK || errno == EINTR;
+}
+
+}  // namespace
 
 waker& waker::instance() {
   static waker* w = new waker;  // intentionally never destroyed (see waker.hpp)
@@ -28,8 +39,7 @@ void waker::poke() {
   const auto min_gap =
       std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::milliseconds(2)).count();
   if (now - last < min_gap || !last_poke_.compare_exchange_strong(last, now)) return;
-  static const unsigned char pingresp[2] = {0xD0, 0x00};
-  (void)::send(fd, pingresp, sizeof pingresp, MSG_DONTWAIT | MSG_NOSIGNAL);
+  send_pingresp(fd);
 }
 
 void waker::keep_awake(int fd) {
@@ -38,13 +48,9 @@ void waker::keep_awake(int fd) {
   // arrives during that sleep waits for it to end: measured, 7 of 40 messages sent after
   // 1.0-1.6 s of quiet reached the DTE 44-100 ms late (p50 0.6 ms). A PINGRESP well
   // within every second keeps that poll from ever ending empty.
-  static const unsigned char pingresp[2] = {0xD0, 0x00};
-  for (;;) {
+  do {
     std::this_thread::sleep_for(keep_awake_period);
-    if (::send(fd, pingresp, sizeof pingresp, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN &&
-        errno != EWOULDBLOCK && errno != EINTR)
-      return;  // Paho dropped the waker's connection: nothing left to keep awake
-  }
+  } while (send_pingresp(fd));  // until Paho drops the waker's connection: nothing left to keep awake
 }
 
 waker::waker() {
