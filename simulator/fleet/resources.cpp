@@ -32,10 +32,11 @@ file_limit raise_file_limit() {
   return out;
 }
 
-std::uint64_t files_needed(std::size_t modems, line_kind line, bool live) {
+std::uint64_t files_needed(std::size_t modems, line_kind line, bool live, bool tcp_port_closed_while_connected) {
   const std::uint64_t n = modems;
   // PTY: master + a slave opened briefly + the link's lock file; TCP: listener + DTE
-  std::uint64_t per_modem = line == line_kind::pty ? 3 : 2;
+  // (one or the other when the port closes while its DTE is connected)
+  std::uint64_t per_modem = line == line_kind::pty ? 3 : tcp_port_closed_while_connected ? 1 : 2;
   if (live) per_modem += 3;  // Paho's socket + the relay's two (a listener while connecting)
   return fixed_files + n * per_modem;
 }

@@ -25,10 +25,11 @@ enum class line_kind {
 
 /// About how many open files `modems` modems need: the line (PTY: the master, and a
 /// slave opened briefly while looking for a DTE; TCP: the listener and the DTE's
-/// socket), with `live` one MQTT connection per modem through Paho (Paho's socket and
-/// the relay's two, plus a listener while connecting), and a fixed part for the process
-/// (standard streams, epoll, Paho's threads, the control channel).
-std::uint64_t files_needed(std::size_t modems, line_kind line, bool live);
+/// socket, or only one of them when `tcp_port_closed_while_connected`), with `live` one
+/// MQTT connection per modem through Paho (Paho's socket and the relay's two, plus a
+/// listener while connecting), and a fixed part for the process (standard streams,
+/// epoll, Paho's threads, the control channel).
+std::uint64_t files_needed(std::size_t modems, line_kind line, bool live, bool tcp_port_closed_while_connected = false);
 
 /// The fewest open files with which the fleet can start at all (every line opened).
 std::uint64_t files_to_start(std::size_t modems, line_kind line);

@@ -6,6 +6,7 @@
 #include <array>
 #include <charconv>
 #include <chrono>
+#include <utility>
 
 #include <poll.h>
 #include <sys/epoll.h>
@@ -327,7 +328,7 @@ class refusal : public std::enable_shared_from_this<refusal> {
 }  // namespace
 
 tcp_transport::tcp_transport(net::any_io_executor ex, tcp::endpoint where, logger& log)
-    : ex_(ex), wanted_(where), acceptor_(ex), log_(log) {}
+    : ex_(ex), wanted_(where), acceptor_(ex), log_(log), retry_(ex) {}
 
 tcp_transport::~tcp_transport() {
   port_ = nullptr;  // the session may already be gone
@@ -348,6 +349,7 @@ void tcp_transport::stop() {
   stopped_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  retry_.cancel();
   if (current_) {
     current_->close();
     current_.reset();
@@ -364,10 +366,22 @@ void tcp_transport::do_accept() {
 
 void tcp_transport::on_accept(const boost::system::error_code& ec, tcp::socket socket) {
   if (stopped_) return;
+  if (ec == net::error::connection_aborted) return do_accept();  // that client left before we took it
   if (ec) {
-    // Typically EMFILE or ECONNABORTED: log and keep listening.
-    log_.log(log_level::warn, "accept failed: " + ec.message());
-  } else if (current_ && !current_->finish_if_peer_gone()) {
+    // Typically EMFILE. Out of files, the client stays queued and the port stays
+    // readable: retrying at once would spin and log without end, so the next try comes
+    // after 100 ms, and the episode is said once.
+    if (accept_failures_.count())
+      log_.log(log_level::warn, "accept failed: " + ec.message() + "; retrying every 100 ms");
+    retry_.expires_after(std::chrono::milliseconds(100));
+    retry_.async_wait([this](const boost::system::error_code& wait) {
+      if (!wait && !stopped_) do_accept();
+    });
+    return;
+  }
+  if (auto n = accept_failures_.end())
+    log_.log(log_level::info, "accepting again after " + std::to_string(n) + " failed tries");
+  if (current_ && !current_->finish_if_peer_gone()) {
     boost::system::error_code ignored;
     log_.log(log_level::info, "refused " + to_string(socket.remote_endpoint(ignored)) + ": a DTE is connected");
     refuse(std::move(socket));
@@ -377,7 +391,34 @@ void tcp_transport::on_accept(const boost::system::error_code& ec, tcp::socket s
     log_.log(log_level::info, "DTE connected from " + current_->peer());
     port_->attach(*current_);
     current_->start();
+    if (!listen_while_connected_) {
+      // Connections already queued on the port are reset as it closes, as a second
+      // client would be refused once it is closed.
+      boost::system::error_code ignored;
+      acceptor_.close(ignored);
+      log_.log(log_level::debug, "port " + to_string(bound_) + " closed while the DTE is connected");
+      return;
+    }
   }
+  do_accept();
+}
+
+void tcp_transport::listen_again() {
+  if (stopped_ || current_ || acceptor_.is_open()) return;
+  try {
+    open_listener(acceptor_, bound_, "");
+  } catch (const startup_error& e) {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+    if (!std::exchange(retrying_, true))
+      log_.log(log_level::warn, std::string(e.what()) + "; trying again every second");
+    retry_.expires_after(std::chrono::seconds(1));
+    retry_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) listen_again();
+    });
+    return;
+  }
+  if (std::exchange(retrying_, false)) log_.log(log_level::info, "listening on " + to_string(bound_) + " again");
   do_accept();
 }
 
@@ -389,6 +430,7 @@ void tcp_transport::on_connection_closed(connection& c, const std::string& why) 
   // Keep the connection alive until its own handler returns.
   auto keep = std::move(current_);
   port_->detach();
+  if (!listen_while_connected_) listen_again();
 }
 
 }  // namespace nt35e::io

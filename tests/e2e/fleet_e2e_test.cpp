@@ -345,6 +345,67 @@ TEST_F(FleetTcp, ControlRequestsNameTheirModem) {
 }
 
 // ---------------------------------------------------------------------------
+// A fleet short of open files: each TCP port closes while its DTE is connected.
+
+/// errno of a plain connect() to 127.0.0.1:port (0 when it connected; closed at once).
+int connect_errno(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  const int err = rc == 0 ? 0 : errno;
+  ::close(fd);
+  return err;
+}
+
+TEST(FleetShortOfFiles, ThirtyDtesInSixtyFourFilesEachPortClosedWhileItsDteIsConnected) {
+  // 30 lines with a listener and a connection each, plus the process's own dozen files,
+  // do not fit in 64: before the ports closed while connected, accept() failed (EMFILE)
+  // for the last DTEs. Now each line holds one file.
+  constexpr int size = 30;
+  const int base = free_port_range(size);
+  ASSERT_GT(base, 0) << "no range of " << size << " free ports found";
+  launch_options how;
+  how.open_files = 64;
+  sim_process sim(with({"--fleet", std::to_string(size), "--tcp", std::to_string(base)}, fast_start()), how);
+  ASSERT_TRUE(sim.wait_ready(20s)) << sim.diagnostics();
+  EXPECT_NE(sim.diagnostics().find("so each modem's port stops listening while its DTE is connected"),
+            std::string::npos)
+      << sim.diagnostics();
+
+  std::string why_not;
+  auto lines = connect_all(size, base, &why_not);
+  ASSERT_EQ(why_not, "") << sim.diagnostics();
+  for (int i = 0; i < size; ++i)
+    EXPECT_EQ(lines[static_cast<std::size_t>(i)].cmd("AT", ok), ok) << "modem " << i << "\n" << sim.diagnostics();
+
+  // A second client finds the port closed: refused by the system, not told busy.
+  EXPECT_EQ(connect_errno(base + 7), ECONNREFUSED);
+
+  // The DTE leaves: the port listens again, and the next DTE finds the modem as it was
+  // left (echo off since ready()).
+  lines[7].dte.reset();
+  std::unique_ptr<dte_client> next;
+  const auto deadline = steady::now() + 5s;
+  while (!next && steady::now() < deadline) {
+    try {
+      next = std::make_unique<dte_client>(dte_client::connect_tcp(base + 7));
+    } catch (const std::exception&) {  // refused until the simulator has seen the DTE leave
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+  ASSERT_TRUE(next) << "port " << base + 7 << " never listened again\n" << sim.diagnostics();
+  modem_line again{std::move(next)};
+  std::string got;
+  for (int tries = 0; tries < 20 && got != ok; ++tries) got = again.cmd("AT", ok, 500ms);
+  EXPECT_EQ(got, ok) << sim.diagnostics();
+  EXPECT_EQ(sim.stop(10s), 0) << sim.diagnostics();
+}
+
+// ---------------------------------------------------------------------------
 // 10 modems on PTY links.
 
 TEST(FleetPty, TenModemsOnTheirLinksWithDistinctImeis) {

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -19,6 +20,7 @@
 #include <fstream>
 #include <ostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #ifndef NT35E_EXPECTED_VERSION
@@ -309,6 +311,30 @@ TEST_F(tcp_line, survives_close_mid_line_and_keeps_state_across_reconnect) {
   auto answer = dte.read_until(ok);
   EXPECT_NE(answer, busy) << "a DTE reconnecting at once must not be refused by its own old connection";
   EXPECT_EQ(answer, ok) << "echo should stay off after reconnecting\n" << sim_->diagnostics();
+}
+
+TEST_F(tcp_line, out_of_files_it_retries_accept_quietly_and_serves_the_dte_once_files_are_free) {
+  // The running simulator may open no new file: its accept fails with EMFILE while the
+  // client waits in the listen queue (its connect succeeds).
+  rlimit before{};
+  ASSERT_EQ(::prlimit(sim_->pid(), RLIMIT_NOFILE, nullptr, &before), 0);
+  const rlimit none_left{1, before.rlim_max};
+  ASSERT_EQ(::prlimit(sim_->pid(), RLIMIT_NOFILE, &none_left, nullptr), 0);
+
+  auto dte = dte_client::connect_tcp(port_);
+  ASSERT_TRUE(sim_->wait_stderr("accept failed: Too many open files")) << sim_->diagnostics();
+  std::this_thread::sleep_for(600ms);  // six tries at least
+  const auto log = sim_->diagnostics();
+  std::size_t said = 0;
+  for (auto at = log.find("accept failed"); at != std::string::npos; at = log.find("accept failed", at + 1)) ++said;
+  EXPECT_EQ(said, 1u) << "the episode is said once, not once per try\n" << log;
+  EXPECT_EQ(log.find("DTE connected"), std::string::npos) << log;
+
+  ASSERT_EQ(::prlimit(sim_->pid(), RLIMIT_NOFILE, &before, nullptr), 0);
+  EXPECT_TRUE(sim_->wait_stderr("accepting again after")) << sim_->diagnostics();
+  EXPECT_EQ(dte.read_until(banner, banner_timeout), banner) << sim_->diagnostics();
+  ASSERT_TRUE(dte.send("AT\r"));
+  EXPECT_EQ(dte.read_until(ok), "AT\r" + ok) << sim_->diagnostics();
 }
 
 TEST_F(tcp_line, sigint_stops_cleanly) {

@@ -131,11 +131,19 @@ sim_process::sim_process(std::vector<std::string> args, launch_options how) : re
 
   std::string binary = NT35E_SIM_BINARY;
   std::vector<char*> argv;
+  std::string prlimit = "/usr/bin/prlimit",
+              limit = "--nofile=" + std::to_string(how.open_files) + ":" + std::to_string(how.open_files),
+              end_of_options = "--";
+  if (how.open_files > 0) {
+    argv.push_back(prlimit.data());
+    argv.push_back(limit.data());
+    argv.push_back(end_of_options.data());
+  }
   argv.push_back(binary.data());
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
 
-  int rc = ::posix_spawn(&pid_, binary.c_str(), &actions, &attr, argv.data(), environ);
+  int rc = ::posix_spawn(&pid_, argv.front(), &actions, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   ::close(out_pipe[1]);

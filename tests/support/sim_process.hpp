@@ -30,6 +30,9 @@ struct launch_options {
   bool pipe_stdin = false;
   /// The ready line is on stderr (--stdio) instead of stdout.
   bool ready_on_stderr = false;
+  /// The open-file limit, soft and hard, set by running the binary under prlimit(1)
+  /// (util-linux), which then becomes it (same pid); 0 keeps the test's own limit.
+  unsigned open_files = 0;
 };
 
 /// One running simulator. The destructor stops it (SIGTERM, then SIGKILL).
