@@ -464,7 +464,9 @@ void option_parser::add_fleet_options(CLI::App& app) {
         "\"ready: fleet N tcp ADDR:BASE..BASE+N-1\"; then a line on\n"
         "stderr gives the start-up time and resident memory.\n"
         "Logs default to warn. The open-file limit is raised\n"
-        "to the hard limit (a warning says when N needs more).\n"
+        "to the hard limit (a warning says when N needs more;\n"
+        "short of files, a TCP port stops listening while its\n"
+        "DTE is connected).\n"
         "One --control channel drives every modem\n"
         "({\"query\":\"help\"} lists the fleet requests)",
         [this](const std::string& v) {
