@@ -262,9 +262,10 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
     if (s->unfinished_publishes >= max_unfinished_publishes || in_process >= max_unfinished_publishes_in_process) {
       // Said once per episode (when it starts and when it ends), not once per publish.
       if (s->refused_publishes++ == 0)
-        log("id " + std::to_string(r.id) + ": " + std::to_string(s->unfinished_publishes) + " publishes of this link (" +
-            std::to_string(in_process) + " in the process) not yet sent or acknowledged, the limit is " +
-            std::to_string(max_unfinished_publishes) + " (" + std::to_string(max_unfinished_publishes_in_process) +
+        log("id " + std::to_string(r.id) + ": " + std::to_string(s->unfinished_publishes) +
+            " publishes of this link (" + std::to_string(in_process) +
+            " in the process) not yet sent or acknowledged, the limit is " + std::to_string(max_unfinished_publishes) +
+            " (" + std::to_string(max_unfinished_publishes_in_process) +
             "): refusing publishes with result 2 until they drain");
       return deliver(ev::published{r.id, r.msg_id, 2, /*refused=*/true});
     }
@@ -507,14 +508,14 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
   /// What a refused call does, on the executor, with Paho's reason.
   using refused_fn = std::function<void(impl&, const std::string& why)>;
 
-  /// Runs `call(cli, cb)` through the process's Paho call queue (paho/call_queue.hpp): on
-  /// its thread whenever other calls are waiting, so that this thread does not wait for
-  /// Paho's lock behind them. The client stays alive until the call ran. If Paho refuses it
-  /// (throws), `refused` runs on the executor, posted, unless this backend is gone by then.
+  /// Runs `call(cli, cb)`, once this turn of the executor is over, through the process's
+  /// Paho call queue (paho/call_queue.hpp): on its thread whenever other calls are
+  /// waiting, so that this thread does not wait for Paho's lock behind them. The client stays alive until the call ran.
+  /// If Paho refuses it (throws), `refused` runs on the executor, posted, unless this backend is gone by then.
   template <class Call>
   void queue_call(std::shared_ptr<paho_client> pc, Call call, refused_fn refused) {
-    call_queue::instance().run_or_push([pc = std::move(pc), call = std::move(call), refused = std::move(refused), ex = ex_,
-                                 w = weak_from_this()]() mutable {
+    auto job = [pc = std::move(pc), call = std::move(call), refused = std::move(refused), ex = ex_,
+                w = weak_from_this()]() mutable {
       std::optional<std::string> why;
       try {
         call(*pc->cli, pc->cb);
@@ -531,6 +532,16 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
         asio::post(ex, [w, pc = std::move(pc)]() mutable {
           if (auto self = w.lock()) self->bury(std::move(pc));
         });
+    };
+    // The call waits for the end of this turn of the executor, so that what the turn
+    // answers the DTE (AT+ECMTPUB's OK) is written first: made inline, the call waits for
+    // Paho's one lock whenever Paho's send or receive thread holds it for an earlier
+    // message, and the OK waited with it (a lone modem, QoS 1 one at a time: AT+ECMTPUB
+    // -> OK p50 69 -> 50 us; the message reaches the broker no later, within the noise).
+    asio::post(ex_, [w = weak_from_this(), job = std::move(job)]() mutable {
+      auto self = w.lock();
+      if (!self || !self->owner_) return;  // shut down meanwhile: no more calls into Paho
+      call_queue::instance().run_or_push(std::move(job));
     });
   }
 
