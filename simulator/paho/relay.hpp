@@ -89,8 +89,9 @@ class relay : public std::enable_shared_from_this<relay> {
   bool bad_connack_ = false;
   bool up_ended_ = false;
   bool closed_ = false;
-  bool up_paused_ = false;   // the modem is behind: the broker's bytes wait in its socket
-  bool paho_spoke_ = false;  // Paho's first bytes (its CONNECT) arrived: no more nudging
+  bool up_paused_ = false;     // the modem is behind: the broker's bytes wait in its socket
+  bool paho_spoke_ = false;    // Paho's first bytes (its CONNECT) arrived: no more nudging
+  bool paho_nodelay_ = false;  ///< Paho's socket found and its Nagle off: no TCP_QUICKACK on ours
   int nudges_ = 0;
   bool counted_waiting_ = false;  ///< counted in waiting_for_paho()
 };
