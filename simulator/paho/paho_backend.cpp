@@ -510,8 +510,9 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
 
   /// Runs `call(cli, cb)`, once this turn of the executor is over, through the process's
   /// Paho call queue (paho/call_queue.hpp): on its thread whenever other calls are
-  /// waiting, so that this thread does not wait for Paho's lock behind them. The client stays alive until the call ran.
-  /// If Paho refuses it (throws), `refused` runs on the executor, posted, unless this backend is gone by then.
+  /// waiting, so that this thread does not wait for Paho's lock behind them. The client
+  /// stays alive until the call ran. If Paho refuses it (throws), `refused` runs on the
+  /// executor, posted, unless this backend is gone by then.
   template <class Call>
   void queue_call(std::shared_ptr<paho_client> pc, Call call, refused_fn refused) {
     auto job = [pc = std::move(pc), call = std::move(call), refused = std::move(refused), ex = ex_,
