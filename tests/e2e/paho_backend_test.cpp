@@ -10,6 +10,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -586,6 +588,75 @@ TEST(PahoBackend, PahosReceiveThreadNeverDozesWhileIdle) {
   }
   EXPECT_GT(polling, 0) << "of " << samples << " samples: the receive thread was never seen waiting in poll";
   EXPECT_EQ(dozing, 0) << "of " << samples << " samples the receive thread was asleep, deaf to its sockets";
+}
+
+/// The port of the relay a connected id's Paho client talks to, from the backend's
+/// "CONNECT to ... via 127.0.0.1:PORT" log line (0 if none).
+int relay_port_in(const std::vector<std::string>& log) {
+  int port = 0;
+  for (const auto& l : log)
+    if (auto at = l.find(" via 127.0.0.1:"); at != std::string::npos)
+      port = std::atoi(l.c_str() + at + std::string(" via 127.0.0.1:").size());
+  return port;
+}
+
+/// This process's loopback TCP sockets whose own port (`local`) or peer's port is `port`.
+std::vector<int> sockets_with_port(int port, bool local) {
+  std::vector<int> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    const int fd = std::atoi(e.path().filename().c_str());
+    sockaddr_in a{};
+    socklen_t len = sizeof a;
+    const int rc = local ? ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len)
+                         : ::getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    if (rc != 0 || a.sin_family != AF_INET || ntohs(a.sin_port) != port) continue;
+    sockaddr_in other{};
+    len = sizeof other;
+    // A connected socket, not the relay's listener (closed by now anyway).
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&other), &len) == 0) out.push_back(fd);
+  }
+  return out;
+}
+
+// A call into Paho runs after the executor's turn that asked for it (so that the turn's
+// answer to the DTE is written first, and never waits for Paho's lock): until that turn
+// ends, Paho has written nothing to the relay.
+TEST(PahoBackend, ACallIntoPahoWaitsForTheEndOfTheExecutorsTurn) {
+  harness h;
+  std::vector<std::string> log;
+  h.backend().set_log_sink([&log](std::string_view l) { log.emplace_back(l); });
+  ASSERT_EQ(h.connect(0, broker().port(), client(unique("turn"))), 0) << h.last_failure;
+  const int port = relay_port_in(log);
+  ASSERT_GT(port, 0) << "no CONNECT line naming the relay's port";
+  const auto relay_side = sockets_with_port(port, /*local=*/true);
+  ASSERT_EQ(relay_side.size(), 1u) << "the relay's socket to Paho (port " << port << ")";
+  h.submit(req::publish{0, 5, 1, false, unique("turn") + "/t", "after the turn"});
+  // The executor is not run: made inline, the PUBLISH would sit in the relay's socket by now.
+  std::this_thread::sleep_for(300ms);
+  int waiting = -1;
+  ASSERT_EQ(::ioctl(relay_side[0], FIONREAD, &waiting), 0);
+  EXPECT_EQ(waiting, 0) << "bytes from Paho before the turn ended";
+  auto pub = h.wait<ev::published>([](const ev::published& e) { return e.msg_id == 5; });
+  ASSERT_TRUE(pub);
+  EXPECT_EQ(pub->result, 0);
+}
+
+// Paho keeps Nagle on and writes small packets back to back (PUBACK then PUBREL...); its
+// socket to the relay gets TCP_NODELAY from the relay, which then need not renew
+// TCP_QUICKACK before each read of Paho's bytes (paho/relay.cpp).
+TEST(PahoBackend, PahosSocketToTheRelayHasNagleOff) {
+  harness h;
+  std::vector<std::string> log;
+  h.backend().set_log_sink([&log](std::string_view l) { log.emplace_back(l); });
+  ASSERT_EQ(h.connect(0, broker().port(), client(unique("nagle"))), 0) << h.last_failure;
+  const int port = relay_port_in(log);
+  ASSERT_GT(port, 0) << "no CONNECT line naming the relay's port";
+  const auto paho_side = sockets_with_port(port, /*local=*/false);
+  ASSERT_EQ(paho_side.size(), 1u) << "Paho's socket to the relay (peer port " << port << ")";
+  int nodelay = -1;
+  socklen_t len = sizeof nodelay;
+  ASSERT_EQ(::getsockopt(paho_side[0], IPPROTO_TCP, TCP_NODELAY, &nodelay, &len), 0);
+  EXPECT_EQ(nodelay, 1);
 }
 
 TEST(PahoBackend, RetainedMessageArrivesAfterSuback) {
