@@ -590,9 +590,15 @@ TEST(PahoBackend, PahosReceiveThreadNeverDozesWhileIdle) {
   EXPECT_EQ(dozing, 0) << "of " << samples << " samples the receive thread was asleep, deaf to its sockets";
 }
 
-/// The port of the relay a connected id's Paho client talks to, from the backend's
-/// "CONNECT to ... via 127.0.0.1:PORT" log line (0 if none).
-int relay_port_in(const std::vector<std::string>& log) {
+/// Connects id 0 to the test broker as `client_id` and returns the port of the relay its
+/// Paho client talks to, from the backend's "CONNECT to ... via 127.0.0.1:PORT" log line
+/// (0 when it failed or no such line came).
+int connect_via_relay(harness& h, const std::string& client_id) {
+  std::vector<std::string> log;
+  h.backend().set_log_sink([&log](std::string_view l) { log.emplace_back(l); });
+  const auto rc = h.connect(0, broker().port(), client(client_id));
+  h.backend().set_log_sink(nullptr);
+  if (rc != 0) return 0;
   int port = 0;
   for (const auto& l : log)
     if (auto at = l.find(" via 127.0.0.1:"); at != std::string::npos)
@@ -623,11 +629,8 @@ std::vector<int> sockets_with_port(int port, bool local) {
 // ends, Paho has written nothing to the relay.
 TEST(PahoBackend, ACallIntoPahoWaitsForTheEndOfTheExecutorsTurn) {
   harness h;
-  std::vector<std::string> log;
-  h.backend().set_log_sink([&log](std::string_view l) { log.emplace_back(l); });
-  ASSERT_EQ(h.connect(0, broker().port(), client(unique("turn"))), 0) << h.last_failure;
-  const int port = relay_port_in(log);
-  ASSERT_GT(port, 0) << "no CONNECT line naming the relay's port";
+  const int port = connect_via_relay(h, unique("turn"));
+  ASSERT_GT(port, 0) << "not connected, or no CONNECT line naming the relay's port: " << h.last_failure;
   const auto relay_side = sockets_with_port(port, /*local=*/true);
   ASSERT_EQ(relay_side.size(), 1u) << "the relay's socket to Paho (port " << port << ")";
   h.submit(req::publish{0, 5, 1, false, unique("turn") + "/t", "after the turn"});
@@ -646,11 +649,8 @@ TEST(PahoBackend, ACallIntoPahoWaitsForTheEndOfTheExecutorsTurn) {
 // TCP_QUICKACK before each read of Paho's bytes (paho/relay.cpp).
 TEST(PahoBackend, PahosSocketToTheRelayHasNagleOff) {
   harness h;
-  std::vector<std::string> log;
-  h.backend().set_log_sink([&log](std::string_view l) { log.emplace_back(l); });
-  ASSERT_EQ(h.connect(0, broker().port(), client(unique("nagle"))), 0) << h.last_failure;
-  const int port = relay_port_in(log);
-  ASSERT_GT(port, 0) << "no CONNECT line naming the relay's port";
+  const int port = connect_via_relay(h, unique("nagle"));
+  ASSERT_GT(port, 0) << "not connected, or no CONNECT line naming the relay's port: " << h.last_failure;
   const auto paho_side = sockets_with_port(port, /*local=*/false);
   ASSERT_EQ(paho_side.size(), 1u) << "Paho's socket to the relay (peer port " << port << ")";
   int nodelay = -1;
