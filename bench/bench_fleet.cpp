@@ -26,6 +26,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -161,30 +162,53 @@ int run(int argc, char** argv) {
     // connection), a live one 5 (plus the relay's accepted socket, Paho's socket to it and
     // the broker link). Short of them, a fleet closes each port while its DTE is connected
     // (one fewer each: simulator/fleet/fleet.cpp); a fleet that cannot have even those is
-    // not started.
-    auto room = [&](std::size_t per_modem, const char* broker_name) {
-      if (files >= per_modem * n + 64) return true;
+    // not started. A live fleet also has up to 32 relay listeners open while its modems
+    // connect (simulator/paho/listen_gate.hpp).
+    auto room = [&](std::size_t per_modem, const char* broker_name, std::size_t extra = 0) {
+      if (files >= per_modem * n + 64 + extra) return true;
       notes.push_back("Fleet " + std::to_string(n) + " on " + broker_name + ": not measured: it needs " +
-                      std::to_string(per_modem * n + 64) + " open files and the limit here is " +
+                      std::to_string(per_modem * n + 64 + extra) + " open files and the limit here is " +
                       std::to_string(files) + " (raise the hard limit: ulimit -Hn)");
       std::cout << notes.back() << "\n";
       return false;
     };
     const bool scripted = has(scripted_sizes, n) && room(1, "the scripted broker");
-    const bool live = has(live_sizes, n) && room(4, "a local mosquitto");
+    bool live = has(live_sizes, n) && room(4, "a local mosquitto", 32);
+    // A live fleet a little too large for the limit (5,000 at 4 files each against this
+    // machine's hard limit of 20,000) is measured at the largest size that fits, named as
+    // such, when that is within 2 % of the size asked: memory per modem and connect time
+    // do not change over so few modems, and a figure beats "not measured".
+    std::size_t live_n = n;
+    if (has(live_sizes, n) && !live) {
+      // 4 files a modem, 64 for the process, 32 for the relays' listeners while connecting
+      const std::size_t fit = files > 96 ? (files - 96) / 4 / 10 * 10 : 0;
+      if (fit > 0 && fit >= n - n / 50) {
+        live = true;
+        live_n = fit;
+        notes.back() += "; measured with " + std::to_string(fit) + " modems instead, the most that fit, and held to " +
+                        std::to_string(n) + "'s targets";
+      }
+    }
     if (!scripted && !live) continue;
-    auto p = measure_paho(n, broker->port());
-    if (!p.not_measured.empty())
-      notes.push_back("Paho fleet " + std::to_string(n) + ": not measured: " + p.not_measured);
+    auto baseline_for = [&](std::size_t m) {
+      auto p = measure_paho(m, broker->port());
+      if (!p.not_measured.empty())
+        notes.push_back("Paho fleet " + std::to_string(m) + ": not measured: " + p.not_measured);
+      return p;
+    };
+    std::optional<fleet::paho_figures> p;
     if (scripted) {
+      p = baseline_for(n);
       settings.broker_port = 0;
       auto s = measure_fleet(n, settings, rng);
-      add_rows(rows, notes, s, s1, p, p1, settings.paced_rate);
+      add_rows(rows, notes, s, s1, *p, p1, settings.paced_rate);
     }
     if (live) {
+      if (!p || live_n != n) p = baseline_for(live_n);
       settings.broker_port = broker->port();
-      auto l = measure_fleet(n, settings, rng);
-      add_rows(rows, notes, l, l1, p, p1, settings.paced_rate);
+      auto l = measure_fleet(live_n, settings, rng);
+      l.held_to = n;
+      add_rows(rows, notes, l, l1, *p, p1, settings.paced_rate);
     }
   }
   print_table("Fleet (ratio = simulator / Paho fleet; AT round trip: loaded / idle)", rows);

@@ -1,5 +1,6 @@
 #include "fleet/fleet_rows.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include "common/resources.hpp"
@@ -89,7 +90,8 @@ void add_rows(std::vector<row>& rows, std::vector<std::string>& notes, const fle
   const bool paho_ok = p.not_measured.empty() && p1.not_measured.empty();
   // Issue 16's scale targets: 10,000 scripted modems under 16 KiB each, all connected
   // within 2 s; 5,000 live ones under 40 KiB each. Smaller fleets keep the looser bounds.
-  const bool at_scale = f.live ? f.n >= 5000 : f.n >= 10000;
+  const std::size_t scale = std::max(f.n, f.held_to);
+  const bool at_scale = f.live ? scale >= 5000 : scale >= 10000;
   const double rss_bound = at_scale ? (f.live ? 40.0 : 16.0) : (f.live ? 1024.0 : 100.0);
   const bool connect_bound = at_scale && !f.live;
   auto paho = [&](double v) { return paho_ok ? std::optional<double>(v) : std::nullopt; };

@@ -26,6 +26,7 @@ namespace nt35e::bench::fleet {
 /// What one fleet run measured.
 struct fleet_figures {
   std::size_t n = 0;
+  std::size_t held_to = 0;  ///< the fleet size whose targets apply, when n stands in for it (0: n)
   bool live = false;
   std::string not_measured;  ///< the fleet could not be started or driven at all: why
   double startup_ms = 0;

@@ -12,6 +12,8 @@ namespace {
 /// Standard streams, epoll and its eventfd/timerfd, the control channel and a few of
 /// its clients, Paho's helper client, signal handling, log files of a wrapper...
 constexpr std::uint64_t fixed_files = 64;
+/// paho::detail::listen_gate::process_slots (the fleet layer does not see the paho one).
+constexpr std::uint64_t relay_listeners = 32;
 
 }  // namespace
 
@@ -37,8 +39,10 @@ std::uint64_t files_needed(std::size_t modems, line_kind line, bool live, bool t
   // PTY: master + a slave opened briefly + the link's lock file; TCP: listener + DTE
   // (one or the other when the port closes while its DTE is connected)
   std::uint64_t per_modem = line == line_kind::pty ? 3 : tcp_port_closed_while_connected ? 1 : 2;
-  if (live) per_modem += 3;  // Paho's socket + the relay's two (a listener while connecting)
-  return fixed_files + n * per_modem;
+  // Paho's socket + the relay's two; plus the relays' listeners while modems connect, of
+  // which the process keeps at most paho/listen_gate.hpp's 32 open at once
+  if (live) per_modem += 3;
+  return fixed_files + (live ? relay_listeners : 0) + n * per_modem;
 }
 
 std::uint64_t files_to_start(std::size_t modems, line_kind line) {

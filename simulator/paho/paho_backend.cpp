@@ -19,6 +19,7 @@
 
 #include "paho/call_queue.hpp"
 #include "paho/dialer.hpp"
+#include "paho/listen_gate.hpp"
 #include "paho/paho_client.hpp"
 #include "paho/relay.hpp"
 #include "paho/upstream.hpp"
@@ -35,6 +36,7 @@ namespace ev = nt35e::mqtt::event;
 using detail::call_queue;
 using detail::dialer;
 using detail::endpoint_text;
+using detail::listen_gate;
 using detail::op_context;
 using detail::op_kind;
 using detail::paho_client;
@@ -96,6 +98,9 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
     std::shared_ptr<relay> link;
     std::shared_ptr<paho_client> paho;  ///< shared with the calls queued for it (call_paho)
     std::unique_ptr<asio::steady_timer> connack_timer;
+    std::uint64_t turn_ticket = 0;                    ///< waiting for leave to listen (listen_gate)
+    std::unique_ptr<asio::steady_timer> retry_timer;  ///< out of files: the next try to listen
+    bool said_out_of_files = false;
     int unfinished_publishes = 0;         ///< handed to Paho, no completion yet
     std::uint64_t refused_publishes = 0;  ///< refused in the current episode of a full queue
 
@@ -328,18 +333,60 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
   // ---- MQTT over the relay ------------------------------------------------------------
 
   void start_mqtt(const std::shared_ptr<session>& s, dialer::result res, const req::connect& r) {
-    auto link = std::make_shared<relay>(ex_, std::move(res.link));
+    s->link = std::make_shared<relay>(ex_, std::move(res.link));
+    s->state = phase::connecting;
+    arm_connack_timer(s);
+    wait_for_turn(s, std::move(res.detail), r);
+  }
+
+  /// The relay's listener waits for the process's leave (paho/listen_gate.hpp): at once
+  /// unless a fleet is connecting many modems. Always through the executor, as the leave
+  /// may come on another modem's thread.
+  void wait_for_turn(const std::shared_ptr<session>& s, std::string detail, const req::connect& r) {
+    std::weak_ptr<impl> w = weak_from_this();
+    std::weak_ptr<session> ws = s;
+    s->turn_ticket = listen_gate::process().acquire(
+        [w, ws, ex = ex_, detail = std::move(detail), r](listen_gate::slot turn) mutable {
+          asio::post(ex, [w, ws, detail = std::move(detail), r = std::move(r), turn = std::move(turn)]() mutable {
+            auto self = w.lock();
+            auto cur = ws.lock();
+            // A session that ended meanwhile drops the leave, which passes it on.
+            if (!self || !cur || cur->closing || !self->is_current(*cur)) return;
+            cur->turn_ticket = 0;
+            self->connect_via_relay(cur, detail, r, std::move(turn));
+          });
+        });
+  }
+
+  void connect_via_relay(const std::shared_ptr<session>& s, const std::string& detail, const req::connect& r,
+                         listen_gate::slot turn) {
+    auto link = s->link;
     error_code ec;
-    const auto port = link->listen(ec);
+    const auto port = link->listen(std::move(turn), ec);
+    if (ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system) {
+      // Out of files (other lines, a low limit): try again in 100 ms, within the CONNACK
+      // limit, whose timer ends the wait. Said once per connect.
+      if (!s->said_out_of_files)
+        log("id " + std::to_string(s->id) + ": relay: " + ec.message() + "; the CONNECT waits for a free file");
+      s->said_out_of_files = true;
+      s->retry_timer = std::make_unique<asio::steady_timer>(ex_, std::chrono::milliseconds(100));
+      std::weak_ptr<impl> w = weak_from_this();
+      std::weak_ptr<session> ws = s;
+      s->retry_timer->async_wait([w, ws, detail, r](const error_code& tec) {
+        auto self = w.lock();
+        auto cur = ws.lock();
+        if (tec || !self || !cur || cur->closing || !self->is_current(*cur)) return;
+        self->wait_for_turn(cur, detail, r);
+      });
+      return;
+    }
     if (ec) {
-      link->close();
       drop_session(s->id, false);
       return deliver(ev::connect_failed{s->id, "relay: " + ec.message()});
     }
     link->on_note([w = weak_from_this(), id = s->id](const std::string& note) {
       if (auto self = w.lock()) self->log("id " + std::to_string(id) + ": " + note);
     });
-    s->link = link;
     auto pc = std::make_shared<paho_client>(weak_from_this(), ex_, s->id, s->gen);
     link->throttle_by(pc->cb.waiting);
     const auto& o = r.options;
@@ -363,7 +410,7 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
       co.set_clean_session(o.clean_session);
       co.set_keep_alive_interval(o.keepalive_s);
       co.set_automatic_reconnect(false);
-      // Our own timer below enforces the CONNACK limit to the millisecond; Paho checks
+      // Our own timer (arm_connack_timer) enforces the CONNACK limit to the millisecond; Paho checks
       // its timeout only once per poll round (up to 1 s late), so it is just a backstop.
       co.set_connect_timeout(static_cast<int>((limit_.count() + 999) / 1000) + 5);
       co.set_max_inflight(65535);  // the host decides how many are in flight
@@ -372,7 +419,7 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
       if (o.will.enabled)
         co.set_will(::mqtt::will_options(o.will.topic, o.will.message.data(), o.will.message.size(), o.will.qos,
                                          o.will.retain));
-      log("id " + std::to_string(s->id) + ": CONNECT to " + res.detail + " via 127.0.0.1:" + std::to_string(port) +
+      log("id " + std::to_string(s->id) + ": CONNECT to " + detail + " via 127.0.0.1:" + std::to_string(port) +
           " (MQTT " + (version == MQTTVERSION_3_1 ? "3.1" : "3.1.1") + ", client id \"" + o.client_id + "\", user " +
           (o.user_name ? "\"" + *o.user_name + "\"" : std::string("none")) + ", password " +
           (o.password ? (show_secrets_ ? "\"" + *o.password + "\"" : std::string("****")) : std::string("none")) + ")");
@@ -393,10 +440,12 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
       drop_session(s->id, false);
       return deliver(ev::connect_failed{s->id, std::string("Paho: ") + e.what()});
     }
-    s->state = phase::connecting;
     link->start();
+  }
 
-    // Spec §5.4 step 7: no CONNACK within the limit → connect_failed, link closed.
+  /// Spec §5.4 step 7: no CONNACK within the limit → connect_failed, link closed. Armed
+  /// before the relay's turn to listen: waiting for it is part of the limit.
+  void arm_connack_timer(const std::shared_ptr<session>& s) {
     s->connack_timer = std::make_unique<asio::steady_timer>(ex_, limit_);
     std::weak_ptr<impl> w = weak_from_this();
     s->connack_timer->async_wait([w, id = s->id, gen = s->gen, limit = limit_](const error_code& ec) {
@@ -405,9 +454,12 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
       if (!self) return;
       auto cur = self->session_of(id, gen);
       if (!cur || cur->closing || cur->state != phase::connecting) return;
-      const std::string why = cur->link && !cur->link->upstream_detail().empty()
-                                  ? "link closed before CONNACK: " + cur->link->upstream_detail()
-                                  : "no CONNACK within " + std::to_string(limit.count()) + " ms";
+      std::string why = cur->link && !cur->link->upstream_detail().empty()
+                            ? "link closed before CONNACK: " + cur->link->upstream_detail()
+                            : "no CONNACK within " + std::to_string(limit.count()) + " ms";
+      if (!cur->paho)
+        why += cur->said_out_of_files ? " (the process was out of open files)"
+                                      : " (the CONNECT waited behind the process's other connects)";
       self->drop_session(id, false);
       self->log("id " + std::to_string(id) + ": connect failed: " + why);
       self->deliver(ev::connect_failed{id, why});
@@ -591,6 +643,8 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
   /// Paho closes its socket) and hands the Paho client to the reaper.
   void retire(session& s, bool graceful) {
     if (s.connack_timer) s.connack_timer->cancel();
+    listen_gate::process().cancel(std::exchange(s.turn_ticket, 0));
+    if (s.retry_timer) s.retry_timer->cancel();
     if (s.dial) s.dial->cancel();
     s.dial.reset();
     if (s.link && !graceful) s.link->close();

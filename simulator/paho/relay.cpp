@@ -128,12 +128,17 @@ bool tune_paho_socket(tcp::socket& down, int listener_fd) {
 relay::relay(asio::any_io_executor ex, std::unique_ptr<upstream> up)
     : acceptor_(ex), down_(ex), nudge_timer_(ex), up_(std::move(up)) {}
 
-std::uint16_t relay::listen(error_code& ec) {
+std::uint16_t relay::listen(listen_gate::slot turn, error_code& ec) {
   const tcp::endpoint ep(asio::ip::address_v4::loopback(), 0);
   acceptor_.open(ep.protocol(), ec);
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(1, ec);
-  if (ec) return 0;
+  if (ec) {
+    error_code ignore;
+    acceptor_.close(ignore);
+    return 0;
+  }
+  listening_ = std::move(turn);
   return acceptor_.local_endpoint(ec).port();
 }
 
@@ -150,6 +155,7 @@ void relay::start() {
     const int listener_fd = self->acceptor_.native_handle();
     error_code ignore;
     self->acceptor_.close(ignore);
+    self->listening_.reset();
     if (self->closed_) return;
     if (ec) return self->close();
     self->down_.set_option(tcp::no_delay(true), ignore);
@@ -184,6 +190,7 @@ void relay::close() {
     note_(std::to_string(skipped_) + " oversize packets from the broker were dropped on this link in all");
   error_code ignore;
   acceptor_.close(ignore);
+  listening_.reset();
   down_.close(ignore);
   nudge_timer_.cancel();
   up_->close();

@@ -24,6 +24,7 @@
 #include <string>
 
 #include "paho/backlog.hpp"
+#include "paho/listen_gate.hpp"
 #include "paho/packet_guard.hpp"
 #include "paho/upstream.hpp"
 
@@ -38,8 +39,9 @@ class relay : public std::enable_shared_from_this<relay> {
   ~relay();
 
   /// Opens the listener on 127.0.0.1 with an ephemeral port; returns that port (0 and
-  /// `ec` set on failure).
-  std::uint16_t listen(boost::system::error_code& ec);
+  /// `ec` set on failure). `turn`: the process's leave to listen (listen_gate.hpp), held
+  /// until the listener closes.
+  std::uint16_t listen(listen_gate::slot turn, boost::system::error_code& ec);
 
   /// Accepts Paho's one connection, then forwards both ways until either side ends.
   void start();
@@ -75,6 +77,7 @@ class relay : public std::enable_shared_from_this<relay> {
   void upstream_refused(const std::string& why);
 
   boost::asio::ip::tcp::acceptor acceptor_;
+  listen_gate::slot listening_;  ///< held while acceptor_ is open
   boost::asio::ip::tcp::socket down_;
   boost::asio::steady_timer nudge_timer_;
   std::unique_ptr<upstream> up_;

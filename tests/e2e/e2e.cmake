@@ -57,7 +57,7 @@ nt35e_add_e2e_test(nt35e_ping_e2e_tests SOURCES ping_e2e_test.cpp LIBS nt35e_tes
                    DEFINES NT35E_SCENARIOS_DIR="${PROJECT_SOURCE_DIR}/scenarios")
 # Fleet mode (--fleet N): N modems in one process, fleet events and metrics, option checks.
 nt35e_add_e2e_test(nt35e_fleet_e2e_tests SOURCES fleet_e2e_test.cpp
-                   LIBS nt35e_test_sim_process nlohmann_json::nlohmann_json Threads::Threads)
+                   LIBS nt35e_test_sim_process nt35e_test_mosquitto nlohmann_json::nlohmann_json Threads::Threads)
 # Secrets and files: no output of a session holds its password, device secret or control
 # token (real mosquitto with a password file); a scenario or trace cannot choose where files go.
 nt35e_add_e2e_test(nt35e_secrets_e2e_tests SOURCES secrets_e2e_test.cpp

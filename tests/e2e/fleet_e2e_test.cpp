@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "support/control_client.hpp"
+#include "support/mosquitto_broker.hpp"
 #include "support/sim_process.hpp"
 
 namespace nt35e::test {
@@ -403,6 +404,51 @@ TEST(FleetShortOfFiles, ThirtyDtesInSixtyFourFilesEachPortClosedWhileItsDteIsCon
   for (int tries = 0; tries < 20 && got != ok; ++tries) got = again.cmd("AT", ok, 500ms);
   EXPECT_EQ(got, ok) << sim.diagnostics();
   EXPECT_EQ(sim.stop(10s), 0) << sim.diagnostics();
+}
+
+TEST(FleetShortOfFiles, LiveModemsAllConnectingAtOnceFitInTheFilesTheyNeedConnected) {
+  // A connected live modem holds 4 files (its line, the broker link, Paho's socket and the
+  // relay's end of it); while it connects, its relay also listens for Paho. Every relay
+  // used to listen at once while Paho, one client after the other, reached only some:
+  // within the files the connected fleet needs, the rest failed with "relay: Too many open
+  // files". Now at most 32 relays listen at a time (paho/listen_gate.hpp).
+  constexpr int size = 300;
+  mosquitto_broker broker(broker_config{.tls = false});
+  const int base = free_port_range(size);
+  ASSERT_GT(base, 0) << "no range of " << size << " free ports found";
+  launch_options how;
+  how.open_files = 4 * size + 64 + 32;  // what the fleet says it needs (fleet/resources.cpp)
+  sim_process sim(with({"--fleet", std::to_string(size), "--tcp", std::to_string(base), "--live", "--map-host",
+                        "test.mosquitto.org=127.0.0.1:" + std::to_string(broker.port()), "--set", "timing.open_ok=0",
+                        "--set", "timing.conn_ok=0"},
+                       fast_start()),
+                  how);
+  ASSERT_TRUE(sim.wait_ready(20s)) << sim.diagnostics();
+  EXPECT_EQ(sim.diagnostics().find("warning: "), std::string::npos) << sim.diagnostics();
+
+  std::string why_not;
+  auto lines = connect_all(size, base, &why_not);
+  ASSERT_EQ(why_not, "") << sim.diagnostics();
+  std::vector<std::string> opened(lines.size()), connected(lines.size());
+  in_parallel(lines.size(), [&](std::size_t i) {
+    opened[i] = lines[i].cmd("AT+ECMTOPEN=0,\"test.mosquitto.org\",1883", "+ECMTOPEN:0,0\r\n", 10s);
+  });
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    ASSERT_EQ(opened[i], ok + line("+ECMTOPEN:0,0")) << "modem " << i << "\n" << sim.diagnostics();
+  // Every CONNECT at the same moment.
+  in_parallel(lines.size(), [&](std::size_t i) {
+    connected[i] = lines[i].cmd("AT+ECMTCONN=0,\"m" + std::to_string(i) + "\"", "+ECMTCONN:0,0,0\r\n", 20s);
+  });
+  int good = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (connected[i] == ok + line("+ECMTCONN:0,0,0"))
+      ++good;
+    else
+      ADD_FAILURE() << "modem " << i << ": " << printable(connected[i]);
+  }
+  EXPECT_EQ(good, size) << sim.diagnostics();
+  EXPECT_EQ(sim.diagnostics().find("Too many open files"), std::string::npos) << sim.diagnostics();
+  EXPECT_EQ(sim.stop(20s), 0) << sim.diagnostics();
 }
 
 // ---------------------------------------------------------------------------

@@ -12,11 +12,13 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -733,6 +735,53 @@ TEST(PahoBackend, IdsAreIndependent) {
 
 // =========================================================================================
 // DISCONNECT / abort / link loss
+
+TEST(PahoBackend, OutOfFilesAConnectWaitsForAFreeFileAndGoesOnOnceOneIsFree) {
+  // The relay's listener is the one file a CONNECT needs beyond what AT+ECMTOPEN opened.
+  // Out of files, the CONNECT used to fail at once ("relay: Too many open files"); now it
+  // tries again every 100 ms within its CONNACK limit.
+  harness h;
+  std::vector<std::string> log;
+  h.backend().set_log_sink([&log](std::string_view l) { log.emplace_back(l); });
+  ASSERT_TRUE(h.open(0, broker().port()));
+
+  rlimit before{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &before), 0);
+  rlimit lower = before;
+  lower.rlim_cur = std::min<rlim_t>(before.rlim_cur, 1024);  // bounds the loop below
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &lower), 0);
+  std::vector<int> taken;
+  int err = 0;
+  for (int i = 0; i < 2048; ++i) {
+    const int fd = ::dup(2);
+    if (fd < 0) {
+      err = errno;
+      break;
+    }
+    taken.push_back(fd);
+  }
+  auto give_back = [&] {
+    for (int fd : taken) ::close(fd);
+    taken.clear();
+    ::setrlimit(RLIMIT_NOFILE, &before);
+  };
+  if (err != EMFILE) give_back();
+  ASSERT_EQ(err, EMFILE);
+
+  h.submit(req::connect{0, "127.0.0.1", broker().port(), {}, client(unique("out-of-files"))});
+  h.run_for(350ms);
+  const bool waited = h.all<ev::connack>().empty() && h.all<ev::connect_failed>().empty();
+  give_back();
+  EXPECT_TRUE(waited) << "the CONNECT ended while no file was free";
+  const auto said = std::count_if(log.begin(), log.end(), [](const std::string& l) {
+    return l.find("the CONNECT waits for a free file") != std::string::npos;
+  });
+  EXPECT_EQ(said, 1) << "said once per connect, not once per try";
+
+  auto c = h.wait<ev::connack>([](const ev::connack& e) { return e.id == 0; }, 5s);
+  ASSERT_TRUE(c) << "no CONNACK once files were free";
+  EXPECT_EQ(c->return_code, 0);
+}
 
 TEST(PahoBackend, AbortMakesTheBrokerPublishTheWill) {
   const std::string cid = unique("will");

@@ -53,7 +53,7 @@ class RelayThrottle : public ::testing::Test {
     backlog_ = std::make_shared<backlog>();
     relay_->throttle_by(backlog_);
     boost::system::error_code ec;
-    const auto port = relay_->listen(ec);
+    const auto port = relay_->listen({}, ec);  // no turn from the process gate needed here
     ASSERT_FALSE(ec) << ec.message();
     relay_->start();
     // Paho: connects to the relay and speaks first, as Paho does with its CONNECT.
