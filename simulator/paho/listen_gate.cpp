@@ -5,8 +5,10 @@
 namespace nt35e::paho::detail {
 
 listen_gate& listen_gate::process() {
-  static listen_gate gate(process_slots);
-  return gate;
+  // Never destroyed: a relay that outlives main() (held by a pending handler while the
+  // process exits) still releases its slot into a live gate.
+  static auto* gate = new listen_gate(process_slots);
+  return *gate;
 }
 
 std::uint64_t listen_gate::acquire(granted_fn granted) {
