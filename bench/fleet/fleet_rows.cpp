@@ -41,6 +41,16 @@ void add_round_trip_rows(std::vector<row>& rows, std::vector<std::string>& notes
                     "QoS 0, pipelined on OK; " + std::to_string(f.load.errors) + " ERROR, " +
                         std::to_string(f.load.failed_urcs) + " failure URCs" +
                         (f.load.first_failure.empty() ? "" : " (first: " + f.load.first_failure + ")")});
+    // Issue 16's bounded memory: a live fleet of 1000 flat out ends within 10 % of its
+    // warmed-up RSS (the target's 5 minutes: bench_fleet --live-sizes 1000 --seconds 300).
+    if (f.rss_warmed > 0 && f.rss_after_load > 0) {
+      const bool bounded = f.live && f.n == 1000;
+      rows.push_back({name, mode_label, "RSS after the flat-out load", "MiB",
+                      static_cast<double>(f.rss_after_load) / 1024.0, static_cast<double>(f.rss_warmed) / 1024.0,
+                      bounded ? goal::ratio_at_most : goal::none, bounded ? 1.10 : 0.0,
+                      "baseline: after its first round (warmed up); the load ran " + fixed(f.load.loaded_s, 1) +
+                          " s in all; 1 s after it " + mib(f.rss_settled)});
+    }
   }
   if (!f.load.why.empty() && f.n > 1)
     notes.push_back(name + ": AT round trip under load" + (f.load.measured ? ": " : " not measured: ") + f.load.why);

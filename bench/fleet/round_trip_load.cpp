@@ -16,7 +16,8 @@ constexpr std::size_t payload_size = 32;
 }  // namespace
 
 load_result round_trips_under_load(dte_fleet& f, const std::vector<std::size_t>& publishers, int rounds, double idle_s,
-                                   double load_s, std::size_t samples, double per_modem_rate, int load_nice) {
+                                   double load_s, std::size_t samples, double per_modem_rate, int load_nice,
+                                   const std::function<void(int round)>& after_round) {
   load_result out;
   line_channel dte0(f.detach(0));
   // state = slice number * 4 + phase; phase 0: changing (no samples), 1: idle, 2: loaded.
@@ -158,6 +159,7 @@ load_result round_trips_under_load(dte_fleet& f, const std::vector<std::size_t>&
           break;
         }
         f.run_until(clock::now() + 20ms, handle);  // the URCs of the last publishes
+        if (after_round) after_round(r);
       }
     } catch (...) {
       load_error = std::current_exception();

@@ -4,6 +4,7 @@
 // alternate between an idle fleet and a loaded one.
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,10 @@ struct load_result {
 /// at most `samples` per phase, spread over the rounds and evenly over each slice; samples taken across a change of
 /// phase and during the ramp or the drain are dropped. The load runs on its own thread at
 /// nice `load_nice` (0: the caller's priority), the sampler at the caller's.
+/// `after_round(r)`, if given, runs on the load's thread once round r's publishes are all
+/// answered (to sample the simulator's memory as the load goes on).
 load_result round_trips_under_load(dte_fleet& f, const std::vector<std::size_t>& publishers, int rounds, double idle_s,
-                                   double load_s, std::size_t samples, double per_modem_rate, int load_nice);
+                                   double load_s, std::size_t samples, double per_modem_rate, int load_nice,
+                                   const std::function<void(int round)>& after_round = {});
 
 }  // namespace nt35e::bench::fleet

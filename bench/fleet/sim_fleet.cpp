@@ -124,7 +124,10 @@ void drive_fleet(dte_fleet& f, const test::sim_process& sim, const std::string& 
   fig.paced = round_trips_under_load(f, publishers, s.paced_rounds, s.idle_s, s.paced_load_s, s.samples, s.paced_rate,
                                      s.load_nice);
   print_paced(fig, publishers.size(), s.paced_rate);
-  fig.load = round_trips_under_load(f, publishers, s.rounds, s.idle_s, s.load_s, s.samples, 0, s.load_nice);
+  fig.load = round_trips_under_load(f, publishers, s.rounds, s.idle_s, s.load_s, s.samples, 0, s.load_nice,
+                                    [&fig, pid](int round) {
+                                      if (round == 0) fig.rss_warmed = rss_kib(pid);
+                                    });
   fig.rss_after_load = rss_kib(pid);
   f.run_until(clock::now() + 1s);
   fig.rss_settled = rss_kib(pid);

@@ -32,6 +32,7 @@ struct fleet_figures {
   double startup_ms = 0;
   std::string self_report;  ///< the simulator's own start-up line on stderr
   std::uint64_t rss_idle = 0, rss_connected = 0, rss_after_load = 0, rss_settled = 0;  ///< settled: 1 s after the load
+  std::uint64_t rss_warmed = 0;  ///< after the first round of the flat-out load (warmed up)
   std::size_t prepared = 0, opened = 0, connected = 0;
   double open_all_ms = 0, connect_all_ms = 0, connect_p50_ms = 0;
   std::uint64_t overflows_open = 0, overflows_connect = 0;  ///< listen queue overflows during each
