@@ -410,8 +410,8 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
       co.set_clean_session(o.clean_session);
       co.set_keep_alive_interval(o.keepalive_s);
       co.set_automatic_reconnect(false);
-      // Our own timer (arm_connack_timer) enforces the CONNACK limit to the millisecond; Paho checks
-      // its timeout only once per poll round (up to 1 s late), so it is just a backstop.
+      // Our own timer (arm_connack_timer) enforces the CONNACK limit to the millisecond;
+      // Paho checks its timeout only once per poll round (up to 1 s late): a backstop.
       co.set_connect_timeout(static_cast<int>((limit_.count() + 999) / 1000) + 5);
       co.set_max_inflight(65535);  // the host decides how many are in flight
       if (o.user_name) co.set_user_name(*o.user_name);
