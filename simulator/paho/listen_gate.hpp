@@ -7,8 +7,8 @@
 // modem at the same moment, while Paho, which connects one client after the other, had
 // reached only some: past the open-file limit the rest failed ("relay: Too many open
 // files"; 3,608 of 4,980 connected at 20,000 files) although the fleet fits once connected.
-// With at most `slots` listeners at a time, a connected fleet's files are its peak, and
-// Paho, the bottleneck, is never short of work.
+// With at most `slots` listeners at a time, a fleet that connects needs at most that many
+// files more than once connected, and Paho, the bottleneck, is never short of work.
 //
 // The others wait in order of arrival; a freed slot passes straight to the next waiter.
 //
