@@ -6,19 +6,11 @@
 
 namespace nt35e::bench {
 
-std::unique_ptr<test::mosquitto_broker> start_bench_broker() {
-  auto b = std::make_unique<test::mosquitto_broker>(test::broker_config{.tls = false});
-  {
-    std::ofstream conf(b->dir() + "/mosquitto.conf", std::ios::app);
-    conf << "\n# nt35e benchmarks: no per-client queue limit (loss is measured at the receivers)\n"
-         << "max_queued_messages 0\n";
-    if (!conf) throw std::runtime_error("cannot append to " + b->dir() + "/mosquitto.conf");
-  }
-  b->restart();
-  return b;
-}
+namespace {
 
-std::unique_ptr<test::mosquitto_broker> start_quiet_broker() {
+/// The fixture's broker with `edit` applied to its configuration, restarted on it.
+template <class Edit>
+std::unique_ptr<test::mosquitto_broker> broker_with(Edit edit) {
   auto b = std::make_unique<test::mosquitto_broker>(test::broker_config{.tls = false});
   const std::string path = b->dir() + "/mosquitto.conf";
   std::string conf;
@@ -28,9 +20,7 @@ std::unique_ptr<test::mosquitto_broker> start_quiet_broker() {
     s << in.rdbuf();
     conf = s.str();
   }
-  const std::string all = "log_type all\n";
-  if (auto at = conf.find(all); at != std::string::npos)
-    conf.replace(at, all.size(), "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n");
+  edit(conf);
   {
     std::ofstream out(path, std::ios::trunc);
     out << conf;
@@ -39,6 +29,27 @@ std::unique_ptr<test::mosquitto_broker> start_quiet_broker() {
   b->restart();
   return b;
 }
+
+/// log_type all -> error, warning, notice, information. Notice keeps the two lines the
+/// benchmarks read: a client's connection ("... as <id> (") and a drop notice.
+void quiet_log(std::string& conf) {
+  const std::string all = "log_type all\n";
+  if (auto at = conf.find(all); at != std::string::npos)
+    conf.replace(at, all.size(), "log_type error\nlog_type warning\nlog_type notice\nlog_type information\n");
+}
+
+}  // namespace
+
+std::unique_ptr<test::mosquitto_broker> start_bench_broker() {
+  return broker_with([](std::string& conf) {
+    quiet_log(conf);
+    conf +=
+        "\n# nt35e benchmarks: no per-client queue limit (loss is measured at the receivers)\n"
+        "max_queued_messages 0\n";
+  });
+}
+
+std::unique_ptr<test::mosquitto_broker> start_quiet_broker() { return broker_with(quiet_log); }
 
 std::size_t broker_drop_notices(const test::mosquitto_broker& broker) {
   static constexpr std::string_view what = "Outgoing messages are being dropped for client";
@@ -178,8 +189,7 @@ void at_command(live_sim& s, const std::string& cmd, const std::string& urc, mil
 }
 
 std::unique_ptr<live_sim> start_live_sim(const test::mosquitto_broker& broker, timing_mode mode,
-                                         const std::string& client_id, const std::string& log_level,
-                                         bool tcp_dte) {
+                                         const std::string& client_id, const std::string& log_level, bool tcp_dte) {
   auto s = std::make_unique<live_sim>();
   s->dir = std::make_unique<temp_dir>("nt35e-bench-live");
   std::vector<std::string> args = {"--live", "--map-host",

@@ -19,15 +19,16 @@
 
 namespace nt35e::bench {
 
-/// The tests' mosquitto fixture (plain TCP only), with no per-client queue limit
-/// (max_queued_messages 0): a burst outruns any subscriber for a while, and by default
-/// mosquitto would drop what exceeds 1000 queued messages (and QoS 0 messages while a
-/// subscriber's in-flight window is full) at the broker, for simulator and baseline alike.
-/// Loss is to be measured at the receivers.
+/// The quiet broker below with no per-client queue limit (max_queued_messages 0): a burst
+/// outruns any subscriber for a while, and by default mosquitto would drop what exceeds
+/// 1000 queued messages (and QoS 0 messages while a subscriber's in-flight window is full)
+/// at the broker, for simulator and baseline alike. Loss is to be measured at the receivers.
 std::unique_ptr<test::mosquitto_broker> start_bench_broker();
 /// The tests' mosquitto fixture (plain TCP) with its per-packet log (log_type all) cut
-/// down to error, warning, notice and information: with many clients publishing, one log
-/// line per PUBLISH would cost the broker more than the clients being measured.
+/// down to error, warning, notice and information: one log line per packet costs the broker
+/// more than the clients being measured, and a full bench_receive run logged 200 MB that
+/// the benchmark read again every 10 ms while waiting for each burst's publisher to
+/// connect (it ran past its limit and lost its figures).
 std::unique_ptr<test::mosquitto_broker> start_quiet_broker();
 /// How often mosquitto logged "Outgoing messages are being dropped for client" so far.
 std::size_t broker_drop_notices(const test::mosquitto_broker& broker);
