@@ -520,8 +520,7 @@ int run(int argc, char** argv) {
   std::vector<std::string> notes = {
       "Broker: mosquitto 2.0 from the tests' fixture (tests/support/mosquitto_broker), plain TCP on 127.0.0.1, "
       "log_type error/warning/notice/information, plus max_queued_messages 0 (the broker drops nothing for a slow "
-      "subscriber); the subscriber is a "
-      "Paho C++ async client in the benchmark process (subscription QoS 1).",
+      "subscriber); the subscriber is a Paho C++ async client in the benchmark process (subscription QoS 1).",
       "Baseline: a plain Paho C++ async client (MQTT 3.1.1) publishing the same 32-byte payloads to the same "
       "broker; latency samples and rate slices (0.5 s) alternate between simulator and baseline.",
       "Simulator path: AT line on a PTY -> nt35e-sim -> its Paho client -> its in-process TCP relay -> broker; "

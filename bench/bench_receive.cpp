@@ -468,8 +468,7 @@ int run(int argc, char** argv) {
   std::vector<std::string> notes = {
       "Publisher: one `mosquitto_pub -l` per burst (a message per line, 32-byte payloads) on the fixture's "
       "mosquitto (plain TCP, 127.0.0.1, log_type error/warning/notice/information, plus max_queued_messages 0 so "
-      "that the broker itself "
-      "drops nothing); the simulator subscribed with AT+ECMTSUB at QoS 1, the "
+      "that the broker itself drops nothing); the simulator subscribed with AT+ECMTSUB at QoS 1, the "
       "baseline Paho C++ subscriber likewise; bursts to the two alternate.",
       "Rate: distinct messages / (last arrival - the moment the burst is written into the already connected "
       "mosquitto_pub's stdin); arrival = the DTE reader (PTY; TCP in the 'DTE over TCP' rows, which carry no "

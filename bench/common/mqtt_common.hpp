@@ -26,8 +26,8 @@ namespace nt35e::bench {
 std::unique_ptr<test::mosquitto_broker> start_bench_broker();
 /// The tests' mosquitto fixture (plain TCP) with its per-packet log (log_type all) cut
 /// down to error, warning, notice and information: one log line per packet costs the broker
-/// more than the clients being measured, and a full bench_receive run logged 200 MB that
-/// the benchmark read again every 10 ms while waiting for each burst's publisher to
+/// more than the clients being measured, and a full bench_receive run logged 165 MB in 7
+/// minutes that the benchmark read again every 10 ms while waiting for each burst's publisher to
 /// connect (it ran past its limit and lost its figures).
 std::unique_ptr<test::mosquitto_broker> start_quiet_broker();
 /// How often mosquitto logged "Outgoing messages are being dropped for client" so far.
