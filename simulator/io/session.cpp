@@ -221,6 +221,7 @@ void session::run(modem::actions actions) {
   }
   running_ = false;
   do_write();
+  regulate_receiving();
   if (replay_ && replay_->handover_requested()) {
     hand_over();
     return;
@@ -228,6 +229,22 @@ void session::run(modem::actions actions) {
   if (observer_ && interpreter_) observer_->on_commands(interpreter_->state().count.commands, clock::now());
   arm_timer();
   check_quiet();
+}
+
+void session::regulate_receiving() {
+  if (!backend_ || !interpreter_) return;
+  const auto& m = interpreter_->state();
+  const std::size_t held = m.messages_held(), bytes = m.message_bytes_held();
+  if (!receive_paused_ && (held >= max_held_messages || bytes >= max_held_bytes)) {
+    receive_paused_ = true;
+    log_.log(log_level::debug, std::to_string(held) + " incoming messages (" + std::to_string(bytes) +
+                                   " bytes) wait for the module: the broker's next ones wait in the network");
+    backend_->pause_receiving(true);
+  } else if (receive_paused_ && held <= max_held_messages / 2 && bytes <= max_held_bytes / 2) {
+    receive_paused_ = false;
+    log_.log(log_level::debug, "the module caught up with incoming messages: receiving again");
+    backend_->pause_receiving(false);
+  }
 }
 
 void session::perform(modem::actions& actions) {

@@ -77,6 +77,14 @@ class session final : public dte_port {
   /// Large enough for a burst of +ECMTRECV handled in one turn of the event loop (a QoS 1
   /// message is already acknowledged to the broker: dropping it here would lose it).
   static constexpr std::size_t max_queued_bytes = 8 * 1024 * 1024;
+  /// Incoming messages (or their bytes) the modem holds, not yet handled, past which the
+  /// backend leaves the broker's next ones in the network (mqtt::backend::pause_receiving);
+  /// it reads again once both are down to half. Chosen (the spec is silent; the firmware
+  /// holds what one read of its socket gives): enough that a broker may still flood at
+  /// 40,000 messages a second through the 50 ms receive delay (§8), and a bound on memory
+  /// whatever the messages' size (64 KiB each at most, paho/packet_guard).
+  static constexpr std::size_t max_held_messages = 2048;
+  static constexpr std::size_t max_held_bytes = 2 * 1024 * 1024;
 
   /// `backend` may be null (no MQTT: requests are logged and dropped); it must outlive the session.
   /// `world` is the scenario the interpreter plays (its rules, network and faults); its
@@ -135,6 +143,9 @@ class session final : public dte_port {
   /// run() before any timer (a vector: no allocation while empty, the usual case).
   std::vector<mqtt::any_event> early_events_;
   void arm_timer();
+  bool receive_paused_ = false;
+  /// Pauses or resumes the backend's receiving after the modem's work of a call.
+  void regulate_receiving();
   void on_timer(const boost::system::error_code& ec);
   void on_mqtt_event(const mqtt::any_event& event);
   /// Logs and taps an event; the interpreter's answer to it (none once stopped). `early`:

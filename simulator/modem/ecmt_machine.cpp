@@ -316,7 +316,10 @@ void on_backend_event(modem& m, const mqtt::any_event& event) {
   if (share <= 0) return react(m, event);
   // Handled when the firmware gets to it: the state changes with its URC. A reboot in
   // between drops the timer with the event, as the firmware's queue is lost.
-  m.after(share, [event](modem& mm) { react(mm, event); });
+  std::shared_ptr<void> held;
+  if (const auto* msg = std::get_if<mqtt::event::message>(&event))
+    held = m.hold_message(msg->topic.size() + msg->payload.size());
+  m.after(share, [event, held = std::move(held)](modem& mm) { react(mm, event); });
 }
 
 void schedule_reconnect(modem& m, int id, int ms) {

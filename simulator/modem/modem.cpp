@@ -149,6 +149,15 @@ void modem::cancel(timer_id id) {
 
 void modem::cancel_all() { timers_.clear(); }
 
+std::shared_ptr<void> modem::hold_message(std::size_t bytes) {
+  ++messages_held_->messages;
+  messages_held_->bytes += bytes;
+  return {nullptr, [count = messages_held_, bytes](void*) {
+            --count->messages;
+            count->bytes -= bytes;
+          }};
+}
+
 std::optional<time_point> modem::next_deadline() const {
   if (timers_.empty()) return std::nullopt;
   return timers_.begin()->first;

@@ -139,6 +139,18 @@ class modem {
   /// Runs the tasks due at or before now, in order.
   void run_due();
 
+  /// Incoming messages the modem has taken from the network and not yet handled (each
+  /// waits for its receive-loop delay, §8 `recv_urc`). The host reads no more from the
+  /// network while many wait, as the firmware reads its socket no faster than it handles
+  /// what it read (io::session, mqtt::backend::pause_receiving).
+  std::size_t messages_held() const { return messages_held_->messages; }
+  /// Their topics' and payloads' bytes.
+  std::size_t message_bytes_held() const { return messages_held_->bytes; }
+  /// Counts one held message of `bytes` for as long as the returned token (or a copy)
+  /// lives: give it to the task that handles the message, so a cancelled task (a reboot)
+  /// counts out too.
+  std::shared_ptr<void> hold_message(std::size_t bytes);
+
   // ---- outputs collected for the interpreter
   void emit_urc(std::string text, bool fixed = false);
   /// Bytes for the DTE, in order with every other action.
@@ -172,6 +184,12 @@ class modem {
     timer_id id;
     task fn;
   };
+  /// Shared with the hold tokens (hold_message), which may outlive the timers they sit in.
+  struct held_count {
+    std::size_t messages = 0;
+    std::size_t bytes = 0;
+  };
+  std::shared_ptr<held_count> messages_held_ = std::make_shared<held_count>();
   std::multimap<time_point, entry> timers_;
   fifo<urc> urcs_;
   actions actions_;

@@ -175,6 +175,11 @@ class backend {
   virtual void submit(any_request r) = 0;
   /// Where events go; set once before the first submit.
   void set_sink(event_sink sink) { sink_ = std::move(sink); }
+  /// The host is behind with incoming messages (true) or caught up again (false): leave
+  /// the network's next packets where they are meanwhile (TCP then holds the broker back),
+  /// as the module reads its socket no faster than it handles what it read. On the modem's
+  /// executor; nothing may be emitted from inside this call. Default: ignored.
+  virtual void pause_receiving(bool /*paused*/) {}
 
  protected:
   void emit(any_event e) {

@@ -19,6 +19,7 @@
 
 #include "paho/call_queue.hpp"
 #include "paho/dialer.hpp"
+#include "paho/lane.hpp"
 #include "paho/listen_gate.hpp"
 #include "paho/paho_client.hpp"
 #include "paho/relay.hpp"
@@ -97,6 +98,7 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
     std::shared_ptr<dialer> dial;
     std::shared_ptr<relay> link;
     std::shared_ptr<paho_client> paho;  ///< shared with the calls queued for it (call_paho)
+    std::optional<detail::lane> lane;   ///< the packets the backend carries itself (paho/lane.hpp)
     std::unique_ptr<asio::steady_timer> connack_timer;
     std::uint64_t turn_ticket = 0;                    ///< waiting for leave to listen (listen_gate)
     std::unique_ptr<asio::steady_timer> retry_timer;  ///< out of files: the next try to listen
@@ -232,29 +234,14 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
   void handle(req::subscribe r) {
     auto s = connected_session(r.id);
     if (!s) return post_event(ev::suback{r.id, r.msg_id, 2});
-    call_paho(
-        *s,
-        [topic = r.topic, qos = r.qos, msg_id = r.msg_id](::mqtt::async_client& cli, detail::callbacks& cb) {
-          cli.subscribe(topic, qos, op_context(op_kind::subscribe, msg_id), cb);
-        },
-        [msg_id = r.msg_id](impl& self, session& cur, const std::string& why) {
-          self.log("id " + std::to_string(cur.id) + ": SUBSCRIBE not sent: " + why);
-          self.deliver(ev::suback{cur.id, msg_id, 2});
-        });
+    // Not written (the link is ending): its loss is reported on its own.
+    s->link->send(s->lane->subscribe(r));
   }
 
   void handle(req::unsubscribe r) {
     auto s = connected_session(r.id);
     if (!s) return post_event(ev::unsuback{r.id, r.msg_id, 2});
-    call_paho(
-        *s,
-        [topic = r.topic, msg_id = r.msg_id](::mqtt::async_client& cli, detail::callbacks& cb) {
-          cli.unsubscribe(topic, op_context(op_kind::unsubscribe, msg_id), cb);
-        },
-        [msg_id = r.msg_id](impl& self, session& cur, const std::string& why) {
-          self.log("id " + std::to_string(cur.id) + ": UNSUBSCRIBE not sent: " + why);
-          self.deliver(ev::unsuback{cur.id, msg_id, 2});
-        });
+    s->link->send(s->lane->unsubscribe(r));
   }
 
   void handle(req::publish r) {
@@ -274,21 +261,20 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
             "): refusing publishes with result 2 until they drain");
       return deliver(ev::published{r.id, r.msg_id, 2, /*refused=*/true});
     }
-    // Counted now, so that the bounds above hold while the publish waits in the queue.
-    const int msg_id = r.msg_id;
+    // Unfinished until written (QoS 0) or acknowledged (QoS 1, 2: on_lane_packet).
     ++s->unfinished_publishes;
     unfinished_publishes_in_process.fetch_add(1, std::memory_order_relaxed);
-    call_paho(
-        *s,
-        [r = std::move(r)](::mqtt::async_client& cli, detail::callbacks& cb) {
-          cli.publish(r.topic, r.payload.data(), r.payload.size(), r.qos, r.retain,
-                      op_context(op_kind::publish, r.msg_id), cb);
-        },
-        [msg_id](impl& self, session& cur, const std::string& why) {
-          self.log("id " + std::to_string(cur.id) + ": PUBLISH not sent: " + why);
-          self.publish_finished(cur);
-          self.deliver(ev::published{cur.id, msg_id, 2});
-        });
+    auto packet = s->lane->publish(r);
+    if (r.qos > 0) return s->link->send(std::move(packet));
+    // Spec §5.8.3: QoS 0 is done once written. Not written, the link is ending and its
+    // loss is reported on its own.
+    s->link->send(std::move(packet), [w = weak_from_this(), id = s->id, gen = s->gen, msg_id = r.msg_id](bool ok) {
+      auto self = w.lock();
+      auto cur = self ? self->session_of(id, gen) : nullptr;
+      if (!cur) return;
+      self->publish_finished(*cur);
+      if (ok && !cur->closing) self->deliver(ev::published{id, msg_id, 0});
+    });
   }
 
   void handle(req::disconnect r) {
@@ -334,6 +320,7 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
 
   void start_mqtt(const std::shared_ptr<session>& s, dialer::result res, const req::connect& r) {
     s->link = std::make_shared<relay>(ex_, std::move(res.link));
+    s->lane.emplace(s->id);
     s->state = phase::connecting;
     arm_connack_timer(s);
     wait_for_turn(s, std::move(res.detail), r);
@@ -388,7 +375,6 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
       if (auto self = w.lock()) self->log("id " + std::to_string(id) + ": " + note);
     });
     auto pc = std::make_shared<paho_client>(weak_from_this(), ex_, s->id, s->gen);
-    link->throttle_by(pc->cb.waiting);
     const auto& o = r.options;
     const int version = o.version == 3 ? MQTTVERSION_3_1 : MQTTVERSION_3_1_1;
     try {
@@ -404,7 +390,6 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
       // inversion); these setters take only Paho C's.
       auto* cb = &pc->cb;
       pc->cli->set_connection_lost_handler([cb](const std::string& cause) { cb->connection_lost(cause); });
-      pc->cli->set_message_callback([cb](::mqtt::const_message_ptr m) { cb->message_arrived(m); });
       ::mqtt::connect_options co;
       co.set_mqtt_version(version);
       co.set_clean_session(o.clean_session);
@@ -468,60 +453,58 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
 
   // ---- Paho events, now on the executor -----------------------------------------------
 
-  void on_op(int id, std::uint64_t gen, op_kind kind, int msg_id, int rc, const std::string& why) override {
+  void on_op(int id, std::uint64_t gen, op_kind kind, int /*msg_id*/, int rc, const std::string& why) override {
     auto s = session_of(id, gen);
-    if (s && kind == op_kind::publish) publish_finished(*s);
-    if (!s || s->closing) return;
-    if (kind == op_kind::connect) {
-      if (s->state != phase::connecting) return;
-      if (rc == 0) {
-        s->state = phase::connected;
-        return deliver(ev::connack{id, 0});
+    if (!s || s->closing || kind != op_kind::connect || s->state != phase::connecting) return;
+    if (rc == 0) {
+      s->state = phase::connected;
+      deliver(ev::connack{id, 0});
+      // From now on the relay hands the broker's PUBLISHes and acks to the lane, after
+      // the CONNACK's event (the host may have ended the session on it).
+      if (auto cur = session_of(id, gen); cur && !cur->closing && cur->link) {
+        cur->link->pause(receive_paused_);
+        cur->link->take_over([w = weak_from_this(), id, gen](std::string_view packet) {
+          if (auto self = w.lock()) self->on_lane_packet(id, gen, packet);
+        });
       }
-      const std::string detail = s->link && !s->link->upstream_detail().empty()
-                                     ? "link closed before CONNACK: " + s->link->upstream_detail()
-                                     : why;
-      const bool bad_connack = s->link && s->link->bad_connack();
+      return;
+    }
+    const std::string detail = s->link && !s->link->upstream_detail().empty()
+                                   ? "link closed before CONNACK: " + s->link->upstream_detail()
+                                   : why;
+    const bool bad_connack = s->link && s->link->bad_connack();
+    drop_session(id, false);
+    if (bad_connack) {
+      // Spec §7.3: a first packet that is not a well-formed CONNACK is reported as code 6.
+      log("id " + std::to_string(id) + ": connect failed: " + detail + " (reported as CONNACK code 6)");
+      return deliver(ev::connack{id, 6});
+    }
+    if (rc > 0) {
+      // A refusing CONNACK: Paho reports its return code as the token's rc (mosquitto
+      // answers a wrong password with 5, which Paho hands over as rc 5).
+      log("id " + std::to_string(id) + ": CONNACK refused, code " + std::to_string(rc));
+      return deliver(ev::connack{id, rc > 5 ? 6 : rc});
+    }
+    log("id " + std::to_string(id) + ": connect failed: " + detail);
+    deliver(ev::connect_failed{id, detail});
+  }
+
+  /// A broker packet for the lane, from the relay (on the executor).
+  void on_lane_packet(int id, std::uint64_t gen, std::string_view packet) {
+    auto s = session_of(id, gen);
+    if (!s || s->closing || !s->lane) return;
+    auto o = s->lane->on_packet(packet);
+    if (!o.note.empty()) log("id " + std::to_string(id) + ": " + o.note);
+    if (!o.reply.empty()) s->link->send(std::move(o.reply));
+    if (!o.broken.empty()) {
+      // The module's receive loop gives up on the connection: a link loss.
       drop_session(id, false);
-      if (bad_connack) {
-        // Spec §7.3: a first packet that is not a well-formed CONNACK is reported as code 6.
-        log("id " + std::to_string(id) + ": connect failed: " + detail + " (reported as CONNACK code 6)");
-        return deliver(ev::connack{id, 6});
-      }
-      if (rc > 0) {
-        // A refusing CONNACK: Paho reports its return code as the token's rc (mosquitto
-        // answers a wrong password with 5, which Paho hands over as rc 5).
-        log("id " + std::to_string(id) + ": CONNACK refused, code " + std::to_string(rc));
-        return deliver(ev::connack{id, rc > 5 ? 6 : rc});
-      }
-      log("id " + std::to_string(id) + ": connect failed: " + detail);
-      return deliver(ev::connect_failed{id, detail});
+      log("id " + std::to_string(id) + ": link lost: " + o.broken);
+      return deliver(ev::link_lost{id, o.broken});
     }
-    if (s->state != phase::connected) return;
-    int result = 0;
-    if (rc != 0) {
-      // SUBACK 0x80 comes back as a failure with rc 0x80; the module still reports 0.
-      if (kind == op_kind::subscribe && rc == 0x80) {
-        result = 0;
-      } else {
-        // A failure with the link gone is the link loss, reported on its own.
-        const bool still_connected =
-            s->paho && s->paho->cli && s->paho->cli->is_connected() && (!s->link || s->link->upstream_detail().empty());
-        if (!still_connected) return;
-        log("id " + std::to_string(id) + ": operation failed: " + why);
-        result = 2;
-      }
-    }
-    switch (kind) {
-      case op_kind::subscribe:
-        return deliver(ev::suback{id, msg_id, result});
-      case op_kind::unsubscribe:
-        return deliver(ev::unsuback{id, msg_id, result});
-      case op_kind::publish:
-        return deliver(ev::published{id, msg_id, result});
-      default:
-        return;
-    }
+    if (!o.event) return;
+    if (std::holds_alternative<ev::published>(*o.event)) publish_finished(*s);
+    deliver(std::move(*o.event));
   }
 
   void on_lost(int id, std::uint64_t gen, const std::string& cause) override {
@@ -532,12 +515,6 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
     drop_session(id, false);
     log("id " + std::to_string(id) + ": link lost: " + detail);
     deliver(ev::link_lost{id, detail});
-  }
-
-  void on_message(int id, std::uint64_t gen, ev::message m) override {
-    auto s = session_of(id, gen);
-    if (!s || s->closing || s->state != phase::connected) return;
-    deliver(std::move(m));
   }
 
   void publish_finished(session& s) {
@@ -702,6 +679,12 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
     graveyard_.clear();
   }
 
+  void pause_receiving(bool paused) {
+    receive_paused_ = paused;
+    for (auto& [id, sl] : slots_)
+      if (sl.sess && sl.sess->link && sl.sess->state == phase::connected) sl.sess->link->pause(paused);
+  }
+
   // ---- helpers -----------------------------------------------------------------------
 
   tls_options resolve_paths(tls_options t) const {
@@ -745,6 +728,7 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
   paho_backend::log_sink log_;
   std::unordered_map<int, slot> slots_;
   std::uint64_t next_gen_ = 0;
+  bool receive_paused_ = false;  ///< the host is behind with incoming messages
   asio::steady_timer reaper_;
   bool reaper_armed_ = false;
   std::vector<buried> graveyard_;
@@ -763,6 +747,8 @@ paho_backend::paho_backend(boost::asio::any_io_executor ex, nt35e::mqtt::host_ma
 paho_backend::~paho_backend() { impl_->shutdown(); }
 
 void paho_backend::submit(nt35e::mqtt::any_request r) { impl_->submit(std::move(r)); }
+
+void paho_backend::pause_receiving(bool paused) { impl_->pause_receiving(paused); }
 
 void paho_backend::set_log_sink(log_sink sink) { impl_->log_ = std::move(sink); }
 

@@ -17,28 +17,33 @@
 //            lets abort{} cut the broker socket abruptly, so the broker publishes the will,
 //            exactly as when the module reboots. It also makes open and connect use the
 //            same DNS/TCP/TLS code and errors.
+//   after the CONNACK  Paho keeps the session's frame: its keepalive (PINGREQ/PINGRESP,
+//            and the link loss it notices), and DISCONNECT. PUBLISH, SUBSCRIBE and
+//            UNSUBSCRIBE with all their acks, both ways, are carried by the backend itself
+//            on the modem's thread (paho/lane): the relay writes them to the broker between
+//            Paho's packets and hands the broker's to the lane instead of Paho. Why: through
+//            Paho each crossed two more threads and two more loopback hops, which set the
+//            publish latency and rate and the receive rate (bench/README.md).
 //   Paho never reconnects, resubscribes or retransmits by itself (automatic reconnect
-//   off, no persistence, one fresh async_client per CONNECT).
+//   off, no persistence, one fresh async_client per CONNECT); neither does the lane.
 //
-// Packet ids: Paho chooses the wire packet id of SUBSCRIBE/UNSUBSCRIBE/PUBLISH itself;
-// the host's msg_id travels in the Paho token's user context and is what suback /
-// unsuback / published report. Incoming messages carry the broker's packet id for qos 1
-// and 2 (read from the Paho C message) and 0 for qos 0.
+// Packet ids: the host's msgID is the wire packet id of SUBSCRIBE, UNSUBSCRIBE and QoS 1/2
+// PUBLISH (spec §7.2), and what suback / unsuback / published report. Incoming messages
+// carry the broker's packet id for qos 1 and 2 and 0 for qos 0.
 //
 // The parts, one job each (internal, namespace detail): paho/dialer (DNS + TCP + TLS),
 // paho/upstream (the broker side of a link), paho/relay (the loopback relay),
-// paho/paho_client (a Paho client and its callbacks), paho/call_queue (the one thread that
-// calls Paho), paho/waker, paho/packet_id.
+// paho/lane (the packets the backend carries itself), paho/paho_client (a Paho client and
+// its callbacks), paho/call_queue (the one thread that calls Paho), paho/waker.
 //
 // Threads: Paho's callbacks run on Paho's two library threads (shared by all clients of
 // the process); they only copy data and post to the executor. The calls into a client
-// (connect, publish, subscribe, unsubscribe, disconnect) go through paho/call_queue, in
-// order: on its thread whenever other calls wait, so that a fleet's modem threads do not
-// all wait for Paho's process-wide lock; a call Paho refuses is reported back through the
-// executor. Everything else, including emit(), runs on the
-// executor. Nothing here blocks the executor (no token wait; only the destructor waits
-// for the calls still queued). A finished Paho client is destroyed 0.5 s later (Paho C++ still touches it
-// right after a callback returns).
+// (connect, disconnect) go through paho/call_queue, in order: on its thread whenever
+// other calls wait, so that a fleet's modem threads do not all wait for Paho's
+// process-wide lock; a call Paho refuses is reported back through the executor.
+// Everything else, the lane and emit() included, runs on the executor. Nothing here blocks the executor (no token wait;
+// only the destructor waits for the calls still queued). A finished Paho client is destroyed 0.5 s later (Paho C++
+// still touches it right after a callback returns).
 //
 // Process-wide helper: one extra Paho client, never destroyed, that wakes Paho's
 // receive thread so a new CONNECT goes out at once instead of after Paho's 1 s poll
@@ -75,6 +80,10 @@ class paho_backend final : public nt35e::mqtt::backend {
   /// emit(), except a publish that cannot be sent (no connection, too many unfinished):
   /// its result 2 is emitted from inside this call (see mqtt::backend).
   void submit(nt35e::mqtt::any_request r) override;
+
+  /// Stops handing the broker's packets to the host on every link (and on links made
+  /// meanwhile) until resumed; the broker's bytes wait in the kernel, then in the broker.
+  void pause_receiving(bool paused) override;
 
   /// Optional diagnostics (one line per call, no trailing newline), on the executor.
   using log_sink = std::function<void(std::string_view line)>;

@@ -2,8 +2,6 @@
 
 #include <boost/asio/post.hpp>
 
-#include "paho/packet_id.hpp"
-
 namespace nt35e::paho::detail {
 
 void* op_context(op_kind k, int msg_id) {
@@ -25,18 +23,6 @@ void callbacks::post(F&& f) {
 
 void callbacks::connection_lost(const std::string& cause) {
   post([cause](client_events& s, int id, std::uint64_t gen) { s.on_lost(id, gen, cause); });
-}
-
-void callbacks::message_arrived(const ::mqtt::const_message_ptr& m) {
-  if (!m) return;
-  const int qos = m->get_qos();
-  nt35e::mqtt::event::message msg{
-      id_, qos > 0 ? packet_id_of(*m) : 0, m->get_topic(), m->get_payload_str(), qos, m->is_retained()};
-  waiting->posted();
-  boost::asio::post(ex_, [w = owner_, id = id_, gen = gen_, bl = waiting, msg = std::move(msg)]() mutable {
-    if (auto s = w.lock()) s->on_message(id, gen, std::move(msg));
-    bl->ran();  // also when dropped: the count is of events waiting, not delivered
-  });
 }
 
 void callbacks::on_success(const ::mqtt::token& tok) {

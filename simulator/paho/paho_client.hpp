@@ -18,16 +18,13 @@
 #include <utility>
 
 #include "mqtt/backend.hpp"
-#include "paho/backlog.hpp"
 
 namespace nt35e::paho::detail {
 
 /// The operation a Paho token stands for.
+/// (Publish, subscribe and unsubscribe do not go through Paho: paho/lane.hpp.)
 enum class op_kind : std::uintptr_t {
   connect = 1,
-  subscribe,
-  unsubscribe,
-  publish,
   disconnect
 };
 
@@ -45,8 +42,6 @@ class client_events {
   virtual void on_op(int id, std::uint64_t gen, op_kind kind, int msg_id, int rc, const std::string& why) = 0;
   /// Paho lost the connection (after the CONNACK).
   virtual void on_lost(int id, std::uint64_t gen, const std::string& cause) = 0;
-  /// A PUBLISH arrived.
-  virtual void on_message(int id, std::uint64_t gen, nt35e::mqtt::event::message m) = 0;
 };
 
 /// The listener of one Paho client: runs on Paho's threads; copies, posts, nothing else.
@@ -58,9 +53,6 @@ class callbacks final : public ::mqtt::iaction_listener {
 
   /// Paho's connection-lost handler.
   void connection_lost(const std::string& cause);
-  /// Paho's message handler; counts each posted message in `waiting` (the relay's
-  /// back-pressure, see backlog.hpp).
-  void message_arrived(const ::mqtt::const_message_ptr& m);
   /// A token succeeded.
   void on_success(const ::mqtt::token& tok) override;
   /// A token failed.
@@ -74,9 +66,6 @@ class callbacks final : public ::mqtt::iaction_listener {
   boost::asio::any_io_executor ex_;
   int id_;
   std::uint64_t gen_;
-
- public:
-  std::shared_ptr<backlog> waiting = std::make_shared<backlog>();  ///< shared with the relay
 };
 
 /// One Paho client and the callback object it points at (which must outlive it).

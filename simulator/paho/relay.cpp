@@ -16,6 +16,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "mqtt/wire.hpp"
+#include "paho/lane.hpp"
 #include "paho/waker.hpp"
 
 namespace nt35e::paho::detail {
@@ -24,6 +26,12 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
+namespace wire = nt35e::mqtt::wire;
+
+/// Bytes waiting for the broker past which Paho's are left in its socket (Paho writes
+/// little now: CONNECT, PINGREQ, DISCONNECT; the lane's packets are bounded by the
+/// backend's limit on unfinished publishes).
+constexpr std::size_t max_waiting_for_broker = 256 * 1024;
 
 /// Paho's socket keeps Nagle on (so does mosquitto by default), and both often write
 /// two small packets back to back (PUBACK then PUBREL, PUBLISH then PUBREL...): the
@@ -85,10 +93,8 @@ class loopback_index {
 };
 
 /// Paho's end of the relay's connection lives in this process, but Paho offers no socket
-/// options: find it, cap its receive buffer, which would else grow to megabytes and let
-/// Paho post that many messages past the throttle (see backlog.hpp), and turn Nagle off
-/// on it (see quick_ack: then our end need not renew TCP_QUICKACK before each read of
-/// Paho's bytes, one system call per publish less). True when it was found.
+/// options: find it and turn Nagle off on it (see quick_ack: then our end need not renew
+/// TCP_QUICKACK before each read of Paho's bytes). True when it was found.
 ///
 /// Finding it: Linux hands out the lowest free descriptor, and Paho opened its socket
 /// moments before we accepted ours, so its number is usually close to our accepted
@@ -98,16 +104,15 @@ class loopback_index {
 /// "Connecting a fleet"). In a burst of thousands of connects at once the probe can miss
 /// (measured: 2 % of a 1000-modem burst, 12 % of a 3000-modem one): those look in an
 /// index of the process's loopback sockets, rebuilt at most once a second (left: none
-/// of 1000, 4 % of 3000); a link still not found keeps Paho's default buffer (the
-/// throttle holds; only its overshoot can be larger).
+/// of 1000, 4 % of 3000); a link still not found keeps Nagle on (our end then renews
+/// TCP_QUICKACK before each read).
 bool tune_paho_socket(tcp::socket& down, int listener_fd) {
   error_code ec;
   const auto mine = down.local_endpoint(ec);
   const auto theirs = down.remote_endpoint(ec);
   if (ec || !theirs.address().is_v4()) return false;
   auto tune = [](int fd) {
-    const int size = 64 * 1024, one = 1;
-    (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    const int one = 1;
     return ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0;
   };
   constexpr int max_distance = 256;
@@ -142,13 +147,6 @@ std::uint16_t relay::listen(listen_gate::slot turn, error_code& ec) {
   return acceptor_.local_endpoint(ec).port();
 }
 
-void relay::throttle_by(std::shared_ptr<backlog> b) {
-  backlog_ = std::move(b);
-  backlog_->on_low = [w = weak_from_this()] {
-    if (auto self = w.lock()) self->resume_up();
-  };
-}
-
 void relay::start() {
   auto self = shared_from_this();
   acceptor_.async_accept(down_, [self](const error_code& ec) {
@@ -159,9 +157,6 @@ void relay::start() {
     if (self->closed_) return;
     if (ec) return self->close();
     self->down_.set_option(tcp::no_delay(true), ignore);
-    // Paho reads all it is given: the bytes between us and Paho are part of the backlog
-    // the throttle bounds (see backlog.hpp), so keep this socket's buffer small.
-    self->down_.set_option(asio::socket_base::send_buffer_size(64 * 1024), ignore);
     self->paho_nodelay_ = tune_paho_socket(self->down_, listener_fd);
     self->nudge_paho();
     self->pump_up();
@@ -196,71 +191,187 @@ void relay::close() {
   up_->close();
 }
 
-// broker -> Paho
+void relay::take_over(std::function<void(std::string_view)> sink) {
+  lane_ = std::move(sink);
+  if (paused_) return;
+  holding_ = false;
+  advance_up();
+}
+
+void relay::pause(bool paused) {
+  paused_ = paused;
+  if (paused || closed_) return;
+  // Not from inside this call: the host asks from its own turn, and the packets waiting
+  // would reach it re-entrantly.
+  asio::post(down_.get_executor(), [self = shared_from_this()] {
+    if (self->paused_ || self->closed_ || !self->lane_) return;
+    self->holding_ = false;
+    self->advance_up();
+  });
+}
+
+// broker -> Paho, or the lane
 void relay::pump_up() {
-  // The modem is behind: leave the broker's bytes in the kernel; its window closes and
-  // the broker waits, as with the module, which reads no faster than it processes.
-  if (backlog_ && backlog_->full()) {
-    up_paused_ = true;
-    return;
-  }
   quick_ack(up_->socket());
+  up_reading_ = true;
   auto self = shared_from_this();
   up_->read_some(asio::buffer(up_buf_), [self](const error_code& ec, std::size_t n) {
+    self->up_reading_ = false;
     if (self->closed_) return;
-    if (ec) return self->upstream_ended(ec);
-    self->up_pass_.clear();
-    auto v = self->guard_.feed(std::string_view(self->up_buf_.data(), n), self->up_pass_);
+    if (ec) {
+      self->upstream_ended(ec);
+      return self->advance_up();
+    }
+    std::string pass;
+    auto v = self->guard_.feed(std::string_view(self->up_buf_.data(), n), pass);
     if (v.skipped > 0 && self->skipped_ == 0 && self->note_)
       self->note_("dropped a packet of " + std::to_string(v.skipped_size) + " bytes from the broker (more than " +
                   std::to_string(packet_guard::default_max_packet) + ", the receive limit); further ones are counted");
     self->skipped_ += v.skipped;
+    self->up_frames_ += pass;
     if (v.broken) {
       self->bad_connack_ = v.bad_connack;
-      // What came before the bad packet still reaches Paho, then the end of stream.
+      // What came before the bad packet still goes on, then the end of stream.
       self->upstream_refused(v.why);
     }
-    if (self->up_pass_.empty()) {
-      if (!v.broken) self->pump_up();
-      return;
-    }
-    asio::async_write(self->down_, asio::buffer(self->up_pass_),
-                      [self, broken = v.broken](const error_code& wec, std::size_t) {
-                        if (self->closed_) return;
-                        if (wec) return self->close();  // Paho's socket is gone
-                        if (broken) {
-                          error_code ignore;
-                          self->down_.shutdown(tcp::socket::shutdown_send, ignore);
-                          return;
-                        }
-                        self->pump_up();
-                      });
+    self->advance_up();
   });
 }
 
-void relay::resume_up() {
-  if (!up_paused_ || closed_) return;
-  up_paused_ = false;
-  pump_up();
+void relay::advance_up() {
+  if (closed_ || paho_writing_) return;
+  std::size_t used = 0;
+  while (!holding_) {
+    std::size_t n = 0;
+    const std::string_view rest = std::string_view(up_frames_).substr(used);
+    if (wire::frame(rest, n) != wire::frame_status::complete) break;  // the guard refuses malformed ones
+    const std::string_view packet = rest.substr(0, n);
+    if (!lane::carries(static_cast<unsigned char>(packet[0]))) {
+      to_paho_.append(packet);
+      used += n;
+      continue;
+    }
+    if (!lane_ || paused_) {
+      holding_ = true;
+      break;
+    }
+    used += n;
+    // The lane's packets are handled before Paho's that came after them are passed on:
+    // Paho now only gets PINGRESP, whose order against them does not matter.
+    auto self = shared_from_this();  // the sink may end the session that holds us
+    lane_(packet);
+    if (closed_) return;
+  }
+  up_frames_.erase(0, used);
+  if (!to_paho_.empty()) {
+    paho_writing_ = true;
+    asio::async_write(down_, asio::buffer(to_paho_), [self = shared_from_this()](const error_code& wec, std::size_t) {
+      self->paho_writing_ = false;
+      self->to_paho_.clear();
+      if (self->closed_) return;
+      if (wec) return self->close();  // Paho's socket is gone
+      self->advance_up();
+    });
+    return;
+  }
+  if (up_ended_) {
+    // FIN towards Paho once every byte before the end was sorted and passed on: Paho
+    // reads them, then sees the end of stream and reports the loss (or the failed CONNECT)
+    // itself, after the lane's events. A packet held for take_over() keeps it waiting.
+    if (!holding_ && !paho_told_end_) {
+      paho_told_end_ = true;
+      error_code ignore;
+      down_.shutdown(tcp::socket::shutdown_send, ignore);
+    }
+    return;
+  }
+  if (!holding_ && !up_reading_) pump_up();
 }
 
-// Paho -> broker
+void relay::send(std::string packets, std::function<void(bool)> written) {
+  if (closed_) return;
+  if (up_ended_) {
+    if (written) written(false);
+    return;
+  }
+  up_out_ += packets;
+  if (written) out_done_.push_back(std::move(written));
+  write_up();
+}
+
+void relay::write_up() {
+  if (writing_up_ || up_out_.empty() || closed_) return;
+  writing_up_ = true;
+  up_writing_.swap(up_out_);
+  up_out_.clear();
+  writing_done_.swap(out_done_);
+  out_done_.clear();
+  auto self = shared_from_this();
+  up_->write_all(asio::buffer(up_writing_), [self](const error_code& wec, std::size_t) {
+    self->writing_up_ = false;
+    if (self->closed_) return;
+    auto done = std::move(self->writing_done_);
+    self->writing_done_.clear();
+    if (wec) {
+      self->upstream_ended(wec);
+      for (auto& d : self->out_done_) done.push_back(std::move(d));
+      self->out_done_.clear();
+      self->up_out_.clear();
+    }
+    for (auto& d : done) {
+      d(!wec);
+      if (self->closed_) return;
+    }
+    if (self->up_out_.empty()) {  // waits that came with no bytes (pump_down's close)
+      auto more = std::move(self->out_done_);
+      self->out_done_.clear();
+      for (auto& d : more) {
+        d(true);
+        if (self->closed_) return;
+      }
+    }
+    if (wec) return self->advance_up();
+    self->write_up();
+    if (self->down_paused_ && self->up_out_.size() < max_waiting_for_broker) {
+      self->down_paused_ = false;
+      self->pump_down();
+    }
+  });
+}
+
+// Paho -> broker, whole packets only, so that the lane's own packets (send()) go between them
 void relay::pump_down() {
   if (!paho_nodelay_) quick_ack(down_);
   auto self = shared_from_this();
   down_.async_read_some(asio::buffer(down_buf_), [self](const error_code& ec, std::size_t n) {
     if (self->closed_) return;
     // Paho closed its socket (after DISCONNECT, a refusal, or its own keepalive
-    // timeout): everything it wrote has been forwarded; close the broker side.
-    if (ec) return self->close();
+    // timeout): everything it wrote has been passed on; close the broker side behind it.
+    if (ec) {
+      if (!self->writing_up_ && self->up_out_.empty()) return self->close();
+      self->out_done_.push_back([w = std::weak_ptr<relay>(self)](bool) {
+        if (auto r = w.lock()) r->close();
+      });
+      return;
+    }
     self->paho_spoke_ = true;
     self->stop_waiting();
     if (self->up_ended_) return self->pump_down();  // broker side gone: drain and drop
-    self->up_->write_all(asio::buffer(self->down_buf_.data(), n), [self](const error_code& wec, std::size_t) {
-      if (self->closed_) return;
-      if (wec) self->upstream_ended(wec);
-      self->pump_down();
-    });
+    self->down_frames_.append(self->down_buf_.data(), n);
+    std::size_t whole = 0;
+    for (std::size_t len = 0;
+         wire::frame(std::string_view(self->down_frames_).substr(whole), len) == wire::frame_status::complete;)
+      whole += len;
+    if (whole > 0) {
+      self->up_out_.append(self->down_frames_, 0, whole);
+      self->down_frames_.erase(0, whole);
+      self->write_up();
+    }
+    if (self->up_out_.size() >= max_waiting_for_broker) {
+      self->down_paused_ = true;
+      return;
+    }
+    self->pump_down();
   });
 }
 
@@ -289,16 +400,12 @@ void relay::nudge_paho() {
 
 /// The guard refused the broker's stream: the link ends as if the broker had closed it
 /// (the module sees a link loss, or a failed CONNECT); the bytes before the bad packet
-/// are still forwarded, then the end of stream (pump_up's write does the shutdown).
+/// are still passed on, then the end of stream (advance_up does the shutdown).
 void relay::upstream_refused(const std::string& why) {
   if (up_ended_) return;
   up_ended_ = true;
   up_detail_ = why;
   up_->close();
-  if (up_pass_.empty()) {
-    error_code ignore;
-    down_.shutdown(tcp::socket::shutdown_send, ignore);
-  }
 }
 
 void relay::upstream_ended(const error_code& ec) {
@@ -309,10 +416,6 @@ void relay::upstream_ended(const error_code& ec) {
   else
     up_detail_ = ec.message();
   up_->close();
-  // FIN towards Paho after the bytes already forwarded: Paho reads them, then sees the
-  // end of stream and reports the loss (or the failed CONNECT) itself, in order.
-  error_code ignore;
-  down_.shutdown(tcp::socket::shutdown_send, ignore);
 }
 
 }  // namespace nt35e::paho::detail

@@ -1,7 +1,10 @@
 #pragma once
 // The in-process relay between Paho and the broker: a one-shot listener on 127.0.0.1 that
-// Paho connects to, then a byte pump between Paho's socket ("down") and the broker link
-// ("up", plain or TLS, made by the dialer).
+// Paho connects to, then a pump of whole MQTT packets between Paho's socket ("down") and
+// the broker link ("up", plain or TLS, made by the dialer). Once the backend takes the
+// link over (after the CONNACK), the broker's PUBLISHes and acks go to the backend's lane
+// (paho/lane.hpp) instead of Paho, and the backend writes its own packets to the broker
+// between Paho's (send()).
 //
 // Why it exists: Paho has no way to drop a connection without DISCONNECT
 // (MQTTAsync_destroy sends one; verified against mosquitto: no will). With the relay,
@@ -22,8 +25,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
-#include "paho/backlog.hpp"
 #include "paho/listen_gate.hpp"
 #include "paho/packet_guard.hpp"
 #include "paho/upstream.hpp"
@@ -56,9 +60,21 @@ class relay : public std::enable_shared_from_this<relay> {
   /// (the module reports CONNACK code 6, spec §7.3).
   [[nodiscard]] bool bad_connack() const { return bad_connack_; }
 
-  /// Stops reading the broker while `b` is full (TCP back-pressure, see backlog.hpp);
-  /// call before start().
-  void throttle_by(std::shared_ptr<backlog> b);
+  /// From now on every whole broker packet the lane carries (lane::carries) goes to `sink`,
+  /// in order, one per call, instead of Paho; the rest (CONNACK, PINGRESP) still goes to
+  /// Paho. Until then the relay holds the first such packet and reads no further, so that
+  /// none overtakes the CONNACK on its way through Paho (a broker keeping a session sends
+  /// its messages right behind it). `sink` may close the relay.
+  void take_over(std::function<void(std::string_view packet)> sink);
+
+  /// While paused, the lane gets no packets and the broker's bytes stay in its socket
+  /// (mqtt::backend::pause_receiving); resuming hands over what waits, from the executor.
+  void pause(bool paused);
+
+  /// Writes `packets` (whole MQTT packets) to the broker, after Paho's packets read so far.
+  /// `written`, if given, runs once they are written (true) or could not be (false: the
+  /// link is ending; inside this call when it is already down). Never after close().
+  void send(std::string packets, std::function<void(bool written)> written = {});
 
   /// Told (on the executor) of the first oversize packet the guard skipped and, at the
   /// end, of how many were skipped if more than one: each refusal is said once.
@@ -66,8 +82,11 @@ class relay : public std::enable_shared_from_this<relay> {
 
  private:
   void pump_up();
+  /// Sorts the broker's framed bytes (lane or Paho), writes Paho's share, reads on.
+  void advance_up();
   void pump_down();
-  void resume_up();
+  /// Writes what waits for the broker, one write at a time.
+  void write_up();
   void nudge_paho();
   /// No longer counted among the relays waiting for Paho's first bytes.
   void stop_waiting();
@@ -81,18 +100,31 @@ class relay : public std::enable_shared_from_this<relay> {
   boost::asio::ip::tcp::socket down_;
   boost::asio::steady_timer nudge_timer_;
   std::unique_ptr<upstream> up_;
-  std::array<char, 4096> up_buf_{};
+  std::array<char, 16384> up_buf_{};
   std::array<char, 4096> down_buf_{};
   std::string up_detail_;
   packet_guard guard_;
-  std::string up_pass_;  ///< what the guard let through, being written to Paho
+  std::string up_frames_;                            ///< what the guard let through, not yet sorted into whole packets
+  std::string to_paho_;                              ///< the broker's packets for Paho, being written to Paho
+  std::function<void(std::string_view)> lane_;       ///< set by take_over()
+  std::string down_frames_;                          ///< Paho's bytes short of a whole packet
+  std::string up_out_;                               ///< whole packets waiting for the broker
+  std::string up_writing_;                           ///< being written to the broker
+  std::vector<std::function<void(bool)>> out_done_;  ///< run once up_out_ is written
+  std::vector<std::function<void(bool)>> writing_done_;  ///< run once up_writing_ is written
   std::function<void(const std::string&)> note_;
-  std::shared_ptr<backlog> backlog_;
   std::uint64_t skipped_ = 0;
   bool bad_connack_ = false;
   bool up_ended_ = false;
+  bool up_refused_ = false;  ///< the guard refused the broker's stream (upstream_refused)
   bool closed_ = false;
-  bool up_paused_ = false;     // the modem is behind: the broker's bytes wait in its socket
+  bool up_reading_ = false;
+  bool paho_writing_ = false;
+  bool holding_ = false;  ///< a lane packet waits for take_over() or for the pause to end
+  bool paused_ = false;
+  bool writing_up_ = false;
+  bool down_paused_ = false;  ///< Paho's bytes wait while the broker's side is far behind
+  bool paho_told_end_ = false;
   bool paho_spoke_ = false;    // Paho's first bytes (its CONNECT) arrived: no more nudging
   bool paho_nodelay_ = false;  ///< Paho's socket found and its Nagle off: no TCP_QUICKACK on ours
   int nudges_ = 0;

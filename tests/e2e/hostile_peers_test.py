@@ -250,9 +250,9 @@ def dte_never_reads(sim, dte, workdir, broker, qos=0):
             time.sleep(0.1)
         print(f"dte_never_reads: {broker.pubacks} PUBACKs for {broker.flood_count} QoS 1 PUBLISHes")
     check(rss_full - before < 48 * 1024, f"VmRSS grew from {before} to {rss_full} KiB")
-    # The broker is held back by TCP once the modem is behind (paho/backlog.hpp): the last
-    # messages after the queue is full (two thirds of the flood) must not grow the memory
-    # with their number. Measured growth from there to the end: 0 to 4 MiB on a quiet
+    # The broker is held back by TCP once the modem is behind (the relay reads the broker
+    # only as fast as the modem handles it, paho/relay.hpp): the last messages after the
+    # queue is full (two thirds of the flood) must not grow the memory with their number. Measured growth from there to the end: 0 to 4 MiB on a quiet
     # machine, up to 10.3 MiB at load 14 (the modem's thread starved, glibc's arenas);
     # without the throttle the flood grew it by 40 to 55 MiB.
     check(rss_full - rss_full_q < 16 * 1024,

@@ -626,24 +626,63 @@ std::vector<int> sockets_with_port(int port, bool local) {
   return out;
 }
 
-// A call into Paho runs after the executor's turn that asked for it (so that the turn's
-// answer to the DTE is written first, and never waits for Paho's lock): until that turn
-// ends, Paho has written nothing to the relay.
+// A call into Paho (now CONNECT and DISCONNECT only) runs after the executor's turn that
+// asked for it (so that the turn's answer to the DTE is written first, and never waits for
+// Paho's lock): until that turn ends, Paho has written nothing to the relay.
 TEST(PahoBackend, ACallIntoPahoWaitsForTheEndOfTheExecutorsTurn) {
   harness h;
-  const int port = connect_via_relay(h, unique("turn"));
+  const std::string cid = unique("turn");
+  const int port = connect_via_relay(h, cid);
   ASSERT_GT(port, 0) << "not connected, or no CONNECT line naming the relay's port: " << h.last_failure;
   const auto relay_side = sockets_with_port(port, /*local=*/true);
   ASSERT_EQ(relay_side.size(), 1u) << "the relay's socket to Paho (port " << port << ")";
-  h.submit(req::publish{0, 5, 1, false, unique("turn") + "/t", "after the turn"});
-  // The executor is not run: made inline, the PUBLISH would sit in the relay's socket by now.
+  h.submit(req::disconnect{0});
+  // The executor is not run: made inline, the DISCONNECT would sit in the relay's socket by now.
   std::this_thread::sleep_for(300ms);
   int waiting = -1;
   ASSERT_EQ(::ioctl(relay_side[0], FIONREAD, &waiting), 0);
   EXPECT_EQ(waiting, 0) << "bytes from Paho before the turn ended";
-  auto pub = h.wait<ev::published>([](const ev::published& e) { return e.msg_id == 5; });
-  ASSERT_TRUE(pub);
-  EXPECT_EQ(pub->result, 0);
+  h.run_for(200ms);
+  EXPECT_TRUE(broker().wait_for_log("Received DISCONNECT from " + cid, 3s));
+}
+
+// Spec §5.6-5.8, §7.2: the packet id on the wire is the host's msgID (Paho chose its own
+// before the backend wrote these packets itself, paho/lane.hpp), a repeated one included.
+TEST(PahoBackend, PacketIdsOnTheWireAreTheHostsMsgIds) {
+  harness h;
+  const std::string cid = unique("ids");
+  ASSERT_EQ(h.connect(0, broker().port(), client(cid)), 0) << h.last_failure;
+  h.submit(req::subscribe{0, 4321, cid + "/t", 1});
+  auto sub = h.wait<ev::suback>();
+  ASSERT_TRUE(sub);
+  EXPECT_EQ(sub->msg_id, 4321);
+  for (int msg_id : {777, 777, 65535}) h.submit(req::publish{0, msg_id, 1, false, cid + "/t", "x"});
+  h.submit(req::publish{0, 9000, 2, false, cid + "/t", "y"});
+  int acked = 0;
+  ASSERT_TRUE(h.run_until([&] {
+    acked = 0;
+    for (const auto& e : h.events())
+      if (const auto* p = std::get_if<ev::published>(&e); p && p->result == 0) ++acked;
+    return acked == 4;
+  })) << acked
+      << " of 4 publishes acknowledged";
+  h.submit(req::unsubscribe{0, 4322, cid + "/t"});
+  ASSERT_TRUE(h.wait<ev::unsuback>());
+  EXPECT_TRUE(broker().wait_for_log("Received SUBSCRIBE from " + cid, 3s));
+  const auto log = broker().log();
+  EXPECT_NE(log.find("Received PUBLISH from " + cid + " (d0, q1, r0, m777,"), std::string::npos) << log;
+  EXPECT_NE(log.find("Received PUBLISH from " + cid + " (d0, q1, r0, m65535,"), std::string::npos) << log;
+  EXPECT_NE(log.find("Received PUBLISH from " + cid + " (d0, q2, r0, m9000,"), std::string::npos) << log;
+  EXPECT_NE(log.find("Received PUBREL from " + cid + " (Mid: 9000)"), std::string::npos) << log;
+  EXPECT_NE(log.find("Received UNSUBSCRIBE from " + cid), std::string::npos) << log;
+  // The broker's copies come back: QoS 1 with the broker's own packet ids, acknowledged.
+  int received = 0;
+  ASSERT_TRUE(h.run_until([&] {
+    received = 0;
+    for (const auto& e : h.events()) received += std::holds_alternative<ev::message>(e);
+    return received == 4;
+  })) << received;
+  EXPECT_TRUE(broker().wait_for_log("Received PUBACK from " + cid, 3s));
 }
 
 // Paho keeps Nagle on and writes small packets back to back (PUBACK then PUBREL...); its

@@ -32,7 +32,12 @@ class fake_backend final : public mqtt::backend {
   /// Every request submitted so far, in order.
   [[nodiscard]] const std::vector<mqtt::any_request>& requests() const { return requests_; }
 
+  void pause_receiving(bool paused) override { pauses_.push_back(paused); }
+  /// Every pause_receiving() call so far, in order.
+  [[nodiscard]] const std::vector<bool>& pauses() const { return pauses_; }
+
  private:
+  std::vector<bool> pauses_;
   std::vector<mqtt::any_request> requests_;
   bool refuse_publishes_ = false;
 };

@@ -144,6 +144,45 @@ TEST_F(Session, APublishRefusedInsideSubmitIsReportedBeforeTheModemsOwnQos0Repor
   EXPECT_EQ(stream().written().find("+ECMTPUB:0,1,0"), std::string::npos) << stream().written();
 }
 
+// The module reads its socket no faster than it handles what it read: while too many
+// incoming messages wait for their receive delay (§8 recv_urc), the backend is asked to
+// leave the broker's next ones in the network, and to go on once half are handled.
+TEST_F(Session, ManyMessagesWaitingForTheModemPauseTheBackendUntilHalfAreHandled) {
+  auto p = quick_profile();
+  p.timing.ecmt_ok = 0;
+  p.timing.recv_urc = 30;
+  p.quirk.first_open_delay = false;
+  start(p);
+  module().receive("AT+ECMTOPEN=0,\"broker\",1883\r");
+  settle();
+  backend().deliver(mqtt::event::opened{0, true, ""});
+  module().receive("AT+ECMTCONN=0\r");
+  ASSERT_TRUE(run_until_written("AT+ECMTCONN=0\r\r\nOK\r\n")) << stream().written();
+  backend().deliver(mqtt::event::connack{0, 0});
+  ASSERT_TRUE(run_until_written("+ECMTCONN:0,0,0")) << stream().written();
+
+  const int n = static_cast<int>(session::max_held_messages);
+  for (int i = 1; i < n; ++i) backend().deliver(mqtt::event::message{0, i, "t", "x", 1, false});
+  EXPECT_TRUE(backend().pauses().empty()) << "paused before the bound";
+  backend().deliver(mqtt::event::message{0, n, "t", "x", 1, false});
+  ASSERT_EQ(backend().pauses(), std::vector<bool>{true});
+  // Their receive delay passes: every one is reported, and the backend may go on.
+  ASSERT_TRUE(run_until_written("+ECMTRECV:0," + std::to_string(n) + ",")) << stream().written().size();
+  EXPECT_EQ(backend().pauses(), (std::vector<bool>{true, false}));
+
+  // Large messages count by their bytes.
+  const std::string big(64 * 1024, 'b');
+  const int big_ones = static_cast<int>(session::max_held_bytes / big.size());
+  for (int i = 0; i < big_ones; ++i) backend().deliver(mqtt::event::message{0, 1, "t", big, 1, false});
+  EXPECT_EQ(backend().pauses(), (std::vector<bool>{true, false, true}));
+  // A reboot drops what the modem held (the firmware's queue is lost): receiving goes on.
+  scenario::action reboot;
+  reboot.kind = scenario::action_kind::reboot;
+  module().fire(reboot);
+  settle();
+  EXPECT_EQ(backend().pauses(), (std::vector<bool>{true, false, true, false}));
+}
+
 TEST_F(Session, OneWriteAtATimeAndEveryByteInOrder) {
   start(quick_profile(), /*hold=*/true);
   // While the first answer is still being written, the module answers two more command
