@@ -100,8 +100,10 @@ class relay : public std::enable_shared_from_this<relay> {
   boost::asio::ip::tcp::socket down_;
   boost::asio::steady_timer nudge_timer_;
   std::unique_ptr<upstream> up_;
-  std::array<char, 16384> up_buf_{};
-  std::array<char, 4096> down_buf_{};
+  // Per connected modem, so kept small (a live fleet's memory per modem, bench/README.md):
+  // Paho writes only CONNECT, PINGREQ and DISCONNECT now, read in as many pieces as needed.
+  std::array<char, 4096> up_buf_{};
+  std::array<char, 512> down_buf_{};
   std::string up_detail_;
   packet_guard guard_;
   std::string up_frames_;                            ///< what the guard let through, not yet sorted into whole packets
