@@ -73,6 +73,21 @@ class Session : public ::testing::Test {
     settle();
   }
 
+  /// start(p), then id 0 opened and connected by the fake backend; false if a step's
+  /// answer did not come.
+  bool start_connected(modem::profile p) {
+    p.timing.ecmt_ok = 0;
+    p.quirk.first_open_delay = false;
+    start(p);
+    module().receive("AT+ECMTOPEN=0,\"broker\",1883\r");
+    settle();
+    backend().deliver(mqtt::event::opened{0, true, ""});
+    module().receive("AT+ECMTCONN=0\r");
+    if (!run_until_written("AT+ECMTCONN=0\r\r\nOK\r\n")) return false;
+    backend().deliver(mqtt::event::connack{0, 0});
+    return run_until_written("+ECMTCONN:0,0,0");
+  }
+
   /// Runs every handler that is ready now, and those they make ready, until none is.
   void settle() {
     ctx_.restart();
@@ -126,17 +141,8 @@ TEST_F(Session, AnAnswerLeavesInOneWriteWithItsEcho) {
 // delays, says 2 (not sent), not 0 (mqtt::backend, docs/reliability.md).
 TEST_F(Session, APublishRefusedInsideSubmitIsReportedBeforeTheModemsOwnQos0Report) {
   auto p = quick_profile();
-  p.timing.ecmt_ok = 0;
   p.timing.qos0_publish_urc = 0;
-  p.quirk.first_open_delay = false;
-  start(p);
-  module().receive("AT+ECMTOPEN=0,\"broker\",1883\r");
-  settle();
-  backend().deliver(mqtt::event::opened{0, true, ""});
-  module().receive("AT+ECMTCONN=0\r");
-  ASSERT_TRUE(run_until_written("AT+ECMTCONN=0\r\r\nOK\r\n")) << stream().written();
-  backend().deliver(mqtt::event::connack{0, 0});
-  ASSERT_TRUE(run_until_written("+ECMTCONN:0,0,0")) << stream().written();
+  ASSERT_TRUE(start_connected(p)) << stream().written();
   backend().refuse_publishes();
   module().receive("AT+ECMTPUB=0,1,0,0,\"t\",\"x\"\r");
   ASSERT_TRUE(run_until_written("+ECMTPUB:0,1,")) << stream().written();
@@ -149,17 +155,8 @@ TEST_F(Session, APublishRefusedInsideSubmitIsReportedBeforeTheModemsOwnQos0Repor
 // leave the broker's next ones in the network, and to go on once half are handled.
 TEST_F(Session, ManyMessagesWaitingForTheModemPauseTheBackendUntilHalfAreHandled) {
   auto p = quick_profile();
-  p.timing.ecmt_ok = 0;
   p.timing.recv_urc = 30;
-  p.quirk.first_open_delay = false;
-  start(p);
-  module().receive("AT+ECMTOPEN=0,\"broker\",1883\r");
-  settle();
-  backend().deliver(mqtt::event::opened{0, true, ""});
-  module().receive("AT+ECMTCONN=0\r");
-  ASSERT_TRUE(run_until_written("AT+ECMTCONN=0\r\r\nOK\r\n")) << stream().written();
-  backend().deliver(mqtt::event::connack{0, 0});
-  ASSERT_TRUE(run_until_written("+ECMTCONN:0,0,0")) << stream().written();
+  ASSERT_TRUE(start_connected(p)) << stream().written();
 
   const int n = static_cast<int>(session::max_held_messages);
   for (int i = 1; i < n; ++i) backend().deliver(mqtt::event::message{0, i, "t", "x", 1, false});
