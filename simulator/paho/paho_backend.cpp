@@ -462,7 +462,7 @@ class paho_backend::impl final : public std::enable_shared_from_this<impl>, publ
       // From now on the relay hands the broker's PUBLISHes and acks to the lane, after
       // the CONNACK's event (the host may have ended the session on it).
       if (auto cur = session_of(id, gen); cur && !cur->closing && cur->link) {
-        cur->link->pause(receive_paused_);
+        if (receive_paused_) cur->link->pause(true);  // a link made while the host is behind
         cur->link->take_over([w = weak_from_this(), id, gen](std::string_view packet) {
           if (auto self = w.lock()) self->on_lane_packet(id, gen, packet);
         });

@@ -118,7 +118,6 @@ class relay : public std::enable_shared_from_this<relay> {
   std::uint64_t skipped_ = 0;
   bool bad_connack_ = false;
   bool up_ended_ = false;
-  bool up_refused_ = false;  ///< the guard refused the broker's stream (upstream_refused)
   bool closed_ = false;
   bool up_reading_ = false;
   bool paho_writing_ = false;
